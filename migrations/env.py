@@ -1,0 +1,31 @@
+"""Alembic environment.  The app and manage.py call `services.db.upgrade_to_head`,
+which passes its own connection; `alembic upgrade head` from a shell uses the
+configured database URL."""
+
+from alembic import context
+
+import models  # noqa: F401 - registers the tables on SQLModel.metadata
+from sqlmodel import SQLModel
+
+target_metadata = SQLModel.metadata
+
+
+def run_with(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run_with(connection)
+else:
+    from services.db import get_engine
+
+    with get_engine().begin() as conn:
+        run_with(conn)

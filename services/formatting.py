@@ -1,0 +1,48 @@
+"""How values are shown: dates, times, money, masked ID numbers (DESIGN.md section 8)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+# Timestamps are stored in UTC and shown in the unit's time zone.
+LOCAL_TZ = ZoneInfo(os.environ.get("TAIZHANG_TIMEZONE", "Asia/Shanghai"))
+
+
+def local_now() -> datetime:
+    return datetime.now(LOCAL_TZ)
+
+
+def local_today() -> date:
+    return local_now().date()
+
+
+def start_of_local_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def fmt_date(value: date | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_money(value: Decimal | int | None) -> str:
+    return "" if value is None else f"{Decimal(value):.2f}"
+
+
+def mask_id_number(id_number: str | None) -> str:
+    """`110105198001010023` -> `110105********0023`: region and last four digits."""
+    if not id_number:
+        return ""
+    if len(id_number) <= 10:
+        return "*" * len(id_number)
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
