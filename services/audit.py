@@ -25,9 +25,36 @@ from models import AuditEvent
 from models._common import utcnow
 from services.db import read_session, write_session
 from services.formatting import start_of_local_day
+from services.i18n import N_
 from services.permissions import Actor, Permission
 
 GENESIS_HASH = "0" * 64
+
+ACTION_LABELS = {
+    "create": N_("Created"),
+    "update": N_("Changed"),
+    "delete": N_("Deleted"),
+    "login": N_("Signed in"),
+    "login_failed": N_("Failed sign-in"),
+    "logout": N_("Signed out"),
+    "permission_denied": N_("Permission denied"),
+    "reveal_id": N_("Full ID number shown"),
+    "export": N_("Exported"),
+    "backup": N_("Backup"),
+    "change_password": N_("Changed own password"),
+    "reset_password": N_("Password reset"),
+    "enable": N_("Account enabled"),
+    "disable": N_("Account disabled"),
+    "demo_load": N_("Demo unit loaded"),
+}
+ENTITY_LABELS = {
+    "user": N_("Account"),
+    "unit": N_("Unit profile"),
+    "employee": N_("Staff member"),
+    "family_member": N_("Family member"),
+    "department": N_("Department"),
+    "audit_event": N_("Audit trail"),
+}
 # Arbitrary constant naming Taizhang's audit lock among PostgreSQL advisory locks.
 _PG_AUDIT_LOCK = 7_303_2024
 

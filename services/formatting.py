@@ -24,11 +24,11 @@ def start_of_local_day(day: date) -> datetime:
 
 
 def fmt_date(value: date | None) -> str:
-    return value.strftime("%Y-%m-%d") if value else ""
+    return value.strftime("%Y-%m-%d") if value and value == value else ""
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    if value is None:
+    if value is None or value != value:  # None, or pandas' NaT (not equal to itself)
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)

@@ -1,5 +1,6 @@
 """Find the message ids used in the code (shared by the i18n test and by
-`python -m tests.i18n_tools`, which prints the ids the Chinese catalog lacks)."""
+`python -m tests.i18n_tools`, which prints the ids the Chinese catalog lacks;
+`python -m tests.i18n_tools --append FILE.tsv` appends `msgid<TAB>译文` lines)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,35 @@ def missing(lang: str = "zh_CN") -> dict[str, str]:
     return {m: where for m, where in used_msgids().items() if m not in have}
 
 
+def append_translations(tsv_path: str, lang: str = "zh_CN") -> int:
+    """Append `msgid<TAB>translation` lines the catalog lacks; returns how many."""
+    from babel.messages.pofile import escape
+
+    from services.i18n import LOCALES_DIR, catalog
+
+    catalog.cache_clear()
+    have = catalog(lang)
+    po = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+    added = 0
+    with po.open("a", encoding="utf-8") as out:
+        for line in Path(tsv_path).read_text(encoding="utf-8").splitlines():
+            if "\t" not in line:
+                continue
+            msgid, msgstr = line.split("\t", 1)
+            if msgid in have:
+                continue
+            out.write(f"msgid {escape(msgid)}\nmsgstr {escape(msgstr)}\n\n")
+            have[msgid] = msgstr
+            added += 1
+    catalog.cache_clear()
+    return added
+
+
 if __name__ == "__main__":
-    for msgid, where in sorted(missing().items(), key=lambda kv: kv[1]):
-        print(f"{where}\t{msgid}")
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--append":
+        print(f"added {append_translations(sys.argv[2])}")
+    else:
+        for msgid, where in sorted(missing().items(), key=lambda kv: kv[1]):
+            print(f"{where}\t{msgid}")

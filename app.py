@@ -1,0 +1,112 @@
+"""Taizhang entry point: configuration, first-run and login gates, role-based
+navigation.  `streamlit run app.py`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models._common import utcnow
+from pages import _ui as ui
+from pages._ui import t
+from services import auth, unit
+from services.errors import ServiceError
+from services.i18n import N_
+from services.permissions import Permission
+
+st.set_page_config(page_title="台账 Taizhang", page_icon=":material/menu_book:", layout="wide")
+
+# (file, url path, title, icon, permission needed to see it), grouped into menu sections.
+# Every url path differs from its file's name: with a `pages/` folder present,
+# Streamlit's first run in a process (and every AppTest run) also resolves URLs
+# by file name, which would run a page without this entry script around it.
+MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
+    N_("Ledger"): [
+        ("pages/home.py", "overview", N_("Overview"), ":material/dashboard:", Permission.READ_LEDGER),
+    ],
+    N_("System"): [
+        ("pages/users.py", "accounts", N_("Accounts"), ":material/group:", Permission.ADMINISTER),
+        ("pages/unit_profile.py", "unit", N_("Unit profile"), ":material/domain:", Permission.ADMINISTER),
+        ("pages/backup.py", "backups", N_("Backup"), ":material/backup:", Permission.ADMINISTER),
+        ("pages/audit_trail.py", "audit", N_("Audit trail"), ":material/policy:", Permission.READ_AUDIT),
+    ],
+    N_("Me"): [
+        ("pages/account.py", "me", N_("My account"), ":material/account_circle:", Permission.READ_LEDGER),
+    ],
+}
+DEFAULT_PAGE = "pages/home.py"
+
+# Re-read the account (disabled? role changed?) at most this often, not on every rerun.
+ACTOR_RECHECK_SECONDS = 60
+
+
+def menu_for(actor) -> dict[str, list]:  # noqa: ANN001
+    sections = {}
+    for section, entries in MENU.items():
+        pages = [
+            st.Page(path, title=t(title), icon=icon, url_path=url_path,
+                    default=path == DEFAULT_PAGE)
+            for path, url_path, title, icon, permission in entries
+            if actor.can(permission)
+        ]
+        if pages:
+            sections[t(section)] = pages
+    return sections
+
+
+def check_session(engine) -> None:  # noqa: ANN001
+    """End the session after 30 idle minutes, or when the account was disabled."""
+    now = utcnow()
+    actor = ui.current_actor()
+    if auth.session_expired(st.session_state.get(ui.LAST_ACTIVITY_KEY), now):
+        ui.sign_out("idle_timeout")
+        ui.flash("info", t("Your session ended after 30 minutes without activity. Please sign in again."))
+        return
+    checked = st.session_state.get("actor_checked_at")
+    if checked is None or (now - checked).total_seconds() > ACTOR_RECHECK_SECONDS:
+        fresh = auth.current_actor(engine, actor.id)
+        if fresh is None:
+            ui.sign_out("account_disabled")
+            ui.flash("warning", t("This account is disabled. Ask the administrator."))
+            return
+        st.session_state[ui.ACTOR_KEY] = fresh
+        st.session_state["actor_checked_at"] = now
+    st.session_state[ui.LAST_ACTIVITY_KEY] = now
+
+
+def sidebar(actor) -> None:  # noqa: ANN001
+    with st.sidebar:
+        profile = unit.get_unit(ui.engine())
+        if profile:
+            st.caption(profile.name)
+        st.markdown(f"**{actor.display_name}** · {ui.role_label(actor.role)}")
+        ui.language_picker("sidebar_language")
+        if st.button(t("Sign out"), icon=":material/logout:", key="sign_out"):
+            ui.sign_out()
+            ui.flash("success", t("You have signed out."))
+            st.rerun()
+
+
+def main() -> None:
+    try:
+        engine = ui.engine()
+        initialised = st.session_state.get("initialised") or unit.is_initialised(engine)
+    except ServiceError as err:
+        st.error(err.translated(ui.lang()))
+        st.stop()
+    if not initialised:
+        page = st.navigation([st.Page("pages/setup.py", title=t("First-run setup"), icon=":material/rocket_launch:", url_path="welcome")], position="hidden")
+    else:
+        st.session_state["initialised"] = True
+        if ui.current_actor() is not None:
+            check_session(engine)
+        actor = ui.current_actor()
+        if actor is None:
+            page = st.navigation([st.Page("pages/login.py", title=t("Sign in"), icon=":material/login:", url_path="signin")], position="hidden")
+        else:
+            sidebar(actor)
+            page = st.navigation(menu_for(actor))
+    ui.show_flashes()
+    page.run()
+
+
+main()

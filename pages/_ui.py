@@ -1,0 +1,150 @@
+"""What every page shares: the engine, the signed-in actor, translation, guards.
+
+Pages stay thin: they call services with the actor and show the outcome; this
+module only adapts services to Streamlit (session state, caching, messages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from models._common import utcnow
+from services import auth
+from services.db import get_engine, upgrade_to_head
+from services.errors import ServiceError
+from services.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from services.permissions import ROLE_LABELS, Actor, Permission, authorize
+
+ACTOR_KEY = "actor"
+LANG_KEY = "lang"
+LAST_ACTIVITY_KEY = "last_activity"
+FLASH_KEY = "flash"
+
+
+def lang() -> str:
+    return st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
+
+
+def t(msgid: str, **params: Any) -> str:
+    """The UI string for `msgid` in the user's language."""
+    return translate(lang(), msgid, **params)
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_at_head(url: str | None) -> Engine:
+    engine = get_engine(url)
+    upgrade_to_head(engine)
+    return engine
+
+
+def engine() -> Engine:
+    """The process's engine, with the schema brought to head once per process."""
+    from services.db import database_url
+
+    return _engine_at_head(database_url())
+
+
+def current_actor() -> Actor | None:
+    return st.session_state.get(ACTOR_KEY)
+
+
+def sign_in(actor: Actor) -> None:
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[LAST_ACTIVITY_KEY] = utcnow()
+    st.session_state[LANG_KEY] = auth.user_language(engine(), actor.id)
+
+
+def sign_out(reason: str = "logout") -> None:
+    actor = current_actor()
+    if actor is not None:
+        auth.logout(engine(), actor, reason)
+    # Forget everything of this user's session except the language choice.
+    # (Keys are deleted one by one: clear() would also drop Streamlit's own.)
+    for key in list(st.session_state.keys()):
+        if key != LANG_KEY:
+            del st.session_state[key]
+    st.cache_data.clear()
+
+
+def flash(kind: str, message: str) -> None:
+    """A message shown once at the top of the next page run."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
+
+
+def show_flashes() -> None:
+    for kind, message in st.session_state.pop(FLASH_KEY, []):
+        getattr(st, kind)(message)
+
+
+def role_label(role: str) -> str:
+    return t(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+
+def require(permission: Permission, what: str = "") -> Actor:
+    """The page's guard: stop with a clear message unless the actor may do this.
+
+    Navigation already hides pages a role may not open; this catches a page
+    reached any other way, and records the denial like any refused service call.
+    """
+    actor = current_actor()
+    if actor is None:
+        st.error(t("Please sign in first."))
+        st.stop()
+    try:
+        authorize(engine(), actor, permission, what)
+    except ServiceError as err:
+        st.error(err.translated(lang()))
+        st.stop()
+    return actor
+
+
+def show_error(err: ServiceError) -> None:
+    st.error(err.translated(lang()))
+
+
+@contextmanager
+def reporting_errors() -> Iterator[None]:
+    """Show a refused action's reason instead of a traceback."""
+    try:
+        yield
+    except ServiceError as err:
+        show_error(err)
+
+
+def run_action(action: Callable[[], Any], success: str | None = None) -> Any | None:
+    """Run a write; on success clear cached reads and show `success`."""
+    try:
+        result = action()
+    except ServiceError as err:
+        show_error(err)
+        return None
+    st.cache_data.clear()
+    if success:
+        st.success(success)
+    return result if result is not None else True
+
+
+def _language_changed(key: str) -> None:
+    st.session_state[LANG_KEY] = st.session_state[key]
+    actor = current_actor()
+    if actor is not None:
+        auth.set_own_language(engine(), actor, st.session_state[LANG_KEY])
+
+
+def language_picker(key: str = "language_picker") -> None:
+    """A language selector; a signed-in user's choice is kept with their account."""
+    # Keep every picker in step with the language chosen anywhere else.
+    st.session_state[key] = lang()
+    st.selectbox(
+        t("Language"),
+        list(LANGUAGES),
+        format_func=lambda code: LANGUAGES[code],
+        key=key,
+        on_change=_language_changed,
+        args=(key,),
+    )

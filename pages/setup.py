@@ -1,0 +1,62 @@
+"""First run: the unit profile and the first administrator; optionally the demo unit."""
+
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import unit
+
+st.title(t("Welcome to Taizhang"))
+st.write(t("Taizhang keeps the unit's family-planning compliance ledger. Set up your unit and the first administrator account to begin."))
+ui.language_picker("setup_language")
+
+with st.form("setup"):
+    st.subheader(t("Unit"))
+    unit_name = st.text_input(t("Unit name"), placeholder=t("e.g. Chaoyang No. 1 Primary School"))
+    district = st.text_input(t("District"), placeholder=t("e.g. Chaoyang District"))
+    col1, col2 = st.columns(2)
+    leader_name = col1.text_input(t("Designated leader"))
+    principal_name = col2.text_input(t("Principal"))
+    st.subheader(t("First administrator"))
+    st.caption(t("The administrator manages accounts, the unit profile and backups. There is no default password: choose one now (at least 8 characters)."))
+    col1, col2 = st.columns(2)
+    username = col1.text_input(t("Username"), value="admin")
+    display_name = col2.text_input(t("Name"), value=t("System administrator"))
+    password = col1.text_input(t("Password"), type="password")
+    password2 = col2.text_input(t("Repeat password"), type="password")
+    with_demo = st.checkbox(
+        t("Also load a fictional demo unit (a few dozen staff with families, and demo accounts for each role) to try Taizhang"),
+        value=False,
+    )
+    submitted = st.form_submit_button(t("Set up Taizhang"), type="primary")
+
+if submitted:
+    if password != password2:
+        st.error(t("The two passwords differ."))
+        st.stop()
+    admin = ui.run_action(
+        lambda: unit.initialise(
+            ui.engine(),
+            unit_name=unit_name,
+            district=district,
+            leader_name=leader_name,
+            principal_name=principal_name,
+            admin_username=username,
+            admin_display_name=display_name,
+            admin_password=password,
+        )
+    )
+    if admin:
+        ui.flash("success", t("Taizhang is set up. Sign in as {username}.", username=username.strip()))
+        if with_demo:
+            from services import demo
+
+            result = ui.run_action(lambda: demo.load_demo(ui.engine()))
+            if result:
+                ui.flash("info", t("Demo unit loaded: {employees} staff, {family} family members.",
+                                   employees=result.employees, family=result.family_members))
+                lines = "\n".join(f"- {t('Username')}: `{name}` · {ui.role_label(role)} · {t('Password')}: `{pw}`"
+                                  for name, role, pw in result.accounts)
+                ui.flash("warning", t("Demo accounts (shown only this once; write them down):") + "\n\n" + lines)
+        st.session_state["initialised"] = True
+        st.rerun()
