@@ -52,7 +52,9 @@ def pg_template() -> str | None:
     """A migrated PostgreSQL template database; each test clones it."""
     url = os.environ.get(PG_URL_ENV)
     if not url:
-        return None
+        # A generator fixture must yield even when there is nothing to set up.
+        yield None
+        return
     admin = sa_create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = f"tz_tpl_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
