@@ -34,6 +34,9 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
     ],
 }
 DEFAULT_PAGE = "pages/home.py"
+# Setup and sign-in share one address, so moving from one to the other is not a
+# page change (which would reset the sign-in form once).
+GATE_URL = "start"
 
 # Re-read the account (disabled? role changed?) at most this often, not on every rerun.
 ACTOR_RECHECK_SECONDS = 60
@@ -94,14 +97,14 @@ def main() -> None:
         st.error(err.translated(ui.lang()))
         st.stop()
     if not initialised:
-        page = st.navigation([st.Page("pages/setup.py", title=t("First-run setup"), icon=":material/rocket_launch:", url_path="welcome")], position="hidden")
+        page = st.navigation([st.Page("pages/setup.py", title=t("First-run setup"), icon=":material/rocket_launch:", url_path=GATE_URL)], position="hidden")
     else:
         st.session_state["initialised"] = True
         if ui.current_actor() is not None:
             check_session(engine)
         actor = ui.current_actor()
         if actor is None:
-            page = st.navigation([st.Page("pages/login.py", title=t("Sign in"), icon=":material/login:", url_path="signin")], position="hidden")
+            page = st.navigation([st.Page("pages/login.py", title=t("Sign in"), icon=":material/login:", url_path=GATE_URL)], position="hidden")
         else:
             sidebar(actor)
             page = st.navigation(menu_for(actor))

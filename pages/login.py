@@ -15,8 +15,8 @@ if profile:
 left, _ = st.columns([2, 3])
 with left:
     with st.form("login"):
-        username = st.text_input(t("Username"))
-        password = st.text_input(t("Password"), type="password")
+        username = st.text_input(t("Username"), key="login_username")
+        password = st.text_input(t("Password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("Sign in"), type="primary")
     ui.language_picker("login_language")
 
