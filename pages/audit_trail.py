@@ -40,15 +40,19 @@ c2.write("")
 c2.caption(t("{total} events, page {page} of {pages}", total=total, page=page_no, pages=pages))
 
 
-def presentable(events):
+def presentable(events, full: bool = False):
+    """On screen one summary column; the export keeps the raw before/after too."""
     shown = events.assign(
         at=events["at"].map(fmt_datetime),
         action=events["action"].map(lambda a: t(audit.ACTION_LABELS.get(a, a))),
         entity_type=events["entity_type"].map(lambda e: t(audit.ENTITY_LABELS.get(e, e)) if e else ""),
+        summary=[audit.summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"])],
     )
-    shown.columns = [t("No."), t("Time"), t("By"), t("Event"), t("Record type"), t("Record"),
-                     t("Before"), t("After"), t("Details")]
-    return shown
+    columns = {"id": t("No."), "at": t("Time"), "actor_name": t("By"), "action": t("Event"),
+               "entity_type": t("Record type"), "entity_id": t("Record"), "summary": t("Content")}
+    if full:
+        columns |= {"before": t("Before"), "after": t("After"), "details": t("Details")}
+    return shown[list(columns)].rename(columns=columns)
 
 
 events, _ = audit.list_events(ui.engine(), actor, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
@@ -58,7 +62,7 @@ c1, c2 = st.columns(2)
 with c1:
     if st.button(t("Prepare export (xlsx)"), icon=":material/download:"):
         everything, count = audit.list_events(ui.engine(), actor, limit=None, **filters)
-        st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): presentable(everything)})
+        st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): presentable(everything, full=True)})
         exports.record_export(ui.engine(), actor, "audit_event", count)
     if "audit_export" in st.session_state:
         st.download_button(t("Download audit trail"), st.session_state["audit_export"],

@@ -94,6 +94,27 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[d
     return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
 
 
+def summarize(before: str | None, after: str | None, details: str | None, limit: int = 300) -> str:
+    """One readable line for an event: `field: old → new; ...` then the details."""
+    # Missing values may arrive as None or as a DataFrame's NaN.
+    old = json.loads(before) if isinstance(before, str) and before else {}
+    new = json.loads(after) if isinstance(after, str) and after else {}
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        if key in ("created_at", "updated_at", "password_changed_at"):
+            continue
+        if key in old and key in new:
+            parts.append(f"{key}: {old[key]} → {new[key]}")
+        elif key in new:
+            parts.append(f"{key}: {new[key]}")
+        else:
+            parts.append(f"{key}: {old[key]} → ∅")
+    if isinstance(details, str) and details:
+        parts.extend(f"{k}: {v}" for k, v in sorted(json.loads(details).items()))
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _event_hash(ev: AuditEvent) -> str:
     payload = canonical_json(
         {

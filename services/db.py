@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from services.errors import ServiceError
@@ -57,7 +57,13 @@ def _configure_sqlite(engine: Engine) -> None:
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for `url` (default: the configured one)."""
     url = url or database_url()
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ServiceError(
+            N_("The database address in TAIZHANG_DATABASE_URL is not valid: {problem}"), problem=str(exc)
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -280,3 +280,18 @@ def test_backup_page_offers_a_download(people):
     at = submit(at, "立即备份")
     assert not at.exception and not texts(at.error)
     assert at.get("download_button")
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgresql+psycopg://taizhang:secret-pw@127.0.0.1:1/nowhere", "无法连接数据库"),
+        ("not a database url", "TAIZHANG_DATABASE_URL 中的数据库地址无效"),
+    ],
+)
+def test_unreachable_database_gets_a_clear_message(monkeypatch, url, expected):
+    monkeypatch.setenv("TAIZHANG_DATABASE_URL", url)
+    at = new_app().run()
+    assert not at.exception
+    assert texts(at.error) and texts(at.error)[0].startswith(expected)
+    assert "secret-pw" not in texts(at.error)[0]

@@ -90,3 +90,11 @@ def test_filters(engine, actors):
     assert total == 1 and frame.iloc[0]["actor_name"] == "leader"
     frame, total = audit.list_events(engine, admin, actor_name="admin", action="create")
     assert total == 3
+
+
+def test_summary_reads_as_changes():
+    line = audit.summarize('{"name":"旧","updated_at":"x"}', '{"name":"新","updated_at":"y"}', '{"reason":"r"}')
+    assert line == "name: 旧 → 新; reason: r"
+    assert audit.summarize(None, '{"role":"leader"}', None) == "role: leader"
+    assert audit.summarize(float("nan"), None, None) == ""
+    assert audit.summarize(None, None, '{"x":"' + "长" * 400 + '"}').endswith("…")
