@@ -1,0 +1,366 @@
+"""Accounts: argon2id hashes, password policy, login and lock-out, account
+administration, own password, idle sessions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+
+from models import AuditEvent, User
+from services import auth
+from services.db import read_session
+from services.errors import AuthError, ValidationError
+from services.permissions import Role
+from tests.conftest import STRONG_PASSWORD
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+OTHER_PASSWORD = "Spring-Orchard-77"
+
+
+def _user(engine, username: str) -> User:
+    with read_session(engine) as s:
+        return s.execute(select(User).where(User.username == username)).scalar_one()
+
+
+def _user_count(engine) -> int:
+    with read_session(engine) as s:
+        return s.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def _last_event_id(engine) -> int:
+    with read_session(engine) as s:
+        return s.execute(select(func.max(AuditEvent.id))).scalar_one() or 0
+
+
+def _events_after(engine, event_id: int) -> list[AuditEvent]:
+    with read_session(engine) as s:
+        return s.execute(select(AuditEvent).where(AuditEvent.id > event_id).order_by(AuditEvent.id)).scalars().all()
+
+
+def _details(event: AuditEvent) -> dict:
+    return json.loads(event.details) if event.details else {}
+
+
+# ---------------------------------------------------------------- hashes and policy
+
+
+def test_hashes_are_argon2id():
+    digest = auth.hash_password(STRONG_PASSWORD)
+    assert digest.startswith("$argon2id$")
+    assert STRONG_PASSWORD not in digest
+    assert PasswordHasher().verify(digest, STRONG_PASSWORD)
+    # Salted: the same password never hashes the same twice.
+    assert auth.hash_password(STRONG_PASSWORD) != digest
+
+
+def test_stored_account_holds_an_argon2id_hash_not_the_password(engine, actors):
+    for username in ("admin", "leader"):
+        stored = _user(engine, username).password_hash
+        assert stored.startswith("$argon2id$")
+        assert STRONG_PASSWORD not in stored
+        assert PasswordHasher().verify(stored, STRONG_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "username", "msgid_start"),
+    [
+        ("Ab1-xyz", "", "The password must have at least"),  # 7 characters
+        ("", "", "The password must have at least"),
+        ("12345678", "", "This password is too common"),
+        ("password123", "", "This password is too common"),
+        ("PASSWORD123", "", "This password is too common"),  # case does not help
+        ("aaaaaaaaaaaa", "", "This password is too common"),  # one repeated character
+        ("wangfang-2026!", "wangfang", "The password must not contain the username"),
+        ("My-WangFang-Key9", "wangfang", "The password must not contain the username"),
+    ],
+)
+def test_password_policy_refuses_weak_passwords(password, username, msgid_start):
+    with pytest.raises(ValidationError) as info:
+        auth.check_password_policy(password, username)
+    assert info.value.msgid.startswith(msgid_start)
+    assert info.value.field == "password"
+
+
+@pytest.mark.parametrize("password", [STRONG_PASSWORD, "青山-绿水-2026", "correct horse battery"])
+def test_password_policy_accepts_good_passwords(password):
+    assert auth.check_password_policy(password, "wangfang") is None
+
+
+def test_weak_password_creates_no_account_and_no_event(engine, actors):
+    users, last = _user_count(engine), _last_event_id(engine)
+    with pytest.raises(ValidationError):
+        auth.create_user(engine, actors[Role.ADMIN], "clerk", "文员", Role.AUDITOR, "password123")
+    with pytest.raises(ValidationError):
+        auth.create_user(engine, actors[Role.ADMIN], "clerk", "文员", Role.AUDITOR, "clerk-2026-spring")
+    assert _user_count(engine) == users
+    assert _events_after(engine, last) == []
+
+
+def test_bad_usernames_are_refused(engine, actors):
+    users = _user_count(engine)
+    for username in ["ab", "has space", "王老师", "x" * 51, ""]:
+        with pytest.raises(ValidationError) as info:
+            auth.create_user(engine, actors[Role.ADMIN], username, "某人", Role.AUDITOR, OTHER_PASSWORD)
+        assert info.value.field == "username", username
+    assert _user_count(engine) == users
+
+
+# ---------------------------------------------------------------- login
+
+
+def test_login_returns_the_actor_and_is_audited(engine, actors):
+    last = _last_event_id(engine)
+    actor = auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0)
+    assert (actor.username, actor.role, actor.display_name) == ("leader", Role.LEADER, "王分管")
+    assert _user(engine, "leader").last_login_at == T0
+    events = _events_after(engine, last)
+    assert [(e.action, e.actor_name, e.entity_id) for e in events] == [("login", "leader", str(actor.id))]
+
+
+def test_login_ignores_username_case_and_surrounding_spaces(engine, actors):
+    assert auth.authenticate(engine, "  LEADER ", STRONG_PASSWORD).username == "leader"
+
+
+def test_successful_login_resets_the_failed_count(engine, actors):
+    for i in range(4):
+        with pytest.raises(AuthError):
+            auth.authenticate(engine, "leader", "wrong-one", now=T0 + timedelta(seconds=i))
+    assert _user(engine, "leader").failed_logins == 4
+    auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(seconds=5))
+    assert _user(engine, "leader").failed_logins == 0
+    # Four more failures after the reset do not lock: the count started again.
+    for i in range(4):
+        with pytest.raises(AuthError):
+            auth.authenticate(engine, "leader", "wrong-two", now=T0 + timedelta(seconds=10 + i))
+    assert auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(seconds=20)).username == "leader"
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(engine, actors):
+    last = _last_event_id(engine)
+    for i in range(4):
+        with pytest.raises(AuthError) as info:
+            auth.authenticate(engine, "leader", f"wrong-{i}", now=T0)
+        assert info.value.msgid == "Wrong username or password."
+    with pytest.raises(AuthError) as info:
+        auth.authenticate(engine, "leader", "wrong-4", now=T0)
+    assert info.value.msgid.startswith("Too many failed logins")
+    assert _user(engine, "leader").locked_until == T0 + timedelta(minutes=15)
+
+    # Locked: the right password is refused, up to the last second.
+    for moment in (T0 + timedelta(seconds=1), T0 + timedelta(minutes=15) - timedelta(seconds=1)):
+        with pytest.raises(AuthError) as info:
+            auth.authenticate(engine, "leader", STRONG_PASSWORD, now=moment)
+        assert info.value.msgid.startswith("This account is locked")
+
+    actor = auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(minutes=15, seconds=1))
+    assert actor.username == "leader"
+    user = _user(engine, "leader")
+    assert user.locked_until is None and user.failed_logins == 0
+
+    events = _events_after(engine, last)
+    failed = [e for e in events if e.action == "login_failed"]
+    assert len(failed) == 7  # five wrong passwords, two attempts while locked
+    assert all(e.actor_name == "leader" and e.entity_type == "user" for e in failed)
+    reasons = [_details(e)["reason"] for e in failed]
+    assert reasons == ["wrong_password"] * 5 + ["locked"] * 2
+    assert [_details(e)["failed_logins"] for e in failed[:5]] == [1, 2, 3, 4, 5]
+    # The lock itself is on record, with its end.
+    assert "locked_until" not in _details(failed[3])
+    assert datetime.fromisoformat(_details(failed[4])["locked_until"]) == T0 + timedelta(minutes=15)
+    assert events[-1].action == "login"
+    # What was typed is never kept.
+    assert not any("wrong-" in (e.details or "") for e in events)
+
+
+def test_lock_is_per_account(engine, actors):
+    for i in range(5):
+        with pytest.raises(AuthError):
+            auth.authenticate(engine, "leader", "nope-nope", now=T0)
+    assert auth.authenticate(engine, "principal", STRONG_PASSWORD, now=T0).username == "principal"
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(engine, actors):
+    last = _last_event_id(engine)
+    with pytest.raises(AuthError) as unknown:
+        auth.authenticate(engine, "nobody", STRONG_PASSWORD)
+    with pytest.raises(AuthError) as wrong:
+        auth.authenticate(engine, "leader", "not-the-password")
+    assert unknown.value.msgid == wrong.value.msgid == "Wrong username or password."
+    assert str(unknown.value) == str(wrong.value)
+    assert unknown.value.translated("zh_CN") == wrong.value.translated("zh_CN")
+    first = _events_after(engine, last)[0]
+    assert (first.action, first.actor_id, first.actor_name) == ("login_failed", None, "nobody")
+    assert _details(first)["reason"] == "unknown_user"
+
+
+def test_disabled_account_is_refused_even_with_the_right_password(engine, actors):
+    leader_id = actors[Role.LEADER].id
+    auth.set_active(engine, actors[Role.ADMIN], leader_id, False)
+    last = _last_event_id(engine)
+    with pytest.raises(AuthError) as info:
+        auth.authenticate(engine, "leader", STRONG_PASSWORD)
+    assert info.value.msgid.startswith("This account is disabled")
+    [event] = _events_after(engine, last)
+    assert event.action == "login_failed" and _details(event)["reason"] == "disabled"
+    # A session opened before the account was disabled ends.
+    assert auth.current_actor(engine, leader_id) is None
+    assert auth.current_actor(engine, actors[Role.PRINCIPAL].id) == actors[Role.PRINCIPAL]
+
+
+# ---------------------------------------------------------------- administration
+
+
+def test_duplicate_username_is_refused_whatever_the_case(engine, actors):
+    users, last = _user_count(engine), _last_event_id(engine)
+    for name in ("leader", "Leader", "LEADER"):
+        with pytest.raises(ValidationError) as info:
+            auth.create_user(engine, actors[Role.ADMIN], name, "重名", Role.AUDITOR, OTHER_PASSWORD)
+        assert info.value.field == "username"
+    assert _user_count(engine) == users
+    assert _events_after(engine, last) == []
+
+
+def test_admin_creates_an_account_that_can_log_in(engine, actors):
+    last = _last_event_id(engine)
+    user = auth.create_user(engine, actors[Role.ADMIN], " clerk ", " 文员 ", Role.AUDITOR, OTHER_PASSWORD)
+    assert (user.username, user.display_name, user.role, user.active) == ("clerk", "文员", "auditor", True)
+    [event] = _events_after(engine, last)
+    assert (event.action, event.entity_type, event.entity_id, event.actor_name) == ("create", "user", str(user.id), "admin")
+    assert "password" not in (event.after or "").replace("password_changed_at", "")
+    assert auth.authenticate(engine, "clerk", OTHER_PASSWORD).role == Role.AUDITOR
+
+
+def test_admin_disables_and_enables_an_account(engine, actors):
+    admin, leader_id = actors[Role.ADMIN], actors[Role.LEADER].id
+    last = _last_event_id(engine)
+    auth.set_active(engine, admin, leader_id, False)
+    assert _user(engine, "leader").active is False
+    with pytest.raises(AuthError):
+        auth.authenticate(engine, "leader", STRONG_PASSWORD)
+    auth.set_active(engine, admin, leader_id, True)
+    assert auth.authenticate(engine, "leader", STRONG_PASSWORD).username == "leader"
+    actions = [(e.action, e.before, e.after) for e in _events_after(engine, last) if e.actor_name == "admin"]
+    assert actions == [
+        ("disable", '{"active":true}', '{"active":false}'),
+        ("enable", '{"active":false}', '{"active":true}'),
+    ]
+
+
+def test_setting_the_same_state_writes_nothing(engine, actors):
+    last = _last_event_id(engine)
+    auth.set_active(engine, actors[Role.ADMIN], actors[Role.LEADER].id, True)
+    auth.set_role(engine, actors[Role.ADMIN], actors[Role.LEADER].id, Role.LEADER)
+    assert _events_after(engine, last) == []
+
+
+def test_admin_resets_a_password_and_lifts_a_lock(engine, actors):
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            auth.authenticate(engine, "leader", "nope-nope")
+    assert _user(engine, "leader").locked_until is not None
+    last = _last_event_id(engine)
+    auth.reset_password(engine, actors[Role.ADMIN], actors[Role.LEADER].id, OTHER_PASSWORD)
+    user = _user(engine, "leader")
+    assert user.locked_until is None and user.failed_logins == 0
+    [event] = _events_after(engine, last)
+    assert (event.action, event.entity_id) == ("reset_password", str(user.id))
+    assert OTHER_PASSWORD not in (event.details or "") + (event.after or "")
+    with pytest.raises(AuthError):
+        auth.authenticate(engine, "leader", STRONG_PASSWORD)
+    assert auth.authenticate(engine, "leader", OTHER_PASSWORD).username == "leader"
+
+
+def test_reset_password_applies_the_policy(engine, actors):
+    before = _user(engine, "leader").password_hash
+    with pytest.raises(ValidationError):
+        auth.reset_password(engine, actors[Role.ADMIN], actors[Role.LEADER].id, "12345678")
+    assert _user(engine, "leader").password_hash == before
+
+
+def test_admin_changes_a_role(engine, actors):
+    last = _last_event_id(engine)
+    auth.set_role(engine, actors[Role.ADMIN], actors[Role.AUDITOR].id, Role.PRINCIPAL)
+    assert auth.authenticate(engine, "auditor", STRONG_PASSWORD).role == Role.PRINCIPAL
+    event = _events_after(engine, last)[0]
+    assert (event.action, event.before, event.after) == ("update", '{"role":"auditor"}', '{"role":"principal"}')
+
+
+def test_admin_cannot_change_own_role_or_disable_self(engine, actors):
+    admin = actors[Role.ADMIN]
+    last = _last_event_id(engine)
+    with pytest.raises(ValidationError):
+        auth.set_role(engine, admin, admin.id, Role.LEADER)
+    with pytest.raises(ValidationError):
+        auth.set_active(engine, admin, admin.id, False)
+    user = _user(engine, "admin")
+    assert (user.role, user.active) == ("admin", True)
+    assert _events_after(engine, last) == []
+
+
+def test_last_active_admin_cannot_be_disabled(engine, actors):
+    admin = actors[Role.ADMIN]
+    second = auth.actor_of(auth.create_user(engine, admin, "admin2", "副管理员", Role.ADMIN, OTHER_PASSWORD))
+    # With two active administrators one may disable the other ...
+    auth.set_active(engine, second, admin.id, False)
+    # ... but not the last one (here asked by the other, still signed in).
+    last = _last_event_id(engine)
+    with pytest.raises(ValidationError) as info:
+        auth.set_active(engine, admin, second.id, False)
+    assert info.value.msgid == "The last active administrator cannot be disabled."
+    assert _user(engine, "admin2").active is True
+    assert _events_after(engine, last) == []
+
+
+def test_list_users_shows_accounts_without_hashes(engine, actors):
+    frame = auth.list_users(engine, actors[Role.ADMIN])
+    assert list(frame["username"]) == ["admin", "auditor", "leader", "principal"]
+    assert "password_hash" not in frame.columns
+    assert dict(zip(frame["username"], frame["role"], strict=True))["principal"] == "principal"
+
+
+# ---------------------------------------------------------------- own password
+
+
+def test_user_changes_own_password(engine, actors):
+    leader = actors[Role.LEADER]
+    changed_before = _user(engine, "leader").password_changed_at
+    last = _last_event_id(engine)
+    auth.change_own_password(engine, leader, STRONG_PASSWORD, OTHER_PASSWORD)
+    assert _user(engine, "leader").password_changed_at > changed_before
+    [event] = _events_after(engine, last)
+    assert (event.action, event.actor_name, event.entity_id) == ("change_password", "leader", str(leader.id))
+    with pytest.raises(AuthError):
+        auth.authenticate(engine, "leader", STRONG_PASSWORD)
+    assert auth.authenticate(engine, "leader", OTHER_PASSWORD).username == "leader"
+
+
+def test_own_password_change_refusals_change_nothing(engine, actors):
+    before = _user(engine, "leader").password_hash
+    last = _last_event_id(engine)
+    for old, new, field in [
+        ("not-my-password", OTHER_PASSWORD, "old_password"),  # old must match
+        (STRONG_PASSWORD, STRONG_PASSWORD, "password"),  # must differ
+        (STRONG_PASSWORD, "password123", "password"),  # policy
+        (STRONG_PASSWORD, "leader-at-home-1", "password"),  # contains the username
+    ]:
+        with pytest.raises(ValidationError) as info:
+            auth.change_own_password(engine, actors[Role.LEADER], old, new)
+        assert info.value.field == field, (old, new)
+    assert _user(engine, "leader").password_hash == before
+    assert _events_after(engine, last) == []
+
+
+# ---------------------------------------------------------------- idle sessions
+
+
+def test_session_expires_after_thirty_idle_minutes():
+    assert not auth.session_expired(T0, now=T0)
+    assert not auth.session_expired(T0, now=T0 + timedelta(minutes=29, seconds=59))
+    assert not auth.session_expired(T0, now=T0 + timedelta(minutes=30))
+    assert auth.session_expired(T0, now=T0 + timedelta(minutes=30, seconds=1))
+    assert auth.session_expired(T0, now=T0 + timedelta(hours=5))
+    assert not auth.session_expired(None, now=T0)  # never active: nothing to expire
