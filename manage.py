@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Taizhang's command line for administrators: set up, accounts, demo, backup.
+
+Run `python manage.py --help`.  Every command first brings the database to the
+newest schema.  Whoever can run this has the database itself in hand, which is
+the administrator's position by definition, so no sign-in is asked; the audit
+trail records "manage.py" as the actor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from services.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+
+VIA = "manage.py"
+ADMIN_PASSWORD_ENV = "TAIZHANG_ADMIN_PASSWORD"
+NEW_PASSWORD_ENV = "TAIZHANG_NEW_PASSWORD"
+
+LANG = DEFAULT_LANGUAGE
+
+
+def t(msgid: str, **kw: object) -> str:
+    return translate(LANG, msgid, **kw)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _fail(msgid: str, **params: object):  # noqa: ANN202 - raises
+    from services.errors import ServiceError
+
+    raise ServiceError(msgid, **params)
+
+
+def _require_initialised(engine) -> None:  # noqa: ANN001
+    from services.i18n import N_
+    from services.unit import is_initialised
+
+    if not is_initialised(engine):
+        _fail(N_("Taizhang is not set up yet. Run first: python manage.py init --help"))
+
+
+def _password(env_name: str, username: str) -> str:
+    """From the environment variable (scripted runs), else asked twice without echo."""
+    from services.i18n import N_
+
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    try:
+        first = getpass.getpass(t("Password for {username}: ", username=username))
+        second = getpass.getpass(t("Repeat the password: "))
+    except EOFError:
+        print(file=sys.stderr)
+        _fail(N_("No password given. Type it when asked, or set {env} for a scripted run."), env=env_name)
+    if first != second:
+        _fail(N_("The passwords do not match; nothing was changed."))
+    return first
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify for a terminal, where a Chinese character takes two columns."""
+    import unicodedata
+
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - shown)
+
+
+def _role_label(role: str) -> str:
+    from services.permissions import ROLE_LABELS, Role
+
+    return translate(LANG, ROLE_LABELS[Role(role)])
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_init(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    from services import auth, unit
+    from services.i18n import N_
+
+    # Ask no password for nothing: say at once when setup is already done.
+    if auth.any_user_exists(engine):
+        _fail(N_("Taizhang is already set up. Add accounts with: python manage.py create-user"))
+    password = _password(ADMIN_PASSWORD_ENV, args.admin_username)
+    admin = unit.initialise(
+        engine,
+        unit_name=args.unit_name,
+        district=args.district,
+        leader_name=args.leader_name,
+        principal_name=args.principal_name,
+        admin_username=args.admin_username,
+        admin_display_name=args.admin_display_name,
+        admin_password=password,
+        via=VIA,
+    )
+    print(t("Taizhang is set up for {unit}. The administrator {username} can sign in now.",
+            unit=args.unit_name.strip(), username=admin.username))
+
+
+def cmd_create_user(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    from services import auth
+    from services.db import write_session
+    from services.permissions import Role
+
+    _require_initialised(engine)
+    password = _password(NEW_PASSWORD_ENV, args.username)
+    user = auth.new_user(args.username, args.display_name, Role(args.role), password)
+    with write_session(engine) as session:
+        auth.add_user(session, None, user, via=VIA)
+    print(t("Account {username} created with the role {role}.", username=user.username, role=_role_label(user.role)))
+
+
+def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    from services import demo
+
+    _require_initialised(engine)
+    result = demo.load_demo(engine, seed=args.seed, staff=args.staff, via=VIA)
+    print(t("Loaded the fictional demo unit: {employees} staff and {family} family members.",
+            employees=result.employees, family=result.family_members))
+    if result.accounts:
+        print()
+        print(t("Demo accounts:"))
+        for username, role, password in result.accounts:
+            print(f"  {_pad(username, 16)} {_pad(_role_label(role), 12)} {password}")
+        print()
+        print(t("These passwords are shown only this once: note them now. The administrator can reset them later."))
+    if result.skipped_accounts:
+        print(t("These accounts already existed and were left unchanged: {names}", names=", ".join(result.skipped_accounts)))
+
+
+def cmd_backup(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    from services import backup
+
+    path = backup.backup(engine, None, Path(args.out) if args.out else backup.DEFAULT_BACKUP_DIR, via=VIA)
+    print(t("Backup written: {path} ({size} KB)", path=str(path), size=max(1, round(path.stat().st_size / 1024))))
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _add_help(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=t("Show this help and exit."))
+
+
+def _language(argv: list[str]) -> str:
+    """--lang is read before the parser is built, so --help speaks it too."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--lang", choices=list(LANGUAGES), default=DEFAULT_LANGUAGE)
+    known, _ = pre.parse_known_args(argv)
+    return known.lang
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Kept free of database imports, so --help answers at once.
+    lang_help = t("Language of the messages: zh_CN (Chinese, default) or en (English).")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=list(LANGUAGES), default=argparse.SUPPRESS, help=lang_help)
+    formatter = argparse.RawDescriptionHelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="manage.py",
+        add_help=False,
+        formatter_class=formatter,
+        description=t("Taizhang administration on the command line: first-run setup, accounts, demo data and backups."),
+        epilog=t(
+            "The database is the one named by the environment variable {env} (default: data/taizhang.sqlite3). "
+            "Every command first brings the database to the newest schema.",
+            env="TAIZHANG_DATABASE_URL",  # services.db.DATABASE_URL_ENV
+        ),
+    )
+    _add_help(parser)
+    parser.add_argument("--lang", choices=list(LANGUAGES), default=DEFAULT_LANGUAGE, help=lang_help)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title=t("commands"), required=True)
+
+    def command(name: str, summary: str, description: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, parents=[common], add_help=False, help=summary, description=description, epilog=epilog,
+            formatter_class=formatter,
+        )
+        _add_help(sub)
+        return sub
+
+    init = command(
+        "init",
+        t("First-run setup: the unit profile and the first administrator."),
+        t("First-run setup without the browser: saves the unit profile and creates the first administrator account. "
+          "Refused once any account exists."),
+        t("The password is asked twice without echo. For a scripted install set the environment variable "
+          "{env} instead; it is used once and stored only as a hash.", env=ADMIN_PASSWORD_ENV),
+    )
+    init.add_argument("--unit-name", required=True, metavar="NAME", help=t("Name of the unit, e.g. the school."))
+    init.add_argument("--district", required=True, metavar="NAME", help=t("District the unit reports to."))
+    init.add_argument("--leader-name", required=True, metavar="NAME", help=t("Name of the designated leader."))
+    init.add_argument("--principal-name", required=True, metavar="NAME", help=t("Name of the principal."))
+    init.add_argument("--admin-username", required=True, metavar="USERNAME",
+                      help=t("Sign-in name of the first administrator (3 to 50 letters, digits, dots, hyphens or underscores)."))
+    init.add_argument("--admin-display-name", required=True, metavar="NAME", help=t("Full name of the first administrator."))
+    init.set_defaults(handler=cmd_init)
+
+    create_user = command(
+        "create-user",
+        t("Create an account."),
+        t("Create an account with one of the roles: admin (accounts, unit profile, backups), leader (keeps the ledger), "
+          "principal (decides cases, signs off the year), auditor (reads only). Taizhang must be set up first (init)."),
+        t("The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
+          env=NEW_PASSWORD_ENV),
+    )
+    create_user.add_argument("--username", required=True, metavar="USERNAME", help=t("Sign-in name of the new account."))
+    create_user.add_argument("--display-name", required=True, metavar="NAME", help=t("Full name shown in Taizhang."))
+    create_user.add_argument("--role", required=True, choices=["admin", "leader", "principal", "auditor"],
+                             help=t("Role of the new account."))
+    create_user.set_defaults(handler=cmd_create_user)
+
+    demo = command(
+        "demo",
+        t("Load a fictional demo unit to try Taizhang."),
+        t("Fill an empty ledger with a fictional school (staff with their families) and create the accounts "
+          "demo_leader, demo_principal and demo_auditor with random passwords, printed once. "
+          "Refused when the ledger already has staff. Taizhang must be set up first (init)."),
+    )
+    demo.add_argument("--seed", type=int, default=2026, metavar="N",
+                      help=t("Random seed: the same seed gives the same unit (default: 2026)."))
+    demo.add_argument("--staff", type=int, default=40, metavar="N", help=t("Number of staff (default: 40)."))
+    demo.set_defaults(handler=cmd_demo)
+
+    backup = command(
+        "backup",
+        t("Back up the database."),
+        t("Write a complete, checked copy of the database (ledger, accounts and audit trail) and print its path. "
+          "SQLite is copied safely while Taizhang runs; PostgreSQL needs pg_dump. "
+          "The file holds personal information: keep it safe."),
+    )
+    backup.add_argument("--out", default=None, metavar="DIR",
+                        help=t("Folder for the backup file (default: data/backups/ in the Taizhang folder)."))
+    backup.set_defaults(handler=cmd_backup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    global LANG
+    argv = sys.argv[1:] if argv is None else argv
+    LANG = _language(argv)
+    args = build_parser().parse_args(argv)
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.db import get_engine, upgrade_to_head
+    from services.errors import ServiceError
+
+    try:
+        engine = get_engine()
+        upgrade_to_head(engine)
+        args.handler(engine, args)
+    except ServiceError as err:
+        print(t("Error: {message}", message=err.translated(LANG)), file=sys.stderr)
+        return 1
+    except SQLAlchemyError as err:
+        detail = str(getattr(err, "orig", None) or err).strip().splitlines()
+        print(t("Database error: {message}", message=detail[0] if detail else type(err).__name__), file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(t("Error: {message}", message=str(err)), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

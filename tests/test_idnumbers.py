@@ -1,0 +1,83 @@
+"""ID number generation and the basic checks (GB 11643)."""
+
+import random
+from datetime import date, timedelta
+
+import pytest
+from stdnum.cn.ric import calc_check_digit
+
+from services.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number, valid_id_number
+
+
+def test_known_numbers():
+    # The example from python-stdnum's documentation, and one ending in X.
+    assert is_valid_id_number("360426199101010071")
+    assert gender_from_id("360426199101010071") == "M"
+    assert birth_date_from_id("360426199101010071") == date(1991, 1, 1)
+    assert is_valid_id_number("11010519491231002X")
+    assert gender_from_id("11010519491231002X") == "F"
+    assert birth_date_from_id("11010519491231002X") == date(1949, 12, 31)
+
+
+def _with_checksum(body: str) -> str:
+    """17 digits plus their correct check digit, so only the part under test is wrong."""
+    return body + calc_check_digit(body + "0")
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "360426199101010072",  # wrong check digit
+        "36042619910101007",  # 17 digits
+        "3604261991010100711",  # 19 digits
+        _with_checksum("36042619910230007"),  # 30 February
+        _with_checksum("99999919910101007"),  # no such region
+        "36042619910101A071",  # a letter inside
+        "",
+        None,
+    ],
+)
+def test_invalid_numbers(number):
+    assert not is_valid_id_number(number)
+
+
+def test_region_code_without_county_is_invalid_not_an_exception():
+    # python-stdnum 2.2 raises KeyError inside is_valid for such codes.
+    assert not is_valid_id_number(_with_checksum("11021019800101123"))
+
+
+def test_generated_numbers_agree_with_birth_date_and_gender():
+    rng = random.Random(7)
+    day = date(1930, 1, 1)
+    seen = set()
+    while day <= date(2026, 12, 31):
+        for gender in ("M", "F"):
+            number = valid_id_number(rng, day, gender)
+            assert len(number) == 18 and number.startswith("110105")
+            assert is_valid_id_number(number), number
+            assert gender_from_id(number) == gender
+            assert birth_date_from_id(number) == day
+            assert int(number[16]) % 2 == (1 if gender == "M" else 0)
+            seen.add(number[-1])
+        day += timedelta(days=37)
+    assert "X" in seen  # the check digit 10 is written X and still validates
+
+
+def test_generation_is_deterministic_for_a_seed():
+    first = [valid_id_number(random.Random(42), date(1985, 6, 15), "F", "310104") for _ in range(3)]
+    again = [valid_id_number(random.Random(42), date(1985, 6, 15), "F", "310104") for _ in range(3)]
+    assert first == again
+    assert first[0].startswith("31010419850615")
+
+
+def test_region_that_did_not_exist_in_the_birth_year_is_refused():
+    # 440106 (Tianhe, Guangzhou) was created in 1985.
+    with pytest.raises(ValueError):
+        valid_id_number(random.Random(1), date(1970, 1, 1), "M", "440106")
+    assert is_valid_id_number(valid_id_number(random.Random(1), date(1990, 1, 1), "M", "440106"))
+
+
+@pytest.mark.parametrize("gender,region", [("X", "110105"), ("m", "110105"), ("M", "11010"), ("M", "abcdef")])
+def test_bad_arguments(gender, region):
+    with pytest.raises(ValueError):
+        valid_id_number(random.Random(1), date(1990, 1, 1), gender, region)

@@ -1,0 +1,209 @@
+"""manage.py, run as an administrator would: a separate process, exit codes, messages."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEvent, Employee
+from services import auth, db
+from services.db import read_session
+from tests.conftest import STRONG_PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = ROOT / "manage.py"
+INIT_ARGS = [
+    "init",
+    "--unit-name", "朝阳区第一实验小学",
+    "--district", "朝阳区",
+    "--leader-name", "王分管",
+    "--principal-name", "李校长",
+    "--admin-username", "admin",
+    "--admin-display-name", "系统管理员",
+]
+
+
+def run(args, url, *, env=None, stdin=None, cwd=None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_")}
+    full_env.update({"TAIZHANG_DATABASE_URL": url, "PYTHONIOENCODING": "utf-8"}, **(env or {}))
+    return subprocess.run(
+        [sys.executable, str(MANAGE), *args],
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+        cwd=cwd,
+        # No controlling terminal: getpass reads stdin instead of waiting at a real terminal.
+        start_new_session=True,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'data' / 'taizhang.sqlite3'}"
+
+
+@pytest.fixture
+def engine_for(url):
+    engines = []
+
+    def make():
+        engine = db.get_engine(url)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+    db.get_engine.cache_clear()
+
+
+def assert_clean_failure(proc, code=1):
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["create-user"], ["demo"], ["backup"]])
+def test_help_of_every_command(command, url, tmp_path):
+    proc = run([*command, "--help"], url)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: manage.py" in proc.stdout
+    assert "显示本帮助并退出" in proc.stdout  # Chinese by default
+    if command:
+        assert command[0] in proc.stdout
+    # Help touches no database.
+    assert not (tmp_path / "data").exists()
+
+
+def test_help_documents_password_variables_and_roles(url):
+    assert "TAIZHANG_ADMIN_PASSWORD" in run(["init", "--help"], url).stdout
+    text = run(["create-user", "--help"], url).stdout
+    assert "TAIZHANG_NEW_PASSWORD" in text
+    assert all(role in text for role in ("admin", "leader", "principal", "auditor"))
+    assert "data/backups" in run(["backup", "--help"], url).stdout
+
+
+def test_help_in_english(url):
+    proc = run(["--lang", "en", "--help"], url)
+    assert proc.returncode == 0
+    assert "Show this help and exit." in proc.stdout and "First-run setup" in proc.stdout
+    proc = run(["demo", "--lang", "en", "--help"], url)
+    assert "Random seed" in proc.stdout
+
+
+def test_usage_errors_exit_2(url):
+    assert run([], url).returncode == 2
+    assert run(["create-user", "--username", "x"], url).returncode == 2
+    assert run(["create-user", "--username", "abc", "--display-name", "x", "--role", "boss"], url).returncode == 2
+    assert run(["--lang", "fr", "backup"], url).returncode == 2
+
+
+# ---------------------------------------------------------------- a whole installation
+
+
+def test_init_create_user_demo_backup(url, tmp_path, engine_for):
+    # Run from another folder: manage.py finds its own package.
+    proc = run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "朝阳区第一实验小学" in proc.stdout
+
+    proc = run(
+        ["create-user", "--username", "wang", "--display-name", "王分管", "--role", "leader"],
+        url,
+        env={"TAIZHANG_NEW_PASSWORD": "Another-Fine-Pass-9"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "wang" in proc.stdout
+
+    proc = run(["demo", "--staff", "15", "--seed", "3"], url)
+    assert proc.returncode == 0, proc.stderr
+    passwords = dict(re.findall(r"^\s+(demo_\w+)\s+.*?(\S+)$", proc.stdout, flags=re.MULTILINE))
+    assert set(passwords) == {"demo_leader", "demo_principal", "demo_auditor"}
+    assert "15" in proc.stdout
+
+    out = tmp_path / "my backups"
+    proc = run(["backup", "--out", str(out)], url)
+    assert proc.returncode == 0, proc.stderr
+    written = [p for p in out.iterdir()]
+    assert len(written) == 1 and str(written[0]) in proc.stdout
+
+    engine = engine_for()
+    assert auth.authenticate(engine, "admin", STRONG_PASSWORD).role == "admin"
+    assert auth.authenticate(engine, "wang", "Another-Fine-Pass-9").role == "leader"
+    for username, password in passwords.items():
+        assert auth.authenticate(engine, username, password).username == username
+    with read_session(engine) as s:
+        assert len(s.execute(select(Employee.id)).all()) == 15
+        names = {
+            (e.action, e.entity_type)
+            for e in s.execute(select(AuditEvent).where(AuditEvent.actor_name == "manage.py")).scalars()
+        }
+    assert {("create", "unit"), ("create", "user"), ("demo_load", "unit"), ("backup", "database")} <= names
+
+
+def test_init_twice_fails_in_chinese(url):
+    assert run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
+    proc = run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD})
+    assert_clean_failure(proc)
+    assert "台账已完成首次设置" in proc.stderr
+
+
+def test_commands_before_init_say_run_init_first(url):
+    for args, env in [
+        (["create-user", "--username", "wang", "--display-name", "王", "--role", "leader"],
+         {"TAIZHANG_NEW_PASSWORD": "Another-Fine-Pass-9"}),
+        (["demo"], {}),
+    ]:
+        proc = run(args, url, env=env)
+        assert_clean_failure(proc)
+        assert "manage.py init" in proc.stderr and "尚未完成首次设置" in proc.stderr
+
+
+def test_password_asked_twice_must_match(url):
+    proc = run(INIT_ARGS, url, stdin=f"{STRONG_PASSWORD}\nSomething-Else-77\n")
+    assert_clean_failure(proc)
+    assert "不一致" in proc.stderr
+    proc = run(INIT_ARGS, url, stdin=f"{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n")
+    assert proc.returncode == 0, proc.stderr
+    assert STRONG_PASSWORD not in proc.stdout + proc.stderr
+
+
+def test_no_password_and_no_terminal(url):
+    proc = run(INIT_ARGS, url, stdin="")
+    assert_clean_failure(proc)
+    assert "TAIZHANG_ADMIN_PASSWORD" in proc.stderr
+
+
+def test_weak_password_is_refused_cleanly(url):
+    proc = run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": "short"})
+    assert_clean_failure(proc)
+    assert run(["demo"], url).returncode == 1  # still not set up
+
+
+def test_error_in_english(url):
+    proc = run(["--lang", "en", "demo"], url)
+    assert_clean_failure(proc)
+    assert "Taizhang is not set up yet" in proc.stderr
+
+
+def test_unreachable_database_is_a_clear_message(url):
+    proc = run(["backup"], "postgresql+psycopg://x:y@127.0.0.1:1/nope")
+    assert_clean_failure(proc)
+    assert "127.0.0.1" in proc.stderr and "TAIZHANG_DATABASE_URL" in proc.stderr
+    assert "x:y@" not in proc.stderr  # the password is not shown
+
+
+def test_malformed_database_url_is_a_clear_message(url):
+    proc = run(["backup"], "this is not a url")
+    assert_clean_failure(proc)
+    assert proc.stderr.strip()
