@@ -108,7 +108,12 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
     now = now or utcnow()
     username = (username or "").strip()
     with write_session(engine) as session:
-        user = session.execute(select(User).where(func.lower(User.username) == username.lower())).scalar_one_or_none()
+        # FOR UPDATE: concurrent attempts on one account queue up on PostgreSQL
+        # instead of overwriting each other's failure count (SQLite's write
+        # session already holds the database lock).
+        user = session.execute(
+            select(User).where(func.lower(User.username) == username.lower()).with_for_update()
+        ).scalar_one_or_none()
         if user is None:
             _verify(_DUMMY_HASH, password)
             audit.record(session, None, "login_failed", actor_name=username[:50] or None, details={"reason": "unknown_user"})

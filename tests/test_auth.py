@@ -364,3 +364,33 @@ def test_session_expires_after_thirty_idle_minutes():
     assert auth.session_expired(T0, now=T0 + timedelta(minutes=30, seconds=1))
     assert auth.session_expired(T0, now=T0 + timedelta(hours=5))
     assert not auth.session_expired(None, now=T0)  # never active: nothing to expire
+
+
+def test_concurrent_wrong_passwords_are_all_counted(engine, actors):
+    """A burst of parallel guesses must not slip past the lock-out: every
+    failure is counted, none overwrites another (no lost update)."""
+    import threading
+
+    attempts = auth.MAX_FAILED_LOGINS
+    barrier = threading.Barrier(attempts)
+    outcomes: list[object] = []
+
+    def guess(n: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            auth.authenticate(engine, "leader", f"guess-{n}", now=T0)
+        except AuthError as exc:
+            outcomes.append(exc.msgid)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(outcomes) == attempts and all(isinstance(o, str) for o in outcomes), outcomes
+    assert _user(engine, "leader").locked_until == T0 + timedelta(minutes=15)
+    with pytest.raises(AuthError) as info:
+        auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(minutes=1))
+    assert info.value.msgid.startswith("This account is locked")
