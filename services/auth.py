@@ -216,10 +216,12 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
         if user.id == actor.id and not active:
             raise ValidationError(N_("You cannot disable your own account."))
         if not active and user.role == Role.ADMIN and user.active:
-            others = session.execute(
-                select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active, User.id != user.id)
-            ).scalar_one()
-            if others == 0:
+            # Lock the active administrators (in id order) so two admins disabling
+            # each other at once cannot both pass this check on PostgreSQL.
+            admins = session.execute(
+                select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id).with_for_update()
+            ).scalars().all()
+            if not any(admin_id != user.id for admin_id in admins):
                 raise ValidationError(N_("The last active administrator cannot be disabled."))
         if user.active == active:
             return

@@ -394,3 +394,53 @@ def test_concurrent_wrong_passwords_are_all_counted(engine, actors):
     with pytest.raises(AuthError) as info:
         auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(minutes=1))
     assert info.value.msgid.startswith("This account is locked")
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors, monkeypatch):
+    """The last-administrator rule holds under concurrency: both requests
+    pass their check before either commits unless the check locks."""
+    import threading
+
+    from services import audit
+
+    admin = actors[Role.ADMIN]
+    second = auth.actor_of(auth.create_user(engine, admin, "admin2", "副管理员", Role.ADMIN, OTHER_PASSWORD))
+    barrier = threading.Barrier(2)
+    real_record = audit.record
+
+    def record_after_both_checked(*args, **kwargs):
+        # Where the database serialises writers the other request cannot get
+        # here meanwhile; the wait then times out and this one goes on.
+        try:
+            barrier.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", record_after_both_checked)
+    outcomes: list[object] = []
+
+    def disable(actor, target_id) -> None:
+        try:
+            auth.set_active(engine, actor, target_id, False)
+            outcomes.append("disabled")
+        except ValidationError as exc:
+            outcomes.append(exc.msgid)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcomes.append(exc)
+
+    threads = [
+        threading.Thread(target=disable, args=(admin, second.id)),
+        threading.Thread(target=disable, args=(second, admin.id)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    monkeypatch.undo()
+    assert sorted(map(str, outcomes)) == ["The last active administrator cannot be disabled.", "disabled"], outcomes
+    with read_session(engine) as s:
+        active_admins = s.execute(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active)
+        ).scalar_one()
+    assert active_admins == 1
