@@ -209,20 +209,27 @@ def _get_user(session, user_id: int) -> User:  # noqa: ANN001
     return user
 
 
+def _keep_another_active_admin(session, user: User) -> None:  # noqa: ANN001
+    """Refuse to disable or demote `user` if they are the last active administrator."""
+    if user.role != Role.ADMIN or not user.active:
+        return
+    # Lock the active administrators (in id order) so two admins acting on each
+    # other at once cannot both pass this check on PostgreSQL.
+    admins = session.execute(
+        select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id).with_for_update()
+    ).scalars().all()
+    if not any(admin_id != user.id for admin_id in admins):
+        raise ValidationError(N_("The last active administrator cannot be disabled."))
+
+
 def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None:
     authorize(engine, actor, Permission.ADMINISTER, "enable or disable user")
     with write_session(engine) as session:
         user = _get_user(session, user_id)
         if user.id == actor.id and not active:
             raise ValidationError(N_("You cannot disable your own account."))
-        if not active and user.role == Role.ADMIN and user.active:
-            # Lock the active administrators (in id order) so two admins disabling
-            # each other at once cannot both pass this check on PostgreSQL.
-            admins = session.execute(
-                select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id).with_for_update()
-            ).scalars().all()
-            if not any(admin_id != user.id for admin_id in admins):
-                raise ValidationError(N_("The last active administrator cannot be disabled."))
+        if not active:
+            _keep_another_active_admin(session, user)
         if user.active == active:
             return
         user.active = active
@@ -256,6 +263,8 @@ def set_role(engine: Engine, actor: Actor, user_id: int, role: Role) -> None:
             return
         if user.id == actor.id:
             raise ValidationError(N_("You cannot change your own role."))
+        if role != Role.ADMIN:
+            _keep_another_active_admin(session, user)
         before = {"role": user.role}
         user.role = role.value
         session.add(user)

@@ -444,3 +444,18 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
             select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active)
         ).scalar_one()
     assert active_admins == 1
+
+
+def test_last_active_admin_cannot_be_demoted(engine, actors):
+    """Reachable when the acting admin was disabled while their session was open."""
+    from services.db import write_session
+
+    admin = actors[Role.ADMIN]
+    second = auth.create_user(engine, admin, "admin2", "第二管理员", Role.ADMIN, "Another-Fine-Pass-9")
+    auth.set_active(engine, admin, second.id, False)
+    with write_session(engine) as s:  # the first admin is disabled behind their own back
+        s.get(User, admin.id).active = False
+        s.get(User, second.id).active = True
+    with pytest.raises(ValidationError):
+        auth.set_role(engine, admin, second.id, Role.LEADER)
+    assert auth.current_actor(engine, second.id).role == Role.ADMIN
