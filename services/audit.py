@@ -24,7 +24,7 @@ from sqlmodel import Session
 from models import AuditEvent
 from models._common import utcnow
 from services.db import read_session, write_session
-from services.formatting import start_of_local_day
+from services.formatting import fmt_datetime, start_of_local_day
 from services.i18n import N_
 from services.permissions import Actor, Permission
 
@@ -113,6 +113,23 @@ def summarize(before: str | None, after: str | None, details: str | None, limit:
         parts.extend(f"{k}: {v}" for k, v in sorted(json.loads(details).items()))
     text = "; ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.DataFrame:
+    """Events as people read them; `full` keeps the raw before/after (exports)."""
+    from services.i18n import translate
+
+    shown = events.assign(
+        at=events["at"].map(fmt_datetime),
+        action=events["action"].map(lambda a: translate(lang, ACTION_LABELS.get(a, a))),
+        entity_type=events["entity_type"].map(lambda e: translate(lang, ENTITY_LABELS.get(e, e)) if isinstance(e, str) else ""),
+        summary=[summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"])],
+    )
+    columns = {"id": N_("No."), "at": N_("Time"), "actor_name": N_("By"), "action": N_("Event"),
+               "entity_type": N_("Record type"), "entity_id": N_("Record"), "summary": N_("Content")}
+    if full:
+        columns |= {"before": N_("Before"), "after": N_("After"), "details": N_("Details")}
+    return shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
 
 
 def _event_hash(ev: AuditEvent) -> str:

@@ -38,6 +38,21 @@ class ValidationError(ServiceError):
     def __init__(self, msgid: str, field: str | None = None, **params: Any) -> None:
         super().__init__(msgid, **params)
         self.field = field
+        self.problems: list = []
+
+    @classmethod
+    def from_problems(cls, problems: list) -> "ValidationError":
+        """One error carrying every field problem (objects with field, msgid, params);
+        its own message is the first problem's."""
+        first = problems[0]
+        err = cls.__new__(cls)
+        ServiceError.__init__(err, first.msgid, **first.params)
+        err.field = first.field
+        err.problems = list(problems)
+        return err
+
+    def all_translated(self, lang: str) -> list[str]:
+        return [p.translated(lang) for p in self.problems] or [self.translated(lang)]
 
 
 class StaleVersion(ServiceError):

@@ -41,7 +41,7 @@ def fmt_money(value: Decimal | int | None) -> str:
 
 def mask_id_number(id_number: str | None) -> str:
     """`110105198001010023` -> `110105********0023`: region and last four digits."""
-    if not id_number:
+    if not isinstance(id_number, str) or not id_number:
         return ""
     if len(id_number) <= 10:
         return "*" * len(id_number)
