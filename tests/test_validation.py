@@ -1,0 +1,286 @@
+"""The staff and family rules shared by the forms and the import (services/validation.py)."""
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import insert
+
+from models import Employee
+from services import validation as v
+from services.db import read_session, write_session
+from services.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER, ID_LENGTH
+from services.validation import FieldError, clean_employee, clean_family_member, existing_conflicts
+
+TODAY = date(2026, 11, 29)
+# A real-shaped number (Shuangluan district, Chengde) from the staff samples.
+ID_M = "13080319710907901X"  # male, born 1971-09-07
+ID_F = "13080319660311578X"  # female, born 1966-03-11
+
+
+def staff(**overrides):
+    raw = {"staff_no": "T0001", "name": "蔡晓", "id_number": ID_M}
+    raw.update(overrides)
+    return clean_employee(raw, today=TODAY)
+
+
+def msgids(errors):
+    return [(e.field, e.msgid) for e in errors]
+
+
+# ---------------------------------------------------------------- staff
+
+
+def test_minimal_row_derives_gender_and_birth_date_and_defaults_status():
+    values, errors = staff()
+    assert errors == []
+    assert values["gender"] == "M"
+    assert values["birth_date"] == date(1971, 9, 7)
+    assert values["status"] == "active"
+    assert set(values) == set(v.EMPLOYEE_FIELDS)
+    assert values["phone"] is None and values["department"] is None
+
+
+def test_chinese_labels_become_codes():
+    values, errors = staff(gender="男", status="退休", marital_status="已婚", department=" 语文组 ", post="教师")
+    assert errors == []
+    assert (values["gender"], values["status"], values["marital_status"]) == ("M", "retired", "married")
+    assert values["department"] == "语文组"
+
+
+def test_codes_are_accepted_too():
+    values, errors = staff(gender="M", status="left", marital_status="widowed")
+    assert errors == []
+    assert (values["gender"], values["status"], values["marital_status"]) == ("M", "left", "widowed")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2024-01-05", "2024/1/5", "2024.1.5", "2024年1月5日", "20240105", "２０２４－０１－０５", " 2024-1-5 ",
+     "2024-01-05 00:00:00", date(2024, 1, 5), datetime(2024, 1, 5, 0, 0), 45296, 45296.0, "45296", 20240105],
+)
+def test_accepted_date_forms(value):
+    values, errors = staff(hire_date=value)
+    assert errors == []
+    assert values["hire_date"] == date(2024, 1, 5)
+
+
+@pytest.mark.parametrize("value", ["去年", "2024年1月", "1/5/2024", "2024-01", "abc", "12.5", True])
+def test_other_text_is_not_a_date_and_names_the_field(value):
+    _, errors = staff(hire_date=value)
+    assert msgids(errors) == [("hire_date", v.DATE_FORM)]
+    assert errors[0].translated("zh_CN").startswith("入职日期")
+
+
+@pytest.mark.parametrize("value", ["1990-02-30", "2023/2/29", "19900230", "2024年13月1日"])
+def test_a_day_that_does_not_exist(value):
+    _, errors = staff(birth_date=value)
+    assert msgids(errors) == [("birth_date", v.DATE_NOT_REAL)]
+    assert "出生日期不存在" in errors[0].translated("zh_CN")
+
+
+def test_future_birth_and_hire_dates_are_errors():
+    _, errors = staff(hire_date="2026-11-30")
+    assert msgids(errors) == [("hire_date", v.DATE_FUTURE)]
+    _, errors = staff(hire_date="2026-11-29")
+    assert errors == []
+    _, errors = clean_family_member(
+        {"staff_no": "T1", "relation": "子女", "name": "小明", "birth_date": "2027-01-01"},
+        today=TODAY,
+        employee_birth_date=date(1990, 1, 1),
+    )
+    assert msgids(errors) == [("birth_date", v.DATE_FUTURE)]
+
+
+def test_hire_date_before_birth_is_an_error():
+    _, errors = staff(hire_date="1970-01-01")
+    assert msgids(errors) == [("hire_date", v.HIRE_BEFORE_BIRTH)]
+
+
+def test_required_fields():
+    _, errors = clean_employee({"staff_no": " ", "name": None, "id_number": ""}, today=TODAY)
+    assert msgids(errors) == [("staff_no", v.REQUIRED), ("name", v.REQUIRED), ("id_number", v.REQUIRED)]
+    assert errors[0].translated("zh_CN") == "请填写工号。"
+    assert errors[0].translated("en") == "Staff no. is required."
+
+
+def test_name_length_and_padding():
+    assert staff(name="张　三")[0]["name"] == "张三"  # full-width padding for alignment
+    assert staff(name="A" * 30)[1] == []
+    assert msgids(staff(name="A" * 31)[1]) == [("name", v.TOO_LONG)]
+
+
+def test_id_number_is_normalised():
+    for raw in [" 13080319710907901x ", "1308 0319 7109 0790 1X", "１３０８０３１９７１０９０７９０１ｘ", "'13080319710907901X"]:
+        values, errors = staff(id_number=raw)
+        assert errors == [], raw
+        assert values["id_number"] == ID_M
+
+
+def test_gender_and_birth_date_mismatches():
+    _, errors = staff(id_number=ID_F, gender="男")
+    assert msgids(errors) == [("gender", v.GENDER_MISMATCH)]
+    assert "性别与身份证号不符" in errors[0].translated("zh_CN")
+    assert "男" in errors[0].translated("zh_CN") and "女" in errors[0].translated("zh_CN")
+    _, errors = staff(birth_date="1971-09-08")
+    assert msgids(errors) == [("birth_date", v.BIRTH_MISMATCH)]
+    values, errors = staff(gender="男", birth_date="1971年9月7日")
+    assert errors == [] and values["birth_date"] == date(1971, 9, 7)
+
+
+def test_unknown_gender_is_reported_once():
+    values, errors = staff(gender="未知")
+    assert msgids(errors) == [("gender", v.GENDER_UNKNOWN)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [1.30821197309288e17, 130821197309288000, "1.30821197309288e+17", "1.10105E+17", "130821197309288000",
+     "130821197309288000.0"],
+)
+def test_id_number_excel_turned_into_a_number(raw):
+    _, errors = staff(id_number=raw, gender=None)
+    assert msgids(errors) == [("id_number", ID_EXCEL_NUMBER)]
+    assert "被Excel转成了数字" in errors[0].translated("zh_CN")
+    assert "文本" in errors[0].translated("zh_CN")
+
+
+def test_wrong_check_digit():
+    _, errors = staff(id_number="13080319710907901")  # 17 characters
+    assert msgids(errors) == [("id_number", ID_LENGTH)]
+    _, errors = staff(id_number="130803197109079011")
+    assert msgids(errors) == [("id_number", ID_CHECKSUM)]
+    assert "校验位错误" in errors[0].translated("zh_CN")
+
+
+@pytest.mark.parametrize(
+    "phone,stored",
+    [
+        ("13836356094", "13836356094"),
+        (13836356094.0, "13836356094"),
+        ("138 3635 6094", "13836356094"),
+        ("１３８３６３５６０９４", "13836356094"),
+        ("+86 138-3635-6094", "13836356094"),
+        ("0314-1234567", "0314-1234567"),
+        ("03141234567", "03141234567"),
+        ("010-12345678", "010-12345678"),
+        ("0314-1234567-801", "0314-1234567-801"),
+        ("0314-1234567转801", "0314-1234567-801"),
+        ("", None),
+    ],
+)
+def test_valid_phones(phone, stored):
+    values, errors = staff(phone=phone)
+    assert errors == []
+    assert values["phone"] == stored
+
+
+@pytest.mark.parametrize("phone", ["1383635609", "12836356094", "138363560941", "1234567", "电话", "0314-12345"])
+def test_invalid_phones(phone):
+    _, errors = staff(phone=phone)
+    assert msgids(errors) == [("phone", v.PHONE_INVALID)]
+
+
+@pytest.mark.parametrize("field,value,msgid", [("status", "借调", v.STATUS_UNKNOWN), ("marital_status", "同居", v.MARITAL_UNKNOWN)])
+def test_unknown_choices(field, value, msgid):
+    _, errors = staff(**{field: value})
+    assert msgids(errors) == [(field, msgid)]
+    assert value in errors[0].translated("zh_CN")
+
+
+def test_numbers_from_excel_become_text():
+    values, errors = staff(staff_no=1001.0, only_child_certificate_no=5775403)
+    assert errors == []
+    assert values["staff_no"] == "1001" and values["only_child_certificate_no"] == "5775403"
+
+
+def test_field_error_translates_nested_labels():
+    error = FieldError("gender", v.GENDER_MISMATCH, {"given": v.GENDER_LABELS["M"], "derived": v.GENDER_LABELS["F"]})
+    assert error.translated("zh_CN") == "性别与身份证号不符：填写的是男，身份证号显示为女。"
+    assert "the row says Male, the ID number says Female" in error.translated("en")
+
+
+# ---------------------------------------------------------------- family
+
+
+def member(employee_birth=date(1971, 9, 7), **overrides):
+    raw = {"staff_no": "T0001", "relation": "子女", "name": "蔡小明"}
+    raw.update(overrides)
+    return clean_family_member(raw, today=TODAY, employee_birth_date=employee_birth)
+
+
+@pytest.mark.parametrize(
+    "word,code",
+    [("配偶", "spouse"), ("丈夫", "spouse"), ("妻子", "spouse"), ("子女", "child"), ("儿子", "child"),
+     ("女儿", "child"), ("父母", "parent"), ("其他", "other"), ("spouse", "spouse"), ("CHILD", "child")],
+)
+def test_relations(word, code):
+    values, errors = member(relation=word, employee_birth=None)
+    assert errors == []
+    assert values["relation"] == code
+
+
+def test_unknown_or_missing_relation():
+    assert msgids(member(relation="朋友")[1]) == [("relation", v.RELATION_UNKNOWN)]
+    assert msgids(member(relation="")[1]) == [("relation", v.REQUIRED)]
+
+
+def test_family_member_needs_only_staff_no_relation_and_name():
+    values, errors = member()
+    assert errors == []
+    assert values["id_number"] is None and values["birth_date"] is None
+    assert set(values) == set(v.FAMILY_FIELDS)
+    assert msgids(member(name=" ")[1]) == [("name", v.REQUIRED)]
+
+
+def test_family_id_number_is_checked_and_gives_gender_and_birth():
+    values, errors = member(relation="子女", id_number="130803202506076326")
+    assert errors == []
+    assert (values["gender"], values["birth_date"]) == ("F", date(2025, 6, 7))
+    assert msgids(member(id_number="130803202506076327")[1]) == [("id_number", ID_CHECKSUM)]
+    assert msgids(member(id_number="130803202506076326", gender="男")[1]) == [("gender", v.GENDER_MISMATCH)]
+
+
+def test_relation_word_fills_an_empty_gender():
+    assert member(relation="儿子")[0]["gender"] == "M"
+    assert member(relation="妻子")[0]["gender"] == "F"
+    assert member(relation="子女")[0]["gender"] is None
+
+
+def test_child_born_before_the_parent_is_an_error():
+    _, errors = member(birth_date="1970-01-01")
+    assert msgids(errors) == [("birth_date", v.CHILD_NOT_AFTER_PARENT)]
+    _, errors = member(birth_date="1971-09-07")  # same day
+    assert msgids(errors) == [("birth_date", v.CHILD_NOT_AFTER_PARENT)]
+    assert member(birth_date="1995-01-01")[1] == []
+    assert member(birth_date="1970-01-01", employee_birth=None)[1] == []  # unknown household: no comparison
+
+
+def test_parent_born_after_the_staff_member_is_an_error():
+    _, errors = member(relation="父亲", birth_date="1980-01-01")
+    assert msgids(errors) == [("birth_date", v.PARENT_NOT_BEFORE_CHILD)]
+    assert member(relation="父母", birth_date="1945-01-01")[1] == []
+    # A spouse may be older or younger.
+    assert member(relation="配偶", birth_date="1980-01-01")[1] == []
+
+
+# ---------------------------------------------------------------- uniqueness
+
+
+def test_existing_conflicts_one_query_each(engine):
+    rows = [
+        {"staff_no": f"T{i:04d}", "name": "甲", "gender": "M", "birth_date": date(1971, 9, 7),
+         "id_number": f"ID{i:016d}", "status": "active", "version": 1}
+        for i in range(3)
+    ]
+    with write_session(engine) as session:
+        session.execute(insert(Employee), rows)
+    with read_session(engine) as session:
+        by_no, by_id = existing_conflicts(session, ["T0001", "T0009", ""], ["ID0000000000000002", "nope"])
+        ids = dict(session.execute(Employee.__table__.select().with_only_columns(Employee.staff_no, Employee.id)).all())
+        # Above the IN-list limit the same answer comes from one scan.
+        many_nos = [f"X{i}" for i in range(3000)] + ["T0002"]
+        by_no_many, by_id_many = existing_conflicts(session, many_nos, [f"Y{i}" for i in range(3000)] + ["ID0000000000000000"])
+    assert by_no == {"T0001": ids["T0001"]}
+    assert by_id == {"ID0000000000000002": "T0002"}
+    assert by_no_many == {"T0002": ids["T0002"]}
+    assert by_id_many == {"ID0000000000000000": "T0000"}
