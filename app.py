@@ -22,6 +22,8 @@ st.set_page_config(page_title="台账 Taizhang", page_icon=":material/menu_book:
 MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
     N_("Ledger"): [
         ("pages/home.py", "overview", N_("Overview"), ":material/dashboard:", Permission.READ_LEDGER),
+        ("pages/staff.py", "people", N_("Staff"), ":material/groups:", Permission.READ_LEDGER),
+        ("pages/staff_record.py", "household", N_("Household record"), ":material/family_restroom:", Permission.READ_LEDGER),
     ],
     N_("System"): [
         ("pages/users.py", "accounts", N_("Accounts"), ":material/group:", Permission.ADMINISTER),
@@ -34,6 +36,8 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
     ],
 }
 DEFAULT_PAGE = "pages/home.py"
+# Reached from a list, not from the menu.
+HIDDEN_PAGES = {"pages/staff_record.py"}
 # Setup and sign-in share one address, so moving from one to the other is not a
 # page change (which would reset the sign-in form once).
 GATE_URL = "start"
@@ -46,8 +50,8 @@ def menu_for(actor) -> dict[str, list]:  # noqa: ANN001
     sections = {}
     for section, entries in MENU.items():
         pages = [
-            st.Page(path, title=t(title), icon=icon, url_path=url_path,
-                    default=path == DEFAULT_PAGE)
+            st.Page(path, title=t(title), icon=icon, url_path=url_path, default=path == DEFAULT_PAGE,
+                    visibility="hidden" if path in HIDDEN_PAGES else "visible")
             for path, url_path, title, icon, permission in entries
             if actor.can(permission)
         ]

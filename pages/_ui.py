@@ -104,7 +104,10 @@ def require(permission: Permission, what: str = "") -> Actor:
 
 
 def show_error(err: ServiceError) -> None:
-    st.error(err.translated(lang()))
+    """The refusal's reason; every field problem when a form had several."""
+    problems = getattr(err, "all_translated", None)
+    messages = problems(lang()) if problems else [err.translated(lang())]
+    st.error("\n\n".join(messages))
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services import audit, exports
-from services.formatting import fmt_datetime, local_today
+from services.formatting import local_today
 from services.permissions import Permission
 
 PAGE_SIZE = 50
@@ -40,29 +40,14 @@ c2.write("")
 c2.caption(t("{total} events, page {page} of {pages}", total=total, page=page_no, pages=pages))
 
 
-def presentable(events, full: bool = False):
-    """On screen one summary column; the export keeps the raw before/after too."""
-    shown = events.assign(
-        at=events["at"].map(fmt_datetime),
-        action=events["action"].map(lambda a: t(audit.ACTION_LABELS.get(a, a))),
-        entity_type=events["entity_type"].map(lambda e: t(audit.ENTITY_LABELS.get(e, e)) if e else ""),
-        summary=[audit.summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"])],
-    )
-    columns = {"id": t("No."), "at": t("Time"), "actor_name": t("By"), "action": t("Event"),
-               "entity_type": t("Record type"), "entity_id": t("Record"), "summary": t("Content")}
-    if full:
-        columns |= {"before": t("Before"), "after": t("After"), "details": t("Details")}
-    return shown[list(columns)].rename(columns=columns)
-
-
 events, _ = audit.list_events(ui.engine(), actor, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
-st.dataframe(presentable(events), hide_index=True, width="stretch")
+st.dataframe(audit.events_table(events, ui.lang()), hide_index=True, width="stretch")
 
 c1, c2 = st.columns(2)
 with c1:
     if st.button(t("Prepare export (xlsx)"), icon=":material/download:"):
         everything, count = audit.list_events(ui.engine(), actor, limit=None, **filters)
-        st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): presentable(everything, full=True)})
+        st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): audit.events_table(everything, ui.lang(), full=True)})
         exports.record_export(ui.engine(), actor, "audit_event", count)
     if "audit_export" in st.session_state:
         st.download_button(t("Download audit trail"), st.session_state["audit_export"],

@@ -164,3 +164,10 @@ def chromium_path() -> str:
     except ImportError:
         skip_or_fail("playwright (Python package) is not installed")
     return CHROMIUM
+
+
+@pytest.fixture
+def app_env(sqlite_url, sqlite_engine, monkeypatch):
+    """A fresh SQLite database that the app under AppTest uses."""
+    monkeypatch.setenv("TAIZHANG_DATABASE_URL", sqlite_url)
+    return sqlite_engine

@@ -3,76 +3,32 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from models import AuditEvent, User
+from models import User
 from models._common import utcnow
 from services.db import read_session
 from services.permissions import Role
+from tests.apptest import PAGES, TIMEOUT, events, fill, new_app, signed_in, submit, texts
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = Path(__file__).resolve().parent.parent / "pages"
-TIMEOUT = 60
 
 # What each role must find in its menu (DESIGN.md section 4), and what it must not.
 ROLE_PAGES = {
-    Role.ADMIN: {"pages/home.py", "pages/users.py", "pages/unit_profile.py", "pages/backup.py",
+    Role.ADMIN: {"pages/home.py", "pages/staff.py", "pages/users.py", "pages/unit_profile.py", "pages/backup.py",
                  "pages/audit_trail.py", "pages/account.py"},
-    Role.LEADER: {"pages/home.py", "pages/account.py"},
-    Role.PRINCIPAL: {"pages/home.py", "pages/audit_trail.py", "pages/account.py"},
-    Role.AUDITOR: {"pages/home.py", "pages/audit_trail.py", "pages/account.py"},
+    Role.LEADER: {"pages/home.py", "pages/staff.py", "pages/account.py"},
+    Role.PRINCIPAL: {"pages/home.py", "pages/staff.py", "pages/audit_trail.py", "pages/account.py"},
+    Role.AUDITOR: {"pages/home.py", "pages/staff.py", "pages/audit_trail.py", "pages/account.py"},
 }
 ALL_MENU_PAGES = set().union(*ROLE_PAGES.values())
 
 
 @pytest.fixture
-def app_env(sqlite_url, sqlite_engine, monkeypatch):
-    monkeypatch.setenv("TAIZHANG_DATABASE_URL", sqlite_url)
-    return sqlite_engine
-
-
-@pytest.fixture
 def people(app_env):
     return make_unit_and_users(app_env)
-
-
-def new_app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=TIMEOUT)
-
-
-def signed_in(actor, lang: str = "zh_CN") -> AppTest:
-    at = new_app()
-    at.session_state["actor"] = actor
-    at.session_state["last_activity"] = utcnow()
-    at.session_state["lang"] = lang
-    # The first run settles which page is current; widgets clicked before that
-    # would be matched against the entry page instead.
-    return at.run().run()
-
-
-def texts(elements) -> list[str]:
-    return [e.value for e in elements]
-
-
-def events(engine, action: str) -> list[AuditEvent]:
-    with read_session(engine) as s:
-        return s.exec(select(AuditEvent).where(AuditEvent.action == action)).all()
-
-
-def fill(at: AppTest, values: dict[str, str]) -> None:
-    inputs = {w.label: w for w in at.text_input}
-    for label, value in values.items():
-        inputs[label].input(value)
-
-
-def submit(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click()
-    return at.run()
 
 
 # ---------------------------------------------------------------- first run

@@ -1,0 +1,210 @@
+"""One household: the staff member's record, family members, and its history."""
+
+import datetime as dt
+
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import audit, ledger
+from services.errors import ServiceError, StaleVersion
+from services.formatting import fmt_datetime
+from services.permissions import Permission
+
+actor = ui.require(Permission.READ_LEDGER)
+can_edit = actor.can(Permission.EDIT_RECORDS)
+EARLIEST = dt.date(1900, 1, 1)
+
+param = st.query_params.get("id", "")
+creating = param == "new"
+if not creating and not param.isdigit():
+    st.info(t("Choose a staff member in the staff list."))
+    st.page_link("pages/staff.py", label=t("Staff"), icon=":material/groups:")
+    st.stop()
+if creating and not can_edit:
+    ui.require(Permission.EDIT_RECORDS)
+
+employee_id = None if creating else int(param)
+household = None
+if not creating:
+    try:
+        household = ledger.get_household(ui.engine(), actor, employee_id)
+    except ServiceError as err:
+        ui.show_error(err)
+        st.stop()
+
+# The version the user's edits are based on: fixed when the record is opened, so
+# a save after someone else's is refused instead of silently overwriting it.
+version_key = f"base_version_{employee_id}"
+if household is not None and version_key not in st.session_state:
+    st.session_state[version_key] = household.version
+base_version = st.session_state.get(version_key, 0)
+record = household.employee if household else {f: None for f in ledger.EMPLOYEE_FIELDS}
+prefix = f"emp{employee_id or 'new'}v{base_version}_"
+
+st.page_link("pages/staff.py", label=t("Back to the staff list"), icon=":material/arrow_back:")
+if creating:
+    st.title(t("New staff member"))
+else:
+    st.title(f"{record['name']} · {record['staff_no']}")
+    status_code = ledger.FpStatus.NORMAL  # derived from cases once they exist
+    st.caption(t("Family-planning status: {status}. {reason}", status=t(ledger.FP_STATUS_LABELS[status_code]),
+                 reason=t("No violation case is pending or in force.")))
+    if household.updated_at:
+        st.caption(t("Version {version}, last saved {when} by {who}", version=household.version,
+                     when=fmt_datetime(household.updated_at), who=household.updated_by or "-"))
+
+
+def choice(label, options, current, key, allow_empty=False, empty_label=None, disabled=False):
+    keys = ([None] if allow_empty else []) + list(options)
+    index = keys.index(current) if current in keys else 0
+    return st.selectbox(label, keys, index=index, key=prefix + key, disabled=disabled,
+                        format_func=lambda c: (empty_label or "") if c is None else t(options[c]))
+
+
+departments = [name for _, name in ledger.departments(ui.engine(), actor)]
+
+with st.form("employee"):
+    c1, c2, c3 = st.columns(3)
+    raw = {}
+    raw["staff_no"] = c1.text_input(t("Staff no."), value=record["staff_no"] or "", key=prefix + "staff_no", disabled=not can_edit)
+    raw["name"] = c2.text_input(t("Name"), value=record["name"] or "", key=prefix + "name", disabled=not can_edit)
+    with c3:
+        raw["id_number"] = st.text_input(t("ID number"), value=record["id_number"] or "",
+                                         key=prefix + "id_number", disabled=not can_edit,
+                                         help=t("18 characters; a lowercase x is accepted. Shown masked; reveal it below to change it."))
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        raw["gender"] = choice(t("Gender"), ledger.GENDER_LABELS, record["gender"], "gender", allow_empty=creating,
+                               empty_label=t("From the ID number"), disabled=not can_edit)
+    raw["birth_date"] = c2.date_input(t("Birth date"), value=record["birth_date"], min_value=EARLIEST, key=prefix + "birth_date",
+                                      disabled=not can_edit, help=t("Left empty, it is taken from the ID number."))
+    with c3:
+        raw["marital_status"] = choice(t("Marital status"), ledger.MARITAL_LABELS, record["marital_status"], "marital",
+                                       allow_empty=True, empty_label="—", disabled=not can_edit)
+    c1, c2, c3 = st.columns(3)
+    raw["department"] = c1.selectbox(t("Department"), departments, index=departments.index(record["department"]) if record["department"] in departments else None,
+                                     accept_new_options=True, placeholder=t("Choose or type a new one"), key=prefix + "department",
+                                     disabled=not can_edit)
+    raw["post"] = c2.text_input(t("Post"), value=record["post"] or "", key=prefix + "post", disabled=not can_edit)
+    raw["hire_date"] = c3.date_input(t("Hire date"), value=record["hire_date"], min_value=EARLIEST, key=prefix + "hire_date",
+                                     disabled=not can_edit)
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        raw["status"] = choice(t("Employment status"), ledger.STATUS_LABELS, record["status"] or "active", "status",
+                               disabled=not can_edit)
+    raw["left_on"] = c2.date_input(t("Left or retired on"), value=record["left_on"], min_value=EARLIEST, key=prefix + "left_on",
+                                   disabled=not can_edit)
+    raw["phone"] = c3.text_input(t("Phone"), value=record["phone"] or "", key=prefix + "phone", disabled=not can_edit)
+    c1, c2 = st.columns([1, 2])
+    raw["only_child_certificate_no"] = c1.text_input(t("Only-child certificate no."), value=record["only_child_certificate_no"] or "",
+                                                     key=prefix + "certificate", disabled=not can_edit)
+    raw["notes"] = c2.text_input(t("Notes"), value=record["notes"] or "", key=prefix + "notes", disabled=not can_edit)
+    saved = st.form_submit_button(t("Save"), type="primary", disabled=not can_edit)
+
+if saved:
+    try:
+        if creating:
+            new_id = ledger.create_employee(ui.engine(), actor, raw)
+            st.cache_data.clear()
+            ui.flash("success", t("Saved."))
+            st.switch_page("pages/staff_record.py", query_params={"id": str(new_id)})
+        else:
+            st.session_state[version_key] = ledger.update_employee(ui.engine(), actor, employee_id, base_version, raw)
+            st.cache_data.clear()
+            ui.flash("success", t("Saved."))
+            st.rerun()
+    except StaleVersion as err:
+        ui.show_error(err)
+        st.session_state[f"stale_{employee_id}"] = True
+    except ServiceError as err:
+        ui.show_error(err)
+if st.session_state.get(f"stale_{employee_id}") and st.button(t("Reload the current record"), icon=":material/refresh:"):
+    # Dropping the base version gives the form the stored values (new widget keys).
+    st.session_state.pop(version_key, None)
+    st.session_state.pop(f"stale_{employee_id}", None)
+    st.rerun()
+
+if creating:
+    st.stop()
+
+if actor.can(Permission.REVEAL_ID) and st.button(t("Show full ID number"), icon=":material/visibility:", key="reveal_employee"):
+    number = ui.run_action(lambda: ledger.reveal_id_number(ui.engine(), actor, employee_id))
+    if number:
+        st.info(t("ID number of {who}: {number} (this view is recorded)", who=record["name"], number=number))
+
+# ---------------------------------------------------------------- family members
+st.subheader(t("Family members"))
+family = household.family
+if family.empty:
+    st.caption(t("No family members recorded."))
+else:
+    shown = ledger.label_codes(family, ui.lang())[["relation", "name", "gender", "birth_date", "id_number", "work_unit",
+                                                     "birth_registration_no", "notes"]]
+    shown.columns = [t("Relation"), t("Name"), t("Gender"), t("Birth date"), t("ID number"), t("Work unit"),
+                     t("Birth registration no."), t("Notes")]
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def family_form(key, member=None):
+    member = member or {}
+    with st.form(key, clear_on_submit=member == {}):
+        c1, c2, c3 = st.columns(3)
+        values = {}
+        with c1:
+            relations = list(ledger.RELATION_LABELS)
+            values["relation"] = st.selectbox(t("Relation"), relations, format_func=lambda c: t(ledger.RELATION_LABELS[c]),
+                                              index=relations.index(member["relation"]) if member.get("relation") in relations else 0)
+        values["name"] = c2.text_input(t("Name"), value=member.get("name") or "")
+        values["id_number"] = c3.text_input(t("ID number"), value=member.get("id_number") or "", help=t("Optional; validated when given."))
+        c1, c2, c3 = st.columns(3)
+        genders = [None, *ledger.GENDER_LABELS]
+        values["gender"] = c1.selectbox(t("Gender"), genders, index=genders.index(member.get("gender")) if member.get("gender") in genders else 0,
+                                        format_func=lambda c: t("From the ID number") if c is None else t(ledger.GENDER_LABELS[c]))
+        birth = member.get("birth_date")
+        values["birth_date"] = c2.date_input(t("Birth date"), value=None if birth is None or birth != birth else birth, min_value=EARLIEST)
+        values["work_unit"] = c3.text_input(t("Work unit"), value=member.get("work_unit") or "")
+        c1, c2 = st.columns(2)
+        values["birth_registration_no"] = c1.text_input(t("Birth registration no."), value=member.get("birth_registration_no") or "")
+        values["notes"] = c2.text_input(t("Notes"), value=member.get("notes") or "")
+        submitted = st.form_submit_button(t("Save family member") if member else t("Add family member"), type="primary")
+    return submitted, values
+
+
+if can_edit:
+    tab_add, tab_edit = st.tabs([t("Add a family member"), t("Edit or remove")])
+    with tab_add:
+        added, values = family_form("family_add")
+        if added and ui.run_action(lambda: ledger.add_family_member(ui.engine(), actor, employee_id, values)):
+            ui.flash("success", t("Family member added."))
+            st.rerun()
+    with tab_edit:
+        if family.empty:
+            st.caption(t("No family members recorded."))
+        else:
+            members = {row.id: f"{t(ledger.RELATION_LABELS.get(row.relation, row.relation))} · {row.name}" for row in family.itertuples()}
+            member_id = st.selectbox(t("Family member"), list(members), format_func=members.get, key="family_chosen")
+            member = family.set_index("id").loc[member_id].to_dict()
+            saved_member, values = family_form(f"family_edit_{member_id}_{member['version']}", member)
+            if saved_member and ui.run_action(lambda: ledger.update_family_member(ui.engine(), actor, employee_id, member_id,
+                                                                                int(member["version"]), values)):
+                ui.flash("success", t("Saved."))
+                st.rerun()
+            with st.form(f"family_remove_{member_id}"):
+                sure = st.checkbox(t("Yes, remove {name} from this household", name=member["name"]))
+                if st.form_submit_button(t("Remove family member")):
+                    if not sure:
+                        st.warning(t("Tick the box to confirm."))
+                    elif ui.run_action(lambda: ledger.remove_family_member(ui.engine(), actor, employee_id, member_id,
+                                                                           int(member["version"]))):
+                        ui.flash("success", t("Family member removed."))
+                        st.rerun()
+
+# ---------------------------------------------------------------- history
+with st.expander(t("History of this household")):
+    timeline = ledger.household_timeline(ui.engine(), actor, employee_id)
+    if timeline.empty:
+        st.caption(t("No recorded changes."))
+    else:
+        shown = audit.events_table(timeline, ui.lang()).drop(columns=[t("No."), t("Record")])
+        st.dataframe(shown, hide_index=True, width="stretch")

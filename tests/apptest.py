@@ -1,0 +1,54 @@
+"""Helpers for AppTest-based page tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from models import AuditEvent
+from models._common import utcnow
+from services.db import read_session
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+TIMEOUT = 60
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def signed_in(actor, lang: str = "zh_CN") -> AppTest:
+    """The app with `actor` signed in (as the sign-in page would leave it)."""
+    at = new_app()
+    at.session_state["actor"] = actor
+    at.session_state["last_activity"] = utcnow()
+    at.session_state["lang"] = lang
+    # The first run settles which page is current; widgets clicked before that
+    # would be matched against the entry page instead.
+    return at.run().run()
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def events(engine, action: str) -> list[AuditEvent]:
+    with read_session(engine) as s:
+        return s.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
+
+
+def fill(at: AppTest, values: dict[str, str]) -> None:
+    """Type into the first text input with each label."""
+    inputs = {}
+    for w in at.text_input:
+        inputs.setdefault(w.label, w)
+    for label, value in values.items():
+        inputs[label].input(value)
+
+
+def submit(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
