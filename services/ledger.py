@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy import case, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -198,6 +198,10 @@ def resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: AN
 # ---------------------------------------------------------------- one household
 
 
+# Spouse first, then children, parents, others: how a household is read out.
+_RELATION_ORDER = case({code: rank for rank, code in enumerate(RELATION_LABELS)}, value=FamilyMember.relation, else_=99)
+
+
 @dataclass(frozen=True)
 class Household:
     employee: dict[str, Any]  # field -> value; id_number masked; department as its name
@@ -225,7 +229,7 @@ def get_household(engine: Engine, actor: Actor, employee_id: int) -> Household:
         employee, department = row
         members = session.execute(
             select(FamilyMember).where(FamilyMember.employee_id == employee_id)
-            .order_by(FamilyMember.relation, FamilyMember.birth_date, FamilyMember.id)
+            .order_by(_RELATION_ORDER, FamilyMember.birth_date, FamilyMember.id)
         ).scalars().all()
     values = _employee_dict(employee, department)
     values["id_number"] = mask_id_number(values["id_number"])
@@ -477,7 +481,8 @@ def label_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Stored codes (M, active, married...) shown as words in `lang`."""
     from services.i18n import translate
 
-    shown = frame.copy()
+    # Empty cells read as empty, not as "None".
+    shown = frame.astype(object).where(frame.notna(), "")
     for column, labels in _CODE_LABELS.items():
         if column in shown:
             shown[column] = shown[column].map(lambda code, labels=labels: translate(lang, labels[code]) if code in labels else (code or ""))
