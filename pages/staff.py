@@ -1,4 +1,4 @@
-"""教职工: the staff list — search, filter, sort, page, export; open a household."""
+"""The staff list: search, filter, sort, page, export; open a household."""
 
 import streamlit as st
 
