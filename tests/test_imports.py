@@ -1,0 +1,533 @@
+"""Import of staff and family spreadsheets (services/imports.py), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import random
+from datetime import date
+
+import openpyxl
+import pytest
+from sqlalchemy import event, func, insert, select
+
+from models import AuditEvent, Department, Employee, FamilyMember
+from services import imports
+from services.db import read_session, write_session
+from services.errors import PermissionDenied, ValidationError
+from services.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER
+from services.imports import (
+    commit_family,
+    commit_staff,
+    preview_family,
+    preview_staff,
+    read_table,
+    rejected_rows_xlsx,
+    sheet_names,
+)
+from services.permissions import Role
+from services.validation import BIRTH_MISMATCH, DATE_NOT_REAL, GENDER_MISMATCH
+from tests.import_files import STAFF_HEADERS, sample, samples_dir, staff_rows, xlsx
+
+
+@pytest.fixture
+def leader(actors):
+    return actors[Role.LEADER]
+
+
+def counts(engine):
+    with read_session(engine) as s:
+        return (
+            s.execute(select(func.count()).select_from(Employee)).scalar_one(),
+            s.execute(select(func.count()).select_from(FamilyMember)).scalar_one(),
+            s.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "import")).scalar_one(),
+        )
+
+
+def import_events(engine):
+    with read_session(engine) as s:
+        return s.execute(select(AuditEvent).where(AuditEvent.action == "import").order_by(AuditEvent.id)).scalars().all()
+
+
+def staff_file(rows, headers=STAFF_HEADERS, title_rows=()):
+    return xlsx([*title_rows, headers, *rows])
+
+
+def csv_bytes(rows, encoding="utf-8", bom=False):
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    data = buffer.getvalue().encode(encoding)
+    return (codecs.BOM_UTF8 + data) if bom else data
+
+
+# ---------------------------------------------------------------- the samples
+
+
+def test_sample_staff_then_family_import_cleanly(engine, leader):
+    book = openpyxl.load_workbook(samples_dir() / "staff_clean.xlsx")
+    staff_in_file = [r for r in book.active.iter_rows(min_row=4, values_only=True) if any(r)]
+    with (samples_dir() / "family_gbk.csv").open(encoding="gb18030", newline="") as fh:
+        family_in_file = [r for r in list(csv.reader(fh))[1:] if any(c.strip() for c in r)]
+    assert len(staff_in_file) == 40 and len(family_in_file) > 50  # the files are what we think
+
+    staff = preview_staff(engine, leader, sample("staff_clean.xlsx"), "staff_clean.xlsx")
+    assert staff.ok, [e.line("zh_CN") for e in staff.errors]
+    assert staff.header_row == 3  # two title rows above the header
+    assert (staff.total_rows, staff.to_create, staff.to_update) == (len(staff_in_file), len(staff_in_file), 0)
+    departments = {r[5] for r in staff_in_file}
+    assert set(staff.new_departments) == departments
+    result = commit_staff(engine, leader, staff)
+    assert (result.created, result.updated, result.skipped_rows) == (len(staff_in_file), 0, 0)
+    assert set(result.departments_created) == departments
+
+    family = preview_family(engine, leader, sample("family_gbk.csv"), "family_gbk.csv")
+    assert family.ok, [e.line("zh_CN") for e in family.errors]
+    assert (family.total_rows, family.to_create) == (len(family_in_file), len(family_in_file))
+    assert commit_family(engine, leader, family).created == len(family_in_file)
+
+    assert counts(engine) == (len(staff_in_file), len(family_in_file), 2)
+    with read_session(engine) as s:
+        first = s.execute(select(Employee).where(Employee.staff_no == "T0001")).scalar_one()
+        assert (first.name, first.gender, first.birth_date, first.status) == ("唐敏兰", "M", date(1984, 3, 28), "active")
+        assert (first.phone, first.marital_status, first.hire_date) == ("13042107960", "single", date(2006, 2, 1))
+        assert first.updated_by == "leader" and first.version == 1
+        assert s.execute(select(func.count()).select_from(Department)).scalar_one() == len(departments)
+        child = s.execute(select(FamilyMember).where(FamilyMember.name == "郭超敏")).scalar_one()
+        assert (child.relation, child.gender, child.birth_date) == ("child", "F", date(2025, 6, 7))
+        assert child.birth_registration_no == "1308032025536791" and child.work_unit is None
+        spouse = s.execute(select(FamilyMember).where(FamilyMember.name == "高彬")).scalar_one()
+        assert (spouse.relation, spouse.work_unit, spouse.id_number) == ("spouse", "个体", "13080219960901053X")
+        assert spouse.employee_id == s.execute(select(Employee.id).where(Employee.staff_no == "T0003")).scalar_one()
+
+    staff_event, family_event = import_events(engine)
+    details = json.loads(staff_event.details)
+    assert staff_event.actor_name == "leader" and staff_event.entity_type == "employee"
+    assert details["file"] == "staff_clean.xlsx" and details["created"] == 40 and details["updated"] == 0
+    assert len(details["sha256"]) == 64
+    assert details["created_staff_nos"]["names"][:2] == ["T0001", "T0002"]
+    assert set(details["departments_created"]) == departments
+    assert json.loads(family_event.details)["created"] == len(family_in_file)
+
+
+def test_messy_sample_is_refused_with_exactly_its_five_errors(engine, leader):
+    expected = json.loads((samples_dir() / "staff_messy.expected.json").read_text(encoding="utf-8"))
+    preview = preview_staff(engine, leader, sample("staff_messy.xlsx"), "staff_messy.xlsx")
+    assert preview.total_rows == expected["rows_in_file"]
+
+    rows = [e.sheet_row for e in preview.errors]
+    assert len(rows) == len(set(rows)) == 5, [e.line("zh_CN") for e in preview.errors]
+    # Our row numbers are Excel's (header = row 1, first data row = 2): check them
+    # against the cells themselves, independently of our reader.
+    sheet = openpyxl.load_workbook(samples_dir() / "staff_messy.xlsx").active
+    assert sheet.cell(1, 1).value == "工号"
+    by_row = {e.sheet_row: e for e in preview.errors}
+    excel_number = [r for r in range(2, sheet.max_row + 1) if isinstance(sheet.cell(r, 5).value, float)]
+    assert [r for r, e in by_row.items() if e.msgid == ID_EXCEL_NUMBER] == excel_number
+    bad_date = [r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 4).value == "1990-02-30"]
+    assert [r for r, e in by_row.items() if e.msgid == DATE_NOT_REAL] == bad_date
+    # expected.json lists the same five problems, in the same order, but each one
+    # row lower than the cells that hold them (its numbers are off by one).
+    assert sorted(int(k) - 1 for k in expected["errors_by_sheet_row"]) == rows
+
+    meanings = dict(zip(rows, [expected["errors_by_sheet_row"][k] for k in sorted(expected["errors_by_sheet_row"], key=int)]))
+    fields = {
+        "身份证号校验位错误": ("id_number", "身份证号", ID_CHECKSUM),
+        "身份证号被Excel转成了数字": ("id_number", "身份证号", ID_EXCEL_NUMBER),
+        "工号重复": ("staff_no", "工号", imports.DUPLICATE_STAFF_NO),
+        "性别与身份证号不符": ("gender", "性别", GENDER_MISMATCH),
+        "出生日期不存在": ("birth_date", "出生日期", DATE_NOT_REAL),
+    }
+    for row, meaning in meanings.items():
+        error = by_row[row]
+        assert (error.field, error.column, error.msgid) == fields[meaning], (row, meaning)
+        assert meaning in error.message("zh_CN").replace("：", ""), (meaning, error.message("zh_CN"))
+        assert error.line("zh_CN").startswith(f"第 {row} 行，{error.column}：")
+
+    with pytest.raises(ValidationError) as info:
+        commit_staff(engine, leader, preview)
+    assert info.value.msgid == imports.HAS_ERRORS
+    assert "没有导入任何数据" in info.value.translated("zh_CN")
+    assert counts(engine) == (0, 0, 0)
+
+
+def test_clean_rows_only_imports_the_rest_and_hands_back_the_rejected_rows(engine, leader):
+    preview = preview_staff(engine, leader, sample("staff_messy.xlsx"), "staff_messy.xlsx")
+    result = commit_staff(engine, leader, preview, clean_rows_only=True)
+    assert (result.created, result.skipped_rows) == (7, 5)
+    assert counts(engine)[0] == 7
+    assert json.loads(import_events(engine)[0].details)["skipped_rows"] == 5
+
+    book = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(preview, "zh_CN")))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    assert header == [*STAFF_HEADERS, "错误原因"]
+    body = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in body] == ["T0102", "T0104", "T0105", "T0108", "T0110"]
+    assert body[0][-1].startswith("第 3 行，身份证号：身份证号校验位错误")
+    assert "被Excel转成了数字" in body[1][-1]
+    english = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(preview, "en"))).active
+    assert english.cell(1, len(header)).value == "Error reason"
+    assert english.cell(2, len(header)).value.startswith("Row 3, 身份证号: The check digit")
+
+
+def test_formula_like_text_stays_text_in_the_rejected_rows(engine, leader):
+    rows = staff_rows(2)
+    rows[1][1] = "=1+1"
+    rows[1][4] = rows[1][4][:-1] + ("0" if rows[1][4][-1] != "0" else "1")  # wrong check digit
+    preview = preview_staff(engine, leader, staff_file(rows), "f.xlsx")
+    assert [e.msgid for e in preview.errors] == [ID_CHECKSUM]
+    sheet = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(preview, "zh_CN"))).active
+    cell = sheet.cell(2, 2)
+    assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+# ---------------------------------------------------------------- formats
+
+
+def test_utf8_csv_with_and_without_bom_and_gb18030(engine, leader):
+    rows = [STAFF_HEADERS, *staff_rows(3)]
+    for data in (csv_bytes(rows, bom=True), csv_bytes(rows), csv_bytes(rows, encoding="gb18030")):
+        preview = preview_staff(engine, leader, data, "staff.csv")
+        assert preview.ok and preview.total_rows == 3, [e.line("zh_CN") for e in preview.errors]
+        assert preview.columns["staff_no"] == "工号"  # not "\ufeff工号"
+        assert preview.rows[0].values["name"] == "职工1"
+
+
+def test_columns_in_any_order_with_aliases_spaces_and_full_width_headers(engine, leader):
+    rows = staff_rows(3)
+    order = [4, 1, 0, 9, 5]  # ID, name, staff no., phone, department
+    headers = ["身份证号码", " 姓 名 ", "职工编号*", "手机", "部门（必填）"]
+    data = xlsx([headers, *[[r[i] for i in order] for r in rows]])
+    preview = preview_staff(engine, leader, data, "reordered.xlsx")
+    assert preview.ok, [e.line("zh_CN") for e in preview.errors]
+    assert preview.columns == {"id_number": "身份证号码", "name": "姓 名", "staff_no": "职工编号*", "phone": "手机",
+                               "department": "部门（必填）"}
+    values = preview.rows[0].values
+    assert (values["staff_no"], values["name"], values["id_number"], values["phone"]) == (rows[0][0], rows[0][1], rows[0][4], rows[0][9])
+    assert values["gender"] == "M" and values["birth_date"] == date.fromisoformat(rows[0][3])
+
+
+def test_title_rows_blank_rows_and_sheet_row_numbers(engine, leader):
+    rows = staff_rows(4)
+    rows[2][2] = "女" if rows[2][2] == "男" else "男"  # gender mismatch on the third data row
+    data = xlsx([["某某学校教职工名册"], [], ["（2026年）"], STAFF_HEADERS, rows[0], [], rows[1], ["", "  "], rows[2], rows[3]])
+    preview = preview_staff(engine, leader, data, "titled.xlsx")
+    assert preview.header_row == 4 and preview.total_rows == 4
+    [error] = preview.errors
+    assert (error.sheet_row, error.column, error.msgid) == (9, "性别", GENDER_MISMATCH)
+    assert [r.sheet_row for r in preview.rows] == [5, 7, 10]
+
+
+def test_excel_date_cells_and_serial_numbers(engine, leader):
+    rows = staff_rows(3)
+    rows[0][3], rows[0][7] = date.fromisoformat(rows[0][3]), date.fromisoformat(rows[0][7])  # date cells
+    serial = (date.fromisoformat(rows[1][3]) - date(1899, 12, 30)).days
+    rows[1][3], rows[1][7] = serial, float((date.fromisoformat(rows[1][7]) - date(1899, 12, 30)).days)
+    rows[2][3] = rows[2][3].replace("-", "")  # 19800101
+    rows[2][7] = "{}年{}月{}日".format(*map(int, rows[2][7].split("-")))
+    preview = preview_staff(engine, leader, staff_file(rows), "dates.xlsx")
+    assert preview.ok, [e.line("zh_CN") for e in preview.errors]
+    expected = staff_rows(3)
+    for row, original in zip(preview.rows, expected):
+        assert row.values["birth_date"] == date.fromisoformat(original[3])
+        assert row.values["hire_date"] == date.fromisoformat(original[7])
+
+
+def test_a_named_sheet_and_the_list_of_sheets(engine, leader):
+    rows = staff_rows(2)
+    data = xlsx([["说明：本册为示例"]], sheet="封面", extra_sheets={"职工": [STAFF_HEADERS, *rows]})
+    assert sheet_names(data, "book.xlsx") == ["封面", "职工"]
+    assert sheet_names(csv_bytes([STAFF_HEADERS]), "a.csv") == []
+    with pytest.raises(ValidationError) as info:
+        preview_staff(engine, leader, data, "book.xlsx")  # the first sheet has no header
+    assert info.value.msgid == imports.NO_HEADER
+    preview = preview_staff(engine, leader, data, "book.xlsx", sheet="职工")
+    assert preview.ok and preview.total_rows == 2 and preview.sheet == "职工"
+    with pytest.raises(ValidationError) as info:
+        read_table(data, "book.xlsx", sheet="不存在")
+    assert info.value.msgid == imports.NO_SUCH_SHEET
+    assert "封面、职工" in info.value.translated("zh_CN")
+
+
+# ---------------------------------------------------------------- refusals of the file
+
+
+@pytest.mark.parametrize("filename", ["garbage.xlsx", "garbage.csv", "garbage.txt", "garbage.xls"])
+def test_garbage_bytes_are_not_a_spreadsheet(filename):
+    rng = random.Random(5)
+    data = bytes(rng.randrange(256) for _ in range(4096))
+    with pytest.raises(ValidationError) as info:
+        read_table(data, filename)
+    assert info.value.msgid == imports.NOT_A_SPREADSHEET
+    assert filename in info.value.translated("zh_CN")
+
+
+def test_a_broken_zip_named_xlsx_is_not_a_spreadsheet():
+    with pytest.raises(ValidationError) as info:
+        read_table(b"PK\x03\x04" + b"\x00" * 200, "broken.xlsx")
+    assert info.value.msgid == imports.NOT_A_SPREADSHEET
+
+
+@pytest.mark.parametrize("data,filename", [(b"", "empty.xlsx"), (b"", "empty.csv"), (b"\r\n\r\n,,\r\n", "blank.csv")])
+def test_empty_file(data, filename):
+    with pytest.raises(ValidationError) as info:
+        read_table(data, filename)
+    assert info.value.msgid == imports.FILE_EMPTY
+    assert info.value.translated("zh_CN") == "文件是空的。"
+
+
+def test_empty_sheet():
+    with pytest.raises(ValidationError) as info:
+        read_table(xlsx([]), "empty.xlsx")
+    assert info.value.msgid == imports.SHEET_EMPTY
+
+
+def test_files_over_20_mb_are_refused_before_reading(monkeypatch):
+    monkeypatch.setattr(imports, "_raw_rows", lambda *a: pytest.fail("a file over the limit was read"))
+    with pytest.raises(ValidationError) as info:
+        read_table(b"x" * (20 * 1024 * 1024 + 1), "big.csv")
+    assert info.value.msgid == imports.FILE_TOO_BIG
+    assert "20 MB" in info.value.translated("zh_CN")
+
+
+def test_a_sheet_without_a_header_names_the_expected_headers():
+    data = xlsx([["花名册"], ["张三", "男", "110105194912310029"], ["李四", "女"]])
+    with pytest.raises(ValidationError) as info:
+        read_table(data, "noheader.xlsx")
+    assert info.value.msgid == imports.NO_HEADER
+    text = info.value.translated("zh_CN")
+    assert "前 10 行" in text and "工号、姓名、性别" in text and "身份证号" in text
+
+
+def test_header_below_row_10_is_not_searched():
+    data = xlsx([[f"说明 {i}"] for i in range(10)] + [STAFF_HEADERS, *staff_rows(1)])
+    with pytest.raises(ValidationError) as info:
+        read_table(data, "deep.xlsx")
+    assert info.value.msgid == imports.NO_HEADER
+
+
+def test_a_missing_required_column_is_named():
+    data = xlsx([["工号", "姓名", "性别", "部门"], ["T1", "张三", "男", "语文组"]])
+    with pytest.raises(ValidationError) as info:
+        read_table(data, "noid.xlsx")
+    assert info.value.msgid == imports.MISSING_COLUMNS
+    assert info.value.translated("zh_CN") == "表头（第 1 行）缺少必填的列：身份证号。"
+    with pytest.raises(ValidationError) as info:
+        read_table(csv_bytes([["工号", "姓名", "性别"], ["T1", "张三", "男"]]), "family.csv", kind="family")
+    assert "关系" in info.value.translated("zh_CN")
+
+
+def test_two_columns_for_the_same_field_are_refused():
+    data = xlsx([["工号", "姓名", "身份证号", "手机", "联系电话"], ["T1", "张三", "11010519491231002X", "1", "2"]])
+    with pytest.raises(ValidationError) as info:
+        read_table(data, "twice.xlsx")
+    assert info.value.msgid == imports.DUPLICATE_COLUMN
+    assert "“手机”和“联系电话”两列都表示联系电话" in info.value.translated("zh_CN")
+
+
+# ---------------------------------------------------------------- rows
+
+
+def test_duplicates_within_the_file_are_errors_on_the_later_rows(engine, leader):
+    rows = staff_rows(4)
+    rows[2][0] = rows[0][0]  # same staff no. as the first row
+    rows[3][4] = rows[1][4]  # same ID number as the second row
+    rows[3][2], rows[3][3] = rows[1][2], rows[1][3]
+    preview = preview_staff(engine, leader, staff_file(rows), "dups.xlsx")
+    found = [(e.sheet_row, e.field, e.msgid, e.params.get("first_row")) for e in preview.errors]
+    assert found == [(4, "staff_no", imports.DUPLICATE_STAFF_NO, 2), (5, "id_number", imports.DUPLICATE_ID_NUMBER, 3)]
+    assert "工号重复" in preview.errors[0].message("zh_CN")
+    assert [r.sheet_row for r in preview.rows] == [2, 3]
+
+
+def test_existing_staff_no_needs_update_existing(engine, leader):
+    rows = staff_rows(3)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(rows[:2]), "first.xlsx"))
+
+    # Off: every existing staff no. is an error telling the user to tick the option.
+    changed = [list(r) for r in rows]
+    changed[0][6], changed[0][9] = "教研组长", "0314-1234567"
+    preview = preview_staff(engine, leader, staff_file(changed), "second.xlsx")
+    assert [(e.sheet_row, e.msgid) for e in preview.errors] == [(2, imports.STAFF_NO_EXISTS), (3, imports.STAFF_NO_EXISTS)]
+    message = preview.errors[0].message("zh_CN")
+    assert "工号已存在" in message and "更新已有职工" in message
+    with pytest.raises(ValidationError):
+        commit_staff(engine, leader, preview)
+
+    # On: the rows update the employees (version + 1), the third is created.
+    preview = preview_staff(engine, leader, staff_file(changed), "second.xlsx", update_existing=True)
+    assert preview.ok and (preview.to_create, preview.to_update) == (1, 2)
+    result = commit_staff(engine, leader, preview)
+    assert (result.created, result.updated) == (1, 2)
+    with read_session(engine) as s:
+        first = s.execute(select(Employee).where(Employee.staff_no == rows[0][0])).scalar_one()
+        third = s.execute(select(Employee).where(Employee.staff_no == rows[2][0])).scalar_one()
+    assert (first.post, first.phone, first.version, first.updated_by) == ("教研组长", "0314-1234567", 2, "leader")
+    assert third.version == 1
+    details = json.loads(import_events(engine)[-1].details)
+    assert details["updated_staff_nos"]["names"] == [rows[0][0], rows[1][0]]
+    assert details["created_staff_nos"]["names"] == [rows[2][0]]
+
+
+def test_update_leaves_columns_the_file_lacks_alone(engine, leader):
+    rows = staff_rows(1)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(rows), "full.xlsx"))
+    slim = xlsx([["工号", "姓名", "身份证号"], [rows[0][0], "改名", rows[0][4]]])
+    commit_staff(engine, leader, preview_staff(engine, leader, slim, "slim.xlsx", update_existing=True))
+    with read_session(engine) as s:
+        employee = s.execute(select(Employee)).scalar_one()
+        department = s.get(Department, employee.department_id).name
+    assert (employee.name, employee.phone, employee.post, department) == ("改名", rows[0][9], "教师", rows[0][5])
+    assert employee.version == 2
+
+
+def test_an_id_number_belonging_to_another_employee_is_an_error(engine, leader):
+    rows = staff_rows(2)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(rows[:1]), "a.xlsx"))
+    rows[1][2:5] = rows[0][2:5]  # the new row reuses the first employee's ID number
+    preview = preview_staff(engine, leader, staff_file(rows[1:]), "b.xlsx", update_existing=True)
+    [error] = preview.errors
+    assert (error.field, error.msgid, error.params) == ("id_number", imports.ID_NUMBER_TAKEN, {"staff_no": rows[0][0]})
+
+
+def test_ledger_changed_between_preview_and_commit_is_refused_cleanly(engine, leader):
+    rows = staff_rows(3)
+    preview = preview_staff(engine, leader, staff_file(rows), "late.xlsx")
+    assert preview.ok
+    # Meanwhile someone adds one of the staff numbers by hand.
+    with write_session(engine) as s:
+        s.execute(insert(Employee), [{"staff_no": rows[1][0], "name": "别人", "gender": "F", "birth_date": date(1990, 1, 1),
+                                      "id_number": "110105199001011000", "status": "active", "version": 1}])
+    with pytest.raises(ValidationError) as info:
+        commit_staff(engine, leader, preview)
+    assert info.value.msgid == imports.CHANGED_MEANWHILE
+    assert rows[1][0] in info.value.translated("zh_CN")
+    assert counts(engine) == (1, 0, 0)
+
+
+def test_progress_is_reported(engine, leader):
+    calls = []
+    preview = preview_staff(engine, leader, staff_file(staff_rows(450)), "p.xlsx", progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(200, 450), (400, 450), (450, 450)]
+    calls.clear()
+    commit_staff(engine, leader, preview, progress=lambda d, t: calls.append((d, t)))
+    assert calls[0] == (0, 450) and calls[-1] == (450, 450)
+
+
+# ---------------------------------------------------------------- family
+
+
+FAMILY_HEADERS = ["工号", "关系", "姓名", "性别", "出生日期", "身份证号", "工作单位", "生育登记号"]
+
+
+def test_family_rows_need_a_known_household_and_sensible_dates(engine, leader):
+    rows = staff_rows(1)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(rows), "s.xlsx"))
+    staff_no, born = rows[0][0], date.fromisoformat(rows[0][3])
+    data = csv_bytes([
+        FAMILY_HEADERS,
+        [staff_no, "儿子", "小一", "", f"{born.year + 25}-01-01", "", "", ""],
+        ["NOPE", "配偶", "路人", "", "", "", "", ""],
+        [staff_no, "女儿", "小二", "", f"{born.year - 1}-01-01", "", "", ""],
+        [staff_no, "母亲", "老母", "女", f"{born.year + 1}-01-01", "", "", ""],
+        [staff_no, "朋友", "某人", "", "", "", "", ""],
+        [staff_no, "儿子", "小一", "", "", "", "", ""],
+    ], encoding="gb18030")
+    preview = preview_family(engine, leader, data, "f.csv")
+    found = [(e.sheet_row, e.column, e.msgid) for e in preview.errors]
+    assert found == [
+        (3, "工号", imports.STAFF_UNKNOWN),
+        (4, "出生日期", "The child's birth date {child} is not after the staff member's birth date {parent}."),
+        (5, "出生日期", "The parent's birth date {parent} is not before the staff member's birth date {child}."),
+        (6, "关系", "Relation must be 配偶, 子女, 父母 or 其他 (also 丈夫, 妻子, 儿子, 女儿), not “{value}”."),
+        (7, "姓名", imports.FAMILY_DUPLICATE),
+    ]
+    assert "工号 NOPE 不存在" in preview.errors[0].message("zh_CN")
+    assert preview.rows[0].values["gender"] == "M"  # from 儿子
+    with pytest.raises(ValidationError):
+        commit_family(engine, leader, preview)
+    assert counts(engine)[1] == 0
+    assert commit_family(engine, leader, preview, clean_rows_only=True).created == 1
+
+    again = preview_family(engine, leader, data, "f.csv")
+    assert (again.errors[0].sheet_row, again.errors[0].msgid) == (2, imports.FAMILY_EXISTS)
+
+
+def test_family_file_checked_against_a_staff_file_not_yet_imported(engine, leader):
+    rows = staff_rows(1)
+    staff = preview_staff(engine, leader, staff_file(rows), "s.xlsx")
+    family = csv_bytes([FAMILY_HEADERS, [rows[0][0], "配偶", "某某", "", "", "", "", ""]])
+    assert preview_family(engine, leader, family, "f.csv").errors[0].msgid == imports.STAFF_UNKNOWN
+    preview = preview_family(engine, leader, family, "f.csv", with_staff=staff)
+    assert preview.ok
+    with pytest.raises(ValidationError) as info:  # the staff file must be committed first
+        commit_family(engine, leader, preview)
+    assert info.value.msgid == imports.CHANGED_MEANWHILE
+    commit_staff(engine, leader, staff)
+    assert commit_family(engine, leader, preview).created == 1
+
+
+# ---------------------------------------------------------------- permission and cost
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.PRINCIPAL, Role.ADMIN])
+def test_only_the_leader_may_import(engine, actors, role):
+    data = staff_file(staff_rows(2))
+    with pytest.raises(PermissionDenied):
+        preview_staff(engine, actors[role], data, "s.xlsx")
+    with pytest.raises(PermissionDenied):
+        preview_family(engine, actors[role], csv_bytes([FAMILY_HEADERS]), "f.csv")
+    preview = preview_staff(engine, actors[Role.LEADER], data, "s.xlsx")
+    with pytest.raises(PermissionDenied):
+        commit_staff(engine, actors[role], preview)
+    assert counts(engine) == (0, 0, 0)
+    with read_session(engine) as s:
+        denied = s.execute(select(AuditEvent).where(AuditEvent.action == "permission_denied")).scalars().all()
+    assert [e.actor_name for e in denied] == [actors[role].username] * 3
+
+
+def test_no_actor_needs_a_named_tool(engine, actors):
+    data = staff_file(staff_rows(1))
+    with pytest.raises(PermissionDenied):
+        preview_staff(engine, None, data, "s.xlsx")
+    preview = preview_staff(engine, None, data, "s.xlsx", via="manage.py")
+    with pytest.raises(PermissionDenied):
+        commit_staff(engine, None, preview)
+    commit_staff(engine, None, preview, via="manage.py")
+    [event] = import_events(engine)
+    assert (event.actor_id, event.actor_name) == (None, "manage.py")
+    with read_session(engine) as s:
+        assert s.execute(select(Employee.updated_by)).scalar_one() == "manage.py"
+
+
+def _statements(engine, action) -> int:
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_commit_statement_count_does_not_grow_with_the_file(engine, leader):
+    # First create the five departments, so both measured imports do the same work.
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(staff_rows(5, prefix="Z", seed=3)), "d.xlsx"))
+    small = preview_staff(engine, leader, staff_file(staff_rows(100, prefix="A")), "small.xlsx")
+    big = preview_staff(engine, leader, staff_file(staff_rows(1000, prefix="B", seed=2)), "big.xlsx")
+    assert small.ok and big.ok
+    n_small = _statements(engine, lambda: commit_staff(engine, leader, small))
+    n_big = _statements(engine, lambda: commit_staff(engine, leader, big))
+    assert n_small == n_big
+    assert n_small < 15
+
+    # Preview is set-based as well.
+    again_small = _statements(engine, lambda: preview_staff(engine, leader, staff_file(staff_rows(100, prefix="C")), "s.xlsx"))
+    again_big = _statements(engine, lambda: preview_staff(engine, leader, staff_file(staff_rows(1000, prefix="D")), "b.xlsx"))
+    assert again_small == again_big
