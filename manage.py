@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Taizhang's command line for administrators: set up, accounts, demo, backup.
+"""Taizhang's command line for administrators: set up, accounts, demo, import, backup.
 
 Run `python manage.py --help`.  Every command first brings the database to the
 newest schema.  Whoever can run this has the database itself in hand, which is
@@ -134,6 +134,42 @@ def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         print(t("These accounts already existed and were left unchanged: {names}", names=", ".join(result.skipped_accounts)))
 
 
+def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """Same checks and the same all-or-nothing commit as the import page."""
+    from services import imports
+    from services.i18n import N_
+
+    _require_initialised(engine)
+    path = Path(args.file)
+    data = path.read_bytes()
+    if args.kind == "staff":
+        preview = imports.preview_staff(
+            engine, None, data, path.name, sheet=args.sheet, update_existing=args.update_existing, via=VIA
+        )
+    else:
+        preview = imports.preview_family(engine, None, data, path.name, sheet=args.sheet, via=VIA)
+    for error in preview.errors:
+        print(error.line(LANG))
+    print(t("{file}: {total} rows, {create} to create, {update} to update, {bad} with errors.",
+            file=path.name, total=preview.total_rows, create=preview.to_create, update=preview.to_update,
+            bad=preview.error_rows))
+    if args.rejected and preview.rejected:
+        Path(args.rejected).write_bytes(imports.rejected_rows_xlsx(preview, LANG))
+        print(t("Rows with errors written to {path}.", path=args.rejected))
+    if args.dry_run:
+        if preview.errors:
+            _fail(N_("Dry run: the file has errors, nothing would be imported."))
+        print(t("Dry run: the file is correct. Nothing was written."))
+        return
+    commit = imports.commit_staff if args.kind == "staff" else imports.commit_family
+    result = commit(engine, None, preview, clean_rows_only=args.clean_rows_only, via=VIA)
+    print(t("Imported: {created} created, {updated} updated.", created=result.created, updated=result.updated))
+    if result.skipped_rows:
+        print(t("{rows} rows with errors were left out.", rows=result.skipped_rows))
+    if result.departments_created:
+        print(t("New departments: {names}", names="、".join(result.departments_created)))
+
+
 def cmd_backup(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     from services import backup
 
@@ -229,6 +265,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--staff", type=int, default=40, metavar="N", help=t("Number of staff (default: 40)."))
     demo.set_defaults(handler=cmd_demo)
 
+    import_ = command(
+        "import",
+        t("Import staff or family members from a spreadsheet."),
+        t("Check a spreadsheet (.xlsx or .csv, UTF-8 or GB18030) and import it: staff, or the family members of "
+          "staff already in the ledger. Every error is listed with its row and column; if there is any, nothing is "
+          "imported (unless --clean-rows-only). Taizhang must be set up first (init)."),
+        t("Exit status: 0 when imported (or, with --dry-run, when the file is correct), 1 when refused."),
+    )
+    import_.add_argument("kind", choices=["staff", "family"], help=t("What the file holds: staff or family."))
+    import_.add_argument("file", metavar="FILE", help=t("The .xlsx or .csv file."))
+    import_.add_argument("--dry-run", action="store_true", help=t("Only check the file; write nothing."))
+    import_.add_argument("--sheet", default=None, metavar="NAME", help=t("Sheet of the workbook (default: the first)."))
+    import_.add_argument("--update-existing", action="store_true",
+                         help=t("Staff only: rows whose staff no. is already in the ledger update that staff member."))
+    import_.add_argument("--clean-rows-only", action="store_true",
+                         help=t("Import the correct rows and leave out the rows with errors."))
+    import_.add_argument("--rejected", default=None, metavar="OUT.xlsx",
+                         help=t("Write the rows with errors, with the reason, to this workbook."))
+    import_.set_defaults(handler=cmd_import)
+
     backup = command(
         "backup",
         t("Back up the database."),
@@ -246,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     global LANG
     argv = sys.argv[1:] if argv is None else argv
     LANG = _language(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "kind", None) == "family" and args.update_existing:
+        parser.error(t("--update-existing applies to staff only."))
 
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -207,3 +207,88 @@ def test_malformed_database_url_is_a_clear_message(url):
     proc = run(["backup"], "this is not a url")
     assert_clean_failure(proc)
     assert proc.stderr.strip()
+
+
+# ---------------------------------------------------------------- import
+
+
+def _samples():
+    from tests.import_files import samples_dir
+
+    return samples_dir()
+
+
+@pytest.fixture
+def set_up(url):
+    assert run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
+    return url
+
+
+def test_import_help(url):
+    proc = run(["import", "--help"], url)
+    assert proc.returncode == 0
+    assert "--dry-run" in proc.stdout and "--update-existing" in proc.stdout and "GB18030" in proc.stdout
+
+
+def test_import_staff_then_family(set_up, engine_for):
+    samples = _samples()
+    proc = run(["import", "staff", str(samples / "staff_clean.xlsx"), "--dry-run"], set_up)
+    assert proc.returncode == 0, proc.stderr
+    assert "试运行" in proc.stdout and "新增 40 行" in proc.stdout
+
+    proc = run(["import", "staff", str(samples / "staff_clean.xlsx")], set_up)
+    assert proc.returncode == 0, proc.stderr
+    assert "新增 40 条" in proc.stdout and "新建的部门" in proc.stdout
+    proc = run(["import", "family", str(samples / "family_gbk.csv")], set_up)
+    assert proc.returncode == 0, proc.stderr
+
+    # Again without --update-existing: every row refused, nothing written.
+    proc = run(["import", "staff", str(samples / "staff_clean.xlsx")], set_up)
+    assert_clean_failure(proc)
+    assert "第 4 行，工号：工号已存在" in proc.stdout and "没有导入任何数据" in proc.stderr
+    proc = run(["import", "staff", str(samples / "staff_clean.xlsx"), "--update-existing"], set_up)
+    assert proc.returncode == 0, proc.stderr
+    assert "更新 40 条" in proc.stdout
+
+    engine = engine_for()
+    with read_session(engine) as s:
+        assert len(s.execute(select(Employee.id)).all()) == 40
+        events = s.execute(select(AuditEvent).where(AuditEvent.action == "import")).scalars().all()
+    assert [e.actor_name for e in events] == ["manage.py"] * 3
+
+
+def test_import_messy_file_lists_each_error_and_writes_nothing(set_up, engine_for, tmp_path):
+    messy = str(_samples() / "staff_messy.xlsx")
+    proc = run(["import", "staff", messy, "--dry-run"], set_up)
+    assert_clean_failure(proc)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("第 ")]
+    assert [re.match(r"第 (\d+) 行，", line)[1] for line in lines] == ["3", "5", "7", "9", "11"]
+    assert lines[0] == "第 3 行，身份证号：身份证号校验位错误（最后一位不对），请对照身份证核对号码。"
+    assert "有错误 5 行" in proc.stdout and "试运行" in proc.stderr
+
+    proc = run(["import", "staff", messy], set_up)
+    assert_clean_failure(proc)
+    with read_session(engine_for()) as s:
+        assert s.execute(select(Employee.id)).all() == []
+
+    rejected = tmp_path / "rejected.xlsx"
+    proc = run(["--lang", "en", "import", "staff", messy, "--clean-rows-only", "--rejected", str(rejected)], set_up)
+    assert proc.returncode == 0, proc.stderr
+    assert "Row 3, 身份证号: The check digit" in proc.stdout
+    assert "Imported: 7 created, 0 updated." in proc.stdout and "5 rows with errors were left out." in proc.stdout
+    assert rejected.exists()
+
+
+def test_import_refusals_are_clean(set_up, tmp_path):
+    garbage = tmp_path / "x.xlsx"
+    garbage.write_bytes(b"not a workbook at all")
+    proc = run(["import", "staff", str(garbage)], set_up)
+    assert_clean_failure(proc)
+    assert "不是台账能读取的表格文件" in proc.stderr
+    proc = run(["import", "staff", str(tmp_path / "missing.xlsx")], set_up)
+    assert_clean_failure(proc)
+    proc = run(["import", "family", str(garbage), "--update-existing"], set_up)
+    assert proc.returncode == 2
+    proc = run(["import", "family", str(_samples() / "family_gbk.csv")], set_up)  # no staff yet
+    assert_clean_failure(proc)
+    assert "工号 T0003 不存在" in proc.stdout
