@@ -1,0 +1,36 @@
+"""`python -m bench [--only NAME] [--staff N] [--repeat N]`: run the workloads, print a table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.workloads import REGISTRY
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", choices=sorted(REGISTRY), help="run only this workload")
+    parser.add_argument("--staff", type=int, default=10_000, help="rows of the generated staff file (default 10000)")
+    parser.add_argument("--repeat", type=int, default=0, help="runs per side, best taken (default 3, 2 for slow ones)")
+    options = parser.parse_args(argv)
+
+    names = [options.only] if options.only else list(REGISTRY)
+    header = ("workload", "ours (s)", "baseline (s)", "ratio", "target", "statements", "note")
+    lines = []
+    for name in names:
+        item = REGISTRY[name]
+        print(f"running {name}: {item.description}", file=sys.stderr, flush=True)
+        m = item.run(options)
+        ratio = m.ours / m.baseline if m.baseline else float("inf")
+        flag = "" if ratio <= item.target else "  (over target)"
+        lines.append((name, f"{m.ours:.3f}", f"{m.baseline:.3f}", f"{ratio:.2f}x{flag}", f"<= {item.target:g}x",
+                      "" if m.statements is None else str(m.statements), m.note))
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *lines]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
