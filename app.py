@@ -24,6 +24,7 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/home.py", "overview", N_("Overview"), ":material/dashboard:", Permission.READ_LEDGER),
         ("pages/staff.py", "people", N_("Staff"), ":material/groups:", Permission.READ_LEDGER),
         ("pages/staff_record.py", "household", N_("Household record"), ":material/family_restroom:", Permission.READ_LEDGER),
+        ("pages/import_data.py", "import", N_("Import"), ":material/upload_file:", Permission.EDIT_RECORDS),
     ],
     N_("System"): [
         ("pages/users.py", "accounts", N_("Accounts"), ":material/group:", Permission.ADMINISTER),
