@@ -19,7 +19,7 @@ from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 ROLE_PAGES = {
     Role.ADMIN: {"pages/home.py", "pages/staff.py", "pages/users.py", "pages/unit_profile.py", "pages/backup.py",
                  "pages/audit_trail.py", "pages/account.py"},
-    Role.LEADER: {"pages/home.py", "pages/staff.py", "pages/account.py"},
+    Role.LEADER: {"pages/home.py", "pages/staff.py", "pages/import_data.py", "pages/account.py"},
     Role.PRINCIPAL: {"pages/home.py", "pages/staff.py", "pages/audit_trail.py", "pages/account.py"},
     Role.AUDITOR: {"pages/home.py", "pages/staff.py", "pages/audit_trail.py", "pages/account.py"},
 }
