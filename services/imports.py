@@ -39,6 +39,7 @@ from models._common import utcnow
 from services import audit
 from services.db import read_session, write_session
 from services.errors import ValidationError
+from services.exports import frames_to_xlsx
 from services.formatting import local_today
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
@@ -536,7 +537,7 @@ def preview_family(
     table = read_table(data, filename, sheet, kind="family")
     today = local_today()
     total = len(table.rows)
-    staff_nos = {t for t in (_plain(r.values.get("staff_no")) for r in table.rows) if t}
+    staff_nos = {t for t in (text_of(r.values.get("staff_no")) for r in table.rows) if t}
 
     with read_session(engine) as session:
         households = {
@@ -563,7 +564,7 @@ def preview_family(
     first_by_name: dict[tuple, int] = {}
     first_by_id: dict[tuple, int] = {}
     for done, row in enumerate(table.rows, start=1):
-        staff_no = _plain(row.values.get("staff_no"))
+        staff_no = text_of(row.values.get("staff_no"))
         household = households.get(staff_no)
         employee_birth = household[1] if household else pending.get(staff_no)
         values, errors = clean_family_member(row.values, today=today, employee_birth_date=employee_birth)
@@ -594,10 +595,6 @@ def preview_family(
             clean.append(PreviewRow(row.sheet_row, values, "create", employee_id))
         _tick(progress, done, total)
     return _finish(table, clean, row_errors, update_existing=False)
-
-
-def _plain(value: Any) -> str:
-    return text_of(value)
 
 
 # ---------------------------------------------------------------- commit
@@ -850,11 +847,11 @@ def rejected_rows_xlsx(preview: ImportPreview, lang: str) -> bytes:
         reasons.setdefault(error.sheet_row, []).append(error.line(lang))
     reason_header = translate(lang, REASON_HEADER)
     headers = [h or f"({i + 1})" for i, h in enumerate(preview.headers)]
+    # A rejected-rows workbook imported again keeps one reason column, refreshed.
+    keep = [i for i, h in enumerate(headers) if h != reason_header]
     frame = pd.DataFrame(
-        [[*row.cells, "；".join(reasons.get(row.sheet_row, []))] for row in preview.rejected],
-        columns=[*headers, reason_header],
+        [[*(row.cells[i] for i in keep), "；".join(reasons.get(row.sheet_row, []))] for row in preview.rejected],
+        columns=[*(headers[i] for i in keep), reason_header],
         dtype=object,
     )
-    from services.exports import frames_to_xlsx
-
     return frames_to_xlsx({translate(lang, REJECTED_SHEET)[:31]: frame})

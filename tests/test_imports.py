@@ -12,6 +12,7 @@ from datetime import date
 import openpyxl
 import pytest
 from sqlalchemy import event, func, insert, select
+from stdnum.cn.ric import calc_check_digit
 
 from models import AuditEvent, Department, Employee, FamilyMember
 from services import imports
@@ -170,6 +171,35 @@ def test_clean_rows_only_imports_the_rest_and_hands_back_the_rejected_rows(engin
     english = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(preview, "en"))).active
     assert english.cell(1, len(header)).value == "Error reason"
     assert english.cell(2, len(header)).value.startswith("Row 3, 身份证号: The check digit")
+
+
+def test_the_rejected_rows_workbook_can_be_corrected_and_imported(engine, leader):
+    preview = preview_staff(engine, leader, sample("staff_messy.xlsx"), "staff_messy.xlsx")
+    commit_staff(engine, leader, preview, clean_rows_only=True)
+    rejected = rejected_rows_xlsx(preview, "zh_CN")
+
+    # Uploaded again as it is: the same five rows fail (T0105 now exists in the ledger).
+    again = preview_staff(engine, leader, rejected, "rejected.xlsx")
+    assert [(e.sheet_row, e.field) for e in again.errors] == [
+        (2, "id_number"), (3, "id_number"), (4, "staff_no"), (5, "gender"), (6, "birth_date")
+    ]
+    header = [c.value for c in openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(again, "zh_CN"))).active[1]]
+    assert header.count("错误原因") == 1  # refreshed, not a second reason column
+
+    # Corrected in Excel, it imports; the reason column is ignored.
+    book = openpyxl.load_workbook(io.BytesIO(rejected))
+    sheet = book.active
+    sheet["E2"] = "13080219990323582" + calc_check_digit("130802199903235820")
+    sheet["E3"] = "13082119730928801" + calc_check_digit("130821197309288010")  # a male sequence no.
+    sheet["A4"] = "T0106"
+    sheet["C5"] = "女"
+    sheet["D6"] = "1990-07-23"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    fixed = preview_staff(engine, leader, buffer.getvalue(), "fixed.xlsx")
+    assert fixed.ok, [e.line("zh_CN") for e in fixed.errors]
+    assert commit_staff(engine, leader, fixed).created == 5
+    assert counts(engine)[0] == 12
 
 
 def test_formula_like_text_stays_text_in_the_rejected_rows(engine, leader):
