@@ -114,8 +114,10 @@ DUPLICATE_STAFF_NO = N_("Duplicate staff no. {staff_no}: row {first_row} already
 DUPLICATE_ID_NUMBER = N_("Duplicate ID number: row {first_row} already has it.")
 STAFF_NO_EXISTS = N_(
     "Staff no. {staff_no} already exists in the ledger. To update existing staff from this file, "
-    "tick “Update existing staff” (manage.py: --update-existing)."
+    "tick “{option}” (manage.py: --update-existing)."
 )
+# The import page's checkbox label, named by the message above.
+UPDATE_OPTION = N_("Update staff already on the ledger (matched by staff no.)")
 ID_NUMBER_TAKEN = N_("This ID number already belongs to staff no. {staff_no} in the ledger.")
 STAFF_UNKNOWN = N_("Staff no. {staff_no} does not exist in the ledger. Import the staff list first.")
 FAMILY_DUPLICATE = N_("This family member appears twice: row {first_row} has the same staff no., relation and name.")
@@ -502,7 +504,9 @@ def preview_staff(
         staff_no, id_number = values["staff_no"], values["id_number"]
         employee_id = by_no.get(staff_no) if staff_no else None
         if employee_id is not None and not update_existing:
-            row_errors.setdefault(sheet_row, []).append(("staff_no", STAFF_NO_EXISTS, {"staff_no": staff_no}))
+            row_errors.setdefault(sheet_row, []).append(
+                ("staff_no", STAFF_NO_EXISTS, {"staff_no": staff_no, "option": UPDATE_OPTION})
+            )
         owner = by_id.get(id_number) if id_number else None
         if owner is not None and owner != staff_no:
             row_errors.setdefault(sheet_row, []).append(("id_number", ID_NUMBER_TAKEN, {"staff_no": owner}))

@@ -382,7 +382,7 @@ def test_existing_staff_no_needs_update_existing(engine, leader):
     preview = preview_staff(engine, leader, staff_file(changed), "second.xlsx")
     assert [(e.sheet_row, e.msgid) for e in preview.errors] == [(2, imports.STAFF_NO_EXISTS), (3, imports.STAFF_NO_EXISTS)]
     message = preview.errors[0].message("zh_CN")
-    assert "工号已存在" in message and "更新已有职工" in message
+    assert "工号已存在" in message and "请勾选“更新台账中已有的教职工（按工号匹配）”" in message
     with pytest.raises(ValidationError):
         commit_staff(engine, leader, preview)
 
