@@ -49,7 +49,7 @@ except ServiceError as err:
 if len(names) > 1:
     sheet = st.selectbox(t("Sheet"), names, key="import_sheet")
 update_existing = kind == "staff" and st.checkbox(
-    t("Update staff already on the ledger (matched by staff no.)"), key="import_update",
+    t(imports.UPDATE_OPTION), key="import_update",
     help=t("Without this, a staff no. that is already on the ledger is reported as an error."),
 )
 

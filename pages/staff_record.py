@@ -119,11 +119,16 @@ if saved:
         st.session_state[f"stale_{employee_id}"] = True
     except ServiceError as err:
         ui.show_error(err)
-if st.session_state.get(f"stale_{employee_id}") and st.button(t("Reload the current record"), icon=":material/refresh:"):
+
+
+def reload_record():
     # Dropping the base version gives the form the stored values (new widget keys).
     st.session_state.pop(version_key, None)
     st.session_state.pop(f"stale_{employee_id}", None)
-    st.rerun()
+
+
+if st.session_state.get(f"stale_{employee_id}"):
+    st.button(t("Reload the current record"), icon=":material/refresh:", on_click=reload_record)
 
 if creating:
     st.stop()
