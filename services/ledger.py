@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import AuditEvent, Department, Employee, FamilyMember
 from models._common import utcnow
-from services import audit
+from services import audit, validation
 from services.db import read_session, write_session
 from services.errors import NotFound, StaleVersion, ValidationError
 from services.formatting import fmt_datetime, local_today, mask_id_number
@@ -29,10 +29,16 @@ from services.i18n import N_
 from services.idnumbers import normalise_id_number
 from services.permissions import Actor, Permission, authorize
 
-GENDER_LABELS = {"M": N_("Male"), "F": N_("Female")}
-STATUS_LABELS = {"active": N_("In post"), "left": N_("Left"), "retired": N_("Retired")}
-MARITAL_LABELS = {"single": N_("Unmarried"), "married": N_("Married"), "divorced": N_("Divorced"), "widowed": N_("Widowed")}
-RELATION_LABELS = {"spouse": N_("Spouse"), "child": N_("Child"), "parent": N_("Parent"), "other": N_("Other")}
+# One set of labels, field lists and rules for forms, import and display.
+from services.validation import (
+    FIELD_LABELS,
+    GENDER_LABELS,
+    MARITAL_LABELS,
+    RELATION_LABELS,
+    STATUS_LABELS,
+    clean_employee,
+    clean_family_member,
+)
 
 
 class FpStatus(StrEnum):
@@ -45,11 +51,8 @@ class FpStatus(StrEnum):
 
 FP_STATUS_LABELS = {FpStatus.NORMAL: N_("Normal"), FpStatus.PENDING: N_("To be verified"), FpStatus.VIOLATION: N_("Violation")}
 
-EMPLOYEE_FIELDS = [
-    "staff_no", "name", "gender", "birth_date", "id_number", "department", "post", "hire_date", "status",
-    "left_on", "phone", "marital_status", "only_child_certificate_no", "notes",
-]
-FAMILY_FIELDS = ["relation", "name", "gender", "birth_date", "id_number", "work_unit", "birth_registration_no", "notes"]
+EMPLOYEE_FIELDS = list(validation.EMPLOYEE_FIELDS)
+FAMILY_FIELDS = [f for f in validation.FAMILY_FIELDS if f != "staff_no"]  # the household is known
 
 # Sortable columns of the staff list, by the name the page uses.
 SORT_COLUMNS = {
@@ -314,8 +317,6 @@ def _audit_view(values: dict[str, Any], department: str | None) -> dict[str, Any
 
 
 def create_employee(engine: Engine, actor: Actor, raw: dict[str, Any]) -> int:
-    from services.validation import clean_employee
-
     authorize(engine, actor, Permission.EDIT_RECORDS, "create staff member")
     cleaned, errors = clean_employee(raw, today=local_today())
     _raise_field_errors(errors)
@@ -337,8 +338,6 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
     `raw` holds every field of the form. The ID number may come back masked (the
     form shows it masked): then it is kept as stored.
     """
-    from services.validation import clean_employee
-
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit staff member")
     with write_session(engine) as session:
         current = session.get(Employee, employee_id)
@@ -381,8 +380,6 @@ def _refuse_if_stale(record: Employee | FamilyMember, based_on_version: int) -> 
 
 
 def _family_values(session, employee_id: int, raw: dict[str, Any], stored_id_number: str | None) -> dict[str, Any]:  # noqa: ANN001
-    from services.validation import clean_family_member
-
     employee = session.get(Employee, employee_id)
     if employee is None:
         raise NotFound(N_("No such staff member."))
@@ -452,21 +449,11 @@ def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_
                      before=before)
 
 
+_LIST_COLUMNS = ["staff_no", "name", "gender", "birth_date", "id_number", "department", "post", "status",
+                 "marital_status", "children", "only_child_certificate_no", "phone", "hire_date", "fp_status"]
 STAFF_COLUMN_LABELS = {
-    "staff_no": N_("Staff no."),
-    "name": N_("Name"),
-    "gender": N_("Gender"),
-    "birth_date": N_("Birth date"),
-    "id_number": N_("ID number"),
-    "department": N_("Department"),
-    "post": N_("Post"),
-    "status": N_("Employment status"),
-    "marital_status": N_("Marital status"),
-    "children": N_("Children"),
-    "only_child_certificate_no": N_("Only-child certificate no."),
-    "phone": N_("Phone"),
-    "hire_date": N_("Hire date"),
-    "fp_status": N_("Family-planning status"),
+    c: FIELD_LABELS.get(c) or {"children": N_("Children"), "fp_status": N_("Family-planning status")}[c]
+    for c in _LIST_COLUMNS
 }
 _CODE_LABELS = {
     "gender": GENDER_LABELS,
