@@ -134,6 +134,22 @@ def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         print(t("These accounts already existed and were left unchanged: {names}", names=", ".join(result.skipped_accounts)))
 
 
+def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    import time
+
+    from services import generate
+
+    start = time.perf_counter()
+    result = generate.generate(engine, staff=args.staff, seed=args.seed, years=args.years, via=VIA)
+    if result.admin_password:
+        print(t("Taizhang was not set up: created the fictional unit {unit}.", unit=generate.FICTIONAL_UNIT["unit_name"]))
+        print(f"  {_pad(result.admin_username, 16)} {_pad(_role_label('admin'), 12)} {result.admin_password}")
+        print(t("This password is shown only this once: note it now."))
+    print(t("Generated {employees} staff, {family} family members and {departments} departments (seed {seed}) in {seconds} s.",
+            employees=result.employees, family=result.family_members, departments=result.departments,
+            seed=result.seed, seconds=f"{time.perf_counter() - start:.1f}"))
+
+
 def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     """Same checks and the same all-or-nothing commit as the import page."""
     from services import imports
@@ -264,6 +280,21 @@ def build_parser() -> argparse.ArgumentParser:
                       help=t("Random seed: the same seed gives the same unit (default: 2026)."))
     demo.add_argument("--staff", type=int, default=40, metavar="N", help=t("Number of staff (default: 40)."))
     demo.set_defaults(handler=cmd_demo)
+
+    generate = command(
+        "generate",
+        t("Generate a large fictional unit (for load tests and benchmarks)."),
+        t("Fill an empty ledger with a fictional education group of the given size: departments of about 40 staff, "
+          "staff with valid ID numbers and about two family members each. The same seed gives the same unit. "
+          "Refused when the ledger already has staff. If Taizhang is not set up, a fictional unit is set up first "
+          "and the administrator's random password is printed once."),
+    )
+    generate.add_argument("--staff", type=int, required=True, metavar="N", help=t("Number of staff."))
+    generate.add_argument("--seed", type=int, default=2026, metavar="N",
+                          help=t("Random seed: the same seed gives the same unit (default: 2026)."))
+    generate.add_argument("--years", type=int, default=3, metavar="K",
+                          help=t("Years of history to generate (default: 3)."))
+    generate.set_defaults(handler=cmd_generate)
 
     import_ = command(
         "import",

@@ -25,16 +25,17 @@ REGISTRY: dict[str, Workload] = {}
 @dataclass(frozen=True)
 class Measurement:
     ours: float  # seconds, best run
-    baseline: float  # seconds, best run
+    baseline: float | None  # seconds, best run; None for informational rows
     statements: int | None = None  # SQL statements our path executed (one run)
     note: str = ""
+    label: str = ""  # shown after the workload's name, e.g. the database ("sqlite")
 
 
 @dataclass(frozen=True)
 class Workload:
     name: str
-    run: Callable[[argparse.Namespace], Measurement]
-    target: float  # the ratio ours / baseline we aim to stay within
+    run: Callable[[argparse.Namespace], Measurement | list[Measurement]]
+    target: float  # the ratio ours / baseline we aim to stay within (0: informational, no baseline)
     description: str
 
 

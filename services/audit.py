@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "enable": N_("Account enabled"),
     "disable": N_("Account disabled"),
     "demo_load": N_("Demo unit loaded"),
+    "generate": N_("Generated unit loaded"),
     "import": N_("Imported from a file"),
 }
 ENTITY_LABELS = {

@@ -363,6 +363,10 @@ class _Planner:
         return parents
 
 
+# The planner is reused (subclassed) by services.generate for units of any size.
+Planner = _Planner
+
+
 def plan(seed: int = 2026, staff: int = 40, today: date | None = None) -> list[dict[str, Any]]:
     """The demo unit as plain data: [{department, employee, family}] (no database).
 

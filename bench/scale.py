@@ -1,0 +1,356 @@
+"""District-scale workloads: reads of a generated unit of `--staff` members of staff.
+
+The unit is generated once per run (services.generate) into a temporary copy
+and shared by every workload here.  The generated SQLite file is cached under
+data/bench-cache/, keyed by staff, seed and schema revision, so a second run
+does not generate again.  When TAIZHANG_DATABASE_URL names a PostgreSQL server,
+the same workloads also run there, in a fresh database generated for the run
+and dropped at exit.
+
+Service workloads compare with the same statements issued through the bare
+driver (sqlite3 / psycopg).  Page workloads time one AppTest run of a page and
+have no baseline: they are informational.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.workloads import Measurement, count_statements, workload
+
+SEED = 2026
+CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "bench-cache"
+SEARCH = "语文"  # matches the department name: the whole group, most of a page
+DEPARTMENT = "实验小学语文组"  # the first school's largest group
+PAGE = 50
+
+
+def _head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from services.db import PROJECT_ROOT
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return ScriptDirectory.from_config(cfg).get_current_head() or "base"
+
+
+@dataclass
+class ScaleDatabase:
+    """A generated unit on one database, with what the workloads need of it."""
+
+    kind: str  # sqlite | postgresql
+    url: str
+    raw_connect: Callable[[], Any]  # a bare DB-API connection
+    paramstyle: str  # "?" or "%s"
+    actor: Any
+    department_id: int
+    employee_id: int
+
+    def engine(self):  # noqa: ANN201
+        from services.db import get_engine
+
+        return get_engine(self.url)
+
+
+_DATABASES: dict[tuple[int, str], ScaleDatabase] = {}
+
+
+def _generated_sqlite(staff: int) -> Path:
+    """The cached generated file for (staff, seed, schema), generating it if needed."""
+    from services import db, generate
+
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    cached = CACHE_DIR / f"generated-{staff}-{SEED}-{_head_revision()}.sqlite3"
+    if not cached.exists():
+        partial = cached.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        url = f"sqlite:///{partial}"
+        engine = db.get_engine(url)
+        db.upgrade_to_head(engine)
+        start = time.perf_counter()
+        generate.generate(engine, staff=staff, seed=SEED, via="bench")
+        print(f"  generated {staff} staff (SQLite) in {time.perf_counter() - start:.1f} s -> {cached}", flush=True)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        db.get_engine.cache_clear()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        partial.rename(cached)
+    return cached
+
+
+def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabase:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from models import Department, Employee, User
+    from services import auth
+    from services.db import get_engine, read_session
+
+    engine = get_engine(url)
+    with read_session(engine) as session:
+        admin = session.execute(select(User).where(User.role == "admin").order_by(User.id)).scalars().first()
+        department_id = session.execute(select(Department.id).where(Department.name == DEPARTMENT)).scalar_one()
+        employee_id = session.execute(select(Employee.id).order_by(Employee.staff_no).limit(1)).scalar_one()
+    return ScaleDatabase(kind, url, raw_connect, paramstyle, auth.actor_of(admin), department_id, employee_id)
+
+
+def scale_databases(staff: int) -> list[ScaleDatabase]:
+    """SQLite always; PostgreSQL too when TAIZHANG_DATABASE_URL names one. Built once per run."""
+    from sqlalchemy.engine import make_url
+
+    found = []
+    if (staff, "sqlite") not in _DATABASES:
+        work = Path(tempfile.mkdtemp(prefix="taizhang-scale-"))
+        atexit.register(shutil.rmtree, work, ignore_errors=True)
+        path = work / "scale.sqlite3"
+        shutil.copyfile(_generated_sqlite(staff), path)
+        url = f"sqlite:///{path}"
+        from services import db
+
+        db.upgrade_to_head(db.get_engine(url))
+        _DATABASES[staff, "sqlite"] = _describe("sqlite", url, lambda: sqlite3.connect(path), "?")
+    found.append(_DATABASES[staff, "sqlite"])
+
+    server = os.environ.get("TAIZHANG_DATABASE_URL", "")
+    if server and make_url(server).get_backend_name() == "postgresql":
+        if (staff, "postgresql") not in _DATABASES:
+            _DATABASES[staff, "postgresql"] = _postgresql(server, staff)
+        found.append(_DATABASES[staff, "postgresql"])
+    return found
+
+
+def _postgresql(server: str, staff: int) -> ScaleDatabase:
+    import psycopg
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from services import db, generate
+
+    name = f"taizhang_bench_{staff}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        db.get_engine.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    atexit.register(drop)
+    url = make_url(server).set(database=name)
+    url_text = url.render_as_string(hide_password=False)
+    engine = db.get_engine(url_text)
+    db.upgrade_to_head(engine)
+    start = time.perf_counter()
+    generate.generate(engine, staff=staff, seed=SEED, via="bench")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+    print(f"  generated {staff} staff (PostgreSQL) in {time.perf_counter() - start:.1f} s", flush=True)
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return _describe("postgresql", url_text, lambda: psycopg.connect(conninfo), "%s")
+
+
+def _best(repeat: int, run: Callable[[], Any]) -> float:
+    run()  # warm up: caches, pool, query plans
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _per_database(options: argparse.Namespace, measure: Callable[[ScaleDatabase, int], Measurement]) -> list[Measurement]:
+    repeat = options.repeat or 20
+    return [measure(database, repeat) for database in scale_databases(options.staff)]
+
+
+# ---------------------------------------------------------------- staff list page
+
+_LIST_SQL = """
+SELECT e.id, e.staff_no, e.name, e.gender, e.birth_date, e.id_number, d.name AS department, e.post, e.status,
+       e.marital_status, coalesce(c.children, 0) AS children, e.only_child_certificate_no, e.phone, e.hire_date,
+       'normal' AS fp_status
+FROM employee e
+LEFT JOIN department d ON d.id = e.department_id
+LEFT JOIN (SELECT employee_id, count(*) AS children FROM family_member WHERE relation = 'child'
+           GROUP BY employee_id) c ON c.employee_id = e.id
+WHERE (e.name LIKE {p} OR e.staff_no LIKE {p} OR d.name LIKE {p}) AND e.department_id = {p}
+"""
+
+
+def baseline_staff_page(database: ScaleDatabase, conn) -> tuple[int, list]:  # noqa: ANN001
+    """The count and the page of the staff list, as bare SQL through the driver."""
+    p = database.paramstyle
+    where = _LIST_SQL.format(p=p)
+    like = f"%{SEARCH}%"
+    params = (like, like, like, database.department_id)
+    cur = conn.cursor()
+    cur.execute(f"SELECT count(*) FROM ({where}) AS q", params)
+    total = cur.fetchone()[0]
+    cur.execute(f"{where} ORDER BY e.name, e.id LIMIT {p} OFFSET {p}", (*params, PAGE, 0))
+    rows = cur.fetchall()
+    cur.close()
+    return total, rows
+
+
+@workload("staff_list_page", target=3.0)
+def staff_list_page(options: argparse.Namespace) -> list[Measurement]:
+    """ledger.list_staff (search + department, a page of 50 sorted by name) vs the same two statements in bare SQL."""
+    from services import ledger
+
+    def measure(database: ScaleDatabase, repeat: int) -> Measurement:
+        engine = database.engine()
+        query = ledger.StaffQuery(search=SEARCH, department_id=database.department_id, sort="name")
+
+        def ours() -> tuple:
+            return ledger.list_staff(engine, database.actor, query, limit=PAGE, offset=0)
+
+        conn = database.raw_connect()
+        try:
+            frame, total = ours()
+            base_total, base_rows = baseline_staff_page(database, conn)
+            assert total == base_total and len(frame) == len(base_rows), (total, base_total)
+            baseline = _best(repeat, lambda: baseline_staff_page(database, conn))
+        finally:
+            conn.close()
+        ours_time = _best(repeat, ours)
+        statements = count_statements(engine, ours)
+        return Measurement(ours_time, baseline, statements, note=f"{database.kind}, {options.staff} staff, {total} match",
+                           label=database.kind)
+
+    return _per_database(options, measure)
+
+
+# ---------------------------------------------------------------- headline counts
+
+_COUNTS_SQL = """
+SELECT (SELECT count(*) FROM employee WHERE status = 'active'), (SELECT count(*) FROM employee),
+       (SELECT count(*) FROM family_member), (SELECT count(*) FROM department)
+"""
+
+
+@workload("ledger_counts", target=3.0)
+def ledger_counts(options: argparse.Namespace) -> list[Measurement]:
+    """ledger.ledger_counts vs the same scalar subqueries in bare SQL."""
+    from services import ledger
+
+    def measure(database: ScaleDatabase, repeat: int) -> Measurement:
+        engine = database.engine()
+        conn = database.raw_connect()
+
+        def baseline() -> tuple:
+            cur = conn.cursor()
+            cur.execute(_COUNTS_SQL)
+            row = cur.fetchone()
+            cur.close()
+            return row
+
+        def ours():  # noqa: ANN202
+            return ledger.ledger_counts(engine, database.actor)
+
+        try:
+            counts = ours()
+            assert tuple(baseline()) == (counts.staff_in_post, counts.staff_total, counts.family_members, counts.departments)
+            baseline_time = _best(repeat, baseline)
+        finally:
+            conn.close()
+        ours_time = _best(repeat, ours)
+        statements = count_statements(engine, ours)
+        return Measurement(ours_time, baseline_time, statements,
+                           note=f"{database.kind}, {counts.staff_total} staff, {counts.family_members} family members",
+                           label=database.kind)
+
+    return _per_database(options, measure)
+
+
+# ---------------------------------------------------------------- pages (informational)
+
+PAGES = {
+    "page_home": ("pages/home.py", None),
+    "page_staff": ("pages/staff.py", None),
+    "page_staff_record": ("pages/staff_record.py", "employee"),
+    "page_audit_trail": ("pages/audit_trail.py", None),
+}
+
+
+def _no_bare_mode_warning(record: logging.LogRecord) -> bool:
+    return "missing ScriptRunContext" not in record.getMessage()
+
+
+def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int) -> tuple[float, int]:
+    """Best time of one AppTest run of `page` (signed in as the administrator), and its statements."""
+    from streamlit.testing.v1 import AppTest
+
+    from models._common import utcnow
+    from services.db import DATABASE_URL_ENV
+
+    # AppTest outside pytest logs "missing ScriptRunContext" for every bare call: not news here.
+    # (AppTest resets the log levels, so a filter rather than a level.)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_no_bare_mode_warning)
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    previous = os.environ.get(DATABASE_URL_ENV)
+    os.environ[DATABASE_URL_ENV] = database.url
+    try:
+        def one() -> AppTest:
+            at = AppTest.from_file(app, default_timeout=120)
+            at.session_state["actor"] = database.actor
+            at.session_state["last_activity"] = utcnow()
+            at.session_state["lang"] = "zh_CN"
+            at.run()
+            if needs == "employee":
+                at.query_params["id"] = str(database.employee_id)
+            return at
+
+        best, statements = float("inf"), 0
+        for i in range(repeat + 1):  # the first run warms the caches and is not counted
+            at = one()
+            at.session_state["last_activity"] = utcnow()
+            at.switch_page(page)
+            engine = database.engine()
+            start = time.perf_counter()
+            statements_run = count_statements(engine, at.run)
+            elapsed = time.perf_counter() - start
+            assert not at.exception, at.exception
+            if i:
+                best, statements = min(best, elapsed), statements_run
+        return best, statements
+    finally:
+        if previous is None:
+            os.environ.pop(DATABASE_URL_ENV, None)
+        else:
+            os.environ[DATABASE_URL_ENV] = previous
+
+
+def _register_page(name: str, page: str, needs: str | None) -> None:
+    def run(options: argparse.Namespace) -> list[Measurement]:
+        repeat = options.repeat or 3
+        results = []
+        for database in scale_databases(options.staff):
+            seconds, statements = _page_run(database, page, needs, repeat)
+            results.append(Measurement(seconds, None, statements, note=f"{database.kind}, AppTest run of {page}",
+                                       label=database.kind))
+        return results
+
+    run.__doc__ = f"One AppTest run of {page} at --staff N (informational, no baseline)."
+    workload(name, target=0)(run)
+
+
+for _name, (_page, _needs) in PAGES.items():
+    _register_page(_name, _page, _needs)
