@@ -108,11 +108,12 @@ class StaffQuery:
 
 def _staff_select(query: StaffQuery):  # noqa: ANN202
     year = query.year or local_today().year
+    # Correlated, so it is counted for the rows of the page only (by the
+    # family_member.employee_id index), not for the whole table.
     children = (
-        select(FamilyMember.employee_id, func.count().label("children"))
-        .where(FamilyMember.relation == "child")
-        .group_by(FamilyMember.employee_id)
-        .subquery()
+        select(func.count()).select_from(FamilyMember)
+        .where(FamilyMember.employee_id == Employee.id, FamilyMember.relation == "child")
+        .correlate(Employee).scalar_subquery()
     )
     fp_status = fp_status_column(year).label("fp_status")
     stmt = (
@@ -127,14 +128,13 @@ def _staff_select(query: StaffQuery):  # noqa: ANN202
             Employee.post,
             Employee.status,
             Employee.marital_status,
-            func.coalesce(children.c.children, 0).label("children"),
+            children.label("children"),
             Employee.only_child_certificate_no,
             Employee.phone,
             Employee.hire_date,
             fp_status,
         )
         .outerjoin(Department, Department.id == Employee.department_id)
-        .outerjoin(children, children.c.employee_id == Employee.id)
     )
     conditions = []
     text = (query.search or "").strip()
@@ -155,7 +155,7 @@ def _staff_select(query: StaffQuery):  # noqa: ANN202
         conditions.append(Employee.marital_status == query.marital_status)
     if query.fp_status:
         conditions.append(fp_status_column(year) == query.fp_status)
-    return stmt.where(*conditions)
+    return stmt.where(*conditions), conditions
 
 
 def list_staff(engine: Engine, actor: Actor, query: StaffQuery, *, limit: int | None = 50, offset: int = 0) -> tuple[pd.DataFrame, int]:
@@ -164,13 +164,17 @@ def list_staff(engine: Engine, actor: Actor, query: StaffQuery, *, limit: int | 
     Two statements whatever the size of the ledger: the count and the page.
     """
     authorize(engine, actor, Permission.READ_LEDGER, "list staff")
-    stmt = _staff_select(query)
+    stmt, conditions = _staff_select(query)
     column = SORT_COLUMNS.get(query.sort, Employee.staff_no)
     order = [column.desc() if query.descending else column.asc(), Employee.id]
-    with read_session(engine) as session:
-        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        rows = session.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
-    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    counted = select(func.count()).select_from(Employee).outerjoin(Department, Department.id == Employee.department_id)
+    # Core connection, not an ORM session: plain rows need no ORM bookkeeping.
+    with engine.connect() as conn:
+        total = conn.execute(counted.where(*conditions)).scalar_one()
+        rows = conn.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
+    # object dtype: a page is small, and pandas' text-column inference costs more than the query.
+    # (Rows as plain tuples: pandas reads SQLAlchemy Row objects one cell at a time.)
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(stmt.selected_columns.keys()), dtype=object)
     frame["id_number"] = frame["id_number"].map(mask_id_number)
     return frame, total
 
