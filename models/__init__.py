@@ -2,7 +2,12 @@
 
 from models.audit import AuditEvent
 from models.ledger import Department, Employee, FamilyMember
+from models.outreach import Distribution, Leaflet, LeafletAttachment
+from models.training import Attendance, TrainingSession
 from models.unit import Unit
 from models.user import User
 
-__all__ = ["AuditEvent", "Department", "Employee", "FamilyMember", "Unit", "User"]
+__all__ = [
+    "Attendance", "AuditEvent", "Department", "Distribution", "Employee", "FamilyMember", "Leaflet",
+    "LeafletAttachment", "TrainingSession", "Unit", "User",
+]

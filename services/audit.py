@@ -56,6 +56,11 @@ ENTITY_LABELS = {
     "family_member": N_("Family member"),
     "department": N_("Department"),
     "audit_event": N_("Audit trail"),
+    "training_session": N_("Study session"),
+    "attendance": N_("Attendance"),
+    "leaflet": N_("Leaflet"),
+    "leaflet_attachment": N_("Leaflet attachment"),
+    "distribution": N_("Leaflet distribution"),
 }
 # Arbitrary constant naming Taizhang's audit lock among PostgreSQL advisory locks.
 _PG_AUDIT_LOCK = 7_303_2024

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from models import Department, Employee, FamilyMember, Unit, User
 from services import audit, auth
 from services.db import read_session, write_session
+from services.demo_activity import load_demo_activity
 from services.errors import ValidationError
 from services.formatting import local_today
 from services.i18n import N_
@@ -465,6 +466,7 @@ def load_demo(
                 auth.add_user(session, actor, user, via=None if actor else via)
                 accounts.append((user.username, user.role, password))
 
+            activity = load_demo_activity(session, seed=seed, today=local_today(), by=by)
             audit.record(
                 session,
                 actor,
@@ -477,6 +479,7 @@ def load_demo(
                     "departments": len(new_departments),
                     "seed": seed,
                     "accounts": [a[0] for a in accounts],
+                    **activity,
                 },
                 actor_name=None if actor else via,
             )

@@ -1,0 +1,724 @@
+"""Study sessions (学习培训): sessions, expected lists, roll calls, make-ups, follow-up.
+
+The expected audience of a session is fixed as Attendance rows when the session
+is created (status `expected`), so later hires are not retro-expected and every
+rate is a plain aggregate: attendance rate = (present + made_up) / expected.
+Make-up sessions (补学) point at the original; attending one turns the person's
+absent/excused at the original into `made_up`, and taking that back restores it.
+Staff who left keep their rows, but are not counted at sessions held on or after
+the day they left.  Every read is one query whatever the number of staff.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from sqlalchemy import and_, case, delete, extract, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+
+from models import Attendance, Department, Employee, TrainingSession
+from models._common import utcnow
+from services import audit, audit_bulk
+from services.db import read_session, write_session
+from services.errors import NotFound, ValidationError
+from services.exports import WORKBOOK_OPTIONS, record_export
+from services.formatting import fmt_date, local_today
+from services.i18n import N_, translate
+from services.permissions import Actor, Permission, authorize
+from services.unit import UNIT_ID
+
+
+class Form(StrEnum):
+    BRIEFING = "briefing"
+    STUDY = "study"
+    LECTURE = "lecture"
+    OTHER = "other"
+
+
+FORM_LABELS = {
+    Form.BRIEFING: N_("Briefing meeting"),
+    Form.STUDY: N_("Centralised study"),
+    Form.LECTURE: N_("Special lecture"),
+    Form.OTHER: N_("Other"),
+}
+
+
+class Status(StrEnum):
+    EXPECTED = "expected"
+    PRESENT = "present"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+    MADE_UP = "made_up"
+
+
+STATUS_LABELS = {
+    Status.EXPECTED: N_("Not yet marked"),
+    Status.PRESENT: N_("Present"),
+    Status.ABSENT: N_("Absent"),
+    Status.EXCUSED: N_("Excused"),
+    Status.MADE_UP: N_("Made up"),
+}
+# What a roll call may set; `made_up` only ever comes from a make-up session.
+MARKABLE = {Status.PRESENT, Status.ABSENT, Status.EXCUSED}
+OWING = (Status.ABSENT.value, Status.EXCUSED.value)
+
+MAX_HOURS = Decimal(24)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is expected: all staff in post, chosen departments, chosen people, or
+    (for a make-up) everyone who was absent or excused at the original."""
+
+    kind: str = "all"  # all | departments | people | makeup
+    department_ids: tuple[int, ...] = field(default_factory=tuple)
+    employee_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def all(cls) -> Audience:
+        return cls("all")
+
+    @classmethod
+    def departments(cls, ids) -> Audience:  # noqa: ANN001
+        return cls("departments", department_ids=tuple(sorted(set(ids))))
+
+    @classmethod
+    def people(cls, ids) -> Audience:  # noqa: ANN001
+        return cls("people", employee_ids=tuple(sorted(set(ids))))
+
+    @classmethod
+    def owing(cls) -> Audience:
+        return cls("makeup")
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def in_post_on(day):  # noqa: ANN001, ANN201 - a SQL condition
+    """Employee was on the staff on `day` (a date or a date column): hired by then
+    and not yet left.  Someone who left without a date counts as gone."""
+    return and_(
+        or_(Employee.hire_date.is_(None), Employee.hire_date <= day),
+        or_(
+            and_(Employee.status == "active", or_(Employee.left_on.is_(None), Employee.left_on > day)),
+            and_(Employee.status != "active", Employee.left_on.is_not(None), Employee.left_on > day),
+        ),
+    )
+
+
+def audience_employee_ids(session, audience: Audience, day: date, *, owing_at: int | None = None) -> list[int]:  # noqa: ANN001
+    """The employee ids `audience` means on `day` (one query)."""
+    stmt = select(Employee.id).where(in_post_on(day))
+    if audience.kind == "all":
+        pass
+    elif audience.kind == "departments":
+        if not audience.department_ids:
+            raise ValidationError(N_("Choose at least one department."), field="audience")
+        stmt = stmt.where(Employee.department_id.in_(audience.department_ids))
+    elif audience.kind == "people":
+        if not audience.employee_ids:
+            raise ValidationError(N_("Choose at least one person."), field="audience")
+        wanted = set(audience.employee_ids)
+        rows = session.execute(
+            select(Employee.id, Employee.name, in_post_on(day).label("in_post")).where(Employee.id.in_(wanted))
+        ).all()
+        found = {r.id: r for r in rows}
+        unknown = wanted - set(found)
+        if unknown:
+            raise ValidationError(N_("There is no staff member with id {id}."), field="audience", id=min(unknown))
+        gone = sorted((r for r in rows if not r.in_post), key=lambda r: r.id)
+        if gone:
+            raise ValidationError(N_("{name} was not on the staff on {date}."), field="audience",
+                                  name=gone[0].name, date=fmt_date(day))
+        return sorted(wanted)
+    elif audience.kind == "makeup":
+        if owing_at is None:
+            raise ValidationError(N_("Only a make-up session can invite those who missed the original."), field="audience")
+        stmt = stmt.where(
+            Employee.id.in_(
+                select(Attendance.employee_id).where(Attendance.session_id == owing_at, Attendance.status.in_(OWING))
+            )
+        )
+    else:
+        raise ValidationError(N_("Unknown audience."), field="audience")
+    return list(session.execute(stmt.order_by(Employee.id)).scalars())
+
+
+def parse_hours(value: Any) -> int:
+    """Hours as integer tenths: `1.5` -> 15.  Refuses zero, negatives, more than a day."""
+    try:
+        hours = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(N_("Hours must be a number such as 1.5."), field="hours") from None
+    if not hours.is_finite() or hours <= 0 or hours > MAX_HOURS:
+        raise ValidationError(N_("Hours must be more than 0 and at most {max}."), field="hours", max=MAX_HOURS)
+    tenths = hours * 10
+    if tenths != tenths.to_integral_value():
+        raise ValidationError(N_("Hours can have at most one decimal place."), field="hours")
+    return int(tenths)
+
+
+def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    if required and not text:
+        raise ValidationError(N_("This field is required."), field=name)
+    if len(text) > limit:
+        raise ValidationError(N_("At most {max} characters."), field=name, max=limit)
+    return text or None
+
+
+def _session_view(s: TrainingSession) -> dict[str, Any]:
+    return {
+        "held_on": s.held_on.isoformat(), "title": s.title, "form": s.form, "content": s.content,
+        "organiser": s.organiser, "place": s.place, "hours": str(Decimal(s.hours_tenths) / 10),
+        "audience": s.audience, "audience_departments": s.audience_departments, "makeup_of_id": s.makeup_of_id,
+    }
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def create_session(
+    engine: Engine,
+    actor: Actor,
+    *,
+    held_on: date,
+    title: str,
+    form: str,
+    content: str | None = None,
+    organiser: str | None = None,
+    place: str | None = None,
+    hours: Any,
+    audience: Audience,
+    makeup_of: int | None = None,
+) -> int:
+    """Create a session and its expected list (one transaction, one audit event)."""
+    authorize(engine, actor, Permission.EDIT_RECORDS, "create study session")
+    if not isinstance(held_on, date):
+        raise ValidationError(N_("Enter the date of the session."), field="held_on")
+    title_ = _text(title, "title", 200, required=True)
+    if form not in set(Form):
+        raise ValidationError(N_("Choose the form of the session."), field="form")
+    values = {
+        "held_on": held_on, "title": title_, "form": str(form), "content": _text(content, "content", 4000),
+        "organiser": _text(organiser, "organiser", 50), "place": _text(place, "place", 100),
+        "hours_tenths": parse_hours(hours), "audience": audience.kind,
+        "audience_departments": ",".join(map(str, audience.department_ids)) or None,
+    }
+    with write_session(engine) as session:
+        if makeup_of is not None:
+            original = session.get(TrainingSession, makeup_of)
+            if original is None:
+                raise NotFound(N_("No such study session."))
+            # A make-up of a make-up makes up the original.
+            if original.makeup_of_id is not None:
+                original = session.get(TrainingSession, original.makeup_of_id)
+            if original.held_on > held_on:
+                raise ValidationError(N_("A make-up session cannot be held before the session it makes up ({date})."),
+                                      field="held_on", date=fmt_date(original.held_on))
+            values["makeup_of_id"] = original.id
+        elif audience.kind == "makeup":
+            raise ValidationError(N_("Only a make-up session can invite those who missed the original."), field="audience")
+        employee_ids = audience_employee_ids(session, audience, held_on, owing_at=values.get("makeup_of_id"))
+        if not employee_ids:
+            raise ValidationError(N_("Nobody is expected at this session; check the audience."), field="audience")
+        ts = TrainingSession(**values, created_by=actor.username, updated_by=actor.username)
+        session.add(ts)
+        session.flush()
+        session.execute(insert(Attendance), [{"session_id": ts.id, "employee_id": e, "status": "expected"} for e in employee_ids])
+        audit.record(session, actor, "create", entity_type="training_session", entity_id=ts.id,
+                     after=_session_view(ts), details={"expected": len(employee_ids)})
+        return ts.id
+
+
+def update_session(engine: Engine, actor: Actor, session_id: int, based_on_version: int, **changes: Any) -> int:
+    """Change the session's details (not its expected list: see `set_expected`). Returns the new version."""
+    authorize(engine, actor, Permission.EDIT_RECORDS, "edit study session")
+    allowed = {"held_on", "title", "form", "content", "organiser", "place", "hours"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    with write_session(engine) as session:
+        ts = session.get(TrainingSession, session_id)
+        if ts is None:
+            raise NotFound(N_("No such study session."))
+        if ts.version != based_on_version:
+            raise ValidationError(N_("Someone saved this session after you opened it; reload it and try again."))
+        before = _session_view(ts)
+        if "title" in changes:
+            ts.title = _text(changes["title"], "title", 200, required=True)
+        if "form" in changes:
+            if changes["form"] not in set(Form):
+                raise ValidationError(N_("Choose the form of the session."), field="form")
+            ts.form = str(changes["form"])
+        for name, limit in (("content", 4000), ("organiser", 50), ("place", 100)):
+            if name in changes:
+                setattr(ts, name, _text(changes[name], name, limit))
+        if "hours" in changes:
+            ts.hours_tenths = parse_hours(changes["hours"])
+        if "held_on" in changes and changes["held_on"] != ts.held_on:
+            new_day = changes["held_on"]
+            marked = session.execute(
+                select(func.count()).select_from(Attendance)
+                .where(Attendance.session_id == session_id, Attendance.status != "expected")
+            ).scalar_one()
+            if new_day > local_today() and marked:
+                raise ValidationError(N_("Attendance is already recorded, so the session cannot move into the future."),
+                                      field="held_on")
+            ts.held_on = new_day
+        old, new = audit.diff(before, _session_view(ts))
+        if not new:
+            return ts.version
+        ts.version += 1
+        ts.updated_at, ts.updated_by = utcnow(), actor.username
+        audit.record(session, actor, "update", entity_type="training_session", entity_id=session_id, before=old, after=new)
+        return ts.version
+
+
+def list_sessions(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
+    """The year's sessions with their counts, newest first (one query)."""
+    authorize(engine, actor, Permission.READ_LEDGER, "list study sessions")
+    counted = _counted()
+    stmt = (
+        select(
+            TrainingSession.id, TrainingSession.held_on, TrainingSession.title, TrainingSession.form,
+            TrainingSession.organiser, TrainingSession.place, TrainingSession.hours_tenths,
+            TrainingSession.makeup_of_id, TrainingSession.version, *_status_sums(counted),
+        )
+        .select_from(TrainingSession)
+        .outerjoin(Attendance, Attendance.session_id == TrainingSession.id)
+        .outerjoin(Employee, Employee.id == Attendance.employee_id)
+        .where(*_year_range(TrainingSession.held_on, year))
+        .group_by(TrainingSession.id)
+        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+    )
+    with read_session(engine) as session:
+        rows = session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    frame["hours"] = frame.pop("hours_tenths").map(lambda t: Decimal(t) / 10)
+    return _with_rate(frame)
+
+
+def get_session(engine: Engine, actor: Actor, session_id: int) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The session's details and its expected list (department, staff no., name, status)."""
+    authorize(engine, actor, Permission.READ_LEDGER, "read study session")
+    with read_session(engine) as session:
+        ts = session.get(TrainingSession, session_id)
+        if ts is None:
+            raise NotFound(N_("No such study session."))
+        rows = session.execute(_roster_select(session_id, ts.held_on)).all()
+    details = {"id": ts.id, "version": ts.version, **_session_view(ts), "held_on": ts.held_on,
+               "hours": Decimal(ts.hours_tenths) / 10}
+    return details, pd.DataFrame(rows, columns=_ROSTER_COLUMNS)
+
+
+_ROSTER_COLUMNS = ["attendance_id", "employee_id", "department", "staff_no", "name", "status", "made_up_in_id", "marked_at", "marked_by"]
+
+
+def _roster_select(session_id: int, held_on: date):  # noqa: ANN202
+    return (
+        select(Attendance.id, Employee.id, Department.name, Employee.staff_no, Employee.name, Attendance.status,
+               Attendance.made_up_in_id, Attendance.marked_at, Attendance.marked_by)
+        .join(Employee, Employee.id == Attendance.employee_id)
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(Attendance.session_id == session_id, in_post_on(held_on))
+        .order_by(Department.name, Employee.staff_no)
+    )
+
+
+def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) -> dict[str, int]:  # noqa: ANN001
+    """Replace the expected list by `employee_ids` (one transaction, an event per person added or removed).
+
+    People removed lose their attendance row; a make-up attendance they had is
+    taken back from the original session.
+    """
+    authorize(engine, actor, Permission.EDIT_RECORDS, "edit expected list")
+    wanted = set(employee_ids)
+    with write_session(engine) as session:
+        ts = session.get(TrainingSession, session_id)
+        if ts is None:
+            raise NotFound(N_("No such study session."))
+        if not wanted:
+            raise ValidationError(N_("Nobody is expected at this session; check the audience."), field="audience")
+        audience_employee_ids(session, Audience.people(wanted), ts.held_on)  # all exist and were in post
+        current = {r.employee_id: r for r in session.execute(
+            select(Attendance.id, Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id)
+        ).all()}
+        added = sorted(wanted - set(current))
+        removed = sorted(set(current) - wanted)
+        if removed:
+            _take_back_makeups(session, session_id, removed)
+            session.execute(delete(Attendance).where(Attendance.session_id == session_id, Attendance.employee_id.in_(removed)))
+        if added:
+            session.execute(insert(Attendance), [{"session_id": session_id, "employee_id": e, "status": "expected"} for e in added])
+        events = [
+            {"action": "create", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,
+             "after": {"status": "expected"}, "details": {"session": session_id}}
+            for e in added
+        ] + [
+            {"action": "delete", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,
+             "before": {"status": current[e].status}, "details": {"session": session_id}}
+            for e in removed
+        ]
+        audit_bulk.record_many(session, actor, events)
+    return {"added": len(added), "removed": len(removed)}
+
+
+def _take_back_makeups(session, makeup_id: int, employee_ids: list[int]) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Undo `made_up` at the original for people no longer present at make-up `makeup_id`."""
+    rows = session.execute(
+        select(Attendance.id, Attendance.session_id, Attendance.employee_id, Attendance.made_up_from)
+        .where(Attendance.made_up_in_id == makeup_id, Attendance.employee_id.in_(employee_ids))
+    ).all()
+    if not rows:
+        return []
+    now = utcnow()
+    for status in OWING:
+        ids = [r.id for r in rows if r.made_up_from == status]
+        if ids:
+            session.execute(
+                update(Attendance).where(Attendance.id.in_(ids))
+                .values(status=status, made_up_in_id=None, made_up_from=None, marked_at=now)
+            )
+    return [
+        {"action": "update", "entity_type": "attendance", "entity_id": f"{r.session_id}:{r.employee_id}",
+         "household_id": r.employee_id, "before": {"status": "made_up"}, "after": {"status": r.made_up_from},
+         "details": {"session": r.session_id, "makeup": makeup_id}}
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- roll call
+
+
+def record_roll_call(
+    engine: Engine, actor: Actor, session_id: int, marks: dict[int, str], *, others: str | None = None
+) -> int:
+    """Save a roll call: `marks` maps employee id -> present | absent | excused;
+    `others`, when given, is the status of everyone expected not in `marks`
+    ("all present").  One transaction, one audit event per attendance that
+    changed (make-up propagation included).  Returns the number of changes.
+    """
+    authorize(engine, actor, Permission.EDIT_RECORDS, "record roll call")
+    for value in [*marks.values(), *([others] if others is not None else [])]:
+        if value not in MARKABLE and value != Status.MADE_UP:
+            raise ValidationError(N_("Mark each person present, absent or excused."), field="status")
+    with write_session(engine) as session:
+        ts = session.get(TrainingSession, session_id)
+        if ts is None:
+            raise NotFound(N_("No such study session."))
+        if ts.held_on > local_today():
+            raise ValidationError(N_("The session on {date} has not taken place yet; attendance can be recorded from that day on."),
+                                  field="held_on", date=fmt_date(ts.held_on))
+        rows = {r.employee_id: r for r in session.execute(
+            select(Attendance.id, Attendance.employee_id, Attendance.status, Attendance.made_up_from, Employee.name,
+                   in_post_on(ts.held_on).label("in_post"))
+            .join(Employee, Employee.id == Attendance.employee_id)
+            .where(Attendance.session_id == session_id)
+        ).all()}
+        not_expected = sorted(set(marks) - {e for e, r in rows.items() if r.in_post})
+        if not_expected:
+            name = session.execute(select(Employee.name).where(Employee.id == not_expected[0])).scalar_one_or_none()
+            raise ValidationError(N_("{name} is not on this session's expected list."), field="status",
+                                  name=name or f"#{not_expected[0]}")
+        wanted = dict(marks)
+        if others is not None:
+            for e, r in rows.items():
+                if e not in wanted and r.in_post and r.status != Status.MADE_UP:
+                    wanted[e] = others
+        changes: dict[int, tuple[str, str]] = {}
+        for e, status in wanted.items():
+            current = rows[e].status
+            if status == current:
+                continue
+            if Status.MADE_UP in (status, current) and not (current == Status.MADE_UP and status == Status.PRESENT):
+                if status == Status.MADE_UP:
+                    raise ValidationError(N_("Made up is set by attending a make-up session, not by hand."), field="status")
+                raise ValidationError(N_("{name} made up this session at a make-up session; change that session's roll call instead."),
+                                      field="status", name=rows[e].name)
+            changes[e] = (current, status)
+        if not changes:
+            return 0
+        now = utcnow()
+        for new_status in {s for _, s in changes.values()}:
+            ids = [e for e, (_, s) in changes.items() if s == new_status]
+            session.execute(
+                update(Attendance)
+                .where(Attendance.session_id == session_id, Attendance.employee_id.in_(ids))
+                .values(status=new_status, made_up_in_id=None, made_up_from=None, marked_at=now, marked_by=actor.username)
+            )
+        events = [
+            {"action": "update", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,
+             "before": {"status": old}, "after": {"status": new}, "details": {"session": session_id}}
+            for e, (old, new) in sorted(changes.items())
+        ]
+        if ts.makeup_of_id is not None:
+            events += _propagate_makeup(session, actor, ts, changes, now)
+        audit_bulk.record_many(session, actor, events)
+        return len(events)
+
+
+def _propagate_makeup(session, actor: Actor, ts: TrainingSession, changes: dict[int, tuple[str, str]], now) -> list[dict]:  # noqa: ANN001
+    """Present at a make-up: absent/excused at the original becomes made_up; no
+    longer present: the original goes back to what it was."""
+    attended = [e for e, (_, new) in changes.items() if new == Status.PRESENT]
+    withdrawn = [e for e, (old, new) in changes.items() if old == Status.PRESENT and new != Status.PRESENT]
+    events = _take_back_makeups(session, ts.id, withdrawn) if withdrawn else []
+    if attended:
+        owing = session.execute(
+            select(Attendance.id, Attendance.employee_id, Attendance.status)
+            .where(Attendance.session_id == ts.makeup_of_id, Attendance.employee_id.in_(attended),
+                   Attendance.status.in_(OWING))
+        ).all()
+        for status in OWING:
+            ids = [r.id for r in owing if r.status == status]
+            if ids:
+                session.execute(
+                    update(Attendance).where(Attendance.id.in_(ids))
+                    .values(status="made_up", made_up_in_id=ts.id, made_up_from=status, marked_at=now, marked_by=actor.username)
+                )
+        events += [
+            {"action": "update", "entity_type": "attendance", "entity_id": f"{ts.makeup_of_id}:{r.employee_id}",
+             "household_id": r.employee_id, "before": {"status": r.status}, "after": {"status": "made_up"},
+             "details": {"session": ts.makeup_of_id, "makeup": ts.id}}
+            for r in owing
+        ]
+    return events
+
+
+SHEET_MARKS = {
+    "缺席": Status.ABSENT, "缺": Status.ABSENT, "absent": Status.ABSENT,
+    "请假": Status.EXCUSED, "假": Status.EXCUSED, "excused": Status.EXCUSED,
+}
+
+
+def marks_from_sign_in_sheet(engine: Engine, actor: Actor, session_id: int, data: bytes) -> dict[int, str]:
+    """Read a filled-in sign-in sheet (as `sign_in_sheet_xlsx` printed it, the
+    signature column typed in): a signature or 出席 -> present, 请假 -> excused,
+    缺席 or empty -> absent.  Returns marks for `record_roll_call`; writes nothing."""
+    authorize(engine, actor, Permission.EDIT_RECORDS, "import sign-in sheet")
+    import openpyxl
+
+    try:
+        sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    except Exception:  # noqa: BLE001 - any unreadable file gets the same message
+        raise ValidationError(N_("This file is not a sign-in sheet workbook (.xlsx)."), field="file") from None
+    header_at = next((i for i, r in enumerate(rows) if r and any(str(c).strip() in ("工号", "Staff no.") for c in r if c)), None)
+    if header_at is None:
+        raise ValidationError(N_("No header row with a staff no. column was found in the sheet."), field="file")
+    header = [str(c).strip() if c is not None else "" for c in rows[header_at]]
+    no_col = next(i for i, h in enumerate(header) if h in ("工号", "Staff no."))
+    sign_col = next((i for i, h in enumerate(header) if h in ("签名", "Signature")), len(header) - 1)
+    with read_session(engine) as session:
+        expected = dict(session.execute(
+            select(Employee.staff_no, Employee.id).join(Attendance, Attendance.employee_id == Employee.id)
+            .where(Attendance.session_id == session_id)
+        ).all())
+    marks: dict[int, str] = {}
+    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        staff_no = str(row[no_col]).strip() if no_col < len(row) and row[no_col] is not None else ""
+        if not staff_no:
+            continue
+        if staff_no not in expected:
+            raise ValidationError(N_("Row {row}: staff no. {staff_no} is not on this session's expected list."),
+                                  field="file", row=offset, staff_no=staff_no)
+        cell = str(row[sign_col]).strip() if sign_col < len(row) and row[sign_col] is not None else ""
+        marks[expected[staff_no]] = SHEET_MARKS.get(cell.lower(), Status.ABSENT if not cell else Status.PRESENT).value
+    return marks
+
+
+# ---------------------------------------------------------------- follow-up
+
+
+def _year_range(column, year: int) -> list:  # noqa: ANN001
+    return [column >= date(year, 1, 1), column <= date(year, 12, 31)]
+
+
+def _counted():  # noqa: ANN202
+    """An attendance counts while its person was on the staff on the session's day."""
+    return in_post_on(TrainingSession.held_on)
+
+
+def _status_sums(counted) -> list:  # noqa: ANN001
+    def n(*statuses: str):  # noqa: ANN202
+        return func.coalesce(func.sum(case((and_(counted, Attendance.status.in_(statuses)), 1), else_=0)), 0)
+
+    return [
+        n(*[s.value for s in Status]).label("expected"),
+        n(Status.PRESENT).label("present"),
+        n(Status.MADE_UP).label("made_up"),
+        n(Status.ABSENT).label("absent"),
+        n(Status.EXCUSED).label("excused"),
+        n(Status.EXPECTED).label("unmarked"),
+    ]
+
+
+def _with_rate(frame: pd.DataFrame) -> pd.DataFrame:
+    for c in ("expected", "present", "made_up", "absent", "excused", "unmarked"):
+        frame[c] = frame[c].astype(int)
+    attended = frame["present"] + frame["made_up"]
+    frame["rate"] = (attended / frame["expected"].where(frame["expected"] > 0)).round(4)
+    return frame
+
+
+def attendance_rates(engine: Engine, actor: Actor, year: int, by: str = "person") -> pd.DataFrame:
+    """Attendance for `year`: counts per status and rate = (present + made_up) / expected.
+
+    `by` person | department | session | month; one query each.  Make-up sessions
+    are not counted twice: by person, department and month only the original
+    sessions count (a make-up shows as made_up there); by session lists all.
+    """
+    authorize(engine, actor, Permission.READ_LEDGER, "read attendance rates")
+    counted = _counted()
+    base = (
+        select()
+        .select_from(Attendance)
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+        .join(Employee, Employee.id == Attendance.employee_id)
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(*_year_range(TrainingSession.held_on, year), TrainingSession.held_on <= local_today())
+    )
+    sums = _status_sums(counted)
+    if by == "person":
+        keys = [Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"),
+                Employee.status.label("employment")]
+        stmt = base.add_columns(*keys, *sums).where(TrainingSession.makeup_of_id.is_(None)).group_by(
+            Employee.id, Employee.staff_no, Employee.name, Department.name, Employee.status
+        ).having(sums[0] > 0).order_by(Department.name, Employee.staff_no)
+    elif by == "department":
+        keys = [Department.name.label("department")]
+        stmt = base.add_columns(*keys, *sums).where(TrainingSession.makeup_of_id.is_(None)).group_by(
+            Department.name).order_by(Department.name)
+    elif by == "session":
+        keys = [TrainingSession.id.label("session_id"), TrainingSession.held_on, TrainingSession.title,
+                TrainingSession.form, TrainingSession.makeup_of_id]
+        stmt = base.add_columns(*keys, *sums).group_by(
+            TrainingSession.id, TrainingSession.held_on, TrainingSession.title, TrainingSession.form, TrainingSession.makeup_of_id
+        ).order_by(TrainingSession.held_on, TrainingSession.id)
+    elif by == "month":
+        month = extract("month", TrainingSession.held_on)
+        keys = [month.label("month")]
+        stmt = base.add_columns(*keys, *sums).where(TrainingSession.makeup_of_id.is_(None)).group_by(month).order_by(month)
+    else:
+        raise ValueError(f"by must be person, department, session or month, not {by!r}")
+    with read_session(engine) as session:
+        rows = session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    if by == "month":
+        frame["month"] = frame["month"].astype(int)
+    return _with_rate(frame)
+
+
+def owed_makeups(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
+    """Who still owes a make-up: absent or excused at a session of `year`, not
+    made up, and still on the staff (one query)."""
+    authorize(engine, actor, Permission.READ_LEDGER, "read owed make-ups")
+    stmt = (
+        select(TrainingSession.id.label("session_id"), TrainingSession.held_on, TrainingSession.title,
+               Employee.id.label("employee_id"), Department.name.label("department"), Employee.staff_no, Employee.name,
+               Attendance.status)
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+        .join(Employee, Employee.id == Attendance.employee_id)
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(*_year_range(TrainingSession.held_on, year), TrainingSession.makeup_of_id.is_(None),
+               Attendance.status.in_(OWING), Employee.status == "active", in_post_on(TrainingSession.held_on))
+        .order_by(TrainingSession.held_on, TrainingSession.id, Department.name, Employee.staff_no)
+    )
+    with read_session(engine) as session:
+        rows = session.execute(stmt).all()
+    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+
+
+def followup_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
+    """The year's follow-up as a workbook: by person, department, session, and owed make-ups."""
+    from services.exports import frames_to_xlsx
+
+    t = lambda m: translate(lang, m)  # noqa: E731
+    names = {"employee_id": None, "session_id": None, "makeup_of_id": None, "staff_no": N_("Staff no."),
+             "name": N_("Name"), "department": N_("Department"), "employment": N_("Employment status"),
+             "held_on": N_("Date"), "title": N_("Title"), "form": N_("Form"), "month": N_("Month"),
+             "expected": N_("Expected"), "present": N_("Present"), "made_up": N_("Made up"), "absent": N_("Absent"),
+             "excused": N_("Excused"), "unmarked": N_("Not yet marked"), "rate": N_("Attendance rate"), "status": N_("Status")}
+
+    def shown(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.drop(columns=[c for c in frame.columns if names.get(c, "") is None])
+        if "form" in frame:
+            frame["form"] = frame["form"].map(lambda v: t(FORM_LABELS.get(v, v)))
+        if "status" in frame:
+            frame["status"] = frame["status"].map(lambda v: t(STATUS_LABELS.get(v, v)))
+        if "rate" in frame:
+            frame["rate"] = frame["rate"].map(lambda v: None if pd.isna(v) else f"{v:.1%}")
+        return frame.rename(columns={c: t(names[c]) for c in frame.columns if c in names})
+
+    sheets = {
+        t(N_("By person")): shown(attendance_rates(engine, actor, year, "person")),
+        t(N_("By department")): shown(attendance_rates(engine, actor, year, "department")),
+        t(N_("By session")): shown(attendance_rates(engine, actor, year, "session")),
+        t(N_("Owed make-ups")): shown(owed_makeups(engine, actor, year)),
+    }
+    data = frames_to_xlsx(sheets)
+    record_export(engine, actor, "attendance", sum(len(f) for f in sheets.values()), year=year)
+    return data
+
+
+# ---------------------------------------------------------------- sign-in sheet
+
+
+def sign_in_sheet_xlsx(engine: Engine, actor: Actor, session_id: int, lang: str) -> bytes:
+    """A printable sign-in sheet (签到表): unit, title, date, one row per expected person."""
+    authorize(engine, actor, Permission.READ_LEDGER, "print sign-in sheet")
+    from models import Unit
+
+    with read_session(engine) as session:
+        ts = session.get(TrainingSession, session_id)
+        if ts is None:
+            raise NotFound(N_("No such study session."))
+        unit = session.get(Unit, UNIT_ID)
+        rows = session.execute(_roster_select(session_id, ts.held_on)).all()
+    t = lambda m: translate(lang, m)  # noqa: E731
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    sheet = book.add_worksheet(t(N_("Sign-in sheet")))
+    title_fmt = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+    info_fmt = book.add_format({"font_size": 11, "align": "left"})
+    head_fmt = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "bg_color": "#E8EEF4"})
+    cell_fmt = book.add_format({"border": 1, "align": "center", "valign": "vcenter"})
+    headers = [t(N_("No.")), t(N_("Department")), t(N_("Staff no.")), t(N_("Name")), t(N_("Signature"))]
+    widths = [7, 16, 12, 12, 30]
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    sheet.merge_range(0, 0, 0, 4, f"{unit.name if unit else ''} {t(N_('Sign-in sheet'))}", title_fmt)
+    sheet.set_row(0, 30)
+    sheet.merge_range(1, 0, 1, 4, f"{t(N_('Title'))}: {ts.title}", info_fmt)
+    hours = Decimal(ts.hours_tenths) / 10
+    sheet.merge_range(2, 0, 2, 4, f"{t(N_('Date'))}: {fmt_date(ts.held_on)}    {t(N_('Place'))}: {ts.place or ''}    "
+                      f"{t(N_('Organiser'))}: {ts.organiser or ''}    {t(N_('Hours'))}: {hours}", info_fmt)
+    header_row = 3
+    for col, text in enumerate(headers):
+        sheet.write_string(header_row, col, text, head_fmt)
+    for n, r in enumerate(rows, start=1):
+        row = header_row + n
+        sheet.set_row(row, 24)
+        sheet.write_number(row, 0, n, cell_fmt)
+        sheet.write_string(row, 1, r[2] or "", cell_fmt)
+        sheet.write_string(row, 2, r[3], cell_fmt)
+        sheet.write_string(row, 3, r[4], cell_fmt)
+        sheet.write_blank(row, 4, None, cell_fmt)
+    sheet.set_paper(9)  # A4
+    sheet.set_portrait()
+    sheet.center_horizontally()
+    sheet.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
+    sheet.repeat_rows(header_row)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_footer("&C&P / &N")
+    book.close()
+    record_export(engine, actor, "training_session", len(rows), session=session_id, document="sign_in_sheet")
+    return buffer.getvalue()
