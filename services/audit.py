@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -159,26 +159,13 @@ def _event_hash(ev: AuditEvent) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def record(
-    session: Session,
-    actor: Actor | None,
-    action: str,
-    *,
-    entity_type: str | None = None,
-    entity_id: Any = None,
-    household_id: int | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    details: dict[str, Any] | None = None,
-    actor_name: str | None = None,
-) -> AuditEvent:
-    """Append one event inside the caller's transaction."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+def _chained_event(prev_id: int, prev_hash: str, actor: Actor | None, action: str, *, entity_type: str | None = None,
+                   entity_id: Any = None, household_id: int | None = None, before: dict[str, Any] | None = None,
+                   after: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
+                   actor_name: str | None = None) -> AuditEvent:
+    """The event that follows (prev_id, prev_hash), with its hash."""
     ev = AuditEvent(
-        id=(last.id + 1) if last else 1,
+        id=prev_id + 1,
         at=utcnow(),
         actor_id=actor.id if actor else None,
         actor_name=actor.username if actor else actor_name,
@@ -189,13 +176,47 @@ def record(
         before=canonical_json(before),
         after=canonical_json(after),
         details=canonical_json(details),
-        prev_hash=last.hash if last else GENESIS_HASH,
+        prev_hash=prev_hash,
         hash="",
     )
     ev.hash = _event_hash(ev)
+    return ev
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    """Lock the chain for this transaction and return its last (id, hash)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (last.id, last.hash) if last else (0, GENESIS_HASH)
+
+
+def record(session: Session, actor: Actor | None, action: str, **fields: Any) -> AuditEvent:
+    """Append one event inside the caller's transaction.
+
+    Fields: entity_type, entity_id, household_id, before, after, details, and
+    actor_name (who acted when no account did: "setup", "manage.py"...).
+    """
+    ev = _chained_event(*_chain_head(session), actor, action, **fields)
     session.add(ev)
     session.flush()
     return ev
+
+
+def record_many(session: Session, actor: Actor | None, events: list[dict[str, Any]]) -> int:
+    """Append many events (keyword dicts as for `record`, with `action`) in one
+    statement, on the same chain and under the same lock as `record`."""
+    if not events:
+        return 0
+    prev_id, prev_hash = _chain_head(session)
+    rows = []
+    for spec in events:
+        spec = dict(spec)
+        ev = _chained_event(prev_id, prev_hash, actor, spec.pop("action"), **spec)
+        rows.append({c: getattr(ev, c) for c in AuditEvent.model_fields})
+        prev_id, prev_hash = ev.id, ev.hash
+    session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)
+    return len(rows)
 
 
 def record_standalone(engine: Engine, actor: Actor | None, action: str, **kwargs: Any) -> None:

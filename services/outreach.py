@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from models import Department, Distribution, Employee, Leaflet, LeafletAttachment
 from models._common import utcnow
-from services import audit, audit_bulk
+from services import audit
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
 from services.exports import WORKBOOK_OPTIONS, record_export
@@ -327,7 +327,7 @@ def set_distribution_targets(engine: Engine, actor: Actor, leaflet_id: int, audi
         events = ([ev(e, None, {"expected": True}) for e in [*new, *back]]
                   + [ev(e, {"expected": True}, {"expected": False}) for e in off_delivered]
                   + [ev(e, {"expected": True}, None) for e in off_pending])
-        audit_bulk.record_many(session, actor, events)
+        audit.record_many(session, actor, events)
     return {"added": len(new) + len(back), "removed": len(off)}
 
 
@@ -397,7 +397,7 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
         for row, values, _, _ in changes:
             session.execute(update(Distribution).where(Distribution.id == row.id)
                             .values(**values, marked_at=now, marked_by=actor.username))
-        audit_bulk.record_many(session, actor, [
+        audit.record_many(session, actor, [
             {"action": "update", "entity_type": "distribution", "entity_id": f"{leaflet_id}:{row.employee_id}",
              "household_id": row.employee_id, "before": old, "after": new, "details": {"leaflet": leaflet_id}}
             for row, _, old, new in changes

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from models import Attendance, Department, Employee, TrainingSession
 from models._common import utcnow
-from services import audit, audit_bulk
+from services import audit
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
 from services.exports import WORKBOOK_OPTIONS, record_export
@@ -367,7 +367,7 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
              "before": {"status": current[e].status}, "details": {"session": session_id}}
             for e in removed
         ]
-        audit_bulk.record_many(session, actor, events)
+        audit.record_many(session, actor, events)
     return {"added": len(added), "removed": len(removed)}
 
 
@@ -461,7 +461,7 @@ def record_roll_call(
         ]
         if ts.makeup_of_id is not None:
             events += _propagate_makeup(session, actor, ts, changes, now)
-        audit_bulk.record_many(session, actor, events)
+        audit.record_many(session, actor, events)
         return len(events)
 
 
