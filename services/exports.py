@@ -77,6 +77,45 @@ def frames_to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
+def printable_sheet(sheet_name: str, title: str, info_lines: list[str], headers: list[str], widths: list[int],
+                    rows: list[list[str]], *, landscape: bool = False) -> bytes:
+    """A sheet to print and pass round the room (签到表, 签收表): a title, a few
+    lines of particulars, then a numbered, bordered table whose header repeats
+    on every A4 page.  `headers`/`widths`/`rows` exclude the number column."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    sheet = book.add_worksheet(sheet_name)
+    title_fmt = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+    info_fmt = book.add_format({"font_size": 11, "align": "left"})
+    head_fmt = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "bg_color": "#E8EEF4"})
+    cell_fmt = book.add_format({"border": 1, "align": "center", "valign": "vcenter"})
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    last = len(headers) - 1
+    sheet.merge_range(0, 0, 0, last, title, title_fmt)
+    sheet.set_row(0, 30)
+    for n, line in enumerate(info_lines, start=1):
+        sheet.merge_range(n, 0, n, last, line, info_fmt)
+    header_row = len(info_lines) + 1
+    for col, text in enumerate(headers):
+        sheet.write_string(header_row, col, text, head_fmt)
+    for n, cells in enumerate(rows, start=1):
+        row = header_row + n
+        sheet.set_row(row, 24)
+        sheet.write_number(row, 0, n, cell_fmt)
+        for col, value in enumerate(cells, start=1):
+            sheet.write_string(row, col, str(value or ""), cell_fmt)
+    sheet.set_paper(9)  # A4
+    sheet.set_landscape() if landscape else sheet.set_portrait()
+    sheet.center_horizontally()
+    sheet.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    sheet.repeat_rows(header_row)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_footer("&C&P / &N")
+    book.close()
+    return buffer.getvalue()
+
+
 def record_export(engine: Engine, actor: Actor, what: str, rows: int, **details: object) -> None:
     """Exports are writes in the audit sense: who took which data out, and when."""
     audit.record_standalone(engine, actor, "export", entity_type=what, details={"rows": rows, **details})

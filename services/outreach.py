@@ -9,7 +9,6 @@ and only ever handed back for download: never opened, rendered or executed.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +16,6 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
@@ -26,11 +24,11 @@ from models._common import utcnow
 from services import audit
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
-from services.exports import WORKBOOK_OPTIONS, record_export
+from services.exports import printable_sheet, record_export
 from services.formatting import fmt_date, local_today
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
-from services.training import Audience, _text, audience_employee_ids, in_post_on
+from services.training import Audience, audience_employee_ids, checked_text, in_post_on
 from services.unit import UNIT_ID
 
 
@@ -109,8 +107,8 @@ def create_leaflet(
         raise ValidationError(N_("Enter the date the leaflet was issued."), field="issued_on")
     if kind not in set(Kind):
         raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
-    values = {"title": _text(title, "title", 200, required=True), "kind": str(kind), "issued_on": issued_on,
-              "copies": _copies(copies), "notes": _text(notes, "notes", 500), "audience": audience.kind,
+    values = {"title": checked_text(title, "title", 200, required=True), "kind": str(kind), "issued_on": issued_on,
+              "copies": _copies(copies), "notes": checked_text(notes, "notes", 500), "audience": audience.kind,
               "audience_departments": ",".join(map(str, audience.department_ids)) or None}
     with write_session(engine) as session:
         employee_ids = audience_employee_ids(session, audience, issued_on)
@@ -139,7 +137,7 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
             raise ValidationError(N_("Someone saved this leaflet after you opened it; reload it and try again."))
         before = _leaflet_view(leaflet)
         if "title" in changes:
-            leaflet.title = _text(changes["title"], "title", 200, required=True)
+            leaflet.title = checked_text(changes["title"], "title", 200, required=True)
         if "kind" in changes:
             if changes["kind"] not in set(Kind):
                 raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
@@ -149,7 +147,7 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         if "copies" in changes:
             leaflet.copies = _copies(changes["copies"])
         if "notes" in changes:
-            leaflet.notes = _text(changes["notes"], "notes", 500)
+            leaflet.notes = checked_text(changes["notes"], "notes", 500)
         old, new = audit.diff(before, _leaflet_view(leaflet))
         if not new:
             return leaflet.version
@@ -487,43 +485,20 @@ def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) 
         unit = session.get(Unit, UNIT_ID)
         rows = session.execute(_households_select(leaflet_id, leaflet.issued_on)).all()
     t = lambda m: translate(lang, m)  # noqa: E731
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
-    sheet = book.add_worksheet(t(N_("Receipt list")))
-    title_fmt = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
-    info_fmt = book.add_format({"font_size": 11})
-    head_fmt = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "bg_color": "#E8EEF4"})
-    cell_fmt = book.add_format({"border": 1, "align": "center", "valign": "vcenter"})
-    headers = [t(N_("No.")), t(N_("Department")), t(N_("Staff no.")), t(N_("Name")), t(N_("Delivered on")),
-               t(N_("Method")), t(N_("Received by")), t(N_("Signature"))]
-    for col, width in enumerate([7, 14, 11, 11, 12, 14, 12, 20]):
-        sheet.set_column(col, col, width)
-    last = len(headers) - 1
-    sheet.merge_range(0, 0, 0, last, f"{unit.name if unit else ''} {t(N_('Receipt list'))}", title_fmt)
-    sheet.set_row(0, 30)
-    sheet.merge_range(1, 0, 1, last, f"{t(N_('Title'))}: {leaflet.title}    {t(N_('Kind'))}: {t(KIND_LABELS.get(leaflet.kind, leaflet.kind))}", info_fmt)
-    sheet.merge_range(2, 0, 2, last, f"{t(N_('Issued on'))}: {fmt_date(leaflet.issued_on)}    {t(N_('Copies'))}: {leaflet.copies}", info_fmt)
-    header_row = 3
-    for col, text in enumerate(headers):
-        sheet.write_string(header_row, col, text, head_fmt)
-    for n, r in enumerate(rows, start=1):
-        row = header_row + n
-        sheet.set_row(row, 24)
-        sheet.write_number(row, 0, n, cell_fmt)
-        for col, value in ((1, r[1] or ""), (2, r[2]), (3, r[3]), (4, fmt_date(r[5])),
-                           (5, t(METHOD_LABELS[r[6]]) if r[6] in METHOD_LABELS else ""), (6, r[7] or "")):
-            sheet.write_string(row, col, value, cell_fmt)
-        sheet.write_string(row, 7, t(N_("Signed")) if r[8] else "", cell_fmt)
-    sheet.set_paper(9)
-    sheet.set_landscape()
-    sheet.center_horizontally()
-    sheet.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
-    sheet.repeat_rows(header_row)
-    sheet.fit_to_pages(1, 0)
-    sheet.set_footer("&C&P / &N")
-    book.close()
+    data = printable_sheet(
+        t(N_("Receipt list")),
+        f"{unit.name if unit else ''} {t(N_('Receipt list'))}",
+        [f"{t(N_('Title'))}: {leaflet.title}    {t(N_('Kind'))}: {t(KIND_LABELS.get(leaflet.kind, leaflet.kind))}",
+         f"{t(N_('Issued on'))}: {fmt_date(leaflet.issued_on)}    {t(N_('Copies'))}: {leaflet.copies}"],
+        [t(N_("No.")), t(N_("Department")), t(N_("Staff no.")), t(N_("Name")), t(N_("Delivered on")),
+         t(N_("Method")), t(N_("Received by")), t(N_("Signature"))],
+        [7, 14, 11, 11, 12, 14, 12, 20],
+        [[r[1], r[2], r[3], fmt_date(r[5]), t(METHOD_LABELS[r[6]]) if r[6] in METHOD_LABELS else "", r[7],
+          t(N_("Signed")) if r[8] else ""] for r in rows],
+        landscape=True,
+    )
     record_export(engine, actor, "leaflet", len(rows), leaflet=leaflet_id, document="receipt_list")
-    return buffer.getvalue()
+    return data
 
 
 def coverage_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:

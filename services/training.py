@@ -19,7 +19,6 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 from sqlalchemy import and_, case, delete, extract, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
@@ -28,7 +27,7 @@ from models._common import utcnow
 from services import audit
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
-from services.exports import WORKBOOK_OPTIONS, record_export
+from services.exports import printable_sheet, record_export
 from services.formatting import fmt_date, local_today
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
@@ -165,7 +164,8 @@ def parse_hours(value: Any) -> int:
     return int(tenths)
 
 
-def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str | None:
+def checked_text(value: Any, name: str, limit: int, *, required: bool = False) -> str | None:
+    """A trimmed text field for a form: required and length checked, empty -> None."""
     text = str(value).strip() if value is not None else ""
     if required and not text:
         raise ValidationError(N_("This field is required."), field=name)
@@ -203,12 +203,12 @@ def create_session(
     authorize(engine, actor, Permission.EDIT_RECORDS, "create study session")
     if not isinstance(held_on, date):
         raise ValidationError(N_("Enter the date of the session."), field="held_on")
-    title_ = _text(title, "title", 200, required=True)
+    title_ = checked_text(title, "title", 200, required=True)
     if form not in set(Form):
         raise ValidationError(N_("Choose the form of the session."), field="form")
     values = {
-        "held_on": held_on, "title": title_, "form": str(form), "content": _text(content, "content", 4000),
-        "organiser": _text(organiser, "organiser", 50), "place": _text(place, "place", 100),
+        "held_on": held_on, "title": title_, "form": str(form), "content": checked_text(content, "content", 4000),
+        "organiser": checked_text(organiser, "organiser", 50), "place": checked_text(place, "place", 100),
         "hours_tenths": parse_hours(hours), "audience": audience.kind,
         "audience_departments": ",".join(map(str, audience.department_ids)) or None,
     }
@@ -253,14 +253,14 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
             raise ValidationError(N_("Someone saved this session after you opened it; reload it and try again."))
         before = _session_view(ts)
         if "title" in changes:
-            ts.title = _text(changes["title"], "title", 200, required=True)
+            ts.title = checked_text(changes["title"], "title", 200, required=True)
         if "form" in changes:
             if changes["form"] not in set(Form):
                 raise ValidationError(N_("Choose the form of the session."), field="form")
             ts.form = str(changes["form"])
         for name, limit in (("content", 4000), ("organiser", 50), ("place", 100)):
             if name in changes:
-                setattr(ts, name, _text(changes[name], name, limit))
+                setattr(ts, name, checked_text(changes[name], name, limit))
         if "hours" in changes:
             ts.hours_tenths = parse_hours(changes["hours"])
         if "held_on" in changes and changes["held_on"] != ts.held_on:
@@ -684,41 +684,16 @@ def sign_in_sheet_xlsx(engine: Engine, actor: Actor, session_id: int, lang: str)
         unit = session.get(Unit, UNIT_ID)
         rows = session.execute(_roster_select(session_id, ts.held_on)).all()
     t = lambda m: translate(lang, m)  # noqa: E731
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
-    sheet = book.add_worksheet(t(N_("Sign-in sheet")))
-    title_fmt = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
-    info_fmt = book.add_format({"font_size": 11, "align": "left"})
-    head_fmt = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "bg_color": "#E8EEF4"})
-    cell_fmt = book.add_format({"border": 1, "align": "center", "valign": "vcenter"})
-    headers = [t(N_("No.")), t(N_("Department")), t(N_("Staff no.")), t(N_("Name")), t(N_("Signature"))]
-    widths = [7, 16, 12, 12, 30]
-    for col, width in enumerate(widths):
-        sheet.set_column(col, col, width)
-    sheet.merge_range(0, 0, 0, 4, f"{unit.name if unit else ''} {t(N_('Sign-in sheet'))}", title_fmt)
-    sheet.set_row(0, 30)
-    sheet.merge_range(1, 0, 1, 4, f"{t(N_('Title'))}: {ts.title}", info_fmt)
     hours = Decimal(ts.hours_tenths) / 10
-    sheet.merge_range(2, 0, 2, 4, f"{t(N_('Date'))}: {fmt_date(ts.held_on)}    {t(N_('Place'))}: {ts.place or ''}    "
-                      f"{t(N_('Organiser'))}: {ts.organiser or ''}    {t(N_('Hours'))}: {hours}", info_fmt)
-    header_row = 3
-    for col, text in enumerate(headers):
-        sheet.write_string(header_row, col, text, head_fmt)
-    for n, r in enumerate(rows, start=1):
-        row = header_row + n
-        sheet.set_row(row, 24)
-        sheet.write_number(row, 0, n, cell_fmt)
-        sheet.write_string(row, 1, r[2] or "", cell_fmt)
-        sheet.write_string(row, 2, r[3], cell_fmt)
-        sheet.write_string(row, 3, r[4], cell_fmt)
-        sheet.write_blank(row, 4, None, cell_fmt)
-    sheet.set_paper(9)  # A4
-    sheet.set_portrait()
-    sheet.center_horizontally()
-    sheet.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
-    sheet.repeat_rows(header_row)
-    sheet.fit_to_pages(1, 0)
-    sheet.set_footer("&C&P / &N")
-    book.close()
+    data = printable_sheet(
+        t(N_("Sign-in sheet")),
+        f"{unit.name if unit else ''} {t(N_('Sign-in sheet'))}",
+        [f"{t(N_('Title'))}: {ts.title}",
+         f"{t(N_('Date'))}: {fmt_date(ts.held_on)}    {t(N_('Place'))}: {ts.place or ''}    "
+         f"{t(N_('Organiser'))}: {ts.organiser or ''}    {t(N_('Hours'))}: {hours}"],
+        [t(N_("No.")), t(N_("Department")), t(N_("Staff no.")), t(N_("Name")), t(N_("Signature"))],
+        [7, 16, 12, 12, 30],
+        [[r[2], r[3], r[4], ""] for r in rows],
+    )
     record_export(engine, actor, "training_session", len(rows), session=session_id, document="sign_in_sheet")
-    return buffer.getvalue()
+    return data
