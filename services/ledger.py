@@ -402,6 +402,15 @@ def _family_audit_view(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _household_member(session, employee_id: int, member_id: int, based_on_version: int) -> FamilyMember:  # noqa: ANN001
+    """The member, if it belongs to this household and is still at the version the user saw."""
+    member = session.get(FamilyMember, member_id)
+    if member is None or member.employee_id != employee_id:
+        raise NotFound(N_("No such record."))
+    _refuse_if_stale(member, based_on_version)
+    return member
+
+
 def add_family_member(engine: Engine, actor: Actor, employee_id: int, raw: dict[str, Any]) -> int:
     authorize(engine, actor, Permission.EDIT_RECORDS, "add family member")
     with write_session(engine) as session:
@@ -421,10 +430,7 @@ def update_family_member(engine: Engine, actor: Actor, employee_id: int, member_
                          raw: dict[str, Any]) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit family member")
     with write_session(engine) as session:
-        member = session.get(FamilyMember, member_id)
-        if member is None or member.employee_id != employee_id:
-            raise NotFound(N_("No such record."))
-        _refuse_if_stale(member, based_on_version)
+        member = _household_member(session, employee_id, member_id, based_on_version)
         values = _family_values(session, employee_id, raw, member.id_number)
         before, after = audit.diff(_family_audit_view({k: getattr(member, k) for k in values}), _family_audit_view(values))
         if not after:
@@ -443,10 +449,7 @@ def update_family_member(engine: Engine, actor: Actor, employee_id: int, member_
 def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "remove family member")
     with write_session(engine) as session:
-        member = session.get(FamilyMember, member_id)
-        if member is None or member.employee_id != employee_id:
-            raise NotFound(N_("No such record."))
-        _refuse_if_stale(member, based_on_version)
+        member = _household_member(session, employee_id, member_id, based_on_version)
         before = _family_audit_view({k: getattr(member, k) for k in FAMILY_FIELDS})
         session.delete(member)
         audit.record(session, actor, "delete", entity_type="family_member", entity_id=member_id, household_id=employee_id,
