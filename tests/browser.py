@@ -95,3 +95,10 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.wait_for_timeout(150)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
     page.wait_for_load_state("networkidle")
+
+
+def commit_typing(page) -> None:
+    """Leave the field just typed in, so Streamlit has taken its value before a
+    form is submitted (a click straight after typing can beat it; a person can't)."""
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(300)

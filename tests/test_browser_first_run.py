@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser import chromium_page, screenshot, streamlit_server, wait_idle
+from tests.browser import chromium_page, commit_typing, screenshot, streamlit_server, wait_idle
 from tests.conftest import STRONG_PASSWORD
 
 
@@ -20,18 +20,21 @@ def test_first_run_setup_login_logout(chromium_path, tmp_path):
         page.get_by_label("校长").fill("李校长")
         page.get_by_label("密码", exact=True).fill(STRONG_PASSWORD)
         page.get_by_label("再次输入密码").fill(STRONG_PASSWORD)
+        commit_typing(page)
         page.get_by_role("button", name="完成设置").click()
 
         expect(page.get_by_text("设置完成。请以 admin 登录。")).to_be_visible()
         wait_idle(page)
         page.get_by_label("用户名").fill("admin")
         page.get_by_label("密码", exact=True).fill("wrong-password")
+        commit_typing(page)
         page.get_by_role("button", name="登录").click()
         expect(page.get_by_text("用户名或密码错误。")).to_be_visible()
         wait_idle(page)
         expect(page.get_by_label("用户名")).to_have_value("admin")
 
         page.get_by_label("密码", exact=True).fill(STRONG_PASSWORD)
+        commit_typing(page)
         page.get_by_role("button", name="登录").click()
         expect(page.get_by_role("heading", name="阳光实验小学")).to_be_visible()
         sidebar = page.get_by_test_id("stSidebar")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from services import db, demo, unit
-from tests.browser import CHROMIUM_ARGS, screenshot, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, streamlit_server, wait_idle
 from tests.conftest import STRONG_PASSWORD
 
 
@@ -26,6 +26,7 @@ def _sign_in(page, base, username, password):
     wait_idle(page)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
+    commit_typing(page)
     page.get_by_role("button", name="登录").click()
     page.get_by_role("heading", name="阳光实验小学").wait_for()
 
@@ -60,10 +61,12 @@ def test_list_edit_and_concurrent_edit_refused(chromium_path, tmp_path):
             screenshot(first, "ledger-01-record")
 
             first.get_by_label("岗位").fill("年级组长")
+            commit_typing(first)
             first.get_by_role("button", name="保存", exact=True).click()
             expect(first.get_by_text("已保存。")).to_be_visible()
 
             second.get_by_label("岗位").fill("教务员")
+            commit_typing(second)
             second.get_by_role("button", name="保存", exact=True).click()
             expect(second.get_by_text("保存了修改")).to_be_visible()
             expect(second.get_by_label("岗位")).to_have_value("教务员")
@@ -90,6 +93,7 @@ def _upload(page, path):
     chip = page.get_by_test_id("stFileChipName").filter(has_text=path.name).first
     for _ in range(3):
         wait_idle(page)
+        page.wait_for_timeout(500)
         page.locator("input[type=file]").first.wait_for(state="attached")
         page.locator("input[type=file]").last.set_input_files(str(path))
         try:
@@ -141,6 +145,13 @@ def test_import_clean_staff_then_family_in_the_browser(chromium_path, tmp_path):
             page.get_by_role("button", name=re.compile(r"^导入 \d+ 行$")).click()
             expect(page.get_by_text("导入完成")).to_be_visible()
 
+            # Come back to the page as a person would after checking the list.
+            page.get_by_test_id("stSidebar").get_by_text("教职工").click()
+            page.get_by_role("heading", name="教职工").wait_for()
+            wait_idle(page)
+            page.get_by_test_id("stSidebar").get_by_text("导入").click()
+            page.get_by_role("heading", name="导入表格").wait_for()
+            wait_idle(page)
             page.get_by_role("radio", name="家庭成员").click()
             page.get_by_text("请先导入教职工").wait_for()
             wait_idle(page)
