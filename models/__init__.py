@@ -1,6 +1,9 @@
 """SQLModel tables.  Models declare data, not behaviour; the rules live in services/."""
 
 from models.audit import AuditEvent
+from models.awards import AwardNomination, BonusLine
+from models.cases import CaseAttachment, ViolationCase, ViolationCategory
+from models.closure import YearClosure
 from models.ledger import Department, Employee, FamilyMember
 from models.outreach import Distribution, Leaflet, LeafletAttachment
 from models.training import Attendance, TrainingSession
@@ -8,6 +11,7 @@ from models.unit import Unit
 from models.user import User
 
 __all__ = [
-    "Attendance", "AuditEvent", "Department", "Distribution", "Employee", "FamilyMember", "Leaflet",
-    "LeafletAttachment", "TrainingSession", "Unit", "User",
+    "Attendance", "AuditEvent", "AwardNomination", "BonusLine", "CaseAttachment", "Department", "Distribution",
+    "Employee", "FamilyMember", "Leaflet", "LeafletAttachment", "TrainingSession", "Unit", "User",
+    "ViolationCase", "ViolationCategory", "YearClosure",
 ]

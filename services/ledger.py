@@ -86,12 +86,16 @@ def ledger_counts(engine: Engine, actor: Actor) -> LedgerCounts:
 
 
 def fp_status_column(year: int):  # noqa: ANN201 - a SQL expression
-    """计生状态 of each employee for `year`, as a SQL expression.
+    """计生状态 of each employee for `year`, as a SQL expression: 违规 while a
+    case in force blocks the year, 待核实 while a submitted case awaits the
+    principal, else 正常.  One expression, so the list filters and sorts on it in SQL."""
+    from services import eligibility
 
-    Violation cases arrive with the cases issue; until then every household is
-    normal.  Kept as one expression so the list can filter and sort on it in SQL.
-    """
-    return literal(FpStatus.NORMAL.value)
+    return case(
+        (eligibility.blocked_exists(year), literal(FpStatus.VIOLATION.value)),
+        (eligibility.pending_exists(year), literal(FpStatus.PENDING.value)),
+        else_=literal(FpStatus.NORMAL.value),
+    )
 
 
 @dataclass(frozen=True)
