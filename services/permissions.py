@@ -40,6 +40,7 @@ class Permission(StrEnum):
     SIGN_OFF = "sign_off"
     ADMINISTER = "administer"
     READ_AUDIT = "read_audit"
+    READ_COMPLIANCE = "read_compliance"
 
 
 PERMISSION_LABELS = {
@@ -52,6 +53,7 @@ PERMISSION_LABELS = {
     Permission.SIGN_OFF: N_("sign off a year"),
     Permission.ADMINISTER: N_("manage accounts, the unit profile, categories and backups"),
     Permission.READ_AUDIT: N_("read the audit trail"),
+    Permission.READ_COMPLIANCE: N_("read the compliance overview"),
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_RECORDS,
             Permission.RECORD_CASE,
             Permission.RUN_REPORTS,
+            Permission.READ_COMPLIANCE,
         }
     ),
     Role.PRINCIPAL: frozenset(
@@ -73,9 +76,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RUN_REPORTS,
             Permission.SIGN_OFF,
             Permission.READ_AUDIT,
+            Permission.READ_COMPLIANCE,
         }
     ),
-    Role.AUDITOR: frozenset({Permission.READ_LEDGER, Permission.READ_AUDIT}),
+    Role.AUDITOR: frozenset({Permission.READ_LEDGER, Permission.READ_AUDIT, Permission.READ_COMPLIANCE}),
 }
 
 

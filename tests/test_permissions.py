@@ -41,6 +41,8 @@ DESIGN_MATRIX: dict[Permission, tuple[bool, bool, bool, bool]] = {
     P.ADMINISTER: (Y, N, N, N),
     # read the audit trail
     P.READ_AUDIT: (Y, N, Y, Y),
+    # the compliance overview (issue 6: for principal, leader and auditor)
+    P.READ_COMPLIANCE: (N, Y, Y, Y),
 }
 ROLES = (Role.ADMIN, Role.LEADER, Role.PRINCIPAL, Role.AUDITOR)
 
