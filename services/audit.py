@@ -48,6 +48,13 @@ ACTION_LABELS = {
     "demo_load": N_("Demo unit loaded"),
     "generate": N_("Generated unit loaded"),
     "import": N_("Imported from a file"),
+    "submit": N_("Submitted for decision"),
+    "confirm": N_("Confirmed"),
+    "reject": N_("Rejected"),
+    "appeal": N_("Appeal recorded"),
+    "uphold": N_("Appeal dismissed, case upheld"),
+    "overturn": N_("Overturned on appeal"),
+    "revoke": N_("Revoked"),
 }
 ENTITY_LABELS = {
     "user": N_("Account"),
@@ -61,6 +68,9 @@ ENTITY_LABELS = {
     "leaflet": N_("Leaflet"),
     "leaflet_attachment": N_("Leaflet attachment"),
     "distribution": N_("Leaflet distribution"),
+    "violation_category": N_("Violation category"),
+    "violation_case": N_("Violation case"),
+    "case_attachment": N_("Case attachment"),
 }
 # Arbitrary constant naming Taizhang's audit lock among PostgreSQL advisory locks.
 _PG_AUDIT_LOCK = 7_303_2024
