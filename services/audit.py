@@ -55,8 +55,12 @@ ACTION_LABELS = {
     "uphold": N_("Appeal dismissed, case upheld"),
     "overturn": N_("Overturned on appeal"),
     "revoke": N_("Revoked"),
+    "finalise": N_("Finalised"),
 }
 ENTITY_LABELS = {
+    "award_nomination": N_("Award nomination"),
+    "bonus_line": N_("Incentive-pay line"),
+    "back_pay": N_("Back-pay list"),
     "user": N_("Account"),
     "unit": N_("Unit profile"),
     "employee": N_("Staff member"),
