@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from models import Department, Distribution, Employee, Leaflet, LeafletAttachment
 from models._common import utcnow
 from services import audit
+from services.closure import ensure_year_open
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
 from services.exports import printable_sheet, record_export
@@ -111,6 +112,7 @@ def create_leaflet(
               "copies": _copies(copies), "notes": checked_text(notes, "notes", 500), "audience": audience.kind,
               "audience_departments": ",".join(map(str, audience.department_ids)) or None}
     with write_session(engine) as session:
+        ensure_year_open(session, issued_on.year)
         employee_ids = audience_employee_ids(session, audience, issued_on)
         if not employee_ids:
             raise ValidationError(N_("No household is on this leaflet's list; check the audience."), field="audience")
@@ -135,6 +137,7 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
             raise NotFound(N_("No such leaflet."))
         if leaflet.version != based_on_version:
             raise ValidationError(N_("Someone saved this leaflet after you opened it; reload it and try again."))
+        ensure_year_open(session, leaflet.issued_on.year)
         before = _leaflet_view(leaflet)
         if "title" in changes:
             leaflet.title = checked_text(changes["title"], "title", 200, required=True)
@@ -142,7 +145,16 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
             if changes["kind"] not in set(Kind):
                 raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
             leaflet.kind = str(changes["kind"])
-        if "issued_on" in changes:
+        if "issued_on" in changes and changes["issued_on"] != leaflet.issued_on:
+            if not isinstance(changes["issued_on"], date):
+                raise ValidationError(N_("Enter the date the leaflet was issued."), field="issued_on")
+            ensure_year_open(session, changes["issued_on"].year)
+            first = session.execute(
+                select(func.min(Distribution.delivered_on)).where(Distribution.leaflet_id == leaflet_id)
+            ).scalar_one_or_none()
+            if first is not None and first < changes["issued_on"]:
+                raise ValidationError(N_("A household received this leaflet on {date}, before the new issue date."),
+                                      field="issued_on", date=fmt_date(first))
             leaflet.issued_on = changes["issued_on"]
         if "copies" in changes:
             leaflet.copies = _copies(changes["copies"])
@@ -239,8 +251,10 @@ def attach_pdf(engine: Engine, actor: Actor, leaflet_id: int, filename: str, dat
     data = bytes(data)
     info = {"filename": _safe_filename(filename), "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     with write_session(engine) as session:
-        if session.get(Leaflet, leaflet_id) is None:
+        leaflet = session.get(Leaflet, leaflet_id)
+        if leaflet is None:
             raise NotFound(N_("No such leaflet."))
+        ensure_year_open(session, leaflet.issued_on.year)
         old = session.execute(
             select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256)
             .where(LeafletAttachment.leaflet_id == leaflet_id)
@@ -256,6 +270,10 @@ def attach_pdf(engine: Engine, actor: Actor, leaflet_id: int, filename: str, dat
 def remove_attachment(engine: Engine, actor: Actor, leaflet_id: int) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "remove leaflet PDF")
     with write_session(engine) as session:
+        leaflet = session.get(Leaflet, leaflet_id)
+        if leaflet is None:
+            raise NotFound(N_("No such leaflet."))
+        ensure_year_open(session, leaflet.issued_on.year)
         old = session.execute(
             select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256)
             .where(LeafletAttachment.leaflet_id == leaflet_id)
@@ -289,6 +307,7 @@ def set_distribution_targets(engine: Engine, actor: Actor, leaflet_id: int, audi
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
+        ensure_year_open(session, leaflet.issued_on.year)
         if audience.kind == "makeup":
             raise ValidationError(N_("Unknown audience."), field="audience")
         wanted = set(audience_employee_ids(session, audience, leaflet.issued_on))
@@ -370,6 +389,7 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
+        ensure_year_open(session, leaflet.issued_on.year)
         people = {r.id: r for r in session.execute(
             select(Employee.id, Employee.name).where(Employee.id.in_(seen))
         ).all()}
@@ -401,6 +421,36 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
             for row, _, old, new in changes
         ])
         return len(changes)
+
+
+def delete_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_version: int) -> None:
+    """Delete a leaflet (its household list and PDF with it) while no household
+    has been reached (one transaction, one event naming what was deleted)."""
+    authorize(engine, actor, Permission.EDIT_RECORDS, "delete leaflet")
+    with write_session(engine) as session:
+        leaflet = session.get(Leaflet, leaflet_id)
+        if leaflet is None:
+            raise NotFound(N_("No such leaflet."))
+        if leaflet.version != based_on_version:
+            raise ValidationError(N_("Someone saved this leaflet after you opened it; reload it and try again."))
+        ensure_year_open(session, leaflet.issued_on.year)
+        households, reached = session.execute(
+            select(func.count(), func.coalesce(func.sum(case((Distribution.delivered_on.is_not(None), 1), else_=0)), 0))
+            .select_from(Distribution).where(Distribution.leaflet_id == leaflet_id)
+        ).one()
+        if reached:
+            raise ValidationError(N_("{n} households have already received this leaflet, so it cannot be deleted."),
+                                  n=int(reached))
+        attachment = session.execute(
+            select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256)
+            .where(LeafletAttachment.leaflet_id == leaflet_id)
+        ).first()
+        before = _leaflet_view(leaflet)
+        session.execute(delete(LeafletAttachment).where(LeafletAttachment.leaflet_id == leaflet_id))
+        session.execute(delete(Distribution).where(Distribution.leaflet_id == leaflet_id))
+        session.execute(delete(Leaflet).where(Leaflet.id == leaflet_id))
+        audit.record(session, actor, "delete", entity_type="leaflet", entity_id=leaflet_id, before=before,
+                     details={"households": int(households), "attachment": dict(attachment._mapping) if attachment else None})
 
 
 # ---------------------------------------------------------------- coverage

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from models import Attendance, Department, Employee, TrainingSession
 from models._common import utcnow
 from services import audit
+from services.closure import ensure_year_open
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
 from services.exports import printable_sheet, record_export
@@ -213,6 +214,7 @@ def create_session(
         "audience_departments": ",".join(map(str, audience.department_ids)) or None,
     }
     with write_session(engine) as session:
+        ensure_year_open(session, held_on.year)
         if makeup_of is not None:
             original = session.get(TrainingSession, makeup_of)
             if original is None:
@@ -251,6 +253,7 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
             raise NotFound(N_("No such study session."))
         if ts.version != based_on_version:
             raise ValidationError(N_("Someone saved this session after you opened it; reload it and try again."))
+        ensure_year_open(session, ts.held_on.year)
         before = _session_view(ts)
         if "title" in changes:
             ts.title = checked_text(changes["title"], "title", 200, required=True)
@@ -263,23 +266,111 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
                 setattr(ts, name, checked_text(changes[name], name, limit))
         if "hours" in changes:
             ts.hours_tenths = parse_hours(changes["hours"])
+        events: list[dict[str, Any]] = []
         if "held_on" in changes and changes["held_on"] != ts.held_on:
-            new_day = changes["held_on"]
-            marked = session.execute(
-                select(func.count()).select_from(Attendance)
-                .where(Attendance.session_id == session_id, Attendance.status != "expected")
-            ).scalar_one()
-            if new_day > local_today() and marked:
-                raise ValidationError(N_("Attendance is already recorded, so the session cannot move into the future."),
-                                      field="held_on")
-            ts.held_on = new_day
+            events = _move_session(session, ts, changes["held_on"])
         old, new = audit.diff(before, _session_view(ts))
         if not new:
             return ts.version
         ts.version += 1
         ts.updated_at, ts.updated_by = utcnow(), actor.username
         audit.record(session, actor, "update", entity_type="training_session", entity_id=session_id, before=old, after=new)
+        if events:
+            audit.record_many(session, actor, events)
         return ts.version
+
+
+def _move_session(session, ts: TrainingSession, new_day: Any) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Move `ts` to `new_day` and recompute who is expected for the people not yet
+    marked: those no longer on the staff that day are taken off, those who joined
+    between the two days (and fit the audience) are added.  Someone already marked
+    who was not on the staff on the new day makes the move refused.  Returns the
+    attendance events for the caller to record."""
+    if not isinstance(new_day, date):
+        raise ValidationError(N_("Enter the date of the session."), field="held_on")
+    ensure_year_open(session, new_day.year)
+    old_day = ts.held_on
+    rows = session.execute(
+        select(Attendance.employee_id, Attendance.status, Employee.name, in_post_on(new_day).label("in_post"))
+        .join(Employee, Employee.id == Attendance.employee_id)
+        .where(Attendance.session_id == ts.id)
+    ).all()
+    marked = [r for r in rows if r.status != Status.EXPECTED]
+    if marked and new_day > local_today():
+        raise ValidationError(N_("Attendance is already recorded, so the session cannot move into the future."),
+                              field="held_on")
+    gone_marked = sorted((r for r in marked if not r.in_post), key=lambda r: r.employee_id)
+    if gone_marked:
+        raise ValidationError(N_("{name} is already marked at this session but was not on the staff on {date}; "
+                                 "correct the roll call or the date first."),
+                              field="held_on", name=gone_marked[0].name, date=fmt_date(new_day))
+    if ts.makeup_of_id is not None:
+        original = session.get(TrainingSession, ts.makeup_of_id)
+        if original.held_on > new_day:
+            raise ValidationError(N_("A make-up session cannot be held before the session it makes up ({date})."),
+                                  field="held_on", date=fmt_date(original.held_on))
+    first_makeup = session.execute(
+        select(func.min(TrainingSession.held_on)).where(TrainingSession.makeup_of_id == ts.id)
+    ).scalar_one_or_none()
+    if first_makeup is not None and first_makeup < new_day:
+        raise ValidationError(N_("This session has a make-up session on {date}; it cannot move after it."),
+                              field="held_on", date=fmt_date(first_makeup))
+    removed = sorted(r.employee_id for r in rows if r.status == Status.EXPECTED and not r.in_post)
+    audience = Audience(ts.audience, department_ids=tuple(int(d) for d in (ts.audience_departments or "").split(",") if d))
+    added: list[int] = []
+    if audience.kind != "people":
+        owing_at = ts.makeup_of_id
+        now_in = set(audience_employee_ids(session, audience, new_day, owing_at=owing_at))
+        then_in = set(audience_employee_ids(session, audience, old_day, owing_at=owing_at))
+        added = sorted(now_in - then_in - {r.employee_id for r in rows})
+    if removed:
+        session.execute(delete(Attendance).where(Attendance.session_id == ts.id, Attendance.employee_id.in_(removed)))
+    if added:
+        session.execute(insert(Attendance), [{"session_id": ts.id, "employee_id": e, "status": "expected"} for e in added])
+    if len(rows) - len(removed) + len(added) == 0:
+        raise ValidationError(N_("Nobody would be expected at this session on {date}; check the date."),
+                              field="held_on", date=fmt_date(new_day))
+    ts.held_on = new_day
+    reason = {"session": ts.id, "moved_to": new_day.isoformat()}
+    return [
+        {"action": "create", "entity_type": "attendance", "entity_id": f"{ts.id}:{e}", "household_id": e,
+         "after": {"status": "expected"}, "details": reason}
+        for e in added
+    ] + [
+        {"action": "delete", "entity_type": "attendance", "entity_id": f"{ts.id}:{e}", "household_id": e,
+         "before": {"status": "expected"}, "details": reason}
+        for e in removed
+    ]
+
+
+def delete_session(engine: Engine, actor: Actor, session_id: int, based_on_version: int) -> None:
+    """Delete a session while nothing is marked at it and it has no make-up
+    sessions (one transaction, one event naming what was deleted)."""
+    authorize(engine, actor, Permission.EDIT_RECORDS, "delete study session")
+    with write_session(engine) as session:
+        ts = session.get(TrainingSession, session_id)
+        if ts is None:
+            raise NotFound(N_("No such study session."))
+        if ts.version != based_on_version:
+            raise ValidationError(N_("Someone saved this session after you opened it; reload it and try again."))
+        ensure_year_open(session, ts.held_on.year)
+        counts = session.execute(
+            select(func.count(), func.coalesce(func.sum(case((Attendance.status != "expected", 1), else_=0)), 0))
+            .select_from(Attendance).where(Attendance.session_id == session_id)
+        ).one()
+        if counts[1]:
+            raise ValidationError(N_("Attendance is already recorded for {n} people at this session, so it cannot be deleted."),
+                                  n=int(counts[1]))
+        makeups = session.execute(
+            select(func.count()).select_from(TrainingSession).where(TrainingSession.makeup_of_id == session_id)
+        ).scalar_one()
+        if makeups:
+            raise ValidationError(N_("This session has {n} make-up sessions; delete them first."), n=makeups)
+        before = _session_view(ts)
+        session.execute(delete(Attendance).where(Attendance.session_id == session_id))
+        session.execute(delete(TrainingSession).where(TrainingSession.id == session_id))
+        audit.record(session, actor, "delete", entity_type="training_session", entity_id=session_id,
+                     before=before, details={"expected": int(counts[0])})
 
 
 def list_sessions(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
@@ -345,6 +436,7 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))
+        ensure_year_open(session, ts.held_on.year)
         if not wanted:
             raise ValidationError(N_("Nobody is expected at this session; check the audience."), field="audience")
         audience_employee_ids(session, Audience.people(wanted), ts.held_on)  # all exist and were in post
@@ -353,8 +445,12 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
         ).all()}
         added = sorted(wanted - set(current))
         removed = sorted(set(current) - wanted)
+        taken_back: list[dict[str, Any]] = []
         if removed:
-            _take_back_makeups(session, session_id, removed)
+            if ts.makeup_of_id is not None:
+                original = session.get(TrainingSession, ts.makeup_of_id)
+                ensure_year_open(session, original.held_on.year)
+            taken_back = _take_back_makeups(session, session_id, removed)
             session.execute(delete(Attendance).where(Attendance.session_id == session_id, Attendance.employee_id.in_(removed)))
         if added:
             session.execute(insert(Attendance), [{"session_id": session_id, "employee_id": e, "status": "expected"} for e in added])
@@ -366,7 +462,7 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
             {"action": "delete", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,
              "before": {"status": current[e].status}, "details": {"session": session_id}}
             for e in removed
-        ]
+        ] + taken_back
         audit.record_many(session, actor, events)
     return {"added": len(added), "removed": len(removed)}
 
@@ -414,6 +510,9 @@ def record_roll_call(
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))
+        ensure_year_open(session, ts.held_on.year)
+        if ts.makeup_of_id is not None:
+            ensure_year_open(session, session.get(TrainingSession, ts.makeup_of_id).held_on.year)
         if ts.held_on > local_today():
             raise ValidationError(N_("The session on {date} has not taken place yet; attendance can be recorded from that day on."),
                                   field="held_on", date=fmt_date(ts.held_on))
@@ -447,12 +546,32 @@ def record_roll_call(
         if not changes:
             return 0
         now = utcnow()
+        # Absent or excused here, but already present at a make-up of this session: made up.
+        owing_now = [e for e, (_, new) in changes.items() if new in OWING]
+        made_up_in = dict(session.execute(
+            select(Attendance.employee_id, func.min(Attendance.session_id))
+            .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+            .where(TrainingSession.makeup_of_id == session_id, Attendance.status == Status.PRESENT.value,
+                   Attendance.employee_id.in_(owing_now))
+            .group_by(Attendance.employee_id)
+        ).all()) if owing_now and ts.makeup_of_id is None else {}
+        made_up_from = {e: changes[e][1] for e in made_up_in}
+        for e in made_up_in:
+            changes[e] = (changes[e][0], Status.MADE_UP.value)
         for new_status in {s for _, s in changes.values()}:
-            ids = [e for e, (_, s) in changes.items() if s == new_status]
+            ids = [e for e, (_, s) in changes.items() if s == new_status and e not in made_up_in]
+            if ids:
+                session.execute(
+                    update(Attendance)
+                    .where(Attendance.session_id == session_id, Attendance.employee_id.in_(ids))
+                    .values(status=new_status, made_up_in_id=None, made_up_from=None, marked_at=now, marked_by=actor.username)
+                )
+        for makeup_id, source in {(m, made_up_from[e]) for e, m in made_up_in.items()}:
+            ids = [e for e, m in made_up_in.items() if m == makeup_id and made_up_from[e] == source]
             session.execute(
-                update(Attendance)
-                .where(Attendance.session_id == session_id, Attendance.employee_id.in_(ids))
-                .values(status=new_status, made_up_in_id=None, made_up_from=None, marked_at=now, marked_by=actor.username)
+                update(Attendance).where(Attendance.session_id == session_id, Attendance.employee_id.in_(ids))
+                .values(status=Status.MADE_UP.value, made_up_in_id=makeup_id, made_up_from=source,
+                        marked_at=now, marked_by=actor.username)
             )
         events = [
             {"action": "update", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,

@@ -250,3 +250,59 @@ def test_edit_leaflet(engine, leader):
         outreach.update_leaflet(engine, leader, lid, 2, copies="many")
     details, _ = outreach.get_leaflet(engine, leader, lid)
     assert (details["copies"], details["kind"]) == (80, "brochure")
+
+
+def test_delete_leaflet_only_while_no_household_is_reached(engine, leader):
+    staff = make_staff(engine, 3)
+    lid = new_leaflet(engine, leader)
+    outreach.attach_pdf(engine, leader, lid, "a.pdf", PDF)
+    reached = new_leaflet(engine, leader, title="已发放")
+    outreach.record_distributions(engine, leader, reached, [Mark(staff[0], D1, "door", "本人", True)])
+    with pytest.raises(ValidationError, match="1 households have already received"):
+        outreach.delete_leaflet(engine, leader, reached, 1)
+    with pytest.raises(PermissionDenied):
+        outreach.delete_leaflet(engine, _admin(engine), lid, 1)
+    with pytest.raises(ValidationError, match="Someone saved"):
+        outreach.delete_leaflet(engine, leader, lid, 9)
+    before = snapshot(engine)
+    outreach.delete_leaflet(engine, leader, lid, 1)
+    assert snapshot(engine) == (before[0] + 1, before[1] - 1, before[2] - 1, before[3] - 3)
+    with read_session(engine) as s:
+        last = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert (last.action, last.entity_type, last.entity_id) == ("delete", "leaflet", str(lid))
+    assert json.loads(last.details)["attachment"]["filename"] == "a.pdf"
+    with pytest.raises(NotFound):
+        outreach.get_leaflet(engine, leader, lid)
+
+
+def test_moving_the_issue_date_after_a_delivery_is_refused(engine, leader):
+    staff = make_staff(engine, 2)
+    lid = new_leaflet(engine, leader)
+    outreach.record_distributions(engine, leader, lid, [Mark(staff[0], D1, "door", "本人", True)])
+    with pytest.raises(ValidationError, match="before the new issue date"):
+        outreach.update_leaflet(engine, leader, lid, 1, issued_on=D1 + timedelta(days=1))
+
+
+def test_a_signed_off_year_refuses_every_leaflet_write(engine, actors, leader):
+    from services.closure import YearLocked
+    from tests.test_training import sign_off
+
+    staff = make_staff(engine, 3)
+    lid = new_leaflet(engine, leader)
+    outreach.attach_pdf(engine, leader, lid, "a.pdf", PDF)
+    sign_off(engine, actors, YEAR)
+    before = snapshot(engine)
+    writes = [
+        lambda: new_leaflet(engine, leader),
+        lambda: outreach.update_leaflet(engine, leader, lid, 1, title="改"),
+        lambda: outreach.attach_pdf(engine, leader, lid, "b.pdf", PDF),
+        lambda: outreach.remove_attachment(engine, leader, lid),
+        lambda: outreach.set_distribution_targets(engine, leader, lid, Audience.people(staff[:1])),
+        lambda: outreach.record_distributions(engine, leader, lid, [Mark(staff[0], D1, "door", "本人", True)]),
+        lambda: outreach.delete_leaflet(engine, leader, lid, 1),
+    ]
+    for write in writes:
+        with pytest.raises(YearLocked, match=f"{YEAR} has been signed off"):
+            write()
+    assert snapshot(engine) == before
+    assert not any(r.delivered_on for r in rows(engine, lid).values())

@@ -398,3 +398,129 @@ def test_list_and_edit_sessions(engine, leader):
         training.update_session(engine, leader, sid, 2, held_on=TODAY + timedelta(days=2))
     details, _ = training.get_session(engine, leader, sid)
     assert (details["title"], details["hours"], details["version"]) == ("新标题", training.Decimal(2), 2)
+
+
+# ---------------------------------------------------------------- gaps: moving, late make-ups, delete, year lock
+
+
+def test_moving_a_session_recomputes_the_expected_list_of_the_unmarked(engine, leader):
+    if TODAY < date(YEAR, 3, 1):
+        pytest.skip("needs two past dates of this year a while apart")
+    early, late = date(YEAR, 1, 10), date(YEAR, 2, 20)
+    staff = make_staff(engine, 3)
+    hired = make_staff(engine, 1, hire_date=date(YEAR, 2, 1))[0]
+    leave(engine, staff[2], date(YEAR, 2, 1))
+    sid = new_session(engine, leader, held_on=early)
+    assert set(statuses(engine, sid)) == set(staff)
+    before = count(engine, AuditEvent)
+    version = training.update_session(engine, leader, sid, 1, held_on=late)
+    assert version == 2
+    assert set(statuses(engine, sid)) == {staff[0], staff[1], hired}
+    assert count(engine, AuditEvent) == before + 3  # the session, one added, one taken off
+    # Marked people who were on the staff on both days do not stop a move back.
+    training.record_roll_call(engine, leader, sid, {staff[0]: "absent"})
+    assert training.update_session(engine, leader, sid, 2, held_on=early) == 3
+    assert set(statuses(engine, sid)) == {staff[0], staff[1], staff[2]}
+    assert statuses(engine, sid)[staff[0]] == "absent"
+
+
+def test_moving_refused_when_someone_marked_was_not_in_post(engine, leader):
+    if TODAY < date(YEAR, 3, 1):
+        pytest.skip("needs two past dates of this year a while apart")
+    make_staff(engine, 2)
+    hired = make_staff(engine, 1, hire_date=date(YEAR, 2, 1))[0]
+    sid = new_session(engine, leader, held_on=date(YEAR, 2, 20))
+    training.record_roll_call(engine, leader, sid, {hired: "present"})
+    before = count(engine, AuditEvent), statuses(engine, sid)
+    with pytest.raises(ValidationError, match="already marked at this session"):
+        training.update_session(engine, leader, sid, 1, held_on=date(YEAR, 1, 10))
+    assert (count(engine, AuditEvent), statuses(engine, sid)) == before
+    details, _ = training.get_session(engine, leader, sid)
+    assert details["held_on"] == date(YEAR, 2, 20)
+
+
+def test_absent_at_the_original_after_attending_the_makeup_is_made_up(engine, leader):
+    staff = make_staff(engine, 3)
+    original = new_session(engine, leader)
+    training.record_roll_call(engine, leader, original, {staff[0]: "excused"}, others="present")
+    makeup = new_session(engine, leader, audience=Audience.owing(), makeup_of=original, title="补学")
+    training.set_expected(engine, leader, makeup, [staff[0], staff[1]])  # staff[1] came along too
+    training.record_roll_call(engine, leader, makeup, {}, others="present")
+    assert statuses(engine, original)[staff[0]] == "made_up"
+    # The original's roll call is corrected afterwards: staff[1] was in fact absent.
+    before = count(engine, AuditEvent)
+    assert training.record_roll_call(engine, leader, original, {staff[1]: "absent"}) == 1
+    assert statuses(engine, original)[staff[1]] == "made_up"
+    with read_session(engine) as s:
+        row = s.execute(select(Attendance).where(Attendance.session_id == original, Attendance.employee_id == staff[1])).scalar_one()
+        last = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert (row.made_up_in_id, row.made_up_from) == (makeup, "absent")
+    assert json.loads(last.after) == {"status": "made_up"} and count(engine, AuditEvent) == before + 1
+    # Taking back the make-up attendance restores the corrected mark.
+    training.record_roll_call(engine, leader, makeup, {staff[1]: "absent"})
+    assert statuses(engine, original)[staff[1]] == "absent"
+
+
+def test_delete_session_only_while_nothing_is_marked(engine, leader):
+    staff = make_staff(engine, 3)
+    sid = new_session(engine, leader)
+    other = new_session(engine, leader, title="另一次")
+    training.record_roll_call(engine, leader, other, {staff[0]: "absent"})
+    makeup = new_session(engine, leader, audience=Audience.owing(), makeup_of=other, title="补学")
+    before = count(engine, AuditEvent), count(engine, TrainingSession), count(engine, Attendance)
+    with pytest.raises(ValidationError, match="already recorded for 1 people"):
+        training.delete_session(engine, leader, other, 1)
+    with pytest.raises(ValidationError, match="Someone saved"):
+        training.delete_session(engine, leader, sid, 7)
+    with pytest.raises(PermissionDenied):
+        training.delete_session(engine, _admin(engine), sid, 1)
+    assert (count(engine, TrainingSession), count(engine, Attendance)) == before[1:]
+    training.delete_session(engine, leader, sid, 1)
+    training.delete_session(engine, leader, makeup, 1)
+    assert count(engine, TrainingSession) == before[1] - 2
+    assert count(engine, Attendance) == before[2] - 3 - 1
+    with read_session(engine) as s:
+        last = s.execute(select(AuditEvent).where(AuditEvent.action == "delete").order_by(AuditEvent.id)).scalars().all()
+    assert [(e.entity_type, e.entity_id) for e in last[-2:]] == [("training_session", str(sid)), ("training_session", str(makeup))]
+    assert json.loads(last[-2].before)["title"] == "学习《人口与计划生育法》"
+    unmarked = new_session(engine, leader, title="未点名")
+    new_session(engine, leader, audience=Audience.people(staff[:1]), makeup_of=unmarked, title="补学2")
+    with pytest.raises(ValidationError, match="1 make-up"):
+        training.delete_session(engine, leader, unmarked, 1)
+
+
+def sign_off(engine, actors, year):
+    from models import YearClosure
+
+    with write_session(engine) as s:
+        s.add(YearClosure(year=year, version=1, signed_off_by_id=actors[Role.PRINCIPAL].id, signed_off_by_name="校长",
+                          checksum="x" * 64, workbook_filename="w.xlsx", workbook_sha256="0" * 64, workbook=b"w",
+                          summary_filename="s.pdf", summary_sha256="0" * 64, summary=b"s"))
+
+
+def test_a_signed_off_year_refuses_every_session_write(engine, actors, leader):
+    from services.closure import YearLocked
+
+    staff = make_staff(engine, 3)
+    sid = new_session(engine, leader)
+    training.record_roll_call(engine, leader, sid, {staff[0]: "absent"})
+    spare = new_session(engine, leader, title="未点名")
+    sign_off(engine, actors, YEAR)
+    before = count(engine, AuditEvent), count(engine, TrainingSession), statuses(engine, sid)
+    writes = [
+        lambda: new_session(engine, leader),
+        lambda: training.update_session(engine, leader, sid, 1, title="改"),
+        lambda: training.set_expected(engine, leader, sid, staff[:2]),
+        lambda: training.record_roll_call(engine, leader, sid, {staff[0]: "present"}),
+        lambda: new_session(engine, leader, audience=Audience.owing(), makeup_of=sid, title="补学"),
+        lambda: training.delete_session(engine, leader, spare, 1),
+    ]
+    for write in writes:
+        with pytest.raises(YearLocked, match=f"{YEAR} has been signed off"):
+            write()
+    assert (count(engine, AuditEvent), count(engine, TrainingSession), statuses(engine, sid)) == before
+    # Another year stays open.
+    assert new_session(engine, leader, held_on=date(YEAR - 1, 6, 1))
+    with pytest.raises(YearLocked):  # and a session cannot be moved into the locked year
+        other = new_session(engine, leader, held_on=date(YEAR - 1, 7, 1), title="去年")
+        training.update_session(engine, leader, other, 1, held_on=D1)
