@@ -26,6 +26,9 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/staff_record.py", "household", N_("Household record"), ":material/family_restroom:", Permission.READ_LEDGER),
         ("pages/import_data.py", "import", N_("Import"), ":material/upload_file:", Permission.EDIT_RECORDS),
     ],
+    N_("Reports"): [
+        ("pages/compliance.py", "standing", N_("Compliance overview"), ":material/monitoring:", Permission.READ_COMPLIANCE),
+    ],
     N_("System"): [
         ("pages/users.py", "accounts", N_("Accounts"), ":material/group:", Permission.ADMINISTER),
         ("pages/unit_profile.py", "unit", N_("Unit profile"), ":material/domain:", Permission.ADMINISTER),

@@ -1,0 +1,313 @@
+"""The compliance overview: a year's headline figures against the year before,
+charts, the people behind a figure, and what waits for the principal.
+
+Reads are cached (st.cache_data) by database, year and role — never by user —
+and hold only small aggregates or one page of rows; ui.run_action clears them
+on every write, and the ttl bounds what another app process may still show.
+"""
+
+from decimal import Decimal
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import compliance, unit
+from services.db import database_url
+from services.eligibility import REASON
+from services.errors import ServiceError
+from services.formatting import fmt_date, fmt_datetime, fmt_money
+from services.i18n import N_
+from services.permissions import Permission
+
+actor = ui.require(Permission.READ_COMPLIANCE)
+TTL = 300  # seconds: another process's write is seen at the latest this much later
+PAGE_SIZE = compliance.PAGE_SIZE
+CHART_ROWS = 15  # the lowest rows of a long list (hundreds of departments at district scale)
+
+
+# ---------------------------------------------------------------- cached reads
+# `role` is part of every key (what a role may see is decided by its role, never
+# by who the user is); `_actor` is not hashed. `url` keeps databases apart.
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def current_year(url: str) -> int | None:
+    profile = unit.get_unit(ui.engine())
+    return profile.current_year if profile else None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def headline(url: str, year: int, role: str, _actor) -> compliance.Headline:
+    return compliance.headline(ui.engine(), _actor, year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def charts(url: str, year: int, role: str, _actor) -> compliance.Charts:
+    return compliance.charts(ui.engine(), _actor, year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def attention(url: str, year: int, role: str, _actor) -> compliance.Attention:
+    return compliance.attention(ui.engine(), _actor, year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=200)
+def drill(url: str, kind: str, year: int, role: str, department: str | None, leaflet_id: int | None, page: int, _actor):
+    offset = (page - 1) * PAGE_SIZE
+    if kind == "absentees":
+        return compliance.absentees(ui.engine(), _actor, year, department=department, limit=PAGE_SIZE, offset=offset)
+    if kind == "unreached":
+        return compliance.unreached(ui.engine(), _actor, year, department=department, leaflet_id=leaflet_id,
+                                    limit=PAGE_SIZE, offset=offset)
+    return compliance.blocked_staff(ui.engine(), _actor, year, department=department, limit=PAGE_SIZE, offset=offset)
+
+
+url = database_url()
+role = str(actor.role)
+
+# ---------------------------------------------------------------- year and headline
+
+st.title(t("Compliance overview"))
+this_year = current_year(url) or pd.Timestamp.today().year
+years = list(range(this_year, this_year - 5, -1))
+year = st.selectbox(t("Assessment year"), years, key="cmp_year")
+
+try:
+    figures = headline(url, year, role, actor)
+    aggregates = charts(url, year, role, actor)
+    waiting = attention(url, year, role, actor)
+except ServiceError as err:
+    ui.show_error(err)
+    st.stop()
+
+
+def _go(kind: str) -> None:
+    st.session_state["cmp_drill"] = kind
+    st.session_state["cmp_page"] = 1
+
+
+def _shown(key: str, value):
+    if value is None:
+        return "—"
+    if key in ("attendance_rate", "coverage"):
+        return f"{value}%"
+    if key == "withheld_fen":
+        return fmt_money(Decimal(value) / 100)
+    return f"{value:,}"
+
+
+def _delta(key: str):
+    change = figures.delta(key)
+    if change is None:
+        return None
+    if key in ("attendance_rate", "coverage"):
+        return t("{points} percentage points", points=f"{change:+}")
+    if key == "withheld_fen":
+        return f"{'-' if change < 0 else '+'}{fmt_money(abs(Decimal(change)) / 100)}"
+    return f"{change:+,}"
+
+
+# Fewer staff or family members is neither good nor bad; more cases, blocks or withheld pay is bad.
+DELTA_COLOURS = {"staff_in_post": "off", "family_members": "off", "attendance_rate": "normal", "coverage": "normal",
+                 "cases_in_force": "inverse", "blocked": "inverse", "withheld_fen": "inverse"}
+DRILL_FROM = {"attendance_rate": "absentees", "coverage": "unreached", "blocked": "blocked"}
+st.caption(t("Compared with {previous}.", previous=year - 1))
+for row in (compliance.HEADLINE_KEYS[:4], compliance.HEADLINE_KEYS[4:]):
+    columns = st.columns(4)
+    for column, key in zip(columns, row, strict=False):
+        column.metric(t(compliance.HEADLINE_LABELS[key]), _shown(key, figures.current[key]), _delta(key),
+                      delta_color=DELTA_COLOURS[key], help=t(compliance.HEADLINE_HELP[key]), border=True)
+        if key in DRILL_FROM:
+            column.button(t(compliance.DRILL_DOWNS[DRILL_FROM[key]]), key=f"cmp_go_{key}", icon=":material/list:",
+                          on_click=_go, args=(DRILL_FROM[key],))
+
+# ---------------------------------------------------------------- charts
+
+
+def _lowest(frame: pd.DataFrame, rate: str) -> pd.DataFrame:
+    shown = frame.dropna(subset=[rate])
+    return shown.nsmallest(CHART_ROWS, rate) if len(shown) > CHART_ROWS else shown
+
+
+def _rate_chart(frame: pd.DataFrame, label: str, label_title: str, rate: str, rate_title: str, tooltip: list,
+                horizontal: bool = True, sort=None) -> alt.Chart:
+    data = frame.assign(percent=(frame[rate] * 100).round(1), label=frame[label].fillna(t("(no department)")))
+    percent = alt.X if horizontal else alt.Y
+    category = alt.Y if horizontal else alt.X
+    bars = alt.Chart(data).mark_bar(color="#3b6ea8").encode(
+        percent("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelExpr="datum.value + '%'")),
+        category("label:N", title=label_title, sort=sort if sort is not None else "x" if horizontal else None),
+        tooltip=[alt.Tooltip("label:N", title=label_title), *tooltip,
+                 alt.Tooltip("percent:Q", title=rate_title, format=".1f")],
+    )
+    height = max(180, 26 * len(data)) if horizontal else 260
+    return bars.properties(height=height).configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=220)
+
+
+def _attendance_tooltip() -> list:
+    return [alt.Tooltip("expected:Q", title=t("Expected")), alt.Tooltip("attended:Q", title=t("Attended")),
+            alt.Tooltip("absent:Q", title=t("Absent")), alt.Tooltip("excused:Q", title=t("Excused"))]
+
+
+def _coverage_tooltip() -> list:
+    return [alt.Tooltip("expected:Q", title=t("Expected households")), alt.Tooltip("delivered:Q", title=t("Delivered")),
+            alt.Tooltip("signed:Q", title=t("Signed")), alt.Tooltip("not_reached:Q", title=t("Not reached"))]
+
+
+def _lowest_caption(frame: pd.DataFrame, rate: str, what: str) -> None:
+    if len(frame.dropna(subset=[rate])) > CHART_ROWS:
+        st.caption(t("The {n} {what} with the lowest rate, of {total}.", n=CHART_ROWS, what=what, total=len(frame)))
+
+
+st.subheader(t("Study sessions"))
+month = aggregates.attendance_by_month
+if month.empty:
+    st.info(t("No study sessions were held in {year}.", year=year))
+else:
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**{t('Attendance rate by month')}**")
+        data = month.assign(attended=month["present"] + month["made_up"],
+                            month_label=month["month"].map(lambda m: t("Month {month}", month=m)))
+        st.altair_chart(_rate_chart(data, "month_label", t("Month"), "rate", t("Attendance rate"),
+                                    _attendance_tooltip(), horizontal=False, sort=list(data["month_label"])),
+                        width="stretch")
+    with c2:
+        st.markdown(f"**{t('Attendance rate by department')}**")
+        dept = aggregates.attendance_by_department
+        data = _lowest(dept, "rate")
+        st.altair_chart(_rate_chart(data.assign(attended=data["present"] + data["made_up"]), "department",
+                                    t("Department"), "rate", t("Attendance rate"), _attendance_tooltip()),
+                        width="stretch")
+        _lowest_caption(dept, "rate", t("departments"))
+
+st.subheader(t("Leaflets"))
+by_leaflet = aggregates.coverage_by_leaflet
+if by_leaflet.empty:
+    st.info(t("No leaflets were issued in {year}.", year=year))
+else:
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**{t('Coverage by leaflet')}**")
+        st.altair_chart(_rate_chart(_lowest(by_leaflet, "coverage"), "title", t("Leaflet"), "coverage", t("Coverage"),
+                                    _coverage_tooltip()), width="stretch")
+        _lowest_caption(by_leaflet, "coverage", t("leaflets"))
+    with c2:
+        st.markdown(f"**{t('Coverage by department')}**")
+        dept = aggregates.coverage_by_department
+        st.altair_chart(_rate_chart(_lowest(dept, "coverage"), "department", t("Department"), "coverage",
+                                    t("Coverage"), _coverage_tooltip()), width="stretch")
+        _lowest_caption(dept, "coverage", t("departments"))
+
+st.subheader(t("Violation cases"))
+cases = aggregates.cases_by_category
+if cases.empty:
+    st.info(t("No violation cases were submitted for {year}.", year=year))
+else:
+    data = cases.assign(state_label=cases["state"].map(lambda s: t(compliance.CASE_STATE_LABELS.get(s, s))))
+    order = [t(compliance.CASE_STATE_LABELS[s]) for s in compliance.CASE_STATES]
+    chart = alt.Chart(data).mark_bar().encode(
+        alt.X("cases:Q", title=t("Cases"), axis=alt.Axis(tickMinStep=1)),
+        alt.Y("category:N", title=t("Category")),
+        alt.Color("state_label:N", title=t("State"), sort=order, scale=alt.Scale(domain=order, scheme="tableau10")),
+        tooltip=[alt.Tooltip("category:N", title=t("Category")), alt.Tooltip("state_label:N", title=t("State")),
+                 alt.Tooltip("cases:Q", title=t("Cases"))],
+    ).properties(height=max(120, 40 * data["category"].nunique()))
+    st.altair_chart(chart.configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=260)
+                    .configure_legend(labelFontSize=13, titleFontSize=13), width="stretch")
+
+# ---------------------------------------------------------------- drill-down
+
+st.subheader(t("The people behind the figures"))
+departments = sorted({d for f in (aggregates.attendance_by_department, aggregates.coverage_by_department)
+                      for d in f["department"].dropna()})
+leaflets = dict(zip(by_leaflet["leaflet_id"], by_leaflet["title"], strict=False)) if not by_leaflet.empty else {}
+any_label = t("(all)")
+c1, c2, c3 = st.columns(3)
+kind = c1.selectbox(t("List"), list(compliance.DRILL_DOWNS), format_func=lambda k: t(compliance.DRILL_DOWNS[k]),
+                    key="cmp_drill")
+department = c2.selectbox(t("Department"), [None, *departments], format_func=lambda d: any_label if d is None else d,
+                          key="cmp_dept")
+leaflet_id = None
+if kind == "unreached":
+    leaflet_id = c3.selectbox(t("Leaflet"), [None, *leaflets], format_func=lambda i: any_label if i is None else leaflets[i],
+                              key="cmp_leaflet")
+
+page_no = st.session_state.get("cmp_page", 1)
+try:
+    people, total = drill(url, kind, year, role, department, leaflet_id, page_no, actor)
+except ServiceError as err:
+    ui.show_error(err)
+    st.stop()
+pages = max(1, -(-total // PAGE_SIZE))
+if page_no > pages:  # the filter shrank the list
+    st.session_state["cmp_page"] = 1
+    st.rerun()
+c1, c2 = st.columns([1, 4])
+c1.number_input(t("Page"), min_value=1, max_value=pages, step=1, key="cmp_page")
+c2.write("")
+c2.caption(t("{total} people, page {page} of {pages}", total=total, page=page_no, pages=pages))
+
+COLUMN_LABELS = {"department": N_("Department"), "staff_no": N_("Staff no."), "name": N_("Name"),
+                 "id_number": N_("ID number"), "sessions_owed": N_("Sessions not made up"), "excused": N_("Of which excused"),
+                 "last_missed": N_("Last missed"), "leaflets_missing": N_("Leaflets not received"),
+                 "first_issued": N_("Earliest issued"), "withheld": N_("Incentive pay withheld (yuan)"),
+                 "reason": N_("Reason")}
+
+
+def _reason(cases: list[dict]) -> str:
+    return t("; ").join(
+        t(REASON, case_no=c["case_no"], category=c["category"], basis=c["basis"], recorder=c["recorded_by"],
+          decider=c["confirmed_by"] or "", date=fmt_date(c["confirmed_at"].date()) if c["confirmed_at"] else "")
+        for c in cases)
+
+
+if total == 0:
+    st.info(t("Nobody is on this list."))
+else:
+    table = people.copy()
+    for column in ("last_missed", "first_issued"):
+        if column in table:
+            table[column] = table[column].map(fmt_date)
+    if kind == "blocked":
+        table["withheld"] = table["withheld_fen"].map(lambda f: fmt_money(Decimal(int(f)) / 100))
+        table["reason"] = table["cases"].map(_reason)
+    shown = [c for c in COLUMN_LABELS if c in table]
+    st.dataframe(table[shown].rename(columns={c: t(COLUMN_LABELS[c]) for c in shown}), hide_index=True, width="stretch")
+    choices = {row.employee_id: f"{row.staff_no} · {row.name}" for row in people.itertuples()}
+    c1, c2 = st.columns([2, 1])
+    chosen = c1.selectbox(t("Staff member on this page"), list(choices), format_func=choices.get, key="cmp_person")
+    c2.write("")
+    if c2.button(t("Open record"), icon=":material/folder_open:", type="primary", key="cmp_open"):
+        st.switch_page("pages/staff_record.py", query_params={"id": str(chosen)})
+
+# ---------------------------------------------------------------- attention
+
+st.subheader(t("Needs your attention"))
+sign_off = waiting.sign_off
+c1, c2, c3 = st.columns(3)
+c1.metric(t("Cases awaiting decision"), waiting.pending_total, border=True)
+c2.metric(t("Appeals awaiting decision"), waiting.appeals_total, border=True)
+if sign_off.locked:
+    c3.success(t("{year} was signed off by {name} on {date} (version {version}); its records are read-only.",
+                 year=year, name=sign_off.signed_off_by, date=fmt_datetime(sign_off.signed_off_at), version=sign_off.version))
+elif sign_off.reopened_at is not None:
+    c3.warning(t("{year} was reopened by {name} on {date}: {reason}. It is not signed off.", year=year,
+                 name=sign_off.reopened_by, date=fmt_datetime(sign_off.reopened_at), reason=sign_off.reopen_reason or ""))
+else:
+    c3.info(t("{year} has not been signed off yet.", year=year))
+
+CASE_COLUMNS = {"case_no": N_("Case no."), "year": N_("Assessment year"), "staff_no": N_("Staff no."), "name": N_("Name"),
+                "category": N_("Category"), "recorded_by": N_("Recorded by"), "since": N_("Waiting since")}
+for title, frame, count in ((t("Cases awaiting decision"), waiting.pending, waiting.pending_total),
+                            (t("Appeals awaiting decision"), waiting.appeals, waiting.appeals_total)):
+    if count:
+        st.markdown(f"**{title}**")
+        table = frame.assign(since=frame["since"].map(fmt_datetime), year=frame["year"].astype(str))
+        st.dataframe(table[list(CASE_COLUMNS)].rename(columns={c: t(v) for c, v in CASE_COLUMNS.items()}),
+                     hide_index=True, width="stretch")
+        if count > len(frame):
+            st.caption(t("The {n} waiting longest of {total}.", n=len(frame), total=count))
