@@ -2,8 +2,8 @@
 
 The unit is generated once per run (services.generate) into a temporary copy
 and shared by every workload here.  The generated SQLite file is cached under
-data/bench-cache/, keyed by staff, seed and schema revision, so a second run
-does not generate again.  When TAIZHANG_DATABASE_URL names a PostgreSQL server,
+data/bench-cache/, keyed by staff, seed, schema revision, generator version
+and day (`cache_key`), so a second run that day does not generate again.  When TAIZHANG_DATABASE_URL names a PostgreSQL server,
 the same workloads also run there, in a fresh database generated for the run
 and dropped at exit.
 
@@ -71,15 +71,25 @@ class ScaleDatabase:
 _DATABASES: dict[tuple[int, str], ScaleDatabase] = {}
 
 
+def cache_key(staff: int) -> str:
+    """What the generated file depends on: size, seed, schema, the generator's
+    version, and the day (the generated year runs up to today)."""
+    from services import generate
+    from services.formatting import local_today
+
+    return f"{staff}-{SEED}-{_head_revision()}-g{generate.GENERATOR_VERSION}-{local_today():%Y%m%d}"
+
+
 def _generated_sqlite(staff: int) -> Path:
-    """The cached generated file for (staff, seed, schema), generating it if needed."""
+    """The cached generated file for (staff, seed, schema, generator, day), generating it if needed."""
     from services import db, generate
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    cached = CACHE_DIR / f"generated-{staff}-{SEED}-{_head_revision()}.sqlite3"
+    cached = CACHE_DIR / f"generated-{cache_key(staff)}.sqlite3"
     if not cached.exists():
-        partial = cached.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
+        for stale in CACHE_DIR.glob(f"generated-{staff}-*.sqlite3"):  # other days, versions or schemas
+            stale.unlink(missing_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.partial")  # concurrent runs do not share one
         url = f"sqlite:///{partial}"
         engine = db.get_engine(url)
         db.upgrade_to_head(engine)
