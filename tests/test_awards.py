@@ -55,6 +55,16 @@ def confirmed_case(engine, actors, employee_id: int, year: int = YEAR) -> tuple[
     return case_id, version
 
 
+def close_year(engine, actor, year: int) -> None:
+    """A signed-off year, as the sign-off would leave it."""
+    from models import YearClosure
+
+    with write_session(engine) as s:
+        s.add(YearClosure(year=year, version=1, signed_off_by_id=actor.id, signed_off_by_name="李校长",
+                          checksum="0" * 64, workbook_filename="a.xlsx", workbook_sha256="0" * 64, workbook=b"x",
+                          summary_filename="a.docx", summary_sha256="0" * 64, summary=b"x"))
+
+
 def count(engine, model, *where) -> int:
     with read_session(engine) as s:
         return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
@@ -221,13 +231,8 @@ def test_nominations_list_is_one_statement_pair_whatever_the_size(engine, actors
 
 
 def test_closed_year_refuses_writes(engine, leader):
-    from models import YearClosure
-
     ids = make_staff(engine, 1)
-    with write_session(engine) as s:
-        s.add(YearClosure(year=YEAR - 1, version=1, signed_off_by_id=leader.id, signed_off_by_name="李校长",
-                          checksum="0" * 64, workbook_filename="a.xlsx", workbook_sha256="0" * 64, workbook=b"x",
-                          summary_filename="a.docx", summary_sha256="0" * 64, summary=b"x"))
+    close_year(engine, leader, YEAR - 1)
     with pytest.raises(ServiceError):
         awards.add_nomination(engine, leader, YEAR - 1, "优秀教师", employee_id=ids[0])
     assert count(engine, AwardNomination) == 0

@@ -1,0 +1,505 @@
+"""Incentive pay (奖励性工资, issue 5): the finance office's sheet in, the
+outcome for finance out, and the back-pay list when a case is lifted.
+
+- Import: the sheet (工号, 姓名, 项目, 月份, 金额; xlsx, or CSV in UTF-8 or
+  GBK) is read by services.imports (one more `kind` of table there), every
+  row is checked -- amounts exactly, as Decimal, to integer fen -- and the
+  file is written all or nothing with one audit event.
+- Outcome: every line of a year with 应发 / 扣发 / 实发.  A staff member
+  blocked in the year (services.eligibility) has every line withheld in
+  full, with the reason; there is no partial withholding and no exception.
+  One statement for all lines (a correlated EXISTS per line), one for the reasons.
+- Back pay (补发清单): the lines of a revoked or overturned case's staff
+  member in the years the case blocked that are not blocked now by another case.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from models import BonusLine, Department, Employee, ViolationCase
+from models._common import utcnow
+from services import audit, imports
+from services.awards import NAME_REQUIRED, STAFF_REQUIRED, register_import_kind, staff_by_no, staff_problem
+from services.closure import ensure_year_open
+from services.db import read_session, write_session
+from services.eligibility import blocked_exists, reasons_by_employee, sanction_years_expr
+from services.errors import NotFound, ServiceError, ValidationError
+from services.exports import frames_to_xlsx, record_export
+from services.i18n import N_, translate
+from services.permissions import Actor, Permission, authorize
+from services.validation import text_of
+
+FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("10000000")  # ten million yuan on one line is a typing error
+MAX_ITEM = 100
+
+BONUS_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "staff_no": imports.STAFF_COLUMNS["staff_no"],
+    "name": imports.STAFF_COLUMNS["name"],
+    "item": ("项目", ("工资项目", "发放项目", "奖励项目", "item")),
+    "month": ("月份", ("发放月份", "年月", "所属月份", "month")),
+    "amount": ("金额", ("应发金额", "应发", "发放金额", "金额(元)", "金额（元）", "amount")),
+}
+register_import_kind(
+    "bonus", BONUS_COLUMNS, ("staff_no", "name", "item", "month", "amount"),
+    {"item": N_("Item"), "month": N_("Month"), "amount": N_("Amount")},
+)
+
+# ---------------------------------------------------------------- messages
+
+ITEM_REQUIRED = N_("Enter the pay item.")
+ITEM_TOO_LONG = N_("The pay item is longer than {max} characters.")
+MONTH_REQUIRED = N_("Enter the month (YYYY-MM).")
+MONTH_INVALID = N_("“{value}” is not a month; write it as YYYY-MM, e.g. 2026-03.")
+AMOUNT_REQUIRED = N_("Enter the amount; an empty amount is not zero.")
+AMOUNT_NOT_NUMBER = N_("“{value}” is not an amount in yuan.")
+AMOUNT_NEGATIVE = N_("The amount {value} is negative; the sheet lists amounts due, not deductions.")
+AMOUNT_TOO_PRECISE = N_("The amount {value} has more than two decimals (fen).")
+AMOUNT_TOO_LARGE = N_("The amount {value} is implausibly large for one line.")
+DUPLICATE_LINE = N_("This line appears twice: row {first_row} has the same staff no., item and month.")
+LINE_EXISTS = N_("{item} for {month} of staff no. {staff_no} is already imported; do not import it twice.")
+FILE_HAS_ERRORS = N_(
+    "The file has {count} error(s) in {rows} row(s); nothing was imported. Correct them and check the file again."
+)
+CHANGED_MEANWHILE = N_("Pay lines changed after the file was checked ({details}). Nothing was imported; check the file again.")
+CASE_UNKNOWN = N_("This case does not exist.")
+CASE_NOT_LIFTED = N_("Case {case_no} has not been revoked or overturned, so nothing is owed back.")
+
+COLUMN_LABELS = {
+    "staff_no": N_("Staff no."),
+    "name": N_("Name"),
+    "department": N_("Department"),
+    "pay_month": N_("Month"),
+    "item": N_("Item"),
+    "due": N_("Due"),
+    "withheld": N_("Withheld"),
+    "paid": N_("Paid"),
+    "reason": N_("Reason withheld"),
+    "lines": N_("Lines"),
+    "case_nos": N_("Case no."),
+    "back_pay": N_("Back pay"),
+}
+TOTAL_LABEL = N_("Total")
+SHEET_LINES = N_("Pay lines")
+SHEET_PEOPLE = N_("Per person")
+SHEET_BACK_PAY = N_("Back pay")
+
+
+# ---------------------------------------------------------------- cells
+
+
+def parse_amount(value: Any) -> tuple[int | None, tuple[str, dict] | None]:
+    """A cell as integer fen, or (None, (msgid, params)).
+
+    Exact: text goes through Decimal; a float from a workbook is read at the
+    15 significant digits Excel keeps, so 0.1+0.2 typed as a formula is 0.3.
+    Empty, text, negative, more than two decimals: refused, never zero.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and value != value):
+        return None, (AMOUNT_REQUIRED, {})
+    if isinstance(value, bool):
+        return None, (AMOUNT_NOT_NUMBER, {"value": str(value)})
+    if isinstance(value, float):
+        text = f"{value:.15g}"
+    elif isinstance(value, int | Decimal):
+        text = str(value)
+    elif isinstance(value, str):
+        text = text_of(value).replace(",", "").replace("，", "").strip()
+        for sign in ("¥", "￥", "元"):
+            text = text.replace(sign, "")
+    else:
+        return None, (AMOUNT_NOT_NUMBER, {"value": text_of(value)})
+    shown = text_of(value)
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None, (AMOUNT_NOT_NUMBER, {"value": shown})
+    if not amount.is_finite():
+        return None, (AMOUNT_NOT_NUMBER, {"value": shown})
+    if amount < 0:
+        return None, (AMOUNT_NEGATIVE, {"value": shown})
+    if amount != amount.quantize(FEN):
+        return None, (AMOUNT_TOO_PRECISE, {"value": shown})
+    if amount >= MAX_AMOUNT:
+        return None, (AMOUNT_TOO_LARGE, {"value": shown})
+    return int(amount * 100), None
+
+
+_MONTH_PATTERNS = [
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$"),
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"),
+    re.compile(r"^(\d{4})(\d{2})$"),
+    re.compile(r"^(\d{4}-\d{2})-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"),
+]
+
+
+def parse_month(value: Any) -> tuple[str | None, tuple[str, dict] | None]:
+    """A cell as 'YYYY-MM' (from YYYY-MM, YYYY/M, YYYY年M月, YYYYMM or a date)."""
+    if isinstance(value, datetime | date):
+        return f"{value.year:04d}-{value.month:02d}", None
+    text = text_of(value)
+    if not text:
+        return None, (MONTH_REQUIRED, {})
+    text = text.replace(" 00:00:00", "")
+    for pattern in _MONTH_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            if pattern is _MONTH_PATTERNS[3]:
+                year, month = int(match.group(1)[:4]), int(match.group(1)[5:7])
+            else:
+                year, month = int(match.group(1)), int(match.group(2))
+            if 2000 <= year <= 2100 and 1 <= month <= 12:
+                return f"{year:04d}-{month:02d}", None
+    return None, (MONTH_INVALID, {"value": text})
+
+
+def yuan(fen: int | None) -> Decimal:
+    """Integer fen as exact yuan with two decimals."""
+    return (Decimal(int(fen or 0)) / 100).quantize(FEN)
+
+
+# ---------------------------------------------------------------- import
+
+
+def preview_pay_sheet(engine: Engine, actor: Actor, data: bytes, filename: str, *,
+                      sheet: str | None = None) -> imports.ImportPreview:
+    """Check the finance office's sheet completely; writes nothing.
+
+    Row errors: a missing cell, an unknown staff no. or a name that is not
+    the ledger's, an amount that is not an exact non-negative number of
+    yuan and fen, a month that is not a month, a line twice in the file or
+    already imported (same staff member, item and month).  Two queries.
+    """
+    authorize(engine, actor, Permission.EDIT_RECORDS, "import incentive pay")
+    table = imports.read_table(data, filename, sheet, kind="bonus")
+    parsed = []
+    for row in table.rows:
+        v = row.values
+        found: list[tuple[str, str, dict]] = []
+        staff_no, name = text_of(v.get("staff_no")), text_of(v.get("name"))
+        item = " ".join(text_of(v.get("item")).split())
+        if not staff_no:
+            found.append(("staff_no", STAFF_REQUIRED, {}))
+        if not name:
+            found.append(("name", NAME_REQUIRED, {}))
+        if not item:
+            found.append(("item", ITEM_REQUIRED, {}))
+        elif len(item) > MAX_ITEM:
+            found.append(("item", ITEM_TOO_LONG, {"max": MAX_ITEM}))
+        month, problem = parse_month(v.get("month"))
+        if problem:
+            found.append(("month", *problem))
+        fen, problem = parse_amount(v.get("amount"))
+        if problem:
+            found.append(("amount", *problem))
+        parsed.append((row, staff_no, name, item, month, fen, found))
+
+    with read_session(engine) as s:
+        staff = staff_by_no(s, {p[1] for p in parsed if p[1]})
+        keys = {(staff[p[1]][0], p[3], p[4]) for p in parsed if p[1] in staff and p[3] and p[4]}
+        stored = _stored_keys(s, keys)
+
+    row_errors: dict[int, list[tuple[str, str, dict]]] = {}
+    clean: list[imports.PreviewRow] = []
+    first: dict[tuple, int] = {}
+    for row, staff_no, name, item, month, fen, found in parsed:
+        if staff_no:
+            problem = staff_problem(staff, staff_no, name)
+            if problem:
+                found.append(problem)
+        if not found:
+            employee_id = staff[staff_no][0]
+            earlier = first.setdefault((staff_no, item, month), row.sheet_row)
+            if earlier != row.sheet_row:
+                found.append(("item", DUPLICATE_LINE, {"first_row": earlier}))
+            elif (employee_id, item, month) in stored:
+                found.append(("item", LINE_EXISTS, {"item": item, "month": month, "staff_no": staff_no}))
+        if found:
+            row_errors[row.sheet_row] = found
+        else:
+            clean.append(imports.PreviewRow(
+                row.sheet_row,
+                {"staff_no": staff_no, "name": staff[staff_no][1], "item": item, "pay_month": month, "amount_fen": fen},
+                "create", staff[staff_no][0],
+            ))
+    return imports._finish(table, clean, row_errors, update_existing=False)
+
+
+def _stored_keys(session, keys: set[tuple[int, str, str]]) -> set[tuple[int, str, str]]:  # noqa: ANN001
+    """Which (employee, item, month) are already stored: one statement."""
+    if not keys:
+        return set()
+    employees = {k[0] for k in keys}
+    months = {k[2] for k in keys}
+    rows = session.execute(
+        select(BonusLine.employee_id, BonusLine.item, BonusLine.pay_month).where(
+            BonusLine.employee_id.in_(employees), BonusLine.pay_month.in_(months)
+        )
+    ).all()
+    return {tuple(r) for r in rows} & keys
+
+
+def preview_total(preview: imports.ImportPreview) -> Decimal:
+    return yuan(sum(r.values["amount_fen"] for r in preview.rows))
+
+
+@dataclass(frozen=True)
+class PayImport:
+    created: int
+    total: Decimal
+    years: list[int]
+    audit_event_id: int
+
+
+def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPreview) -> PayImport:
+    """Write a checked pay sheet in one transaction: all of it, or nothing.
+
+    Refused when the preview has any error.  The years the lines belong to
+    must be open.  One bulk INSERT, one `import` audit event (file, SHA-256,
+    counts, total in fen, months).
+    """
+    if preview.kind != "bonus":
+        raise ValueError("commit_pay_sheet needs a pay-sheet preview")
+    authorize(engine, actor, Permission.EDIT_RECORDS, "import incentive pay")
+    if preview.errors:
+        raise ValidationError(FILE_HAS_ERRORS, field="file", count=len(preview.errors), rows=preview.error_rows)
+    if not preview.rows:
+        raise ValidationError(imports.NOTHING_TO_IMPORT, field="file")
+    now = utcnow()
+    years = sorted({int(r.values["pay_month"][:4]) for r in preview.rows})
+    total_fen = sum(r.values["amount_fen"] for r in preview.rows)
+    try:
+        with write_session(engine) as s:
+            for year in years:
+                ensure_year_open(s, year)
+            ids = set(s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in preview.rows}))).scalars())
+            keys = {(r.employee_id, r.values["item"], r.values["pay_month"]) for r in preview.rows}
+            clash = _stored_keys(s, keys)
+            gone = [r.values["staff_no"] for r in preview.rows
+                    if r.employee_id not in ids or (r.employee_id, r.values["item"], r.values["pay_month"]) in clash]
+            if gone:
+                raise ValidationError(CHANGED_MEANWHILE, field="file", details="、".join(sorted(set(gone))[:10]))
+            s.execute(
+                insert(BonusLine).execution_options(render_nulls=True),
+                [
+                    {"year": int(r.values["pay_month"][:4]), "pay_month": r.values["pay_month"], "employee_id": r.employee_id,
+                     "item": r.values["item"], "amount_fen": r.values["amount_fen"], "source_sha256": preview.sha256,
+                     "source_row": r.sheet_row, "imported_at": now, "imported_by": actor.username}
+                    for r in preview.rows
+                ],
+            )
+            event = audit.record(
+                s, actor, "import", entity_type="bonus_line",
+                details={
+                    "file": preview.filename, "sheet": preview.sheet, "sha256": preview.sha256,
+                    "rows_in_file": preview.total_rows, "created": len(preview.rows), "total_fen": total_fen,
+                    "years": years, "months": sorted({r.values["pay_month"] for r in preview.rows}),
+                    "people": len({r.employee_id for r in preview.rows}),
+                },
+            )
+    except IntegrityError as exc:
+        raise ValidationError(CHANGED_MEANWHILE, field="file", details=preview.filename) from exc
+    return PayImport(len(preview.rows), yuan(total_fen), years, event.id)
+
+
+# ---------------------------------------------------------------- outcome
+
+
+LINE_COLUMNS = ["id", "employee_id", "staff_no", "name", "department", "pay_month", "item", "due", "withheld", "paid",
+                "reason"]
+PERSON_COLUMNS = ["employee_id", "staff_no", "name", "department", "lines", "due", "withheld", "paid", "reason"]
+
+
+@dataclass(frozen=True)
+class PayOutcome:
+    year: int
+    lines: pd.DataFrame  # LINE_COLUMNS; amounts are Decimal yuan
+    people: pd.DataFrame  # PERSON_COLUMNS; one row per person
+    due: Decimal
+    withheld: Decimal
+    paid: Decimal
+
+
+def pay_outcome(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") -> PayOutcome:
+    """Every pay line of `year` with 应发 / 扣发 / 实发, totals per person and overall.
+
+    A blocked staff member's lines are withheld in full, each with the
+    reason (case, category, basis, who recorded and confirmed, when).
+    """
+    authorize(engine, actor, Permission.RUN_REPORTS, "incentive pay")
+    stmt = (
+        select(
+            BonusLine.id, BonusLine.employee_id, Employee.staff_no, Employee.name, Department.name.label("department"),
+            BonusLine.pay_month, BonusLine.item, BonusLine.amount_fen,
+            blocked_exists(year, BonusLine.employee_id).label("blocked"),
+        )
+        .join(Employee, Employee.id == BonusLine.employee_id)
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(BonusLine.year == year)
+        .order_by(Employee.staff_no, BonusLine.pay_month, BonusLine.item)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+        reasons = reasons_by_employee(conn, year, lang) if any(r.blocked for r in rows) else {}
+    records = []
+    for r in rows:
+        due = yuan(r.amount_fen)
+        withheld = due if r.blocked else yuan(0)
+        records.append({
+            "id": r.id, "employee_id": r.employee_id, "staff_no": r.staff_no, "name": r.name, "department": r.department,
+            "pay_month": r.pay_month, "item": r.item, "due": due, "withheld": withheld, "paid": due - withheld,
+            "reason": reasons.get(r.employee_id, "") if r.blocked else "",
+        })
+    lines = pd.DataFrame(records, columns=LINE_COLUMNS)
+    people_rows: dict[int, dict] = {}
+    for rec in records:
+        person = people_rows.setdefault(rec["employee_id"], {
+            "employee_id": rec["employee_id"], "staff_no": rec["staff_no"], "name": rec["name"],
+            "department": rec["department"], "lines": 0, "due": yuan(0), "withheld": yuan(0), "paid": yuan(0),
+            "reason": rec["reason"],
+        })
+        person["lines"] += 1
+        for key in ("due", "withheld", "paid"):
+            person[key] += rec[key]
+    people = pd.DataFrame(list(people_rows.values()), columns=PERSON_COLUMNS)
+    return PayOutcome(
+        year=year, lines=lines, people=people,
+        due=sum((r["due"] for r in records), yuan(0)),
+        withheld=sum((r["withheld"] for r in records), yuan(0)),
+        paid=sum((r["paid"] for r in records), yuan(0)),
+    )
+
+
+def labelled(frame: pd.DataFrame, lang: str, columns: list[str]) -> pd.DataFrame:
+    """`columns` of `frame`, headed in `lang`."""
+    return frame[columns].rename(columns={c: translate(lang, COLUMN_LABELS[c]) for c in columns})
+
+
+def _with_total(frame: pd.DataFrame, lang: str, sums: dict[str, Any], label_column: str) -> pd.DataFrame:
+    total = {c: None for c in frame.columns}
+    total[label_column] = translate(lang, TOTAL_LABEL)
+    total.update(sums)
+    return pd.concat([frame, pd.DataFrame([total], columns=frame.columns, dtype=object)], ignore_index=True)
+
+
+def pay_outcome_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") -> bytes:
+    """The outcome for finance: the lines and the per-person totals, each
+    with a total row; amounts are numbers with two decimals."""
+    outcome = pay_outcome(engine, actor, year, lang)
+    line_cols = ["staff_no", "name", "department", "pay_month", "item", "due", "withheld", "paid", "reason"]
+    person_cols = ["staff_no", "name", "department", "lines", "due", "withheld", "paid", "reason"]
+    sums = {"due": outcome.due, "withheld": outcome.withheld, "paid": outcome.paid}
+    lines = _with_total(outcome.lines[line_cols], lang, {**sums, "lines": None}, "staff_no") if len(outcome.lines) else outcome.lines[line_cols]
+    lines = lines[line_cols]
+    people = _with_total(outcome.people[person_cols], lang, {**sums, "lines": len(outcome.lines)}, "staff_no") \
+        if len(outcome.people) else outcome.people[person_cols]
+    data = frames_to_xlsx({
+        translate(lang, SHEET_LINES)[:31]: labelled(lines, lang, line_cols),
+        translate(lang, SHEET_PEOPLE)[:31]: labelled(people, lang, person_cols),
+    })
+    record_export(engine, actor, "bonus_line", len(outcome.lines), year=year,
+                  withheld_fen=int(outcome.withheld * 100))
+    return data
+
+
+# ---------------------------------------------------------------- back pay
+
+
+BACK_PAY_COLUMNS = ["case_nos", "employee_id", "staff_no", "name", "department", "pay_month", "item", "back_pay"]
+LIFTED_STATE = "revoked"  # both a revocation and an overturned appeal end here
+
+
+def _back_pay_frame(rows) -> pd.DataFrame:  # noqa: ANN001
+    merged: dict[int, dict] = {}
+    for r in rows:
+        line = merged.setdefault(r.id, {
+            "case_nos": [], "employee_id": r.employee_id, "staff_no": r.staff_no, "name": r.name,
+            "department": r.department, "pay_month": r.pay_month, "item": r.item, "back_pay": yuan(r.amount_fen),
+        })
+        if r.case_no not in line["case_nos"]:
+            line["case_nos"].append(r.case_no)
+    for line in merged.values():
+        line["case_nos"] = "、".join(sorted(line["case_nos"]))
+    return pd.DataFrame(list(merged.values()), columns=BACK_PAY_COLUMNS)
+
+
+# The lifted case, aliased: the EXISTS of the rule (other cases in force) must not correlate with it.
+Lifted = aliased(ViolationCase, name="lifted_case")
+
+
+def _line_select():  # noqa: ANN202
+    return (
+        select(
+            BonusLine.id, BonusLine.employee_id, Employee.staff_no, Employee.name, Department.name.label("department"),
+            BonusLine.pay_month, BonusLine.item, BonusLine.amount_fen, Lifted.case_no,
+        )
+        .join(Employee, Employee.id == BonusLine.employee_id)
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .join(Lifted, Lifted.employee_id == BonusLine.employee_id)
+        .order_by(Employee.staff_no, BonusLine.pay_month, BonusLine.item)
+    )
+
+
+def back_pay(engine: Engine, actor: Actor, case_id: int) -> pd.DataFrame:
+    """The pay lines withheld because of a revoked or overturned case: the
+    staff member's lines in the years the case blocked, less those still
+    blocked by another case in force.  Columns: BACK_PAY_COLUMNS."""
+    authorize(engine, actor, Permission.RUN_REPORTS, "back pay")
+    with engine.connect() as conn:
+        case = conn.execute(
+            select(ViolationCase.id, ViolationCase.case_no, ViolationCase.year, ViolationCase.state,
+                   sanction_years_expr().label("n")).where(ViolationCase.id == case_id)
+        ).first()
+        if case is None:
+            raise NotFound(CASE_UNKNOWN)
+        if case.state != LIFTED_STATE:
+            raise ServiceError(CASE_NOT_LIFTED, case_no=case.case_no)
+        years = list(range(case.year, case.year + max(1, int(case.n or 1))))
+        still_blocked = or_(*(and_(BonusLine.year == y, blocked_exists(y, BonusLine.employee_id)) for y in years))
+        rows = conn.execute(
+            _line_select().where(Lifted.id == case_id, BonusLine.year.in_(years), ~still_blocked)
+        ).all()
+    return _back_pay_frame(rows)
+
+
+def back_pay_for_year(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
+    """Back pay owed for `year`: the lines of everyone with a revoked or
+    overturned case whose window includes `year` and who is not blocked in
+    `year` by another case.  One statement.  Columns: BACK_PAY_COLUMNS."""
+    authorize(engine, actor, Permission.RUN_REPORTS, "back pay")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            _line_select().where(
+                Lifted.state == LIFTED_STATE, Lifted.year <= year, Lifted.year > year - sanction_years_expr(),
+                BonusLine.year == year,
+                ~blocked_exists(year, BonusLine.employee_id),
+            )
+        ).all()
+    return _back_pay_frame(rows)
+
+
+def back_pay_total(frame: pd.DataFrame) -> Decimal:
+    return sum(frame["back_pay"], yuan(0)) if len(frame) else yuan(0)
+
+
+def back_pay_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") -> bytes:
+    frame = back_pay_for_year(engine, actor, year)
+    cols = ["case_nos", "staff_no", "name", "department", "pay_month", "item", "back_pay"]
+    out = frame[cols]
+    if len(out):
+        out = _with_total(out, lang, {"back_pay": back_pay_total(frame)}, "case_nos")[cols]
+    data = frames_to_xlsx({translate(lang, SHEET_BACK_PAY)[:31]: labelled(out, lang, cols)})
+    record_export(engine, actor, "back_pay", len(frame), year=year)
+    return data
+
