@@ -56,8 +56,12 @@ ACTION_LABELS = {
     "overturn": N_("Overturned on appeal"),
     "revoke": N_("Revoked"),
     "finalise": N_("Finalised"),
+    "sign_off": N_("Year signed off"),
+    "reopen": N_("Year reopened"),
 }
 ENTITY_LABELS = {
+    "year_closure": N_("Year sign-off"),
+    "year_report": N_("Year-end report"),
     "award_nomination": N_("Award nomination"),
     "bonus_line": N_("Incentive-pay line"),
     "back_pay": N_("Back-pay list"),
