@@ -26,6 +26,7 @@ from models import Department, Employee, FamilyMember, Unit, User
 from services import audit, auth
 from services.db import read_session, write_session
 from services.demo_activity import load_demo_activity
+from services.demo_sanctions import load_demo_sanctions
 from services.errors import ValidationError
 from services.formatting import local_today
 from services.i18n import N_
@@ -467,6 +468,7 @@ def load_demo(
                 accounts.append((user.username, user.role, password))
 
             activity = load_demo_activity(session, seed=seed, today=local_today(), by=by)
+            activity |= load_demo_sanctions(session, seed=seed, today=local_today(), by=by)
             audit.record(
                 session,
                 actor,
