@@ -14,9 +14,8 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import compliance, unit
+from services import compliance, eligibility, unit
 from services.db import database_url
-from services.eligibility import REASON
 from services.errors import ServiceError
 from services.formatting import fmt_date, fmt_datetime, fmt_money
 from services.i18n import N_
@@ -258,11 +257,8 @@ COLUMN_LABELS = {"department": N_("Department"), "staff_no": N_("Staff no."), "n
                  "reason": N_("Reason")}
 
 
-def _reason(cases: list[dict]) -> str:
-    return t("; ").join(
-        t(REASON, case_no=c["case_no"], category=c["category"], basis=c["basis"], recorder=c["recorded_by"],
-          decider=c["confirmed_by"] or "", date=fmt_date(c["confirmed_at"].date()) if c["confirmed_at"] else "")
-        for c in cases)
+def _reason(blocks: list) -> str:
+    return t("; ").join(eligibility.reason_text(block, ui.lang()) for block in blocks)
 
 
 if total == 0:
@@ -274,7 +270,7 @@ else:
             table[column] = table[column].map(fmt_date)
     if kind == "blocked":
         table["withheld"] = table["withheld_fen"].map(lambda f: fmt_money(Decimal(int(f)) / 100))
-        table["reason"] = table["cases"].map(_reason)
+        table["reason"] = table["blocks"].map(_reason)
     shown = [c for c in COLUMN_LABELS if c in table]
     st.dataframe(table[shown].rename(columns={c: t(COLUMN_LABELS[c]) for c in shown}), hide_index=True, width="stretch")
     choices = {row.employee_id: f"{row.staff_no} · {row.name}" for row in people.itertuples()}

@@ -40,7 +40,8 @@ from models import (
     YearClosure,
 )
 from services import outreach, training
-from services.eligibility import blocked_exists, blocking_cases_select
+from services.cases import STATE_LABELS
+from services.eligibility import Block, blocked_exists, blocking_cases_select
 from services.figures import NO_RATE, percent_text, year_figures
 from services.formatting import mask_id_number
 from services.i18n import N_
@@ -119,15 +120,9 @@ def headline(engine: Engine, actor: Actor, year: int) -> Headline:
 # ---------------------------------------------------------------- charts
 
 
+# Submitted cases, in the order the chart's legend lists their states (drafts are the leader's own work).
 CASE_STATES = ("pending", "confirmed", "under_appeal", "rejected", "revoked")
-CASE_STATE_LABELS = {
-    "draft": N_("Draft"),
-    "pending": N_("Awaiting decision"),
-    "confirmed": N_("Confirmed"),
-    "under_appeal": N_("Under appeal"),
-    "rejected": N_("Rejected"),
-    "revoked": N_("Revoked"),
-}
+CASE_STATE_LABELS = STATE_LABELS
 
 
 @dataclass(frozen=True)
@@ -256,8 +251,8 @@ def unreached(engine: Engine, actor: Actor, year: int, *, department: str | None
 def blocked_staff(engine: Engine, actor: Actor, year: int, *, department: str | None = None,
                   limit: int = PAGE_SIZE, offset: int = 0) -> tuple[pd.DataFrame, int]:
     """Staff blocked from awards and incentive pay in `year`, one row per person with
-    the reason (every case in force: number, category, basis, who recorded and
-    confirmed, when) and the year's incentive pay withheld (fen), one page."""
+    the reason (`blocks`: an eligibility.Block per case in force, for
+    eligibility.reason_text) and the year's incentive pay withheld (fen), one page."""
     authorize(engine, actor, Permission.READ_COMPLIANCE, "list blocked staff")
     withheld = (
         select(func.coalesce(func.sum(BonusLine.amount_fen), 0))
@@ -275,21 +270,20 @@ def blocked_staff(engine: Engine, actor: Actor, year: int, *, department: str | 
         page = people.order_by(*_PERSON_ORDER).limit(limit).offset(offset).subquery()
         cases = blocking_cases_select(year).order_by(None).subquery()
         rows = conn.execute(
-            select(page, cases.c.case_no, cases.c.category, cases.c.basis, cases.c.recorded_by_name,
-                   cases.c.decided_by_name, cases.c.decided_at, cases.c.state)
+            select(page, cases.c.case_id, cases.c.case_no, cases.c.case_year, cases.c.state, cases.c.category,
+                   cases.c.basis, cases.c.recorded_by_name, cases.c.decided_by_name, cases.c.decided_at)
             .join(cases, cases.c.employee_id == page.c.employee_id)
             .order_by(page.c.department, page.c.staff_no, cases.c.case_no)
         ).all()
     columns = ["employee_id", "department", "staff_no", "name", "id_number", "withheld_fen"]
     people_rows: dict[int, dict[str, Any]] = {}
     for r in rows:
-        person = people_rows.setdefault(r.employee_id, {**{c: getattr(r, c) for c in columns}, "cases": []})
-        person["cases"].append({"case_no": r.case_no, "category": r.category, "basis": r.basis, "state": r.state,
-                                "recorded_by": r.recorded_by_name, "confirmed_by": r.decided_by_name,
-                                "confirmed_at": r.decided_at})
-    frame = _people_frame(list(people_rows.values()), [*columns, "cases"])
+        person = people_rows.setdefault(r.employee_id, {**{c: getattr(r, c) for c in columns}, "blocks": []})
+        person["blocks"].append(Block(r.employee_id, r.case_id, r.case_no, r.case_year, r.state, r.category, r.basis,
+                                      r.recorded_by_name, r.decided_by_name, r.decided_at))
+    frame = _people_frame(list(people_rows.values()), [*columns, "blocks"])
     frame["withheld_fen"] = frame["withheld_fen"].astype("int64")
-    frame["case_nos"] = frame["cases"].map(lambda cs: "、".join(c["case_no"] for c in cs))
+    frame["case_nos"] = frame["blocks"].map(lambda blocks: "、".join(b.case_no for b in blocks))
     return frame, int(total)
 
 

@@ -211,8 +211,8 @@ def test_blocked_staff_with_reasons_and_withheld_pay(unit):
     by_no = frame.set_index("staff_no")
     assert by_no.loc["T001", "withheld_fen"] == 150050 and by_no.loc["T003", "withheld_fen"] == 30000
     assert by_no.loc["T001", "case_nos"] == "2025-002"
-    case = by_no.loc["T003", "cases"][0]
-    assert (case["category"], case["basis"], case["confirmed_by"]) == ("测试类别甲", "C1依据", "李校长")
+    block = by_no.loc["T003", "blocks"][0]
+    assert (block.category, block.basis, block.confirmed_by, block.case_id) == ("测试类别甲", "C1依据", "李校长", ids["K1"])
     assert all("********" in n for n in frame["id_number"])
     only, total = compliance.blocked_staff(engine, actors[Role.AUDITOR], Y, department="语文组")
     assert (list(only["staff_no"]), total) == (["T001"], 1)
