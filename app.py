@@ -26,6 +26,10 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/staff_record.py", "household", N_("Household record"), ":material/family_restroom:", Permission.READ_LEDGER),
         ("pages/import_data.py", "import", N_("Import"), ":material/upload_file:", Permission.EDIT_RECORDS),
     ],
+    N_("Rewards and sanctions"): [
+        ("pages/awards.py", "honours", N_("Award nominations"), ":material/emoji_events:", Permission.RUN_REPORTS),
+        ("pages/incentive_pay.py", "pay", N_("Incentive pay"), ":material/payments:", Permission.RUN_REPORTS),
+    ],
     N_("Reports"): [
         ("pages/compliance.py", "standing", N_("Compliance overview"), ":material/monitoring:", Permission.READ_COMPLIANCE),
     ],

@@ -1,0 +1,146 @@
+"""Incentive pay: import the finance office's sheet, see every line
+with due / withheld / paid and the reason, download it for finance, and the
+back-pay list for cases that were revoked or overturned."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import bonus, imports, unit
+from services.errors import ServiceError
+from services.formatting import fmt_money, local_today
+from services.permissions import Permission
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+actor = ui.require(Permission.RUN_REPORTS)
+can_edit = actor.can(Permission.EDIT_RECORDS)
+st.title(t("Incentive pay"))
+st.caption(t("Whoever has a violation case in force in the year has every incentive-pay line of the year withheld, "
+             "with the reason. Only revoking or overturning the case lifts it; the lines then appear on the back-pay list."))
+
+profile = unit.get_unit(ui.engine())
+this_year = profile.current_year if profile else local_today().year
+year = st.selectbox(t("Assessment year"), list(range(this_year + 1, this_year - 5, -1)), index=1, key="pay_year")
+
+
+def money_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Amounts shown as text with two decimals (exact; no float rounding on screen)."""
+    out = frame.copy()
+    for c in columns:
+        out[c] = out[c].map(fmt_money)
+    return out
+
+
+# ---------------------------------------------------------------- import
+if can_edit:
+    with st.expander(t("Import the finance office's sheet (columns: staff no., name, item, month, amount)")):
+        st.caption(t("xlsx or csv (UTF-8 or GBK). Amounts in yuan with at most two decimals. The whole file is checked "
+                     "first; nothing is imported unless every row is right."))
+        upload_round = st.session_state.setdefault("pay_round", 0)
+        upload = st.file_uploader(t("Spreadsheet file"), type=["xlsx", "xls", "csv"], key=f"pay_file_{upload_round}")
+        if upload is not None:
+            data = upload.getvalue()
+            sheet = None
+            try:
+                sheets = imports.sheet_names(data, upload.name)
+            except ServiceError as err:
+                ui.show_error(err)
+                sheets = None
+            if sheets is not None:
+                if len(sheets) > 1:
+                    sheet = st.selectbox(t("Sheet"), sheets, key="pay_sheet")
+                if st.button(t("Check the file"), icon=":material/fact_check:", key="pay_check"):
+                    try:
+                        st.session_state["pay_preview"] = bonus.preview_pay_sheet(ui.engine(), actor, data, upload.name,
+                                                                                  sheet=sheet)
+                    except ServiceError as err:
+                        ui.show_error(err)
+                preview = st.session_state.get("pay_preview")
+                if preview is not None and preview.sha256 == hashlib.sha256(data).hexdigest() \
+                        and (sheet is None or preview.sheet == sheet):
+                    c1, c2, c3 = st.columns(3)
+                    c1.metric(t("Rows in the file"), preview.total_rows)
+                    c2.metric(t("Rows with errors"), preview.error_rows)
+                    c3.metric(t("Total (yuan)"), fmt_money(bonus.preview_total(preview)))
+                    if preview.errors:
+                        st.error(t("The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again.",
+                                   n=len(preview.errors), rows=preview.error_rows))
+                        st.dataframe(pd.DataFrame([(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
+                                                  columns=[t("Row"), t("Column"), t("Problem")]),
+                                     hide_index=True, width="stretch", key="pay_errors")
+                        st.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
+                                           imports.rejected_rows_xlsx(preview, ui.lang()), file_name="pay-rejected.xlsx",
+                                           mime=XLSX, key="pay_rejected")
+                    else:
+                        st.success(t("Every row is correct."))
+                        if st.button(t("Import {n} rows", n=len(preview.rows)), type="primary", key="pay_import",
+                                     icon=":material/upload:"):
+                            result = ui.run_action(lambda: bonus.commit_pay_sheet(ui.engine(), actor, preview))
+                            if result:
+                                st.session_state.pop("pay_preview", None)
+                                st.session_state["pay_round"] = upload_round + 1
+                                ui.flash("success", t("Imported {n} pay lines, {total} yuan in all.", n=result.created,
+                                                      total=fmt_money(result.total)))
+                                st.rerun()
+
+# ---------------------------------------------------------------- outcome
+st.subheader(t("Outcome for {year}", year=year))
+try:
+    outcome = bonus.pay_outcome(ui.engine(), actor, year, ui.lang())
+except ServiceError as err:
+    ui.show_error(err)
+    st.stop()
+
+c1, c2, c3 = st.columns(3)
+c1.metric(t("Due"), fmt_money(outcome.due))
+c2.metric(t("Withheld"), fmt_money(outcome.withheld))
+c3.metric(t("Paid"), fmt_money(outcome.paid))
+
+if outcome.lines.empty:
+    st.info(t("No incentive-pay lines for {year}.", year=year))
+else:
+    view = st.segmented_control(t("Show"), ["people", "lines", "withheld"], default="people", key="pay_view",
+                                format_func=lambda v: {"people": t("Per person"), "lines": t("Pay lines"),
+                                                       "withheld": t("Withheld lines only")}[v]) or "people"
+    amounts = ["due", "withheld", "paid"]
+    if view == "people":
+        frame = money_columns(outcome.people, amounts)
+        cols = ["staff_no", "name", "department", "lines", *amounts, "reason"]
+    else:
+        lines = outcome.lines if view == "lines" else outcome.lines[outcome.lines["withheld"] > 0]
+        frame = money_columns(lines, amounts)
+        cols = ["staff_no", "name", "department", "pay_month", "item", *amounts, "reason"]
+    st.dataframe(bonus.labelled(frame, ui.lang(), cols), hide_index=True, width="stretch", key="pay_table")
+    if st.button(t("Prepare export (xlsx)"), icon=":material/download:", key="pay_export"):
+        data = ui.run_action(lambda: bonus.pay_outcome_xlsx(ui.engine(), actor, year, ui.lang()))
+        if data:
+            st.session_state["pay_export_data"] = (year, data)
+    export = st.session_state.get("pay_export_data")
+    if export and export[0] == year:
+        st.download_button(t("Download the outcome for finance"), export[1], file_name=f"incentive-pay-{year}.xlsx",
+                           mime=XLSX, key="pay_download")
+
+# ---------------------------------------------------------------- back pay
+st.subheader(t("Back-pay list"))
+st.caption(t("Lines of {year} withheld because of a case that has since been revoked or overturned, for people "
+             "not blocked by another case.", year=year))
+owed = bonus.back_pay_for_year(ui.engine(), actor, year)
+if owed.empty:
+    st.info(t("Nothing is owed back for {year}.", year=year))
+else:
+    st.metric(t("Back pay (yuan)"), fmt_money(bonus.back_pay_total(owed)))
+    cols = ["case_nos", "staff_no", "name", "department", "pay_month", "item", "back_pay"]
+    st.dataframe(bonus.labelled(money_columns(owed, ["back_pay"]), ui.lang(), cols), hide_index=True, width="stretch",
+                 key="back_pay_table")
+    if st.button(t("Prepare the back-pay list (xlsx)"), icon=":material/download:", key="back_pay_export"):
+        data = ui.run_action(lambda: bonus.back_pay_xlsx(ui.engine(), actor, year, ui.lang()))
+        if data:
+            st.session_state["back_pay_data"] = (year, data)
+    held = st.session_state.get("back_pay_data")
+    if held and held[0] == year:
+        st.download_button(t("Download the back-pay list"), held[1], file_name=f"back-pay-{year}.xlsx", mime=XLSX,
+                           key="back_pay_download")
