@@ -193,6 +193,20 @@ def cmd_backup(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     print(t("Backup written: {path} ({size} KB)", path=str(path), size=max(1, round(path.stat().st_size / 1024))))
 
 
+def cmd_report(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """The year-end district report: the same two files as the 年度报表 page."""
+    from services import report
+
+    _require_initialised(engine)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = report.build_report(engine, None, args.year, via=VIA)
+    for name, data in ((result.workbook_filename, result.workbook), (result.summary_filename, result.summary)):
+        (out / name).write_bytes(data)
+        print(t("Written: {path}", path=str(out / name)))
+    print(t("Checksum: {checksum}", checksum=result.checksum))
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -326,6 +340,17 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--out", default=None, metavar="DIR",
                         help=t("Folder for the backup file (default: data/backups/ in the Taizhang folder)."))
     backup.set_defaults(handler=cmd_backup)
+
+    report = command(
+        "report",
+        t("Write the year-end district report (workbook and work summary)."),
+        t("Write the two files the district receives for an assessment year: the workbook and the draft work summary, "
+          "the same as the year-end report page produces. Taizhang must be set up first (init). "
+          "The files hold personal information (ID numbers are masked): keep them safe."),
+    )
+    report.add_argument("year", type=int, metavar="YEAR", help=t("Assessment year, e.g. 2025."))
+    report.add_argument("--out", required=True, metavar="DIR", help=t("Folder for the two files (created if missing)."))
+    report.set_defaults(handler=cmd_report)
     return parser
 
 

@@ -243,3 +243,33 @@ def test_checksum_survives_control_characters_and_underscores(engine, actors, bu
         e.notes = "\t第一行\r\n第二行 _x000D_ x\x01"
     report = make(engine, actors[Role.LEADER])
     assert rpt.checksum_of(report.workbook) == report.checksum
+
+
+def test_manage_report_writes_the_same_two_files(sqlite_url, sqlite_engine, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import make_unit_and_users
+
+    actors = make_unit_and_users(sqlite_engine)
+    build_year(sqlite_engine, actors)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_")}
+    env.update({"TAIZHANG_DATABASE_URL": sqlite_url, "PYTHONIOENCODING": "utf-8"})
+    manage = Path(__file__).resolve().parent.parent / "manage.py"
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(manage), "report", str(Y), "--out", str(out)], env=env, capture_output=True,
+                          text=True, encoding="utf-8", timeout=180, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    in_process = rpt.build_report(sqlite_engine, actors[Role.LEADER], Y)
+    assert sorted(p.name for p in out.iterdir()) == sorted([in_process.workbook_filename, in_process.summary_filename])
+    workbook = (out / in_process.workbook_filename).read_bytes()
+    assert rpt.checksum_of(workbook) == in_process.checksum and in_process.checksum in proc.stdout
+    cli_doc = Document(io.BytesIO((out / in_process.summary_filename).read_bytes()))
+    own_doc = Document(io.BytesIO(in_process.summary))
+    assert [p.text for p in cli_doc.paragraphs][:-1] == [p.text for p in own_doc.paragraphs][:-1]  # all but the date
+    with read_session(sqlite_engine) as s:
+        actors_of_exports = s.execute(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "year_report")
+                                      .order_by(AuditEvent.id)).scalars().all()
+    assert actors_of_exports == ["manage.py", "leader"]
