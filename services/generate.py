@@ -24,6 +24,7 @@ chunks, no INSERT ... RETURNING per row), and leaves one audit event.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Iterable
@@ -64,7 +65,7 @@ MAX_YEARS = 20
 DEFAULT_YEARS = 1
 # Bump when what the generator writes changes: cached generated databases
 # (bench/scale.py) are keyed by it and rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 STAFF_PER_DEPARTMENT = 40
 CHUNK = 5_000  # rows per executemany
 
@@ -219,7 +220,7 @@ def plan(seed: int, staff: int, *, years: int = DEFAULT_YEARS, today: date | Non
 
 # ---------------------------------------------------------------- activity
 
-# Study sessions: originals per member of staff and year (2,000 at 30,000), for a
+# Study sessions: originals per member of staff and year (1,875 at 30,000), for a
 # whole school or a few of its departments (about 150 people on average).
 SESSIONS_PER_STAFF = 1 / 16
 WHOLE_SCHOOL_SHARE = 0.45
@@ -450,7 +451,8 @@ class _Activity:
                 for _ in range(100):
                     person = rng.choice(self.people)
                     start, end = max(first, person.hired), min(last, person.gone - timedelta(days=1))
-                    if person.id not in chosen and start <= end:
+                    # Someone on the staff at the end of the year (or today) who was then already.
+                    if person.id not in chosen and start <= end and person.in_post(last):
                         break
                 else:  # pragma: no cover - a unit where almost nobody was in post
                     continue
@@ -518,15 +520,18 @@ class _Activity:
     # -- awards and pay
 
     def nominations(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from services.eligibility import IN_FORCE_STATES
+
         rng, rows = self.rng, []
-        in_force = {(c["year"], c["employee_id"]) for c in cases if c["state"] in ("confirmed", "under_appeal")}
+        in_force = {(c["year"], c["employee_id"]) for c in cases if c["state"] in IN_FORCE_STATES}
         for year in self.year_list:
             day = min(date(year, 11, 20), self.today)
             staff = [p for p in self.people if p.in_post(day)]
             chosen = rng.sample(staff, round(len(staff) * NOMINATION_SHARE)) if staff else []
             taken = {p.id for p in chosen}
             # Some of those with a case in force are nominated too: the rule has work to do.
-            chosen += [p for p in staff if (year, p.id) in in_force and p.id not in taken and rng.random() < 0.5]
+            blocked = [p for p in staff if (year, p.id) in in_force and p.id not in taken]
+            chosen += [p for p in blocked if rng.random() < 0.5] or blocked[:1]
             finalised = date(year, 12, 20) <= self.today
             for p in chosen:
                 if p.kind == demo.LEADERSHIP:
@@ -556,18 +561,20 @@ class _Activity:
                     break
                 day, pay_month = min(date(year, month, 15), self.today), f"{year}-{month:02d}"
                 imported = self.at(min(date(year, month, 25), self.today), 10)
-                common = {"year": year, "pay_month": pay_month, "source_sha256": None, "source_row": None,
-                          "imported_at": imported, "imported_by": self.leader[1]}
+                # As if finance's sheet of the month was imported (services.bonus): its checksum and row.
+                common = {"year": year, "pay_month": pay_month, "imported_at": imported, "imported_by": self.leader[1],
+                          "source_sha256": hashlib.sha256(f"generated pay sheet {pay_month}".encode()).hexdigest()}
+                first_row = len(rows) - 2  # the sheet's first data row is row 2
                 for p in self.people:
                     if not p.in_post(day):
                         continue
-                    rows.append({**common, "employee_id": p.id, "item": PERFORMANCE_ITEM, "amount_fen": base[p.id] * 100})
+                    lines = [(PERFORMANCE_ITEM, base[p.id] * 100)]
                     if p.post == "班主任":
-                        rows.append({**common, "employee_id": p.id, "item": CLASS_TEACHER_ITEM,
-                                     "amount_fen": CLASS_TEACHER_YUAN * 100})
+                        lines.append((CLASS_TEACHER_ITEM, CLASS_TEACHER_YUAN * 100))
                     if month == 12:
-                        rows.append({**common, "employee_id": p.id, "item": YEAR_END_ITEM,
-                                     "amount_fen": rng.randrange(3000, 6001, 100) * 100})
+                        lines.append((YEAR_END_ITEM, rng.randrange(3000, 6001, 100) * 100))
+                    rows += [{**common, "employee_id": p.id, "item": item, "amount_fen": fen,
+                              "source_row": len(rows) - first_row + i} for i, (item, fen) in enumerate(lines)]
         return rows
 
 

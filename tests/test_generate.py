@@ -25,7 +25,7 @@ from models import (
     ViolationCase,
     ViolationCategory,
 )
-from services import audit, generate, unit
+from services import audit, eligibility, generate, unit
 from services.db import read_session
 from services.errors import ValidationError
 from services.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number
@@ -382,6 +382,14 @@ def test_nominations_and_pay_lines(activity):
     for b in d["pay"]:
         assert isinstance(b.amount_fen, int) and b.amount_fen > 0 and b.amount_fen % 100 == 0
         assert b.pay_month.startswith(str(b.year)) and b.pay_month <= "2026-06"
+    for month in {b.pay_month for b in d["pay"]}:  # as imported from finance's sheet of the month
+        lines = [b for b in d["pay"] if b.pay_month == month]
+        assert sorted(b.source_row for b in lines) == list(range(2, len(lines) + 2))
+        assert len({b.source_sha256 for b in lines}) == 1 and len(lines[0].source_sha256) == 64
+    # Someone with a case in force is among each year's nominees: the eligibility rule has work to do.
+    in_force = {(c.year, c.employee_id) for c in d["cases"] if c.state in eligibility.IN_FORCE_STATES}
+    for year in (2025, 2026):
+        assert any((n.year, n.employee_id) in in_force for n in d["nominations"] if n.year == year)
     posts = {e.id: e.post for e in d["employees"].values()}
     assert {posts[b.employee_id] for b in d["pay"] if b.item == generate.CLASS_TEACHER_ITEM} == {"班主任"}
 
