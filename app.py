@@ -32,6 +32,7 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
     ],
     N_("Reports"): [
         ("pages/compliance.py", "standing", N_("Compliance overview"), ":material/monitoring:", Permission.READ_COMPLIANCE),
+        ("pages/year_report.py", "annual", N_("Year-end report"), ":material/summarize:", Permission.READ_LEDGER),
     ],
     N_("System"): [
         ("pages/users.py", "accounts", N_("Accounts"), ":material/group:", Permission.ADMINISTER),
