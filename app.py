@@ -26,6 +26,12 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/staff_record.py", "household", N_("Household record"), ":material/family_restroom:", Permission.READ_LEDGER),
         ("pages/import_data.py", "import", N_("Import"), ":material/upload_file:", Permission.EDIT_RECORDS),
     ],
+    N_("Publicity and education"): [
+        ("pages/sessions.py", "study", N_("Study sessions"), ":material/school:", Permission.READ_LEDGER),
+        ("pages/session_record.py", "session", N_("Study session"), ":material/event_note:", Permission.READ_LEDGER),
+        ("pages/leaflets.py", "publicity", N_("Leaflets"), ":material/campaign:", Permission.READ_LEDGER),
+        ("pages/leaflet_record.py", "leaflet", N_("Leaflet"), ":material/description:", Permission.READ_LEDGER),
+    ],
     N_("Rewards and sanctions"): [
         ("pages/awards.py", "honours", N_("Award nominations"), ":material/emoji_events:", Permission.RUN_REPORTS),
         ("pages/incentive_pay.py", "pay", N_("Incentive pay"), ":material/payments:", Permission.RUN_REPORTS),
@@ -46,7 +52,7 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
 }
 DEFAULT_PAGE = "pages/home.py"
 # Reached from a list, not from the menu.
-HIDDEN_PAGES = {"pages/staff_record.py"}
+HIDDEN_PAGES = {"pages/staff_record.py", "pages/session_record.py", "pages/leaflet_record.py"}
 # Setup and sign-in share one address, so moving from one to the other is not a
 # page change (which would reset the sign-in form once).
 GATE_URL = "start"

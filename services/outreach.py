@@ -29,7 +29,7 @@ from services.exports import printable_sheet, record_export
 from services.formatting import fmt_date, local_today
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
-from services.training import Audience, audience_employee_ids, checked_text, in_post_on
+from services.training import Audience, audience_employee_ids, checked_text, in_post_on, record_history
 from services.unit import UNIT_ID
 
 
@@ -220,6 +220,11 @@ def _households_select(leaflet_id: int, issued_on: date):  # noqa: ANN202
                (Distribution.delivered_on.is_not(None)) | and_(Distribution.expected, in_post_on(issued_on)))
         .order_by(Department.name, Employee.staff_no)
     )
+
+
+def leaflet_history(engine: Engine, actor: Actor, leaflet_id: int) -> pd.DataFrame:
+    """The leaflet's recorded changes and receipts, newest first."""
+    return record_history(engine, actor, "leaflet", "distribution", leaflet_id)
 
 
 # ---------------------------------------------------------------- attachment

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import and_, case, delete, extract, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
-from models import Attendance, Department, Employee, TrainingSession
+from models import Attendance, AuditEvent, Department, Employee, TrainingSession
 from models._common import utcnow
 from services import audit
 from services.closure import ensure_year_open
@@ -181,6 +181,42 @@ def _session_view(s: TrainingSession) -> dict[str, Any]:
         "organiser": s.organiser, "place": s.place, "hours": str(Decimal(s.hours_tenths) / 10),
         "audience": s.audience, "audience_departments": s.audience_departments, "makeup_of_id": s.makeup_of_id,
     }
+
+
+def staff_in_post(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
+    """Staff on the staff on `day` (id, staff no., name, department), for choosing
+    an audience or adding people to an expected list (one query)."""
+    authorize(engine, actor, Permission.READ_LEDGER, "list staff in post")
+    stmt = (
+        select(Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"))
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(in_post_on(day))
+        .order_by(Department.name, Employee.staff_no)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+
+
+def record_history(engine: Engine, actor: Actor, entity_type: str, row_type: str, record_id: int,
+                   limit: int = 300) -> pd.DataFrame:
+    """Recorded changes to a record and its rows (`row_type` events whose id is
+    "<record id>:<staff id>"), newest first, from the audit trail (one query)."""
+    authorize(engine, actor, Permission.READ_LEDGER, "read record history")
+    with read_session(engine) as session:
+        rows = session.execute(
+            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action, AuditEvent.entity_type,
+                   AuditEvent.entity_id, AuditEvent.before, AuditEvent.after, AuditEvent.details)
+            .where(or_(and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(record_id)),
+                       and_(AuditEvent.entity_type == row_type, AuditEvent.entity_id.like(f"{record_id}:%"))))
+            .order_by(AuditEvent.id.desc()).limit(limit)
+        ).all()
+    return pd.DataFrame(rows, columns=["id", "at", "actor_name", "action", "entity_type", "entity_id", "before", "after", "details"])
+
+
+def session_history(engine: Engine, actor: Actor, session_id: int) -> pd.DataFrame:
+    """The session's recorded changes and roll-call marks, newest first."""
+    return record_history(engine, actor, "training_session", "attendance", session_id)
 
 
 # ---------------------------------------------------------------- sessions

@@ -1,0 +1,252 @@
+"""One leaflet: details, PDF, the households to reach, receipts in one table, receipt list, history."""
+
+import pandas as pd
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import audit, ledger, outreach, training
+from services.errors import ServiceError
+from services.formatting import fmt_date, fmt_datetime, local_today
+from services.outreach import DistributionMark
+from services.permissions import Permission
+from services.training import Audience
+
+actor = ui.require(Permission.READ_LEDGER)
+can_edit = actor.can(Permission.EDIT_RECORDS)
+today = local_today()
+def show_table(frame, config: dict) -> None:
+    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
+    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
+    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
+                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+param = st.query_params.get("id", "")
+if not param.isdigit():
+    st.info(t("Choose a leaflet in the list of leaflets."))
+    st.page_link("pages/leaflets.py", label=t("Leaflets"), icon=":material/campaign:")
+    st.stop()
+leaflet_id = int(param)
+try:
+    details, households = outreach.get_leaflet(ui.engine(), actor, leaflet_id)
+except ServiceError as err:
+    ui.show_error(err)
+    st.stop()
+
+version_key = f"leaflet_version_{leaflet_id}"
+if version_key not in st.session_state:
+    st.session_state[version_key] = details["version"]
+base_version = st.session_state[version_key]
+prefix = f"lf{leaflet_id}v{base_version}_"
+
+st.page_link("pages/leaflets.py", label=t("Back to the leaflets"), icon=":material/arrow_back:")
+st.title(details["title"])
+st.caption(f"{t(outreach.KIND_LABELS.get(details['kind'], details['kind']))} · "
+           + t("issued on {date}, {copies} copies", date=fmt_date(details["issued_on"]), copies=details["copies"]))
+
+on_list = households[households["expected"].astype(bool)]
+delivered = int(on_list["delivered_on"].notna().sum())
+cols = st.columns(4)
+cols[0].metric(t("Expected households"), len(on_list))
+cols[1].metric(t("Delivered"), delivered)
+cols[2].metric(t("Signed"), int((on_list["delivered_on"].notna() & on_list["signed"].astype(bool)).sum()))
+cols[3].metric(t("Coverage"), f"{delivered / len(on_list):.1%}" if len(on_list) else "—")
+
+tab_receipts, tab_details, tab_households, tab_history = st.tabs(
+    [t("Receipts"), t("Details and PDF"), t("Households to reach"), t("History")])
+
+# ---------------------------------------------------------------- receipts
+with tab_receipts:
+    c1, c2 = st.columns([1, 3])
+    if c1.button(t("Prepare the receipt list (xlsx)"), icon=":material/print:"):
+        data = ui.run_action(lambda: outreach.receipt_list_xlsx(ui.engine(), actor, leaflet_id, ui.lang()))
+        if data:
+            st.session_state[f"receipts_{leaflet_id}"] = data
+    if f"receipts_{leaflet_id}" in st.session_state:
+        c2.download_button(t("Download the receipt list"), st.session_state[f"receipts_{leaflet_id}"],
+                           file_name=f"receipts-{leaflet_id}.xlsx", mime=XLSX, icon=":material/download:")
+
+    methods = {code: t(label) for code, label in outreach.METHOD_LABELS.items()}
+    method_codes = {label: code for code, label in methods.items()}
+    editor_round = st.session_state.get(f"dist_round_{leaflet_id}", 0)
+    editor_key = f"dist_{leaflet_id}_{base_version}_{editor_round}"
+    preset = st.session_state.get(f"dist_preset_{leaflet_id}", {})  # {employee_id: (date, method, received_by, signed)}
+
+    if households.empty:
+        st.info(t("No household is on this leaflet's list."))
+    else:
+        rows = []
+        for r in households.itertuples():
+            stored = (r.delivered_on if pd.notna(r.delivered_on) else None, methods.get(r.method), r.received_by, bool(r.signed))
+            delivered_on, method, received_by, signed = preset.get(r.employee_id, stored)
+            rows.append({"employee_id": r.employee_id, "department": r.department, "staff_no": r.staff_no, "name": r.name,
+                         "delivered_on": delivered_on, "method": method, "received_by": received_by, "signed": signed})
+        grid = pd.DataFrame(rows)
+        grid["delivered_on"] = pd.to_datetime(grid["delivered_on"]).dt.date
+        if can_edit:
+            st.caption(t("Fill in the date, the method and who received it for each household reached, then save once. "
+                         "Clearing the date takes a receipt back."))
+        edited = st.data_editor(
+            grid, key=editor_key, hide_index=True, width="stretch", num_rows="fixed", disabled=not can_edit,
+            column_order=["department", "staff_no", "name", "delivered_on", "method", "received_by", "signed"],
+            column_config={
+                "department": st.column_config.TextColumn(t("Department"), disabled=True),
+                "staff_no": st.column_config.TextColumn(t("Staff no."), disabled=True),
+                "name": st.column_config.TextColumn(t("Name"), disabled=True),
+                "delivered_on": st.column_config.DateColumn(t("Delivered on"), format="YYYY-MM-DD", max_value=today),
+                "method": st.column_config.SelectboxColumn(t("Method"), options=list(methods.values())),
+                "received_by": st.column_config.TextColumn(t("Received by"), max_chars=30),
+                "signed": st.column_config.CheckboxColumn(t("Signed")),
+            },
+        )
+        if can_edit:
+            if st.button(t("Save the receipts"), type="primary", icon=":material/save:"):
+                def cell(value):
+                    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+                stored = {int(r.employee_id): (cell(r.delivered_on), r.method if isinstance(r.method, str) else None,
+                                               cell(r.received_by), bool(r.signed)) for r in households.itertuples()}
+                marks = []
+                for r in edited.itertuples():
+                    received = (cell(r.received_by) or "").strip() or None
+                    mark = DistributionMark(int(r.employee_id), cell(r.delivered_on), method_codes.get(cell(r.method)),
+                                            received, bool(r.signed))
+                    if (mark.delivered_on, mark.method, mark.received_by, mark.signed) != stored[mark.employee_id]:
+                        marks.append(mark)
+                changed = ui.run_action(lambda: outreach.record_distributions(ui.engine(), actor, leaflet_id, marks))
+                if changed is not None:
+                    st.session_state.pop(f"dist_preset_{leaflet_id}", None)
+                    st.session_state[f"dist_round_{leaflet_id}"] = editor_round + 1
+                    ui.flash("success", t("Receipts saved: {n} households changed.", n=changed))
+                    st.rerun()
+
+            with st.expander(t("Fill in many households at once"), icon=":material/playlist_add_check:"):
+                departments = sorted({d for d in households["department"].dropna()})
+                with st.form(prefix + "fill"):
+                    c1, c2, c3 = st.columns(3)
+                    fill_day = c1.date_input(t("Delivered on"), value=today, max_value=today, key=prefix + "fill_day")
+                    fill_method = c2.selectbox(t("Method"), list(methods), format_func=methods.get, key=prefix + "fill_method")
+                    fill_department = c3.selectbox(t("Department"), [None, *departments],
+                                                   format_func=lambda d: t("(all)") if d is None else d,
+                                                   key=prefix + "fill_department")
+                    fill_signed = st.checkbox(t("Signed by the staff member"), value=True, key=prefix + "fill_signed")
+                    st.caption(t("Households not yet reached get this date and method, received by the staff member; "
+                                 "the table is filled in for you to check and save."))
+                    filled = st.form_submit_button(t("Fill in the table"))
+                if filled:
+                    fill = dict(preset)
+                    for r in households.itertuples():
+                        if pd.notna(r.delivered_on) or r.employee_id in preset:
+                            continue
+                        if fill_department is not None and r.department != fill_department:
+                            continue
+                        fill[r.employee_id] = (fill_day, methods[fill_method], r.name, fill_signed)
+                    st.session_state[f"dist_preset_{leaflet_id}"] = fill
+                    st.session_state[f"dist_round_{leaflet_id}"] = editor_round + 1
+                    st.rerun()
+
+# ---------------------------------------------------------------- details and PDF
+with tab_details:
+    kinds = list(outreach.KIND_LABELS)
+    with st.form(prefix + "details"):
+        title = st.text_input(t("Title"), value=details["title"], key=prefix + "title", disabled=not can_edit)
+        c1, c2, c3 = st.columns(3)
+        kind = c1.selectbox(t("Kind"), kinds, index=kinds.index(details["kind"]) if details["kind"] in kinds else 0,
+                            format_func=lambda c: t(outreach.KIND_LABELS[c]), key=prefix + "kind", disabled=not can_edit)
+        issued_on = c2.date_input(t("Issued on"), value=details["issued_on"], key=prefix + "issued_on", disabled=not can_edit)
+        copies = c3.number_input(t("Copies"), min_value=0, max_value=outreach.MAX_COPIES, value=int(details["copies"]),
+                                 step=1, key=prefix + "copies", disabled=not can_edit)
+        notes = st.text_input(t("Notes"), value=details["notes"] or "", key=prefix + "notes", disabled=not can_edit)
+        saved = st.form_submit_button(t("Save"), type="primary", disabled=not can_edit)
+    if saved:
+        version = ui.run_action(lambda: outreach.update_leaflet(ui.engine(), actor, leaflet_id, base_version, title=title,
+                                                                kind=kind, issued_on=issued_on, copies=copies, notes=notes))
+        if version:
+            st.session_state[version_key] = version
+            ui.flash("success", t("Saved."))
+            st.rerun()
+
+    st.subheader(t("PDF attachment"))
+    if details["attachment"]:
+        st.caption(t("{name}, {size} KB", name=details["attachment"], size=round(details["attachment_size"] / 1024, 1)))
+        filename, content = outreach.get_attachment(ui.engine(), actor, leaflet_id)
+        st.download_button(t("Download the PDF"), content, file_name=filename, mime="application/pdf",
+                           icon=":material/picture_as_pdf:")
+    else:
+        st.caption(t("No PDF attached."))
+    if can_edit:
+        upload = st.file_uploader(t("Attach a PDF (at most {max} MB)", max=outreach.MAX_ATTACHMENT_BYTES // (1024 * 1024)),
+                                  type=["pdf"], key=prefix + "pdf")
+        c1, c2 = st.columns(2)
+        if upload is not None and c1.button(t("Attach the PDF"), icon=":material/attach_file:"):
+            if ui.run_action(lambda: outreach.attach_pdf(ui.engine(), actor, leaflet_id, upload.name, upload.getvalue())):
+                ui.flash("success", t("PDF attached."))
+                st.rerun()
+        if details["attachment"] and c2.button(t("Remove the PDF"), icon=":material/delete:"):
+            if ui.run_action(lambda: outreach.remove_attachment(ui.engine(), actor, leaflet_id)):
+                ui.flash("success", t("PDF removed."))
+                st.rerun()
+
+        with st.expander(t("Delete this leaflet"), icon=":material/delete:"):
+            st.caption(t("Only a leaflet that no household has received yet can be deleted."))
+            with st.form(prefix + "delete"):
+                sure = st.checkbox(t("Yes, delete this leaflet, its household list and its PDF"))
+                if st.form_submit_button(t("Delete leaflet")):
+                    if not sure:
+                        st.warning(t("Tick the box to confirm."))
+                    elif ui.run_action(lambda: outreach.delete_leaflet(ui.engine(), actor, leaflet_id, base_version)):
+                        ui.flash("success", t("Leaflet deleted."))
+                        st.switch_page("pages/leaflets.py")
+
+# ---------------------------------------------------------------- households to reach
+with tab_households:
+    st.caption(t("{n} households are on the list. A household taken off after it was reached keeps its receipt.",
+                 n=len(on_list)))
+    if can_edit:
+        departments = dict(ledger.departments(ui.engine(), actor))
+        people = training.staff_in_post(ui.engine(), actor, details["issued_on"])
+        people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
+        audience_labels = {"all": t("All staff households"), "departments": t("Chosen departments"),
+                           "people": t("Chosen households")}
+        with st.form(prefix + "targets"):
+            kind_of_audience = st.radio(t("Households to reach"), list(audience_labels), format_func=audience_labels.get,
+                                        index=list(audience_labels).index(details["audience"])
+                                        if details["audience"] in audience_labels else 0,
+                                        horizontal=True, key=prefix + "audience")
+            current_departments = [int(d) for d in (details["audience_departments"] or "").split(",") if d]
+            chosen_departments = st.multiselect(t("Departments (when chosen departments)"), list(departments),
+                                                default=[d for d in current_departments if d in departments],
+                                                format_func=departments.get, key=prefix + "departments")
+            chosen_people = st.multiselect(t("Households (when chosen households)"), list(people_labels),
+                                           default=[e for e in on_list["employee_id"] if e in people_labels]
+                                           if details["audience"] == "people" else [],
+                                           format_func=people_labels.get, key=prefix + "people")
+            retarget = st.form_submit_button(t("Save the households to reach"))
+        if retarget:
+            audience = {"all": Audience.all, "departments": lambda: Audience.departments(chosen_departments),
+                        "people": lambda: Audience.people(chosen_people)}[kind_of_audience]()
+            result = ui.run_action(lambda: outreach.set_distribution_targets(ui.engine(), actor, leaflet_id, audience))
+            if result:
+                st.session_state.pop(version_key, None)
+                ui.flash("success", t("Households saved: {added} added, {removed} taken off.", **result))
+                st.rerun()
+    unreached = outreach.unreached_households(ui.engine(), actor, details["issued_on"].year, leaflet_id)
+    st.markdown(f"**{t('Households not yet reached')}**")
+    if unreached.empty:
+        st.caption(t("Every expected household has been reached."))
+    else:
+        show_table(unreached, {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name")})
+
+# ---------------------------------------------------------------- history
+with tab_history:
+    timeline = outreach.leaflet_history(ui.engine(), actor, leaflet_id)
+    if timeline.empty:
+        st.caption(t("No recorded changes."))
+    else:
+        shown = audit.events_table(timeline, ui.lang()).drop(columns=[t("No.")])
+        st.dataframe(shown, hide_index=True, width="stretch")
+    if households["marked_at"].notna().any():
+        st.caption(t("Last receipt recorded {when}.", when=fmt_datetime(households["marked_at"].max())))

@@ -1,0 +1,153 @@
+"""Leaflets: the year's list, a new leaflet, and coverage of the households."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import ledger, outreach, training
+from services.formatting import fmt_date, local_today
+from services.permissions import Permission
+from services.training import Audience
+
+actor = ui.require(Permission.READ_LEDGER)
+can_edit = actor.can(Permission.EDIT_RECORDS)
+today = local_today()
+st.title(t("Leaflets"))
+
+years = list(range(today.year, today.year - 6, -1))
+year = st.selectbox(t("Year"), years, key="leaflets_year")
+COVERAGE = st.column_config.NumberColumn(t("Coverage"), format="percent")
+COUNTS = {"expected": st.column_config.NumberColumn(t("Expected households")),
+          "delivered": st.column_config.NumberColumn(t("Delivered")),
+          "signed": st.column_config.NumberColumn(t("Signed")),
+          "not_reached": st.column_config.NumberColumn(t("Not reached")), "coverage": COVERAGE}
+
+
+def show_table(frame, config: dict) -> None:
+    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
+    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
+    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
+                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
+
+
+def kind_label(code) -> str:
+    return t(outreach.KIND_LABELS.get(code, code))
+
+
+# ---------------------------------------------------------------- a new leaflet
+if can_edit:
+    with st.expander(t("New leaflet"), icon=":material/add:"):
+        departments = dict(ledger.departments(ui.engine(), actor))
+        people = training.staff_in_post(ui.engine(), actor, today)
+        people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
+        with st.form("new_leaflet"):
+            title = st.text_input(t("Title"), key="new_leaflet_title")
+            c1, c2, c3 = st.columns(3)
+            kind = c1.selectbox(t("Kind"), list(outreach.KIND_LABELS), format_func=kind_label, key="new_leaflet_kind")
+            issued_on = c2.date_input(t("Issued on"), value=today, key="new_leaflet_issued_on")
+            copies = c3.number_input(t("Copies"), min_value=0, max_value=outreach.MAX_COPIES, value=len(people),
+                                     step=1, key="new_leaflet_copies")
+            notes = st.text_input(t("Notes"), key="new_leaflet_notes")
+            audience_labels = {"all": t("All staff households"), "departments": t("Chosen departments"),
+                               "people": t("Chosen households")}
+            kind_of_audience = st.radio(t("Households to reach"), list(audience_labels), format_func=audience_labels.get,
+                                        horizontal=True, key="new_leaflet_audience")
+            chosen_departments = st.multiselect(t("Departments (when chosen departments)"), list(departments),
+                                                format_func=departments.get, key="new_leaflet_departments")
+            chosen_people = st.multiselect(t("Households (when chosen households)"), list(people_labels),
+                                           format_func=people_labels.get, key="new_leaflet_people")
+            created = st.form_submit_button(t("Create leaflet"), type="primary")
+        if created:
+            audience = {"all": Audience.all, "departments": lambda: Audience.departments(chosen_departments),
+                        "people": lambda: Audience.people(chosen_people)}[kind_of_audience]()
+            new_id = ui.run_action(lambda: outreach.create_leaflet(
+                ui.engine(), actor, title=title, kind=kind, issued_on=issued_on, copies=copies, audience=audience,
+                notes=notes))
+            if new_id:
+                ui.flash("success", t("Leaflet created."))
+                st.switch_page("pages/leaflet_record.py", query_params={"id": str(new_id)})
+
+tab_list, tab_coverage = st.tabs([t("Leaflets"), t("Coverage")])
+
+# ---------------------------------------------------------------- the year's leaflets
+with tab_list:
+    leaflets = outreach.list_leaflets(ui.engine(), actor, year)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    search = c1.text_input(t("Search"), placeholder=t("Title"), key="leaflets_search")
+    sort_columns = {"issued_on": t("Issued on"), "title": t("Title"), "not_reached": t("Not reached"),
+                    "coverage": t("Coverage")}
+    sort = c2.selectbox(t("Sort by"), list(sort_columns), format_func=sort_columns.get, key="leaflets_sort")
+    descending = c3.toggle(t("Descending"), value=True, key="leaflets_desc")
+    shown = leaflets
+    if search.strip():
+        shown = shown[shown["title"].str.lower().str.contains(search.strip().lower(), regex=False)]
+    shown = shown.sort_values([sort, "id"], ascending=not descending, na_position="last")
+    if leaflets.empty:
+        st.info(t("No leaflets recorded for {year}.", year=year))
+    elif shown.empty:
+        st.info(t("No leaflets match the search."))
+    else:
+        table = pd.DataFrame({
+            "issued_on": shown["issued_on"].map(fmt_date), "title": shown["title"], "kind": shown["kind"].map(kind_label),
+            "copies": shown["copies"], **{c: shown[c] for c in COUNTS},
+            "attachment": shown["attachment"].map(lambda v: "PDF" if isinstance(v, str) else ""),
+        })
+        show_table(table, {
+            "issued_on": t("Issued on"), "title": st.column_config.TextColumn(t("Title"), width="large"), "kind": t("Kind"),
+            "copies": t("Copies"), **COUNTS, "attachment": t("Attachment")})
+        choices = {row.id: f"{fmt_date(row.issued_on)} · {row.title}" for row in shown.itertuples()}
+        c1, c2 = st.columns([3, 1])
+        chosen = c1.selectbox(t("Leaflet"), list(choices), format_func=choices.get, key="leaflets_chosen")
+        c2.write("")
+        if c2.button(t("Open leaflet"), icon=":material/folder_open:", type="primary"):
+            st.switch_page("pages/leaflet_record.py", query_params={"id": str(chosen)})
+
+# ---------------------------------------------------------------- coverage
+with tab_coverage:
+    by_leaflet = outreach.coverage(ui.engine(), actor, year, "leaflet")
+    if by_leaflet.empty:
+        st.info(t("No leaflets recorded for {year}.", year=year))
+    else:
+        st.markdown(f"**{t('Coverage by leaflet')}**")
+        table = by_leaflet.assign(issued_on=by_leaflet["issued_on"].map(fmt_date), kind=by_leaflet["kind"].map(kind_label))
+        show_table(table, {"issued_on": t("Issued on"), "title": t("Title"), "kind": t("Kind"), **COUNTS})
+
+        by_department = outreach.coverage(ui.engine(), actor, year, "department")
+        st.markdown(f"**{t('Coverage by department')}**")
+        chart_data = by_department.assign(percent=(by_department["coverage"] * 100).round(1),
+                                          label=by_department["department"].fillna(t("(no department)")))
+        title = t("Coverage")
+        chart = alt.Chart(chart_data).mark_bar(color="#3b6ea8").encode(
+            alt.X("percent:Q", title=title, scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelExpr="datum.value + '%'")),
+            alt.Y("label:N", title=t("Department"), sort="-x"),
+            tooltip=[alt.Tooltip("label:N", title=t("Department")),
+                     alt.Tooltip("expected:Q", title=t("Expected households")),
+                     alt.Tooltip("delivered:Q", title=t("Delivered")), alt.Tooltip("signed:Q", title=t("Signed")),
+                     alt.Tooltip("percent:Q", title=title, format=".1f")],
+        )
+        c1, c2 = st.columns([3, 2])
+        c1.altair_chart(chart, width="stretch")
+        with c2:
+            show_table(by_department, {"department": t("Department"), **COUNTS})
+
+        st.subheader(t("Households not yet reached"))
+        unreached = outreach.unreached_households(ui.engine(), actor, year)
+        if unreached.empty:
+            st.caption(t("Every expected household has been reached."))
+        else:
+            st.caption(t("{n} households not yet reached.", n=len(unreached)))
+            show_table(unreached.assign(issued_on=unreached["issued_on"].map(fmt_date)), {
+                "issued_on": t("Issued on"), "title": t("Leaflet"), "department": t("Department"),
+                "staff_no": t("Staff no."), "name": t("Name")})
+
+    st.divider()
+    if st.button(t("Prepare the coverage workbook (xlsx)"), icon=":material/download:", disabled=by_leaflet.empty):
+        data = ui.run_action(lambda: outreach.coverage_xlsx(ui.engine(), actor, year, ui.lang()))
+        if data:
+            st.session_state["coverage_xlsx"] = (year, data)
+    if st.session_state.get("coverage_xlsx", (None,))[0] == year:
+        st.download_button(t("Download the coverage"), st.session_state["coverage_xlsx"][1],
+                           file_name=f"coverage-{year}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,224 @@
+"""One study session: details, expected list, sign-in sheet, roll call, make-up, history."""
+
+import pandas as pd
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import audit, training
+from services.errors import ServiceError
+from services.formatting import fmt_date, fmt_datetime, local_today
+from services.permissions import Permission
+from services.training import Status
+
+actor = ui.require(Permission.READ_LEDGER)
+can_edit = actor.can(Permission.EDIT_RECORDS)
+def show_table(frame, config: dict) -> None:
+    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
+    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
+    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
+                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+param = st.query_params.get("id", "")
+if not param.isdigit():
+    st.info(t("Choose a session in the list of study sessions."))
+    st.page_link("pages/sessions.py", label=t("Study sessions"), icon=":material/school:")
+    st.stop()
+session_id = int(param)
+try:
+    details, roster = training.get_session(ui.engine(), actor, session_id)
+except ServiceError as err:
+    ui.show_error(err)
+    st.stop()
+
+version_key = f"session_version_{session_id}"
+if version_key not in st.session_state:
+    st.session_state[version_key] = details["version"]
+base_version = st.session_state[version_key]
+prefix = f"ses{session_id}v{base_version}_"
+held = details["held_on"] <= local_today()
+
+st.page_link("pages/sessions.py", label=t("Back to the study sessions"), icon=":material/arrow_back:")
+st.title(f"{details['title']} · {fmt_date(details['held_on'])}")
+if details["makeup_of_id"]:
+    try:
+        original, _ = training.get_session(ui.engine(), actor, details["makeup_of_id"])
+        st.caption(t("A make-up of {title} ({date}).", title=original["title"], date=fmt_date(original["held_on"])))
+    except ServiceError:
+        pass
+
+counts = roster["status"].value_counts()
+expected = len(roster)
+attended = int(counts.get(Status.PRESENT, 0) + counts.get(Status.MADE_UP, 0))
+cols = st.columns(6)
+cols[0].metric(t("Expected"), expected)
+cols[1].metric(t("Present"), int(counts.get(Status.PRESENT, 0)))
+cols[2].metric(t("Absent"), int(counts.get(Status.ABSENT, 0)))
+cols[3].metric(t("Excused"), int(counts.get(Status.EXCUSED, 0)))
+cols[4].metric(t("Made up"), int(counts.get(Status.MADE_UP, 0)))
+marked = expected - int(counts.get(Status.EXPECTED, 0))
+cols[5].metric(t("Attendance rate"), f"{attended / expected:.1%}" if expected and marked else "—")
+
+tab_roll, tab_details, tab_expected, tab_history = st.tabs(
+    [t("Roll call"), t("Details"), t("Expected list"), t("History")])
+
+# ---------------------------------------------------------------- roll call
+with tab_roll:
+    c1, c2 = st.columns([1, 3])
+    if c1.button(t("Prepare the sign-in sheet (xlsx)"), icon=":material/print:"):
+        data = ui.run_action(lambda: training.sign_in_sheet_xlsx(ui.engine(), actor, session_id, ui.lang()))
+        if data:
+            st.session_state[f"sign_in_{session_id}"] = data
+    if f"sign_in_{session_id}" in st.session_state:
+        c2.download_button(t("Download the sign-in sheet"), st.session_state[f"sign_in_{session_id}"],
+                           file_name=f"sign-in-{session_id}.xlsx", mime=XLSX, icon=":material/download:")
+
+    labels = {s: t(training.STATUS_LABELS[s]) for s in (Status.PRESENT, Status.ABSENT, Status.EXCUSED, Status.MADE_UP)}
+    codes = {label: code for code, label in labels.items()}
+    editor_round = st.session_state.get(f"roll_round_{session_id}", 0)
+    editor_key = f"roll_{session_id}_{base_version}_{editor_round}"
+    preset = st.session_state.get(f"roll_preset_{session_id}")  # {employee_id: status} from "all present" or a sheet
+
+    def initial_status(row) -> str:
+        if row.status == Status.MADE_UP:
+            return labels[Status.MADE_UP]
+        if preset is not None and row.employee_id in preset:
+            return labels[Status(preset[row.employee_id])]
+        return labels[Status(row.status)] if row.status != Status.EXPECTED else labels[Status.PRESENT]
+
+    if roster.empty:
+        st.info(t("Nobody is expected at this session."))
+    else:
+        grid = pd.DataFrame({
+            "employee_id": roster["employee_id"], "department": roster["department"], "staff_no": roster["staff_no"],
+            "name": roster["name"], "status": [initial_status(r) for r in roster.itertuples()],
+            "recorded": roster["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
+        })
+        editable = can_edit and held
+        if not held:
+            st.info(t("The session on {date} has not taken place yet; attendance can be recorded from that day on.",
+                      date=fmt_date(details["held_on"])))
+        elif can_edit:
+            st.caption(t("Everyone starts as present: change those absent or excused, then save once. "
+                         "Made up is set by attending a make-up session."))
+        edited = st.data_editor(
+            grid, key=editor_key, hide_index=True, width="stretch", num_rows="fixed", disabled=not editable,
+            column_order=["department", "staff_no", "name", "status", "recorded"],
+            column_config={
+                "department": st.column_config.TextColumn(t("Department"), disabled=True),
+                "staff_no": st.column_config.TextColumn(t("Staff no."), disabled=True),
+                "name": st.column_config.TextColumn(t("Name"), disabled=True),
+                "status": st.column_config.SelectboxColumn(t("Attendance"), options=list(labels.values()), required=True),
+                "recorded": st.column_config.TextColumn(t("As recorded"), disabled=True),
+            },
+        )
+        if editable:
+            c1, c2, c3 = st.columns([1, 1, 2])
+            if c1.button(t("Save the roll call"), type="primary", icon=":material/save:"):
+                marks = {int(e): codes[s] for e, s in zip(edited["employee_id"], edited["status"])}
+                changed = ui.run_action(lambda: training.record_roll_call(ui.engine(), actor, session_id, marks))
+                if changed is not None:
+                    st.session_state.pop(f"roll_preset_{session_id}", None)
+                    st.session_state[f"roll_round_{session_id}"] = editor_round + 1
+                    ui.flash("success", t("Roll call saved: {n} changes.", n=changed))
+                    st.rerun()
+            if c2.button(t("All present"), icon=":material/done_all:"):
+                st.session_state[f"roll_preset_{session_id}"] = {
+                    int(r.employee_id): Status.PRESENT.value for r in roster.itertuples() if r.status != Status.MADE_UP}
+                st.session_state[f"roll_round_{session_id}"] = editor_round + 1
+                st.rerun()
+            with st.expander(t("Import a filled-in sign-in sheet"), icon=":material/upload_file:"):
+                st.caption(t("A signature (or present) counts as present, excused as excused, absent or an empty cell as absent. "
+                             "The marks are put in the table above for you to check and save."))
+                upload = st.file_uploader(t("Sign-in sheet (xlsx)"), type=["xlsx"], key=f"sheet_{session_id}")
+                if upload is not None and st.button(t("Read the sheet"), icon=":material/fact_check:"):
+                    marks = ui.run_action(lambda: training.marks_from_sign_in_sheet(ui.engine(), actor, session_id,
+                                                                                    upload.getvalue()))
+                    if marks:
+                        st.session_state[f"roll_preset_{session_id}"] = marks
+                        st.session_state[f"roll_round_{session_id}"] = editor_round + 1
+                        ui.flash("info", t("Marks read for {n} people from the sheet; check them and save the roll call.",
+                                           n=len(marks)))
+                        st.rerun()
+
+    owing = int(counts.get(Status.ABSENT, 0) + counts.get(Status.EXCUSED, 0))
+    if can_edit and not details["makeup_of_id"] and owing:
+        st.divider()
+        c1, c2 = st.columns([3, 1])
+        c1.write(t("{n} people were absent or excused and owe a make-up.", n=owing))
+        if c2.button(t("Schedule a make-up"), icon=":material/event_repeat:"):
+            st.switch_page("pages/sessions.py", query_params={"makeup_of": str(session_id)})
+
+# ---------------------------------------------------------------- details
+with tab_details:
+    forms = list(training.FORM_LABELS)
+    with st.form(prefix + "details"):
+        c1, c2, c3 = st.columns(3)
+        held_on = c1.date_input(t("Date"), value=details["held_on"], key=prefix + "held_on", disabled=not can_edit)
+        form = c2.selectbox(t("Form"), forms, index=forms.index(details["form"]) if details["form"] in forms else 0,
+                            format_func=lambda c: t(training.FORM_LABELS[c]), key=prefix + "form", disabled=not can_edit)
+        hours = c3.text_input(t("Hours"), value=str(details["hours"]), key=prefix + "hours", disabled=not can_edit)
+        title = st.text_input(t("Title"), value=details["title"], key=prefix + "title", disabled=not can_edit)
+        content = st.text_area(t("Content studied"), value=details["content"] or "", key=prefix + "content",
+                               disabled=not can_edit)
+        c1, c2 = st.columns(2)
+        organiser = c1.text_input(t("Organiser"), value=details["organiser"] or "", key=prefix + "organiser",
+                                  disabled=not can_edit)
+        place = c2.text_input(t("Place"), value=details["place"] or "", key=prefix + "place", disabled=not can_edit)
+        st.caption(t("Moving the date recomputes who is expected among those not yet marked."))
+        saved = st.form_submit_button(t("Save"), type="primary", disabled=not can_edit)
+    if saved:
+        version = ui.run_action(lambda: training.update_session(
+            ui.engine(), actor, session_id, base_version, held_on=held_on, title=title, form=form, content=content,
+            organiser=organiser, place=place, hours=hours))
+        if version:
+            st.session_state[version_key] = version
+            ui.flash("success", t("Saved."))
+            st.rerun()
+
+    if can_edit:
+        with st.expander(t("Delete this session"), icon=":material/delete:"):
+            st.caption(t("Only a session with no attendance recorded and no make-up sessions can be deleted."))
+            with st.form(prefix + "delete"):
+                sure = st.checkbox(t("Yes, delete this session and its expected list"))
+                if st.form_submit_button(t("Delete session")):
+                    if not sure:
+                        st.warning(t("Tick the box to confirm."))
+                    elif ui.run_action(lambda: training.delete_session(ui.engine(), actor, session_id, base_version)):
+                        ui.flash("success", t("Session deleted."))
+                        st.switch_page("pages/sessions.py")
+
+# ---------------------------------------------------------------- expected list
+with tab_expected:
+    st.caption(t("{n} people are expected. The list was fixed when the session was created; later hires are not added.",
+                 n=expected))
+    if can_edit:
+        in_post = training.staff_in_post(ui.engine(), actor, details["held_on"])
+        current = set(roster["employee_id"])
+        label = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in in_post.itertuples()}
+        c1, c2 = st.columns(2)
+        add = c1.multiselect(t("Add people"), [e for e in label if e not in current], format_func=label.get,
+                             key=prefix + "add")
+        remove = c2.multiselect(t("Take people off"), [e for e in label if e in current], format_func=label.get,
+                                key=prefix + "remove")
+        if st.button(t("Save the expected list"), disabled=not add and not remove):
+            result = ui.run_action(lambda: training.set_expected(ui.engine(), actor, session_id,
+                                                                 (current | set(add)) - set(remove)))
+            if result:
+                ui.flash("success", t("Expected list saved: {added} added, {removed} taken off.", **result))
+                st.rerun()
+    shown = roster.assign(status=roster["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
+                          marked_at=roster["marked_at"].map(lambda v: fmt_datetime(v) if pd.notna(v) else ""))
+    show_table(shown, {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name"),
+                       "status": t("Status"), "marked_at": t("Marked at"), "marked_by": t("Marked by")})
+
+# ---------------------------------------------------------------- history
+with tab_history:
+    timeline = training.session_history(ui.engine(), actor, session_id)
+    if timeline.empty:
+        st.caption(t("No recorded changes."))
+    else:
+        st.dataframe(audit.events_table(timeline, ui.lang()).drop(columns=[t("No.")]), hide_index=True, width="stretch")

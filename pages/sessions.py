@@ -1,0 +1,230 @@
+"""Study sessions: the year's list, a new session (or a make-up), and the follow-up."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import ledger, training
+from services.errors import ServiceError
+from services.formatting import fmt_date, local_today
+from services.permissions import Permission
+from services.training import Audience
+
+actor = ui.require(Permission.READ_LEDGER)
+can_edit = actor.can(Permission.EDIT_RECORDS)
+today = local_today()
+st.title(t("Study sessions"))
+
+years = list(range(today.year, today.year - 6, -1))
+year = st.selectbox(t("Year"), years, key="sessions_year")
+RATE = st.column_config.NumberColumn(t("Attendance rate"), format="percent")
+COUNT_LABELS = {"expected": "Expected", "present": "Present", "absent": "Absent", "excused": "Excused",
+                "made_up": "Made up", "unmarked": "Not yet marked"}
+
+
+def counts_config() -> dict:
+    return {c: st.column_config.NumberColumn(t(label)) for c, label in COUNT_LABELS.items()} | {"rate": RATE}
+
+
+def show_table(frame, config: dict) -> None:
+    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
+    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
+    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
+                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
+
+
+def form_label(code) -> str:
+    return t(training.FORM_LABELS.get(code, code))
+
+
+# "Schedule a make-up" arrives with ?makeup_of=<session>; remembered until the make-up is created or dropped.
+if st.query_params.get("makeup_of"):
+    st.session_state["new_makeup_of"] = st.query_params.get("makeup_of")
+makeup_param = st.session_state.get("new_makeup_of", "")
+
+# ---------------------------------------------------------------- a new session (or a make-up)
+if can_edit:
+    makeup_of = int(makeup_param) if makeup_param.isdigit() else None
+    original = None
+    if makeup_of is not None:
+        try:
+            original, _ = training.get_session(ui.engine(), actor, makeup_of)
+        except ServiceError as err:
+            ui.show_error(err)
+            makeup_of = None
+    with st.expander(t("New make-up session") if original else t("New study session"), expanded=original is not None,
+                     icon=":material/add:"):
+        if original:
+            st.info(t("A make-up of {title} ({date}): everyone absent or excused there is expected.",
+                      title=original["title"], date=fmt_date(original["held_on"])))
+            if st.button(t("Plan an ordinary session instead")):
+                st.query_params.pop("makeup_of", None)
+                st.session_state.pop("new_makeup_of", None)
+                st.rerun()
+        prefix = f"new_session_{makeup_of or 0}_"
+        departments = dict(ledger.departments(ui.engine(), actor))
+        people = training.staff_in_post(ui.engine(), actor, today)
+        people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
+        with st.form(prefix + "form", clear_on_submit=False):
+            c1, c2, c3 = st.columns(3)
+            held_on = c1.date_input(t("Date"), value=today, key=prefix + "held_on")
+            forms = list(training.FORM_LABELS)
+            form = c2.selectbox(t("Form"), forms, format_func=form_label, key=prefix + "form_kind",
+                                index=forms.index(original["form"]) if original else 1)
+            hours = c3.text_input(t("Hours"), value=str(original["hours"]) if original else "1",
+                                  key=prefix + "hours", help=t("For example 1.5"))
+            title = st.text_input(t("Title"), key=prefix + "title",
+                                  value=t("{title} (make-up)", title=original["title"]) if original else "")
+            content = st.text_area(t("Content studied"), key=prefix + "content",
+                                   value=(original["content"] or "") if original else "",
+                                   placeholder=t("For example the laws and regulations covered"))
+            c1, c2 = st.columns(2)
+            organiser = c1.text_input(t("Organiser"), key=prefix + "organiser",
+                                      value=(original["organiser"] or "") if original else "")
+            place = c2.text_input(t("Place"), key=prefix + "place", value=(original["place"] or "") if original else "")
+            if original:
+                kind = "makeup"
+            else:
+                audience_labels = {"all": t("All staff in post"), "departments": t("Chosen departments"),
+                                   "people": t("Chosen people")}
+                kind = st.radio(t("Expected audience"), list(audience_labels), format_func=audience_labels.get,
+                                horizontal=True, key=prefix + "audience")
+                chosen_departments = st.multiselect(t("Departments (when chosen departments)"), list(departments),
+                                                    format_func=departments.get, key=prefix + "departments")
+                chosen_people = st.multiselect(t("People (when chosen people)"), list(people_labels),
+                                               format_func=people_labels.get, key=prefix + "people")
+            created = st.form_submit_button(t("Create session"), type="primary")
+        if created:
+            audience = {"all": lambda: Audience.all(), "makeup": lambda: Audience.owing(),
+                        "departments": lambda: Audience.departments(chosen_departments),
+                        "people": lambda: Audience.people(chosen_people)}[kind]()
+            new_id = ui.run_action(lambda: training.create_session(
+                ui.engine(), actor, held_on=held_on, title=title, form=form, content=content, organiser=organiser,
+                place=place, hours=hours, audience=audience, makeup_of=makeup_of))
+            if new_id:
+                st.session_state.pop("new_makeup_of", None)
+                ui.flash("success", t("Session created."))
+                st.switch_page("pages/session_record.py", query_params={"id": str(new_id)})
+
+
+tab_list, tab_follow = st.tabs([t("Sessions"), t("Follow-up")])
+
+# ---------------------------------------------------------------- the year's sessions
+with tab_list:
+    sessions = training.list_sessions(ui.engine(), actor, year)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    search = c1.text_input(t("Search"), placeholder=t("Title, organiser or place"), key="sessions_search")
+    sort_columns = {"held_on": t("Date"), "title": t("Title"), "expected": t("Expected"), "absent": t("Absent"),
+                    "rate": t("Attendance rate")}
+    sort = c2.selectbox(t("Sort by"), list(sort_columns), format_func=sort_columns.get, key="sessions_sort")
+    descending = c3.toggle(t("Descending"), value=True, key="sessions_desc")
+    shown = sessions
+    if search.strip():
+        needle = search.strip().lower()
+        text = (shown["title"].fillna("") + " " + shown["organiser"].fillna("") + " " + shown["place"].fillna("")).str.lower()
+        shown = shown[text.str.contains(needle, regex=False)]
+    shown = shown.sort_values([sort, "id"], ascending=not descending, na_position="last")
+    if sessions.empty:
+        st.info(t("No study sessions recorded for {year}.", year=year))
+    elif shown.empty:
+        st.info(t("No sessions match the search."))
+    else:
+        table = pd.DataFrame({
+            "held_on": shown["held_on"].map(fmt_date), "title": shown["title"], "form": shown["form"].map(form_label),
+            "makeup": shown["makeup_of_id"].map(lambda v: t("Make-up") if pd.notna(v) else ""),
+            "hours": shown["hours"].astype(float),
+            **{c: shown[c] for c in [*COUNT_LABELS, "rate"]},
+        })
+        show_table(table, {
+            "held_on": t("Date"), "title": st.column_config.TextColumn(t("Title"), width="large"), "form": t("Form"),
+            "makeup": t("Make-up"), "hours": st.column_config.NumberColumn(t("Hours"), format="%.1f"),
+            **counts_config()})
+        choices = {row.id: f"{fmt_date(row.held_on)} · {row.title}" for row in shown.itertuples()}
+        c1, c2 = st.columns([3, 1])
+        chosen = c1.selectbox(t("Session"), list(choices), format_func=choices.get, key="sessions_chosen")
+        c2.write("")
+        if c2.button(t("Open session"), icon=":material/folder_open:", type="primary"):
+            st.switch_page("pages/session_record.py", query_params={"id": str(chosen)})
+
+# ---------------------------------------------------------------- follow-up
+with tab_follow:
+    views = {"person": t("By person"), "department": t("By department"), "session": t("By session"), "month": t("By month")}
+    by = st.radio(t("Attendance rates"), list(views), format_func=views.get, horizontal=True, key="followup_by")
+    rates = training.attendance_rates(ui.engine(), actor, year, by)
+    if rates.empty:
+        st.info(t("No attendance recorded for {year} yet.", year=year))
+    else:
+        keys = {
+            "person": {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name")},
+            "department": {"department": t("Department")},
+            "session": {"held_on": t("Date"), "title": t("Title")},
+            "month": {"month": t("Month")},
+        }[by]
+        table = rates[[*keys, *COUNT_LABELS, "rate"]].copy()
+        if "held_on" in table:
+            table["held_on"] = table["held_on"].map(fmt_date)
+        show_table(table, {**keys, **counts_config()})
+
+    monthly = training.attendance_rates(ui.engine(), actor, year, "month")
+    by_department = training.attendance_rates(ui.engine(), actor, year, "department")
+    rate_title = t("Attendance rate")
+    if not monthly.empty:
+        c1, c2 = st.columns(2)
+        monthly = monthly.assign(percent=(monthly["rate"] * 100).round(1), attended=monthly["present"] + monthly["made_up"],
+                                 label=monthly["month"].map(lambda m: t("Month {month}", month=m)))
+        tooltip = [alt.Tooltip("expected:Q", title=t("Expected")), alt.Tooltip("attended:Q", title=t("Attended")),
+                   alt.Tooltip("absent:Q", title=t("Absent")), alt.Tooltip("excused:Q", title=t("Excused")),
+                   alt.Tooltip("percent:Q", title=rate_title, format=".1f")]
+        with c1:
+            st.markdown(f"**{t('Attendance rate by month')}**")
+            chart = alt.Chart(monthly).mark_bar(color="#3b6ea8").encode(
+                alt.X("label:N", title=t("Month"), sort=None),
+                alt.Y("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]),
+                      axis=alt.Axis(labelExpr="datum.value + '%'")),
+                tooltip=[alt.Tooltip("label:N", title=t("Month")), *tooltip],
+            )
+            st.altair_chart(chart, width="stretch")
+        with c2:
+            st.markdown(f"**{t('Attendance rate by department')}**")
+            departments_frame = by_department.assign(
+                percent=(by_department["rate"] * 100).round(1), attended=by_department["present"] + by_department["made_up"],
+                label=by_department["department"].fillna(t("(no department)")))
+            chart = alt.Chart(departments_frame).mark_bar(color="#5a8f5a").encode(
+                alt.X("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]),
+                      axis=alt.Axis(labelExpr="datum.value + '%'")),
+                alt.Y("label:N", title=t("Department"), sort="-x"),
+                tooltip=[alt.Tooltip("label:N", title=t("Department")), *tooltip],
+            )
+            st.altair_chart(chart, width="stretch")
+
+    st.subheader(t("Owed make-ups"))
+    owed = training.owed_makeups(ui.engine(), actor, year)
+    if owed.empty:
+        st.caption(t("Nobody owes a make-up for {year}.", year=year))
+    else:
+        st.caption(t("{n} absences or leaves not yet made up.", n=len(owed)))
+        table = owed.assign(held_on=owed["held_on"].map(fmt_date),
+                            status=owed["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))))
+        show_table(table, {"held_on": t("Date"), "title": t("Session"), "department": t("Department"),
+                           "staff_no": t("Staff no."), "name": t("Name"), "status": t("Status")})
+        if can_edit:
+            owing_sessions = owed.drop_duplicates("session_id")
+            labels = {r.session_id: f"{fmt_date(r.held_on)} · {r.title}" for r in owing_sessions.itertuples()}
+            c1, c2 = st.columns([3, 1])
+            target = c1.selectbox(t("Session to make up"), list(labels), format_func=labels.get, key="followup_makeup_of")
+            c2.write("")
+            if c2.button(t("Schedule a make-up"), icon=":material/event_repeat:"):
+                st.session_state["new_makeup_of"] = str(target)
+                st.rerun()
+
+    st.divider()
+    if st.button(t("Prepare the follow-up workbook (xlsx)"), icon=":material/download:"):
+        data = ui.run_action(lambda: training.followup_xlsx(ui.engine(), actor, year, ui.lang()))
+        if data:
+            st.session_state["followup_xlsx"] = (year, data)
+    if st.session_state.get("followup_xlsx", (None,))[0] == year:
+        st.download_button(t("Download the follow-up"), st.session_state["followup_xlsx"][1],
+                           file_name=f"attendance-{year}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,252 @@
+"""The study-session pages through AppTest: list, new session, roll call, make-up, follow-up."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from models import Attendance, AuditEvent, TrainingSession
+from services import demo, training
+from services.db import read_session
+from services.errors import PermissionDenied
+from services.formatting import local_today
+from services.permissions import Role
+from services.training import Audience
+from tests.apptest import events, fill, signed_in, submit, texts
+
+TODAY = local_today()
+
+
+@pytest.fixture
+def people(app_env):
+    from tests.conftest import make_unit_and_users
+
+    actors = make_unit_and_users(app_env)
+    demo.load_demo(app_env, staff=30)
+    return actors
+
+
+def open_page(actor, page, **params):
+    at = signed_in(actor)
+    for key, value in params.items():
+        at.query_params[key] = str(value)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def statuses(engine, session_id) -> dict[int, str]:
+    with read_session(engine) as s:
+        return dict(s.execute(select(Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id)).all())
+
+
+def newest_session(engine) -> int:
+    with read_session(engine) as s:
+        return s.execute(select(func.max(TrainingSession.id))).scalar_one()
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def fresh_session(engine, leader, **kwargs) -> int:
+    """A session held today for all staff, nothing marked."""
+    return training.create_session(engine, leader, held_on=kwargs.get("held_on", TODAY), title="测试学习", form="study",
+                                   hours="1", audience=kwargs.get("audience", Audience.all()),
+                                   makeup_of=kwargs.get("makeup_of"))
+
+
+@pytest.mark.parametrize("role", [Role.LEADER, Role.PRINCIPAL, Role.AUDITOR])
+def test_every_reader_sees_both_pages(people, app_env, role):
+    at = open_page(people[role], "pages/sessions.py")
+    assert texts(at.title) == ["学习培训"]
+    assert not texts(at.error)
+    table = at.dataframe[0].value
+    assert len(table) >= 2 and "出勤率" in table.columns
+    can_create = any("新建学习培训" in e.label for e in at.expander)
+    assert can_create == (role == Role.LEADER)
+    sid = int(training.list_sessions(app_env, people[role], TODAY.year)["id"].iloc[-1])
+    at = open_page(people[role], "pages/session_record.py", id=sid)
+    assert not texts(at.error)
+    assert at.title[0].value.startswith(training.get_session(app_env, people[role], sid)[0]["title"])
+    editable = [d for d in at.data_editor if not d.proto.disabled]
+    assert bool(editable) == (role == Role.LEADER)
+    labels = [b.label for b in at.button]
+    assert ("保存点名结果" in labels) == (role == Role.LEADER)
+    assert ("全部出席" in labels) == (role == Role.LEADER)
+
+
+def test_leader_creates_a_session_from_the_form(people, app_env):
+    at = open_page(people[Role.LEADER], "pages/sessions.py")
+    before = len(events(app_env, "create"))
+    fill(at, {"标题": "学习《人口与计划生育法》第三章", "组织人": "王分管", "地点": "会议室", "学时": "1.5"})
+    at = submit(at, "创建")
+    assert not at.exception, at.exception
+    assert not texts(at.error), texts(at.error)
+    sid = newest_session(app_env)
+    details, roster = training.get_session(app_env, people[Role.LEADER], sid)
+    assert details["title"] == "学习《人口与计划生育法》第三章" and details["hours"] == training.Decimal("1.5")
+    assert len(roster) == len(training.staff_in_post(app_env, people[Role.LEADER], TODAY))
+    assert len(events(app_env, "create")) == before + 1
+    assert "已创建学习培训。" in texts(at.success)  # flashed on the session's own page
+
+
+def test_bad_session_input_is_refused_with_the_reason(people, app_env):
+    at = open_page(people[Role.LEADER], "pages/sessions.py")
+    before = newest_session(app_env)
+    fill(at, {"标题": "学习", "学时": "0"})
+    at = submit(at, "创建")
+    assert texts(at.error) and "学时" in texts(at.error)[0]
+    assert newest_session(app_env) == before
+
+
+def test_roll_call_one_save_changes_statuses_and_writes_events(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader)
+    _, roster = training.get_session(app_env, leader, sid)
+    ids = list(roster["employee_id"])
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    editor = at.data_editor[0]
+    # Two rows changed in the table, everyone else left at the default (present); one save.
+    at.session_state[editor.key] = {"edited_rows": {0: {"status": "缺席"}, 1: {"status": "请假"}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    before = len(events(app_env, "update"))
+    at = submit(at, "保存点名结果")
+    assert not at.exception and not texts(at.error), texts(at.error)
+    marks = statuses(app_env, sid)
+    assert marks[ids[0]] == "absent" and marks[ids[1]] == "excused"
+    assert all(marks[e] == "present" for e in ids[2:])
+    updates = [e for e in events(app_env, "update")[before:] if e.entity_type == "attendance"]
+    assert len(updates) == len(ids)  # one event per change
+    assert any(f"点名已保存：{len(ids)} 处变更。" in m for m in texts(at.success))
+
+
+def test_all_present_then_save(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader)
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    at = submit(at, "全部出席")
+    at = submit(at, "保存点名结果")
+    assert set(statuses(app_env, sid).values()) == {"present"}
+
+
+def test_sign_in_sheet_download_and_import(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader)
+    _, roster = training.get_session(app_env, leader, sid)
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    at = submit(at, "生成签到表（xlsx）")
+    assert at.get("download_button")
+    data = at.session_state[f"sign_in_{sid}"]
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.worksheets[0]
+    cells = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert "签到表" in cells[0][0]
+    header_at = next(i for i, r in enumerate(cells) if "工号" in r)
+    assert len(cells) - header_at - 1 == len(roster)
+    assert events(app_env, "export")[-1].entity_type == "training_session"
+    # Fill it in: everyone signs except the first (absent) and the second (请假).
+    sign = cells[header_at].index("签名")
+    for n, row in enumerate(sheet.iter_rows(min_row=header_at + 2)):
+        row[sign].value = {0: None, 1: "请假"}.get(n, "签名")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    at.file_uploader[0].set_value(("filled.xlsx", buffer.getvalue(),
+                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")).run()
+    at = submit(at, "读取签到表")
+    assert not texts(at.error), texts(at.error)
+    assert any("从签到表读取了" in m for m in texts(at.info))
+    at = submit(at, "保存点名结果")
+    first, second = roster["employee_id"].iloc[0], roster["employee_id"].iloc[1]
+    marks = statuses(app_env, sid)
+    assert (marks[first], marks[second]) == ("absent", "excused")
+    assert sum(v == "present" for v in marks.values()) == len(roster) - 2
+
+
+def test_schedule_a_makeup_prefills_the_form_and_attending_it_changes_the_rate(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader, held_on=TODAY - timedelta(days=1) if TODAY.day > 1 else TODAY)
+    _, roster = training.get_session(app_env, leader, sid)
+    absent = int(roster["employee_id"].iloc[0])
+    training.record_roll_call(app_env, leader, sid, {absent: "absent"}, others="present")
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    at = submit(at, "安排补学")
+    assert not at.exception, at.exception
+    assert any("新建补学" in e.label for e in at.expander)
+    at.switch_page("pages/sessions.py").run()  # AppTest stays on the page it last switched to itself
+    title = next(w for w in at.text_input if w.label == "标题")
+    assert title.value == "测试学习（补学）"
+    at = submit(at, "创建")
+    assert not texts(at.error), texts(at.error)
+    makeup = newest_session(app_env)
+    assert set(statuses(app_env, makeup)) == {absent}
+    rate_before = training.attendance_rates(app_env, leader, TODAY.year, "session").set_index("session_id").loc[sid, "rate"]
+    at = open_page(leader, "pages/session_record.py", id=makeup)
+    at = submit(at, "保存点名结果")  # the default: present
+    assert statuses(app_env, sid)[absent] == "made_up"
+    rate_after = training.attendance_rates(app_env, leader, TODAY.year, "session").set_index("session_id").loc[sid, "rate"]
+    assert rate_after == 1.0 > rate_before
+
+
+def test_follow_up_views_chart_and_workbook(people, app_env):
+    at = open_page(people[Role.PRINCIPAL], "pages/sessions.py")
+    for by, column in (("person", "姓名"), ("department", "部门"), ("session", "标题"), ("month", "月份")):
+        at.radio(key="followup_by").set_value(by).run()
+        assert not at.exception
+        assert any(column in d.value.columns for d in at.dataframe), by
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert len(charts) == 2
+    month_chart = json.loads(charts[0].proto.spec)
+    assert month_chart["encoding"]["x"]["title"] == "月份" and month_chart["encoding"]["y"]["title"] == "出勤率"
+    assert [t["title"] for t in month_chart["encoding"]["tooltip"]][:2] == ["月份", "应到"]
+    department_chart = json.loads(charts[1].proto.spec)
+    assert department_chart["encoding"]["y"]["title"] == "部门"
+    # Only aggregates go to the browser: one row per month / department, no names.
+    from streamlit import dataframe_util
+
+    for chart in charts:
+        data = dataframe_util.convert_arrow_bytes_to_pandas_df(
+            chart.proto.datasets[0].data.data if chart.proto.datasets else chart.proto.data.data)
+        assert not {"name", "staff_no", "employee_id"} & set(data.columns)
+        assert len(data) <= 12 or "department" in data.columns
+    at = submit(at, "生成跟进表（xlsx）")
+    book = openpyxl.load_workbook(io.BytesIO(at.session_state["followup_xlsx"][1]))
+    assert book.sheetnames == ["按人员", "按部门", "按场次", "待补学"]
+    assert events(app_env, "export")[-1].entity_type == "attendance"
+
+
+def test_auditor_sees_no_edit_controls_and_the_service_refuses(people, app_env):
+    auditor = people[Role.AUDITOR]
+    sid = int(training.list_sessions(app_env, auditor, TODAY.year)["id"].iloc[-1])
+    at = open_page(auditor, "pages/session_record.py", id=sid)
+    labels = {b.label for b in at.button}
+    assert not labels & {"保存点名结果", "全部出席", "安排补学", "删除学习培训"}
+    assert all(b.disabled for b in at.button if b.label == "保存")
+    assert all(d.proto.disabled for d in at.data_editor)
+    assert not at.file_uploader
+    assert all(w.disabled for w in at.text_input)
+    with pytest.raises(PermissionDenied):
+        training.record_roll_call(app_env, auditor, sid, {}, others="present")
+    with read_session(app_env) as s:
+        denied = s.execute(select(AuditEvent).where(AuditEvent.action == "permission_denied")).scalars().all()
+    assert denied
+
+
+def test_delete_an_unmarked_session_with_confirmation(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader, held_on=TODAY + timedelta(days=5))
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    at = submit(at, "删除学习培训")
+    assert "请勾选以确认。" in texts(at.warning)
+    next(c for c in at.checkbox if "删除该学习培训" in c.label).check()
+    at = submit(at, "删除学习培训")
+    assert not at.exception, at.exception
+    with read_session(app_env) as s:
+        assert s.get(TrainingSession, sid) is None
+    assert events(app_env, "delete")[-1].entity_type == "training_session"
