@@ -106,11 +106,13 @@ REASON = N_("Case {case_no} ({category}); basis: {basis}; recorded by {recorder}
 
 
 def reason_text(block: Block, lang: str = "zh_CN") -> str:
-    from services.formatting import fmt_date
+    """The explanation of one block: case no., category, basis, recorder, decider and the
+    (local) day of the decision."""
+    from services.formatting import fmt_datetime
 
     return translate(
         lang, REASON, case_no=block.case_no, category=block.category, basis=block.basis,
-        recorder=block.recorded_by, decider=block.confirmed_by or "", date=fmt_date(block.confirmed_at.date()) if block.confirmed_at else "",
+        recorder=block.recorded_by, decider=block.confirmed_by or "", date=fmt_datetime(block.confirmed_at)[:10],
     )
 
 
