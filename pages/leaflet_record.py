@@ -1,5 +1,7 @@
 """One leaflet: details, PDF, the households to reach, receipts in one table, receipt list, history."""
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -107,12 +109,18 @@ with tab_receipts:
                 def cell(value):
                     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
+                def day(value):
+                    value = cell(value)
+                    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                        return value
+                    return pd.Timestamp(value).date()  # an edited cell comes back as a timestamp or ISO text
+
                 stored = {int(r.employee_id): (cell(r.delivered_on), r.method if isinstance(r.method, str) else None,
                                                cell(r.received_by), bool(r.signed)) for r in households.itertuples()}
                 marks = []
                 for r in edited.itertuples():
                     received = (cell(r.received_by) or "").strip() or None
-                    mark = DistributionMark(int(r.employee_id), cell(r.delivered_on), method_codes.get(cell(r.method)),
+                    mark = DistributionMark(int(r.employee_id), day(r.delivered_on), method_codes.get(cell(r.method)),
                                             received, bool(r.signed))
                     if (mark.delivered_on, mark.method, mark.received_by, mark.signed) != stored[mark.employee_id]:
                         marks.append(mark)
