@@ -89,6 +89,12 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
 }
 SHEET_NAMES = [SUMMARY_SHEET, *SHEETS]
 
+
+def data_selects(year: int, today: date) -> dict:
+    """The statement behind each data sheet (for the benchmark's bare baseline)."""
+    return {"职工台账": staff_select(year), "家庭成员": family_select(year), "学习培训": session_select(year, today),
+            "宣传资料发放": leaflet_select(year), "违规处理": case_select(year), "奖惩执行": award_select(year)}
+
 FP_STATUS_TEXT = {"normal": "正常", "pending": "待核实", "violation": "违规"}
 CASE_STATE_TEXT = {"confirmed": "已确认", "under_appeal": "申诉中", "revoked": "已撤销"}
 APPEAL_RESULT_TEXT = {"upheld": "维持", "overturned": "撤销"}
@@ -250,15 +256,14 @@ def _stream(conn: Connection, stmt):  # noqa: ANN001, ANN202
     return conn.execute(stmt.execution_options(yield_per=2000))
 
 
-def _staff_rows(conn: Connection, year: int):  # noqa: ANN202
+def staff_select(year: int):  # noqa: ANN201
     from services.ledger import fp_status_column
-    from services.validation import GENDER_LABELS, MARITAL_LABELS, STATUS_LABELS
 
     children = (
         select(FamilyMember.employee_id, func.count().label("n"))
         .where(FamilyMember.relation == "child").group_by(FamilyMember.employee_id).subquery()
     )
-    stmt = (
+    return (
         select(Employee.staff_no, Employee.name, Employee.gender, Employee.birth_date, Employee.id_number,
                Department.name.label("department"), Employee.post, Employee.status, Employee.marital_status,
                func.coalesce(children.c.n, 0).label("children"), Employee.only_child_certificate_no,
@@ -268,23 +273,31 @@ def _staff_rows(conn: Connection, year: int):  # noqa: ANN202
         .where(in_post_during(year))
         .order_by(Employee.staff_no)
     )
-    for n, r in enumerate(_stream(conn, stmt), start=1):
+
+
+def _staff_rows(conn: Connection, year: int):  # noqa: ANN202
+    from services.validation import GENDER_LABELS, MARITAL_LABELS, STATUS_LABELS
+
+    for n, r in enumerate(_stream(conn, staff_select(year)), start=1):
         yield [n, r.staff_no, r.name, _label(GENDER_LABELS, r.gender), r.birth_date, mask_id_number(r.id_number),
                r.department, r.post, _label(STATUS_LABELS, r.status), _label(MARITAL_LABELS, r.marital_status),
                r.children, r.only_child_certificate_no, FP_STATUS_TEXT.get(r.fp_status, r.fp_status), r.notes]
 
 
-def _family_rows(conn: Connection, year: int):  # noqa: ANN202
-    from services.validation import GENDER_LABELS, RELATION_LABELS
-
-    stmt = (
+def family_select(year: int):  # noqa: ANN201
+    return (
         select(Employee.staff_no, Employee.name.label("staff_name"), FamilyMember.relation, FamilyMember.name,
                FamilyMember.gender, FamilyMember.birth_date, FamilyMember.work_unit, FamilyMember.birth_registration_no)
         .join(Employee, Employee.id == FamilyMember.employee_id)
         .where(in_post_during(year))
         .order_by(Employee.staff_no, FamilyMember.id)
     )
-    for r in _stream(conn, stmt):
+
+
+def _family_rows(conn: Connection, year: int):  # noqa: ANN202
+    from services.validation import GENDER_LABELS, RELATION_LABELS
+
+    for r in _stream(conn, family_select(year)):
         yield [r.staff_no, r.staff_name, _label(RELATION_LABELS, r.relation), r.name, _label(GENDER_LABELS, r.gender),
                r.birth_date, r.work_unit, r.birth_registration_no]
 
@@ -295,15 +308,13 @@ def _n(condition):  # noqa: ANN001, ANN202
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _session_rows(conn: Connection, year: int, today: date):  # noqa: ANN202
+def session_select(year: int, today: date):  # noqa: ANN201
     """One row per original session held in Y (as the figures count them): 实到 =
     present, 补学 = made up later, 参训率 = (实到 + 补学) / 应到."""
-    from services.training import FORM_LABELS
-
     first, last = year_bounds(year)
     counted = and_(Employee.id.is_not(None), in_post_on(TrainingSession.held_on))
     status = Attendance.status
-    stmt = (
+    return (
         select(TrainingSession.id, TrainingSession.held_on, TrainingSession.title, TrainingSession.form,
                TrainingSession.hours_tenths,
                _n(and_(counted, status.in_(("expected", "present", "absent", "excused", "made_up")))).label("expected"),
@@ -320,18 +331,21 @@ def _session_rows(conn: Connection, year: int, today: date):  # noqa: ANN202
                   TrainingSession.hours_tenths)
         .order_by(TrainingSession.held_on, TrainingSession.id)
     )
-    for r in _stream(conn, stmt):
+
+
+def _session_rows(conn: Connection, year: int, today: date):  # noqa: ANN202
+    from services.training import FORM_LABELS
+
+    for r in _stream(conn, session_select(year, today)):
         yield [r.held_on, r.title, _label(FORM_LABELS, r.form), Decimal(r.hours_tenths) / 10, r.expected, r.present,
                r.excused, r.absent, r.made_up, percent_text(int(r.present) + int(r.made_up), int(r.expected))]
 
 
-def _leaflet_rows(conn: Connection, year: int):  # noqa: ANN202
-    from services.outreach import KIND_LABELS
-
+def leaflet_select(year: int):  # noqa: ANN201
     first, last = year_bounds(year)
     reach = and_(Employee.id.is_not(None), Distribution.expected, in_post_on(Leaflet.issued_on))
     delivered = and_(reach, Distribution.delivered_on.is_not(None))
-    stmt = (
+    return (
         select(Leaflet.id, Leaflet.title, Leaflet.kind, Leaflet.issued_on, _n(reach).label("expected"),
                _n(delivered).label("delivered"), _n(and_(delivered, Distribution.signed)).label("signed"))
         .select_from(Leaflet)
@@ -341,7 +355,12 @@ def _leaflet_rows(conn: Connection, year: int):  # noqa: ANN202
         .group_by(Leaflet.id, Leaflet.title, Leaflet.kind, Leaflet.issued_on)
         .order_by(Leaflet.issued_on, Leaflet.id)
     )
-    for r in _stream(conn, stmt):
+
+
+def _leaflet_rows(conn: Connection, year: int):  # noqa: ANN202
+    from services.outreach import KIND_LABELS
+
+    for r in _stream(conn, leaflet_select(year)):
         yield [r.title, _label(KIND_LABELS, r.kind), r.issued_on, r.expected, r.delivered, r.signed,
                percent_text(int(r.delivered), int(r.expected))]
 
@@ -353,12 +372,10 @@ def _pay_by_employee(year: int):  # noqa: ANN202
     )
 
 
-def _case_rows(conn: Connection, year: int):  # noqa: ANN202
-    """Every case of year Y that was ever confirmed.  扣发金额 is the person's
-    incentive pay of Y withheld, shown on their first case in force (by case
-    number) so that no amount is counted twice; 0.00 on the others."""
+def case_select(year: int):  # noqa: ANN201
+    """Every case of year Y that was ever confirmed."""
     pay = _pay_by_employee(year)
-    stmt = (
+    return (
         select(ViolationCase.case_no, ViolationCase.employee_id, Employee.staff_no, Employee.name,
                ViolationCategory.name.label("category"), ViolationCase.occurred_on, ViolationCase.basis,
                ViolationCase.recorded_by_name, ViolationCase.decided_by_name, ViolationCase.decided_at,
@@ -369,8 +386,13 @@ def _case_rows(conn: Connection, year: int):  # noqa: ANN202
         .where(ViolationCase.year == year, ViolationCase.decision == "confirmed")
         .order_by(ViolationCase.case_no)
     )
+
+
+def _case_rows(conn: Connection, year: int):  # noqa: ANN202
+    """扣发金额 is the person's incentive pay of Y withheld, shown on their first
+    case in force (by case number) so that no amount is counted twice; 0.00 on the others."""
     charged: set[int] = set()
-    for r in _stream(conn, stmt):
+    for r in _stream(conn, case_select(year)):
         in_force = r.state in IN_FORCE_STATES
         fen = 0
         if in_force and r.employee_id not in charged:
@@ -388,14 +410,14 @@ def _case_rows(conn: Connection, year: int):  # noqa: ANN202
                _yuan(fen), APPEAL_RESULT_TEXT.get(r.appeal_result or "", "")]
 
 
-def _award_rows(conn: Connection, year: int):  # noqa: ANN202
+def award_select(year: int):  # noqa: ANN201
     """One row per staff member with a nomination or an incentive-pay line in Y."""
     noms = (
         select(AwardNomination.employee_id, func.count().label("n"))
         .where(AwardNomination.year == year).group_by(AwardNomination.employee_id).subquery()
     )
     pay = _pay_by_employee(year)
-    stmt = (
+    return (
         select(Employee.id, Employee.staff_no, Employee.name, func.coalesce(noms.c.n, 0).label("nominations"),
                func.coalesce(pay.c.fen, 0).label("fen"), blocked_exists(year).label("blocked"))
         .outerjoin(noms, noms.c.employee_id == Employee.id)
@@ -403,8 +425,11 @@ def _award_rows(conn: Connection, year: int):  # noqa: ANN202
         .where(or_(noms.c.n.is_not(None), pay.c.fen.is_not(None)))
         .order_by(Employee.staff_no)
     )
+
+
+def _award_rows(conn: Connection, year: int):  # noqa: ANN202
     reasons = reasons_by_employee(conn, year, LANG)
-    for r in _stream(conn, stmt):
+    for r in _stream(conn, award_select(year)):
         blocked = bool(r.blocked)
         due = int(r.fen)
         withheld = due if blocked else 0
