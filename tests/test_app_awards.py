@@ -137,3 +137,12 @@ def test_pay_sheet_import_refuses_a_bad_file_then_imports_a_clean_one(people, ap
     assert count(app_env, BonusLine) == before + 1
     assert events(app_env, "import")[-1].entity_type == "bonus_line"
     assert count(app_env, ViolationCase) > 0
+
+
+def test_pages_open_on_an_empty_ledger(app_env):
+    actors = make_unit_and_users(app_env)
+    for role in (Role.LEADER, Role.PRINCIPAL):
+        for page in ("pages/awards.py", "pages/incentive_pay.py"):
+            at = open_page(actors[role], page)
+            assert not texts(at.error), (role, page, texts(at.error))
+            assert texts(at.info)  # "no nominations / no pay lines yet"
