@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from bench import scale  # noqa: F401 - registers the district-scale workloads
+from bench import report_bench  # noqa: F401 - registers the year-end report workload
 from bench.workloads import REGISTRY
 
 

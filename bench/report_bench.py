@@ -1,0 +1,95 @@
+"""Year-end report at district scale: services.report vs a bare xlsxwriter write.
+
+Ours: `report.build_report` for the running year of the generated unit (figures,
+six streamed sheets with typed, formula-safe cells and the checksum, the work
+summary .docx, the audit event).  Baseline: the very same statements
+(`year_figures` and `report.data_selects`, plus the reasons' statement) fetched
+whole, each row written with a plain `write_row` loop into an in-memory
+xlsxwriter workbook: no labels, masking, typing, checksum or docx.
+
+Peak memory is measured in separate runs (tracemalloc slows everything it
+traces), for ours and for the baseline, and shown in the note, with the
+process's peak resident size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import tracemalloc
+
+from bench.scale import ScaleDatabase, _best, _per_database
+from bench.workloads import Measurement, count_statements, workload
+
+
+def _baseline(engine, year: int, today) -> int:  # noqa: ANN001
+    import xlsxwriter
+
+    from services.eligibility import reasons_by_employee
+    from services.figures import year_figures
+    from services.report import data_selects
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
+    written = 0
+    with engine.connect() as conn:
+        figures = year_figures(conn, year, today=today)
+        summary = book.add_worksheet("summary")
+        for n, (name, value) in enumerate(vars(figures).items()):
+            summary.write_row(n, 0, [name, value])
+        reasons_by_employee(conn, year)
+        for name, stmt in data_selects(year, today).items():
+            sheet = book.add_worksheet(name)
+            sheet.write_row(0, 0, list(stmt.selected_columns.keys()))
+            for n, row in enumerate(conn.execute(stmt).all(), start=1):
+                sheet.write_row(n, 0, row)
+                written += 1
+    book.close()
+    return written
+
+
+def _peak_mb(run) -> float:  # noqa: ANN001
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+@workload("year_report", target=1.5)
+def year_report(options: argparse.Namespace) -> list[Measurement]:
+    """Year-end report (workbook + docx) vs the same queries' rows written with a bare xlsxwriter loop."""
+    from services import report
+    from services.formatting import local_today
+
+    today = local_today()
+    year = today.year  # the generated unit's activity is in the running year
+
+    def measure(database: ScaleDatabase, repeat: int) -> Measurement:
+        engine = database.engine()
+
+        def ours():  # noqa: ANN202
+            return report.build_report(engine, None, year, via="bench", today=today)
+
+        def baseline() -> int:
+            return _baseline(engine, year, today)
+
+        repeat = min(repeat, options.repeat or 3)
+        made = ours()
+        baseline_time = _best(repeat, baseline)
+        ours_time = _best(repeat, ours)
+        statements = count_statements(engine, ours)
+        ours_peak = _peak_mb(ours)
+        baseline_peak = _peak_mb(baseline)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows = ", ".join(f"{name} {n}" for name, n in made.rows.items())
+        return Measurement(
+            ours_time, baseline_time, statements, label=database.kind,
+            note=(f"{database.kind}, year {year}: {rows}; xlsx {len(made.workbook) / 2**20:.1f} MB; "
+                  f"peak traced memory ours {ours_peak:.0f} MB vs baseline {baseline_peak:.0f} MB; "
+                  f"process max RSS {rss:.0f} MB"),
+        )
+
+    return _per_database(options, measure)
