@@ -15,6 +15,7 @@ from services.formatting import fmt_money, local_today
 from services.permissions import Permission
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LISTED = 20  # people named in the summary above a table; the table has them all
 
 actor = ui.require(Permission.RUN_REPORTS)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -106,6 +107,14 @@ else:
     view = st.segmented_control(t("Show"), ["people", "lines", "withheld"], default="people", key="pay_view",
                                 format_func=lambda v: {"people": t("Per person"), "lines": t("Pay lines"),
                                                        "withheld": t("Withheld lines only")}[v]) or "people"
+    withheld_people = outcome.people[outcome.people["withheld"] > 0]
+    if not withheld_people.empty:
+        shown = withheld_people.head(LISTED)
+        st.warning("\n\n".join(
+            [t("Withheld in {year}:", year=year)]
+            + [t("{name} ({staff_no}): {amount} yuan withheld. {reason}", name=r.name, staff_no=r.staff_no,
+                 amount=fmt_money(r.withheld), reason=r.reason) for r in shown.itertuples()]
+            + ([t("... and {n} more.", n=len(withheld_people) - LISTED)] if len(withheld_people) > LISTED else [])))
     amounts = ["due", "withheld", "paid"]
     if view == "people":
         frame = money_columns(outcome.people, amounts)
@@ -133,6 +142,11 @@ if owed.empty:
     st.info(t("Nothing is owed back for {year}.", year=year))
 else:
     st.metric(t("Back pay (yuan)"), fmt_money(bonus.back_pay_total(owed)))
+    per_person = owed.groupby(["staff_no", "name", "case_nos"], sort=True)["back_pay"].apply(lambda v: sum(v, bonus.yuan(0)))
+    st.success("\n\n".join(
+        t("{name} ({staff_no}): {amount} yuan to pay back (case {case_nos}).", name=name, staff_no=staff_no,
+          amount=fmt_money(amount), case_nos=case_nos)
+        for (staff_no, name, case_nos), amount in list(per_person.items())[:LISTED]))
     cols = ["case_nos", "staff_no", "name", "department", "pay_month", "item", "back_pay"]
     st.dataframe(bonus.labelled(money_columns(owed, ["back_pay"]), ui.lang(), cols), hide_index=True, width="stretch",
                  key="back_pay_table")

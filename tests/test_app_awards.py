@@ -101,6 +101,8 @@ def test_incentive_pay_shows_withheld_lines_with_the_reason_and_back_pay(people,
     assert texts(at.title) == ["奖励性工资"]
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["扣发"]) > 0 and float(metrics["应发"]) == float(metrics["扣发"]) + float(metrics["实发"])
+    assert any(w.startswith(f"{YEAR} 年度扣发") and "扣发" in w and f"{YEAR}-" in w for w in texts(at.warning))
+    assert any("应补发" in m for m in texts(at.success))
     at.segmented_control(key="pay_view").set_value("withheld").run()
     lines = at.dataframe[0].value
     assert len(lines) >= 1 and all(lines["扣发原因"]) and set(lines["实发"]) == {"0.00"}
