@@ -95,7 +95,7 @@ with tab_list:
             "attachment": shown["attachment"].map(lambda v: "PDF" if isinstance(v, str) else ""),
         })
         show_table(table, {
-            "issued_on": t("Issued on"), "title": st.column_config.TextColumn(t("Title"), width="large"), "kind": t("Kind"),
+            "issued_on": t("Issued on"), "title": t("Title"), "kind": t("Kind"),
             "copies": t("Copies"), **COUNTS, "attachment": t("Attachment")})
         choices = {row.id: f"{fmt_date(row.issued_on)} · {row.title}" for row in shown.itertuples()}
         c1, c2 = st.columns([3, 1])
@@ -121,13 +121,13 @@ with tab_coverage:
         title = t("Coverage")
         chart = alt.Chart(chart_data).mark_bar(color="#3b6ea8").encode(
             alt.X("percent:Q", title=title, scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelExpr="datum.value + '%'")),
-            alt.Y("label:N", title=t("Department"), sort="-x"),
+            alt.Y("label:N", title=t("Department"), sort="-x", axis=alt.Axis(titleAngle=0, titleAlign="right", titleY=-6)),
             tooltip=[alt.Tooltip("label:N", title=t("Department")),
                      alt.Tooltip("expected:Q", title=t("Expected households")),
                      alt.Tooltip("delivered:Q", title=t("Delivered")), alt.Tooltip("signed:Q", title=t("Signed")),
                      alt.Tooltip("percent:Q", title=title, format=".1f")],
         )
-        c1, c2 = st.columns([3, 2])
+        c1, c2 = st.columns(2)
         c1.altair_chart(chart, width="stretch")
         with c2:
             show_table(by_department, {"department": t("Department"), **COUNTS})

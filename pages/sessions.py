@@ -138,7 +138,7 @@ with tab_list:
             **{c: shown[c] for c in [*COUNT_LABELS, "rate"]},
         })
         show_table(table, {
-            "held_on": t("Date"), "title": st.column_config.TextColumn(t("Title"), width="large"), "form": t("Form"),
+            "held_on": t("Date"), "title": t("Title"), "form": t("Form"),
             "makeup": t("Make-up"), "hours": st.column_config.NumberColumn(t("Hours"), format="%.1f"),
             **counts_config()})
         choices = {row.id: f"{fmt_date(row.held_on)} · {row.title}" for row in shown.itertuples()}
@@ -194,7 +194,7 @@ with tab_follow:
             chart = alt.Chart(departments_frame).mark_bar(color="#5a8f5a").encode(
                 alt.X("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]),
                       axis=alt.Axis(labelExpr="datum.value + '%'")),
-                alt.Y("label:N", title=t("Department"), sort="-x"),
+                alt.Y("label:N", title=t("Department"), sort="-x", axis=alt.Axis(titleAngle=0, titleAlign="right", titleY=-6)),
                 tooltip=[alt.Tooltip("label:N", title=t("Department")), *tooltip],
             )
             st.altair_chart(chart, width="stretch")
