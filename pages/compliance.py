@@ -138,11 +138,12 @@ def _rate_chart(frame: pd.DataFrame, label: str, label_title: str, rate: str, ra
     category = alt.Y if horizontal else alt.X
     bars = alt.Chart(data).mark_bar(color="#3b6ea8").encode(
         percent("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelExpr="datum.value + '%'")),
-        category("label:N", title=label_title, sort=sort if sort is not None else "x" if horizontal else None),
+        category("label:N", title=label_title, sort=sort if sort is not None else "x" if horizontal else None,
+                 axis=alt.Axis(labelAngle=0, labelOverlap=False)),
         tooltip=[alt.Tooltip("label:N", title=label_title), *tooltip,
                  alt.Tooltip("percent:Q", title=rate_title, format=".1f")],
     )
-    height = max(180, 26 * len(data)) if horizontal else 260
+    height = max(120, 30 * len(data)) if horizontal else 240
     return bars.properties(height=height).configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=220)
 
 
@@ -161,6 +162,11 @@ def _lowest_caption(frame: pd.DataFrame, rate: str, what: str) -> None:
         st.caption(t("The {n} {what} with the lowest rate, of {total}.", n=CHART_ROWS, what=what, total=len(frame)))
 
 
+def show_chart(chart: alt.Chart) -> None:
+    """The chart at its own height (the plot's rows plus room for the axis and its title)."""
+    st.altair_chart(chart, width="stretch", height=int(chart.height) + 90)
+
+
 st.subheader(t("Study sessions"))
 month = aggregates.attendance_by_month
 if month.empty:
@@ -171,16 +177,16 @@ else:
         st.markdown(f"**{t('Attendance rate by month')}**")
         data = month.assign(attended=month["present"] + month["made_up"],
                             month_label=month["month"].map(lambda m: t("Month {month}", month=m)))
-        st.altair_chart(_rate_chart(data, "month_label", t("Month"), "rate", t("Attendance rate"),
+        show_chart(_rate_chart(data, "month_label", t("Month"), "rate", t("Attendance rate"),
                                     _attendance_tooltip(), horizontal=False, sort=list(data["month_label"])),
-                        width="stretch")
+                        )
     with c2:
         st.markdown(f"**{t('Attendance rate by department')}**")
         dept = aggregates.attendance_by_department
         data = _lowest(dept, "rate")
-        st.altair_chart(_rate_chart(data.assign(attended=data["present"] + data["made_up"]), "department",
+        show_chart(_rate_chart(data.assign(attended=data["present"] + data["made_up"]), "department",
                                     t("Department"), "rate", t("Attendance rate"), _attendance_tooltip()),
-                        width="stretch")
+                        )
         _lowest_caption(dept, "rate", t("departments"))
 
 st.subheader(t("Leaflets"))
@@ -191,14 +197,14 @@ else:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**{t('Coverage by leaflet')}**")
-        st.altair_chart(_rate_chart(_lowest(by_leaflet, "coverage"), "title", t("Leaflet"), "coverage", t("Coverage"),
-                                    _coverage_tooltip()), width="stretch")
+        show_chart(_rate_chart(_lowest(by_leaflet, "coverage"), "title", t("Leaflet"), "coverage", t("Coverage"),
+                                    _coverage_tooltip()))
         _lowest_caption(by_leaflet, "coverage", t("leaflets"))
     with c2:
         st.markdown(f"**{t('Coverage by department')}**")
         dept = aggregates.coverage_by_department
-        st.altair_chart(_rate_chart(_lowest(dept, "coverage"), "department", t("Department"), "coverage",
-                                    t("Coverage"), _coverage_tooltip()), width="stretch")
+        show_chart(_rate_chart(_lowest(dept, "coverage"), "department", t("Department"), "coverage",
+                                    t("Coverage"), _coverage_tooltip()))
         _lowest_caption(dept, "coverage", t("departments"))
 
 st.subheader(t("Violation cases"))
@@ -210,13 +216,13 @@ else:
     order = [t(compliance.CASE_STATE_LABELS[s]) for s in compliance.CASE_STATES]
     chart = alt.Chart(data).mark_bar().encode(
         alt.X("cases:Q", title=t("Cases"), axis=alt.Axis(tickMinStep=1)),
-        alt.Y("category:N", title=t("Category")),
+        alt.Y("category:N", title=None),  # the section names it; long category names need the room
         alt.Color("state_label:N", title=t("State"), sort=order, scale=alt.Scale(domain=order, scheme="tableau10")),
         tooltip=[alt.Tooltip("category:N", title=t("Category")), alt.Tooltip("state_label:N", title=t("State")),
                  alt.Tooltip("cases:Q", title=t("Cases"))],
-    ).properties(height=max(120, 40 * data["category"].nunique()))
-    st.altair_chart(chart.configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=260)
-                    .configure_legend(labelFontSize=13, titleFontSize=13), width="stretch")
+    ).properties(height=max(90, 45 * data["category"].nunique()))
+    show_chart(chart.configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=320)
+                    .configure_legend(labelFontSize=13, titleFontSize=13))
 
 # ---------------------------------------------------------------- drill-down
 

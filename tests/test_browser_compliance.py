@@ -1,0 +1,78 @@
+"""The principal's compliance overview in a real browser: sign in, read the year
+at a glance, drill down to the absentees and open one person's household record."""
+
+from __future__ import annotations
+
+import re
+
+from services import db, demo, unit
+from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, streamlit_server, wait_idle
+from tests.conftest import STRONG_PASSWORD
+
+
+def _setup(url: str) -> dict[str, str]:
+    engine = db.get_engine(url)
+    db.upgrade_to_head(engine)
+    unit.initialise(engine, unit_name="阳光实验小学", district="朝阳区", leader_name="王老师", principal_name="李校长",
+                    admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
+    result = demo.load_demo(engine, staff=60)
+    engine.dispose()
+    db.get_engine.cache_clear()
+    return {name: password for name, _, password in result.accounts}
+
+
+def _sign_in(page, base, username, password):
+    page.goto(base)
+    wait_idle(page)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    commit_typing(page)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="阳光实验小学").wait_for()
+
+
+def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = f"sqlite:///{tmp_path / 'taizhang.sqlite3'}"
+    passwords = _setup(url)
+    with streamlit_server(url, tmp_path / "streamlit.log") as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 3200}, locale="zh-CN").new_page()
+            page.set_default_timeout(30_000)
+            _sign_in(page, base, "demo_principal", passwords["demo_principal"])
+
+            page.get_by_test_id("stSidebar").get_by_text("合规总览").click()
+            page.get_by_role("heading", name="合规总览").wait_for()
+            wait_idle(page)
+            expect(page.get_by_test_id("stMetric").filter(has_text="出勤率")).to_contain_text("%")
+            # Five charts drawn by Vega in the browser (canvas or svg), not raw rows.
+            expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(5, timeout=30_000)
+            page.wait_for_timeout(1_000)  # let the charts finish drawing before the picture
+            expect(page.get_by_test_id("stException")).to_have_count(0)
+            screenshot(page, "compliance-01-overview")
+
+            page.get_by_role("button", name="缺席未补学人员").click()
+            wait_idle(page)
+            caption = page.get_by_text(re.compile(r"共 \d+ 人，第 1 / \d+ 页"))
+            expect(caption).to_be_visible()
+            assert not caption.inner_text().startswith("共 0 人")
+            page.get_by_text("未补学场次").first.wait_for(state="attached")  # the absentees' table (a canvas grid)
+            screenshot(page, "compliance-02-absentees")
+
+            person = page.get_by_test_id("stSelectbox").filter(has_text="本页教职工")
+            shown = " ".join([person.inner_text(), *(i.input_value() for i in person.locator("input").all()),
+                              *(i.get_attribute("aria-label") or "" for i in person.locator("input").all())])
+            found = re.search(r"(T\d+) · (\S+)", shown)
+            assert found, shown
+            staff_no, name = found.groups()
+            page.get_by_role("button", name="打开档案").click()
+            page.get_by_text("返回教职工名单").wait_for()
+            wait_idle(page)
+            expect(page.get_by_label("工号")).to_have_value(staff_no)
+            expect(page.get_by_label("姓名", exact=True)).to_have_value(name)
+            screenshot(page, "compliance-03-record")
+            expect(page.get_by_test_id("stException")).to_have_count(0)
+        finally:
+            browser.close()
