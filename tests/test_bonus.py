@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import event, insert, select, update
 
 from models import AuditEvent, BonusLine, ViolationCase
@@ -231,3 +233,23 @@ def test_permissions_and_year_lock(engine, actors):
         bonus.commit_pay_sheet(engine, actors[Role.LEADER], preview)
     assert str(YEAR - 1) in err.value.translated("zh_CN")
     assert count(engine, BonusLine) == 0
+
+
+# ---------------------------------------------------------------- amounts (no database)
+
+
+@given(st.integers(min_value=0, max_value=999_999_999))
+def test_any_amount_in_fen_reads_back_exactly_from_text_and_from_a_workbook_float(fen):
+    text = f"{fen // 100}.{fen % 100:02d}"
+    assert bonus.parse_amount(text) == (fen, None)
+    assert bonus.parse_amount(float(text)) == (fen, None)  # what calamine returns for a typed number
+    assert bonus.yuan(fen) == Decimal(text)
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**6, max_value=10**6))
+def test_negative_or_sub_fen_amounts_are_refused(amount):
+    fen, problem = bonus.parse_amount(str(amount))
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        assert fen is None and problem is not None
+    else:
+        assert fen == int(amount * 100) and problem is None
