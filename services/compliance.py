@@ -37,9 +37,8 @@ from models import (
     TrainingSession,
     ViolationCase,
     ViolationCategory,
-    YearClosure,
 )
-from services import outreach, training
+from services import closure, outreach, training
 from services.cases import STATE_LABELS
 from services.eligibility import Block, blocked_exists, blocking_cases_select
 from services.figures import NO_RATE, percent_text, year_figures
@@ -324,10 +323,8 @@ ATTENTION_LIMIT = 20
 def attention(engine: Engine, actor: Actor, year: int) -> Attention:
     """What waits for the principal: submitted cases to decide and appeals to
     decide (any year, oldest first, up to 20 of each with the totals), and whether
-    `year` is signed off.  Three statements."""
+    `year` is signed off (services.closure).  Two statements."""
     authorize(engine, actor, Permission.READ_COMPLIANCE, "read compliance overview")
-    from services.closure import locked_years
-
     since = func.coalesce(ViolationCase.appealed_at, ViolationCase.submitted_at, ViolationCase.recorded_at)
     ranked = (
         select(ViolationCase.id.label("case_id"), ViolationCase.case_no, ViolationCase.year, ViolationCase.state,
@@ -344,15 +341,7 @@ def attention(engine: Engine, actor: Actor, year: int) -> Attention:
     columns = ["case_id", "case_no", "year", "employee_id", "staff_no", "name", "category", "recorded_by", "since"]
     with engine.connect() as conn:
         rows = conn.execute(select(ranked).where(ranked.c.n <= ATTENTION_LIMIT).order_by(ranked.c.state, ranked.c.n)).all()
-        latest = conn.execute(
-            select(YearClosure.version, YearClosure.signed_off_by_name, YearClosure.signed_off_at, YearClosure.reopened_at,
-                   YearClosure.reopened_by_name, YearClosure.reopen_reason)
-            .where(YearClosure.year == year).order_by(YearClosure.version.desc()).limit(1)
-        ).first()
-        from sqlalchemy.orm import Session
-
-        with Session(bind=conn) as session:
-            locked = year in locked_years(session)
+    status = closure.closure_status(engine, actor, year)
 
     def part(state: str) -> tuple[pd.DataFrame, int]:
         mine = [r for r in rows if r.state == state]
@@ -360,7 +349,8 @@ def attention(engine: Engine, actor: Actor, year: int) -> Attention:
 
     pending, pending_total = part("pending")
     appeals, appeals_total = part("under_appeal")
-    sign_off = SignOff(year, locked) if latest is None else SignOff(
-        year, locked, latest.version, latest.signed_off_by_name, latest.signed_off_at, latest.reopened_at,
-        latest.reopened_by_name, latest.reopen_reason)
+    latest = status.current
+    sign_off = SignOff(year, status.locked) if latest is None else SignOff(
+        year, status.locked, latest.version, latest.signed_off_by, latest.signed_off_at, latest.reopened_at,
+        latest.reopened_by, latest.reopen_reason)
     return Attention(pending, appeals, int(pending_total), int(appeals_total), sign_off)
