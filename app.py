@@ -33,6 +33,8 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/leaflet_record.py", "leaflet", N_("Leaflet"), ":material/description:", Permission.READ_LEDGER),
     ],
     N_("Rewards and sanctions"): [
+        ("pages/cases.py", "violations", N_("Violation cases"), ":material/gavel:", Permission.READ_LEDGER),
+        ("pages/case_record.py", "violation", N_("Violation case"), ":material/gavel:", Permission.READ_LEDGER),
         ("pages/awards.py", "honours", N_("Award nominations"), ":material/emoji_events:", Permission.RUN_REPORTS),
         ("pages/incentive_pay.py", "pay", N_("Incentive pay"), ":material/payments:", Permission.RUN_REPORTS),
     ],
@@ -44,6 +46,7 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/users.py", "accounts", N_("Accounts"), ":material/group:", Permission.ADMINISTER),
         ("pages/unit_profile.py", "unit", N_("Unit profile"), ":material/domain:", Permission.ADMINISTER),
         ("pages/backup.py", "backups", N_("Backup"), ":material/backup:", Permission.ADMINISTER),
+        ("pages/categories.py", "violation-types", N_("Violation categories"), ":material/category:", Permission.ADMINISTER),
         ("pages/audit_trail.py", "audit", N_("Audit trail"), ":material/policy:", Permission.READ_AUDIT),
     ],
     N_("Me"): [
@@ -52,7 +55,7 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
 }
 DEFAULT_PAGE = "pages/home.py"
 # Reached from a list, not from the menu.
-HIDDEN_PAGES = {"pages/staff_record.py", "pages/session_record.py", "pages/leaflet_record.py"}
+HIDDEN_PAGES = {"pages/staff_record.py", "pages/session_record.py", "pages/leaflet_record.py", "pages/case_record.py"}
 # Setup and sign-in share one address, so moving from one to the other is not a
 # page change (which would reset the sign-in form once).
 GATE_URL = "start"

@@ -4,7 +4,8 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import ledger, unit
+from services import cases, ledger, unit
+from services.formatting import fmt_datetime
 from services.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
@@ -15,6 +16,23 @@ if profile:
     st.caption(t("{district} · assessment year {year} · designated leader {leader} · principal {principal}",
                  district=profile.district, year=profile.current_year,
                  leader=profile.leader_name, principal=profile.principal_name))
+
+if actor.can(Permission.DECIDE_CASE):
+    # The principal's queue: what waits for their decision, first thing after signing in.
+    waiting = cases.queue(ui.engine(), actor)
+    st.subheader(t("Waiting for your decision"))
+    if waiting.empty:
+        st.success(t("No case or appeal is waiting for your decision."))
+    else:
+        pending = int((waiting["state"] == "pending").sum())
+        st.warning(t("{pending} case(s) and {appeals} appeal(s) are waiting for your decision.",
+                     pending=pending, appeals=len(waiting) - pending))
+        for row in waiting.itertuples():
+            what = t("Appeal") if row.state == "under_appeal" else t("Case to decide")
+            label = f"{what} · {row.case_no} · {row.staff_no} {row.name} · {row.category} · {fmt_datetime(row.waiting_since)}"
+            if not row.can_decide:
+                label += " · " + t("recorded by you: someone else decides it")
+            st.page_link("pages/case_record.py", label=label, icon=":material/gavel:", query_params={"id": str(row.id)})
 
 counts = ledger.ledger_counts(ui.engine(), actor)
 c1, c2, c3, c4 = st.columns(4)

@@ -6,9 +6,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import audit, ledger
+from services import audit, cases, eligibility, ledger, unit
 from services.errors import ServiceError, StaleVersion
-from services.formatting import fmt_datetime
+from services.formatting import fmt_date, fmt_datetime
 from services.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
@@ -47,9 +47,15 @@ if creating:
     st.title(t("New staff member"))
 else:
     st.title(f"{record['name']} · {record['staff_no']}")
-    status_code = ledger.FpStatus.NORMAL  # derived from cases once they exist
-    st.caption(t("Family-planning status: {status}. {reason}", status=t(ledger.FP_STATUS_LABELS[status_code]),
-                 reason=t("No violation case is pending or in force.")))
+    profile = unit.get_unit(ui.engine())
+    standing = eligibility.person_eligibility(ui.engine(), actor, employee_id, profile.current_year if profile else dt.date.today().year)
+    if standing.blocks:
+        status_code, reason = ledger.FpStatus.VIOLATION, t("A confirmed case is in force; see Eligibility below.")
+    elif standing.pending_case_nos:
+        status_code, reason = ledger.FpStatus.PENDING, t("A submitted case awaits the principal's decision.")
+    else:
+        status_code, reason = ledger.FpStatus.NORMAL, t("No violation case is pending or in force.")
+    st.caption(t("Family-planning status: {status}. {reason}", status=t(ledger.FP_STATUS_LABELS[status_code]), reason=reason))
     if household.updated_at:
         st.caption(t("Version {version}, last saved {when} by {who}", version=household.version,
                      when=fmt_datetime(household.updated_at), who=household.updated_by or "-"))
@@ -204,6 +210,34 @@ if can_edit:
                                                                            int(member["version"]))):
                         ui.flash("success", t("Family member removed."))
                         st.rerun()
+
+# ---------------------------------------------------------------- eligibility (PIPL Art. 24)
+st.subheader(t("Award eligibility and incentive pay, {year}", year=standing.year))
+if standing.eligible:
+    st.success(t("Eligible for awards and incentive pay in {year}: no confirmed violation case is in force.", year=standing.year))
+else:
+    st.error(t("Not eligible for awards and incentive pay in {year}.", year=standing.year))
+    for block in standing.blocks:
+        with st.container(border=True):
+            st.page_link("pages/case_record.py", label=t("Case {case_no}", case_no=block.case_no), icon=":material/gavel:",
+                         query_params={"id": str(block.case_id)})
+            st.dataframe({
+                t("Item"): [t("Category"), t("Basis"), t("State"), t("Assessment year"), t("Recorded by"), t("Confirmed by"), t("Confirmed on")],
+                t("Content"): [block.category, block.basis, t(cases.STATE_LABELS.get(block.state, block.state)), str(block.case_year),
+                               block.recorded_by, block.confirmed_by or "", fmt_datetime(block.confirmed_at)[:10]],
+            }, hide_index=True, width="stretch")
+if standing.pending_case_nos:
+    st.warning(t("Awaiting the principal's decision: {cases}. A pending case does not withdraw anything until it is confirmed.",
+                 cases="、".join(standing.pending_case_nos)))
+own_cases = cases.list_cases(ui.engine(), actor, cases.CaseQuery(employee_id=employee_id))
+if not own_cases.empty:
+    with st.expander(t("All cases of this person ({count})", count=len(own_cases))):
+        st.dataframe(cases.cases_table(own_cases, ui.lang()), hide_index=True, width="stretch")
+        for row in own_cases.itertuples():
+            st.page_link("pages/case_record.py", label=f"{row.case_no} · {t(cases.STATE_LABELS.get(row.state, row.state))} · {row.category} · {fmt_date(row.occurred_on)}",
+                         icon=":material/gavel:", query_params={"id": str(row.id)})
+if actor.can(Permission.RECORD_CASE) and st.button(t("Record a violation case for this person"), icon=":material/add:"):
+    st.switch_page("pages/case_record.py", query_params={"id": "new", "employee": str(employee_id)})
 
 # ---------------------------------------------------------------- history
 with st.expander(t("History of this household")):

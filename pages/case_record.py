@@ -1,0 +1,276 @@
+"""One violation case: record a new one, edit and submit a draft, record an appeal, decide
+(with a reason and a confirmation step), download the evidence, read the full history."""
+
+import datetime as dt
+
+import streamlit as st
+
+from pages import _ui as ui
+from pages._ui import t
+from services import audit, cases, ledger, unit
+from services.errors import ServiceError, StaleVersion
+from services.formatting import fmt_date, fmt_datetime, local_today
+from services.permissions import Permission
+
+actor = ui.require(Permission.READ_LEDGER)
+EARLIEST = dt.date(1950, 1, 1)
+
+DECISION_BUTTONS = {
+    "confirm": (t("Confirm the case"), ":material/gavel:"),
+    "reject": (t("Reject the case"), ":material/block:"),
+    "uphold": (t("Dismiss the appeal (uphold the case)"), ":material/gavel:"),
+    "overturn": (t("Overturn the case on appeal"), ":material/undo:"),
+    "revoke": (t("Revoke the case"), ":material/undo:"),
+}
+DECISION_PROMPTS = {
+    "confirm": t("You are about to confirm case {case_no}. From then on {name} has no award eligibility and no incentive pay for the assessment year(s) it covers."),
+    "reject": t("You are about to reject case {case_no}. A reason is required."),
+    "uphold": t("You are about to dismiss the appeal: case {case_no} stays in force. A reason is required."),
+    "overturn": t("You are about to overturn case {case_no} on appeal: {name}'s eligibility returns at once. A reason is required."),
+    "revoke": t("You are about to revoke case {case_no}: {name}'s eligibility returns at once. A reason is required."),
+}
+DECISION_DONE = {
+    "confirm": t("Case confirmed."),
+    "reject": t("Case rejected."),
+    "uphold": t("Appeal dismissed; the case stays in force."),
+    "overturn": t("Case overturned on appeal."),
+    "revoke": t("Case revoked."),
+}
+
+param = st.query_params.get("id", "")
+creating = param == "new"
+if not creating and not param.isdigit():
+    st.info(t("Choose a case in the list of cases."))
+    st.page_link("pages/cases.py", label=t("Violation cases"), icon=":material/gavel:")
+    st.stop()
+
+st.page_link("pages/cases.py", label=t("Back to the list of cases"), icon=":material/arrow_back:")
+
+
+def category_options(include=None):
+    frame = cases.list_categories(ui.engine(), actor)
+    frame = frame[frame["active"] | (frame["id"] == include)]
+    return {int(r.id): (r.name, r.basis) for r in frame.itertuples()}
+
+
+def family_options(employee_id):
+    return {None: t("(none: the staff member)")} | {
+        mid: f"{t(ledger.RELATION_LABELS.get(rel, rel))} · {name}" for mid, rel, name in cases.family_choices(ui.engine(), actor, employee_id)
+    }
+
+
+# ---------------------------------------------------------------- new case
+if creating:
+    ui.require(Permission.RECORD_CASE)
+    st.title(t("Record a violation case"))
+    st.caption(t("The case is saved as a draft; submit it when the facts, basis and evidence are complete. The principal then decides it."))
+    preset = st.query_params.get("employee", "")
+    default_search = ""
+    if preset.isdigit():
+        try:
+            default_search = ledger.get_household(ui.engine(), actor, int(preset)).employee["staff_no"]
+        except ServiceError:
+            pass
+    search = st.text_input(t("Find the staff member"), value=default_search, placeholder=t("Name or staff no."), key="new_case_search")
+    staff = dict(cases.staff_choices(ui.engine(), actor, search)) if search.strip() else {}
+    employee_id = st.selectbox(t("Staff member"), list(staff), format_func=staff.get, index=0 if staff else None,
+                               placeholder=t("Type a name or staff no. above"), key=f"new_case_employee_{search.strip()}")
+    family = family_options(employee_id) if employee_id else {None: t("(none: the staff member)")}
+    family_member_id = st.selectbox(t("Family member concerned (optional)"), list(family), format_func=family.get,
+                                    key=f"new_case_member_{employee_id}")
+    categories = category_options()
+    category_id = st.selectbox(t("Category"), list(categories), format_func=lambda c: categories[c][0], key="new_case_category")
+    profile = unit.get_unit(ui.engine())
+    c1, c2 = st.columns(2)
+    occurred_on = c1.date_input(t("Date of the violation"), value=None, min_value=EARLIEST, max_value=local_today(), key="new_case_date")
+    year = c2.number_input(t("Assessment year"), min_value=cases.MIN_YEAR, max_value=cases.MAX_YEAR, step=1,
+                           value=profile.current_year if profile else local_today().year, key="new_case_year")
+    facts = st.text_area(t("Facts"), key="new_case_facts", max_chars=cases.LIMITS["facts"])
+    # Pre-filled from the category; a new key per category so choosing another one refills it.
+    basis = st.text_area(t("Basis"), value=categories[category_id][1] if category_id in categories else "",
+                         key=f"new_case_basis_{category_id}", max_chars=cases.LIMITS["basis"],
+                         help=t("The law, regulation or unit rule and article the case relies on. Required."))
+    evidence = st.text_area(t("Evidence"), key="new_case_evidence", max_chars=cases.LIMITS["evidence_note"],
+                            help=t("What the evidence is and where it is kept."))
+    upload = st.file_uploader(t("Evidence PDF (optional)"), type=["pdf"], key="new_case_pdf")
+    if st.button(t("Save draft"), type="primary", icon=":material/save:"):
+        attachment = (upload.name, upload.getvalue()) if upload is not None else None
+        new_id = ui.run_action(lambda: cases.create_case(
+            ui.engine(), actor, employee_id=employee_id, category_id=category_id, occurred_on=occurred_on, facts=facts,
+            basis=basis, evidence_note=evidence, year=int(year), family_member_id=family_member_id, attachment=attachment))
+        if new_id:
+            ui.flash("success", t("Draft saved. Check it, then submit it for decision."))
+            st.switch_page("pages/case_record.py", query_params={"id": str(new_id)})
+    st.stop()
+
+# ---------------------------------------------------------------- an existing case
+case_id = int(param)
+try:
+    detail = cases.get_case(ui.engine(), actor, case_id)
+except ServiceError as err:
+    ui.show_error(err)
+    st.stop()
+case = detail.case
+
+# The version the user's action is based on: fixed when the case is opened, so a
+# decision taken after someone else's change is refused instead of overwriting it.
+version_key = f"case_version_{case_id}"
+if version_key not in st.session_state:
+    st.session_state[version_key] = case["version"]
+base_version = st.session_state[version_key]
+
+
+def done(message, new_version=None):
+    st.session_state[version_key] = new_version if new_version is not None else base_version
+    for key in (f"decide_{case_id}", f"case_stale_{case_id}"):
+        st.session_state.pop(key, None)
+    ui.flash("success", message)
+    st.rerun()
+
+
+def attempt(action):
+    """Run a write; a stale version offers a reload."""
+    try:
+        result = action()
+    except StaleVersion as err:
+        ui.show_error(err)
+        st.session_state[f"case_stale_{case_id}"] = True
+        return None
+    except ServiceError as err:
+        ui.show_error(err)
+        return None
+    st.cache_data.clear()
+    return result
+
+
+st.title(t("Case {case_no}", case_no=case["case_no"]))
+st.subheader(t(cases.STATE_LABELS.get(case["state"], case["state"])))
+st.page_link("pages/staff_record.py", label=f"{case['staff_no']} · {case['name']}" + (f" · {case['department']}" if case["department"] else ""),
+             icon=":material/person:", query_params={"id": str(case["employee_id"])})
+
+meta = [
+    (t("Staff member"), f"{case['staff_no']} · {case['name']}"),
+    (t("Family member concerned"), f"{t(ledger.RELATION_LABELS.get(case['family_relation'], case['family_relation'] or ''))} · {case['family_member']}"
+     if case["family_member"] else "—"),
+    (t("Category"), case["category"]),
+    (t("Date of the violation"), fmt_date(case["occurred_on"])),
+    (t("Assessment year"), str(case["year"])),
+    (t("Recorded by"), f"{case['recorded_by_name']} · {fmt_datetime(case['recorded_at'])}"),
+    (t("Submitted"), fmt_datetime(case["submitted_at"]) or "—"),
+]
+if case["decided_at"]:
+    meta.append((t("Decision"), f"{t(cases.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
+                 f"{fmt_datetime(case['decided_at'])}" + (f" · {case['decision_reason']}" if case["decision_reason"] else "")))
+if case["appealed_at"]:
+    meta.append((t("Appeal"), f"{fmt_datetime(case['appealed_at'])} · {case['appeal_grounds']}"))
+if case["appeal_decided_at"]:
+    result = t("Appeal dismissed") if case["appeal_result"] == "upheld" else t("Overturned on appeal")
+    meta.append((t("Appeal decision"), f"{result} · {case['appeal_decided_by_name']} · {fmt_datetime(case['appeal_decided_at'])} · {case['appeal_reason']}"))
+if case["revoked_at"]:
+    meta.append((t("Revoked"), f"{case['revoked_by_name']} · {fmt_datetime(case['revoked_at'])} · {case['revoke_reason']}"))
+st.dataframe({t("Item"): [m[0] for m in meta], t("Content"): [m[1] for m in meta]}, hide_index=True, width="stretch")
+st.text_area(t("Facts"), value=case["facts"], disabled=True, key=f"show_facts_{case_id}")
+st.text_area(t("Basis"), value=case["basis"], disabled=True, key=f"show_basis_{case_id}")
+st.text_area(t("Evidence"), value=case["evidence_note"] or "", disabled=True, key=f"show_evidence_{case_id}")
+if detail.attachment:
+    try:
+        name, data = cases.get_attachment(ui.engine(), actor, case_id)
+        st.download_button(t("Download evidence PDF ({name})", name=name), data, file_name=name, mime="application/pdf",
+                           icon=":material/download:")
+    except ServiceError as err:
+        ui.show_error(err)
+
+if st.session_state.get(f"case_stale_{case_id}"):
+    if st.button(t("Reload the current case"), icon=":material/refresh:"):
+        st.session_state.pop(version_key, None)
+        st.session_state.pop(f"case_stale_{case_id}", None)
+        st.session_state.pop(f"decide_{case_id}", None)
+        st.rerun()
+
+actions = cases.actions_for(actor, case)
+
+# ---------------------------------------------------------------- leader: draft, submit, appeal
+if "edit" in actions:
+    st.subheader(t("Edit the draft"))
+    with st.form(f"edit_{case_id}_{base_version}"):
+        family = family_options(case["employee_id"])
+        member = st.selectbox(t("Family member concerned (optional)"), list(family), format_func=family.get,
+                              index=list(family).index(case["family_member_id"]) if case["family_member_id"] in family else 0)
+        categories = category_options(include=case["category_id"])
+        category_id = st.selectbox(t("Category"), list(categories), format_func=lambda c: categories[c][0],
+                                   index=list(categories).index(case["category_id"]) if case["category_id"] in categories else 0)
+        c1, c2 = st.columns(2)
+        occurred_on = c1.date_input(t("Date of the violation"), value=case["occurred_on"], min_value=EARLIEST, max_value=local_today())
+        year = c2.number_input(t("Assessment year"), min_value=cases.MIN_YEAR, max_value=cases.MAX_YEAR, step=1, value=case["year"])
+        facts = st.text_area(t("Facts"), value=case["facts"], max_chars=cases.LIMITS["facts"])
+        basis = st.text_area(t("Basis"), value=case["basis"], max_chars=cases.LIMITS["basis"])
+        evidence = st.text_area(t("Evidence"), value=case["evidence_note"] or "", max_chars=cases.LIMITS["evidence_note"])
+        saved = st.form_submit_button(t("Save draft"), type="primary")
+    if saved:
+        new_version = attempt(lambda: cases.update_draft(
+            ui.engine(), actor, case_id, base_version, family_member_id=member, category_id=category_id, occurred_on=occurred_on,
+            year=int(year), facts=facts, basis=basis, evidence_note=evidence))
+        if new_version:
+            done(t("Saved."), new_version)
+    with st.form(f"attach_{case_id}_{base_version}", clear_on_submit=True):
+        upload = st.file_uploader(t("Evidence PDF"), type=["pdf"])
+        attach = st.form_submit_button(t("Attach PDF"))
+    if attach:
+        if upload is None:
+            st.warning(t("Choose a PDF file first."))
+        else:
+            new_version = attempt(lambda: cases.attach_pdf(ui.engine(), actor, case_id, base_version, upload.name, upload.getvalue()))
+            if new_version:
+                done(t("PDF attached."), new_version)
+    st.info(t("Submitting sends the case to the principal for decision; it can no longer be changed."))
+    if st.button(t("Submit for decision"), type="primary", icon=":material/send:"):
+        new_version = attempt(lambda: cases.submit_case(ui.engine(), actor, case_id, base_version))
+        if new_version:
+            done(t("Case submitted for decision."), new_version)
+
+if "appeal" in actions:
+    st.subheader(t("Record an appeal"))
+    st.caption(t("The person concerned may appeal a confirmed case. The case stays in force until the principal decides the appeal."))
+    with st.form(f"appeal_{case_id}_{base_version}"):
+        grounds = st.text_area(t("Grounds of appeal"), max_chars=cases.LIMITS["grounds"])
+        appealed = st.form_submit_button(t("Record appeal"), type="primary")
+    if appealed:
+        new_version = attempt(lambda: cases.record_appeal(ui.engine(), actor, case_id, base_version, grounds))
+        if new_version:
+            done(t("Appeal recorded; it waits for the principal's decision."), new_version)
+
+# ---------------------------------------------------------------- principal: decisions
+decisions = [a for a in actions if a in cases.DECISIONS]
+if decisions:
+    st.subheader(t("Decision"))
+    choice_key = f"decide_{case_id}"
+    buttons = st.columns(len(decisions))
+    for column, action in zip(buttons, decisions):
+        label, icon = DECISION_BUTTONS[action]
+        if column.button(label, icon=icon, key=f"choose_{action}"):
+            st.session_state[choice_key] = action
+    chosen = st.session_state.get(choice_key)
+    if chosen in decisions:
+        with st.form(f"decision_{case_id}_{chosen}"):
+            st.warning(DECISION_PROMPTS[chosen].format(case_no=case["case_no"], name=case["name"]))
+            reason = st.text_area(t("Reason"), max_chars=cases.LIMITS["reason"],
+                                  help=t("Optional when confirming; required otherwise."))
+            c1, c2 = st.columns(2)
+            go = c1.form_submit_button(t("Yes, record this decision"), type="primary")
+            cancel = c2.form_submit_button(t("Cancel"))
+        if cancel:
+            st.session_state.pop(choice_key, None)
+            st.rerun()
+        if go:
+            new_version = attempt(lambda: cases.DECISIONS[chosen](ui.engine(), actor, case_id, base_version, reason))
+            if new_version:
+                done(DECISION_DONE[chosen], new_version)
+elif actor.can(Permission.DECIDE_CASE) and case["recorded_by_id"] == actor.id:
+    st.info(t("You recorded this case, so someone else decides it."))
+
+# ---------------------------------------------------------------- history
+st.subheader(t("History of this case"))
+if detail.history.empty:
+    st.caption(t("No recorded changes."))
+else:
+    st.dataframe(audit.events_table(detail.history, ui.lang()).drop(columns=[t("No."), t("Record")]), hide_index=True, width="stretch")
