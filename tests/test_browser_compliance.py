@@ -1,9 +1,12 @@
-"""The principal's compliance overview in a real browser: sign in, read the year
-at a glance, drill down to the absentees and open one person's household record."""
+"""The principal's year in a real browser (issue 6, Done when): sign in, read the
+year on the compliance overview, drill down to the absentees and open one
+person's household record; download the year-end report and sign the year off;
+then the designated leader's edit of a record of the signed year is refused."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from services import db, demo, unit
 from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, streamlit_server, wait_idle
@@ -74,5 +77,43 @@ def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, 
             expect(page.get_by_label("姓名", exact=True)).to_have_value(name)
             screenshot(page, "compliance-03-record")
             expect(page.get_by_test_id("stException")).to_have_count(0)
+
+            year = date.today().year  # the demo unit's activity is in the running year
+            page.get_by_test_id("stSidebar").get_by_text("年度报表").click()
+            page.get_by_role("heading", name="年度报表").wait_for()
+            wait_idle(page)
+            page.get_by_role("button", name="生成报表").click()
+            wait_idle(page, 120_000)
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name="年报（xlsx）").first.click()
+            assert download.value.suggested_filename.endswith(f"{year}年计划生育综合治理年报.xlsx")
+            saved = tmp_path / "report.xlsx"
+            download.value.save_as(saved)
+            assert saved.read_bytes()[:2] == b"PK"  # a real xlsx (zip) file
+
+            page.get_by_text(f"我已核对{year}年度报表，确认签署。").click()
+            wait_idle(page)
+            page.get_by_role("button", name=f"签署 {year} 年度").click()
+            expect(page.get_by_text(f"{year}年度已签署，版本 1。")).to_be_visible(timeout=120_000)
+            screenshot(page, "compliance-04-signed-off")
+
+            page.get_by_test_id("stSidebar").get_by_text("合规总览").click()
+            page.get_by_role("heading", name="合规总览").wait_for()
+            wait_idle(page)
+            expect(page.get_by_text(re.compile(f"{year} 年度已由 .+ 签署确认"))).to_be_visible()
+
+            leader = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="zh-CN").new_page()
+            leader.set_default_timeout(30_000)
+            _sign_in(leader, base, "demo_leader", passwords["demo_leader"])
+            leader.get_by_test_id("stSidebar").get_by_text("学习培训").click()
+            wait_idle(leader)
+            leader.get_by_role("button", name="打开场次").click()
+            wait_idle(leader)
+            leader.get_by_role("tab", name="详情").click()
+            leader.get_by_label("标题").fill("修改已签署年度的场次")
+            commit_typing(leader)
+            leader.get_by_role("button", name="保存", exact=True).click()
+            expect(leader.get_by_text(f"{year}年度已签署，该年度记录只读")).to_be_visible()
+            screenshot(leader, "compliance-05-signed-year-refused")
         finally:
             browser.close()
