@@ -12,6 +12,7 @@ from bench import scale  # noqa: F401 - registers the district-scale workloads
 from bench import report_bench  # noqa: F401 - registers the year-end report workload
 from bench import compliance_bench  # noqa: F401 - registers the compliance page workloads
 from bench import training_bench  # noqa: F401 - registers the attendance-rate views
+from bench import eligibility_bench  # noqa: F401 - registers eligibility for all staff
 from bench.workloads import REGISTRY
 
 

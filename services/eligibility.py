@@ -135,27 +135,27 @@ def eligibility(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") ->
     pay_eligible, case_nos, reason.  Two statements whatever the number of staff.
     """
     authorize(engine, actor, Permission.RUN_REPORTS, "eligibility")
+    columns = ["employee_id", "staff_no", "name", "department", "status"]
     with engine.connect() as conn:
-        staff = pd.DataFrame(
-            conn.execute(
-                select(Employee.id.label("employee_id"), Employee.staff_no, Employee.name,
-                       Department.name.label("department"), Employee.status)
-                .outerjoin(Department, Department.id == Employee.department_id)
-                .order_by(Employee.staff_no)
-            ).all(),
-            columns=["employee_id", "staff_no", "name", "department", "status"],
-        )
+        rows = conn.execute(
+            select(Employee.id, Employee.staff_no, Employee.name, Department.name, Employee.status)
+            .outerjoin(Department, Department.id == Employee.department_id)
+            .order_by(Employee.staff_no)
+        ).all()
         blocks = _blocks(conn, year)
+    # Rows as plain tuples: pandas reads SQLAlchemy Row objects one cell at a time.
+    staff = pd.DataFrame([tuple(r) for r in rows], columns=columns)
     case_nos: dict[int, list[str]] = {}
     reasons: dict[int, list[str]] = {}
     for block in blocks:
         case_nos.setdefault(block.employee_id, []).append(block.case_no)
         reasons.setdefault(block.employee_id, []).append(reason_text(block, lang))
-    blocked = staff["employee_id"].map(lambda e: e in case_nos)
+    # Vectorised: a lookup per blocked person, not a Python call per member of staff.
+    blocked = staff["employee_id"].isin(list(case_nos))
     staff["award_eligible"] = ~blocked
     staff["pay_eligible"] = ~blocked
-    staff["case_nos"] = staff["employee_id"].map(lambda e: "、".join(case_nos.get(e, [])))
-    staff["reason"] = staff["employee_id"].map(lambda e: "；".join(reasons.get(e, [])))
+    staff["case_nos"] = staff["employee_id"].map({e: "、".join(v) for e, v in case_nos.items()}).fillna("")
+    staff["reason"] = staff["employee_id"].map({e: "；".join(v) for e, v in reasons.items()}).fillna("")
     return staff
 
 
