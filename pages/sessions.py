@@ -95,6 +95,15 @@ if can_edit:
                                                     format_func=departments.get, key=prefix + "departments")
                 chosen_people = st.multiselect(t("People (when chosen people)"), list(people_labels),
                                                format_func=people_labels.get, key=prefix + "people")
+                originals = training.list_sessions(ui.engine(), actor, year)
+                originals = originals[originals["makeup_of_id"].isna()]
+                original_labels = {r.id: f"{fmt_date(r.held_on)} · {r.title}" for r in originals.itertuples()}
+                chosen_original = st.selectbox(
+                    t("Make-up of (optional)"), [None, *original_labels], key=prefix + "makeup_of",
+                    format_func=lambda i: t("(not a make-up)") if i is None else original_labels[i],
+                    help=t("A make-up session expects everyone absent or excused at the session it makes up."))
+                if chosen_original is not None:
+                    kind, makeup_of = "makeup", chosen_original
             created = st.form_submit_button(t("Create session"), type="primary")
         if created:
             audience = {"all": lambda: Audience.all(), "makeup": lambda: Audience.owing(),

@@ -194,6 +194,23 @@ def test_schedule_a_makeup_prefills_the_form_and_attending_it_changes_the_rate(p
     assert rate_after == 1.0 > rate_before
 
 
+def test_new_session_form_can_make_up_an_earlier_session(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader, held_on=TODAY - timedelta(days=1) if TODAY.day > 1 else TODAY)
+    _, roster = training.get_session(app_env, leader, sid)
+    owing = [int(e) for e in roster["employee_id"].iloc[:2]]
+    training.record_roll_call(app_env, leader, sid, {owing[0]: "absent", owing[1]: "excused"}, others="present")
+    at = open_page(leader, "pages/sessions.py")
+    fill(at, {"标题": "补学：测试学习", "学时": "1"})
+    at.selectbox(key="new_session_0_makeup_of").set_value(sid)
+    at = submit(at, "创建")
+    assert not texts(at.error), texts(at.error)
+    makeup = newest_session(app_env)
+    details, _ = training.get_session(app_env, leader, makeup)
+    assert details["makeup_of_id"] == sid and details["audience"] == "makeup"
+    assert set(statuses(app_env, makeup)) == set(owing)
+
+
 def test_follow_up_views_chart_and_workbook(people, app_env):
     at = open_page(people[Role.PRINCIPAL], "pages/sessions.py")
     for by, column in (("person", "姓名"), ("department", "部门"), ("session", "标题"), ("month", "月份")):
