@@ -452,7 +452,7 @@ def summary_paragraphs(unit: "UnitProfile", f: YearFigures, day: date) -> list[t
     if f.cases_in_force == 0:
         result = "全年未发生经确认的违规情况，圆满完成了年度计划生育综合治理目标任务。"
     else:
-        result = f"全年经确认的违规情况{f.cases_in_force}件，均已依规严肃处理，年度计划生育综合治理目标任务基本完成。"
+        result = f"全年违规确认{f.cases_in_force}件，均已依规严肃处理，年度计划生育综合治理目标任务基本完成。"
     years = f"（处理期{unit.sanction_years}年）" if unit.sanction_years > 1 else ""
     return [
         ("title", f"{unit.name}{f.year}年计划生育综合治理工作总结"),
