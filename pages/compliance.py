@@ -17,7 +17,7 @@ from pages._ui import t
 from services import compliance, eligibility, unit
 from services.db import database_url
 from services.errors import ServiceError
-from services.formatting import fmt_date, fmt_datetime, fmt_money
+from services.formatting import fmt_date, fmt_datetime, fmt_money, local_today
 from services.i18n import N_
 from services.permissions import Permission
 
@@ -54,7 +54,7 @@ def attention(url: str, year: int, role: str, _actor) -> compliance.Attention:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=200)
-def drill(url: str, kind: str, year: int, role: str, department: str | None, leaflet_id: int | None, page: int, _actor):
+def drill(url: str, kind: str, year: int, department: str | None, leaflet_id: int | None, page: int, role: str, _actor):
     offset = (page - 1) * PAGE_SIZE
     if kind == "absentees":
         return compliance.absentees(ui.engine(), _actor, year, department=department, limit=PAGE_SIZE, offset=offset)
@@ -70,17 +70,23 @@ role = str(actor.role)
 # ---------------------------------------------------------------- year and headline
 
 st.title(t("Compliance overview"))
-this_year = current_year(url) or pd.Timestamp.today().year
+this_year = current_year(url) or local_today().year
 years = list(range(this_year, this_year - 5, -1))
 year = st.selectbox(t("Assessment year"), years, key="cmp_year")
 
-try:
-    figures = headline(url, year, role, actor)
-    aggregates = charts(url, year, role, actor)
-    waiting = attention(url, year, role, actor)
-except ServiceError as err:
-    ui.show_error(err)
-    st.stop()
+
+def read(load, *args):  # noqa: ANN001, ANN201
+    """A cached read; a refusal is shown and ends the run."""
+    try:
+        return load(url, *args, role, actor)
+    except ServiceError as err:
+        ui.show_error(err)
+        st.stop()
+
+
+# Each part is read just before it is shown, so the figures appear while the
+# charts' aggregates are still being computed (seconds at district scale, uncached).
+figures = read(headline, year)
 
 
 def _go(kind: str) -> None:
@@ -167,6 +173,7 @@ def show_chart(chart: alt.Chart) -> None:
     st.altair_chart(chart, width="stretch", height=int(chart.height) + 90)
 
 
+aggregates = read(charts, year)
 st.subheader(t("Study sessions"))
 month = aggregates.attendance_by_month
 if month.empty:
@@ -242,11 +249,7 @@ if kind == "unreached":
                               key="cmp_leaflet")
 
 page_no = st.session_state.get("cmp_page", 1)
-try:
-    people, total = drill(url, kind, year, role, department, leaflet_id, page_no, actor)
-except ServiceError as err:
-    ui.show_error(err)
-    st.stop()
+people, total = read(drill, kind, year, department, leaflet_id, page_no)
 pages = max(1, -(-total // PAGE_SIZE))
 if page_no > pages:  # the filter shrank the list
     st.session_state["cmp_page"] = 1
@@ -288,6 +291,7 @@ else:
 
 # ---------------------------------------------------------------- attention
 
+waiting = read(attention, year)
 st.subheader(t("Needs your attention"))
 sign_off = waiting.sign_off
 c1, c2, c3 = st.columns(3)
