@@ -84,8 +84,11 @@ def menu_pages() -> tuple[list[MenuPage], set[str]]:
         if name == "MENU":
             for section in node.value.values:
                 for entry in section.elts:
-                    file, url_path, title, _icon, permission = entry.elts
-                    pages.append(MenuPage(file.value, url_path.value, title.args[0].value, permission.attr))
+                    try:
+                        file, url_path, title, _icon, permission = entry.elts
+                        pages.append(MenuPage(file.value, url_path.value, title.args[0].value, permission.attr))
+                    except (AttributeError, ValueError, IndexError):  # an entry of another shape: not a page we can visit
+                        continue
         elif name == "HIDDEN_PAGES":
             hidden = {e.value for e in node.value.elts}
         elif name == "DEFAULT_PAGE":

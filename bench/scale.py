@@ -24,7 +24,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +61,21 @@ class ScaleDatabase:
     actor: Any
     department_id: int
     employee_id: int
+    actors: dict[str, Any] = field(default_factory=dict)  # role -> the first active account of that role
 
     def engine(self):  # noqa: ANN201
         from services.db import get_engine
 
         return get_engine(self.url)
+
+    def actor_for(self, permission: str):  # noqa: ANN201
+        """An account that has `permission` (a Permission name): principal, leader, admin or auditor, in that order."""
+        from services.permissions import ROLE_PERMISSIONS, Permission, Role
+
+        for role in ("principal", "leader", "admin", "auditor"):
+            if role in self.actors and Permission[permission] in ROLE_PERMISSIONS[Role(role)]:
+                return self.actors[role]
+        return self.actor
 
 
 _DATABASES: dict[tuple[int, str], ScaleDatabase] = {}
@@ -116,9 +126,12 @@ def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabas
     engine = get_engine(url)
     with read_session(engine) as session:
         admin = session.execute(select(User).where(User.role == "admin").order_by(User.id)).scalars().first()
+        actors = {}
+        for user in session.execute(select(User).where(User.active.is_(True)).order_by(User.id.desc())).scalars():
+            actors[user.role] = auth.actor_of(user)  # the first of each role wins (ids descending)
         department_id = session.execute(select(Department.id).where(Department.name == DEPARTMENT)).scalar_one()
         employee_id = session.execute(select(Employee.id).order_by(Employee.staff_no).limit(1)).scalar_one()
-    return ScaleDatabase(kind, url, raw_connect, paramstyle, auth.actor_of(admin), department_id, employee_id)
+    return ScaleDatabase(kind, url, raw_connect, paramstyle, auth.actor_of(admin), department_id, employee_id, actors)
 
 
 def scale_databases(staff: int) -> list[ScaleDatabase]:
@@ -299,20 +312,32 @@ def ledger_counts(options: argparse.Namespace) -> list[Measurement]:
 
 # ---------------------------------------------------------------- pages (informational)
 
-PAGES = {
-    "page_home": ("pages/home.py", None),
-    "page_staff": ("pages/staff.py", None),
-    "page_staff_record": ("pages/staff_record.py", "employee"),
-    "page_audit_trail": ("pages/audit_trail.py", None),
-}
+RECORD_PAGE = "pages/staff_record.py"  # a hidden page, opened with ?id= of a member of staff
+
+
+def menu_page_workloads() -> dict[str, tuple[str, str | None, str]]:
+    """{page_<stem>: (file, what it needs, permission)} for every page of app.py's MENU that
+    exists and is visible (plus the household record): pages added later are timed too."""
+    from bench.concurrency import ROOT, menu_pages
+
+    pages, hidden = menu_pages()
+    return {
+        f"page_{Path(p.file).stem}": (p.file, "employee" if p.file == RECORD_PAGE else None, p.permission)
+        for p in pages
+        if (ROOT / p.file).exists() and (p.file not in hidden or p.file == RECORD_PAGE)
+    }
+
+
+PAGES = menu_page_workloads()
 
 
 def _no_bare_mode_warning(record: logging.LogRecord) -> bool:
     return "missing ScriptRunContext" not in record.getMessage()
 
 
-def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int) -> tuple[float, int]:
-    """Best time of one AppTest run of `page` (signed in as the administrator), and its statements."""
+def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int, actor: Any = None) -> tuple[float, int]:
+    """Best time of one AppTest run of `page` (signed in as `actor`, by default the
+    administrator), and its statements."""
     from streamlit.testing.v1 import AppTest
 
     from models._common import utcnow
@@ -327,7 +352,7 @@ def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int
     try:
         def one() -> AppTest:
             at = AppTest.from_file(app, default_timeout=120)
-            at.session_state["actor"] = database.actor
+            at.session_state["actor"] = actor or database.actor
             at.session_state["last_activity"] = utcnow()
             at.session_state["lang"] = "zh_CN"
             at.run()
@@ -355,13 +380,15 @@ def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int
             os.environ[DATABASE_URL_ENV] = previous
 
 
-def _register_page(name: str, page: str, needs: str | None) -> None:
+def _register_page(name: str, page: str, needs: str | None, permission: str) -> None:
     def run(options: argparse.Namespace) -> list[Measurement]:
         repeat = options.repeat or 3
         results = []
         for database in scale_databases(options.staff):
-            seconds, statements = _page_run(database, page, needs, repeat)
-            results.append(Measurement(seconds, None, statements, note=f"{database.kind}, AppTest run of {page}",
+            actor = database.actor_for(permission)
+            seconds, statements = _page_run(database, page, needs, repeat, actor)
+            results.append(Measurement(seconds, None, statements,
+                                       note=f"{database.kind}, AppTest run of {page} as {actor.role.value}",
                                        label=database.kind))
         return results
 
@@ -369,5 +396,5 @@ def _register_page(name: str, page: str, needs: str | None) -> None:
     workload(name, target=0)(run)
 
 
-for _name, (_page, _needs) in PAGES.items():
-    _register_page(_name, _page, _needs)
+for _name, (_page, _needs, _permission) in PAGES.items():
+    _register_page(_name, _page, _needs, _permission)
