@@ -317,3 +317,14 @@ for title, frame, count in ((t("Cases awaiting decision"), waiting.pending, wait
                      hide_index=True, width="stretch")
         if count > len(frame):
             st.caption(t("The {n} waiting longest of {total}.", n=len(frame), total=count))
+
+if waiting.pending_total or waiting.appeals_total:
+    waiting_cases = {row.case_id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(label)}"
+                     for frame, label in ((waiting.pending, compliance.CASE_STATE_LABELS["pending"]),
+                                          (waiting.appeals, compliance.CASE_STATE_LABELS["under_appeal"]))
+                     for row in frame.itertuples()}
+    c1, c2 = st.columns([3, 1])
+    chosen_case = c1.selectbox(t("Case"), list(waiting_cases), format_func=waiting_cases.get, key="cmp_case")
+    c2.write("")
+    if c2.button(t("Open case"), icon=":material/gavel:", type="primary", key="cmp_open_case"):
+        st.switch_page("pages/case_record.py", query_params={"id": str(chosen_case)})

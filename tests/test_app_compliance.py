@@ -104,3 +104,14 @@ def test_an_earlier_year_shows_its_own_figures_and_sign_off(people):
     assert any("已由 李校长" in m and "签署确认" in m for m in texts(at.success))
     at.selectbox(key="cmp_drill").set_value("unreached").run()
     assert any("名单为空" in m for m in texts(at.info))
+
+
+def test_a_waiting_case_opens_from_the_attention_list(people):
+    actors, ids = people
+    at = open_page(actors[Role.PRINCIPAL])
+    assert set(at.selectbox(key="cmp_case").options) == {"2025-003 · T002 · 王二 · 待确认", "2025-002 · T001 · 王一 · 申诉中"}
+    at.selectbox(key="cmp_case").set_value(ids["K3"]).run()
+    next(b for b in at.button if b.key == "cmp_open_case").click().run()
+    assert not at.exception, at.exception
+    assert at.query_params.get("id") in (str(ids["K3"]), [str(ids["K3"])])
+    assert any("2025-003" in x for x in texts(at.title) + texts(at.header) + texts(at.subheader) + texts(at.markdown))
