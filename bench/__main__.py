@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=0, help="runs per side, best taken (default 3, 2 for slow ones)")
     options = parser.parse_args(argv)
 
-    names = [options.only] if options.only else list(REGISTRY)
+    # Workloads with a baseline first, then the informational page runs (stable order otherwise).
+    names = [options.only] if options.only else sorted(REGISTRY, key=lambda n: REGISTRY[n].target == 0)
     header = ("workload", "ours (s)", "baseline (s)", "ratio", "target", "statements", "note")
     lines = []
     for name in names:
