@@ -140,11 +140,13 @@ def load_demo_sanctions(session, *, seed: int, today: date, by: str) -> dict[str
             cases.append(row)
         session.execute(insert(ViolationCase).execution_options(render_nulls=True), cases)
 
-    # ---- nominations: the people with cases first, then about a tenth of the staff
+    # ---- nominations: the people with cases first, then others up to about a tenth
+    # of the staff (at least three, so every small demo has nominees to finalise)
     with_cases = [c["employee_id"] for c in cases if c["state"] in ("confirmed", "under_appeal", "revoked")]
-    others = [e.id for e in pool if e.id not in with_cases]
+    anyone_with_a_case = {c["employee_id"] for c in cases}
+    others = [e.id for e in pool if e.id not in anyone_with_a_case]
     wanted = max(len(AWARDS), round(len(staff) * 0.1))
-    nominees = with_cases + others[: max(0, wanted - len(with_cases))]
+    nominees = with_cases + others[: max(3, wanted - len(with_cases))]
     blocked = {c["employee_id"] for c in cases if c["state"] in ("confirmed", "under_appeal")}
     nominations = []
     for i, employee_id in enumerate(nominees):
