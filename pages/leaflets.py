@@ -1,4 +1,8 @@
-"""Leaflets: the year's list, a new leaflet, and coverage of the households."""
+"""Leaflets: the year's list, a new leaflet, and coverage of the households.
+
+The year's aggregates are cached by database, year and role (see pages/sessions.py);
+ui.run_action clears them on every write.  Only the chosen view runs.
+"""
 
 import altair as alt
 import pandas as pd
@@ -7,6 +11,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services import ledger, outreach, training
+from services.db import database_url
 from services.formatting import fmt_date, local_today
 from services.permissions import Permission
 from services.training import Audience
@@ -14,6 +19,25 @@ from services.training import Audience
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
 today = local_today()
+TTL = 120  # seconds: another process's write is seen at the latest this much later
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def year_leaflets(url: str, year: int, role: str, _actor):
+    return outreach.list_leaflets(ui.engine(), _actor, year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def year_coverage(url: str, year: int, by: str, role: str, _actor):
+    return outreach.coverage(ui.engine(), _actor, year, by)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def year_unreached(url: str, year: int, role: str, _actor):
+    return outreach.unreached_households(ui.engine(), _actor, year)
+
+
+URL = database_url()
 st.title(t("Leaflets"))
 
 years = list(range(today.year, today.year - 6, -1))
@@ -69,11 +93,13 @@ if can_edit:
                 ui.flash("success", t("Leaflet created."))
                 st.switch_page("pages/leaflet_record.py", query_params={"id": str(new_id)})
 
-tab_list, tab_coverage = st.tabs([t("Leaflets"), t("Coverage")])
+views = {"list": t("Leaflets"), "coverage": t("Coverage")}
+view = st.radio(t("View"), list(views), format_func=views.get, horizontal=True, key="leaflets_view",
+                label_visibility="collapsed")
 
 # ---------------------------------------------------------------- the year's leaflets
-with tab_list:
-    leaflets = outreach.list_leaflets(ui.engine(), actor, year)
+if view == "list":
+    leaflets = year_leaflets(URL, year, actor.role, actor)
     c1, c2, c3 = st.columns([2, 1, 1])
     search = c1.text_input(t("Search"), placeholder=t("Title"), key="leaflets_search")
     sort_columns = {"issued_on": t("Issued on"), "title": t("Title"), "not_reached": t("Not reached"),
@@ -105,8 +131,8 @@ with tab_list:
             st.switch_page("pages/leaflet_record.py", query_params={"id": str(chosen)})
 
 # ---------------------------------------------------------------- coverage
-with tab_coverage:
-    by_leaflet = outreach.coverage(ui.engine(), actor, year, "leaflet")
+else:
+    by_leaflet = year_coverage(URL, year, "leaflet", actor.role, actor)
     if by_leaflet.empty:
         st.info(t("No leaflets recorded for {year}.", year=year))
     else:
@@ -114,7 +140,7 @@ with tab_coverage:
         table = by_leaflet.assign(issued_on=by_leaflet["issued_on"].map(fmt_date), kind=by_leaflet["kind"].map(kind_label))
         show_table(table, {"issued_on": t("Issued on"), "title": t("Title"), "kind": t("Kind"), **COUNTS})
 
-        by_department = outreach.coverage(ui.engine(), actor, year, "department")
+        by_department = year_coverage(URL, year, "department", actor.role, actor)
         st.markdown(f"**{t('Coverage by department')}**")
         chart_data = by_department.assign(percent=(by_department["coverage"] * 100).round(1),
                                           label=by_department["department"].fillna(t("(no department)")))
@@ -133,7 +159,7 @@ with tab_coverage:
             show_table(by_department, {"department": t("Department"), **COUNTS})
 
         st.subheader(t("Households not yet reached"))
-        unreached = outreach.unreached_households(ui.engine(), actor, year)
+        unreached = year_unreached(URL, year, actor.role, actor)
         if unreached.empty:
             st.caption(t("Every expected household has been reached."))
         else:

@@ -1,4 +1,10 @@
-"""Study sessions: the year's list, a new session (or a make-up), and the follow-up."""
+"""Study sessions: the year's list, a new session (or a make-up), and the follow-up.
+
+The year's aggregates are cached (st.cache_data) by database, year and role, as
+on the compliance page: at district scale each is an aggregate over hundreds of
+thousands of attendance rows.  ui.run_action clears them on every write; the ttl
+bounds what another app process may still show.  Only the chosen view runs.
+"""
 
 import altair as alt
 import pandas as pd
@@ -7,6 +13,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services import ledger, training
+from services.db import database_url
 from services.errors import ServiceError
 from services.formatting import fmt_date, local_today
 from services.permissions import Permission
@@ -15,6 +22,25 @@ from services.training import Audience
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
 today = local_today()
+TTL = 120  # seconds: another process's write is seen at the latest this much later
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def year_sessions(url: str, year: int, role: str, _actor):
+    return training.list_sessions(ui.engine(), _actor, year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def year_rates(url: str, year: int, by: str, role: str, _actor):
+    return training.attendance_rates(ui.engine(), _actor, year, by)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def year_owed(url: str, year: int, role: str, _actor):
+    return training.owed_makeups(ui.engine(), _actor, year)
+
+
+URL = database_url()
 st.title(t("Study sessions"))
 
 years = list(range(today.year, today.year - 6, -1))
@@ -95,7 +121,7 @@ if can_edit:
                                                     format_func=departments.get, key=prefix + "departments")
                 chosen_people = st.multiselect(t("People (when chosen people)"), list(people_labels),
                                                format_func=people_labels.get, key=prefix + "people")
-                originals = training.list_sessions(ui.engine(), actor, year)
+                originals = year_sessions(URL, year, actor.role, actor)
                 originals = originals[originals["makeup_of_id"].isna()]
                 original_labels = {r.id: f"{fmt_date(r.held_on)} · {r.title}" for r in originals.itertuples()}
                 chosen_original = st.selectbox(
@@ -118,11 +144,13 @@ if can_edit:
                 st.switch_page("pages/session_record.py", query_params={"id": str(new_id)})
 
 
-tab_list, tab_follow = st.tabs([t("Sessions"), t("Follow-up")])
+views = {"list": t("Sessions"), "follow": t("Follow-up")}
+view = st.radio(t("View"), list(views), format_func=views.get, horizontal=True, key="sessions_view",
+                label_visibility="collapsed")
 
 # ---------------------------------------------------------------- the year's sessions
-with tab_list:
-    sessions = training.list_sessions(ui.engine(), actor, year)
+if view == "list":
+    sessions = year_sessions(URL, year, actor.role, actor)
     c1, c2, c3 = st.columns([2, 1, 1])
     search = c1.text_input(t("Search"), placeholder=t("Title, organiser or place"), key="sessions_search")
     sort_columns = {"held_on": t("Date"), "title": t("Title"), "expected": t("Expected"), "absent": t("Absent"),
@@ -158,10 +186,10 @@ with tab_list:
             st.switch_page("pages/session_record.py", query_params={"id": str(chosen)})
 
 # ---------------------------------------------------------------- follow-up
-with tab_follow:
+else:
     views = {"person": t("By person"), "department": t("By department"), "session": t("By session"), "month": t("By month")}
     by = st.radio(t("Attendance rates"), list(views), format_func=views.get, horizontal=True, key="followup_by")
-    rates = training.attendance_rates(ui.engine(), actor, year, by)
+    rates = year_rates(URL, year, by, actor.role, actor)
     if rates.empty:
         st.info(t("No attendance recorded for {year} yet.", year=year))
     else:
@@ -176,8 +204,8 @@ with tab_follow:
             table["held_on"] = table["held_on"].map(fmt_date)
         show_table(table, {**keys, **counts_config()})
 
-    monthly = training.attendance_rates(ui.engine(), actor, year, "month")
-    by_department = training.attendance_rates(ui.engine(), actor, year, "department")
+    monthly = year_rates(URL, year, "month", actor.role, actor)
+    by_department = year_rates(URL, year, "department", actor.role, actor)
     rate_title = t("Attendance rate")
     if not monthly.empty:
         c1, c2 = st.columns(2)
@@ -209,7 +237,7 @@ with tab_follow:
             st.altair_chart(chart, width="stretch")
 
     st.subheader(t("Owed make-ups"))
-    owed = training.owed_makeups(ui.engine(), actor, year)
+    owed = year_owed(URL, year, actor.role, actor)
     if owed.empty:
         st.caption(t("Nobody owes a make-up for {year}.", year=year))
     else:

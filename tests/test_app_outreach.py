@@ -131,6 +131,7 @@ def test_receipt_list_and_coverage_workbooks(people, app_env):
     assert events(app_env, "export")[-1].entity_type == "leaflet"
 
     at = open_page(people[Role.PRINCIPAL], "pages/leaflets.py")
+    at.radio(key="leaflets_view").set_value("coverage").run()
     charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(charts) == 1
     spec = json.loads(charts[0].proto.spec)

@@ -213,6 +213,8 @@ def test_new_session_form_can_make_up_an_earlier_session(people, app_env):
 
 def test_follow_up_views_chart_and_workbook(people, app_env):
     at = open_page(people[Role.PRINCIPAL], "pages/sessions.py")
+    assert not at.get("arrow_vega_lite_chart") and not at.radio(key="sessions_view").value == "follow"
+    at.radio(key="sessions_view").set_value("follow").run()
     for by, column in (("person", "姓名"), ("department", "部门"), ("session", "标题"), ("month", "月份")):
         at.radio(key="followup_by").set_value(by).run()
         assert not at.exception

@@ -151,7 +151,7 @@ def test_session_journey(chromium_path, tmp_path):
             assert _rate(page) == "100.0%" != rate_before
 
             _menu(page, "学习培训", "学习培训")
-            page.get_by_role("tab", name="跟进").click()
+            page.get_by_test_id("stRadio").get_by_text("跟进", exact=True).click()
             wait_idle(page)
             page.get_by_text("各月出勤率").wait_for()
             page.wait_for_timeout(1000)  # the charts draw after the run
@@ -165,7 +165,7 @@ def test_session_journey(chromium_path, tmp_path):
             wait_idle(page)
             screenshot(page, "leaflets-02-record")
             _menu(page, "宣传资料", "宣传资料")
-            page.get_by_role("tab", name="发放覆盖率").click()
+            page.get_by_test_id("stRadio").get_by_text("发放覆盖率", exact=True).click()
             wait_idle(page)
             page.wait_for_timeout(1000)
             screenshot(page, "leaflets-03-coverage")
