@@ -8,7 +8,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services import audit, cases, eligibility, ledger, unit
 from services.errors import ServiceError, StaleVersion
-from services.formatting import fmt_date, fmt_datetime
+from services.formatting import fmt_date, fmt_datetime, local_today
 from services.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
@@ -48,7 +48,7 @@ if creating:
 else:
     st.title(f"{record['name']} · {record['staff_no']}")
     profile = unit.get_unit(ui.engine())
-    standing = eligibility.person_eligibility(ui.engine(), actor, employee_id, profile.current_year if profile else dt.date.today().year)
+    standing = eligibility.person_eligibility(ui.engine(), actor, employee_id, profile.current_year if profile else local_today().year)
     if standing.blocks:
         status_code, reason = ledger.FpStatus.VIOLATION, t("A confirmed case is in force; see Eligibility below.")
     elif standing.pending_case_nos:
