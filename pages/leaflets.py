@@ -153,7 +153,7 @@ else:
                      alt.Tooltip("delivered:Q", title=t("Delivered")), alt.Tooltip("signed:Q", title=t("Signed")),
                      alt.Tooltip("percent:Q", title=title, format=".1f")],
         )
-        c1, c2 = st.columns(2)
+        c1, c2 = st.columns([2, 3])
         c1.altair_chart(chart, width="stretch")
         with c2:
             show_table(by_department, {"department": t("Department"), **COUNTS})

@@ -219,7 +219,7 @@ else:
             chart = alt.Chart(monthly).mark_bar(color="#3b6ea8").encode(
                 alt.X("label:N", title=t("Month"), sort=None),
                 alt.Y("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]),
-                      axis=alt.Axis(labelExpr="datum.value + '%'")),
+                      axis=alt.Axis(labelExpr="datum.value + '%'", titleAngle=0, titleAlign="left", titleY=-8)),
                 tooltip=[alt.Tooltip("label:N", title=t("Month")), *tooltip],
             )
             st.altair_chart(chart, width="stretch")

@@ -59,6 +59,14 @@ def _upload(page, path):
     wait_idle(page)
 
 
+def _charts_drawn(page, n: int) -> None:
+    wait_idle(page)
+    charts = page.get_by_test_id("stVegaLiteChart")
+    for i in range(n):
+        charts.nth(i).locator("canvas, svg").first.wait_for()
+    page.wait_for_timeout(500)
+
+
 def _rate(page) -> str:
     metric = page.get_by_test_id("stMetric").filter(has_text="出勤率")
     return metric.get_by_test_id("stMetricValue").inner_text().strip()
@@ -155,7 +163,11 @@ def test_session_journey(chromium_path, tmp_path):
             wait_idle(page)
             page.get_by_text("各月出勤率").wait_for()
             page.wait_for_timeout(1000)  # the charts draw after the run
+            page.set_viewport_size({"width": 1280, "height": 2000})
+            _charts_drawn(page, 2)
+            page.get_by_role("button", name="生成跟进表（xlsx）").wait_for()
             screenshot(page, "sessions-05-follow-up")
+            page.set_viewport_size({"width": 1280, "height": 1000})
 
             # The leaflet pages, for the record.
             _menu(page, "宣传资料", "宣传资料")
@@ -168,6 +180,8 @@ def test_session_journey(chromium_path, tmp_path):
             page.get_by_test_id("stRadio").get_by_text("发放覆盖率", exact=True).click()
             wait_idle(page)
             page.wait_for_timeout(1000)
+            page.set_viewport_size({"width": 1280, "height": 1600})
+            _charts_drawn(page, 1)
             screenshot(page, "leaflets-03-coverage")
         except Exception:
             screenshot(page, "sessions-failure")
