@@ -10,7 +10,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services import awards, unit
 from services.errors import ServiceError
-from services.formatting import fmt_date, local_today
+from services.formatting import fmt_datetime, local_today
 from services.permissions import Permission
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,7 +57,7 @@ else:
         t("Eligible"): shown["eligible"].map(yes_no),
         t("Reason"): shown["reason"],
         t("Finalised"): shown["finalised"].map(yes_no),
-        t("Finalised on"): shown["finalised_at"].map(lambda v: fmt_date(v.date()) if v is not None and not pd.isna(v) else ""),
+        t("Finalised on"): shown["finalised_at"].map(lambda v: fmt_datetime(v)[:10] if v is not None else ""),
     })
     st.dataframe(table, hide_index=True, width="stretch", key="awards_table")
     stale = frame[frame["finalised"] & ~frame["eligible"]]

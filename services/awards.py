@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from sqlalchemy import delete, insert, select, update
@@ -30,6 +31,7 @@ from services.db import read_session, write_session
 from services.eligibility import blocked_exists, reasons_by_employee
 from services.errors import NotFound, ValidationError
 from services.exports import frames_to_xlsx, record_export
+from services.formatting import LOCAL_TZ
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
 from services.validation import FIELD_LABELS, text_of
@@ -438,13 +440,22 @@ class _Problem:
 # ---------------------------------------------------------------- export
 
 
+def _local_date(value: datetime | None) -> date | None:
+    """The unit's calendar day of a stored (UTC) timestamp."""
+    if value is None or pd.isna(value):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ).date()
+
+
 def finalised_frame(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") -> pd.DataFrame:
     """The finalised nominees still eligible (a case confirmed since then takes a name off), headed in `lang`."""
     frame = list_nominations(engine, actor, year, lang)
     frame = frame[frame["finalised"] & frame["eligible"]]
     columns = ["award_name", "staff_no", "name", "department", "finalised_at", "finalised_by"]
     out = frame[columns].copy()
-    out["finalised_at"] = out["finalised_at"].map(lambda v: v.date() if v is not None and not pd.isna(v) else None)
+    out["finalised_at"] = out["finalised_at"].map(_local_date)
     return out.rename(columns={c: translate(lang, COLUMN_LABELS[c]) for c in columns}).reset_index(drop=True)
 
 
