@@ -59,6 +59,12 @@ def _upload(page, path):
     wait_idle(page)
 
 
+def _table_drawn(page) -> None:
+    wait_idle(page)
+    page.get_by_test_id("stDataFrame").first.locator("canvas").first.wait_for()
+    page.wait_for_timeout(1000)
+
+
 def _charts_drawn(page, n: int) -> None:
     wait_idle(page)
     charts = page.get_by_test_id("stVegaLiteChart")
@@ -84,8 +90,7 @@ def test_session_journey(chromium_path, tmp_path):
             page.set_default_timeout(30_000)
             _sign_in(page, base, "demo_leader", passwords["demo_leader"])
             _menu(page, "学习培训", "学习培训")
-            page.get_by_test_id("stDataFrame").first.locator("canvas").first.wait_for()
-            page.wait_for_timeout(800)
+            _table_drawn(page)
             screenshot(page, "sessions-01-list")
 
             # A new session today for all staff.
@@ -171,10 +176,11 @@ def test_session_journey(chromium_path, tmp_path):
 
             # The leaflet pages, for the record.
             _menu(page, "宣传资料", "宣传资料")
+            _table_drawn(page)
             screenshot(page, "leaflets-01-list")
             page.get_by_role("button", name="打开宣传资料").click()
             page.get_by_text("返回宣传资料").wait_for()
-            wait_idle(page)
+            _table_drawn(page)
             screenshot(page, "leaflets-02-record")
             _menu(page, "宣传资料", "宣传资料")
             page.get_by_test_id("stRadio").get_by_text("发放覆盖率", exact=True).click()

@@ -524,3 +524,16 @@ def test_a_signed_off_year_refuses_every_session_write(engine, actors, leader):
     with pytest.raises(YearLocked):  # and a session cannot be moved into the locked year
         other = new_session(engine, leader, held_on=date(YEAR - 1, 7, 1), title="去年")
         training.update_session(engine, leader, other, 1, held_on=D1)
+
+
+def test_history_and_staff_in_post(engine, leader):
+    staff = make_staff(engine, 3)
+    leave(engine, staff[2], D1)
+    assert set(training.staff_in_post(engine, leader, D1)["employee_id"]) == {staff[0], staff[1]}
+    sid = new_session(engine, leader)
+    other = new_session(engine, leader, title="另一次")
+    training.record_roll_call(engine, leader, sid, {staff[0]: "absent"})
+    training.record_roll_call(engine, leader, other, {staff[1]: "absent"})
+    history = training.session_history(engine, leader, sid)
+    assert list(history["entity_id"]) == [f"{sid}:{staff[0]}", str(sid)]  # newest first, nothing of the other session
+    assert list(history["action"]) == ["update", "create"]
