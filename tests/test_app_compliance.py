@@ -115,3 +115,13 @@ def test_a_waiting_case_opens_from_the_attention_list(people):
     assert not at.exception, at.exception
     assert at.query_params.get("id") in (str(ids["K3"]), [str(ids["K3"])])
     assert any("2025-003" in x for x in texts(at.title) + texts(at.header) + texts(at.subheader) + texts(at.markdown))
+
+
+@pytest.mark.parametrize("role", [Role.PRINCIPAL, Role.LEADER, Role.AUDITOR])
+def test_an_empty_ledger_opens_without_errors(app_env, role):
+    at = open_page(make_unit_and_users(app_env)[role])
+    assert not texts(at.error)
+    assert metric(at, "在职职工").value == "0" and metric(at, "出勤率").value == "—"
+    shown = "\n".join(texts(at.info))
+    for message in ("年未举办学习培训。", "年未发放宣传资料。", "年度没有已提交的违规记录。", "名单为空。", "尚未签署确认"):
+        assert message in shown, shown
