@@ -37,6 +37,11 @@ def year_unreached(url: str, year: int, role: str, _actor):
     return outreach.unreached_households(ui.engine(), _actor, year)
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def people_in_post(url: str, day, role: str, _actor):
+    return training.staff_in_post(ui.engine(), _actor, day)
+
+
 URL = database_url()
 st.title(t("Leaflets"))
 
@@ -64,7 +69,7 @@ def kind_label(code) -> str:
 if can_edit:
     with st.expander(t("New leaflet"), icon=":material/add:"):
         departments = dict(ledger.departments(ui.engine(), actor))
-        people = training.staff_in_post(ui.engine(), actor, today)
+        people = people_in_post(URL, today, actor.role, actor)
         people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
         with st.form("new_leaflet"):
             title = st.text_input(t("Title"), key="new_leaflet_title")

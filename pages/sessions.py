@@ -40,6 +40,11 @@ def year_owed(url: str, year: int, role: str, _actor):
     return training.owed_makeups(ui.engine(), _actor, year)
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def people_in_post(url: str, day, role: str, _actor):
+    return training.staff_in_post(ui.engine(), _actor, day)
+
+
 URL = database_url()
 st.title(t("Study sessions"))
 
@@ -91,7 +96,7 @@ if can_edit:
                 st.rerun()
         prefix = f"new_session_{makeup_of or 0}_"
         departments = dict(ledger.departments(ui.engine(), actor))
-        people = training.staff_in_post(ui.engine(), actor, today)
+        people = people_in_post(URL, today, actor.role, actor)
         people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
         with st.form(prefix + "form", clear_on_submit=False):
             c1, c2, c3 = st.columns(3)
