@@ -173,7 +173,8 @@ def show_chart(chart: alt.Chart) -> None:
     st.altair_chart(chart, width="stretch", height=int(chart.height) + 90)
 
 
-aggregates = read(charts, year)
+with st.spinner(t("Computing the charts...")):
+    aggregates = read(charts, year)
 st.subheader(t("Study sessions"))
 month = aggregates.attendance_by_month
 if month.empty:
