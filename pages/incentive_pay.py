@@ -29,10 +29,15 @@ year = st.selectbox(t("Assessment year"), list(range(this_year + 1, this_year - 
 
 
 def money_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Amounts shown as text with two decimals (exact; no float rounding on screen)."""
+    """Amounts shown as text with two decimals (exact; no float rounding on screen),
+    from the integer-fen columns where the frame has them (vectorised)."""
     out = frame.copy()
     for c in columns:
-        out[c] = out[c].map(fmt_money)
+        fen = f"{c}_fen"
+        if fen in out:
+            out[c] = (out[fen] // 100).astype(str) + "." + (out[fen] % 100).astype(str).str.zfill(2)
+        else:
+            out[c] = out[c].map(fmt_money)
     return out
 
 

@@ -319,13 +319,15 @@ def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPrevie
 LINE_COLUMNS = ["id", "employee_id", "staff_no", "name", "department", "pay_month", "item", "due", "withheld", "paid",
                 "reason"]
 PERSON_COLUMNS = ["employee_id", "staff_no", "name", "department", "lines", "due", "withheld", "paid", "reason"]
+FEN_COLUMNS = ["due_fen", "withheld_fen", "paid_fen"]  # the same amounts as integer fen
+RAW_COLUMNS = ["id", "employee_id", "staff_no", "name", "department", "pay_month", "item", "amount_fen", "blocked"]
 
 
 @dataclass(frozen=True)
 class PayOutcome:
     year: int
-    lines: pd.DataFrame  # LINE_COLUMNS; amounts are Decimal yuan
-    people: pd.DataFrame  # PERSON_COLUMNS; one row per person
+    lines: pd.DataFrame  # LINE_COLUMNS + FEN_COLUMNS; due/withheld/paid are Decimal yuan
+    people: pd.DataFrame  # PERSON_COLUMNS + FEN_COLUMNS; one row per person, in staff-no. order
     due: Decimal
     withheld: Decimal
     paid: Decimal
@@ -350,35 +352,37 @@ def pay_outcome(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") ->
         .order_by(Employee.staff_no, BonusLine.pay_month, BonusLine.item)
     )
     with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-        reasons = reasons_by_employee(conn, year, lang) if any(r.blocked for r in rows) else {}
-    records = []
-    for r in rows:
-        due = yuan(r.amount_fen)
-        withheld = due if r.blocked else yuan(0)
-        records.append({
-            "id": r.id, "employee_id": r.employee_id, "staff_no": r.staff_no, "name": r.name, "department": r.department,
-            "pay_month": r.pay_month, "item": r.item, "due": due, "withheld": withheld, "paid": due - withheld,
-            "reason": reasons.get(r.employee_id, "") if r.blocked else "",
-        })
-    lines = pd.DataFrame(records, columns=LINE_COLUMNS)
-    people_rows: dict[int, dict] = {}
-    for rec in records:
-        person = people_rows.setdefault(rec["employee_id"], {
-            "employee_id": rec["employee_id"], "staff_no": rec["staff_no"], "name": rec["name"],
-            "department": rec["department"], "lines": 0, "due": yuan(0), "withheld": yuan(0), "paid": yuan(0),
-            "reason": rec["reason"],
-        })
-        person["lines"] += 1
-        for key in ("due", "withheld", "paid"):
-            person[key] += rec[key]
-    people = pd.DataFrame(list(people_rows.values()), columns=PERSON_COLUMNS)
-    return PayOutcome(
-        year=year, lines=lines, people=people,
-        due=sum((r["due"] for r in records), yuan(0)),
-        withheld=sum((r["withheld"] for r in records), yuan(0)),
-        paid=sum((r["paid"] for r in records), yuan(0)),
+        raw = pd.DataFrame([tuple(r) for r in conn.execute(stmt)], columns=RAW_COLUMNS)
+        blocked = raw["blocked"].astype(bool)
+        reasons = reasons_by_employee(conn, year, lang) if blocked.any() else {}
+    # Integer fen throughout (vectorised), Decimal yuan at the edge: each distinct
+    # amount is converted once, so hundreds of thousands of lines stay quick.
+    due = raw["amount_fen"].astype("int64")
+    withheld = due.where(blocked, 0)
+    lines = raw[["id", "employee_id", "staff_no", "name", "department", "pay_month", "item"]].copy()
+    lines["due_fen"], lines["withheld_fen"], lines["paid_fen"] = due, withheld, due - withheld
+    lines["reason"] = raw["employee_id"].map(reasons).where(blocked, "").fillna("")
+    people = (
+        lines.groupby("employee_id", sort=False)
+        .agg(staff_no=("staff_no", "first"), name=("name", "first"), department=("department", "first"),
+             lines=("id", "size"), due_fen=("due_fen", "sum"), withheld_fen=("withheld_fen", "sum"),
+             paid_fen=("paid_fen", "sum"), reason=("reason", "first"))
+        .reset_index()
     )
+    for frame in (lines, people):
+        for column in ("due", "withheld", "paid"):
+            frame[column] = _to_yuan(frame[f"{column}_fen"])
+    return PayOutcome(
+        year=year, lines=lines[LINE_COLUMNS + FEN_COLUMNS], people=people[PERSON_COLUMNS + FEN_COLUMNS],
+        due=yuan(int(due.sum())), withheld=yuan(int(withheld.sum())), paid=yuan(int((due - withheld).sum())),
+    )
+
+
+def _to_yuan(fen: pd.Series) -> pd.Series:
+    """Integer fen as Decimal yuan (object column), one conversion per distinct amount."""
+    if fen.empty:
+        return pd.Series([], index=fen.index, dtype=object)
+    return fen.map({int(v): yuan(int(v)) for v in fen.unique()}).astype(object)
 
 
 def labelled(frame: pd.DataFrame, lang: str, columns: list[str]) -> pd.DataFrame:
