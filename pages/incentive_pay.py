@@ -10,6 +10,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services import bonus, imports, unit
+from services.db import database_url
 from services.errors import ServiceError
 from services.formatting import fmt_money, local_today
 from services.permissions import Permission
@@ -18,6 +19,23 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LISTED = 20  # people named in the summary above a table; the table has them all
 
 actor = ui.require(Permission.RUN_REPORTS)
+# The outcome of a district-sized year takes seconds; reruns of this page (view
+# switches, downloads) reuse it.  Keyed by database, year, role and language,
+# never by user; every write through ui.run_action clears it, and another app
+# process's change shows after at most TTL seconds.
+TTL = 60
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=20)
+def outcome_of(url: str, year: int, role: str, lang: str, _actor) -> bonus.PayOutcome:  # noqa: ANN001
+    return bonus.pay_outcome(ui.engine(), _actor, year, lang)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=20)
+def back_pay_of(url: str, year: int, role: str, _actor) -> pd.DataFrame:  # noqa: ANN001
+    return bonus.back_pay_for_year(ui.engine(), _actor, year)
+
+
 can_edit = actor.can(Permission.EDIT_RECORDS)
 st.title(t("Incentive pay"))
 st.caption(t("Whoever has a violation case in force in the year has every incentive-pay line of the year withheld, "
@@ -96,7 +114,7 @@ if can_edit:
 # ---------------------------------------------------------------- outcome
 st.subheader(t("Outcome for {year}", year=year))
 try:
-    outcome = bonus.pay_outcome(ui.engine(), actor, year, ui.lang())
+    outcome = outcome_of(database_url(), year, str(actor.role), ui.lang(), actor)
 except ServiceError as err:
     ui.show_error(err)
     st.stop()
@@ -142,7 +160,7 @@ else:
 st.subheader(t("Back-pay list"))
 st.caption(t("Lines of {year} withheld because of a case that has since been revoked or overturned, for people "
              "not blocked by another case.", year=year))
-owed = bonus.back_pay_for_year(ui.engine(), actor, year)
+owed = back_pay_of(database_url(), year, str(actor.role), actor)
 if owed.empty:
     st.info(t("Nothing is owed back for {year}.", year=year))
 else:
