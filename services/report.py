@@ -22,6 +22,7 @@ The 校验码 (checksum) is documented at `checksum_of`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -101,6 +102,9 @@ APPEAL_RESULT_TEXT = {"upheld": "维持", "overturned": "撤销"}
 YES, NO = "是", "否"
 
 Progress = Callable[[float, str], None]
+# Rows spill to temporary files as they are written (bounded memory) instead of
+# staying in memory until the workbook is closed.
+CONSTANT_MEMORY = True
 
 
 # ---------------------------------------------------------------- values and checksum
@@ -139,7 +143,10 @@ class _Digest:
         self._h.update(b"\x1d" + name.encode("utf-8"))
 
     def row(self, cells: Iterable[Any]) -> None:
-        self._h.update(b"\x1e" + "\x1f".join(canonical(c) for c in cells).encode("utf-8"))
+        self.row_text("\x1f".join(canonical(c) for c in cells))
+
+    def row_text(self, joined: str) -> None:
+        self._h.update(b"\x1e" + joined.encode("utf-8"))
 
     def value(self) -> str:
         return self._h.hexdigest()[:16]
@@ -197,6 +204,7 @@ class _Writer:
         self.sheet = sheet
         self.kinds = [kind for _, kind in columns]
         self.formats = formats
+        self.writers = self._cell_writers()
         self.digest = digest
         self.row_no = 0
         self.rows = 0
@@ -213,43 +221,59 @@ class _Writer:
     def append(self, values: list[Any]) -> None:
         self.row_no += 1
         self.rows += 1
-        row, sheet, formats = self.row_no, self.sheet, self.formats
-        canon = []
-        for col, (kind, value) in enumerate(zip(self.kinds, values, strict=True)):
-            if value is None or value == "":
-                canon.append(None)
-                continue
-            if kind == TEXT:
-                text = str(value)
-                sheet.write_string(row, col, text)
-                canon.append(text)
-            elif kind == DATE:
-                sheet.write_datetime(row, col, datetime.combine(value, datetime.min.time()), formats["date"])
-                canon.append(value)
-            elif kind == MONEY:
-                number = float(value)
-                sheet.write_number(row, col, number, formats["money"])
-                canon.append(number)
-            elif kind == HOURS:
-                number = float(value)
-                sheet.write_number(row, col, number, formats["hours"])
-                canon.append(number)
-            else:
-                sheet.write_number(row, col, int(value))
-                canon.append(int(value))
+        row = self.row_no
+        canon = [
+            "" if value is None or value == "" else write(row, col, value)
+            for col, (write, value) in enumerate(zip(self.writers, values, strict=True))
+        ]
         if self.digest is not None:
-            self.digest.row(canon)
+            self.digest.row_text("\x1f".join(canon))
+
+    def _cell_writers(self) -> list[Callable[[int, int, Any], str]]:
+        """Per column: write the value with its kind's type and format, return its checksum text
+        (as `canonical` gives it for the value read back: an int's decimal digits equal
+        the shortest form of its double below 2**53)."""
+        sheet, formats = self.sheet, self.formats
+
+        def text(row: int, col: int, value: Any) -> str:
+            value = value if isinstance(value, str) else str(value)
+            sheet.write_string(row, col, value)
+            return value
+
+        def integer(row: int, col: int, value: Any) -> str:
+            value = int(value)
+            sheet.write_number(row, col, value)
+            return str(value)
+
+        def day(row: int, col: int, value: date) -> str:
+            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), formats["date"])
+            return value.isoformat()
+
+        def number(fmt: str) -> Callable[[int, int, Any], str]:
+            def write(row: int, col: int, value: Any) -> str:
+                value = float(value)
+                sheet.write_number(row, col, value, formats[fmt])
+                return _number_text(value)
+            return write
+
+        by_kind = {TEXT: text, INT: integer, DATE: day, MONEY: number("money"), HOURS: number("hours")}
+        return [by_kind[kind] for kind in self.kinds]
 
 
 def _yuan(fen: int | None) -> Decimal:
     return (Decimal(fen or 0) / 100).quantize(Decimal("0.01"))
 
 
+@functools.lru_cache(maxsize=256)
+def _zh(msgid: str) -> str:
+    return translate(LANG, msgid)
+
+
 def _label(labels: dict, code: str | None) -> str:
     if code is None:
         return ""
     msgid = labels.get(code)
-    return translate(LANG, msgid) if msgid else code
+    return _zh(msgid) if msgid else code
 
 
 def _stream(conn: Connection, stmt):  # noqa: ANN001, ANN202
@@ -650,7 +674,7 @@ def generate(conn: Connection, year: int, *, progress: Progress | None = None, n
 
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="taizhang-report-") as tmp:
-        options = {**WORKBOOK_OPTIONS, "in_memory": False, "constant_memory": True, "tmpdir": tmp}
+        options = {**WORKBOOK_OPTIONS, "in_memory": not CONSTANT_MEMORY, "constant_memory": CONSTANT_MEMORY, "tmpdir": tmp}
         book = xlsxwriter.Workbook(buffer, options)
         formats = {
             "header": book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1}),
@@ -683,6 +707,7 @@ def generate(conn: Connection, year: int, *, progress: Progress | None = None, n
         summary_sheet.set_column(1, 1, 24)
         for label, value, kind in summary_rows(unit, figures, generated, checksum):
             summary.kinds = [TEXT, kind]  # the 数值 column holds text, counts and the amount
+            summary.writers = summary._cell_writers()
             summary.append([label, value])
         book.close()
     workbook = buffer.getvalue()
