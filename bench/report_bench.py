@@ -7,7 +7,8 @@ summary .docx, the audit event).  Baseline: the very same statements
 whole, each row written with a plain `write_row` loop into an in-memory
 xlsxwriter workbook: no labels, masking, typing, checksum or docx.
 
-Peak memory is measured in separate runs (tracemalloc slows everything it
+CPU time of one run each is shown in the note too (the machine is shared, so
+wall time is noisy).  Peak memory is measured in separate runs (tracemalloc slows everything it
 traces), for ours and for the baseline, and shown in the note, with the
 process's peak resident size.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import resource
+import time
 import tracemalloc
 
 from bench.scale import ScaleDatabase, _best, _per_database
@@ -47,6 +49,13 @@ def _baseline(engine, year: int, today) -> int:  # noqa: ANN001
                 written += 1
     book.close()
     return written
+
+
+def _cpu_seconds(run) -> float:  # noqa: ANN001
+    """CPU time of one run (this process): less disturbed than wall time on a shared machine."""
+    start = time.process_time()
+    run()
+    return time.process_time() - start
 
 
 def _peak_mb(run) -> float:  # noqa: ANN001
@@ -81,6 +90,7 @@ def year_report(options: argparse.Namespace) -> list[Measurement]:
         baseline_time = _best(repeat, baseline)
         ours_time = _best(repeat, ours)
         statements = count_statements(engine, ours)
+        ours_cpu, baseline_cpu = _cpu_seconds(ours), _cpu_seconds(baseline)
         ours_peak = _peak_mb(ours)
         baseline_peak = _peak_mb(baseline)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -88,6 +98,7 @@ def year_report(options: argparse.Namespace) -> list[Measurement]:
         return Measurement(
             ours_time, baseline_time, statements, label=database.kind,
             note=(f"{database.kind}, year {year}: {rows}; xlsx {len(made.workbook) / 2**20:.1f} MB; "
+                  f"CPU ours {ours_cpu:.1f} s vs baseline {baseline_cpu:.1f} s ({ours_cpu / baseline_cpu:.2f}x); "
                   f"peak traced memory ours {ours_peak:.0f} MB vs baseline {baseline_peak:.0f} MB; "
                   f"process max RSS {rss:.0f} MB"),
         )
