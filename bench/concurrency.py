@@ -302,7 +302,7 @@ class RunTracker:
 
 
 async def _step(run: Run, person: int, step: str, page, tracker: RunTracker, action, timeout_ms: float,  # noqa: ANN001
-                url_path: str | None = None) -> bool:
+                url_path: str | None = None, title: str | None = None) -> bool:
     """Time `action` (which starts a Streamlit run) until that run has finished; record
     failures (a timeout, an exception shown, another page than `url_path`)."""
     try:
@@ -310,7 +310,7 @@ async def _step(run: Run, person: int, step: str, page, tracker: RunTracker, act
         start = time.perf_counter()
         await action()
         seconds = await tracker.ready(mark, timeout_ms / 1000) - start
-        if url_path is not None and not await _at(page, url_path):
+        if url_path is not None and not await _at(page, url_path, title):
             run.visits.append(Visit(person, step, None, f"landed on {page.url}{await _screenshot(page, person, run)}"))
             return False
         problems = await page.locator('[data-testid="stException"]').count()
@@ -338,13 +338,20 @@ async def _screenshot(page, person: int, run: Run) -> str:  # noqa: ANN001
     return f", screenshot {shot.relative_to(ROOT)}"
 
 
-async def _at(page, url_path: str) -> bool:  # noqa: ANN001
-    """The address shows `url_path` (the browser updates it shortly after the page's run; not timed)."""
-    try:
-        await page.wait_for_url(lambda url: urlsplit(url).path.strip("/") == url_path, timeout=10_000)
-    except Exception:  # noqa: BLE001 - a Playwright timeout: reported as a wrong landing
-        return False
-    return True
+async def _at(page, url_path: str, title: str | None) -> bool:  # noqa: ANN001
+    """The browser is on the page: its address shows `url_path`, or its menu link `title` is the
+    current one (the first page change after signing in can leave the address at the root).
+    Checked for up to 10 s after the run, not timed."""
+    deadline = time.monotonic() + 10
+    while True:
+        if urlsplit(page.url).path.strip("/") == url_path:
+            return True
+        if title is not None and await page.get_by_test_id("stSidebarNav").locator(
+                'a[aria-current="page"]', has_text=title).count():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.2)
 
 
 async def _state(page) -> str:  # noqa: ANN001
@@ -398,7 +405,8 @@ async def person_session(browser, base: str, person: int, username: str, passwor
             async def click(title: str = title) -> None:
                 await (await _nav_link(page, title)).click()
 
-            opened = await _step(run, person, f"{title} ({entry.url_path})", page, tracker, click, timeout_ms, entry.address)
+            opened = await _step(run, person, f"{title} ({entry.url_path})", page, tracker, click, timeout_ms, entry.address,
+                                 title)
             if opened and entry.file == STAFF_PAGE and record is not None:
                 async def open_record() -> None:
                     await page.get_by_role("button", name=translate(LANG, "Open record")).click()
