@@ -59,7 +59,7 @@ if actor.can(Permission.RUN_REPORTS):
         st.dataframe(
             {t("Indicator"): [label for label, _, _ in rows],
              t("Value"): [f"{value:.2f}" if kind == report.MONEY else str(value) for _, value, kind in rows]},
-            hide_index=True, width="stretch", height=min(36 * (len(rows) + 1), 900),
+            hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,
         )
         st.caption(t("Attendance rate = (present + made up) / expected; coverage = delivered / expected households. "
                      "A rate with nothing to count shows as —."))
