@@ -350,7 +350,8 @@ PAGES = menu_page_workloads()
 
 
 def _no_bare_mode_warning(record: logging.LogRecord) -> bool:
-    return "missing ScriptRunContext" not in record.getMessage()
+    message = record.getMessage()
+    return "missing ScriptRunContext" not in message and "No runtime found" not in message
 
 
 def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int, actor: Any = None) -> tuple[float, int]:
@@ -364,7 +365,8 @@ def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int
 
     # AppTest outside pytest logs "missing ScriptRunContext" for every bare call: not news here.
     # (AppTest resets the log levels, so a filter rather than a level.)
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_no_bare_mode_warning)
+    for name in ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api"):
+        logging.getLogger(name).addFilter(_no_bare_mode_warning)
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     previous = os.environ.get(DATABASE_URL_ENV)
     os.environ[DATABASE_URL_ENV] = database.url
