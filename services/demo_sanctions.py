@@ -142,7 +142,8 @@ def load_demo_sanctions(session, *, seed: int, today: date, by: str) -> dict[str
 
     # ---- nominations: the people with cases first, then others up to about a tenth
     # of the staff (at least three, so every small demo has nominees to finalise)
-    with_cases = [c["employee_id"] for c in cases if c["state"] in ("confirmed", "under_appeal", "revoked")]
+    # One nomination per person: in a small unit one person can have two cases.
+    with_cases = list(dict.fromkeys(c["employee_id"] for c in cases if c["state"] in ("confirmed", "under_appeal", "revoked")))
     anyone_with_a_case = {c["employee_id"] for c in cases}
     others = [e.id for e in pool if e.id not in anyone_with_a_case]
     wanted = max(len(AWARDS), round(len(staff) * 0.1))

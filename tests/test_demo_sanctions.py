@@ -64,3 +64,20 @@ def test_demo_sanctions_with_a_tiny_unit_and_no_principal(sqlite_engine):
         s.execute(User.__table__.update().where(User.role == "principal").values(active=False))
         counts = load_demo_sanctions(s, seed=1, today=local_today(), by="test")
     assert counts["cases"] == 0 and counts["pay_lines"] > 0
+
+
+def test_small_demo_units_load_with_one_nomination_per_person(sqlite_engine):
+    """With fewer staff than cases, a person has two cases; they are still nominated once."""
+    for staff in (3, 5, 8):
+        for table in ("award_nomination", "bonus_line", "case_attachment", "violation_case", "distribution",
+                      "attendance", "training_session", "leaflet", "family_member", "employee", "department"):
+            with sqlite_engine.begin() as conn:
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+        with sqlite_engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM app_user")
+            conn.exec_driver_sql("DELETE FROM unit")
+        make_unit_and_users(sqlite_engine)
+        demo.load_demo(sqlite_engine, staff=staff)
+        with read_session(sqlite_engine) as s:
+            rows = s.execute(select(AwardNomination.award_name, AwardNomination.employee_id)).all()
+        assert rows and len(rows) == len(set(rows))
