@@ -130,6 +130,7 @@ def main() -> None:
         else:
             sidebar(actor)
             page = st.navigation(menu_for(actor))
+    ui.note_visit(page.url_path, st.query_params.get("id"))
     ui.show_flashes()
     page.run()
 

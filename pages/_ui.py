@@ -76,6 +76,29 @@ def flash(kind: str, message: str) -> None:
     st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
 
 
+VISIT_KEY = "visit"
+ARRIVED_KEY = "arrived"
+
+
+def note_visit(url_path: str, record_id: str | None) -> None:
+    """Remember which page (and record) this run shows, and whether the user just arrived there."""
+    visit = (url_path, record_id)
+    st.session_state[ARRIVED_KEY] = st.session_state.get(VISIT_KEY) != visit
+    st.session_state[VISIT_KEY] = visit
+
+
+def base_version(key: str, current: int) -> int:
+    """The record version the user's edits are based on.
+
+    Taken afresh each time the user arrives at the record, then kept across
+    reruns, so a save after someone else's change is refused instead of
+    silently overwriting it -- and coming back later starts from what is stored.
+    """
+    if st.session_state.get(ARRIVED_KEY, True) or key not in st.session_state:
+        st.session_state[key] = current
+    return st.session_state[key]
+
+
 def show_flashes() -> None:
     for kind, message in st.session_state.pop(FLASH_KEY, []):
         getattr(st, kind)(message)

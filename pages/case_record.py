@@ -115,9 +115,7 @@ case = detail.case
 # The version the user's action is based on: fixed when the case is opened, so a
 # decision taken after someone else's change is refused instead of overwriting it.
 version_key = f"case_version_{case_id}"
-if version_key not in st.session_state:
-    st.session_state[version_key] = case["version"]
-base_version = st.session_state[version_key]
+base_version = ui.base_version(version_key, case["version"])
 
 
 def done(message, new_version=None):

@@ -39,9 +39,7 @@ except ServiceError as err:
     st.stop()
 
 version_key = f"leaflet_version_{leaflet_id}"
-if version_key not in st.session_state:
-    st.session_state[version_key] = details["version"]
-base_version = st.session_state[version_key]
+base_version = ui.base_version(version_key, details["version"])
 prefix = f"lf{leaflet_id}v{base_version}_"
 
 st.page_link("pages/leaflets.py", label=t("Back to the leaflets"), icon=":material/arrow_back:")

@@ -35,9 +35,7 @@ except ServiceError as err:
     st.stop()
 
 version_key = f"session_version_{session_id}"
-if version_key not in st.session_state:
-    st.session_state[version_key] = details["version"]
-base_version = st.session_state[version_key]
+base_version = ui.base_version(version_key, details["version"])
 prefix = f"ses{session_id}v{base_version}_"
 held = details["held_on"] <= local_today()
 

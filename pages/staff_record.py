@@ -36,9 +36,7 @@ if not creating:
 # The version the user's edits are based on: fixed when the record is opened, so
 # a save after someone else's is refused instead of silently overwriting it.
 version_key = f"base_version_{employee_id}"
-if household is not None and version_key not in st.session_state:
-    st.session_state[version_key] = household.version
-base_version = st.session_state.get(version_key, 0)
+base_version = ui.base_version(version_key, household.version) if household is not None else 0
 record = household.employee if household else {f: None for f in ledger.EMPLOYEE_FIELDS}
 prefix = f"emp{employee_id or 'new'}v{base_version}_"
 

@@ -97,6 +97,24 @@ def test_record_edit_saves_and_stale_save_is_refused_keeping_input(people, app_e
     assert next(w for w in second.text_input if w.label == "岗位").value == "年级组长"
 
 
+
+def test_coming_back_to_a_record_starts_from_what_is_stored(people, app_env):
+    """Stale-save protection lasts while the record is open, not for the rest of the session."""
+    target = employee(app_env, "T0004")
+    first = open_record(people[Role.LEADER], target.id)
+    second = open_record(people[Role.LEADER], target.id)
+    fill(first, {"岗位": "年级组长"})
+    submit(first, "保存")
+
+    second.switch_page("pages/staff.py").run()
+    second.query_params["id"] = str(target.id)
+    second.switch_page("pages/staff_record.py").run()
+    assert next(w for w in second.text_input if w.label == "岗位").value == "年级组长"
+    fill(second, {"岗位": "教务员"})
+    second = submit(second, "保存")
+    assert "已保存。" in texts(second.success), texts(second.error)
+    assert employee(app_env, "T0004").post == "教务员"
+
 def test_record_shows_every_field_problem(people, app_env):
     target = employee(app_env, "T0005")
     at = open_record(people[Role.LEADER], target.id)
