@@ -306,8 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--staff", type=int, required=True, metavar="N", help=t("Number of staff."))
     generate.add_argument("--seed", type=int, default=2026, metavar="N",
                           help=t("Random seed: the same seed gives the same unit (default: 2026)."))
-    generate.add_argument("--years", type=int, default=3, metavar="K",
-                          help=t("Years of history to generate (default: 3)."))
+    generate.add_argument("--years", type=int, default=1, metavar="K",
+                          help=t("Assessment years of activity to generate, the current one and those before it (default: 1)."))
     generate.set_defaults(handler=cmd_generate)
 
     import_ = command(

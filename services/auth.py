@@ -107,6 +107,13 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
     """Check a login; count failures, lock after five, record every attempt."""
     now = now or utcnow()
     username = (username or "").strip()
+    # The password is checked before the write transaction: argon2 is slow on
+    # purpose, and on SQLite the write lock would make every sign-in wait for it.
+    with read_session(engine) as session:
+        stored_hash = session.execute(
+            select(User.password_hash).where(func.lower(User.username) == username.lower())
+        ).scalar_one_or_none()
+    verified = _verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     with write_session(engine) as session:
         # FOR UPDATE: concurrent attempts on one account queue up on PostgreSQL
         # instead of overwriting each other's failure count (SQLite's write
@@ -115,7 +122,6 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
             select(User).where(func.lower(User.username) == username.lower()).with_for_update()
         ).scalar_one_or_none()
         if user is None:
-            _verify(_DUMMY_HASH, password)
             audit.record(session, None, "login_failed", actor_name=username[:50] or None, details={"reason": "unknown_user"})
             failure = AuthError(N_("Wrong username or password."))
         elif not user.active:
@@ -124,7 +130,7 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
         elif user.locked_until and user.locked_until > now:
             audit.record(session, actor_of(user), "login_failed", entity_type="user", entity_id=user.id, details={"reason": "locked"})
             failure = AuthError(N_("This account is locked after too many failed logins. Try again after {until}."), until=fmt_datetime(user.locked_until))
-        elif not _verify(user.password_hash, password):
+        elif not (verified if user.password_hash == stored_hash else _verify(user.password_hash, password)):
             user.failed_logins += 1
             details = {"reason": "wrong_password", "failed_logins": user.failed_logins}
             if user.failed_logins >= MAX_FAILED_LOGINS:
