@@ -26,9 +26,13 @@ actor = ui.require(Permission.RUN_REPORTS)
 TTL = 60
 
 
-@st.cache_data(ttl=TTL, show_spinner=False, max_entries=20)
-def outcome_of(url: str, year: int, role: str, lang: str, _actor) -> bonus.PayOutcome:  # noqa: ANN001
-    return bonus.pay_outcome(ui.engine(), _actor, year, lang)
+PAGE_SIZE = 100
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=50)
+def page_of(url: str, year: int, role: str, lang: str, view: str, page: int, _actor) -> bonus.PayPage:  # noqa: ANN001
+    # One page of rows and the totals: never the whole year's lines.
+    return bonus.pay_page(ui.engine(), _actor, year, view, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, lang=lang)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=20)
@@ -113,8 +117,12 @@ if can_edit:
 
 # ---------------------------------------------------------------- outcome
 st.subheader(t("Outcome for {year}", year=year))
+view = st.segmented_control(t("Show"), ["people", "lines", "withheld"], default="people", key="pay_view",
+                            format_func=lambda v: {"people": t("Per person"), "lines": t("Pay lines"),
+                                                   "withheld": t("Withheld lines only")}[v]) or "people"
+page_no = st.session_state.get(f"pay_page_{view}", 1)
 try:
-    outcome = outcome_of(database_url(), year, str(actor.role), ui.lang(), actor)
+    outcome = page_of(database_url(), year, str(actor.role), ui.lang(), view, page_no, actor)
 except ServiceError as err:
     ui.show_error(err)
     st.stop()
@@ -124,13 +132,10 @@ c1.metric(t("Due"), fmt_money(outcome.due))
 c2.metric(t("Withheld"), fmt_money(outcome.withheld))
 c3.metric(t("Paid"), fmt_money(outcome.paid))
 
-if outcome.lines.empty:
+if outcome.line_count == 0:
     st.info(t("No incentive-pay lines for {year}.", year=year))
 else:
-    view = st.segmented_control(t("Show"), ["people", "lines", "withheld"], default="people", key="pay_view",
-                                format_func=lambda v: {"people": t("Per person"), "lines": t("Pay lines"),
-                                                       "withheld": t("Withheld lines only")}[v]) or "people"
-    withheld_people = outcome.people[outcome.people["withheld"] > 0]
+    withheld_people = outcome.withheld_people
     if not withheld_people.empty:
         shown = withheld_people.head(LISTED)
         st.warning("\n\n".join(
@@ -140,13 +145,18 @@ else:
             + ([t("... and {n} more.", n=len(withheld_people) - LISTED)] if len(withheld_people) > LISTED else [])))
     amounts = ["due", "withheld", "paid"]
     if view == "people":
-        frame = money_columns(outcome.people, amounts)
         cols = ["staff_no", "name", "department", "lines", *amounts, "reason"]
     else:
-        lines = outcome.lines if view == "lines" else outcome.lines[outcome.lines["withheld"] > 0]
-        frame = money_columns(lines, amounts)
         cols = ["staff_no", "name", "department", "pay_month", "item", *amounts, "reason"]
-    st.dataframe(bonus.labelled(frame, ui.lang(), cols), hide_index=True, width="stretch", key="pay_table")
+    st.dataframe(bonus.labelled(money_columns(outcome.rows, amounts), ui.lang(), cols), hide_index=True, width="stretch",
+                 key="pay_table")
+    pages = max(1, -(-outcome.total_rows // PAGE_SIZE))
+    if page_no > pages:  # the year or the lines changed under a later page
+        st.session_state[f"pay_page_{view}"] = pages
+        st.rerun()
+    if pages > 1:
+        st.number_input(t("Page (of {pages})", pages=pages), min_value=1, max_value=pages, step=1,
+                        key=f"pay_page_{view}")
     if st.button(t("Prepare export (xlsx)"), icon=":material/download:", key="pay_export"):
         data = ui.run_action(lambda: bonus.pay_outcome_xlsx(ui.engine(), actor, year, ui.lang()))
         if data:

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, case, func, insert, literal, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -375,6 +375,106 @@ def pay_outcome(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") ->
     return PayOutcome(
         year=year, lines=lines[LINE_COLUMNS + FEN_COLUMNS], people=people[PERSON_COLUMNS + FEN_COLUMNS],
         due=yuan(int(due.sum())), withheld=yuan(int(withheld.sum())), paid=yuan(int((due - withheld).sum())),
+    )
+
+
+PAGE_VIEWS = ("people", "lines", "withheld")
+
+
+@dataclass(frozen=True)
+class PayPage:
+    """What the page shows of a year's outcome: the totals, who is withheld, and
+    one page of rows -- small enough to cache, whatever the number of lines."""
+
+    year: int
+    due: Decimal
+    withheld: Decimal
+    paid: Decimal
+    line_count: int
+    withheld_people: pd.DataFrame  # PERSON_COLUMNS + FEN_COLUMNS, blocked people only
+    rows: pd.DataFrame  # one page: PERSON_COLUMNS or LINE_COLUMNS, + FEN_COLUMNS
+    total_rows: int  # rows of the chosen view, over all pages
+
+
+def _per_person_select(year: int, withheld):  # noqa: ANN001, ANN202
+    return (
+        select(
+            BonusLine.employee_id, Employee.staff_no, Employee.name, Department.name.label("department"),
+            func.count().label("lines"), func.sum(BonusLine.amount_fen).label("due_fen"),
+            func.sum(withheld).label("withheld_fen"),
+        )
+        .join(Employee, Employee.id == BonusLine.employee_id)
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(BonusLine.year == year)
+        .group_by(BonusLine.employee_id, Employee.staff_no, Employee.name, Department.name)
+        .order_by(Employee.staff_no)
+    )
+
+
+def _finish(frame: pd.DataFrame, reasons: dict[int, str]) -> pd.DataFrame:
+    for column in ("due_fen", "withheld_fen"):  # PostgreSQL sums bigint as numeric
+        frame[column] = frame[column].map(int).astype("int64") if len(frame) else frame[column].astype("int64")
+    frame["paid_fen"] = frame["due_fen"] - frame["withheld_fen"]
+    frame["reason"] = [reasons.get(e, "") if w else "" for e, w in zip(frame["employee_id"], frame["withheld_fen"], strict=True)]
+    for column in ("due", "withheld", "paid"):
+        frame[column] = _to_yuan(frame[f"{column}_fen"])
+    return frame
+
+
+def pay_page(engine: Engine, actor: Actor, year: int, view: str = "people", *, limit: int = 100, offset: int = 0,
+             lang: str = "zh_CN") -> PayPage:
+    """The outcome of `year` one page at a time, computed in SQL (the same rule as
+    `pay_outcome`: a blocked person's lines are withheld in full): totals, the
+    withheld people, and `limit` rows of the view -- per person, every line, or
+    the withheld lines.  A fixed number of statements, whatever the number of lines."""
+    authorize(engine, actor, Permission.RUN_REPORTS, "incentive pay")
+    if view not in PAGE_VIEWS:
+        raise ValueError(view)
+    blocked = blocked_exists(year, BonusLine.employee_id)
+    withheld = case((blocked, BonusLine.amount_fen), else_=literal(0))
+    with engine.connect() as conn:
+        line_count, due, held = conn.execute(
+            select(func.count(), func.coalesce(func.sum(BonusLine.amount_fen), 0), func.coalesce(func.sum(withheld), 0))
+            .where(BonusLine.year == year)
+        ).one()
+        reasons = reasons_by_employee(conn, year, lang) if held else {}
+        person_columns = ["employee_id", "staff_no", "name", "department", "lines", "due_fen", "withheld_fen"]
+        withheld_people = pd.DataFrame(
+            [tuple(r) for r in conn.execute(_per_person_select(year, withheld).where(blocked))] if held else [],
+            columns=person_columns,
+        )
+        if view == "people":
+            total_rows = conn.execute(
+                select(func.count(BonusLine.employee_id.distinct())).where(BonusLine.year == year)
+            ).scalar_one()
+            rows = pd.DataFrame(
+                [tuple(r) for r in conn.execute(_per_person_select(year, withheld).limit(limit).offset(offset))],
+                columns=person_columns,
+            )
+        else:
+            condition = and_(BonusLine.year == year, blocked) if view == "withheld" else BonusLine.year == year
+            total_rows = line_count if view == "lines" else conn.execute(
+                select(func.count()).select_from(BonusLine).where(condition)
+            ).scalar_one()
+            stmt = (
+                select(BonusLine.id, BonusLine.employee_id, Employee.staff_no, Employee.name,
+                       Department.name.label("department"), BonusLine.pay_month, BonusLine.item,
+                       BonusLine.amount_fen.label("due_fen"), withheld.label("withheld_fen"))
+                .join(Employee, Employee.id == BonusLine.employee_id)
+                .outerjoin(Department, Department.id == Employee.department_id)
+                .where(condition)
+                .order_by(Employee.staff_no, BonusLine.pay_month, BonusLine.item)
+                .limit(limit).offset(offset)
+            )
+            rows = pd.DataFrame(
+                [tuple(r) for r in conn.execute(stmt)],
+                columns=["id", "employee_id", "staff_no", "name", "department", "pay_month", "item", "due_fen", "withheld_fen"],
+            )
+    columns = PERSON_COLUMNS if view == "people" else LINE_COLUMNS
+    return PayPage(
+        year=year, due=yuan(int(due)), withheld=yuan(int(held)), paid=yuan(int(due) - int(held)), line_count=int(line_count),
+        withheld_people=_finish(withheld_people, reasons)[PERSON_COLUMNS + FEN_COLUMNS],
+        rows=_finish(rows, reasons)[columns + FEN_COLUMNS], total_rows=int(total_rows),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -253,3 +254,38 @@ def test_negative_or_sub_fen_amounts_are_refused(amount):
         assert fen is None and problem is not None
     else:
         assert fen == int(amount * 100) and problem is None
+
+
+def test_pay_page_agrees_with_the_full_outcome_one_page_at_a_time(engine, actors, leader):
+    """The page's SQL paging applies the same rule as pay_outcome, and pages cover every row once."""
+    bonus_service = bonus
+    ids = make_staff(engine, 3)
+    import_lines(engine, leader, [
+        ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000.10"],
+        ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", "1200.00"],
+        ["S0001", "员工1", "班主任津贴", f"{YEAR}-02", "300.05"],
+        ["S0002", "员工2", "绩效奖励", f"{YEAR}-01", "900"],
+        ["S0002", "员工2", "班主任津贴", f"{YEAR}-03", "10.01"],
+    ])
+    confirmed_case(engine, actors, ids[1])
+    full = bonus_service.pay_outcome(engine, leader, YEAR)
+    for view, expected in (("people", full.people), ("lines", full.lines),
+                           ("withheld", full.lines[full.lines["withheld_fen"] > 0])):
+        seen = []
+        offset = 0
+        while True:
+            page = bonus_service.pay_page(engine, leader, YEAR, view, limit=2, offset=offset)
+            assert (page.due, page.withheld, page.paid) == (full.due, full.withheld, full.paid)
+            assert page.total_rows == len(expected)
+            if page.rows.empty:
+                break
+            seen.append(page.rows)
+            offset += 2
+        got = pd.concat(seen, ignore_index=True)
+        key = ["employee_id"] if view == "people" else ["id"]
+        cols = key + ["due_fen", "withheld_fen", "paid_fen", "reason"]
+        assert got[cols].sort_values(key).reset_index(drop=True).equals(
+            expected[cols].sort_values(key).reset_index(drop=True).astype(got[cols].dtypes.to_dict()))
+    withheld_people = bonus_service.pay_page(engine, leader, YEAR).withheld_people
+    assert list(withheld_people["employee_id"]) == list(full.people[full.people["withheld_fen"] > 0]["employee_id"])
+    assert all(withheld_people["reason"].str.len() > 0)
