@@ -6,4 +6,12 @@ cd "$(dirname "$0")"
 # shellcheck source=scripts/venv.sh
 source scripts/venv.sh
 ensure_venv requirements-dev.txt
-exec "$VENV_DIR/bin/python" -m pytest "$@"
+# Tests run in parallel workers (pytest-xdist), one per core up to four: most of
+# a test's time is spent creating its database or waiting for a browser.
+# Pass -n 0 to run in one process.
+args=("$@")
+if ! printf '%s\n' "$@" | grep -qE '^(-n|--numprocesses)'; then
+    workers=$(nproc 2>/dev/null || echo 2)
+    args=(-n "$(( workers < 4 ? workers : 4 ))" "${args[@]}")
+fi
+exec "$VENV_DIR/bin/python" -m pytest "${args[@]}"
