@@ -102,3 +102,32 @@ def commit_typing(page) -> None:
     form is submitted (a click straight after typing can beat it; a person can't)."""
     page.keyboard.press("Tab")
     page.wait_for_timeout(300)
+
+
+DEMO_UNIT_NAME = "阳光实验小学"
+
+
+def demo_unit(url: str, staff: int = 40) -> dict[str, str]:
+    """A set-up unit with the demo staff at `url`; returns the demo accounts' passwords by username."""
+    from services import db, demo, unit
+    from tests.conftest import STRONG_PASSWORD
+
+    engine = db.get_engine(url)
+    db.upgrade_to_head(engine)
+    unit.initialise(engine, unit_name=DEMO_UNIT_NAME, district="朝阳区", leader_name="王老师", principal_name="李校长",
+                    admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
+    result = demo.load_demo(engine, staff=staff)
+    engine.dispose()
+    db.get_engine.cache_clear()
+    return {name: password for name, _, password in result.accounts}
+
+
+def sign_in(page, base: str, username: str, password: str) -> None:  # noqa: ANN001
+    """Sign in through the form and wait for the overview."""
+    page.goto(base)
+    wait_idle(page)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    commit_typing(page)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name=DEMO_UNIT_NAME).wait_for()

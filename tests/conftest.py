@@ -171,3 +171,12 @@ def app_env(sqlite_url, sqlite_engine, monkeypatch):
     """A fresh SQLite database that the app under AppTest uses."""
     monkeypatch.setenv("TAIZHANG_DATABASE_URL", sqlite_url)
     return sqlite_engine
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+    """Browser tests share one xdist worker (with `--dist loadgroup`, which test.sh
+    passes): two Streamlit servers and two Chromiums at once on a two-core machine
+    slow pages past the tests' waits.  The other worker runs everything else."""
+    for item in items:
+        if item.path.name.startswith("test_browser_"):
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -8,7 +8,7 @@ from services import awards, db, demo, unit
 from services.formatting import local_today
 from services.i18n import translate
 from services.permissions import Role
-from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, sign_in, streamlit_server, wait_idle
 from tests.conftest import STRONG_PASSWORD
 
 YEAR = local_today().year
@@ -48,13 +48,7 @@ def _setup(url: str) -> tuple[dict[str, str], dict]:
 
 
 def _sign_in(page, base, username, password):
-    page.goto(base)
-    wait_idle(page)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码", exact=True).fill(password)
-    commit_typing(page)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("heading", name="阳光实验小学").wait_for()
+    sign_in(page, base, username, password)
     wait_idle(page)
 
 

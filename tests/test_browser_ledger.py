@@ -5,30 +5,9 @@ from __future__ import annotations
 
 import re
 
-from services import db, demo, unit
-from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, streamlit_server, wait_idle
+from services import db, unit
+from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
 from tests.conftest import STRONG_PASSWORD
-
-
-def _setup(url: str) -> dict[str, str]:
-    engine = db.get_engine(url)
-    db.upgrade_to_head(engine)
-    unit.initialise(engine, unit_name="阳光实验小学", district="朝阳区", leader_name="王老师", principal_name="李校长",
-                    admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
-    result = demo.load_demo(engine, staff=40)
-    engine.dispose()
-    db.get_engine.cache_clear()
-    return {name: password for name, _, password in result.accounts}
-
-
-def _sign_in(page, base, username, password):
-    page.goto(base)
-    wait_idle(page)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码", exact=True).fill(password)
-    commit_typing(page)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("heading", name="阳光实验小学").wait_for()
 
 
 def _open_record(page, staff_no):
@@ -48,7 +27,7 @@ def test_list_edit_and_concurrent_edit_refused(chromium_path, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     url = f"sqlite:///{tmp_path / 'taizhang.sqlite3'}"
-    passwords = _setup(url)
+    passwords = demo_unit(url)
     with streamlit_server(url, tmp_path / "streamlit.log") as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -56,7 +35,7 @@ def test_list_edit_and_concurrent_edit_refused(chromium_path, tmp_path):
             second = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
             for page in (first, second):
                 page.set_default_timeout(30_000)
-                _sign_in(page, base, "demo_leader", passwords["demo_leader"])
+                sign_in(page, base, "demo_leader", passwords["demo_leader"])
                 _open_record(page, "T0003")
             screenshot(first, "ledger-01-record")
 
@@ -129,7 +108,7 @@ def test_import_clean_staff_then_family_in_the_browser(chromium_path, tmp_path):
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 1100}).new_page()
             page.set_default_timeout(30_000)
-            _sign_in(page, base, "leader", STRONG_PASSWORD)
+            sign_in(page, base, "leader", STRONG_PASSWORD)
             page.get_by_test_id("stSidebar").get_by_text("导入").click()
             page.get_by_role("heading", name="导入表格").wait_for()
             wait_idle(page)

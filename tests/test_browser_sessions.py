@@ -8,32 +8,11 @@ import re
 
 import openpyxl
 
-from services import db, demo, unit
-from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, streamlit_server, wait_idle
-from tests.conftest import STRONG_PASSWORD
+from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
 
 TITLE = "学习《人口与计划生育法》第四章"
 
 
-def _setup(url: str) -> dict[str, str]:
-    engine = db.get_engine(url)
-    db.upgrade_to_head(engine)
-    unit.initialise(engine, unit_name="阳光实验小学", district="朝阳区", leader_name="王老师", principal_name="李校长",
-                    admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
-    result = demo.load_demo(engine, staff=40)
-    engine.dispose()
-    db.get_engine.cache_clear()
-    return {name: password for name, _, password in result.accounts}
-
-
-def _sign_in(page, base, username, password):
-    page.goto(base)
-    wait_idle(page)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码", exact=True).fill(password)
-    commit_typing(page)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("heading", name="阳光实验小学").wait_for()
 
 
 def _menu(page, label, heading):
@@ -82,13 +61,13 @@ def test_session_journey(chromium_path, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     url = f"sqlite:///{tmp_path / 'taizhang.sqlite3'}"
-    passwords = _setup(url)
+    passwords = demo_unit(url)
     with streamlit_server(url, tmp_path / "streamlit.log") as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True).new_page()
             page.set_default_timeout(30_000)
-            _sign_in(page, base, "demo_leader", passwords["demo_leader"])
+            sign_in(page, base, "demo_leader", passwords["demo_leader"])
             _menu(page, "学习培训", "学习培训")
             _table_drawn(page)
             screenshot(page, "sessions-01-list")
