@@ -87,7 +87,10 @@ def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, 
             leader.get_by_role("button", name="打开场次").click()
             wait_idle(leader)
             leader.get_by_role("tab", name="详情").click()
-            leader.get_by_label("标题").fill("修改已签署年度的场次")
+            wait_idle(leader)
+            title = leader.get_by_label("标题")
+            expect(title).to_be_editable(timeout=60_000)  # the record page can still be drawing on a busy machine
+            title.fill("修改已签署年度的场次")
             commit_typing(leader)
             leader.get_by_role("button", name="保存", exact=True).click()
             expect(leader.get_by_text(f"{year}年度已签署，该年度记录只读")).to_be_visible()
