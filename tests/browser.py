@@ -104,6 +104,25 @@ def commit_typing(page) -> None:
     page.wait_for_timeout(300)
 
 
+def open_tab(page, name: str, shows) -> None:  # noqa: ANN001
+    """Click the tab `name` until `shows` (a locator inside it) is visible.
+
+    A tab clicked while the page is still being replaced (just after a page switch)
+    is drawn again unselected; a person would click again, so the test does too.
+    """
+    from playwright.sync_api import expect
+
+    for attempt in range(6):
+        wait_idle(page, 60_000)
+        page.get_by_role("tab", name=name).click()
+        try:
+            expect(shows).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == 5:
+                raise
+
+
 DEMO_UNIT_NAME = "阳光实验小学"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, open_tab, screenshot, sign_in, streamlit_server, wait_idle
 
 
 def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, tmp_path):
@@ -86,10 +86,9 @@ def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, 
             wait_idle(leader)
             leader.get_by_role("button", name="打开场次").click()
             wait_idle(leader)
-            leader.get_by_role("tab", name="详情").click()
-            wait_idle(leader)
             title = leader.get_by_label("标题")
-            expect(title).to_be_editable(timeout=60_000)  # the record page can still be drawing on a busy machine
+            open_tab(leader, "详情", title)
+            expect(title).to_be_editable()
             title.fill("修改已签署年度的场次")
             commit_typing(leader)
             leader.get_by_role("button", name="保存", exact=True).click()

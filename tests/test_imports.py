@@ -29,7 +29,7 @@ from services.imports import (
     sheet_names,
 )
 from services.permissions import Role
-from services.validation import BIRTH_MISMATCH, DATE_NOT_REAL, GENDER_MISMATCH
+from services.validation import DATE_NOT_REAL, GENDER_MISMATCH
 from tests.import_files import STAFF_HEADERS, sample, samples_dir, staff_rows, xlsx
 
 
