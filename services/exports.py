@@ -9,6 +9,7 @@ format.  One writer for every export in the app.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -119,3 +120,163 @@ def printable_sheet(sheet_name: str, title: str, info_lines: list[str], headers:
 def record_export(engine: Engine, actor: Actor, what: str, rows: int, **details: object) -> None:
     """Exports are writes in the audit sense: who took which data out, and when."""
     audit.record_standalone(engine, actor, "export", entity_type=what, details={"rows": rows, **details})
+
+
+# ---------------------------------------------------------------- printable PDF
+
+# Adobe's built-in simplified-Chinese font: referenced, not embedded, so no font
+# file is needed; every PDF reader substitutes its Song (宋体) face.
+PDF_FONT = "STSong-Light"
+PDF_FONT_SIZES = (10.5, 9.0, 8.0, 7.0)  # a long cell shrinks through these, then wraps
+PDF_ROW_HEIGHT = 28.0  # points (about 1 cm): room to sign by hand
+PDF_CELL_PAD = 3.0
+PDF_CELL_MAX_CHARS = 300  # longer is cut (with "…") so that no row outgrows a page
+PDF_MARGIN = 12 * 72 / 25.4  # 12 mm, in points
+PDF_FRAME_PAD = 6.0  # reportlab's default padding inside the page's frame
+
+
+def _pdf_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    return PDF_FONT
+
+
+def _pdf_markup(text: str) -> str:
+    """User text as Paragraph markup that prints literally: `<b>`, `&` stay text;
+    runs of spaces (that separate particulars) stay wide."""
+    from xml.sax.saxutils import escape
+
+    escaped = escape(" ".join(str(text).splitlines()))
+    # The CID font has no no-break space (and Paragraph collapses other spaces):
+    # the gap is made of Helvetica's, which every PDF reader has.
+    return re.sub(r" {2,}", lambda m: '<font name="Helvetica">' + "&nbsp;" * 2 * len(m.group()) + "</font>", escaped)
+
+
+def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: list[str], widths: list[int],
+                  rows: list[list[str]], *, landscape: bool = False) -> bytes:
+    """The PDF twin of `printable_sheet`, same arguments: an A4 sheet to print
+    and pass round the room.  Title centred, the particulars, then a numbered,
+    bordered table of tall rows whose header repeats on every page, and "n / N"
+    at the foot of each page.  Chinese is set in the built-in STSong-Light CID
+    font; a cell too long for its column shrinks (down to 7 pt) and wraps, and
+    user text is escaped so it never acts as markup.  `widths` are the xlsx
+    column widths, used as proportions of the page width."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import landscape as turned
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer
+
+    font = _pdf_font()
+    pagesize = turned(A4) if landscape else A4
+    margin = PDF_MARGIN
+    frame_width = pagesize[0] - 2 * (margin + PDF_FRAME_PAD)
+    total = sum(widths) or 1
+    col_widths = [frame_width * w / total for w in widths]
+
+    cell_styles = {size: ParagraphStyle(f"cell{size}", fontName=font, fontSize=size, leading=size * 1.2,
+                                        alignment=TA_CENTER, wordWrap="CJK") for size in PDF_FONT_SIZES}
+
+    def fitted(text: str, width: float) -> tuple[object, float]:
+        """A cell's content and the height it needs: the plain string when it
+        fits on one line (fast), else a Paragraph at the largest size that
+        takes at most two lines, else wrapped at the smallest size."""
+        inner = width - 2 * PDF_CELL_PAD
+        if len(text) > PDF_CELL_MAX_CHARS:
+            text = text[:PDF_CELL_MAX_CHARS - 1] + "…"
+        if "\n" not in text and stringWidth(text, font, PDF_FONT_SIZES[0]) <= inner:
+            return text, PDF_FONT_SIZES[0] * 1.2
+        for size in PDF_FONT_SIZES:
+            para = Paragraph(_pdf_markup(text), cell_styles[size])
+            _, height = para.wrap(inner, 1e6)
+            if len(para.blPara.lines) <= 2 or size == PDF_FONT_SIZES[-1]:
+                return para, height
+        raise AssertionError("unreachable")
+
+    table_rows, heights = [], []
+    for n, cells in enumerate([headers, *rows]):
+        texts = [str(t) for t in cells] if n == 0 else [str(n), *("" if v is None else str(v) for v in cells)]
+        content = [fitted(text, w) for text, w in zip(texts, col_widths, strict=False)]
+        table_rows.append([c for c, _ in content])
+        lowest = PDF_ROW_HEIGHT if n else PDF_ROW_HEIGHT * 0.75
+        heights.append(max(lowest, *(h + 2 * PDF_CELL_PAD for _, h in content)))
+
+    table = LongTable(table_rows, colWidths=col_widths, rowHeights=heights, repeatRows=1)
+    table.setStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font),
+        ("FONTSIZE", (0, 0), (-1, -1), PDF_FONT_SIZES[0]),
+        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF4")),
+        *(("LEFTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
+          ("TOPPADDING", (0, 0), (-1, -1), PDF_CELL_PAD), ("BOTTOMPADDING", (0, 0), (-1, -1), PDF_CELL_PAD)),
+    ])
+
+    class Title(Flowable):
+        """The title, centred and set bold (filled and stroked: the CID font has
+        no bold face); shrunk to fit one line, wrapped if still too long."""
+
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            self.width, self.size = avail_width, 18.0
+            while self.size > 12 and stringWidth(title, font, self.size) > avail_width:
+                self.size -= 1
+            self.lines, line = [], ""
+            for char in title:
+                if line and stringWidth(line + char, font, self.size) > avail_width:
+                    self.lines.append(line)
+                    line = ""
+                line += char
+            self.lines.append(line)
+            self.leading = self.size * 1.3
+            return avail_width, self.leading * len(self.lines) + 6
+
+        def draw(self) -> None:
+            canvas = self.canv
+            canvas.setFont(font, self.size)
+            canvas.setLineWidth(self.size * 0.03)
+            for n, line in enumerate(self.lines):
+                text = canvas.beginText()
+                text.setTextRenderMode(2)
+                text.setFont(font, self.size)
+                y = self.leading * (len(self.lines) - n - 1) + 6 + (self.leading - self.size) / 2
+                text.setTextOrigin((self.width - stringWidth(line, font, self.size)) / 2, y)
+                text.textOut(line)
+                canvas.drawText(text)
+
+    class NumberedCanvas(Canvas):
+        """Holds pages back until the end so each footer can say "n / N"."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for n, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self.setFont(font, 9)
+                self.drawCentredString(pagesize[0] / 2, margin / 2, f"{n} / {len(self._pages)}")
+                super().showPage()
+            super().save()
+
+    info_style = ParagraphStyle("info", fontName=font, fontSize=10.5, leading=15, wordWrap="CJK")
+    story = [Title(), *(Paragraph(_pdf_markup(line), info_style) for line in info_lines), Spacer(1, 6), table]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin,
+                            bottomMargin=margin, title=title, subject=sheet_name, creator="Taizhang")
+    doc.build(story, canvasmaker=NumberedCanvas)
+    return buffer.getvalue()
+
+
+# The printable documents' formats: one gathering of the data, either writer.
+PRINT_FORMATS = {"xlsx": printable_sheet, "pdf": printable_pdf}

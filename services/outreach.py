@@ -25,7 +25,7 @@ from services import audit
 from services.closure import ensure_year_open
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
-from services.exports import printable_sheet, record_export
+from services.exports import PRINT_FORMATS, record_export
 from services.formatting import fmt_date, local_today
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
@@ -527,10 +527,12 @@ def unreached_households(engine: Engine, actor: Actor, year: int, leaflet_id: in
     return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
 
 
-def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) -> bytes:
+def receipt_list(engine: Engine, actor: Actor, leaflet_id: int, lang: str, fmt: str = "xlsx") -> bytes:
     """A printable receipt list (签收表): one row per household, what is recorded
-    filled in, with a column for the receiver's signature."""
+    filled in, with a column for the receiver's signature.  `fmt` "xlsx" or "pdf"."""
     authorize(engine, actor, Permission.READ_LEDGER, "print receipt list")
+    if fmt not in PRINT_FORMATS:
+        raise ValueError(f"fmt must be one of {sorted(PRINT_FORMATS)}, not {fmt!r}")
     from models import Unit
 
     with read_session(engine) as session:
@@ -540,7 +542,7 @@ def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) 
         unit = session.get(Unit, UNIT_ID)
         rows = session.execute(_households_select(leaflet_id, leaflet.issued_on)).all()
     t = lambda m: translate(lang, m)  # noqa: E731
-    data = printable_sheet(
+    data = PRINT_FORMATS[fmt](
         t(N_("Receipt list")),
         f"{unit.name if unit else ''} {t(N_('Receipt list'))}",
         [f"{t(N_('Title'))}: {leaflet.title}    {t(N_('Kind'))}: {t(KIND_LABELS.get(leaflet.kind, leaflet.kind))}",
@@ -552,8 +554,12 @@ def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) 
           t(N_("Signed")) if r[8] else ""] for r in rows],
         landscape=True,
     )
-    record_export(engine, actor, "leaflet", len(rows), leaflet=leaflet_id, document="receipt_list")
+    record_export(engine, actor, "leaflet", len(rows), leaflet=leaflet_id, document="receipt_list", format=fmt)
     return data
+
+
+def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) -> bytes:
+    return receipt_list(engine, actor, leaflet_id, lang, "xlsx")
 
 
 def coverage_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:

@@ -28,7 +28,7 @@ from services import audit
 from services.closure import ensure_year_open
 from services.db import read_session, write_session
 from services.errors import NotFound, ValidationError
-from services.exports import printable_sheet, record_export
+from services.exports import PRINT_FORMATS, record_export
 from services.formatting import fmt_date, local_today
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
@@ -827,9 +827,12 @@ def followup_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
 # ---------------------------------------------------------------- sign-in sheet
 
 
-def sign_in_sheet_xlsx(engine: Engine, actor: Actor, session_id: int, lang: str) -> bytes:
-    """A printable sign-in sheet (签到表): unit, title, date, one row per expected person."""
+def sign_in_sheet(engine: Engine, actor: Actor, session_id: int, lang: str, fmt: str = "xlsx") -> bytes:
+    """A printable sign-in sheet (签到表): unit, title, date, one row per expected
+    person with a column to sign.  `fmt` "xlsx" or "pdf": the same sheet either way."""
     authorize(engine, actor, Permission.READ_LEDGER, "print sign-in sheet")
+    if fmt not in PRINT_FORMATS:
+        raise ValueError(f"fmt must be one of {sorted(PRINT_FORMATS)}, not {fmt!r}")
     from models import Unit
 
     with read_session(engine) as session:
@@ -840,7 +843,7 @@ def sign_in_sheet_xlsx(engine: Engine, actor: Actor, session_id: int, lang: str)
         rows = session.execute(_roster_select(session_id, ts.held_on)).all()
     t = lambda m: translate(lang, m)  # noqa: E731
     hours = Decimal(ts.hours_tenths) / 10
-    data = printable_sheet(
+    data = PRINT_FORMATS[fmt](
         t(N_("Sign-in sheet")),
         f"{unit.name if unit else ''} {t(N_('Sign-in sheet'))}",
         [f"{t(N_('Title'))}: {ts.title}",
@@ -850,5 +853,9 @@ def sign_in_sheet_xlsx(engine: Engine, actor: Actor, session_id: int, lang: str)
         [7, 16, 12, 12, 30],
         [[r[2], r[3], r[4], ""] for r in rows],
     )
-    record_export(engine, actor, "training_session", len(rows), session=session_id, document="sign_in_sheet")
+    record_export(engine, actor, "training_session", len(rows), session=session_id, document="sign_in_sheet", format=fmt)
     return data
+
+
+def sign_in_sheet_xlsx(engine: Engine, actor: Actor, session_id: int, lang: str) -> bytes:
+    return sign_in_sheet(engine, actor, session_id, lang, "xlsx")
