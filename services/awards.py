@@ -8,7 +8,7 @@ row, and finalising checks the rule again inside its own write transaction,
 so a blocked nominee can never be finalised, whatever the page showed.
 
 Imports reuse services.imports (reading, header detection, row errors,
-preview): the award sheet is one more `kind` of table there.
+preview): the award sheet is one more kind registered there (register_kind).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from services.exports import frames_to_xlsx, record_export
 from services.formatting import LOCAL_TZ
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
-from services.validation import FIELD_LABELS, text_of
+from services.validation import text_of
 
 MAX_AWARD_NAME = 100
 
@@ -45,17 +45,7 @@ AWARD_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "staff_no": imports.STAFF_COLUMNS["staff_no"],
     "name": imports.STAFF_COLUMNS["name"],
 }
-
-
-def register_import_kind(kind: str, columns: dict, required: tuple[str, ...], labels: dict[str, str]) -> None:
-    """Make `kind` a table services.imports can read (read_table, row errors, preview)."""
-    imports.COLUMNS.setdefault(kind, columns)
-    imports.REQUIRED.setdefault(kind, required)
-    for name, label in labels.items():
-        FIELD_LABELS.setdefault(name, label)
-
-
-register_import_kind("award", AWARD_COLUMNS, ("award_name", "staff_no", "name"), {"award_name": N_("Award")})
+imports.register_kind("award", AWARD_COLUMNS, ("award_name", "staff_no", "name"), {"award_name": N_("Award")})
 
 # ---------------------------------------------------------------- messages
 
@@ -71,9 +61,7 @@ NOMINATION_UNKNOWN = N_("This nomination no longer exists; reload the page.")
 BLOCKED_NOMINEE = N_("{name} ({staff_no}) cannot be finalised for “{award}”: {reason}")
 NOTHING_TO_FINALISE = N_("There is no eligible nomination to finalise.")
 NOT_THIS_AWARD = N_("The chosen nominations must belong to the award “{award}” of {year}.")
-FILE_HAS_ERRORS = N_(
-    "The file has {count} error(s) in {rows} row(s); nothing was imported. Correct them and check the file again."
-)
+FILE_HAS_ERRORS = imports.HAS_ERRORS_ALL_OR_NOTHING
 NOTHING_TO_IMPORT = imports.NOTHING_TO_IMPORT
 CHANGED_MEANWHILE = N_("Nominations changed after the file was checked ({details}). Nothing was imported; check the file again.")
 
@@ -256,6 +244,15 @@ def remove_nomination(engine: Engine, actor: Actor, nomination_id: int) -> None:
 # ---------------------------------------------------------------- import
 
 
+def _nominated(session: Session, year: int) -> set[tuple[str, int]]:
+    """(award, employee id) of the year's nominations: one statement."""
+    return set(
+        session.execute(
+            select(AwardNomination.award_name, AwardNomination.employee_id).where(AwardNomination.year == year)
+        ).all()
+    )
+
+
 def preview_nominations(engine: Engine, actor: Actor, data: bytes, filename: str, year: int, *,
                         sheet: str | None = None) -> imports.ImportPreview:
     """Check an award sheet (奖项名称, 工号, 姓名) completely; writes nothing.
@@ -266,23 +263,15 @@ def preview_nominations(engine: Engine, actor: Actor, data: bytes, filename: str
     """
     authorize(engine, actor, Permission.EDIT_RECORDS, "import nominations")
     table = imports.read_table(data, filename, sheet, kind="award")
-    cells = [
-        (row, " ".join(text_of(row.values.get("award_name")).split()), text_of(row.values.get("staff_no")),
-         text_of(row.values.get("name")))
-        for row in table.rows
-    ]
     with read_session(engine) as s:
-        staff = staff_by_no(s, {no for _, _, no, _ in cells if no})
-        existing = set(
-            s.execute(
-                select(AwardNomination.award_name, AwardNomination.employee_id).where(AwardNomination.year == year)
-            ).all()
-        )
-    row_errors: dict[int, list[tuple[str, str, dict]]] = {}
-    clean: list[imports.PreviewRow] = []
+        staff = staff_by_no(s, {no for no in (text_of(row.values.get("staff_no")) for row in table.rows) if no})
+        existing = _nominated(s, year)
     first: dict[tuple[str, str], int] = {}
-    for row, award, staff_no, name in cells:
-        found: list[tuple[str, str, dict]] = []
+
+    def check(row: imports.TableRow) -> imports.RowOutcome:
+        award = " ".join(text_of(row.values.get("award_name")).split())
+        staff_no, name = text_of(row.values.get("staff_no")), text_of(row.values.get("name"))
+        found: list[imports.Problem] = []
         if not award:
             found.append(("award_name", AWARD_REQUIRED, {}))
         elif len(award) > MAX_AWARD_NAME:
@@ -295,20 +284,18 @@ def preview_nominations(engine: Engine, actor: Actor, data: bytes, filename: str
             problem = staff_problem(staff, staff_no, name)
             if problem:
                 found.append(problem)
-        if not found:
-            employee_id, ledger_name = staff[staff_no]
-            earlier = first.setdefault((award, staff_no), row.sheet_row)
-            if earlier != row.sheet_row:
-                found.append(("staff_no", DUPLICATE_NOMINATION, {"first_row": earlier}))
-            elif (award, employee_id) in existing:
-                found.append(("staff_no", ALREADY_NOMINATED,
-                              {"name": ledger_name, "staff_no": staff_no, "award": award, "year": year}))
         if found:
-            row_errors[row.sheet_row] = found
-        else:
-            clean.append(imports.PreviewRow(row.sheet_row, {"award_name": award, "staff_no": staff_no, "name": name},
-                                            "create", staff[staff_no][0]))
-    return imports._finish(table, clean, row_errors, update_existing=False)
+            return found, {}, None
+        employee_id, ledger_name = staff[staff_no]
+        earlier = first.setdefault((award, staff_no), row.sheet_row)
+        if earlier != row.sheet_row:
+            return [("staff_no", DUPLICATE_NOMINATION, {"first_row": earlier})], {}, None
+        if (award, employee_id) in existing:
+            return [("staff_no", ALREADY_NOMINATED,
+                     {"name": ledger_name, "staff_no": staff_no, "award": award, "year": year})], {}, None
+        return [], {"award_name": award, "staff_no": staff_no, "name": name}, employee_id
+
+    return imports.check_rows(table, check)
 
 
 @dataclass(frozen=True)
@@ -322,21 +309,14 @@ def commit_nominations(engine: Engine, actor: Actor, preview: imports.ImportPrev
     if preview.kind != "award":
         raise ValueError("commit_nominations needs an award preview")
     authorize(engine, actor, Permission.EDIT_RECORDS, "import nominations")
-    if preview.errors:
-        raise ValidationError(FILE_HAS_ERRORS, field="file", count=len(preview.errors), rows=preview.error_rows)
-    if not preview.rows:
-        raise ValidationError(NOTHING_TO_IMPORT, field="file")
+    rows = imports.rows_to_write(preview, has_errors=FILE_HAS_ERRORS)
     now = utcnow()
     try:
         with write_session(engine) as s:
             ensure_year_open(s, year)
-            ids = {pk for pk, in s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in preview.rows})))}
-            existing = set(
-                s.execute(
-                    select(AwardNomination.award_name, AwardNomination.employee_id).where(AwardNomination.year == year)
-                ).all()
-            )
-            gone = [r.values["staff_no"] for r in preview.rows
+            ids = {pk for pk, in s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows})))}
+            existing = _nominated(s, year)
+            gone = [r.values["staff_no"] for r in rows
                     if r.employee_id not in ids or (r.values["award_name"], r.employee_id) in existing]
             if gone:
                 raise ValidationError(CHANGED_MEANWHILE, field="file", details="、".join(sorted(set(gone))[:10]))
@@ -346,20 +326,19 @@ def commit_nominations(engine: Engine, actor: Actor, preview: imports.ImportPrev
                     {"year": year, "award_name": r.values["award_name"], "employee_id": r.employee_id,
                      "finalised": False, "finalised_at": None, "finalised_by": None,
                      "created_at": now, "created_by": actor.username}
-                    for r in preview.rows
+                    for r in rows
                 ],
             )
             event = audit.record(
                 s, actor, "import", entity_type="award_nomination",
                 details={
-                    "file": preview.filename, "sheet": preview.sheet, "sha256": preview.sha256, "year": year,
-                    "rows_in_file": preview.total_rows, "created": len(preview.rows),
-                    "awards": sorted({r.values["award_name"] for r in preview.rows}),
+                    **imports.file_details(preview), "year": year, "created": len(rows),
+                    "awards": sorted({r.values["award_name"] for r in rows}),
                 },
             )
     except IntegrityError as exc:
         raise ValidationError(CHANGED_MEANWHILE, field="file", details=preview.filename) from exc
-    return NominationImport(len(preview.rows), event.id)
+    return NominationImport(len(rows), event.id)
 
 
 # ---------------------------------------------------------------- finalising

@@ -2,7 +2,7 @@
 outcome for finance out, and the back-pay list when a case is lifted.
 
 - Import: the sheet (工号, 姓名, 项目, 月份, 金额; xlsx, or CSV in UTF-8 or
-  GBK) is read by services.imports (one more `kind` of table there), every
+  GBK) is read by services.imports (a kind registered there), every
   row is checked -- amounts exactly, as Decimal, to integer fen -- and the
   file is written all or nothing with one audit event.
 - Outcome: every line of a year with 应发 / 扣发 / 实发.  A staff member
@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from models import BonusLine, Department, Employee, ViolationCase
 from models._common import utcnow
 from services import audit, imports
-from services.awards import NAME_REQUIRED, STAFF_REQUIRED, register_import_kind, staff_by_no, staff_problem
+from services.awards import NAME_REQUIRED, STAFF_REQUIRED, staff_by_no, staff_problem
 from services.closure import ensure_year_open
 from services.db import read_session, write_session
 from services.eligibility import blocked_exists, reasons_by_employee, sanction_years_expr
@@ -51,7 +51,7 @@ BONUS_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "month": ("月份", ("发放月份", "年月", "所属月份", "month")),
     "amount": ("金额", ("应发金额", "应发", "发放金额", "金额(元)", "金额（元）", "amount")),
 }
-register_import_kind(
+imports.register_kind(
     "bonus", BONUS_COLUMNS, ("staff_no", "name", "item", "month", "amount"),
     {"item": N_("Item"), "month": N_("Month"), "amount": N_("Amount")},
 )
@@ -69,9 +69,7 @@ AMOUNT_TOO_PRECISE = N_("The amount {value} has more than two decimals (fen).")
 AMOUNT_TOO_LARGE = N_("The amount {value} is implausibly large for one line.")
 DUPLICATE_LINE = N_("This line appears twice: row {first_row} has the same staff no., item and month.")
 LINE_EXISTS = N_("{item} for {month} of staff no. {staff_no} is already imported; do not import it twice.")
-FILE_HAS_ERRORS = N_(
-    "The file has {count} error(s) in {rows} row(s); nothing was imported. Correct them and check the file again."
-)
+FILE_HAS_ERRORS = imports.HAS_ERRORS_ALL_OR_NOTHING
 CHANGED_MEANWHILE = N_("Pay lines changed after the file was checked ({details}). Nothing was imported; check the file again.")
 CASE_UNKNOWN = N_("This case does not exist.")
 CASE_NOT_LIFTED = N_("Case {case_no} has not been revoked or overturned, so nothing is owed back.")
@@ -183,10 +181,10 @@ def preview_pay_sheet(engine: Engine, actor: Actor, data: bytes, filename: str, 
     """
     authorize(engine, actor, Permission.EDIT_RECORDS, "import incentive pay")
     table = imports.read_table(data, filename, sheet, kind="bonus")
-    parsed = []
+    parsed = {}  # sheet row -> the cells read, with their problems
     for row in table.rows:
         v = row.values
-        found: list[tuple[str, str, dict]] = []
+        found: list[imports.Problem] = []
         staff_no, name = text_of(v.get("staff_no")), text_of(v.get("name"))
         item = " ".join(text_of(v.get("item")).split())
         if not staff_no:
@@ -203,37 +201,31 @@ def preview_pay_sheet(engine: Engine, actor: Actor, data: bytes, filename: str, 
         fen, problem = parse_amount(v.get("amount"))
         if problem:
             found.append(("amount", *problem))
-        parsed.append((row, staff_no, name, item, month, fen, found))
+        parsed[row.sheet_row] = (staff_no, name, item, month, fen, found)
 
     with read_session(engine) as s:
-        staff = staff_by_no(s, {p[1] for p in parsed if p[1]})
-        keys = {(staff[p[1]][0], p[3], p[4]) for p in parsed if p[1] in staff and p[3] and p[4]}
+        staff = staff_by_no(s, {p[0] for p in parsed.values() if p[0]})
+        keys = {(staff[p[0]][0], p[2], p[3]) for p in parsed.values() if p[0] in staff and p[2] and p[3]}
         stored = _stored_keys(s, keys)
-
-    row_errors: dict[int, list[tuple[str, str, dict]]] = {}
-    clean: list[imports.PreviewRow] = []
     first: dict[tuple, int] = {}
-    for row, staff_no, name, item, month, fen, found in parsed:
+
+    def check(row: imports.TableRow) -> imports.RowOutcome:
+        staff_no, name, item, month, fen, found = parsed[row.sheet_row]
         if staff_no:
             problem = staff_problem(staff, staff_no, name)
             if problem:
                 found.append(problem)
-        if not found:
-            employee_id = staff[staff_no][0]
-            earlier = first.setdefault((staff_no, item, month), row.sheet_row)
-            if earlier != row.sheet_row:
-                found.append(("item", DUPLICATE_LINE, {"first_row": earlier}))
-            elif (employee_id, item, month) in stored:
-                found.append(("item", LINE_EXISTS, {"item": item, "month": month, "staff_no": staff_no}))
         if found:
-            row_errors[row.sheet_row] = found
-        else:
-            clean.append(imports.PreviewRow(
-                row.sheet_row,
-                {"staff_no": staff_no, "name": staff[staff_no][1], "item": item, "pay_month": month, "amount_fen": fen},
-                "create", staff[staff_no][0],
-            ))
-    return imports._finish(table, clean, row_errors, update_existing=False)
+            return found, {}, None
+        employee_id, ledger_name = staff[staff_no]
+        earlier = first.setdefault((staff_no, item, month), row.sheet_row)
+        if earlier != row.sheet_row:
+            return [("item", DUPLICATE_LINE, {"first_row": earlier})], {}, None
+        if (employee_id, item, month) in stored:
+            return [("item", LINE_EXISTS, {"item": item, "month": month, "staff_no": staff_no})], {}, None
+        return [], {"staff_no": staff_no, "name": ledger_name, "item": item, "pay_month": month, "amount_fen": fen}, employee_id
+
+    return imports.check_rows(table, check)
 
 
 def _stored_keys(session, keys: set[tuple[int, str, str]]) -> set[tuple[int, str, str]]:  # noqa: ANN001
@@ -272,21 +264,18 @@ def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPrevie
     if preview.kind != "bonus":
         raise ValueError("commit_pay_sheet needs a pay-sheet preview")
     authorize(engine, actor, Permission.EDIT_RECORDS, "import incentive pay")
-    if preview.errors:
-        raise ValidationError(FILE_HAS_ERRORS, field="file", count=len(preview.errors), rows=preview.error_rows)
-    if not preview.rows:
-        raise ValidationError(imports.NOTHING_TO_IMPORT, field="file")
+    rows = imports.rows_to_write(preview, has_errors=FILE_HAS_ERRORS)
     now = utcnow()
-    years = sorted({int(r.values["pay_month"][:4]) for r in preview.rows})
-    total_fen = sum(r.values["amount_fen"] for r in preview.rows)
+    years = sorted({int(r.values["pay_month"][:4]) for r in rows})
+    total_fen = sum(r.values["amount_fen"] for r in rows)
     try:
         with write_session(engine) as s:
             for year in years:
                 ensure_year_open(s, year)
-            ids = set(s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in preview.rows}))).scalars())
-            keys = {(r.employee_id, r.values["item"], r.values["pay_month"]) for r in preview.rows}
+            ids = set(s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows}))).scalars())
+            keys = {(r.employee_id, r.values["item"], r.values["pay_month"]) for r in rows}
             clash = _stored_keys(s, keys)
-            gone = [r.values["staff_no"] for r in preview.rows
+            gone = [r.values["staff_no"] for r in rows
                     if r.employee_id not in ids or (r.employee_id, r.values["item"], r.values["pay_month"]) in clash]
             if gone:
                 raise ValidationError(CHANGED_MEANWHILE, field="file", details="、".join(sorted(set(gone))[:10]))
@@ -296,21 +285,20 @@ def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPrevie
                     {"year": int(r.values["pay_month"][:4]), "pay_month": r.values["pay_month"], "employee_id": r.employee_id,
                      "item": r.values["item"], "amount_fen": r.values["amount_fen"], "source_sha256": preview.sha256,
                      "source_row": r.sheet_row, "imported_at": now, "imported_by": actor.username}
-                    for r in preview.rows
+                    for r in rows
                 ],
             )
             event = audit.record(
                 s, actor, "import", entity_type="bonus_line",
                 details={
-                    "file": preview.filename, "sheet": preview.sheet, "sha256": preview.sha256,
-                    "rows_in_file": preview.total_rows, "created": len(preview.rows), "total_fen": total_fen,
-                    "years": years, "months": sorted({r.values["pay_month"] for r in preview.rows}),
-                    "people": len({r.employee_id for r in preview.rows}),
+                    **imports.file_details(preview), "created": len(rows), "total_fen": total_fen,
+                    "years": years, "months": sorted({r.values["pay_month"] for r in rows}),
+                    "people": len({r.employee_id for r in rows}),
                 },
             )
     except IntegrityError as exc:
         raise ValidationError(CHANGED_MEANWHILE, field="file", details=preview.filename) from exc
-    return PayImport(len(preview.rows), yuan(total_fen), years, event.id)
+    return PayImport(len(rows), yuan(total_fen), years, event.id)
 
 
 # ---------------------------------------------------------------- outcome

@@ -14,6 +14,12 @@ Two steps, so a page can show what would happen before anything is written:
    and uniqueness is checked again inside the transaction, since someone may
    have changed the ledger in between.
 
+Other sheets use the same pipeline through its public API, never its tables:
+`register_kind` (once, at import: columns, required columns, labels),
+`read_table(..., kind=...)`, `check_rows` (each row: its errors by field, or
+a clean PreviewRow) or `finish_preview`, `rows_to_write` and `file_details`
+for the commit, `rejected_rows_xlsx` (services.awards, services.bonus).
+
 Actors: pages pass the signed-in user (EDIT_RECORDS is required).  manage.py
 passes `actor=None` and `via="manage.py"`: whoever runs it holds the database
 itself; the audit trail names the tool.
@@ -25,8 +31,9 @@ import csv
 import hashlib
 import io
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -63,7 +70,9 @@ Progress = Callable[[int, int], None]
 
 # field -> (the spec's header, other accepted headers).  Headers are compared
 # after NFKC, without spaces, a trailing * or (必填), ASCII lower-cased.
-STAFF_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+Columns = dict[str, tuple[str, tuple[str, ...]]]
+
+STAFF_COLUMNS: Columns = {
     "staff_no": ("工号", ("职工编号", "职工工号", "员工编号", "staff_no")),
     "name": ("姓名", ("职工姓名", "name")),
     "gender": ("性别", ("gender",)),
@@ -82,7 +91,7 @@ STAFF_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "notes": ("备注", ("notes",)),
 }
-FAMILY_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+FAMILY_COLUMNS: Columns = {
     "staff_no": ("工号", ("职工编号", "职工工号", "员工编号", "staff_no")),
     "relation": ("关系", ("与职工关系", "与本人关系", "家庭关系", "relation")),
     "name": ("姓名", ("成员姓名", "家庭成员姓名", "name")),
@@ -93,8 +102,63 @@ FAMILY_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "birth_registration_no": ("生育登记号", ("生育登记证号", "birth_registration_no")),
     "notes": ("备注", ("notes",)),
 }
-COLUMNS = {"staff": STAFF_COLUMNS, "family": FAMILY_COLUMNS}
-REQUIRED = {"staff": ("staff_no", "name", "id_number"), "family": ("staff_no", "relation", "name")}
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """A kind of sheet `read_table` can read: its columns, the required ones,
+    and the label of each field (named when two columns mean the same field)."""
+
+    name: str
+    columns: Mapping[str, tuple[str, tuple[str, ...]]]  # as in Columns, read-only
+    required: tuple[str, ...]
+    labels: Mapping[str, str]  # field -> label msgid, read-only
+
+
+_KINDS: dict[str, ImportKind] = {}
+_COLUMNS: dict[str, Mapping[str, tuple[str, tuple[str, ...]]]] = {}
+_REQUIRED: dict[str, tuple[str, ...]] = {}
+# Read-only views, kind -> its columns / its required fields, for callers that
+# look them up (services.templates); a kind is added only by register_kind.
+COLUMNS: Mapping[str, Mapping[str, tuple[str, tuple[str, ...]]]] = MappingProxyType(_COLUMNS)
+REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(_REQUIRED)
+
+
+def register_kind(
+    kind: str, columns: Columns, required: Iterable[str], field_labels: Mapping[str, str] | None = None
+) -> ImportKind:
+    """Make `kind` a sheet services.imports reads (`read_table(..., kind=kind)`),
+    checks row by row (`check_rows`) and previews (`finish_preview`).
+
+    `field_labels` names the fields services.validation.FIELD_LABELS does not
+    label (or labels otherwise for this kind).  The kind's tables are its own:
+    registering one never changes another kind's columns, required columns or
+    labels.  Registering the same kind again with the same definition is a
+    no-op (a module imported twice); with another definition, a ValueError.
+    """
+    columns = {name: (header, tuple(others)) for name, (header, others) in columns.items()}
+    required = tuple(required)
+    labels = {name: (field_labels or {}).get(name) or FIELD_LABELS.get(name) for name in columns}
+    unlabelled = sorted(name for name, label in labels.items() if not label)
+    if unlabelled:
+        raise ValueError(f"import kind {kind!r}: no label for {unlabelled}")
+    unknown = sorted(set(required) - columns.keys())
+    if unknown:
+        raise ValueError(f"import kind {kind!r}: required {unknown} are not among its columns")
+    spec = ImportKind(kind, MappingProxyType(columns), required, MappingProxyType(labels))
+    known = _KINDS.get(kind)
+    if known is not None:
+        if known != spec:
+            raise ValueError(f"import kind {kind!r} is already registered with other columns")
+        return known
+    _KINDS[kind] = spec
+    _COLUMNS[kind] = spec.columns
+    _REQUIRED[kind] = spec.required
+    return spec
+
+
+register_kind("staff", STAFF_COLUMNS, ("staff_no", "name", "id_number"))
+register_kind("family", FAMILY_COLUMNS, ("staff_no", "relation", "name"))
 
 # ---------------------------------------------------------------- messages
 
@@ -127,6 +191,10 @@ HAS_ERRORS = N_(
     "The file has {count} error(s) in {rows} row(s); nothing was imported. Correct them and check the file again, "
     "or import only the correct rows."
 )
+# The same, for kinds that offer no "import only the correct rows" (award sheet, pay sheet).
+HAS_ERRORS_ALL_OR_NOTHING = N_(
+    "The file has {count} error(s) in {rows} row(s); nothing was imported. Correct them and check the file again."
+)
 NOTHING_TO_IMPORT = N_("The file has no rows to import.")
 CHANGED_MEANWHILE = N_(
     "The ledger changed after the file was checked ({details}). Nothing was imported; check the file again."
@@ -148,7 +216,7 @@ class TableRow:
 
 @dataclass(frozen=True)
 class Table:
-    kind: str  # "staff" | "family"
+    kind: str  # a registered kind: "staff", "family", ...
     filename: str
     sheet: str | None  # None for CSV
     header_row: int
@@ -168,9 +236,16 @@ def _header_key(text: Any) -> str:
     return text.lower()
 
 
+def _kind(kind: str) -> ImportKind:
+    spec = _KINDS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown import kind {kind!r}; register_kind makes one (known: {', '.join(_KINDS)})")
+    return spec
+
+
 def _aliases(kind: str) -> dict[str, str]:
     table: dict[str, str] = {}
-    for name, (header, others) in COLUMNS[kind].items():
+    for name, (header, others) in _kind(kind).columns.items():
         for alias in (header, *others):
             table[_header_key(alias)] = name
     return table
@@ -178,7 +253,7 @@ def _aliases(kind: str) -> dict[str, str]:
 
 def expected_headers(kind: str) -> list[str]:
     """The spec's headers, in the template's order."""
-    return [header for header, _ in COLUMNS[kind].values()]
+    return [header for header, _ in _kind(kind).columns.values()]
 
 
 def _blank(cell: Any) -> bool:
@@ -276,8 +351,7 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: st
     Raises ValidationError for a file that is too big, empty, not a
     spreadsheet, without a recognisable header, or lacking a required column.
     """
-    if kind not in COLUMNS:
-        raise ValueError(f"kind must be 'staff' or 'family', not {kind!r}")
+    spec = _kind(kind)
     _check_size(data, filename)
     rows, chosen, names = _raw_rows(data, filename, sheet)
     if not any(not _blank(c) for row in rows for c in row):
@@ -303,11 +377,11 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: st
             continue
         if name in positions:
             raise ValidationError(
-                DUPLICATE_COLUMN, field="file", first=columns[name], second=cell, label=FIELD_LABELS[name]
+                DUPLICATE_COLUMN, field="file", first=columns[name], second=cell, label=spec.labels[name]
             )
         positions[name] = position
         columns[name] = cell
-    missing = [COLUMNS[kind][n][0] for n in REQUIRED[kind] if n not in positions]
+    missing = [spec.columns[n][0] for n in spec.required if n not in positions]
     if missing:
         raise ValidationError(MISSING_COLUMNS, field="file", row=best_index + 1, columns="、".join(missing))
 
@@ -366,7 +440,7 @@ class PreviewRow:
 
 @dataclass(frozen=True)
 class ImportPreview:
-    kind: str  # "staff" | "family"
+    kind: str  # the table's kind
     filename: str
     sha256: str
     sheet: str | None
@@ -408,7 +482,7 @@ class ImportResult:
 
 def _column(table: Table, name: str) -> str:
     """The header as in the file, or the spec's header when the column is absent."""
-    return table.columns.get(name) or COLUMNS[table.kind][name][0]
+    return table.columns.get(name) or _kind(table.kind).columns[name][0]
 
 
 def _tick(progress: Progress | None, done: int, total: int) -> None:
@@ -416,14 +490,25 @@ def _tick(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-def _finish(
+# One problem of one row: (field, msgid, params); finish_preview adds the column as headed in the file.
+Problem = tuple[str, str, dict]
+# What checking one row gives: its problems, else its clean values and the employee it belongs to.
+RowOutcome = tuple[list[Problem], dict[str, Any], int | None]
+
+
+def finish_preview(
     table: Table,
     clean: list[PreviewRow],
-    row_errors: dict[int, list[tuple[str, str, dict]]],
+    row_errors: dict[int, list[Problem]],
     *,
-    update_existing: bool,
+    update_existing: bool = False,
     new_departments: list[str] | None = None,
 ) -> ImportPreview:
+    """The preview of a checked table: the clean rows, every row error (by
+    sheet row, then in the order found) and the rejected rows as in the file.
+
+    A row with any error is rejected as a whole, even if `clean` has it.
+    """
     errors = [
         RowError(row, _column(table, name), name, msgid, params)
         for row in sorted(row_errors)
@@ -447,6 +532,27 @@ def _finish(
     )
 
 
+def check_rows(table: Table, check: Callable[[TableRow], RowOutcome], *, progress: Progress | None = None) -> ImportPreview:
+    """Check every row with `check` and preview the result (rows only ever created).
+
+    `check(row)` returns (problems, values, employee_id): a row with problems
+    is rejected with all of them, in the order found; a row without becomes a
+    clean PreviewRow("create") of `values`.  Do the set-based look-ups before
+    (one query per kind of check), so that `check` runs none.
+    """
+    row_errors: dict[int, list[Problem]] = {}
+    clean: list[PreviewRow] = []
+    total = len(table.rows)
+    for done, row in enumerate(table.rows, start=1):
+        problems, values, employee_id = check(row)
+        if problems:
+            row_errors[row.sheet_row] = problems
+        else:
+            clean.append(PreviewRow(row.sheet_row, values, "create", employee_id))
+        _tick(progress, done, total)
+    return finish_preview(table, clean, row_errors)
+
+
 def preview_staff(
     engine: Engine,
     actor: Actor | None,
@@ -468,7 +574,7 @@ def preview_staff(
     table = read_table(data, filename, sheet, kind="staff")
     today = local_today()
     total = len(table.rows)
-    row_errors: dict[int, list[tuple[str, str, dict]]] = {}
+    row_errors: dict[int, list[Problem]] = {}
     cleaned: list[tuple[int, dict]] = []
     first_by_no: dict[str, int] = {}
     first_by_id: dict[str, int] = {}
@@ -513,7 +619,7 @@ def preview_staff(
         if sheet_row not in row_errors:
             clean.append(PreviewRow(sheet_row, values, "update" if employee_id else "create", employee_id))
     new_departments = sorted({r.values["department"] for r in clean if r.values["department"]} - known)
-    return _finish(table, clean, row_errors, update_existing=update_existing, new_departments=new_departments)
+    return finish_preview(table, clean, row_errors, update_existing=update_existing, new_departments=new_departments)
 
 
 def preview_family(
@@ -540,7 +646,6 @@ def preview_family(
         raise ValueError("with_staff must be a staff preview")
     table = read_table(data, filename, sheet, kind="family")
     today = local_today()
-    total = len(table.rows)
     staff_nos = {t for t in (text_of(r.values.get("staff_no")) for r in table.rows) if t}
 
     with read_session(engine) as session:
@@ -563,11 +668,10 @@ def preview_family(
     existing_ids = {(m.employee_id, m.id_number) for m in members if m.id_number}
     existing_names = {(m.employee_id, m.relation, m.name) for m in members}
 
-    row_errors: dict[int, list[tuple[str, str, dict]]] = {}
-    clean: list[PreviewRow] = []
     first_by_name: dict[tuple, int] = {}
     first_by_id: dict[tuple, int] = {}
-    for done, row in enumerate(table.rows, start=1):
+
+    def check(row: TableRow) -> RowOutcome:
         staff_no = text_of(row.values.get("staff_no"))
         household = households.get(staff_no)
         employee_birth = household[1] if household else pending.get(staff_no)
@@ -593,12 +697,9 @@ def preview_family(
                 m == FAMILY_EXISTS for _, m, _ in found
             ):
                 found.append(("id_number", FAMILY_EXISTS, {"staff_no": staff_no, "name": name}))
-        if found:
-            row_errors[row.sheet_row] = found
-        else:
-            clean.append(PreviewRow(row.sheet_row, values, "create", employee_id))
-        _tick(progress, done, total)
-    return _finish(table, clean, row_errors, update_existing=False)
+        return found, values, employee_id
+
+    return check_rows(table, check, progress=progress)
 
 
 # ---------------------------------------------------------------- commit
@@ -613,9 +714,15 @@ def _authorize(engine: Engine, actor: Actor | None, via: str | None, what: str) 
     authorize(engine, actor, Permission.EDIT_RECORDS, what)
 
 
-def _rows_to_write(preview: ImportPreview, clean_rows_only: bool) -> list[PreviewRow]:
+def rows_to_write(
+    preview: ImportPreview, *, clean_rows_only: bool = False, has_errors: str = HAS_ERRORS
+) -> list[PreviewRow]:
+    """The clean rows a commit writes.  A preview with errors is refused with
+    `has_errors` (count, rows) unless `clean_rows_only`; one without a clean
+    row with NOTHING_TO_IMPORT.  Kinds without the clean-rows option pass
+    has_errors=HAS_ERRORS_ALL_OR_NOTHING."""
     if preview.errors and not clean_rows_only:
-        raise ValidationError(HAS_ERRORS, field="file", count=len(preview.errors), rows=preview.error_rows)
+        raise ValidationError(has_errors, field="file", count=len(preview.errors), rows=preview.error_rows)
     if not preview.rows:
         raise ValidationError(NOTHING_TO_IMPORT, field="file")
     return preview.rows
@@ -625,6 +732,12 @@ def _changed(staff_nos: Iterable[str]) -> ValidationError:
     shown = sorted(set(staff_nos))
     details = "、".join(shown[:10]) + ("…" if len(shown) > 10 else "")
     return ValidationError(CHANGED_MEANWHILE, field="file", details=details)
+
+
+def file_details(preview: ImportPreview) -> dict[str, Any]:
+    """What identifies the imported file in the import's one audit event
+    (every kind adds its counts): name, sheet, SHA-256, rows in the file."""
+    return {"file": preview.filename, "sheet": preview.sheet, "sha256": preview.sha256, "rows_in_file": preview.total_rows}
 
 
 def _listed(values: list[str]) -> dict[str, Any]:
@@ -654,7 +767,7 @@ def commit_staff(
     if preview.kind != "staff":
         raise ValueError("commit_staff needs a staff preview")
     _authorize(engine, actor, via, "import staff")
-    rows = _rows_to_write(preview, clean_rows_only)
+    rows = rows_to_write(preview, clean_rows_only=clean_rows_only)
     total = len(rows)
     by = actor.username if actor else str(via)
     now = utcnow()
@@ -733,10 +846,7 @@ def commit_staff(
                 "import",
                 entity_type="employee",
                 details={
-                    "file": preview.filename,
-                    "sheet": preview.sheet,
-                    "sha256": preview.sha256,
-                    "rows_in_file": preview.total_rows,
+                    **file_details(preview),
                     "created": len(creates),
                     "updated": len(updates),
                     "skipped_rows": preview.error_rows,
@@ -776,7 +886,7 @@ def commit_family(
     if preview.kind != "family":
         raise ValueError("commit_family needs a family preview")
     _authorize(engine, actor, via, "import family members")
-    rows = _rows_to_write(preview, clean_rows_only)
+    rows = rows_to_write(preview, clean_rows_only=clean_rows_only)
     total = len(rows)
     by = actor.username if actor else str(via)
     now = utcnow()
@@ -823,10 +933,7 @@ def commit_family(
                 "import",
                 entity_type="family_member",
                 details={
-                    "file": preview.filename,
-                    "sheet": preview.sheet,
-                    "sha256": preview.sha256,
-                    "rows_in_file": preview.total_rows,
+                    **file_details(preview),
                     "created": len(inserts),
                     "skipped_rows": preview.error_rows,
                     "households": _listed(sorted(staff_nos)),

@@ -357,6 +357,57 @@ def test_two_columns_for_the_same_field_are_refused():
     assert "“手机”和“联系电话”两列都表示联系电话" in info.value.translated("zh_CN")
 
 
+def test_other_kinds_leave_the_staff_columns_and_labels_alone():
+    """Award and pay sheets are kinds registered with imports.register_kind;
+    registering one never changes the staff sheet: a staff file with award or
+    pay columns is read exactly as without them, each kind names its own
+    labels, validation.FIELD_LABELS gains nothing, and the tables are read-only."""
+    from services import awards, bonus, validation
+    from services.i18n import N_
+
+    before = read_table(staff_file(staff_rows(2)), "staff.xlsx")
+    labels_before = dict(validation.FIELD_LABELS)
+    imports.register_kind("probe", {"staff_no": ("编号", ()), "name": ("名字", ("姓名",)), "score": ("分数", ())},
+                          ("staff_no", "score"), {"name": "Probe name", "score": "Score"})
+    assert imports.COLUMNS["award"] is not None and imports.COLUMNS["bonus"] is not None  # awards, bonus registered
+
+    extra = ["奖项名称", "项目", "月份", "金额", "分数", "编号"]
+    table = read_table(staff_file([[*r, "优秀教师", "绩效", "2026-03", "100", "9", "X"] for r in staff_rows(2)],
+                                  headers=[*STAFF_HEADERS, *extra]), "staff.xlsx")
+    assert table.columns == before.columns and list(table.columns.values()) == STAFF_HEADERS
+    assert [r.values for r in table.rows] == [r.values for r in before.rows]
+    assert imports.expected_headers("staff") == [header for header, _ in imports.STAFF_COLUMNS.values()]
+    assert validation.FIELD_LABELS == labels_before
+    assert not {"award_name", "item", "month", "amount", "score"} & validation.FIELD_LABELS.keys()
+
+    # Each kind's label in its own duplicate-column message.
+    for kind_headers, filename, label in [
+        (["工号", "姓名", "职工姓名", "身份证号"], "staff.xlsx", "姓名"),
+        (["奖项名称", "奖项", "工号", "姓名"], "award.xlsx", "奖项"),
+        (["工号", "姓名", "项目", "月份", "金额", "应发"], "pay.xlsx", "金额"),
+    ]:
+        kind = {"staff.xlsx": "staff", "award.xlsx": "award", "pay.xlsx": "bonus"}[filename]
+        with pytest.raises(ValidationError) as info:
+            read_table(xlsx([kind_headers]), filename, kind=kind)
+        assert info.value.msgid == imports.DUPLICATE_COLUMN
+        assert f"两列都表示{label}" in info.value.translated("zh_CN"), info.value.translated("zh_CN")
+
+    # The same definition again is a no-op (a module imported twice); another one is refused.
+    award = imports.register_kind("award", awards.AWARD_COLUMNS, ("award_name", "staff_no", "name"),
+                                  {"award_name": N_("Award")})
+    assert award.columns == imports.COLUMNS["award"]
+    with pytest.raises(ValueError):
+        imports.register_kind("staff", {**imports.STAFF_COLUMNS, "item": bonus.BONUS_COLUMNS["item"]},
+                              ("staff_no", "name", "id_number"), {"item": "Item"})
+    with pytest.raises(ValueError):
+        read_table(staff_file(staff_rows(1)), "staff.xlsx", kind="nonesuch")
+    with pytest.raises((TypeError, AttributeError)):
+        imports.COLUMNS.setdefault("staff", {})
+    with pytest.raises(TypeError):
+        imports.COLUMNS["staff"]["item"] = ("项目", ())
+    assert read_table(staff_file(staff_rows(2)), "staff.xlsx").columns == before.columns
+
+
 # ---------------------------------------------------------------- rows
 
 
@@ -444,6 +495,10 @@ def test_progress_is_reported(engine, leader):
     calls.clear()
     commit_staff(engine, leader, preview, progress=lambda d, t: calls.append((d, t)))
     assert calls[0] == (0, 450) and calls[-1] == (450, 450)
+    calls.clear()
+    family = xlsx([FAMILY_HEADERS, *[["X1", "子女", f"小{i}"] for i in range(250)]])
+    preview = preview_family(engine, leader, family, "f.xlsx", progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(200, 250), (250, 250)] and preview.error_rows == 250
 
 
 # ---------------------------------------------------------------- family
