@@ -145,17 +145,9 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
             if changes["kind"] not in set(Kind):
                 raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
             leaflet.kind = str(changes["kind"])
+        events: list[dict[str, Any]] = []
         if "issued_on" in changes and changes["issued_on"] != leaflet.issued_on:
-            if not isinstance(changes["issued_on"], date):
-                raise ValidationError(N_("Enter the date the leaflet was issued."), field="issued_on")
-            ensure_year_open(session, changes["issued_on"].year)
-            first = session.execute(
-                select(func.min(Distribution.delivered_on)).where(Distribution.leaflet_id == leaflet_id)
-            ).scalar_one_or_none()
-            if first is not None and first < changes["issued_on"]:
-                raise ValidationError(N_("A household received this leaflet on {date}, before the new issue date."),
-                                      field="issued_on", date=fmt_date(first))
-            leaflet.issued_on = changes["issued_on"]
+            events = _move_leaflet(session, leaflet, changes["issued_on"])
         if "copies" in changes:
             leaflet.copies = _copies(changes["copies"])
         if "notes" in changes:
@@ -166,7 +158,60 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         leaflet.version += 1
         leaflet.updated_at, leaflet.updated_by = utcnow(), actor.username
         audit.record(session, actor, "update", entity_type="leaflet", entity_id=leaflet_id, before=old, after=new)
+        if events:
+            audit.record_many(session, actor, events)
         return leaflet.version
+
+
+def _move_leaflet(session, leaflet: Leaflet, new_day: Any) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Move `leaflet` to the issue date `new_day` and recompute its expected
+    households among those not yet reached (as a study session does when it
+    moves): staff no longer in post that day are taken off, staff who joined
+    between the two dates (and fit the audience) are added.  Households already
+    reached, and any taken off the list by hand, stay as they are.  Returns the
+    distribution events for the caller to record."""
+    if not isinstance(new_day, date):
+        raise ValidationError(N_("Enter the date the leaflet was issued."), field="issued_on")
+    ensure_year_open(session, new_day.year)
+    first = session.execute(
+        select(func.min(Distribution.delivered_on)).where(Distribution.leaflet_id == leaflet.id)
+    ).scalar_one_or_none()
+    if first is not None and first < new_day:
+        raise ValidationError(N_("A household received this leaflet on {date}, before the new issue date."),
+                              field="issued_on", date=fmt_date(first))
+    old_day = leaflet.issued_on
+    rows = session.execute(
+        select(Distribution.employee_id, Distribution.expected, Distribution.delivered_on,
+               in_post_on(new_day).label("in_post"))
+        .join(Employee, Employee.id == Distribution.employee_id)
+        .where(Distribution.leaflet_id == leaflet.id)
+    ).all()
+    pending = [r for r in rows if r.expected and r.delivered_on is None]
+    removed = sorted(r.employee_id for r in pending if not r.in_post)
+    audience = Audience(leaflet.audience,
+                        department_ids=tuple(int(d) for d in (leaflet.audience_departments or "").split(",") if d))
+    added: list[int] = []
+    if audience.kind != "people":  # a list of people is fixed: nobody to add
+        now_in = set(audience_employee_ids(session, audience, new_day))
+        then_in = set(audience_employee_ids(session, audience, old_day))
+        added = sorted(now_in - then_in - {r.employee_id for r in rows})
+    if not any(r.expected or r.delivered_on is not None for r in rows if r.employee_id not in removed) and not added:
+        raise ValidationError(N_("No household would be on this leaflet's list on {date}; check the date."),
+                              field="issued_on", date=fmt_date(new_day))
+    if removed:
+        session.execute(delete(Distribution).where(Distribution.leaflet_id == leaflet.id,
+                                                   Distribution.employee_id.in_(removed)))
+    if added:
+        session.execute(insert(Distribution), [{"leaflet_id": leaflet.id, "employee_id": e, "expected": True, "signed": False}
+                                               for e in added])
+    leaflet.issued_on = new_day
+    reason = {"leaflet": leaflet.id, "issued_on": new_day.isoformat()}
+
+    def ev(e: int, before: Any, after: Any) -> dict[str, Any]:
+        return {"action": "update", "entity_type": "distribution", "entity_id": f"{leaflet.id}:{e}", "household_id": e,
+                "before": before, "after": after, "details": reason}
+
+    return [ev(e, None, {"expected": True}) for e in added] + [ev(e, {"expected": True}, None) for e in removed]
 
 
 def list_leaflets(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:

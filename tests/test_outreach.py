@@ -306,3 +306,116 @@ def test_a_signed_off_year_refuses_every_leaflet_write(engine, actors, leader):
             write()
     assert snapshot(engine) == before
     assert not any(r.delivered_on for r in rows(engine, lid).values())
+
+
+# ---------------------------------------------------------------- moving the issue date
+
+Y0 = YEAR - 1  # a past, open year: every date in it may carry a delivery
+
+
+def moved_events(engine, lid) -> list[AuditEvent]:
+    """The events of the leaflet's last change, oldest first."""
+    with read_session(engine) as s:
+        last = s.execute(select(AuditEvent).where(AuditEvent.entity_type == "leaflet", AuditEvent.entity_id == str(lid))
+                         .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+        return list(s.execute(select(AuditEvent).where(AuditEvent.id >= last.id).order_by(AuditEvent.id)).scalars())
+
+
+def test_moving_the_issue_date_recomputes_the_households_not_yet_reached(engine, leader):
+    from datetime import date
+
+    a, b, c = make_staff(engine, 3)
+    leave(engine, c, date(Y0, 6, 1))
+    [d] = make_staff(engine, 1, hire_date=date(Y0, 7, 1))
+    lid = new_leaflet(engine, leader, issued_on=date(Y0, 3, 1))
+    assert set(rows(engine, lid)) == {a, b, c}
+    outreach.record_distributions(engine, leader, lid, [Mark(a, date(Y0, 9, 1), "door", "本人", True)])
+
+    assert outreach.update_leaflet(engine, leader, lid, 1, issued_on=date(Y0, 8, 1)) == 2
+    now = rows(engine, lid)
+    assert set(now) == {a, b, d}  # c left before the new date, d joined between the two dates
+    assert now[a].delivered_on == date(Y0, 9, 1) and now[a].signed and now[a].received_by == "本人"
+    assert now[d].expected and now[d].delivered_on is None
+    frame = outreach.list_leaflets(engine, leader, Y0)
+    assert (frame.loc[0, "expected"], frame.loc[0, "delivered"]) == (3, 1)
+    events = moved_events(engine, lid)
+    assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
+        ("update", "leaflet", str(lid)), ("update", "distribution", f"{lid}:{d}"), ("update", "distribution", f"{lid}:{c}")]
+    assert json.loads(events[0].after) == {"issued_on": date(Y0, 8, 1).isoformat()}
+    assert (json.loads(events[1].after), events[1].before) == ({"expected": True}, None)
+    assert (json.loads(events[2].before), events[2].after) == ({"expected": True}, None)
+    assert json.loads(events[2].details) == {"leaflet": lid, "issued_on": date(Y0, 8, 1).isoformat()}
+    assert events[2].household_id == c
+    assert audit.verify_chain(engine, _admin(engine)).ok
+
+    # And back: d was not yet hired, c was still there.
+    assert outreach.update_leaflet(engine, leader, lid, 2, issued_on=date(Y0, 3, 1)) == 3
+    assert set(rows(engine, lid)) == {a, b, c}
+    assert rows(engine, lid)[a].delivered_on == date(Y0, 9, 1)
+
+
+def test_moving_keeps_the_leaflet_s_audience(engine, leader):
+    from datetime import date
+
+    from models import Department
+
+    a, b = make_staff(engine, 2)  # a in 语文组, b in 数学组
+    new_chinese, new_maths = make_staff(engine, 2, hire_date=date(Y0, 7, 1))
+    with read_session(engine) as s:
+        chinese = s.execute(select(Department.id).where(Department.name == "语文组")).scalar_one()
+    by_department = new_leaflet(engine, leader, issued_on=date(Y0, 3, 1), audience=Audience.departments([chinese]))
+    by_name = new_leaflet(engine, leader, issued_on=date(Y0, 3, 1), audience=Audience.people([a, b]), title="点名发放")
+    outreach.update_leaflet(engine, leader, by_department, 1, issued_on=date(Y0, 8, 1))
+    outreach.update_leaflet(engine, leader, by_name, 1, issued_on=date(Y0, 8, 1))
+    assert set(rows(engine, by_department)) == {a, new_chinese}
+    assert set(rows(engine, by_name)) == {a, b}  # a list of people gains nobody
+
+
+def test_moving_leaves_a_household_taken_off_by_hand_as_it_is(engine, leader):
+    from datetime import date
+
+    a, b, c = make_staff(engine, 3)
+    lid = new_leaflet(engine, leader, issued_on=date(Y0, 3, 1))
+    outreach.record_distributions(engine, leader, lid, [Mark(a, date(Y0, 9, 1), "meeting", "本人")])
+    outreach.set_distribution_targets(engine, leader, lid, Audience.people([b]))  # a reached, then taken off; c off
+    before = rows(engine, lid)
+    assert (before[a].expected, set(before)) == (False, {a, b})
+    outreach.update_leaflet(engine, leader, lid, 2, issued_on=date(Y0, 8, 1))
+    after = rows(engine, lid)
+    assert set(after) == {a, b} and not after[a].expected and after[a].delivered_on == date(Y0, 9, 1)
+
+
+def test_a_move_that_would_leave_nobody_is_refused_and_writes_nothing(engine, leader):
+    from datetime import date
+
+    [a] = make_staff(engine, 1)
+    leave(engine, a, date(Y0, 6, 1))
+    lid = new_leaflet(engine, leader, issued_on=date(Y0, 3, 1))
+    before = snapshot(engine), rows(engine, lid).keys()
+    with pytest.raises(ValidationError, match="No household would be on this leaflet's list") as err:
+        outreach.update_leaflet(engine, leader, lid, 1, issued_on=date(Y0, 8, 1))
+    assert err.value.field == "issued_on"
+    assert (snapshot(engine), rows(engine, lid).keys()) == before
+    details, _ = outreach.get_leaflet(engine, leader, lid)
+    assert details["issued_on"] == date(Y0, 3, 1) and details["version"] == 1
+
+
+def test_moving_a_leaflet_checks_both_years_are_open(engine, actors, leader):
+    from datetime import date
+
+    from services.closure import YearLocked
+    from tests.test_training import sign_off
+
+    make_staff(engine, 2)
+    lid = new_leaflet(engine, leader, issued_on=date(Y0, 3, 1))
+    sign_off(engine, actors, YEAR)
+    before = snapshot(engine)
+    with pytest.raises(YearLocked, match=f"{YEAR} has been signed off"):  # into a signed-off year
+        outreach.update_leaflet(engine, leader, lid, 1, issued_on=D1)
+    assert snapshot(engine) == before
+    old = new_leaflet(engine, leader, issued_on=date(Y0 - 1, 3, 1), title="前年")
+    sign_off(engine, actors, Y0 - 1)
+    before = snapshot(engine)
+    with pytest.raises(YearLocked, match=f"{Y0 - 1} has been signed off"):  # out of one
+        outreach.update_leaflet(engine, leader, old, 1, issued_on=date(Y0, 3, 1))
+    assert snapshot(engine) == before
