@@ -174,3 +174,26 @@ def language_picker(key: str = "language_picker") -> None:
         on_change=_language_changed,
         args=(key,),
     )
+
+
+MIME_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: Callable[[str], bytes]) -> None:
+    """Prepare-then-download buttons for a list to print (签到表, 签收表), as xlsx and as PDF.
+
+    `labels` has "xlsx" and "pdf" (the prepare buttons) and "download"; `make(fmt)`
+    builds the file (the service checks permission and records the export)."""
+    formats = ("xlsx", "pdf")
+    columns = st.columns(len(formats) + 1)
+    for column, fmt in zip(columns, formats, strict=False):
+        if column.button(labels[fmt], icon=":material/print:", key=f"{key}_prepare_{fmt}"):
+            data = run_action(lambda fmt=fmt: make(fmt))
+            if data:
+                st.session_state[f"{key}_{fmt}"] = data
+    with columns[-1]:
+        for fmt in formats:
+            if f"{key}_{fmt}" in st.session_state:
+                st.download_button(f"{labels['download']} ({fmt.upper()})", st.session_state[f"{key}_{fmt}"],
+                                   file_name=f"{file_stem}.{fmt}", mime=MIME_TYPES[fmt],
+                                   icon=":material/download:", key=f"{key}_download_{fmt}")

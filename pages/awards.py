@@ -13,7 +13,7 @@ from services.errors import ServiceError
 from services.formatting import fmt_datetime, local_today
 from services.permissions import Permission
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = ui.MIME_TYPES["xlsx"]
 
 actor = ui.require(Permission.RUN_REPORTS)
 can_edit = actor.can(Permission.EDIT_RECORDS)

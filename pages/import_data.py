@@ -12,7 +12,7 @@ from services.errors import ServiceError
 from services.i18n import N_
 from services.permissions import Permission
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = ui.MIME_TYPES["xlsx"]
 # Files with more rows than this show a progress bar while they are checked and written.
 PROGRESS_FROM_ROWS = 300
 KINDS = {"staff": N_("Staff"), "family": N_("Family members")}

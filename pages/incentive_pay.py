@@ -15,7 +15,7 @@ from services.errors import ServiceError
 from services.formatting import fmt_money, local_today
 from services.permissions import Permission
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = ui.MIME_TYPES["xlsx"]
 LISTED = 20  # people named in the summary above a table; the table has them all
 
 actor = ui.require(Permission.RUN_REPORTS)

@@ -24,7 +24,6 @@ def show_table(frame, config: dict) -> None:
                  column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 param = st.query_params.get("id", "")
 if not param.isdigit():
@@ -60,14 +59,11 @@ tab_receipts, tab_details, tab_households, tab_history = st.tabs(
 
 # ---------------------------------------------------------------- receipts
 with tab_receipts:
-    c1, c2 = st.columns([1, 3])
-    if c1.button(t("Prepare the receipt list (xlsx)"), icon=":material/print:"):
-        data = ui.run_action(lambda: outreach.receipt_list_xlsx(ui.engine(), actor, leaflet_id, ui.lang()))
-        if data:
-            st.session_state[f"receipts_{leaflet_id}"] = data
-    if f"receipts_{leaflet_id}" in st.session_state:
-        c2.download_button(t("Download the receipt list"), st.session_state[f"receipts_{leaflet_id}"],
-                           file_name=f"receipts-{leaflet_id}.xlsx", mime=XLSX, icon=":material/download:")
+    ui.printable_downloads(f"receipts_{leaflet_id}",
+                           {"xlsx": t("Prepare the receipt list (xlsx)"), "pdf": t("Prepare the receipt list (PDF)"),
+                            "download": t("Download the receipt list")},
+                           f"receipts-{leaflet_id}",
+                           lambda fmt: outreach.receipt_list(ui.engine(), actor, leaflet_id, ui.lang(), fmt))
 
     methods = {code: t(label) for code, label in outreach.METHOD_LABELS.items()}
     method_codes = {label: code for code, label in methods.items()}

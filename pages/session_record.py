@@ -20,7 +20,6 @@ def show_table(frame, config: dict) -> None:
                  column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 param = st.query_params.get("id", "")
 if not param.isdigit():
@@ -68,14 +67,11 @@ tab_roll, tab_details, tab_expected, tab_history = st.tabs(
 
 # ---------------------------------------------------------------- roll call
 with tab_roll:
-    c1, c2 = st.columns([1, 3])
-    if c1.button(t("Prepare the sign-in sheet (xlsx)"), icon=":material/print:"):
-        data = ui.run_action(lambda: training.sign_in_sheet_xlsx(ui.engine(), actor, session_id, ui.lang()))
-        if data:
-            st.session_state[f"sign_in_{session_id}"] = data
-    if f"sign_in_{session_id}" in st.session_state:
-        c2.download_button(t("Download the sign-in sheet"), st.session_state[f"sign_in_{session_id}"],
-                           file_name=f"sign-in-{session_id}.xlsx", mime=XLSX, icon=":material/download:")
+    ui.printable_downloads(f"sign_in_{session_id}",
+                           {"xlsx": t("Prepare the sign-in sheet (xlsx)"), "pdf": t("Prepare the sign-in sheet (PDF)"),
+                            "download": t("Download the sign-in sheet")},
+                           f"sign-in-{session_id}",
+                           lambda fmt: training.sign_in_sheet(ui.engine(), actor, session_id, ui.lang(), fmt))
 
     labels = {s: t(training.STATUS_LABELS[s]) for s in (Status.PRESENT, Status.ABSENT, Status.EXCUSED, Status.MADE_UP)}
     codes = {label: code for code, label in labels.items()}

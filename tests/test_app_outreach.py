@@ -124,11 +124,15 @@ def test_receipt_list_and_coverage_workbooks(people, app_env):
     at = open_page(leader, "pages/leaflet_record.py", id=lid)
     at = submit(at, "生成签收表（xlsx）")
     assert at.get("download_button")
-    rows = list(openpyxl.load_workbook(io.BytesIO(at.session_state[f"receipts_{lid}"])).worksheets[0].iter_rows(values_only=True))
+    rows = list(openpyxl.load_workbook(io.BytesIO(at.session_state[f"receipts_{lid}_xlsx"])).worksheets[0].iter_rows(values_only=True))
     assert "签收表" in rows[0][0]
     header_at = next(i for i, r in enumerate(rows) if "工号" in r)
     assert len(rows) - header_at - 1 == 30
     assert events(app_env, "export")[-1].entity_type == "leaflet"
+    at = submit(at, "生成签收表（PDF）")
+    assert at.session_state[f"receipts_{lid}_pdf"].startswith(b"%PDF")
+    exports = [json.loads(e.details) for e in events(app_env, "export")[-2:]]
+    assert exports[1] == {**exports[0], "format": "pdf"}
 
     at = open_page(people[Role.PRINCIPAL], "pages/leaflets.py")
     at.radio(key="leaflets_view").set_value("coverage").run()

@@ -143,7 +143,7 @@ def test_sign_in_sheet_download_and_import(people, app_env):
     at = open_page(leader, "pages/session_record.py", id=sid)
     at = submit(at, "生成签到表（xlsx）")
     assert at.get("download_button")
-    data = at.session_state[f"sign_in_{sid}"]
+    data = at.session_state[f"sign_in_{sid}_xlsx"]
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book.worksheets[0]
     cells = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
@@ -151,6 +151,11 @@ def test_sign_in_sheet_download_and_import(people, app_env):
     header_at = next(i for i, r in enumerate(cells) if "工号" in r)
     assert len(cells) - header_at - 1 == len(roster)
     assert events(app_env, "export")[-1].entity_type == "training_session"
+    at = submit(at, "生成签到表（PDF）")
+    pdf = at.session_state[f"sign_in_{sid}_pdf"]
+    assert pdf.startswith(b"%PDF")
+    assert sorted(b.label for b in at.get("download_button")) == ["下载签到表 (PDF)", "下载签到表 (XLSX)"]
+    assert json.loads(events(app_env, "export")[-1].details)["format"] == "pdf"
     # Fill it in: everyone signs except the first (absent) and the second (请假).
     sign = cells[header_at].index("签名")
     for n, row in enumerate(sheet.iter_rows(min_row=header_at + 2)):
