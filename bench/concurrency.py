@@ -28,24 +28,23 @@ import math
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unicodedata
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.browser import CHROMIUM_ARGS as BROWSER_TEST_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    *BROWSER_TEST_ARGS, "--disable-dev-shm-usage",
     # Several sessions share one browser: none of them is a throttled background tab.
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
 ]
@@ -115,14 +114,6 @@ def record_page() -> MenuPage | None:
 # ---------------------------------------------------------------- server and database
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class MemoryWatch:
     """Peak resident memory of a process: VmHWM from /proc, else psutil's RSS sampled."""
 
@@ -162,36 +153,13 @@ class MemoryWatch:
 
 @contextmanager
 def streamlit_server(database_url: str, log_path: Path):
-    """`streamlit run app.py` on a free port; yields (base URL, process)."""
-    port = _free_port()
-    env = {**os.environ, "TAIZHANG_DATABASE_URL": database_url}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],  # no reloads mid-run when a file changes
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                        if resp.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
-                time.sleep(0.3)
-            yield base, proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    """The browser tests' server (tests/browser.py), without file watching, so
+    nothing reloads mid-run, and with more time to start at district scale."""
+    from tests.browser import streamlit_process
+
+    with streamlit_process(database_url, log_path, start_timeout=120,
+                           extra_args=("--server.fileWatcherType", "none")) as running:
+        yield running
 
 
 def database_for(staff: int, postgresql: bool, work: Path) -> str:

@@ -31,19 +31,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(database_url: str, log_path: Path):
-    """`streamlit run app.py` on a free port; yields the base URL."""
+def streamlit_process(database_url: str, log_path: Path, *, start_timeout: float = 60,
+                      extra_args: tuple[str, ...] = ()):
+    """`streamlit run app.py` on a free port; yields (base URL, the server process).
+
+    Shared by the browser tests and bench/concurrency.py."""
     port = free_port()
     env = {**os.environ, "TAIZHANG_DATABASE_URL": database_url}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1"],
+             "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             *extra_args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + start_timeout
             while True:
                 try:
                     with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
@@ -54,13 +58,20 @@ def streamlit_server(database_url: str, log_path: Path):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
                 time.sleep(0.3)
-            yield base
+            yield base, proc
         finally:
             proc.terminate()
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def streamlit_server(database_url: str, log_path: Path):
+    """`streamlit run app.py` on a free port; yields the base URL."""
+    with streamlit_process(database_url, log_path) as (base, _proc):
+        yield base
 
 
 @contextmanager
