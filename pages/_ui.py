@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from models._common import utcnow
-from services import auth
+from services import auth, training
 from services.db import get_engine, upgrade_to_head
 from services.errors import ServiceError
 from services.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
@@ -174,6 +176,111 @@ def language_picker(key: str = "language_picker") -> None:
         on_change=_language_changed,
         args=(key,),
     )
+
+
+def show_table(frame: pd.DataFrame, config: dict) -> None:
+    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
+    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
+    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
+                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
+
+
+def record_id_or_stop(hint: str, list_page: str, list_label: str, icon: str) -> int:
+    """The record id in the address (?id=N); without one, point to the list page and stop."""
+    param = st.query_params.get("id", "")
+    if not param.isdigit():
+        st.info(hint)
+        st.page_link(list_page, label=list_label, icon=icon)
+        st.stop()
+    return int(param)
+
+
+# ---------------------------------------------------------------- choosing people among many
+
+# A unit with at most this many people to choose from lists them all; a larger one
+# (one instance may serve a district of 30,000) is searched, so a rerun sends at
+# most SEARCH_LIMIT options to the browser instead of every person in post.
+SHOW_EVERYONE_UP_TO = 300
+SEARCH_LIMIT = 50
+
+# search(text, limit) -> (the first `limit` people matching every word of `text`,
+# how many match in all); a frame of employee_id, staff_no, name, department.
+PeopleSearch = Callable[[str, int], tuple[pd.DataFrame, int]]
+
+
+def person_labels(people: pd.DataFrame) -> dict[int, str]:
+    """employee id -> "staff no. · name · department", as every picker shows a person."""
+    return {int(r.employee_id): f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _staff_in_post_matching(url: str | None, day: date, text: str, limit: int, role: str, _actor: Actor):
+    return training.search_staff_in_post(engine(), _actor, day, text, limit)
+
+
+def staff_in_post_search(actor: Actor, day: date) -> PeopleSearch:
+    """Search the staff in post on `day` in the database (cached per text and role, cleared by every write)."""
+    from services.db import database_url
+
+    url = database_url()
+    return lambda text, limit: _staff_in_post_matching(url, day, " ".join(text.split()), limit, actor.role, actor)
+
+
+def frame_search(people: pd.DataFrame) -> PeopleSearch:
+    """Search a list already loaded (say a session's expected list) the way the database is searched."""
+    def search(text: str, limit: int) -> tuple[pd.DataFrame, int]:
+        hit = pd.Series(True, index=people.index)
+        haystack = [people[c].fillna("").astype(str).str.lower() for c in ("staff_no", "name", "department")]
+        for word in text.lower().split():
+            hit &= haystack[0].str.contains(word, regex=False) | haystack[1].str.contains(word, regex=False) \
+                | haystack[2].str.contains(word, regex=False)
+        return people[hit].head(limit), int(hit.sum())
+    return search
+
+
+def people_picker(label: str, key: str, search: PeopleSearch, *, default: dict[int, str] | None = None,
+                  help: str | None = None) -> list[int]:
+    """Choose people from however many: the employee ids chosen.
+
+    Up to SHOW_EVERYONE_UP_TO people are all listed at once.  Beyond that a search
+    box (staff no., name or department) finds at most SEARCH_LIMIT, and the
+    options are the people already chosen plus the current matches, so choices
+    survive the next search.  `default` ({id: label}) is the first choice.  Not
+    inside a st.form: a search has to rerun the page.
+    """
+    labels = st.session_state.setdefault(f"{key}_labels", {})
+    kept = f"{key}_chosen"  # outlives the widget's own state while the picker is not shown
+    if kept not in st.session_state:
+        labels.update(default or {})
+        st.session_state[kept] = list(default or {})
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state[kept]
+    everyone, total = search("", SHOW_EVERYONE_UP_TO)
+    if total <= SHOW_EVERYONE_UP_TO:
+        matches = everyone
+        column = st
+    else:
+        c1, column = st.columns([1, 2])
+        text = c1.text_input(t("Find people"), key=f"{key}_search", placeholder=t("Staff no., name or department"))
+        matches, found = search(text, SEARCH_LIMIT) if text.strip() else (everyone.iloc[:0], 0)
+        if not text.strip():
+            c1.caption(t("{n} people to choose from: find them by staff no., name or department.", n=total))
+        elif found > SEARCH_LIMIT:
+            c1.caption(t("{n} match; the first {limit} are listed. Narrow the search to see the others.",
+                         n=found, limit=SEARCH_LIMIT))
+        else:
+            c1.caption(t("{n} match.", n=found))
+    labels.update(person_labels(matches))
+    chosen = [e for e in st.session_state[key] if e in labels]
+    options = list(dict.fromkeys([*chosen, *(int(e) for e in matches["employee_id"])]))
+    st.session_state[kept] = column.multiselect(label, options, format_func=labels.get, key=key, help=help)
+    return st.session_state[kept]
+
+
+def forget_picker(key: str) -> None:
+    """Start the picker `key` afresh next time (say after its choice was saved)."""
+    for name in (key, f"{key}_chosen", f"{key}_labels", f"{key}_search"):
+        st.session_state.pop(name, None)
 
 
 MIME_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}

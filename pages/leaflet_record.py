@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import audit, ledger, outreach, training
+from services import audit, ledger, outreach
 from services.errors import ServiceError
 from services.formatting import fmt_date, fmt_datetime, local_today
 from services.outreach import DistributionMark
@@ -17,20 +17,8 @@ from services.training import Audience
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
 today = local_today()
-def show_table(frame, config: dict) -> None:
-    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
-    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
-    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
-                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
-
-
-
-param = st.query_params.get("id", "")
-if not param.isdigit():
-    st.info(t("Choose a leaflet in the list of leaflets."))
-    st.page_link("pages/leaflets.py", label=t("Leaflets"), icon=":material/campaign:")
-    st.stop()
-leaflet_id = int(param)
+leaflet_id = ui.record_id_or_stop(t("Choose a leaflet in the list of leaflets."), "pages/leaflets.py",
+                                  t("Leaflets"), ":material/campaign:")
 try:
     details, households = outreach.get_leaflet(ui.engine(), actor, leaflet_id)
 except ServiceError as err:
@@ -208,31 +196,31 @@ with tab_households:
     st.caption(t("{n} households are on the list. A household taken off after it was reached keeps its receipt.",
                  n=len(on_list)))
     if can_edit:
-        departments = dict(ledger.departments(ui.engine(), actor))
-        people = training.staff_in_post(ui.engine(), actor, details["issued_on"])
-        people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
+        # Not a form: finding households among thousands reruns the page.
         audience_labels = {"all": t("All staff households"), "departments": t("Chosen departments"),
                            "people": t("Chosen households")}
-        with st.form(prefix + "targets"):
-            kind_of_audience = st.radio(t("Households to reach"), list(audience_labels), format_func=audience_labels.get,
-                                        index=list(audience_labels).index(details["audience"])
-                                        if details["audience"] in audience_labels else 0,
-                                        horizontal=True, key=prefix + "audience")
+        kind_of_audience = st.radio(t("Households to reach"), list(audience_labels), format_func=audience_labels.get,
+                                    index=list(audience_labels).index(details["audience"])
+                                    if details["audience"] in audience_labels else 0,
+                                    horizontal=True, key=prefix + "audience")
+        chosen_departments, chosen_people = [], []
+        if kind_of_audience == "departments":
+            departments = dict(ledger.departments(ui.engine(), actor))
             current_departments = [int(d) for d in (details["audience_departments"] or "").split(",") if d]
-            chosen_departments = st.multiselect(t("Departments (when chosen departments)"), list(departments),
+            chosen_departments = st.multiselect(t("Which departments"), list(departments),
                                                 default=[d for d in current_departments if d in departments],
                                                 format_func=departments.get, key=prefix + "departments")
-            chosen_people = st.multiselect(t("Households (when chosen households)"), list(people_labels),
-                                           default=[e for e in on_list["employee_id"] if e in people_labels]
-                                           if details["audience"] == "people" else [],
-                                           format_func=people_labels.get, key=prefix + "people")
-            retarget = st.form_submit_button(t("Save the households to reach"))
-        if retarget:
+        elif kind_of_audience == "people":
+            chosen_people = ui.people_picker(
+                t("Which households"), prefix + "people", ui.staff_in_post_search(actor, details["issued_on"]),
+                default=ui.person_labels(on_list) if details["audience"] == "people" else None)
+        if st.button(t("Save the households to reach")):
             audience = {"all": Audience.all, "departments": lambda: Audience.departments(chosen_departments),
                         "people": lambda: Audience.people(chosen_people)}[kind_of_audience]()
             result = ui.run_action(lambda: outreach.set_distribution_targets(ui.engine(), actor, leaflet_id, audience))
             if result:
                 st.session_state.pop(version_key, None)
+                ui.forget_picker(prefix + "people")
                 ui.flash("success", t("Households saved: {added} added, {removed} taken off.", **result))
                 st.rerun()
     unreached = outreach.unreached_households(ui.engine(), actor, details["issued_on"].year, leaflet_id)
@@ -240,7 +228,7 @@ with tab_households:
     if unreached.empty:
         st.caption(t("Every expected household has been reached."))
     else:
-        show_table(unreached, {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name")})
+        ui.show_table(unreached, {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name")})
 
 # ---------------------------------------------------------------- history
 with tab_history:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import ledger, outreach, training
+from services import ledger, outreach
 from services.db import database_url
 from services.formatting import fmt_date, local_today
 from services.permissions import Permission
@@ -37,11 +37,6 @@ def year_unreached(url: str, year: int, role: str, _actor):
     return outreach.unreached_households(ui.engine(), _actor, year)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def people_in_post(url: str, day, role: str, _actor):
-    return training.staff_in_post(ui.engine(), _actor, day)
-
-
 URL = database_url()
 st.title(t("Leaflets"))
 
@@ -54,13 +49,6 @@ COUNTS = {"expected": st.column_config.NumberColumn(t("Expected households")),
           "not_reached": st.column_config.NumberColumn(t("Not reached")), "coverage": COVERAGE}
 
 
-def show_table(frame, config: dict) -> None:
-    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
-    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
-    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
-                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
-
-
 def kind_label(code) -> str:
     return t(outreach.KIND_LABELS.get(code, code))
 
@@ -68,25 +56,27 @@ def kind_label(code) -> str:
 # ---------------------------------------------------------------- a new leaflet
 if can_edit:
     with st.expander(t("New leaflet"), icon=":material/add:"):
-        departments = dict(ledger.departments(ui.engine(), actor))
-        people = people_in_post(URL, today, actor.role, actor)
-        people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
+        # The households to reach sit outside the form: finding people among thousands reruns the page.
+        in_post = ui.staff_in_post_search(actor, today)
+        audience_labels = {"all": t("All staff households"), "departments": t("Chosen departments"),
+                           "people": t("Chosen households")}
+        kind_of_audience = st.radio(t("Households to reach"), list(audience_labels), format_func=audience_labels.get,
+                                    horizontal=True, key="new_leaflet_audience")
+        chosen_departments, chosen_people = [], []
+        if kind_of_audience == "departments":
+            departments = dict(ledger.departments(ui.engine(), actor))
+            chosen_departments = st.multiselect(t("Which departments"), list(departments),
+                                                format_func=departments.get, key="new_leaflet_departments")
+        elif kind_of_audience == "people":
+            chosen_people = ui.people_picker(t("Which households"), "new_leaflet_people", in_post)
         with st.form("new_leaflet"):
             title = st.text_input(t("Title"), key="new_leaflet_title")
             c1, c2, c3 = st.columns(3)
             kind = c1.selectbox(t("Kind"), list(outreach.KIND_LABELS), format_func=kind_label, key="new_leaflet_kind")
             issued_on = c2.date_input(t("Issued on"), value=today, key="new_leaflet_issued_on")
-            copies = c3.number_input(t("Copies"), min_value=0, max_value=outreach.MAX_COPIES, value=len(people),
+            copies = c3.number_input(t("Copies"), min_value=0, max_value=outreach.MAX_COPIES, value=in_post("", 0)[1],
                                      step=1, key="new_leaflet_copies")
             notes = st.text_input(t("Notes"), key="new_leaflet_notes")
-            audience_labels = {"all": t("All staff households"), "departments": t("Chosen departments"),
-                               "people": t("Chosen households")}
-            kind_of_audience = st.radio(t("Households to reach"), list(audience_labels), format_func=audience_labels.get,
-                                        horizontal=True, key="new_leaflet_audience")
-            chosen_departments = st.multiselect(t("Departments (when chosen departments)"), list(departments),
-                                                format_func=departments.get, key="new_leaflet_departments")
-            chosen_people = st.multiselect(t("Households (when chosen households)"), list(people_labels),
-                                           format_func=people_labels.get, key="new_leaflet_people")
             created = st.form_submit_button(t("Create leaflet"), type="primary")
         if created:
             audience = {"all": Audience.all, "departments": lambda: Audience.departments(chosen_departments),
@@ -95,6 +85,7 @@ if can_edit:
                 ui.engine(), actor, title=title, kind=kind, issued_on=issued_on, copies=copies, audience=audience,
                 notes=notes))
             if new_id:
+                ui.forget_picker("new_leaflet_people")
                 ui.flash("success", t("Leaflet created."))
                 st.switch_page("pages/leaflet_record.py", query_params={"id": str(new_id)})
 
@@ -125,7 +116,7 @@ if view == "list":
             "copies": shown["copies"], **{c: shown[c] for c in COUNTS},
             "attachment": shown["attachment"].map(lambda v: "PDF" if isinstance(v, str) else ""),
         })
-        show_table(table, {
+        ui.show_table(table, {
             "issued_on": t("Issued on"), "title": t("Title"), "kind": t("Kind"),
             "copies": t("Copies"), **COUNTS, "attachment": t("Attachment")})
         choices = {row.id: f"{fmt_date(row.issued_on)} · {row.title}" for row in shown.itertuples()}
@@ -143,7 +134,7 @@ else:
     else:
         st.markdown(f"**{t('Coverage by leaflet')}**")
         table = by_leaflet.assign(issued_on=by_leaflet["issued_on"].map(fmt_date), kind=by_leaflet["kind"].map(kind_label))
-        show_table(table, {"issued_on": t("Issued on"), "title": t("Title"), "kind": t("Kind"), **COUNTS})
+        ui.show_table(table, {"issued_on": t("Issued on"), "title": t("Title"), "kind": t("Kind"), **COUNTS})
 
         by_department = year_coverage(URL, year, "department", actor.role, actor)
         st.markdown(f"**{t('Coverage by department')}**")
@@ -161,7 +152,7 @@ else:
         c1, c2 = st.columns([2, 3])
         c1.altair_chart(chart, width="stretch")
         with c2:
-            show_table(by_department, {"department": t("Department"), **COUNTS})
+            ui.show_table(by_department, {"department": t("Department"), **COUNTS})
 
         st.subheader(t("Households not yet reached"))
         unreached = year_unreached(URL, year, actor.role, actor)
@@ -169,7 +160,7 @@ else:
             st.caption(t("Every expected household has been reached."))
         else:
             st.caption(t("{n} households not yet reached.", n=len(unreached)))
-            show_table(unreached.assign(issued_on=unreached["issued_on"].map(fmt_date)), {
+            ui.show_table(unreached.assign(issued_on=unreached["issued_on"].map(fmt_date)), {
                 "issued_on": t("Issued on"), "title": t("Leaflet"), "department": t("Department"),
                 "staff_no": t("Staff no."), "name": t("Name")})
 

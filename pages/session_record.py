@@ -13,20 +13,8 @@ from services.training import Status
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
-def show_table(frame, config: dict) -> None:
-    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
-    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
-    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
-                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
-
-
-
-param = st.query_params.get("id", "")
-if not param.isdigit():
-    st.info(t("Choose a session in the list of study sessions."))
-    st.page_link("pages/sessions.py", label=t("Study sessions"), icon=":material/school:")
-    st.stop()
-session_id = int(param)
+session_id = ui.record_id_or_stop(t("Choose a session in the list of study sessions."), "pages/sessions.py",
+                                  t("Study sessions"), ":material/school:")
 try:
     details, roster = training.get_session(ui.engine(), actor, session_id)
 except ServiceError as err:
@@ -193,23 +181,30 @@ with tab_expected:
     st.caption(t("{n} people are expected. The list was fixed when the session was created; later hires are not added.",
                  n=expected))
     if can_edit:
-        in_post = training.staff_in_post(ui.engine(), actor, details["held_on"])
-        current = set(roster["employee_id"])
-        label = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in in_post.itertuples()}
+        current = {int(e) for e in roster["employee_id"]}
+        in_post = ui.staff_in_post_search(actor, details["held_on"])
+
+        def not_yet_expected(text: str, limit: int):
+            """Staff in post on the day who are not on the list (those on it are left out of the matches)."""
+            found, total = in_post(text, limit)
+            return found[~found["employee_id"].isin(current)], total
+
         c1, c2 = st.columns(2)
-        add = c1.multiselect(t("Add people"), [e for e in label if e not in current], format_func=label.get,
-                             key=prefix + "add")
-        remove = c2.multiselect(t("Take people off"), [e for e in label if e in current], format_func=label.get,
-                                key=prefix + "remove")
+        with c1:
+            add = ui.people_picker(t("Add people"), prefix + "add", not_yet_expected)
+        with c2:
+            remove = ui.people_picker(t("Take people off"), prefix + "remove", ui.frame_search(roster))
         if st.button(t("Save the expected list"), disabled=not add and not remove):
             result = ui.run_action(lambda: training.set_expected(ui.engine(), actor, session_id,
                                                                  (current | set(add)) - set(remove)))
             if result:
+                ui.forget_picker(prefix + "add")
+                ui.forget_picker(prefix + "remove")
                 ui.flash("success", t("Expected list saved: {added} added, {removed} taken off.", **result))
                 st.rerun()
     shown = roster.assign(status=roster["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
                           marked_at=roster["marked_at"].map(lambda v: fmt_datetime(v) if pd.notna(v) else ""))
-    show_table(shown, {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name"),
+    ui.show_table(shown, {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name"),
                        "status": t("Status"), "marked_at": t("Marked at"), "marked_by": t("Marked by")})
 
 # ---------------------------------------------------------------- history

@@ -40,11 +40,6 @@ def year_owed(url: str, year: int, role: str, _actor):
     return training.owed_makeups(ui.engine(), _actor, year)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def people_in_post(url: str, day, role: str, _actor):
-    return training.staff_in_post(ui.engine(), _actor, day)
-
-
 URL = database_url()
 st.title(t("Study sessions"))
 
@@ -57,13 +52,6 @@ COUNT_LABELS = {"expected": "Expected", "present": "Present", "absent": "Absent"
 
 def counts_config() -> dict:
     return {c: st.column_config.NumberColumn(t(label)) for c, label in COUNT_LABELS.items()} | {"rate": RATE}
-
-
-def show_table(frame, config: dict) -> None:
-    """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
-    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
-    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
-                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
 
 
 def form_label(code) -> str:
@@ -95,9 +83,22 @@ if can_edit:
                 st.session_state.pop("new_makeup_of", None)
                 st.rerun()
         prefix = f"new_session_{makeup_of or 0}_"
-        departments = dict(ledger.departments(ui.engine(), actor))
-        people = people_in_post(URL, today, actor.role, actor)
-        people_labels = {r.employee_id: f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
+        # Who is expected sits outside the form: finding people among thousands reruns the page.
+        chosen_departments, chosen_people = [], []
+        if original:
+            kind = "makeup"
+        else:
+            audience_labels = {"all": t("All staff in post"), "departments": t("Chosen departments"),
+                               "people": t("Chosen people")}
+            kind = st.radio(t("Expected audience"), list(audience_labels), format_func=audience_labels.get,
+                            horizontal=True, key=prefix + "audience")
+            if kind == "departments":
+                departments = dict(ledger.departments(ui.engine(), actor))
+                chosen_departments = st.multiselect(t("Which departments"), list(departments),
+                                                    format_func=departments.get, key=prefix + "departments")
+            elif kind == "people":
+                chosen_people = ui.people_picker(t("Which people"), prefix + "people",
+                                                 ui.staff_in_post_search(actor, today))
         with st.form(prefix + "form", clear_on_submit=False):
             c1, c2, c3 = st.columns(3)
             held_on = c1.date_input(t("Date"), value=today, key=prefix + "held_on")
@@ -115,17 +116,7 @@ if can_edit:
             organiser = c1.text_input(t("Organiser"), key=prefix + "organiser",
                                       value=(original["organiser"] or "") if original else "")
             place = c2.text_input(t("Place"), key=prefix + "place", value=(original["place"] or "") if original else "")
-            if original:
-                kind = "makeup"
-            else:
-                audience_labels = {"all": t("All staff in post"), "departments": t("Chosen departments"),
-                                   "people": t("Chosen people")}
-                kind = st.radio(t("Expected audience"), list(audience_labels), format_func=audience_labels.get,
-                                horizontal=True, key=prefix + "audience")
-                chosen_departments = st.multiselect(t("Departments (when chosen departments)"), list(departments),
-                                                    format_func=departments.get, key=prefix + "departments")
-                chosen_people = st.multiselect(t("People (when chosen people)"), list(people_labels),
-                                               format_func=people_labels.get, key=prefix + "people")
+            if not original:
                 originals = year_sessions(URL, year, actor.role, actor)
                 originals = originals[originals["makeup_of_id"].isna()]
                 original_labels = {r.id: f"{fmt_date(r.held_on)} · {r.title}" for r in originals.itertuples()}
@@ -145,6 +136,7 @@ if can_edit:
                 place=place, hours=hours, audience=audience, makeup_of=makeup_of))
             if new_id:
                 st.session_state.pop("new_makeup_of", None)
+                ui.forget_picker(prefix + "people")
                 ui.flash("success", t("Session created."))
                 st.switch_page("pages/session_record.py", query_params={"id": str(new_id)})
 
@@ -179,7 +171,7 @@ if view == "list":
             "hours": shown["hours"].astype(float),
             **{c: shown[c] for c in [*COUNT_LABELS, "rate"]},
         })
-        show_table(table, {
+        ui.show_table(table, {
             "held_on": t("Date"), "title": t("Title"), "form": t("Form"),
             "makeup": t("Make-up"), "hours": st.column_config.NumberColumn(t("Hours"), format="%.1f"),
             **counts_config()})
@@ -207,7 +199,7 @@ else:
         table = rates[[*keys, *COUNT_LABELS, "rate"]].copy()
         if "held_on" in table:
             table["held_on"] = table["held_on"].map(fmt_date)
-        show_table(table, {**keys, **counts_config()})
+        ui.show_table(table, {**keys, **counts_config()})
 
     monthly = year_rates(URL, year, "month", actor.role, actor)
     by_department = year_rates(URL, year, "department", actor.role, actor)
@@ -249,7 +241,7 @@ else:
         st.caption(t("{n} absences or leaves not yet made up.", n=len(owed)))
         table = owed.assign(held_on=owed["held_on"].map(fmt_date),
                             status=owed["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))))
-        show_table(table, {"held_on": t("Date"), "title": t("Session"), "department": t("Department"),
+        ui.show_table(table, {"held_on": t("Date"), "title": t("Session"), "department": t("Department"),
                            "staff_no": t("Staff no."), "name": t("Name"), "status": t("Status")})
         if can_edit:
             owing_sessions = owed.drop_duplicates("session_id")

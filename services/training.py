@@ -198,6 +198,31 @@ def staff_in_post(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
 
 
+def search_staff_in_post(engine: Engine, actor: Actor, day: date, text: str = "",
+                         limit: int = 50) -> tuple[pd.DataFrame, int]:
+    """Staff on the staff on `day` whose staff no., name or department contains
+    every word of `text` (everyone for no text), for a people picker: the first
+    `limit` (an exact staff no. first, then by department and staff no.) and how
+    many match in all.  Two statements whatever the size of the unit."""
+    authorize(engine, actor, Permission.READ_LEDGER, "search staff in post")
+    conditions = [in_post_on(day)]
+    for word in (text or "").split():
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(*(column.ilike(like, escape="\\")
+                                for column in (Employee.staff_no, Employee.name, Department.name))))
+    columns = (Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"))
+    stmt = (
+        select(*columns).outerjoin(Department, Department.id == Employee.department_id).where(*conditions)
+        .order_by(case((Employee.staff_no == (text or "").strip(), 0), else_=1), Department.name, Employee.staff_no)
+        .limit(max(int(limit), 0))
+    )
+    total = select(func.count()).select_from(Employee).outerjoin(Department, Department.id == Employee.department_id)
+    with engine.connect() as conn:
+        matched = conn.execute(total.where(*conditions)).scalar_one()
+        rows = conn.execute(stmt).all() if limit > 0 and matched else []
+    return pd.DataFrame(rows, columns=[c.key for c in columns]), matched
+
+
 def record_history(engine: Engine, actor: Actor, entity_type: str, row_type: str, record_id: int,
                    limit: int = 300) -> pd.DataFrame:
     """Recorded changes to a record and its rows (`row_type` events whose id is

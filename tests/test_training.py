@@ -537,3 +537,51 @@ def test_history_and_staff_in_post(engine, leader):
     history = training.session_history(engine, leader, sid)
     assert list(history["entity_id"]) == [f"{sid}:{staff[0]}", str(sid)]  # newest first, nothing of the other session
     assert list(history["action"]) == ["update", "create"]
+
+
+def test_search_staff_in_post_by_staff_no_name_or_department(engine, leader):
+    staff = make_staff(engine, 12)  # S0000..S0011, 员工0..员工11, alternately 语文组 / 数学组
+    leave(engine, staff[1], D1)
+    search = lambda text, limit=50: training.search_staff_in_post(engine, leader, D1, text, limit)  # noqa: E731
+
+    everyone, total = search("")
+    assert total == 11 and len(everyone) == 11 and staff[1] not in set(everyone["employee_id"])
+    assert list(everyone.columns) == ["employee_id", "staff_no", "name", "department"]
+    found, n = search("员工3")
+    assert n == 1 and found.iloc[0].to_dict() == {"employee_id": staff[3], "staff_no": "S0003", "name": "员工3",
+                                                   "department": "数学组"}
+    found, n = search("s001")  # any case
+    assert n == 2 and set(found["employee_id"]) == {staff[10], staff[11]}
+    # An exact staff no. comes first, ahead of the others containing it (otherwise by department, 数学组 first).
+    with write_session(engine) as s:
+        s.get(Employee, staff[4]).staff_no = "S001"  # 语文组
+    found, n = search(" S001 ")
+    assert n == 3 and list(found["employee_id"]) == [staff[4], staff[11], staff[10]]
+    assert list(search("S001", limit=1)[0]["employee_id"]) == [staff[4]]
+    # A department, and every word must match somewhere.
+    assert search("数学组")[1] == 5
+    assert set(search("数学组 员工1")[0]["employee_id"]) == {staff[11]}
+    # The limit bounds the rows, not the count; LIKE wildcards are plain characters.
+    page, n = search("组", limit=4)
+    assert (len(page), n) == (4, 11)
+    assert search("%")[1] == 0 and search("_")[1] == 0
+    assert search("组", limit=0)[0].empty
+
+
+def test_search_staff_in_post_takes_two_statements_whatever_the_size(engine, leader):
+    counts = []
+    for n in (10, 300):
+        make_staff(engine, n if not counts else n - 10)
+        statements = []
+
+        def listen(conn, cursor, statement, params, context, executemany):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            page, total = training.search_staff_in_post(engine, leader, D1, "员工", limit=50)
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        assert (len(page), total) == (min(n, 50), n)
+        counts.append(len([s for s in statements if "employee" in s.lower()]))
+    assert counts == [2, 2]
