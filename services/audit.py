@@ -180,11 +180,13 @@ def _event_hash(ev: AuditEvent) -> str:
 def _chained_event(prev_id: int, prev_hash: str, actor: Actor | None, action: str, *, entity_type: str | None = None,
                    entity_id: Any = None, household_id: int | None = None, before: dict[str, Any] | None = None,
                    after: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
-                   actor_name: str | None = None) -> AuditEvent:
-    """The event that follows (prev_id, prev_hash), with its hash."""
+                   actor_name: str | None = None, at: datetime | None = None) -> AuditEvent:
+    """The event that follows (prev_id, prev_hash), with its hash.  `at` (timezone-aware) is now unless given."""
+    if at is not None and at.tzinfo is None:
+        raise ValueError("audit event time must be timezone-aware")
     ev = AuditEvent(
         id=prev_id + 1,
-        at=utcnow(),
+        at=at or utcnow(),
         actor_id=actor.id if actor else None,
         actor_name=actor.username if actor else actor_name,
         action=action,
@@ -223,14 +225,18 @@ def record(session: Session, actor: Actor | None, action: str, **fields: Any) ->
 
 def record_many(session: Session, actor: Actor | None, events: list[dict[str, Any]]) -> int:
     """Append many events (keyword dicts as for `record`, with `action`) in one
-    statement, on the same chain and under the same lock as `record`."""
+    statement, on the same chain and under the same lock as `record`.
+
+    A loader writing a lifecycle that happened before it ran (the demo unit,
+    the generator) may give an event its own `actor` and its own `at`
+    (timezone-aware); otherwise every event is by `actor`, now."""
     if not events:
         return 0
     prev_id, prev_hash = _chain_head(session)
     rows = []
     for spec in events:
         spec = dict(spec)
-        ev = _chained_event(prev_id, prev_hash, actor, spec.pop("action"), **spec)
+        ev = _chained_event(prev_id, prev_hash, spec.pop("actor", actor), spec.pop("action"), **spec)
         rows.append({c: getattr(ev, c) for c in AuditEvent.model_fields})
         prev_id, prev_hash = ev.id, ev.hash
     session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)

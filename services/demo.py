@@ -15,15 +15,17 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from models import Department, Employee, FamilyMember, Unit, User
+from models import Department, Employee, FamilyMember, Unit, User, ViolationCase
 from services import audit, auth
+from services.cases import CaseState, _case_view
 from services.db import read_session, write_session
 from services.demo_activity import load_demo_activity
 from services.demo_sanctions import load_demo_sanctions
@@ -379,6 +381,110 @@ def plan(seed: int = 2026, staff: int = 40, today: date | None = None) -> list[d
     return _Planner(seed, staff, today or local_today()).plan()
 
 
+# ---------------------------------------------------------------- case histories
+#
+# A case's history is its audit events (services.cases).  The demo and the
+# generator insert cases in every state in bulk, so they also write, in the same
+# transaction, the events the case's own fields imply: the event cases.py would
+# have written for each transition, by the same account, at the same moment.
+
+# Every field a transition writes, with its value in a draft.
+_DRAFT = {"state": CaseState.DRAFT.value, "submitted_at": None, "decision": None, "decided_by_id": None,
+          "decided_by_name": None, "decided_at": None, "decision_reason": None, "appeal_grounds": None,
+          "appealed_at": None, "appeal_result": None, "appeal_decided_by_id": None, "appeal_decided_by_name": None,
+          "appeal_decided_at": None, "appeal_reason": None, "revoked_by_id": None, "revoked_by_name": None,
+          "revoked_at": None, "revoke_reason": None}
+_REVOKED_FIELDS = ("revoked_by_id", "revoked_by_name", "revoked_at", "revoke_reason")
+
+
+def case_transitions(case: Mapping[str, Any]) -> list[tuple[str, int, datetime, dict[str, Any]]]:
+    """(action, user id, moment, values written) of each transition after recording, in order,
+    as services.cases writes them; read off the case's own fields."""
+    c = case
+    steps: list[tuple[str, int, datetime, dict[str, Any]]] = []
+    if c["submitted_at"] is not None:
+        steps.append(("submit", c["recorded_by_id"], c["submitted_at"],
+                      {"state": CaseState.PENDING.value, "submitted_at": c["submitted_at"]}))
+    if c["decision"] is not None:
+        confirmed = c["decision"] == "confirmed"
+        steps.append(("confirm" if confirmed else "reject", c["decided_by_id"], c["decided_at"], {
+            "state": (CaseState.CONFIRMED if confirmed else CaseState.REJECTED).value, "decision": c["decision"],
+            "decided_by_id": c["decided_by_id"], "decided_by_name": c["decided_by_name"],
+            "decided_at": c["decided_at"], "decision_reason": c["decision_reason"]}))
+    if c["appealed_at"] is not None:  # recorded by whoever records cases: the case's recorder
+        steps.append(("appeal", c["recorded_by_id"], c["appealed_at"], {
+            "state": CaseState.UNDER_APPEAL.value, "appeal_grounds": c["appeal_grounds"], "appealed_at": c["appealed_at"],
+            "appeal_result": None, "appeal_decided_by_id": None, "appeal_decided_by_name": None,
+            "appeal_decided_at": None, "appeal_reason": None}))
+    overturned = c["appeal_result"] == "overturned"
+    if c["appeal_result"] is not None:
+        values = {"state": (CaseState.REVOKED if overturned else CaseState.CONFIRMED).value,
+                  "appeal_result": c["appeal_result"], "appeal_decided_by_id": c["appeal_decided_by_id"],
+                  "appeal_decided_by_name": c["appeal_decided_by_name"], "appeal_decided_at": c["appeal_decided_at"],
+                  "appeal_reason": c["appeal_reason"]}
+        if overturned:
+            values |= {k: c[k] for k in _REVOKED_FIELDS}
+        steps.append(("overturn" if overturned else "uphold", c["appeal_decided_by_id"], c["appeal_decided_at"], values))
+    if c["revoked_at"] is not None and not overturned:
+        steps.append(("revoke", c["revoked_by_id"], c["revoked_at"],
+                      {"state": CaseState.REVOKED.value, **{k: c[k] for k in _REVOKED_FIELDS}}))
+    return steps
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    return _aware(value).isoformat() if isinstance(value, datetime) else value
+
+
+def case_history_events(cases: Iterable[Mapping[str, Any]], users: Mapping[int, Actor], *, via: str) -> list[dict[str, Any]]:
+    """The audit events (specs for audit.record_many) of cases inserted in bulk, each case's
+    `create` then one event per transition, by the account that made it, at the moment its
+    fields give; all cases' events in time order.  `cases` need their ids; `users` maps the
+    user ids they name to actors.  Each event's details say which loader (`via`) wrote it."""
+    events: list[tuple[datetime, int, int, dict[str, Any]]] = []
+    for case in cases:
+        recorded = _aware(case["recorded_at"])
+        common = {"entity_type": "violation_case", "entity_id": case["id"], "household_id": case["employee_id"]}
+        events.append((recorded, case["id"], 0, {
+            "action": "create", "actor": users[case["recorded_by_id"]], "at": recorded, **common,
+            "after": _case_view({**case, "state": CaseState.DRAFT.value}),
+            "details": {"case_no": case["case_no"], "loaded_by": via}}))
+        current, last = dict(_DRAFT), recorded
+        for n, (action, user_id, moment, values) in enumerate(case_transitions(case), start=1):
+            moment = _aware(moment)
+            if moment < last:
+                raise ValueError(f"case {case['case_no']}: {action} at {moment} comes before the step it follows")
+            before, after = audit.diff({k: _jsonable(current[k]) for k in values},
+                                       {k: _jsonable(v) for k, v in values.items()})
+            events.append((moment, case["id"], n, {
+                "action": action, "actor": users[user_id], "at": moment, **common, "before": before, "after": after,
+                "details": {"case_no": case["case_no"], "loaded_by": via}}))
+            current.update(values)
+            last = moment
+    return [spec for *_, spec in sorted(events, key=lambda e: e[:3])]
+
+
+def record_case_histories(session, cases: list[Mapping[str, Any]], *, via: str) -> int:  # noqa: ANN001
+    """Write the history of `cases` (inserted in bulk, with their ids) in the caller's
+    transaction: one query for the accounts they name, one insert of events."""
+    ids = {c[k] for c in cases for k in ("recorded_by_id", "decided_by_id", "appeal_decided_by_id", "revoked_by_id")}
+    ids.discard(None)
+    users = {
+        u.id: Actor(u.id, u.username, u.display_name, Role(u.role))
+        for u in session.execute(select(User.id, User.username, User.display_name, User.role).where(User.id.in_(ids)))
+    } if ids else {}
+    return audit.record_many(session, None, case_history_events(cases, users, via=via))
+
+
+def record_load(session, actor: Actor | None, action: str, details: dict[str, Any], *, via: str) -> None:  # noqa: ANN001
+    """The one summary event of a demo or generated unit: by `actor`, or else by the tool `via`."""
+    audit.record(session, actor, action, entity_type="unit", entity_id=UNIT_ID, details=details,
+                 actor_name=None if actor else via)
+
+
 # ---------------------------------------------------------------- loading
 
 
@@ -469,22 +575,17 @@ def load_demo(
 
             activity = load_demo_activity(session, seed=seed, today=local_today(), by=by)
             activity |= load_demo_sanctions(session, seed=seed, today=local_today(), by=by)
-            audit.record(
-                session,
-                actor,
-                "demo_load",
-                entity_type="unit",
-                entity_id=UNIT_ID,
-                details={
-                    "employees": len(employees),
-                    "family_members": len(members),
-                    "departments": len(new_departments),
-                    "seed": seed,
-                    "accounts": [a[0] for a in accounts],
-                    **activity,
-                },
-                actor_name=None if actor else via,
-            )
+            cases = [dict(row) for row in session.execute(select(ViolationCase.__table__)).mappings()]
+            record_case_histories(session, cases, via=by)
+            details = {
+                "employees": len(employees),
+                "family_members": len(members),
+                "departments": len(new_departments),
+                "seed": seed,
+                "accounts": [a[0] for a in accounts],
+                **activity,
+            }
+            record_load(session, actor, "demo_load", details, via=via)
     except IntegrityError as exc:
         # Someone added staff between our check and our insert.
         raise ValidationError(

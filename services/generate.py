@@ -19,7 +19,10 @@ roll call, a made-up absence points at the make-up that made it up, a case is
 recorded and decided by two different accounts.
 
 Everything is written in one transaction with bulk inserts (executemany in
-chunks, no INSERT ... RETURNING per row), and leaves one audit event.
+chunks, no INSERT ... RETURNING per row).  The audit trail gets each case's
+history (the events its state implies, as services.cases writes them, by the
+leader and principal at the case's own moments; built by
+demo.case_history_events, inserted in one statement) and one `generate` event.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from models import (
     ViolationCategory,
 )
 from models._common import utcnow
-from services import audit, auth, demo, demo_activity, unit
+from services import auth, demo, demo_activity, unit
 from services.db import read_session, write_session
 from services.errors import ValidationError
 from services.formatting import local_today
@@ -65,7 +68,7 @@ MAX_YEARS = 20
 DEFAULT_YEARS = 1
 # Bump when what the generator writes changes: cached generated databases
 # (bench/scale.py) are keyed by it and rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 STAFF_PER_DEPARTMENT = 40
 CHUNK = 5_000  # rows per executemany
 
@@ -512,9 +515,13 @@ class _Activity:
             return row
         result = "overturned" if state == "revoked" else "upheld"
         appeal_decided = later(appealed, 5, 20)
+        reason = "申诉理由成立，撤销原认定。" if result == "overturned" else "申诉理由不成立，维持原认定。"
         row.update(appeal_result=result, appeal_decided_by_id=principal_id, appeal_decided_by_name=principal_name,
                    appeal_decided_at=appeal_decided, version=5, updated_at=appeal_decided, updated_by=self.principal[1],
-                   appeal_reason="申诉理由成立，撤销原认定。" if result == "overturned" else "申诉理由不成立，维持原认定。")
+                   appeal_reason=reason)
+        if result == "overturned":  # overturning revokes the case, as services.cases.overturn_case does
+            row.update(revoked_by_id=principal_id, revoked_by_name=principal_name, revoked_at=appeal_decided,
+                       revoke_reason=reason)
         return row
 
     # -- awards and pay
@@ -682,7 +689,10 @@ def _load_activity(session, builder: _Activity) -> dict[str, int]:  # noqa: ANN0
         .group_by(FamilyMember.employee_id)
     ).all())
     cases = builder.cases(categories, spouses) if categories else []
-    _insert(session, ViolationCase, cases)
+    if cases:
+        case_ids = _insert_returning_ids(session, ViolationCase, cases)
+        demo.record_case_histories(session, [{**c, "id": i} for c, i in zip(cases, case_ids, strict=True)],
+                                   via=builder.via)
     nominations = builder.nominations(cases)
     _insert(session, AwardNomination, nominations)
     pay = builder.bonus_lines()
@@ -764,23 +774,16 @@ def generate(engine: Engine, *, staff: int, seed: int = 2026, years: int = DEFAU
             )
             activity = _load_activity(session, builder)
 
-            audit.record(
-                session,
-                None,
-                "generate",
-                entity_type="unit",
-                entity_id=UNIT_ID,
-                details={
-                    "employees": len(employees),
-                    "family_members": len(members),
-                    "departments": len(new_departments),
-                    "seed": seed,
-                    "years": years,
-                    **activity,
-                    "accounts": [a[0] for a in accounts],
-                },
-                actor_name=via,
-            )
+            details = {
+                "employees": len(employees),
+                "family_members": len(members),
+                "departments": len(new_departments),
+                "seed": seed,
+                "years": years,
+                **activity,
+                "accounts": [a[0] for a in accounts],
+            }
+            demo.record_load(session, None, "generate", details, via=via)
     except IntegrityError as exc:
         # Someone added staff between our check and our insert.
         raise ValidationError(NOT_EMPTY) from exc

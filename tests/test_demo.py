@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import event, func, select
 
-from models import AuditEvent, Department, Employee, FamilyMember, User
+from models import AuditEvent, Department, Employee, FamilyMember, User, ViolationCase
 from services import audit, auth, demo, unit
 from services.db import read_session, write_session
 from services.errors import PermissionDenied, ValidationError
@@ -63,8 +63,12 @@ def test_load_demo_fills_the_ledger(engine):
     assert after["FamilyMember"] == result.family_members > 40  # most staff have family
     assert after["Department"] == result.departments == 6
     assert after["User"] == before["User"] + 3
-    # The demo_load event and one event per account created.
-    assert after["AuditEvent"] == before["AuditEvent"] + 1 + 3
+    # The demo_load event, one event per account created and each case's history:
+    # one event per version of the case (recorded, then every transition).
+    with read_session(engine) as s:
+        case_events = s.execute(select(func.sum(ViolationCase.version))).scalar_one()
+    assert case_events >= 9
+    assert after["AuditEvent"] == before["AuditEvent"] + 1 + 3 + case_events
 
     employees, members = _load(engine)
     with read_session(engine) as s:

@@ -1,4 +1,4 @@
-"""The district-scale generator: counts, validity, determinism, refusal, one audit event."""
+"""The district-scale generator: counts, validity, determinism, refusal, one summary audit event."""
 
 from __future__ import annotations
 
@@ -55,7 +55,11 @@ def test_counts_departments_and_one_audit_event(engine):
     assert 1.5 * 400 < result.family_members < 3 * 400  # about two per member of staff
     assert result.departments == _count(engine, Department) == 10  # about one per 40 staff
     assert result.admin_password is None  # the unit was already set up
-    assert _count(engine, AuditEvent) == events_before + 1
+    # One `generate` event and each case's history: one event per version of the case.
+    with read_session(engine) as s:
+        case_events = s.execute(select(func.sum(ViolationCase.version))).scalar_one()
+    assert case_events >= result.activity["cases"] >= 6
+    assert _count(engine, AuditEvent) == events_before + 1 + case_events
     (event,) = _events(engine, "generate")
     details = json.loads(event.details)
     assert details == {"employees": 400, "family_members": result.family_members, "departments": 10,
@@ -363,10 +367,13 @@ def test_cases_in_every_state_numbered_and_decided_by_another_account(activity):
         assert shown == sorted(shown) and max(shown) <= now
         if c.state == "under_appeal":
             assert c.appeal_grounds and c.appealed_at and c.appeal_result is None
-        if c.state == "revoked":
-            assert (c.appeal_result == "overturned") != (c.revoked_at is not None)
-            if c.revoked_at is not None:
-                assert c.revoked_by_id == c.decided_by_id and c.revoke_reason and c.revoked_at >= c.decided_at
+        assert (c.state == "revoked") == (c.revoked_at is not None)
+        if c.state == "revoked":  # by the principal, or overturned on appeal (which revokes, as cases.py does)
+            assert c.revoked_by_id == c.decided_by_id and c.revoke_reason and c.revoked_at >= c.decided_at
+            if c.appeal_result == "overturned":
+                assert (c.revoked_at, c.revoke_reason) == (c.appeal_decided_at, c.appeal_reason)
+            else:
+                assert c.appealed_at is None
         if c.appeal_result is not None:
             assert c.state == ("revoked" if c.appeal_result == "overturned" else "confirmed")
             assert c.appeal_decided_by_id == actors[Role.PRINCIPAL].id
