@@ -197,3 +197,43 @@ def test_signed_in_without_an_id_is_told_to_choose(people):
     at = signed_in(people[Role.LEADER])
     at.switch_page("pages/leaflet_record.py").run()
     assert texts(at.info) == ["请在宣传资料列表中选择一份资料。"]
+
+
+def test_leader_creates_a_leaflet_for_chosen_households_found_by_search(people, app_env, monkeypatch):
+    from pages import _ui
+
+    monkeypatch.setattr(_ui, "SHOW_EVERYONE_UP_TO", 10)  # searched, as in a district
+    leader = people[Role.LEADER]
+    in_post = training.staff_in_post(app_env, leader, TODAY)
+    first, second = in_post.iloc[2], in_post.iloc[11]
+    at = open_page(leader, "pages/leaflets.py")
+    assert next(w for w in at.number_input if w.key == "new_leaflet_copies").value == len(in_post)
+    at.radio(key="new_leaflet_audience").set_value("people").run()
+    for person in (first, second):
+        at.text_input(key="new_leaflet_people_search").input(person.staff_no).run()
+        picker = at.multiselect(key="new_leaflet_people")
+        assert len(picker.options) <= _ui.SEARCH_LIMIT + 1
+        picker.select(int(person.employee_id)).run()
+    fill(at, {"标题": "致两户家庭的一封信"})
+    at = submit(at, "创建宣传资料")
+    assert not at.exception and not texts(at.error), texts(at.error)
+    with read_session(app_env) as s:
+        lid = s.execute(select(func.max(Leaflet.id))).scalar_one()
+    details, households = outreach.get_leaflet(app_env, leader, lid)
+    assert details["audience"] == "people"
+    assert set(households["employee_id"]) == {int(first.employee_id), int(second.employee_id)}
+
+
+def test_households_to_reach_start_from_the_list_and_one_is_taken_off(people, app_env):
+    leader = people[Role.LEADER]
+    lid, staff = thirty_households(app_env, leader)
+    at = open_page(leader, "pages/leaflet_record.py", id=lid)
+    picker = next(w for w in at.multiselect if w.label == "选择家庭")
+    assert sorted(picker.value) == sorted(staff)  # the leaflet's own list, chosen already
+    picker.unselect(staff[0]).run()
+    at = submit(at, "保存发放对象")
+    assert not at.exception and not texts(at.error), texts(at.error)
+    assert "发放对象已保存：增加 0 户，移出 1 户。" in texts(at.success)
+    _, households = outreach.get_leaflet(app_env, leader, lid)
+    expected = set(households.loc[households["expected"].astype(bool), "employee_id"])
+    assert expected == set(staff[1:])

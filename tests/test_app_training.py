@@ -274,3 +274,95 @@ def test_delete_an_unmarked_session_with_confirmation(people, app_env):
     with read_session(app_env) as s:
         assert s.get(TrainingSession, sid) is None
     assert events(app_env, "delete")[-1].entity_type == "training_session"
+
+
+# ---------------------------------------------------------------- choosing people among many
+
+
+def choose_people(at, prefix="new_session_0_"):
+    at.radio(key=prefix + "audience").set_value("people").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_small_unit_lists_everyone_in_post_without_a_search(people, app_env):
+    leader = people[Role.LEADER]
+    at = choose_people(open_page(leader, "pages/sessions.py"))
+    in_post = training.staff_in_post(app_env, leader, TODAY)
+    assert not [w for w in at.text_input if w.key == "new_session_0_people_search"]
+    picker = at.multiselect(key="new_session_0_people")
+    assert len(picker.options) == len(in_post) > 20
+    assert picker.options[0] == f"{in_post.iloc[0].staff_no} · {in_post.iloc[0]['name']} · {in_post.iloc[0].department}"
+
+
+def test_search_by_name_and_staff_no_keeps_choices_and_creates_for_exactly_them(people, app_env, monkeypatch):
+    from pages import _ui
+
+    monkeypatch.setattr(_ui, "SHOW_EVERYONE_UP_TO", 10)  # 30 staff count as a large unit here
+    leader = people[Role.LEADER]
+    in_post = training.staff_in_post(app_env, leader, TODAY)
+    first, second = in_post.iloc[3], in_post.iloc[17]
+    at = choose_people(open_page(leader, "pages/sessions.py"))
+    picker = at.multiselect(key="new_session_0_people")
+    assert picker.options == []  # nothing is sent before a search
+    assert any(f"可选人员共 {len(in_post)} 人" in c for c in texts(at.caption))
+
+    at.text_input(key="new_session_0_people_search").input(first["name"]).run()
+    picker = at.multiselect(key="new_session_0_people")
+    label = f"{first.staff_no} · {first['name']} · {first.department}"
+    assert label in picker.options and len(picker.options) == (in_post["name"] == first["name"]).sum()
+    picker.select(int(first.employee_id)).run()
+
+    at.text_input(key="new_session_0_people_search").input(second.staff_no).run()
+    picker = at.multiselect(key="new_session_0_people")
+    assert picker.value == [int(first.employee_id)]  # the first choice survives the second search
+    assert picker.options[0] == label and any(o.startswith(second.staff_no) for o in picker.options[1:])
+    picker.select(int(second.employee_id)).run()
+    assert at.multiselect(key="new_session_0_people").value == [int(first.employee_id), int(second.employee_id)]
+
+    fill(at, {"标题": "部分人员学习", "学时": "1"})
+    at = submit(at, "创建")
+    assert not at.exception and not texts(at.error), texts(at.error)
+    details, roster = training.get_session(app_env, leader, newest_session(app_env))
+    assert details["audience"] == "people"
+    assert set(roster["employee_id"]) == {int(first.employee_id), int(second.employee_id)}
+
+
+def test_a_large_unit_never_sends_more_than_the_limit(people, app_env, monkeypatch):
+    from pages import _ui
+    from tests.test_training import make_staff
+
+    make_staff(app_env, 90, hire_date=TODAY - timedelta(days=400))  # 员工30..员工119, with the demo's over 110 in post
+    monkeypatch.setattr(_ui, "SHOW_EVERYONE_UP_TO", 100)
+    leader = people[Role.LEADER]
+    assert len(training.staff_in_post(app_env, leader, TODAY)) > 110
+    at = choose_people(open_page(leader, "pages/sessions.py"))
+    assert at.multiselect(key="new_session_0_people").options == []
+    at.text_input(key="new_session_0_people_search").input("员工").run()  # the 90 made here
+    picker = at.multiselect(key="new_session_0_people")
+    assert len(picker.options) == _ui.SEARCH_LIMIT == 50
+    assert any("符合条件的共 90 人，仅列出前 50 人" in c for c in texts(at.caption))
+    chosen_ids = [int(e) for e in training.search_staff_in_post(app_env, leader, TODAY, "员工", 2)[0]["employee_id"]]
+    picker.set_value(chosen_ids).run()
+    assert at.multiselect(key="new_session_0_people").value == chosen_ids
+    # A narrower search: the two chosen stay on top of the new matches, still within the limit plus the choices.
+    at.text_input(key="new_session_0_people_search").input("数学组").run()
+    picker = at.multiselect(key="new_session_0_people")
+    assert picker.value == chosen_ids and len(picker.options) <= 50 + 2
+    assert any("数学组" in o for o in picker.options[2:])
+
+
+def test_expected_list_adds_from_staff_in_post_and_takes_off_from_the_list(people, app_env):
+    leader = people[Role.LEADER]
+    staff = [int(e) for e in training.staff_in_post(app_env, leader, TODAY)["employee_id"]]
+    sid = fresh_session(app_env, leader, audience=Audience.people(staff[:3]))
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    add = next(w for w in at.multiselect if w.label == "增加人员")
+    remove = next(w for w in at.multiselect if w.label == "移出人员")
+    assert len(remove.options) == 3 and len(add.options) == len(staff) - 3  # the list itself, the rest of the staff
+    add.select(staff[5]).run()
+    next(w for w in at.multiselect if w.label == "移出人员").select(staff[0]).run()
+    at = submit(at, "保存应到名单")
+    assert not texts(at.error), texts(at.error)
+    assert set(statuses(app_env, sid)) == {staff[1], staff[2], staff[5]}
+    assert "应到名单已保存：增加 1 人，移出 1 人。" in texts(at.success)
