@@ -24,6 +24,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Playwright's assertions wait 5 s by default; on a loaded two-core CI machine the
+# first run of a fresh server (or a page switch) can take longer than that.
+EXPECT_TIMEOUT_MS = 30_000
+try:
+    from playwright.sync_api import expect as _expect
+except ImportError:  # the browser tests skip (or fail under CI) on their own
+    pass
+else:
+    _expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
