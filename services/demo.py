@@ -450,8 +450,7 @@ def case_history_events(cases: Iterable[Mapping[str, Any]], users: Mapping[int, 
         common = {"entity_type": "violation_case", "entity_id": case["id"], "household_id": case["employee_id"]}
         events.append((recorded, case["id"], 0, {
             "action": "create", "actor": users[case["recorded_by_id"]], "at": recorded, **common,
-            "after": _case_view({**case, "state": CaseState.DRAFT.value}),
-            "details": {"case_no": case["case_no"], "loaded_by": via}}))
+            "after": _case_view({**case, "state": CaseState.DRAFT.value}), "details": {"loaded_by": via}}))
         current, last = dict(_DRAFT), recorded
         for n, (action, user_id, moment, values) in enumerate(case_transitions(case), start=1):
             moment = _aware(moment)
