@@ -744,6 +744,75 @@ def _listed(values: list[str]) -> dict[str, Any]:
     return {"names": values[:AUDIT_LIST_LIMIT], "more": max(0, len(values) - AUDIT_LIST_LIMIT)}
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What a kind's writer did inside an import's transaction."""
+
+    entity_type: str  # of the import's audit event
+    created: int
+    details: dict[str, Any]  # the kind's own entries of the audit event's details
+    updated: int = 0
+    departments_created: list[str] = field(default_factory=list)
+
+
+# (session, clean rows, who, when, tick(rows done)) -> what was written; raises _changed(...) on a conflict.
+_Writer = Callable[[Any, list[PreviewRow], str, Any, Callable[[int], None]], _Written]
+
+
+def _commit(
+    engine: Engine,
+    actor: Actor | None,
+    preview: ImportPreview,
+    *,
+    kind: str,
+    what: str,
+    write: _Writer,
+    race: Callable[[list[PreviewRow]], list[str]],
+    clean_rows_only: bool,
+    progress: Progress | None,
+    via: str | None,
+) -> ImportResult:
+    """What every ledger import's commit does around its own writing: the
+    preview must be of `kind` and the actor allowed (`what`); the clean rows
+    (refused with errors unless `clean_rows_only`) go to `write` in ONE
+    transaction, which checks the ledger again and writes in bulk; then ONE
+    `import` audit event: the file's details, created and skipped rows, and
+    the writer's own entries.  A unique constraint hit by a concurrent writer
+    is reported as a change of the ledger, naming `race(rows)`."""
+    if preview.kind != kind:
+        raise ValueError(f"commit_{kind} needs a {kind} preview")
+    _authorize(engine, actor, via, what)
+    rows = rows_to_write(preview, clean_rows_only=clean_rows_only)
+    total = len(rows)
+    by = actor.username if actor else str(via)
+    now = utcnow()
+    _tick(progress, 0, total)
+    try:
+        with write_session(engine) as session:
+            written = write(session, rows, by, now, lambda done: _tick(progress, done, total))
+            event = audit.record(
+                session,
+                actor,
+                "import",
+                entity_type=written.entity_type,
+                details={
+                    **file_details(preview),
+                    "created": written.created,
+                    "skipped_rows": preview.error_rows,
+                    **written.details,
+                },
+                actor_name=None if actor else via,
+            )
+    except IntegrityError as exc:
+        raise _changed(race(rows)) from exc
+    return ImportResult(written.created, written.updated, preview.error_rows, written.departments_created, event.id)
+
+
+def _created(by: str, now: Any) -> dict[str, Any]:
+    """The bookkeeping columns of a record an import creates."""
+    return {"version": 1, "created_at": now, "updated_at": now, "updated_by": by}
+
+
 def commit_staff(
     engine: Engine,
     actor: Actor | None,
@@ -764,13 +833,6 @@ def commit_staff(
     what was imported.  Updated employees get version + 1, so a form opened
     before the import refuses to overwrite the imported values.
     """
-    if preview.kind != "staff":
-        raise ValueError("commit_staff needs a staff preview")
-    _authorize(engine, actor, via, "import staff")
-    rows = rows_to_write(preview, clean_rows_only=clean_rows_only)
-    total = len(rows)
-    by = actor.username if actor else str(via)
-    now = utcnow()
     present = set(preview.columns)
     # Columns absent from the file are left alone on update; gender, birth
     # date and ID number are always known (derived from the ID number).
@@ -778,88 +840,76 @@ def commit_staff(
         f for f in EMPLOYEE_FIELDS if f not in ("staff_no", "department") and (f in present or f in ("gender", "birth_date", "id_number"))
     ]
     update_department = "department" in present
-    _tick(progress, 0, total)
-    try:
-        with write_session(engine) as session:
-            by_no, by_id = existing_conflicts(
-                session, [r.values["staff_no"] for r in rows], [r.values["id_number"] for r in rows]
-            )
-            conflicts = []
-            for r in rows:
-                staff_no = r.values["staff_no"]
-                current = by_no.get(staff_no)
-                if (r.action == "create" and current is not None) or (r.action == "update" and current != r.employee_id):
-                    conflicts.append(staff_no)
-                owner = by_id.get(r.values["id_number"])
-                if owner is not None and owner != staff_no:
-                    conflicts.append(staff_no)
-            if conflicts:
-                raise _changed(conflicts)
 
-            names = {r.values["department"] for r in rows if r.values["department"]}
-            before = set(session.execute(select(Department.name)).scalars()) if names else set()
-            department_ids = _resolve_departments(session, names)
-            created_departments = sorted(department_ids.keys() - before)
+    def write(session, rows: list[PreviewRow], by: str, now: Any, tick: Callable[[int], None]) -> _Written:  # noqa: ANN001
+        by_no, by_id = existing_conflicts(
+            session, [r.values["staff_no"] for r in rows], [r.values["id_number"] for r in rows]
+        )
+        conflicts = []
+        for r in rows:
+            staff_no = r.values["staff_no"]
+            current = by_no.get(staff_no)
+            if (r.action == "create" and current is not None) or (r.action == "update" and current != r.employee_id):
+                conflicts.append(staff_no)
+            owner = by_id.get(r.values["id_number"])
+            if owner is not None and owner != staff_no:
+                conflicts.append(staff_no)
+        if conflicts:
+            raise _changed(conflicts)
 
-            creates, updates = [], []
-            for done, r in enumerate(rows, start=1):
-                v = r.values
-                if r.action == "create":
-                    creates.append(
-                        {
-                            **{f: v[f] for f in EMPLOYEE_FIELDS if f != "department"},
-                            "department_id": department_ids.get(v["department"]) if v["department"] else None,
-                            "version": 1,
-                            "created_at": now,
-                            "updated_at": now,
-                            "updated_by": by,
-                        }
-                    )
-                else:
-                    params = {f"p_{f}": v[f] for f in update_fields}
-                    if update_department:
-                        params["p_department_id"] = department_ids.get(v["department"]) if v["department"] else None
-                    params.update(p_id=r.employee_id, p_updated_at=now, p_updated_by=by)
-                    updates.append(params)
-                _tick(progress, done, total)
-            table = Employee.__table__
-            if creates:
-                session.execute(insert(table), creates)
-            if updates:
-                assignments = {f: bindparam(f"p_{f}") for f in update_fields}
-                if update_department:
-                    assignments["department_id"] = bindparam("p_department_id")
-                statement = (
-                    update(table)
-                    .where(table.c.id == bindparam("p_id"))
-                    .values(
-                        **assignments,
-                        version=table.c.version + 1,
-                        updated_at=bindparam("p_updated_at"),
-                        updated_by=bindparam("p_updated_by"),
-                    )
+        names = {r.values["department"] for r in rows if r.values["department"]}
+        before = set(session.execute(select(Department.name)).scalars()) if names else set()
+        department_ids = _resolve_departments(session, names)
+        created_departments = sorted(department_ids.keys() - before)
+
+        creates, updates = [], []
+        for done, r in enumerate(rows, start=1):
+            v = r.values
+            if r.action == "create":
+                creates.append(
+                    {
+                        **{f: v[f] for f in EMPLOYEE_FIELDS if f != "department"},
+                        "department_id": department_ids.get(v["department"]) if v["department"] else None,
+                        **_created(by, now),
+                    }
                 )
-                session.execute(statement, updates)
-            event = audit.record(
-                session,
-                actor,
-                "import",
-                entity_type="employee",
-                details={
-                    **file_details(preview),
-                    "created": len(creates),
-                    "updated": len(updates),
-                    "skipped_rows": preview.error_rows,
-                    "created_staff_nos": _listed([r.values["staff_no"] for r in rows if r.action == "create"]),
-                    "updated_staff_nos": _listed([r.values["staff_no"] for r in rows if r.action == "update"]),
-                    "departments_created": created_departments,
-                },
-                actor_name=None if actor else via,
+            else:
+                params = {f"p_{f}": v[f] for f in update_fields}
+                if update_department:
+                    params["p_department_id"] = department_ids.get(v["department"]) if v["department"] else None
+                params.update(p_id=r.employee_id, p_updated_at=now, p_updated_by=by)
+                updates.append(params)
+            tick(done)
+        table = Employee.__table__
+        if creates:
+            session.execute(insert(table), creates)
+        if updates:
+            assignments = {f: bindparam(f"p_{f}") for f in update_fields}
+            if update_department:
+                assignments["department_id"] = bindparam("p_department_id")
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("p_id"))
+                .values(
+                    **assignments,
+                    version=table.c.version + 1,
+                    updated_at=bindparam("p_updated_at"),
+                    updated_by=bindparam("p_updated_by"),
+                )
             )
-    except IntegrityError as exc:
-        # A concurrent writer took a staff no. or ID number between our check and the insert.
-        raise _changed([r.values["staff_no"] for r in rows][:10]) from exc
-    return ImportResult(len(creates), len(updates), preview.error_rows, created_departments, event.id)
+            session.execute(statement, updates)
+        details = {
+            "updated": len(updates),
+            "created_staff_nos": _listed([r.values["staff_no"] for r in rows if r.action == "create"]),
+            "updated_staff_nos": _listed([r.values["staff_no"] for r in rows if r.action == "update"]),
+            "departments_created": created_departments,
+        }
+        return _Written("employee", len(creates), details, len(updates), created_departments)
+
+    # A concurrent writer took a staff no. or ID number between our check and the insert.
+    return _commit(engine, actor, preview, kind="staff", what="import staff", write=write,
+                   race=lambda rows: [r.values["staff_no"] for r in rows][:10],
+                   clean_rows_only=clean_rows_only, progress=progress, via=via)
 
 
 def _resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: ANN001
@@ -883,66 +933,40 @@ def commit_family(
     have been imported since the preview, or removed); one INSERT
     executemany; ONE `import` audit event, as for staff (see commit_staff).
     """
-    if preview.kind != "family":
-        raise ValueError("commit_family needs a family preview")
-    _authorize(engine, actor, via, "import family members")
-    rows = rows_to_write(preview, clean_rows_only=clean_rows_only)
-    total = len(rows)
-    by = actor.username if actor else str(via)
-    now = utcnow()
-    _tick(progress, 0, total)
-    try:
-        with write_session(engine) as session:
-            staff_nos = {r.values["staff_no"] for r in rows}
-            ids = dict(
-                session.execute(select(Employee.staff_no, Employee.id).where(Employee.staff_no.in_(staff_nos))).all()
+
+    def write(session, rows: list[PreviewRow], by: str, now: Any, tick: Callable[[int], None]) -> _Written:  # noqa: ANN001
+        staff_nos = {r.values["staff_no"] for r in rows}
+        ids = dict(
+            session.execute(select(Employee.staff_no, Employee.id).where(Employee.staff_no.in_(staff_nos))).all()
+        )
+        missing = [no for no in staff_nos if no not in ids]
+        if missing:
+            raise _changed(missing)
+        members = session.execute(
+            select(FamilyMember.employee_id, FamilyMember.relation, FamilyMember.name, FamilyMember.id_number).where(
+                FamilyMember.employee_id.in_(set(ids.values()))
             )
-            missing = [no for no in staff_nos if no not in ids]
-            if missing:
-                raise _changed(missing)
-            members = session.execute(
-                select(FamilyMember.employee_id, FamilyMember.relation, FamilyMember.name, FamilyMember.id_number).where(
-                    FamilyMember.employee_id.in_(set(ids.values()))
-                )
-            ).all()
-            taken_ids = {(m.employee_id, m.id_number) for m in members if m.id_number}
-            taken_names = {(m.employee_id, m.relation, m.name) for m in members}
-            inserts, conflicts = [], []
-            for done, r in enumerate(rows, start=1):
-                v = r.values
-                employee_id = ids[v["staff_no"]]
-                if (employee_id, v["id_number"]) in taken_ids or (employee_id, v["relation"], v["name"]) in taken_names:
-                    conflicts.append(v["staff_no"])
-                inserts.append(
-                    {
-                        **{f: v[f] for f in FAMILY_FIELDS if f != "staff_no"},
-                        "employee_id": employee_id,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                        "updated_by": by,
-                    }
-                )
-                _tick(progress, done, total)
-            if conflicts:
-                raise _changed(conflicts)
-            session.execute(insert(FamilyMember.__table__), inserts)
-            event = audit.record(
-                session,
-                actor,
-                "import",
-                entity_type="family_member",
-                details={
-                    **file_details(preview),
-                    "created": len(inserts),
-                    "skipped_rows": preview.error_rows,
-                    "households": _listed(sorted(staff_nos)),
-                },
-                actor_name=None if actor else via,
+        ).all()
+        taken_ids = {(m.employee_id, m.id_number) for m in members if m.id_number}
+        taken_names = {(m.employee_id, m.relation, m.name) for m in members}
+        inserts, conflicts = [], []
+        for done, r in enumerate(rows, start=1):
+            v = r.values
+            employee_id = ids[v["staff_no"]]
+            if (employee_id, v["id_number"]) in taken_ids or (employee_id, v["relation"], v["name"]) in taken_names:
+                conflicts.append(v["staff_no"])
+            inserts.append(
+                {**{f: v[f] for f in FAMILY_FIELDS if f != "staff_no"}, "employee_id": employee_id, **_created(by, now)}
             )
-    except IntegrityError as exc:
-        raise _changed(sorted({r.values["staff_no"] for r in rows})[:10]) from exc
-    return ImportResult(len(inserts), 0, preview.error_rows, [], event.id)
+            tick(done)
+        if conflicts:
+            raise _changed(conflicts)
+        session.execute(insert(FamilyMember.__table__), inserts)
+        return _Written("family_member", len(inserts), {"households": _listed(sorted(staff_nos))})
+
+    return _commit(engine, actor, preview, kind="family", what="import family members", write=write,
+                   race=lambda rows: sorted({r.values["staff_no"] for r in rows})[:10],
+                   clean_rows_only=clean_rows_only, progress=progress, via=via)
 
 
 # ---------------------------------------------------------------- rejected rows
