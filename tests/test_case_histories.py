@@ -186,3 +186,23 @@ def test_generate_writes_histories_in_a_fixed_number_of_statements(tmp_path, sql
     (few, few_statements), (many, many_statements) = found
     assert many > 2 * few
     assert many_statements == few_statements
+
+
+def test_demo_case_page_shows_the_full_history(app_env):
+    """The case page (AppTest) of the demo's case overturned on appeal lists its five events."""
+    from services.i18n import translate
+    from tests.apptest import signed_in
+
+    admin = _set_up(app_env)
+    demo.load_demo(app_env, via="setup")
+    with read_session(app_env) as s:
+        case_id = s.execute(select(ViolationCase.id).where(ViolationCase.appeal_result == "overturned")).scalars().first()
+    at = signed_in(admin)
+    at.query_params["id"] = str(case_id)
+    at.switch_page("pages/case_record.py").run()
+    assert not at.exception, at.exception
+    history = at.dataframe[-1].value
+    expected = ["create", "submit", "confirm", "appeal", "overturn"]
+    assert list(history[translate("zh_CN", "Event")]) == [translate("zh_CN", audit.ACTION_LABELS[a]) for a in expected]
+    assert list(history[translate("zh_CN", "By")]) == ["demo_leader", "demo_leader", "demo_principal", "demo_leader",
+                                                       "demo_principal"]
