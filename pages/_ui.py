@@ -256,6 +256,7 @@ def people_picker(label: str, key: str, search: PeopleSearch, *, default: dict[i
     if key not in st.session_state:
         st.session_state[key] = st.session_state[kept]
     everyone, total = search("", SHOW_EVERYONE_UP_TO)
+    truncated = False
     if total <= SHOW_EVERYONE_UP_TO:
         matches = everyone
         column = st
@@ -265,7 +266,7 @@ def people_picker(label: str, key: str, search: PeopleSearch, *, default: dict[i
         matches, found = search(text, SEARCH_LIMIT) if text.strip() else (everyone.iloc[:0], 0)
         if not text.strip():
             c1.caption(t("{n} people to choose from: find them by staff no., name or department.", n=total))
-        elif found > SEARCH_LIMIT:
+        elif truncated := found > SEARCH_LIMIT:
             c1.caption(t("{n} match; the first {limit} are listed. Narrow the search to see the others.",
                          n=found, limit=SEARCH_LIMIT))
         else:
@@ -273,7 +274,10 @@ def people_picker(label: str, key: str, search: PeopleSearch, *, default: dict[i
     labels.update(person_labels(matches))
     chosen = [e for e in st.session_state[key] if e in labels]
     options = list(dict.fromkeys([*chosen, *(int(e) for e in matches["employee_id"])]))
-    st.session_state[kept] = column.multiselect(label, options, format_func=labels.get, key=key, help=help)
+    # "Select all" would take only the matches listed: offered when they are all there are.
+    st.session_state[kept] = column.multiselect(label, options, format_func=labels.get, key=key, help=help,
+                                                placeholder=t("Click to choose"),
+                                                **({"select_all": False} if truncated else {}))
     return st.session_state[kept]
 
 
