@@ -366,3 +366,23 @@ def test_expected_list_adds_from_staff_in_post_and_takes_off_from_the_list(peopl
     assert not texts(at.error), texts(at.error)
     assert set(statuses(app_env, sid)) == {staff[1], staff[2], staff[5]}
     assert "应到名单已保存：增加 1 人，移出 1 人。" in texts(at.success)
+
+
+def test_a_long_expected_list_is_searched_to_take_people_off(people, app_env, monkeypatch):
+    from pages import _ui
+
+    monkeypatch.setattr(_ui, "SHOW_EVERYONE_UP_TO", 10)
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader)
+    _, roster = training.get_session(app_env, leader, sid)
+    target = roster.iloc[7]
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    remove_key = next(w.key for w in at.multiselect if w.label == "移出人员")
+    assert at.multiselect(key=remove_key).options == []
+    at.text_input(key=f"{remove_key}_search").input(f"{target.department} {target['name']}").run()
+    picker = at.multiselect(key=remove_key)
+    assert picker.options == [f"{target.staff_no} · {target['name']} · {target.department}"]
+    picker.select(int(target.employee_id)).run()
+    at = submit(at, "保存应到名单")
+    assert not texts(at.error), texts(at.error)
+    assert set(statuses(app_env, sid)) == set(roster["employee_id"]) - {int(target.employee_id)}
