@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import xlsxwriter
@@ -280,3 +284,105 @@ def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: l
 
 # The printable documents' formats: one gathering of the data, either writer.
 PRINT_FORMATS = {"xlsx": printable_sheet, "pdf": printable_pdf}
+
+
+# ---------------------------------------------------------------- streamed sheets
+
+# Column kinds of a streamed sheet: how a cell is written (and, for the year
+# report, how it enters the checksum).
+TEXT, INT, DATE, MONEY, HOURS = "text", "int", "date", "money", "hours"
+
+
+@contextmanager
+def streamed_workbook(buffer: io.BytesIO) -> Iterator[tuple[xlsxwriter.Workbook, dict]]:
+    """A workbook whose rows spill to temporary files as they are written
+    (bounded memory, whatever the number of rows), closed into `buffer` on exit;
+    yields it with the cell formats `SheetWriter` uses."""
+    with tempfile.TemporaryDirectory(prefix="taizhang-xlsx-") as tmp:
+        book = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, "in_memory": False, "constant_memory": True,
+                                            "tmpdir": tmp})
+        formats = {
+            "header": book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1}),
+            "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+            "money": book.add_format({"num_format": "0.00"}),
+            "hours": book.add_format({"num_format": "0.0"}),
+        }
+        yield book, formats
+        book.close()
+
+
+def number_text(value: float | int | Decimal) -> str:
+    """A number as the checksum sees it: the shortest decimal of its double, no trailing zeros."""
+    text = format(Decimal(repr(float(value))).normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+
+class SheetWriter:
+    """One worksheet written row by row, every value typed by its column's kind.
+
+    `formats` are `streamed_workbook`'s; `digest`, when given (the year report's
+    checksum), receives each row as `row_text` of the cells' canonical texts;
+    `widths` overrides a column's width (by index)."""
+
+    def __init__(self, sheet, columns: list[tuple[str, str]], formats: dict,  # noqa: ANN001
+                 digest: Any = None, widths: dict[int, int] | None = None) -> None:
+        self.sheet = sheet
+        self.kinds = [kind for _, kind in columns]
+        self.formats = formats
+        self.writers = self._cell_writers()
+        self.digest = digest
+        self.row_no = 0
+        self.rows = 0
+        headers = [h for h, _ in columns]
+        for col, (header, kind) in enumerate(columns):
+            width = {DATE: 12, MONEY: 14, HOURS: 8, INT: 10}.get(kind, max(10, len(header) * 2 + 4))
+            sheet.set_column(col, col, (widths or {}).get(col, width))
+        for col, header in enumerate(headers):
+            sheet.write_string(0, col, header, formats["header"])
+        sheet.freeze_panes(1, 0)
+        if digest is not None:
+            digest.row(headers)
+
+    def append(self, values: list[Any], kinds: list[str] | None = None) -> None:
+        """Write one row; `kinds` overrides the columns' kinds for this row only."""
+        writers = self.writers if kinds is None else self._cell_writers(kinds)
+        self.row_no += 1
+        self.rows += 1
+        row = self.row_no
+        canon = [
+            "" if value is None or value == "" else write(row, col, value)
+            for col, (write, value) in enumerate(zip(writers, values, strict=True))
+        ]
+        if self.digest is not None:
+            self.digest.row_text("\x1f".join(canon))
+
+    def _cell_writers(self, kinds: list[str] | None = None) -> list[Callable[[int, int, Any], str]]:
+        """Per column: write the value with its kind's type and format, return its checksum text
+        (as `canonical` gives it for the value read back: an int's decimal digits equal
+        the shortest form of its double below 2**53)."""
+        sheet, formats = self.sheet, self.formats
+
+        def text(row: int, col: int, value: Any) -> str:
+            value = value if isinstance(value, str) else str(value)
+            sheet.write_string(row, col, value)
+            return value
+
+        def integer(row: int, col: int, value: Any) -> str:
+            value = int(value)
+            sheet.write_number(row, col, value)
+            return str(value)
+
+        def day(row: int, col: int, value: date) -> str:
+            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), formats["date"])
+            return value.isoformat()
+
+        def number(fmt: str) -> Callable[[int, int, Any], str]:
+            def write(row: int, col: int, value: Any) -> str:
+                value = float(value)
+                sheet.write_number(row, col, value, formats[fmt])
+                return number_text(value)
+            return write
+
+        by_kind = {TEXT: text, INT: integer, DATE: day, MONEY: number("money"), HOURS: number("hours")}
+        return [by_kind[kind] for kind in (kinds or self.kinds)]

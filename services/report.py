@@ -26,14 +26,12 @@ import functools
 import hashlib
 import io
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
@@ -54,7 +52,7 @@ from models import (
 from services import audit
 from services.eligibility import IN_FORCE_STATES, blocked_exists, reasons_by_employee
 from services.errors import NotFound
-from services.exports import WORKBOOK_OPTIONS
+from services.exports import DATE, HOURS, INT, MONEY, TEXT, SheetWriter, number_text, streamed_workbook
 from services.figures import YearFigures, in_post_during, percent_text, year_bounds, year_figures
 from services.formatting import LOCAL_TZ, local_now, local_today, mask_id_number
 from services.i18n import N_, translate
@@ -68,8 +66,6 @@ SUMMARY_HEADERS = ["指标", "数值"]
 CHECKSUM_LABEL = "校验码"
 GENERATED_LABEL = "报表生成时间"
 
-# Column kinds: how a cell is written and how it enters the checksum.
-TEXT, INT, DATE, MONEY, HOURS = "text", "int", "date", "money", "hours"
 
 # The data sheets, in workbook order: name -> [(header, kind)].
 SHEETS: dict[str, list[tuple[str, str]]] = {
@@ -102,18 +98,9 @@ APPEAL_RESULT_TEXT = {"upheld": "维持", "overturned": "撤销"}
 YES, NO = "是", "否"
 
 Progress = Callable[[float, str], None]
-# Rows spill to temporary files as they are written (bounded memory) instead of
-# staying in memory until the workbook is closed.
-CONSTANT_MEMORY = True
 
 
 # ---------------------------------------------------------------- values and checksum
-
-
-def _number_text(value: float | int | Decimal) -> str:
-    """A number as the checksum sees it: the shortest decimal of its double, no trailing zeros."""
-    text = format(Decimal(repr(float(value))).normalize(), "f")
-    return "0" if text in ("-0", "0") else text
 
 
 def canonical(value: Any) -> str:
@@ -129,7 +116,7 @@ def canonical(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int | float | Decimal):
-        return _number_text(value)
+        return number_text(value)
     return str(value)
 
 
@@ -194,70 +181,6 @@ def checksum_of(workbook: bytes) -> str:
 
 
 # ---------------------------------------------------------------- workbook writing
-
-
-class _Writer:
-    """One worksheet written row by row, every value typed by its column's kind."""
-
-    def __init__(self, book: xlsxwriter.Workbook, sheet, columns: list[tuple[str, str]], formats: dict,  # noqa: ANN001
-                 digest: _Digest | None) -> None:
-        self.sheet = sheet
-        self.kinds = [kind for _, kind in columns]
-        self.formats = formats
-        self.writers = self._cell_writers()
-        self.digest = digest
-        self.row_no = 0
-        self.rows = 0
-        headers = [h for h, _ in columns]
-        for col, (header, kind) in enumerate(columns):
-            width = {DATE: 12, MONEY: 14, HOURS: 8, INT: 10}.get(kind, max(10, len(header) * 2 + 4))
-            sheet.set_column(col, col, width)
-        for col, header in enumerate(headers):
-            sheet.write_string(0, col, header, formats["header"])
-        sheet.freeze_panes(1, 0)
-        if digest is not None:
-            digest.row(headers)
-
-    def append(self, values: list[Any]) -> None:
-        self.row_no += 1
-        self.rows += 1
-        row = self.row_no
-        canon = [
-            "" if value is None or value == "" else write(row, col, value)
-            for col, (write, value) in enumerate(zip(self.writers, values, strict=True))
-        ]
-        if self.digest is not None:
-            self.digest.row_text("\x1f".join(canon))
-
-    def _cell_writers(self) -> list[Callable[[int, int, Any], str]]:
-        """Per column: write the value with its kind's type and format, return its checksum text
-        (as `canonical` gives it for the value read back: an int's decimal digits equal
-        the shortest form of its double below 2**53)."""
-        sheet, formats = self.sheet, self.formats
-
-        def text(row: int, col: int, value: Any) -> str:
-            value = value if isinstance(value, str) else str(value)
-            sheet.write_string(row, col, value)
-            return value
-
-        def integer(row: int, col: int, value: Any) -> str:
-            value = int(value)
-            sheet.write_number(row, col, value)
-            return str(value)
-
-        def day(row: int, col: int, value: date) -> str:
-            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), formats["date"])
-            return value.isoformat()
-
-        def number(fmt: str) -> Callable[[int, int, Any], str]:
-            def write(row: int, col: int, value: Any) -> str:
-                value = float(value)
-                sheet.write_number(row, col, value, formats[fmt])
-                return _number_text(value)
-            return write
-
-        by_kind = {TEXT: text, INT: integer, DATE: day, MONEY: number("money"), HOURS: number("hours")}
-        return [by_kind[kind] for kind in self.kinds]
 
 
 def _yuan(fen: int | None) -> Decimal:
@@ -673,15 +596,7 @@ def generate(conn: Connection, year: int, *, progress: Progress | None = None, n
     figures = year_figures(conn, year, today=today)
 
     buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="taizhang-report-") as tmp:
-        options = {**WORKBOOK_OPTIONS, "in_memory": not CONSTANT_MEMORY, "constant_memory": CONSTANT_MEMORY, "tmpdir": tmp}
-        book = xlsxwriter.Workbook(buffer, options)
-        formats = {
-            "header": book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1}),
-            "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-            "money": book.add_format({"num_format": "0.00"}),
-            "hours": book.add_format({"num_format": "0.0"}),
-        }
+    with streamed_workbook(buffer) as (book, formats):
         summary_sheet = book.add_worksheet(SUMMARY_SHEET)  # first in the workbook, filled last
         digest = _Digest()
         rows: dict[str, int] = {}
@@ -696,20 +611,17 @@ def generate(conn: Connection, year: int, *, progress: Progress | None = None, n
         for name, columns in SHEETS.items():
             advance()
             digest.sheet(name)
-            writer = _Writer(book, book.add_worksheet(name), columns, formats, digest)
+            writer = SheetWriter(book.add_worksheet(name), columns, formats, digest)
             for values in producers[name]():
                 writer.append(values)
             rows[name] = writer.rows
         checksum = digest.value()
         generated = now.strftime("%Y-%m-%d %H:%M")
-        summary = _Writer(book, summary_sheet, [(SUMMARY_HEADERS[0], TEXT), (SUMMARY_HEADERS[1], TEXT)], formats, None)
+        summary = SheetWriter(summary_sheet, [(SUMMARY_HEADERS[0], TEXT), (SUMMARY_HEADERS[1], TEXT)], formats)
         summary_sheet.set_column(0, 0, 30)
         summary_sheet.set_column(1, 1, 24)
         for label, value, kind in summary_rows(unit, figures, generated, checksum):
-            summary.kinds = [TEXT, kind]  # the 数值 column holds text, counts and the amount
-            summary.writers = summary._cell_writers()
-            summary.append([label, value])
-        book.close()
+            summary.append([label, value], kinds=[TEXT, kind])  # the 数值 column holds text, counts and the amount
     workbook = buffer.getvalue()
     del buffer
 
