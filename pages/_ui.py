@@ -291,7 +291,7 @@ MIME_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheet
 
 
 def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: Callable[[str], bytes]) -> None:
-    """Prepare-then-download buttons for a list to print (签到表, 签收表), as xlsx and as PDF.
+    """Prepare-then-download buttons for a list to print (sign-in sheet, receipt list), as xlsx and as PDF.
 
     `labels` has "xlsx" and "pdf" (the prepare buttons) and "download"; `make(fmt)`
     builds the file (the service checks permission and records the export)."""

@@ -126,23 +126,28 @@ def commit_typing(page) -> None:
     page.wait_for_timeout(300)
 
 
-def open_tab(page, name: str, shows) -> None:  # noqa: ANN001
-    """Click the tab `name` until `shows` (a locator inside it) is visible.
+def click_until(page, target, shows, attempts: int = 6) -> None:  # noqa: ANN001
+    """Click `target` until `shows` is visible; for idempotent clicks only.
 
-    A tab clicked while the page is still being replaced (just after a page switch)
-    is drawn again unselected; a person would click again, so the test does too.
-    """
+    A click that lands while the page is still being replaced (just after a page
+    switch, or during a rerun on a busy machine) can be lost; a person would click
+    again, so the test does too."""
     from playwright.sync_api import expect
 
-    for attempt in range(6):
+    for attempt in range(attempts):
         wait_idle(page, 60_000)
-        page.get_by_role("tab", name=name).click()
+        target.click()
         try:
             expect(shows).to_be_visible(timeout=10_000)
             return
         except AssertionError:
-            if attempt == 5:
+            if attempt == attempts - 1:
                 raise
+
+
+def open_tab(page, name: str, shows) -> None:  # noqa: ANN001
+    """Select the tab `name` (see `click_until`) until `shows`, a locator inside it, is visible."""
+    click_until(page, page.get_by_role("tab", name=name), shows)
 
 
 DEMO_UNIT_NAME = "阳光实验小学"

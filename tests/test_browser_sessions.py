@@ -8,7 +8,7 @@ import re
 
 import openpyxl
 
-from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, click_until, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
 
 TITLE = "学习《人口与计划生育法》第四章"
 
@@ -85,10 +85,10 @@ def test_session_journey(chromium_path, tmp_path):
             wait_idle(page)
 
             # The sign-in sheet, as printed.
-            page.get_by_role("button", name="生成签到表（xlsx）").click()
-            wait_idle(page)
+            download = page.get_by_role("button", name="下载签到表")
+            click_until(page, page.get_by_role("button", name="生成签到表（xlsx）"), download)
             with page.expect_download() as info:
-                page.get_by_role("button", name="下载签到表").click()
+                download.click()
             sheet_path = tmp_path / "sign-in.xlsx"
             info.value.save_as(sheet_path)
             book = openpyxl.load_workbook(sheet_path)
