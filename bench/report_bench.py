@@ -104,3 +104,63 @@ def year_report(options: argparse.Namespace) -> list[Measurement]:
         )
 
     return _per_database(options, measure)
+
+
+def _pay_baseline(engine, year: int) -> int:  # noqa: ANN001
+    """The pay sheet's statements fetched whole, each row written with a bare `write_row`."""
+    import xlsxwriter
+
+    from models import BonusLine
+    from services import bonus
+    from services.eligibility import reasons_by_employee
+
+    withheld = bonus._withheld_fen(year)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    written = 0
+    with engine.connect() as conn:
+        bonus._totals(conn, year, withheld)
+        reasons_by_employee(conn, year)
+        for name, stmt in (("lines", bonus._lines_select(BonusLine.year == year, withheld)),
+                           ("people", bonus._per_person_select(year, withheld))):
+            sheet = book.add_worksheet(name)
+            for n, row in enumerate(conn.execute(stmt).all(), start=1):
+                sheet.write_row(n, 0, row)
+                written += 1
+    book.close()
+    return written
+
+
+@workload("pay_outcome_xlsx", target=1.5)
+def pay_outcome_xlsx(options: argparse.Namespace) -> list[Measurement]:
+    """Incentive-pay workbook for finance (every line and per person, 应发/扣发/实发, reasons) vs
+    the same statements' rows written with a bare xlsxwriter loop."""
+    from services import bonus
+    from services.formatting import local_today
+
+    year = local_today().year
+
+    def measure(database: ScaleDatabase, repeat: int) -> Measurement:
+        engine = database.engine()
+        actor = database.actor_for("RUN_REPORTS")
+
+        def ours() -> bytes:
+            return bonus.pay_outcome_xlsx(engine, actor, year)
+
+        def baseline() -> int:
+            return _pay_baseline(engine, year)
+
+        repeat = min(repeat, options.repeat or 3, 2)
+        made = ours()
+        lines = baseline()
+        baseline_time = _best(repeat, baseline)
+        ours_time = _best(repeat, ours)
+        statements = count_statements(engine, ours)
+        ours_peak, baseline_peak = _peak_mb(ours), _peak_mb(baseline)
+        return Measurement(
+            ours_time, baseline_time, statements, label=database.kind,
+            note=(f"{database.kind}, year {year}: {lines} rows (lines + people); xlsx {len(made) / 2**20:.1f} MB; "
+                  f"peak traced memory ours {ours_peak:.0f} MB vs baseline {baseline_peak:.0f} MB"),
+        )
+
+    return _per_database(options, measure)

@@ -35,7 +35,6 @@ from bench.workloads import Measurement, count_statements, workload
 SEED = 2026
 CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "bench-cache"
 SEARCH = "语文"  # matches the department name: the whole group, most of a page
-DEPARTMENT = "实验小学语文组"  # the first school's largest group
 PAGE = 50
 
 
@@ -117,9 +116,9 @@ def _generated_sqlite(staff: int) -> Path:
 
 
 def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabase:  # noqa: ANN001
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
-    from models import Department, Employee, User
+    from models import Employee, User
     from services import auth
     from services.db import get_engine, read_session
 
@@ -129,7 +128,12 @@ def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabas
         actors = {}
         for user in session.execute(select(User).where(User.active.is_(True)).order_by(User.id.desc())).scalars():
             actors[user.role] = auth.actor_of(user)  # the first of each role wins (ids descending)
-        department_id = session.execute(select(Department.id).where(Department.name == DEPARTMENT)).scalar_one()
+        # The department the staff-list workload filters on: the largest one (the
+        # generator's names depend on how many schools the staff fill).
+        department_id = session.execute(
+            select(Employee.department_id).where(Employee.department_id.is_not(None))
+            .group_by(Employee.department_id).order_by(func.count().desc(), Employee.department_id).limit(1)
+        ).scalar_one()
         employee_id = session.execute(select(Employee.id).order_by(Employee.staff_no).limit(1)).scalar_one()
     return ScaleDatabase(kind, url, raw_connect, paramstyle, auth.actor_of(admin), department_id, employee_id, actors)
 

@@ -10,8 +10,9 @@ people whose cases were lifted (eligible again); and pay lines for everyone
 in post, month by month up to now, so withheld lines and the back-pay list
 both have something to show.  Bulk inserts only: a handful of statements
 whatever the number of staff.  The demo's one `demo_load` audit event counts
-them; the cases carry their lifecycle in their own fields (who recorded,
-submitted, decided, when), not as separate audit events.
+them; each case's lifecycle (recorded, submitted, decided, appealed, revoked)
+is written as its own audit events by `services.demo.record_case_histories`,
+so a demo case's page shows its full history.
 """
 
 from __future__ import annotations
