@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -104,7 +105,7 @@ def _generated_sqlite(staff: int) -> Path:
         db.upgrade_to_head(engine)
         start = time.perf_counter()
         generate.generate(engine, staff=staff, seed=SEED, via="bench")
-        print(f"  generated {staff} staff (SQLite) in {time.perf_counter() - start:.1f} s -> {cached}", flush=True)
+        print(f"  generated {staff} staff (SQLite) in {time.perf_counter() - start:.1f} s -> {cached}", file=sys.stderr, flush=True)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
@@ -190,7 +191,7 @@ def _postgresql(server: str, staff: int) -> ScaleDatabase:
     generate.generate(engine, staff=staff, seed=SEED, via="bench")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
-    print(f"  generated {staff} staff (PostgreSQL) in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"  generated {staff} staff (PostgreSQL) in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return _describe("postgresql", url_text, lambda: psycopg.connect(conninfo), "%s")
 
