@@ -29,7 +29,7 @@ from services.exports import PRINT_FORMATS, record_export
 from services.formatting import fmt_date, local_today
 from services.i18n import N_, translate
 from services.permissions import Actor, Permission, authorize
-from services.training import Audience, audience_employee_ids, checked_text, in_post_on, record_history
+from services.training import Audience, audience_employee_ids, checked_text, in_post_on, joined_between, record_history
 from services.unit import UNIT_ID
 
 
@@ -188,13 +188,8 @@ def _move_leaflet(session, leaflet: Leaflet, new_day: Any) -> list[dict[str, Any
     ).all()
     pending = [r for r in rows if r.expected and r.delivered_on is None]
     removed = sorted(r.employee_id for r in pending if not r.in_post)
-    audience = Audience(leaflet.audience,
-                        department_ids=tuple(int(d) for d in (leaflet.audience_departments or "").split(",") if d))
-    added: list[int] = []
-    if audience.kind != "people":  # a list of people is fixed: nobody to add
-        now_in = set(audience_employee_ids(session, audience, new_day))
-        then_in = set(audience_employee_ids(session, audience, old_day))
-        added = sorted(now_in - then_in - {r.employee_id for r in rows})
+    audience = Audience.stored(leaflet.audience, leaflet.audience_departments)
+    added = joined_between(session, audience, old_day, new_day, {r.employee_id for r in rows})
     if not any(r.expected or r.delivered_on is not None for r in rows if r.employee_id not in removed) and not added:
         raise ValidationError(N_("No household would be on this leaflet's list on {date}; check the date."),
                               field="issued_on", date=fmt_date(new_day))

@@ -97,6 +97,11 @@ class Audience:
     def owing(cls) -> Audience:
         return cls("makeup")
 
+    @classmethod
+    def stored(cls, kind: str, departments: str | None) -> Audience:
+        """The audience a session or leaflet keeps (its kind, department ids as "1,2")."""
+        return cls(kind, department_ids=tuple(int(d) for d in (departments or "").split(",") if d))
+
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -149,6 +154,17 @@ def audience_employee_ids(session, audience: Audience, day: date, *, owing_at: i
     else:
         raise ValidationError(N_("Unknown audience."), field="audience")
     return list(session.execute(stmt.order_by(Employee.id)).scalars())
+
+
+def joined_between(session, audience: Audience, old_day: date, new_day: date, listed: set[int], *,  # noqa: ANN001
+                   owing_at: int | None = None) -> list[int]:
+    """Who fits `audience` on `new_day` but did not on `old_day` and is not `listed`
+    yet: those to add when a session or leaflet moves.  A list of people is fixed."""
+    if audience.kind == "people":
+        return []
+    now_in = set(audience_employee_ids(session, audience, new_day, owing_at=owing_at))
+    then_in = set(audience_employee_ids(session, audience, old_day, owing_at=owing_at))
+    return sorted(now_in - then_in - listed)
 
 
 def parse_hours(value: Any) -> int:
@@ -377,13 +393,9 @@ def _move_session(session, ts: TrainingSession, new_day: Any) -> list[dict[str, 
         raise ValidationError(N_("This session has a make-up session on {date}; it cannot move after it."),
                               field="held_on", date=fmt_date(first_makeup))
     removed = sorted(r.employee_id for r in rows if r.status == Status.EXPECTED and not r.in_post)
-    audience = Audience(ts.audience, department_ids=tuple(int(d) for d in (ts.audience_departments or "").split(",") if d))
-    added: list[int] = []
-    if audience.kind != "people":
-        owing_at = ts.makeup_of_id
-        now_in = set(audience_employee_ids(session, audience, new_day, owing_at=owing_at))
-        then_in = set(audience_employee_ids(session, audience, old_day, owing_at=owing_at))
-        added = sorted(now_in - then_in - {r.employee_id for r in rows})
+    audience = Audience.stored(ts.audience, ts.audience_departments)
+    added = joined_between(session, audience, old_day, new_day, {r.employee_id for r in rows},
+                           owing_at=ts.makeup_of_id)
     if removed:
         session.execute(delete(Attendance).where(Attendance.session_id == ts.id, Attendance.employee_id.in_(removed)))
     if added:
