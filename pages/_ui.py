@@ -307,4 +307,4 @@ def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: 
             if f"{key}_{fmt}" in st.session_state:
                 st.download_button(f"{labels['download']} ({fmt.upper()})", st.session_state[f"{key}_{fmt}"],
                                    file_name=f"{file_stem}.{fmt}", mime=MIME_TYPES[fmt],
-                                   icon=":material/download:", key=f"{key}_download_{fmt}")
+                                   icon=":material/download:", key=f"{key}_download_{fmt}", on_click="ignore")

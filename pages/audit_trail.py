@@ -52,7 +52,7 @@ with c1:
     if "audit_export" in st.session_state:
         st.download_button(t("Download audit trail"), st.session_state["audit_export"],
                            file_name=f"audit-{dt.date.today():%Y%m%d}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
 with c2:
     if st.button(t("Verify the hash chain"), icon=":material/verified:"):
         with st.spinner(t("Checking every event...")):

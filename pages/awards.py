@@ -104,7 +104,7 @@ if st.button(t("Prepare export (xlsx)"), icon=":material/download:", key="awards
 export = st.session_state.get("awards_export_data")
 if export and export[0] == year:
     st.download_button(t("Download the finalised list"), export[1], file_name=f"awards-{year}.xlsx", mime=XLSX,
-                       key="awards_download")
+                       key="awards_download", on_click="ignore")
 
 if not can_edit:
     st.stop()

@@ -174,7 +174,7 @@ if detail.attachment:
     try:
         name, data = cases.get_attachment(ui.engine(), actor, case_id)
         st.download_button(t("Download evidence PDF ({name})", name=name), data, file_name=name, mime="application/pdf",
-                           icon=":material/download:")
+                           icon=":material/download:", on_click="ignore")
     except ServiceError as err:
         ui.show_error(err)
 

@@ -28,9 +28,9 @@ if kind == "family":
 
 c1, c2 = st.columns(2)
 c1.download_button(t("Blank staff template (xlsx)"), templates.staff_template_xlsx(ui.lang()), file_name="staff-template.xlsx",
-                   mime=XLSX, icon=":material/download:")
+                   mime=XLSX, icon=":material/download:", on_click="ignore")
 c2.download_button(t("Blank family template (xlsx)"), templates.family_template_xlsx(ui.lang()), file_name="family-template.xlsx",
-                   mime=XLSX, icon=":material/download:")
+                   mime=XLSX, icon=":material/download:", on_click="ignore")
 
 # A new key after each import empties the uploader for the next file.
 upload_round = st.session_state.setdefault("import_round", 0)
@@ -104,7 +104,7 @@ if preview.errors:
     st.dataframe(errors, hide_index=True, width="stretch")
     st.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
                        imports.rejected_rows_xlsx(preview, ui.lang()), file_name=f"rejected-{upload.name.rsplit('.', 1)[0]}.xlsx",
-                       mime=XLSX, icon=":material/download:")
+                       mime=XLSX, icon=":material/download:", on_click="ignore")
     clean_rows_only = st.checkbox(t("Import only the {n} correct rows and leave the others out", n=len(preview.rows)),
                                   disabled=not preview.rows, key="import_clean_only")
 else:

@@ -102,7 +102,7 @@ if can_edit:
                                      hide_index=True, width="stretch", key="pay_errors")
                         st.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
                                            imports.rejected_rows_xlsx(preview, ui.lang()), file_name="pay-rejected.xlsx",
-                                           mime=XLSX, key="pay_rejected")
+                                           mime=XLSX, key="pay_rejected", on_click="ignore")
                     else:
                         st.success(t("Every row is correct."))
                         if st.button(t("Import {n} rows", n=len(preview.rows)), type="primary", key="pay_import",
@@ -164,7 +164,7 @@ else:
     export = st.session_state.get("pay_export_data")
     if export and export[0] == year:
         st.download_button(t("Download the outcome for finance"), export[1], file_name=f"incentive-pay-{year}.xlsx",
-                           mime=XLSX, key="pay_download")
+                           mime=XLSX, key="pay_download", on_click="ignore")
 
 # ---------------------------------------------------------------- back pay
 st.subheader(t("Back-pay list"))
@@ -190,4 +190,4 @@ else:
     held = st.session_state.get("back_pay_data")
     if held and held[0] == year:
         st.download_button(t("Download the back-pay list"), held[1], file_name=f"back-pay-{year}.xlsx", mime=XLSX,
-                           key="back_pay_download")
+                           key="back_pay_download", on_click="ignore")

@@ -172,4 +172,4 @@ else:
     if st.session_state.get("coverage_xlsx", (None,))[0] == year:
         st.download_button(t("Download the coverage"), st.session_state["coverage_xlsx"][1],
                            file_name=f"coverage-{year}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")

@@ -43,10 +43,10 @@ def offer(key: str, workbook_name: str, workbook: bytes, summary_name: str, summ
     left, right = st.columns(2)
     left.download_button(t("Workbook (xlsx)"), workbook, file_name=workbook_name, key=f"{key}_xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                         icon=":material/table_view:")
+                         icon=":material/table_view:", on_click="ignore")
     right.download_button(t("Work summary (docx)"), summary, file_name=summary_name, key=f"{key}_docx",
                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                          icon=":material/description:")
+                          icon=":material/description:", on_click="ignore")
 
 
 if actor.can(Permission.RUN_REPORTS):

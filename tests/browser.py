@@ -115,15 +115,21 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     be replaced; a person is slower than that, a test is not.
     """
     page.wait_for_timeout(150)
+    # The status widget appears only for runs longer than about half a second, so
+    # it alone misses a short run whose elements are still arriving; the app root
+    # says whether a run is in progress (as Streamlit's own browser tests use it).
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached", timeout=timeout)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
     page.wait_for_load_state("networkidle")
 
 
 def commit_typing(page) -> None:
     """Leave the field just typed in, so Streamlit has taken its value before a
-    form is submitted (a click straight after typing can beat it; a person can't)."""
+    form is submitted (a click straight after typing can beat it; a person can't).
+    Outside a form, leaving the field reruns the page: wait for that run too."""
     page.keyboard.press("Tab")
     page.wait_for_timeout(300)
+    wait_idle(page)
 
 
 def click_until(page, target, shows, attempts: int = 6) -> None:  # noqa: ANN001
