@@ -51,13 +51,13 @@ year = st.selectbox(t("Assessment year"), list(range(this_year + 1, this_year - 
 
 
 def money_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Amounts shown as text with two decimals (exact; no float rounding on screen),
-    from the integer-fen columns where the frame has them (vectorised)."""
+    """Amounts shown as text with two decimals and thousands separators (exact; no
+    float rounding on screen), from the integer-fen columns where the frame has them."""
     out = frame.copy()
     for c in columns:
         fen = f"{c}_fen"
         if fen in out:
-            out[c] = (out[fen] // 100).astype(str) + "." + (out[fen] % 100).astype(str).str.zfill(2)
+            out[c] = (out[fen] // 100).map("{:,}".format) + "." + (out[fen] % 100).astype(str).str.zfill(2)
         else:
             out[c] = out[c].map(fmt_money)
     return out

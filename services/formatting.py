@@ -36,7 +36,8 @@ def fmt_datetime(value: datetime | None) -> str:
 
 
 def fmt_money(value: Decimal | int | None) -> str:
-    return "" if value is None else f"{Decimal(value):.2f}"
+    """Yuan as an office writes them on screen: 911,697.50 (exports keep numbers)."""
+    return "" if value is None else f"{Decimal(value):,.2f}"
 
 
 def mask_id_number(id_number: str | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -99,8 +101,8 @@ def test_principal_reads_but_does_not_edit_and_auditor_is_refused(people, app_en
 def test_incentive_pay_shows_withheld_lines_with_the_reason_and_back_pay(people, app_env):
     at = open_page(people[Role.PRINCIPAL], "pages/incentive_pay.py")
     assert texts(at.title) == ["奖励性工资"]
-    metrics = {m.label: m.value for m in at.metric}
-    assert float(metrics["扣发"]) > 0 and float(metrics["应发"]) == float(metrics["扣发"]) + float(metrics["实发"])
+    metrics = {m.label: Decimal(m.value.replace(",", "")) for m in at.metric}
+    assert metrics["扣发"] > 0 and metrics["应发"] == metrics["扣发"] + metrics["实发"]
     assert any(w.startswith(f"{YEAR} 年度扣发") and "扣发" in w and f"{YEAR}-" in w for w in texts(at.warning))
     assert any("应补发" in m for m in texts(at.success))
     at.segmented_control(key="pay_view").set_value("withheld").run()
@@ -150,7 +152,7 @@ def test_pay_sheet_import_refuses_a_bad_file_then_imports_a_clean_one(people, ap
     at = submit(at, "检查文件")
     assert texts(at.success), texts(at.error)
     at = submit(at, "导入 1 行")
-    assert any("1234.50" in m for m in texts(at.success)), texts(at.error)
+    assert any("1,234.50" in m for m in texts(at.success)), texts(at.error)
     assert count(app_env, BonusLine) == before + 1
     assert events(app_env, "import")[-1].entity_type == "bonus_line"
     assert count(app_env, ViolationCase) > 0

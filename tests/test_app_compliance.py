@@ -48,7 +48,7 @@ def test_the_page_shows_the_year_against_the_year_before(people, role):
     assert metric(at, "出勤率").delta == "-42.9 个百分点"
     assert metric(at, "宣传资料覆盖率").value == "71.4%" and not metric(at, "宣传资料覆盖率").delta
     assert (metric(at, "生效违规件数").value, metric(at, "取消资格人数").value) == ("2", "2")
-    assert (metric(at, "扣发奖励性工资（元）").value, metric(at, "扣发奖励性工资（元）").delta) == ("1800.50", "+1400.50")
+    assert (metric(at, "扣发奖励性工资（元）").value, metric(at, "扣发奖励性工资（元）").delta) == ("1,800.50", "+1,400.50")
     assert len(at.get("vega_lite_chart")) == 5
     assert metric(at, "待确认的违规记录").value == "1" and metric(at, "待裁决的申诉").value == "1"
     assert any("尚未签署确认" in m for m in texts(at.info))

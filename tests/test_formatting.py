@@ -1,0 +1,21 @@
+"""How amounts and dates read on screen."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from services.formatting import fmt_date, fmt_money
+
+
+def test_money_has_two_decimals_and_thousands_separators():
+    assert fmt_money(Decimal("911697.5")) == "911,697.50"
+    assert fmt_money(Decimal("1800.5")) == "1,800.50"
+    assert fmt_money(Decimal("0.05")) == "0.05"
+    assert fmt_money(0) == "0.00"
+    assert fmt_money(None) == ""
+
+
+def test_dates_read_as_iso():
+    assert fmt_date(date(2026, 6, 4)) == "2026-06-04"
+    assert fmt_date(None) == ""
