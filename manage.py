@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Taizhang's command line for administrators: set up, accounts, demo, import, backup.
+"""Taizhang's command line for administrators: set up, accounts, demo, import, backup, report.
 
 Run `python manage.py --help`.  Every command first brings the database to the
 newest schema.  Whoever can run this has the database itself in hand, which is
@@ -114,6 +114,19 @@ def cmd_create_user(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     with write_session(engine) as session:
         auth.add_user(session, None, user, via=VIA)
     print(t("Account {username} created with the role {role}.", username=user.username, role=_role_label(user.role)))
+
+
+def cmd_reset_password(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+    from services import auth
+
+    _require_initialised(engine)
+    password = _password(NEW_PASSWORD_ENV, args.username)
+    user = auth.reset_password_via(engine, args.username, password, via=VIA)
+    print(t("The password of {username} is reset and the account unlocked. Hand the new password over in person.",
+            username=user.username))
+    if not user.active:
+        print(t("The account {username} is disabled: an administrator must enable it before it can sign in.",
+                username=user.username))
 
 
 def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
@@ -282,6 +295,18 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--role", required=True, choices=["admin", "leader", "principal", "auditor"],
                              help=t("Role of the new account."))
     create_user.set_defaults(handler=cmd_create_user)
+
+    reset = command(
+        "reset-password",
+        t("Set a new password for an account."),
+        t("Set a new password for an account and lift a lockout after failed sign-ins, for when no administrator "
+          "can sign in (the only one forgot the password). In Taizhang an administrator does this on the accounts page. "
+          "Recorded in the audit trail."),
+        t("The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
+          env=NEW_PASSWORD_ENV),
+    )
+    reset.add_argument("--username", required=True, metavar="USERNAME", help=t("Sign-in name of the account."))
+    reset.set_defaults(handler=cmd_reset_password)
 
     demo = command(
         "demo",

@@ -250,14 +250,29 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
 def reset_password(engine: Engine, actor: Actor, user_id: int, new_password: str) -> None:
     authorize(engine, actor, Permission.ADMINISTER, "reset password")
     with write_session(engine) as session:
-        user = _get_user(session, user_id)
-        check_password_policy(new_password, user.username)
-        user.password_hash = hash_password(new_password)
-        user.password_changed_at = utcnow()
-        user.failed_logins = 0
-        user.locked_until = None
-        session.add(user)
-        audit.record(session, actor, "reset_password", entity_type="user", entity_id=user.id)
+        _set_new_password(session, actor, _get_user(session, user_id), new_password)
+
+
+def reset_password_via(engine: Engine, username: str, new_password: str, via: str) -> User:
+    """Reset a password from a tool that holds the database itself (manage.py), for
+    when no administrator can sign in: the only one forgot the password."""
+    with write_session(engine) as session:
+        user = session.execute(select(User).where(func.lower(User.username) == (username or "").strip().lower())).scalar_one_or_none()
+        if user is None:
+            raise NotFound(N_("There is no account {username}."), username=(username or "").strip())
+        _set_new_password(session, None, user, new_password, via=via)
+        return user
+
+
+def _set_new_password(session, actor: Actor | None, user: User, new_password: str, via: str | None = None) -> None:  # noqa: ANN001
+    """A reset also lifts a lockout: the person locked out is usually why it is asked for."""
+    check_password_policy(new_password, user.username)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    audit.record(session, actor, "reset_password", entity_type="user", entity_id=user.id, actor_name=via)
 
 
 def set_role(engine: Engine, actor: Actor, user_id: int, role: Role) -> None:

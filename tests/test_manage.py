@@ -73,7 +73,7 @@ def assert_clean_failure(proc, code=1):
 # ---------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("command", [[], ["init"], ["create-user"], ["demo"], ["backup"]])
+@pytest.mark.parametrize("command", [[], ["init"], ["create-user"], ["reset-password"], ["demo"], ["backup"]])
 def test_help_of_every_command(command, url, tmp_path):
     proc = run([*command, "--help"], url)
     assert proc.returncode == 0, proc.stderr
@@ -292,3 +292,35 @@ def test_import_refusals_are_clean(set_up, tmp_path):
     proc = run(["import", "family", str(_samples() / "family_gbk.csv")], set_up)  # no staff yet
     assert_clean_failure(proc)
     assert "工号 T0003 不存在" in proc.stdout
+
+
+def test_reset_password_lets_a_locked_out_administrator_back_in(set_up, engine_for):
+    from services.errors import AuthError
+
+    engine = engine_for()
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            auth.authenticate(engine, "admin", "not-the-password")
+    with pytest.raises(AuthError):  # locked: even the right password is refused
+        auth.authenticate(engine, "admin", STRONG_PASSWORD)
+    new = "Fresh-Winter-Pine-4"
+    proc = run(["reset-password", "--username", "ADMIN"], set_up, env={"TAIZHANG_NEW_PASSWORD": new})
+    assert proc.returncode == 0, proc.stderr
+    assert "已为 admin 重设密码，账户已解锁" in proc.stdout
+    assert auth.authenticate(engine, "admin", new).username == "admin"
+    with read_session(engine) as s:
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "reset_password")).scalars().one()
+    assert event.actor_name == "manage.py" and event.actor_id is None
+
+
+def test_reset_password_refusals_change_nothing(set_up, engine_for):
+    proc = run(["reset-password", "--username", "nobody"], set_up, env={"TAIZHANG_NEW_PASSWORD": "Fresh-Winter-Pine-4"})
+    assert_clean_failure(proc)
+    assert "没有名为 nobody 的账户" in proc.stderr
+    proc = run(["reset-password", "--username", "admin"], set_up, env={"TAIZHANG_NEW_PASSWORD": "12345678"})
+    assert_clean_failure(proc)
+    assert "过于常见" in proc.stderr
+    proc = run(["reset-password", "--username", "admin"], set_up, stdin="Fresh-Winter-Pine-4\nSomething-Else-77\n")
+    assert_clean_failure(proc)
+    with read_session(engine_for()) as s:
+        assert s.execute(select(AuditEvent).where(AuditEvent.action == "reset_password")).first() is None
