@@ -85,7 +85,7 @@ def new_user(username: str, display_name: str, role: Role, password: str) -> Use
 def add_user(session, creator: Actor | None, user: User, via: str | None = None) -> User:  # noqa: ANN001
     """Insert an account in the caller's transaction. `via` names the tool when no
     account is acting (first-run setup, manage.py)."""
-    if session.execute(select(User.id).where(func.lower(User.username) == user.username.lower())).first():
+    if session.execute(select(User.id).where(is_username(user.username))).first():
         raise ValidationError(N_("The username {username} is already taken."), field="username", username=user.username)
     session.add(user)
     try:
@@ -111,7 +111,7 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
     # purpose, and on SQLite the write lock would make every sign-in wait for it.
     with read_session(engine) as session:
         stored_hash = session.execute(
-            select(User.password_hash).where(func.lower(User.username) == username.lower())
+            select(User.password_hash).where(is_username(username))
         ).scalar_one_or_none()
     verified = _verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     with write_session(engine) as session:
@@ -119,7 +119,7 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
         # instead of overwriting each other's failure count (SQLite's write
         # session already holds the database lock).
         user = session.execute(
-            select(User).where(func.lower(User.username) == username.lower()).with_for_update()
+            select(User).where(is_username(username)).with_for_update()
         ).scalar_one_or_none()
         if user is None:
             audit.record(session, None, "login_failed", actor_name=username[:50] or None, details={"reason": "unknown_user"})
@@ -208,6 +208,11 @@ def user_language(engine: Engine, user_id: int) -> str:
         return session.execute(select(User.language).where(User.id == user_id)).scalar_one_or_none() or "zh_CN"
 
 
+def is_username(username: str):  # noqa: ANN201 - a SQL condition
+    """User names are compared without regard to case: Admin signs in as admin."""
+    return func.lower(User.username) == username.lower()
+
+
 def _get_user(session, user_id: int) -> User:  # noqa: ANN001
     user = session.get(User, user_id)
     if user is None:
@@ -257,9 +262,10 @@ def reset_password_via(engine: Engine, username: str, new_password: str, via: st
     """Reset a password from a tool that holds the database itself (manage.py), for
     when no administrator can sign in: the only one forgot the password."""
     with write_session(engine) as session:
-        user = session.execute(select(User).where(func.lower(User.username) == (username or "").strip().lower())).scalar_one_or_none()
+        username = (username or "").strip()
+        user = session.execute(select(User).where(is_username(username))).scalar_one_or_none()
         if user is None:
-            raise NotFound(N_("There is no account {username}."), username=(username or "").strip())
+            raise NotFound(N_("There is no account {username}."), username=username)
         _set_new_password(session, None, user, new_password, via=via)
         return user
 

@@ -109,7 +109,7 @@ def screenshot(page, name: str) -> Path:
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished the current run (its status widget is gone).
+    """Wait until Streamlit has finished the current run and drawn what it sent.
 
     Typing while a rerun is still rendering can land in a widget that is about to
     be replaced; a person is slower than that, a test is not.
