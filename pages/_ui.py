@@ -287,7 +287,16 @@ def forget_picker(key: str) -> None:
         st.session_state.pop(name, None)
 
 
-MIME_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+MIME_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
+              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def download_button(label: str, data: bytes, file_name: str, *, where: Any = st, key: str | None = None,
+                    icon: str = ":material/download:") -> None:
+    """A download button whose type follows the file name.  Downloading changes
+    nothing, so the click does not rerun the page (on_click="ignore")."""
+    mime = MIME_TYPES.get(file_name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+    where.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=icon, on_click="ignore")
 
 
 def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: Callable[[str], bytes]) -> None:
@@ -305,6 +314,5 @@ def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: 
     with columns[-1]:
         for fmt in formats:
             if f"{key}_{fmt}" in st.session_state:
-                st.download_button(f"{labels['download']} ({fmt.upper()})", st.session_state[f"{key}_{fmt}"],
-                                   file_name=f"{file_stem}.{fmt}", mime=MIME_TYPES[fmt],
-                                   icon=":material/download:", key=f"{key}_download_{fmt}", on_click="ignore")
+                download_button(f"{labels['download']} ({fmt.upper()})", st.session_state[f"{key}_{fmt}"],
+                                f"{file_stem}.{fmt}", key=f"{key}_download_{fmt}")

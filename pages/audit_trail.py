@@ -50,9 +50,8 @@ with c1:
         st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): audit.events_table(everything, ui.lang(), full=True)})
         exports.record_export(ui.engine(), actor, "audit_event", count)
     if "audit_export" in st.session_state:
-        st.download_button(t("Download audit trail"), st.session_state["audit_export"],
-                           file_name=f"audit-{dt.date.today():%Y%m%d}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
+        ui.download_button(t("Download audit trail"), st.session_state["audit_export"],
+                           f"audit-{dt.date.today():%Y%m%d}.xlsx")
 with c2:
     if st.button(t("Verify the hash chain"), icon=":material/verified:"):
         with st.spinner(t("Checking every event...")):

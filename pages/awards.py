@@ -13,7 +13,6 @@ from services.errors import ServiceError
 from services.formatting import fmt_datetime, local_today
 from services.permissions import Permission
 
-XLSX = ui.MIME_TYPES["xlsx"]
 
 actor = ui.require(Permission.RUN_REPORTS)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -103,8 +102,7 @@ if st.button(t("Prepare export (xlsx)"), icon=":material/download:", key="awards
         st.session_state["awards_export_data"] = (year, data)
 export = st.session_state.get("awards_export_data")
 if export and export[0] == year:
-    st.download_button(t("Download the finalised list"), export[1], file_name=f"awards-{year}.xlsx", mime=XLSX,
-                       key="awards_download", on_click="ignore")
+    ui.download_button(t("Download the finalised list"), export[1], f"awards-{year}.xlsx", key="awards_download")
 
 if not can_edit:
     st.stop()

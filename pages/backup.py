@@ -23,4 +23,4 @@ if st.button(t("Make a backup now"), type="primary", icon=":material/backup:"):
         st.session_state["backup_file"] = result
 if "backup_file" in st.session_state:
     name, data = st.session_state["backup_file"]
-    st.download_button(t("Download {name}", name=name), data, file_name=name, mime="application/octet-stream", on_click="ignore")
+    ui.download_button(t("Download {name}", name=name), data, name)

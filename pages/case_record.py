@@ -173,8 +173,7 @@ st.text_area(t("Evidence"), value=case["evidence_note"] or "", disabled=True, ke
 if detail.attachment:
     try:
         name, data = cases.get_attachment(ui.engine(), actor, case_id)
-        st.download_button(t("Download evidence PDF ({name})", name=name), data, file_name=name, mime="application/pdf",
-                           icon=":material/download:", on_click="ignore")
+        ui.download_button(t("Download evidence PDF ({name})", name=name), data, name)
     except ServiceError as err:
         ui.show_error(err)
 

@@ -12,7 +12,6 @@ from services.errors import ServiceError
 from services.i18n import N_
 from services.permissions import Permission
 
-XLSX = ui.MIME_TYPES["xlsx"]
 # Files with more rows than this show a progress bar while they are checked and written.
 PROGRESS_FROM_ROWS = 300
 KINDS = {"staff": N_("Staff"), "family": N_("Family members")}
@@ -27,10 +26,10 @@ if kind == "family":
     st.caption(t("Import the staff first: each family row names the staff no. of its household."))
 
 c1, c2 = st.columns(2)
-c1.download_button(t("Blank staff template (xlsx)"), templates.staff_template_xlsx(ui.lang()), file_name="staff-template.xlsx",
-                   mime=XLSX, icon=":material/download:", on_click="ignore")
-c2.download_button(t("Blank family template (xlsx)"), templates.family_template_xlsx(ui.lang()), file_name="family-template.xlsx",
-                   mime=XLSX, icon=":material/download:", on_click="ignore")
+ui.download_button(t("Blank staff template (xlsx)"), templates.staff_template_xlsx(ui.lang()), "staff-template.xlsx",
+                   where=c1)
+ui.download_button(t("Blank family template (xlsx)"), templates.family_template_xlsx(ui.lang()), "family-template.xlsx",
+                   where=c2)
 
 # A new key after each import empties the uploader for the next file.
 upload_round = st.session_state.setdefault("import_round", 0)
@@ -102,9 +101,8 @@ if preview.errors:
     errors = pd.DataFrame([(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
                           columns=[t("Row"), t("Column"), t("Problem")])
     st.dataframe(errors, hide_index=True, width="stretch")
-    st.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
-                       imports.rejected_rows_xlsx(preview, ui.lang()), file_name=f"rejected-{upload.name.rsplit('.', 1)[0]}.xlsx",
-                       mime=XLSX, icon=":material/download:", on_click="ignore")
+    ui.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
+                       imports.rejected_rows_xlsx(preview, ui.lang()), f"rejected-{upload.name.rsplit('.', 1)[0]}.xlsx")
     clean_rows_only = st.checkbox(t("Import only the {n} correct rows and leave the others out", n=len(preview.rows)),
                                   disabled=not preview.rows, key="import_clean_only")
 else:

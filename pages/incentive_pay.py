@@ -15,7 +15,6 @@ from services.errors import ServiceError
 from services.formatting import fmt_money, local_today
 from services.permissions import Permission
 
-XLSX = ui.MIME_TYPES["xlsx"]
 LISTED = 20  # people named in the summary above a table; the table has them all
 
 actor = ui.require(Permission.RUN_REPORTS)
@@ -100,9 +99,9 @@ if can_edit:
                         st.dataframe(pd.DataFrame([(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
                                                   columns=[t("Row"), t("Column"), t("Problem")]),
                                      hide_index=True, width="stretch", key="pay_errors")
-                        st.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
-                                           imports.rejected_rows_xlsx(preview, ui.lang()), file_name="pay-rejected.xlsx",
-                                           mime=XLSX, key="pay_rejected", on_click="ignore")
+                        ui.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
+                                           imports.rejected_rows_xlsx(preview, ui.lang()), "pay-rejected.xlsx",
+                                           key="pay_rejected")
                     else:
                         st.success(t("Every row is correct."))
                         if st.button(t("Import {n} rows", n=len(preview.rows)), type="primary", key="pay_import",
@@ -163,8 +162,8 @@ else:
             st.session_state["pay_export_data"] = (year, data)
     export = st.session_state.get("pay_export_data")
     if export and export[0] == year:
-        st.download_button(t("Download the outcome for finance"), export[1], file_name=f"incentive-pay-{year}.xlsx",
-                           mime=XLSX, key="pay_download", on_click="ignore")
+        ui.download_button(t("Download the outcome for finance"), export[1], f"incentive-pay-{year}.xlsx",
+                           key="pay_download")
 
 # ---------------------------------------------------------------- back pay
 st.subheader(t("Back-pay list"))
@@ -189,5 +188,4 @@ else:
             st.session_state["back_pay_data"] = (year, data)
     held = st.session_state.get("back_pay_data")
     if held and held[0] == year:
-        st.download_button(t("Download the back-pay list"), held[1], file_name=f"back-pay-{year}.xlsx", mime=XLSX,
-                           key="back_pay_download", on_click="ignore")
+        ui.download_button(t("Download the back-pay list"), held[1], f"back-pay-{year}.xlsx", key="back_pay_download")

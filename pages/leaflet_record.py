@@ -163,8 +163,7 @@ with tab_details:
     if details["attachment"]:
         st.caption(t("{name}, {size} KB", name=details["attachment"], size=round(details["attachment_size"] / 1024, 1)))
         filename, content = outreach.get_attachment(ui.engine(), actor, leaflet_id)
-        st.download_button(t("Download the PDF"), content, file_name=filename, mime="application/pdf",
-                           icon=":material/picture_as_pdf:", on_click="ignore")
+        ui.download_button(t("Download the PDF"), content, filename, icon=":material/picture_as_pdf:")
     else:
         st.caption(t("No PDF attached."))
     if can_edit:

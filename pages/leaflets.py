@@ -170,6 +170,4 @@ else:
         if data:
             st.session_state["coverage_xlsx"] = (year, data)
     if st.session_state.get("coverage_xlsx", (None,))[0] == year:
-        st.download_button(t("Download the coverage"), st.session_state["coverage_xlsx"][1],
-                           file_name=f"coverage-{year}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
+        ui.download_button(t("Download the coverage"), st.session_state["coverage_xlsx"][1], f"coverage-{year}.xlsx")

@@ -259,6 +259,4 @@ else:
         if data:
             st.session_state["followup_xlsx"] = (year, data)
     if st.session_state.get("followup_xlsx", (None,))[0] == year:
-        st.download_button(t("Download the follow-up"), st.session_state["followup_xlsx"][1],
-                           file_name=f"attendance-{year}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
+        ui.download_button(t("Download the follow-up"), st.session_state["followup_xlsx"][1], f"attendance-{year}.xlsx")

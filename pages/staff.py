@@ -78,5 +78,4 @@ if c2.button(t("Prepare export (xlsx)"), icon=":material/download:", disabled=to
     if result:
         st.session_state["staff_export"] = result[0]
 if "staff_export" in st.session_state:
-    st.download_button(t("Download staff list"), st.session_state["staff_export"], file_name="staff.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")
+    ui.download_button(t("Download staff list"), st.session_state["staff_export"], "staff.xlsx")

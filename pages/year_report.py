@@ -41,12 +41,10 @@ def progress_bar():  # noqa: ANN201
 
 def offer(key: str, workbook_name: str, workbook: bytes, summary_name: str, summary: bytes) -> None:
     left, right = st.columns(2)
-    left.download_button(t("Workbook (xlsx)"), workbook, file_name=workbook_name, key=f"{key}_xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                         icon=":material/table_view:", on_click="ignore")
-    right.download_button(t("Work summary (docx)"), summary, file_name=summary_name, key=f"{key}_docx",
-                          mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                          icon=":material/description:", on_click="ignore")
+    ui.download_button(t("Workbook (xlsx)"), workbook, workbook_name, where=left, key=f"{key}_xlsx",
+                       icon=":material/table_view:")
+    ui.download_button(t("Work summary (docx)"), summary, summary_name, where=right, key=f"{key}_docx",
+                       icon=":material/description:")
 
 
 if actor.can(Permission.RUN_REPORTS):
