@@ -8,10 +8,11 @@ import streamlit as st
 from models._common import utcnow
 from pages import _ui as ui
 from pages._ui import t
-from services import auth, unit
-from services.errors import ServiceError
-from services.i18n import N_
-from services.permissions import Permission
+from services.accounts import auth
+from services.ledger import unit
+from services.core.errors import ServiceError
+from services.core.i18n import N_
+from services.core.permissions import Permission
 
 st.set_page_config(page_title="台账 Taizhang", page_icon=":material/menu_book:", layout="wide")
 

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from services.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 VIA = "manage.py"
 ADMIN_PASSWORD_ENV = "TAIZHANG_ADMIN_PASSWORD"
@@ -32,14 +32,14 @@ def t(msgid: str, **kw: object) -> str:
 
 
 def _fail(msgid: str, **params: object):  # noqa: ANN202 - raises
-    from services.errors import ServiceError
+    from services.core.errors import ServiceError
 
     raise ServiceError(msgid, **params)
 
 
 def _require_initialised(engine) -> None:  # noqa: ANN001
-    from services.i18n import N_
-    from services.unit import is_initialised
+    from services.core.i18n import N_
+    from services.ledger.unit import is_initialised
 
     if not is_initialised(engine):
         _fail(N_("Taizhang is not set up yet. Run first: python manage.py init --help"))
@@ -47,7 +47,7 @@ def _require_initialised(engine) -> None:  # noqa: ANN001
 
 def _password(env_name: str, username: str) -> str:
     """From the environment variable (scripted runs), else asked twice without echo."""
-    from services.i18n import N_
+    from services.core.i18n import N_
 
     value = os.environ.get(env_name)
     if value:
@@ -72,7 +72,7 @@ def _pad(text: str, width: int) -> str:
 
 
 def _role_label(role: str) -> str:
-    from services.permissions import ROLE_LABELS, Role
+    from services.core.permissions import ROLE_LABELS, Role
 
     return translate(LANG, ROLE_LABELS[Role(role)])
 
@@ -81,8 +81,9 @@ def _role_label(role: str) -> str:
 
 
 def cmd_init(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
-    from services import auth, unit
-    from services.i18n import N_
+    from services.accounts import auth
+    from services.ledger import unit
+    from services.core.i18n import N_
 
     # Ask no password for nothing: say at once when setup is already done.
     if auth.any_user_exists(engine):
@@ -104,9 +105,9 @@ def cmd_init(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
 
 
 def cmd_create_user(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
-    from services import auth
-    from services.db import write_session
-    from services.permissions import Role
+    from services.accounts import auth
+    from services.core.db import write_session
+    from services.core.permissions import Role
 
     _require_initialised(engine)
     password = _password(NEW_PASSWORD_ENV, args.username)
@@ -117,7 +118,7 @@ def cmd_create_user(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
 
 
 def cmd_reset_password(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
-    from services import auth
+    from services.accounts import auth
 
     _require_initialised(engine)
     password = _password(NEW_PASSWORD_ENV, args.username)
@@ -130,7 +131,7 @@ def cmd_reset_password(engine, args: argparse.Namespace) -> None:  # noqa: ANN00
 
 
 def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
-    from services import demo
+    from services.devdata import demo
 
     _require_initialised(engine)
     result = demo.load_demo(engine, seed=args.seed, staff=args.staff, via=VIA)
@@ -150,7 +151,7 @@ def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
 def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     import time
 
-    from services import generate
+    from services.devdata import generate
 
     start = time.perf_counter()
     result = generate.generate(engine, staff=args.staff, seed=args.seed, years=args.years, via=VIA)
@@ -165,8 +166,8 @@ def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
 
 def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     """Same checks and the same all-or-nothing commit as the import page."""
-    from services import imports
-    from services.i18n import N_
+    from services.ledger import imports
+    from services.core.i18n import N_
 
     _require_initialised(engine)
     path = Path(args.file)
@@ -200,7 +201,7 @@ def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
 
 
 def cmd_backup(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
-    from services import backup
+    from services.accounts import backup
 
     path = backup.backup(engine, None, Path(args.out) if args.out else backup.DEFAULT_BACKUP_DIR, via=VIA)
     print(t("Backup written: {path} ({size} KB)", path=str(path), size=max(1, round(path.stat().st_size / 1024))))
@@ -208,7 +209,7 @@ def cmd_backup(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
 
 def cmd_report(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     """The year-end district report: the same two files as the 年度报表 page."""
-    from services import report
+    from services.year import report
 
     _require_initialised(engine)
     out = Path(args.out)
@@ -250,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=t(
             "The database is the one named by the environment variable {env} (default: data/taizhang.sqlite3). "
             "Every command first brings the database to the newest schema.",
-            env="TAIZHANG_DATABASE_URL",  # services.db.DATABASE_URL_ENV
+            env="TAIZHANG_DATABASE_URL",  # services.core.db.DATABASE_URL_ENV
         ),
     )
     _add_help(parser)
@@ -390,8 +391,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.db import get_engine, upgrade_to_head
-    from services.errors import ServiceError
+    from services.core.db import get_engine, upgrade_to_head
+    from services.core.errors import ServiceError
 
     try:
         engine = get_engine()

@@ -1,7 +1,7 @@
 """The compliance overview at district scale.
 
 `compliance_page`: what the page computes for its first screen — the headline
-figures of the year and the year before (services.figures) and the charts'
+figures of the year and the year before (services.year.figures) and the charts'
 aggregates (attendance by month and department, coverage by leaflet and
 department, cases by category and state) and what waits for the principal —
 against the raw SQL doing the same work: the very statements our run issued
@@ -34,8 +34,8 @@ def _principal(database: ScaleDatabase):  # noqa: ANN202 - an Actor
     from sqlalchemy import select
 
     from models import User
-    from services import auth
-    from services.db import read_session
+    from services.accounts import auth
+    from services.core.db import read_session
 
     with read_session(database.engine()) as session:
         user = session.execute(
@@ -47,13 +47,13 @@ def _principal(database: ScaleDatabase):  # noqa: ANN202 - an Actor
 
 
 def _year(database: ScaleDatabase) -> int:
-    from services import unit
+    from services.ledger import unit
 
     return unit.get_unit(database.engine()).current_year
 
 
 def _first_screen(engine, actor, year: int) -> None:  # noqa: ANN001
-    from services import compliance
+    from services.year import compliance
 
     compliance.headline(engine, actor, year)
     compliance.charts(engine, actor, year)
@@ -122,7 +122,7 @@ def _page_runs(database: ScaleDatabase, repeat: int) -> tuple[float, float, int]
     from streamlit.testing.v1 import AppTest
 
     from models._common import utcnow
-    from services.db import DATABASE_URL_ENV
+    from services.core.db import DATABASE_URL_ENV
 
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_no_bare_mode_warning)
     app = str(Path(__file__).resolve().parent.parent / "app.py")

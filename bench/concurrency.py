@@ -98,7 +98,7 @@ def menu_pages() -> tuple[list[MenuPage], set[str]]:
 
 def pages_to_visit(role: str = ROLE) -> list[MenuPage]:
     """The visible menu pages `role` may open whose file exists: staff list first, audit trail next."""
-    from services.permissions import ROLE_PERMISSIONS, Permission, Role
+    from services.core.permissions import ROLE_PERMISSIONS, Permission, Role
 
     allowed = ROLE_PERMISSIONS[Role(role)]
     pages, hidden = menu_pages()
@@ -165,7 +165,7 @@ def streamlit_server(database_url: str, log_path: Path):
 def database_for(staff: int, postgresql: bool, work: Path) -> str:
     """The URL of a generated unit of `staff` for this run (a copy: the run writes sign-ins to it)."""
     from bench import scale
-    from services import db
+    from services.core import db
 
     if postgresql:
         server = os.environ.get(db.DATABASE_URL_ENV, "")
@@ -184,9 +184,9 @@ def create_accounts(url: str, count: int) -> list[tuple[str, str]]:
     from sqlalchemy import func, select
 
     from models import User
-    from services import auth
-    from services.db import get_engine, write_session
-    from services.permissions import Role
+    from services.accounts import auth
+    from services.core.db import get_engine, write_session
+    from services.core.permissions import Role
 
     engine = get_engine(url)
     stamp = secrets.token_hex(3)
@@ -343,7 +343,7 @@ async def _nav_link(page, title: str):  # noqa: ANN001, ANN202
 
 async def person_session(browser, base: str, person: int, username: str, password: str,  # noqa: ANN001
                          pages: list[MenuPage], run: Run, timeout_ms: float, start_gate: asyncio.Event) -> None:
-    from services.i18n import translate
+    from services.core.i18n import translate
 
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = await context.new_page()

@@ -1,4 +1,4 @@
-"""Eligibility for every member of staff at district scale: services.eligibility.eligibility
+"""Eligibility for every member of staff at district scale: services.sanctions.eligibility.eligibility
 against the same two statements through the bare driver, building the same frame.
 
 Runs on the generated unit of bench/scale.py (`--staff`, 30,000 for the issue's
@@ -62,9 +62,9 @@ def _principal(database: ScaleDatabase):  # noqa: ANN202 - an Actor
     from sqlalchemy import select
 
     from models import User
-    from services import auth
-    from services.db import read_session
-    from services.permissions import Role
+    from services.accounts import auth
+    from services.core.db import read_session
+    from services.core.permissions import Role
 
     with read_session(database.engine()) as session:
         user = session.execute(select(User).where(User.role == "principal", User.active.is_(True)).order_by(User.id)).scalars().first()
@@ -79,7 +79,7 @@ def _ensure_cases(database: ScaleDatabase) -> None:
 
     from models import Employee, Unit, ViolationCase, ViolationCategory
     from models._common import utcnow
-    from services.db import write_session
+    from services.core.db import write_session
 
     engine = database.engine()
     with write_session(engine) as session:
@@ -113,7 +113,7 @@ def _busiest_year(conn) -> int:  # noqa: ANN001
 @workload("eligibility", target=2.0)
 def eligibility_all_staff(options: argparse.Namespace) -> list[Measurement]:
     """eligibility.eligibility (every member of staff, with reasons) vs the same two statements in bare SQL."""
-    from services import eligibility
+    from services.sanctions import eligibility
 
     repeat = options.repeat or 5
     results = []

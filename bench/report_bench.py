@@ -1,4 +1,4 @@
-"""Year-end report at district scale: services.report vs a bare xlsxwriter write.
+"""Year-end report at district scale: services.year.report vs a bare xlsxwriter write.
 
 Ours: `report.build_report` for the running year of the generated unit (figures,
 six streamed sheets with typed, formula-safe cells and the checksum, the work
@@ -28,9 +28,9 @@ from bench.workloads import Measurement, count_statements, workload
 def _baseline(engine, year: int, today) -> int:  # noqa: ANN001
     import xlsxwriter
 
-    from services.eligibility import reasons_by_employee
-    from services.figures import year_figures
-    from services.report import data_selects
+    from services.sanctions.eligibility import reasons_by_employee
+    from services.year.figures import year_figures
+    from services.year.report import data_selects
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
@@ -70,8 +70,8 @@ def _peak_mb(run) -> float:  # noqa: ANN001
 @workload("year_report", target=1.5)
 def year_report(options: argparse.Namespace) -> list[Measurement]:
     """Year-end report (workbook + docx) vs the same queries' rows written with a bare xlsxwriter loop."""
-    from services import report
-    from services.formatting import local_today
+    from services.year import report
+    from services.core.formatting import local_today
 
     today = local_today()
     year = today.year  # the generated unit's activity is in the running year
@@ -111,8 +111,8 @@ def _pay_baseline(engine, year: int) -> int:  # noqa: ANN001
     import xlsxwriter
 
     from models import BonusLine
-    from services import bonus
-    from services.eligibility import reasons_by_employee
+    from services.sanctions import bonus
+    from services.sanctions.eligibility import reasons_by_employee
 
     withheld = bonus._withheld_fen(year)
     buffer = io.BytesIO()
@@ -135,8 +135,8 @@ def _pay_baseline(engine, year: int) -> int:  # noqa: ANN001
 def pay_outcome_xlsx(options: argparse.Namespace) -> list[Measurement]:
     """Incentive-pay workbook for finance (every line and per person, 应发/扣发/实发, reasons) vs
     the same statements' rows written with a bare xlsxwriter loop."""
-    from services import bonus
-    from services.formatting import local_today
+    from services.sanctions import bonus
+    from services.core.formatting import local_today
 
     year = local_today().year
 

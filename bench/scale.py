@@ -1,6 +1,6 @@
 """District-scale workloads: reads of a generated unit of `--staff` members of staff.
 
-The unit is generated once per run (services.generate) into a temporary copy
+The unit is generated once per run (services.devdata.generate) into a temporary copy
 and shared by every workload here.  The generated SQLite file is cached under
 data/bench-cache/, keyed by staff, seed, schema revision, generator version
 and day (`cache_key`), so a second run that day does not generate again.  When TAIZHANG_DATABASE_URL names a PostgreSQL server,
@@ -43,7 +43,7 @@ def _head_revision() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from services.db import PROJECT_ROOT
+    from services.core.db import PROJECT_ROOT
 
     cfg = Config()
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
@@ -64,13 +64,13 @@ class ScaleDatabase:
     actors: dict[str, Any] = field(default_factory=dict)  # role -> the first active account of that role
 
     def engine(self):  # noqa: ANN201
-        from services.db import get_engine
+        from services.core.db import get_engine
 
         return get_engine(self.url)
 
     def actor_for(self, permission: str):  # noqa: ANN201
         """An account that has `permission` (a Permission name): principal, leader, admin or auditor, in that order."""
-        from services.permissions import ROLE_PERMISSIONS, Permission, Role
+        from services.core.permissions import ROLE_PERMISSIONS, Permission, Role
 
         for role in ("principal", "leader", "admin", "auditor"):
             if role in self.actors and Permission[permission] in ROLE_PERMISSIONS[Role(role)]:
@@ -84,15 +84,16 @@ _DATABASES: dict[tuple[int, str], ScaleDatabase] = {}
 def cache_key(staff: int) -> str:
     """What the generated file depends on: size, seed, schema, the generator's
     version, and the day (the generated year runs up to today)."""
-    from services import generate
-    from services.formatting import local_today
+    from services.devdata import generate
+    from services.core.formatting import local_today
 
     return f"{staff}-{SEED}-{_head_revision()}-g{generate.GENERATOR_VERSION}-{local_today():%Y%m%d}"
 
 
 def _generated_sqlite(staff: int) -> Path:
     """The cached generated file for (staff, seed, schema, generator, day), generating it if needed."""
-    from services import db, generate
+    from services.core import db
+    from services.devdata import generate
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cached = CACHE_DIR / f"generated-{cache_key(staff)}.sqlite3"
@@ -120,8 +121,8 @@ def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabas
     from sqlalchemy import func, select
 
     from models import Employee, User
-    from services import auth
-    from services.db import get_engine, read_session
+    from services.accounts import auth
+    from services.core.db import get_engine, read_session
 
     engine = get_engine(url)
     with read_session(engine) as session:
@@ -150,7 +151,7 @@ def scale_databases(staff: int) -> list[ScaleDatabase]:
         path = work / "scale.sqlite3"
         shutil.copyfile(_generated_sqlite(staff), path)
         url = f"sqlite:///{path}"
-        from services import db
+        from services.core import db
 
         db.upgrade_to_head(db.get_engine(url))
         _DATABASES[staff, "sqlite"] = _describe("sqlite", url, lambda: sqlite3.connect(path), "?")
@@ -169,7 +170,8 @@ def _postgresql(server: str, staff: int) -> ScaleDatabase:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from services import db, generate
+    from services.core import db
+    from services.devdata import generate
 
     name = f"taizhang_bench_{staff}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -227,10 +229,10 @@ SELECT e.id, e.staff_no, e.name, e.gender, e.birth_date, e.id_number, d.name AS 
 
 
 def _fp_status_sql(p: str) -> str:
-    """计生状态 as the list derives it (ledger.fp_status_column): violation while a case in
+    """计生状态 as the list derives it (roster.fp_status_column): violation while a case in
     force blocks the year, pending while a submitted one awaits a decision, else normal.
     Takes the year four times."""
-    from services.eligibility import IN_FORCE_STATES, PENDING_STATES
+    from services.sanctions.eligibility import IN_FORCE_STATES, PENDING_STATES
 
     def exists(states: tuple[str, ...]) -> str:
         listed = ", ".join(f"'{s}'" for s in states)
@@ -243,7 +245,7 @@ def _fp_status_sql(p: str) -> str:
 
 def baseline_staff_page(database: ScaleDatabase, conn) -> tuple[int, list]:  # noqa: ANN001
     """The count and the page of the staff list, as bare SQL through the driver."""
-    from services.formatting import local_today
+    from services.core.formatting import local_today
 
     p = database.paramstyle
     where = _LIST_SQL.format(p=p, fp_status=_fp_status_sql(p))
@@ -265,15 +267,15 @@ def baseline_staff_page(database: ScaleDatabase, conn) -> tuple[int, list]:  # n
 
 @workload("staff_list_page", target=3.0)
 def staff_list_page(options: argparse.Namespace) -> list[Measurement]:
-    """ledger.list_staff (search + department, a page of 50 sorted by name) vs the same two statements in bare SQL."""
-    from services import ledger
+    """roster.list_staff (search + department, a page of 50 sorted by name) vs the same two statements in bare SQL."""
+    from services.ledger import roster
 
     def measure(database: ScaleDatabase, repeat: int) -> Measurement:
         engine = database.engine()
-        query = ledger.StaffQuery(search=SEARCH, department_id=database.department_id, sort="name")
+        query = roster.StaffQuery(search=SEARCH, department_id=database.department_id, sort="name")
 
         def ours() -> tuple:
-            return ledger.list_staff(engine, database.actor, query, limit=PAGE, offset=0)
+            return roster.list_staff(engine, database.actor, query, limit=PAGE, offset=0)
 
         conn = database.raw_connect()
         try:
@@ -301,8 +303,8 @@ SELECT (SELECT count(*) FROM employee WHERE status = 'active'), (SELECT count(*)
 
 @workload("ledger_counts", target=3.0)
 def ledger_counts(options: argparse.Namespace) -> list[Measurement]:
-    """ledger.ledger_counts vs the same scalar subqueries in bare SQL."""
-    from services import ledger
+    """roster.ledger_counts vs the same scalar subqueries in bare SQL."""
+    from services.ledger import roster
 
     def measure(database: ScaleDatabase, repeat: int) -> Measurement:
         engine = database.engine()
@@ -316,7 +318,7 @@ def ledger_counts(options: argparse.Namespace) -> list[Measurement]:
             return row
 
         def ours():  # noqa: ANN202
-            return ledger.ledger_counts(engine, database.actor)
+            return roster.ledger_counts(engine, database.actor)
 
         try:
             counts = ours()
@@ -366,7 +368,7 @@ def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int
     from streamlit.testing.v1 import AppTest
 
     from models._common import utcnow
-    from services.db import DATABASE_URL_ENV
+    from services.core.db import DATABASE_URL_ENV
 
     # AppTest outside pytest logs "missing ScriptRunContext" for every bare call: not news here.
     # (AppTest resets the log levels, so a filter rather than a level.)

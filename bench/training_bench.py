@@ -1,4 +1,4 @@
-"""Attendance-rate views at district scale: services.training.attendance_rates by
+"""Attendance-rate views at district scale: services.education.training.attendance_rates by
 person, department, session and month against the same aggregate in bare SQL.
 
 Runs on the generated unit of bench/scale.py (`--staff`, 30,000 for the issue's
@@ -18,7 +18,7 @@ import pandas as pd
 
 from bench.scale import ScaleDatabase, _best, scale_databases
 from bench.workloads import Measurement, count_statements, workload
-from services.formatting import local_today
+from services.core.formatting import local_today
 
 VIEWS = ("person", "department", "session", "month")
 
@@ -72,14 +72,14 @@ def _busiest_year(conn) -> tuple[int, int]:  # noqa: ANN001
         per_year[year] = per_year.get(year, 0) + n
     cur.close()
     if not per_year:
-        raise SystemExit("the generated unit has no attendance: services.generate must create sessions first")
+        raise SystemExit("the generated unit has no attendance: services.devdata.generate must create sessions first")
     return max(per_year.items(), key=lambda item: item[1])
 
 
 @workload("attendance_rates", target=3.0)
 def attendance_rates(options: argparse.Namespace) -> list[Measurement]:
     """training.attendance_rates by person / department / session / month vs the same aggregate in bare SQL."""
-    from services import training
+    from services.education import training
 
     repeat = options.repeat or 5
     results = []

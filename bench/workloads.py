@@ -64,7 +64,7 @@ class FreshDatabases:
     """Migrated SQLite files, copied from one template (migrating each time would dominate)."""
 
     def __init__(self) -> None:
-        from services import db
+        from services.core import db
 
         self.dir = Path(tempfile.mkdtemp(prefix="taizhang-bench-"))
         self.template = self.dir / "template.sqlite3"
@@ -75,7 +75,7 @@ class FreshDatabases:
         self.count = 0
 
     def new(self):  # noqa: ANN201 - an Engine
-        from services import db
+        from services.core import db
 
         self.count += 1
         path = self.dir / f"db{self.count}.sqlite3"
@@ -83,7 +83,7 @@ class FreshDatabases:
         return db.get_engine(f"sqlite:///{path}")
 
     def close(self) -> None:
-        from services import db
+        from services.core import db
 
         for engine in [db.get_engine(f"sqlite:///{self.dir / f'db{i}.sqlite3'}") for i in range(1, self.count + 1)]:
             engine.dispose()
@@ -117,7 +117,7 @@ def staff_workbook(n: int, seed: int = 2026) -> bytes:
     """An xlsx of `n` valid staff rows, IDs and phones as text, like the template."""
     import xlsxwriter
 
-    from services.idnumbers import valid_id_number
+    from services.ledger.idnumbers import valid_id_number
 
     rng = random.Random(seed)
     buffer = io.BytesIO()
@@ -174,7 +174,7 @@ def baseline_staff_import(engine, data: bytes) -> int:  # noqa: ANN001
 @workload("import_staff_xlsx", target=2.0)
 def import_staff_xlsx(options: argparse.Namespace) -> Measurement:
     """Import of a generated staff .xlsx: preview_staff + commit_staff vs pandas.read_excel + bare INSERT."""
-    from services.imports import commit_staff, preview_staff
+    from services.ledger.imports import commit_staff, preview_staff
 
     n = options.staff
     data = staff_workbook(n)

@@ -1,4 +1,4 @@
-"""Alembic environment.  The app and manage.py call `services.db.upgrade_to_head`,
+"""Alembic environment.  The app and manage.py call `services.core.db.upgrade_to_head`,
 which passes its own connection; `alembic upgrade head` from a shell uses the
 configured database URL."""
 
@@ -25,7 +25,7 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_with(connection)
 else:
-    from services.db import get_engine
+    from services.core.db import get_engine
 
     with get_engine().begin() as conn:
         run_with(conn)

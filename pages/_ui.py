@@ -16,11 +16,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from models._common import utcnow
-from services import auth, training
-from services.db import get_engine, upgrade_to_head
-from services.errors import ServiceError
-from services.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
-from services.permissions import ROLE_LABELS, Actor, Permission, authorize
+from services.accounts import auth
+from services.education import training
+from services.core.db import get_engine, upgrade_to_head
+from services.core.errors import ServiceError
+from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from services.core.permissions import ROLE_LABELS, Actor, Permission, authorize
 
 ACTOR_KEY = "actor"
 LANG_KEY = "lang"
@@ -46,7 +47,7 @@ def _engine_at_head(url: str | None) -> Engine:
 
 def engine() -> Engine:
     """The process's engine, with the schema brought to head once per process."""
-    from services.db import database_url
+    from services.core.db import database_url
 
     return _engine_at_head(database_url())
 
@@ -220,7 +221,7 @@ def _staff_in_post_matching(url: str | None, day: date, text: str, limit: int, r
 
 def staff_in_post_search(actor: Actor, day: date) -> PeopleSearch:
     """Search the staff in post on `day` in the database (cached per text and role, cleared by every write)."""
-    from services.db import database_url
+    from services.core.db import database_url
 
     url = database_url()
     return lambda text, limit: _staff_in_post_matching(url, day, " ".join(text.split()), limit, actor.role, actor)

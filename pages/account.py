@@ -4,8 +4,8 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import auth
-from services.permissions import Permission
+from services.accounts import auth
+from services.core.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
 st.title(t("My account"))

@@ -6,9 +6,10 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import audit, exports
-from services.formatting import local_today
-from services.permissions import Permission
+from services.audit import trail
+from services.core import exports
+from services.core.formatting import local_today
+from services.core.permissions import Permission
 
 PAGE_SIZE = 50
 
@@ -16,15 +17,15 @@ actor = ui.require(Permission.READ_AUDIT)
 st.title(t("Audit trail"))
 st.caption(t("Every change, sign-in, refusal, ID reveal and export, in order. Events cannot be changed or deleted."))
 
-choices = audit.distinct_values(ui.engine(), actor)
+choices = trail.distinct_values(ui.engine(), actor)
 any_label = t("(all)")
 with st.container(border=True):
     c1, c2, c3 = st.columns(3)
     action = c1.selectbox(t("Event"), [None, *choices["action"]],
-                          format_func=lambda a: any_label if a is None else t(audit.ACTION_LABELS.get(a, a)))
+                          format_func=lambda a: any_label if a is None else t(trail.ACTION_LABELS.get(a, a)))
     actor_name = c2.selectbox(t("By"), [None, *choices["actor_name"]], format_func=lambda a: any_label if a is None else a)
     entity_type = c3.selectbox(t("Record type"), [None, *choices["entity_type"]],
-                               format_func=lambda e: any_label if e is None else t(audit.ENTITY_LABELS.get(e, e)))
+                               format_func=lambda e: any_label if e is None else t(trail.ENTITY_LABELS.get(e, e)))
     c1, c2, c3 = st.columns(3)
     since = c1.date_input(t("From"), value=None, max_value=local_today())
     until = c2.date_input(t("To"), value=None, max_value=local_today())
@@ -32,7 +33,7 @@ with st.container(border=True):
 
 filters = dict(action=action, actor_name=actor_name, entity_type=entity_type, since=since, until=until,
                text_search=text_search.strip() or None)
-frame, total = audit.list_events(ui.engine(), actor, limit=1, **filters)
+frame, total = trail.list_events(ui.engine(), actor, limit=1, **filters)
 pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
 c1, c2 = st.columns([1, 3])
 page_no = c1.number_input(t("Page"), min_value=1, max_value=pages, value=1, step=1)
@@ -40,14 +41,14 @@ c2.write("")
 c2.caption(t("{total} events, page {page} of {pages}", total=total, page=page_no, pages=pages))
 
 
-events, _ = audit.list_events(ui.engine(), actor, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
-st.dataframe(audit.events_table(events, ui.lang()), hide_index=True, width="stretch")
+events, _ = trail.list_events(ui.engine(), actor, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
+st.dataframe(trail.events_table(events, ui.lang()), hide_index=True, width="stretch")
 
 c1, c2 = st.columns(2)
 with c1:
     if st.button(t("Prepare export (xlsx)"), icon=":material/download:"):
-        everything, count = audit.list_events(ui.engine(), actor, limit=None, **filters)
-        st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): audit.events_table(everything, ui.lang(), full=True)})
+        everything, count = trail.list_events(ui.engine(), actor, limit=None, **filters)
+        st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): trail.events_table(everything, ui.lang(), full=True)})
         exports.record_export(ui.engine(), actor, "audit_event", count)
     if "audit_export" in st.session_state:
         ui.download_button(t("Download audit trail"), st.session_state["audit_export"],
@@ -55,7 +56,7 @@ with c1:
 with c2:
     if st.button(t("Verify the hash chain"), icon=":material/verified:"):
         with st.spinner(t("Checking every event...")):
-            report = audit.verify_chain(ui.engine(), actor)
+            report = trail.verify_chain(ui.engine(), actor)
         if report.ok:
             st.success(t("The chain is intact: {n} events checked.", n=report.checked))
         else:

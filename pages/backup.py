@@ -4,9 +4,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import backup
-from services.db import is_sqlite
-from services.permissions import Permission
+from services.accounts import backup
+from services.core.db import is_sqlite
+from services.core.permissions import Permission
 
 actor = ui.require(Permission.ADMINISTER)
 st.title(t("Backup"))

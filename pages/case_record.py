@@ -7,10 +7,13 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import audit, cases, ledger, unit
-from services.errors import ServiceError, StaleVersion
-from services.formatting import fmt_date, fmt_datetime, local_today
-from services.permissions import Permission
+from services.audit import trail
+from services.sanctions import cases
+from services.ledger import roster
+from services.ledger import unit
+from services.core.errors import ServiceError, StaleVersion
+from services.core.formatting import fmt_date, fmt_datetime, local_today
+from services.core.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
 EARLIEST = dt.date(1950, 1, 1)
@@ -55,7 +58,7 @@ def category_options(include=None):
 
 def family_options(employee_id):
     return {None: t("(none: the staff member)")} | {
-        mid: f"{t(ledger.RELATION_LABELS.get(rel, rel))} · {name}" for mid, rel, name in cases.family_choices(ui.engine(), actor, employee_id)
+        mid: f"{t(roster.RELATION_LABELS.get(rel, rel))} · {name}" for mid, rel, name in cases.family_choices(ui.engine(), actor, employee_id)
     }
 
 
@@ -68,7 +71,7 @@ if creating:
     default_search = ""
     if preset.isdigit():
         try:
-            default_search = ledger.get_household(ui.engine(), actor, int(preset)).employee["staff_no"]
+            default_search = roster.get_household(ui.engine(), actor, int(preset)).employee["staff_no"]
         except ServiceError:
             pass
     search = st.text_input(t("Find the staff member"), value=default_search, placeholder=t("Name or staff no."), key="new_case_search")
@@ -148,7 +151,7 @@ st.page_link("pages/staff_record.py", label=f"{case['staff_no']} · {case['name'
 
 meta = [
     (t("Staff member"), f"{case['staff_no']} · {case['name']}"),
-    (t("Family member concerned"), f"{t(ledger.RELATION_LABELS.get(case['family_relation'], case['family_relation'] or ''))} · {case['family_member']}"
+    (t("Family member concerned"), f"{t(roster.RELATION_LABELS.get(case['family_relation'], case['family_relation'] or ''))} · {case['family_member']}"
      if case["family_member"] else "—"),
     (t("Category"), case["category"]),
     (t("Date of the violation"), fmt_date(case["occurred_on"])),
@@ -270,4 +273,4 @@ st.subheader(t("History of this case"))
 if detail.history.empty:
     st.caption(t("No recorded changes."))
 else:
-    st.dataframe(audit.events_table(detail.history, ui.lang()).drop(columns=[t("No."), t("Record")]), hide_index=True, width="stretch")
+    st.dataframe(trail.events_table(detail.history, ui.lang()).drop(columns=[t("No."), t("Record")]), hide_index=True, width="stretch")

@@ -4,8 +4,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import cases, unit
-from services.permissions import Permission
+from services.sanctions import cases
+from services.ledger import unit
+from services.core.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())

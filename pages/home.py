@@ -4,9 +4,11 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import cases, ledger, unit
-from services.formatting import fmt_datetime
-from services.permissions import Permission
+from services.sanctions import cases
+from services.ledger import roster
+from services.ledger import unit
+from services.core.formatting import fmt_datetime
+from services.core.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())
@@ -34,7 +36,7 @@ if actor.can(Permission.DECIDE_CASE):
                 label += " · " + t("recorded by you: someone else decides it")
             st.page_link("pages/case_record.py", label=label, icon=":material/gavel:", query_params={"id": str(row.id)})
 
-counts = ledger.ledger_counts(ui.engine(), actor)
+counts = roster.ledger_counts(ui.engine(), actor)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("Staff in post"), counts.staff_in_post)
 c2.metric(t("Staff on the ledger"), counts.staff_total)

@@ -7,10 +7,11 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import imports, templates
-from services.errors import ServiceError
-from services.i18n import N_
-from services.permissions import Permission
+from services.ledger import imports
+from services.ledger import templates
+from services.core.errors import ServiceError
+from services.core.i18n import N_
+from services.core.permissions import Permission
 
 # Files with more rows than this show a progress bar while they are checked and written.
 PROGRESS_FROM_ROWS = 300

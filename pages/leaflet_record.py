@@ -7,12 +7,14 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import audit, ledger, outreach
-from services.errors import ServiceError
-from services.formatting import fmt_date, fmt_datetime, local_today
-from services.outreach import DistributionMark
-from services.permissions import Permission
-from services.training import Audience
+from services.audit import trail
+from services.ledger import roster
+from services.education import outreach
+from services.core.errors import ServiceError
+from services.core.formatting import fmt_date, fmt_datetime, local_today
+from services.education.outreach import DistributionMark
+from services.core.permissions import Permission
+from services.education.training import Audience
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -204,7 +206,7 @@ with tab_households:
                                     horizontal=True, key=prefix + "audience")
         chosen_departments, chosen_people = [], []
         if kind_of_audience == "departments":
-            departments = dict(ledger.departments(ui.engine(), actor))
+            departments = dict(roster.departments(ui.engine(), actor))
             current_departments = [int(d) for d in (details["audience_departments"] or "").split(",") if d]
             chosen_departments = st.multiselect(t("Which departments"), list(departments),
                                                 default=[d for d in current_departments if d in departments],
@@ -235,7 +237,7 @@ with tab_history:
     if timeline.empty:
         st.caption(t("No recorded changes."))
     else:
-        shown = audit.events_table(timeline, ui.lang()).drop(columns=[t("No.")])
+        shown = trail.events_table(timeline, ui.lang()).drop(columns=[t("No.")])
         st.dataframe(shown, hide_index=True, width="stretch")
     if households["marked_at"].notna().any():
         st.caption(t("Last receipt recorded {when}.", when=fmt_datetime(households["marked_at"].max())))

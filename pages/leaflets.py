@@ -10,11 +10,12 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import ledger, outreach
-from services.db import database_url
-from services.formatting import fmt_date, local_today
-from services.permissions import Permission
-from services.training import Audience
+from services.ledger import roster
+from services.education import outreach
+from services.core.db import database_url
+from services.core.formatting import fmt_date, local_today
+from services.core.permissions import Permission
+from services.education.training import Audience
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -64,7 +65,7 @@ if can_edit:
                                     horizontal=True, key="new_leaflet_audience")
         chosen_departments, chosen_people = [], []
         if kind_of_audience == "departments":
-            departments = dict(ledger.departments(ui.engine(), actor))
+            departments = dict(roster.departments(ui.engine(), actor))
             chosen_departments = st.multiselect(t("Which departments"), list(departments),
                                                 format_func=departments.get, key="new_leaflet_departments")
         elif kind_of_audience == "people":

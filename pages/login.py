@@ -4,8 +4,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import auth, unit
-from services.errors import ServiceError
+from services.accounts import auth
+from services.ledger import unit
+from services.core.errors import ServiceError
 
 profile = unit.get_unit(ui.engine())
 st.title(t("Taizhang · family-planning compliance ledger"))

@@ -5,11 +5,12 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import audit, training
-from services.errors import ServiceError
-from services.formatting import fmt_date, fmt_datetime, local_today
-from services.permissions import Permission
-from services.training import Status
+from services.audit import trail
+from services.education import training
+from services.core.errors import ServiceError
+from services.core.formatting import fmt_date, fmt_datetime, local_today
+from services.core.permissions import Permission
+from services.education.training import Status
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -213,4 +214,4 @@ with tab_history:
     if timeline.empty:
         st.caption(t("No recorded changes."))
     else:
-        st.dataframe(audit.events_table(timeline, ui.lang()).drop(columns=[t("No.")]), hide_index=True, width="stretch")
+        st.dataframe(trail.events_table(timeline, ui.lang()).drop(columns=[t("No.")]), hide_index=True, width="stretch")

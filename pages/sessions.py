@@ -12,12 +12,13 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import ledger, training
-from services.db import database_url
-from services.errors import ServiceError
-from services.formatting import fmt_date, local_today
-from services.permissions import Permission
-from services.training import Audience
+from services.ledger import roster
+from services.education import training
+from services.core.db import database_url
+from services.core.errors import ServiceError
+from services.core.formatting import fmt_date, local_today
+from services.core.permissions import Permission
+from services.education.training import Audience
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -93,7 +94,7 @@ if can_edit:
             kind = st.radio(t("Expected audience"), list(audience_labels), format_func=audience_labels.get,
                             horizontal=True, key=prefix + "audience")
             if kind == "departments":
-                departments = dict(ledger.departments(ui.engine(), actor))
+                departments = dict(roster.departments(ui.engine(), actor))
                 chosen_departments = st.multiselect(t("Which departments"), list(departments),
                                                     format_func=departments.get, key=prefix + "departments")
             elif kind == "people":

@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import unit
+from services.ledger import unit
 
 st.title(t("Welcome to Taizhang"))
 st.write(t("Taizhang keeps the unit's family-planning compliance ledger. Set up your unit and the first administrator account to begin."))
@@ -49,7 +49,7 @@ if submitted:
     if admin:
         ui.flash("success", t("Taizhang is set up. Sign in as {username}.", username=username.strip()))
         if with_demo:
-            from services import demo
+            from services.devdata import demo
 
             result = ui.run_action(lambda: demo.load_demo(ui.engine()))
             if result:

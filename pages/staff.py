@@ -4,8 +4,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import ledger, unit
-from services.permissions import Permission
+from services.ledger import roster
+from services.ledger import unit
+from services.core.permissions import Permission
 
 PAGE_SIZE = 50
 
@@ -13,7 +14,7 @@ actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())
 st.title(t("Staff"))
 
-department_choices = dict(ledger.departments(ui.engine(), actor))
+department_choices = dict(roster.departments(ui.engine(), actor))
 any_label = t("(all)")
 
 
@@ -27,21 +28,21 @@ with st.container(border=True):
                            key="staff_search")
     department_id = c2.selectbox(t("Department"), [None, *department_choices],
                                  format_func=lambda d: any_label if d is None else department_choices[d], key="staff_dept")
-    status = c3.selectbox(t("Employment status"), [None, *ledger.STATUS_LABELS], format_func=labelled(ledger.STATUS_LABELS),
+    status = c3.selectbox(t("Employment status"), [None, *roster.STATUS_LABELS], format_func=labelled(roster.STATUS_LABELS),
                           key="staff_status")
     c1, c2, c3, c4 = st.columns(4)
-    marital = c1.selectbox(t("Marital status"), [None, *ledger.MARITAL_LABELS], format_func=labelled(ledger.MARITAL_LABELS),
+    marital = c1.selectbox(t("Marital status"), [None, *roster.MARITAL_LABELS], format_func=labelled(roster.MARITAL_LABELS),
                            key="staff_marital")
-    fp_status = c2.selectbox(t("Family-planning status"), [None, *ledger.FP_STATUS_LABELS],
-                             format_func=labelled(ledger.FP_STATUS_LABELS), key="staff_fp")
-    sort = c3.selectbox(t("Sort by"), list(ledger.SORT_COLUMNS), format_func=lambda c: t(ledger.STAFF_COLUMN_LABELS[c]),
+    fp_status = c2.selectbox(t("Family-planning status"), [None, *roster.FP_STATUS_LABELS],
+                             format_func=labelled(roster.FP_STATUS_LABELS), key="staff_fp")
+    sort = c3.selectbox(t("Sort by"), list(roster.SORT_COLUMNS), format_func=lambda c: t(roster.STAFF_COLUMN_LABELS[c]),
                         key="staff_sort")
     descending = c4.toggle(t("Descending"), key="staff_desc")
 
-query = ledger.StaffQuery(search=search, department_id=department_id, status=status, marital_status=marital,
+query = roster.StaffQuery(search=search, department_id=department_id, status=status, marital_status=marital,
                           fp_status=fp_status, year=profile.current_year if profile else None, sort=sort, descending=descending)
 total_pages_key = "staff_page"
-frame, total = ledger.list_staff(ui.engine(), actor, query, limit=PAGE_SIZE,
+frame, total = roster.list_staff(ui.engine(), actor, query, limit=PAGE_SIZE,
                                  offset=(st.session_state.get(total_pages_key, 1) - 1) * PAGE_SIZE)
 pages = max(1, -(-total // PAGE_SIZE))
 if st.session_state.get(total_pages_key, 1) > pages:  # the filter shrank the list
@@ -56,7 +57,7 @@ c2.caption(t("{total} staff match, page {page} of {pages}", total=total, page=pa
 if total == 0:
     st.info(t("No staff match these filters."))
 else:
-    st.dataframe(ledger.staff_table(frame, ui.lang()), hide_index=True, width="stretch")
+    st.dataframe(roster.staff_table(frame, ui.lang()), hide_index=True, width="stretch")
 
     st.subheader(t("Household"))
     rows = {row.id: f"{row.staff_no} · {row.name}" for row in frame.itertuples()}
@@ -65,7 +66,7 @@ else:
     if c1.button(t("Open record"), icon=":material/folder_open:", type="primary"):
         st.switch_page("pages/staff_record.py", query_params={"id": str(chosen)})
     if actor.can(Permission.REVEAL_ID) and c2.button(t("Show full ID number"), icon=":material/visibility:"):
-        number = ui.run_action(lambda: ledger.reveal_id_number(ui.engine(), actor, chosen))
+        number = ui.run_action(lambda: roster.reveal_id_number(ui.engine(), actor, chosen))
         if number:
             st.info(t("ID number of {who}: {number} (this view is recorded)", who=rows[chosen], number=number))
 
@@ -74,7 +75,7 @@ c1, c2, _ = st.columns([1, 1, 2])
 if actor.can(Permission.EDIT_RECORDS) and c1.button(t("New staff member"), icon=":material/person_add:"):
     st.switch_page("pages/staff_record.py", query_params={"id": "new"})
 if c2.button(t("Prepare export (xlsx)"), icon=":material/download:", disabled=total == 0):
-    result = ui.run_action(lambda: ledger.export_staff(ui.engine(), actor, query, ui.lang()))
+    result = ui.run_action(lambda: roster.export_staff(ui.engine(), actor, query, ui.lang()))
     if result:
         st.session_state["staff_export"] = result[0]
 if "staff_export" in st.session_state:

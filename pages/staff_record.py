@@ -6,10 +6,14 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import audit, cases, eligibility, ledger, unit
-from services.errors import ServiceError, StaleVersion
-from services.formatting import fmt_date, fmt_datetime, local_today
-from services.permissions import Permission
+from services.audit import trail
+from services.sanctions import cases
+from services.sanctions import eligibility
+from services.ledger import roster
+from services.ledger import unit
+from services.core.errors import ServiceError, StaleVersion
+from services.core.formatting import fmt_date, fmt_datetime, local_today
+from services.core.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -28,7 +32,7 @@ employee_id = None if creating else int(param)
 household = None
 if not creating:
     try:
-        household = ledger.get_household(ui.engine(), actor, employee_id)
+        household = roster.get_household(ui.engine(), actor, employee_id)
     except ServiceError as err:
         ui.show_error(err)
         st.stop()
@@ -37,7 +41,7 @@ if not creating:
 # a save after someone else's is refused instead of silently overwriting it.
 version_key = f"base_version_{employee_id}"
 base_version = ui.base_version(version_key, household.version) if household is not None else 0
-record = household.employee if household else {f: None for f in ledger.EMPLOYEE_FIELDS}
+record = household.employee if household else {f: None for f in roster.EMPLOYEE_FIELDS}
 prefix = f"emp{employee_id or 'new'}v{base_version}_"
 
 st.page_link("pages/staff.py", label=t("Back to the staff list"), icon=":material/arrow_back:")
@@ -48,12 +52,12 @@ else:
     profile = unit.get_unit(ui.engine())
     standing = eligibility.person_eligibility(ui.engine(), actor, employee_id, profile.current_year if profile else local_today().year)
     if standing.blocks:
-        status_code, reason = ledger.FpStatus.VIOLATION, t("A confirmed case is in force; see Eligibility below.")
+        status_code, reason = roster.FpStatus.VIOLATION, t("A confirmed case is in force; see Eligibility below.")
     elif standing.pending_case_nos:
-        status_code, reason = ledger.FpStatus.PENDING, t("A submitted case awaits the principal's decision.")
+        status_code, reason = roster.FpStatus.PENDING, t("A submitted case awaits the principal's decision.")
     else:
-        status_code, reason = ledger.FpStatus.NORMAL, t("No violation case is pending or in force.")
-    st.caption(t("Family-planning status: {status}. {reason}", status=t(ledger.FP_STATUS_LABELS[status_code]), reason=reason))
+        status_code, reason = roster.FpStatus.NORMAL, t("No violation case is pending or in force.")
+    st.caption(t("Family-planning status: {status}. {reason}", status=t(roster.FP_STATUS_LABELS[status_code]), reason=reason))
     if household.updated_at:
         st.caption(t("Version {version}, last saved {when} by {who}", version=household.version,
                      when=fmt_datetime(household.updated_at), who=household.updated_by or "-"))
@@ -66,7 +70,7 @@ def choice(label, options, current, key, allow_empty=False, empty_label=None, di
                         format_func=lambda c: (empty_label or "") if c is None else t(options[c]))
 
 
-departments = [name for _, name in ledger.departments(ui.engine(), actor)]
+departments = [name for _, name in roster.departments(ui.engine(), actor)]
 
 with st.form("employee"):
     c1, c2, c3 = st.columns(3)
@@ -79,12 +83,12 @@ with st.form("employee"):
                                          help=t("18 characters; a lowercase x is accepted. Shown masked; reveal it below to change it."))
     c1, c2, c3 = st.columns(3)
     with c1:
-        raw["gender"] = choice(t("Gender"), ledger.GENDER_LABELS, record["gender"], "gender", allow_empty=creating,
+        raw["gender"] = choice(t("Gender"), roster.GENDER_LABELS, record["gender"], "gender", allow_empty=creating,
                                empty_label=t("From the ID number"), disabled=not can_edit)
     raw["birth_date"] = c2.date_input(t("Birth date"), value=record["birth_date"], min_value=EARLIEST, key=prefix + "birth_date",
                                       disabled=not can_edit, help=t("Left empty, it is taken from the ID number."))
     with c3:
-        raw["marital_status"] = choice(t("Marital status"), ledger.MARITAL_LABELS, record["marital_status"], "marital",
+        raw["marital_status"] = choice(t("Marital status"), roster.MARITAL_LABELS, record["marital_status"], "marital",
                                        allow_empty=True, empty_label="—", disabled=not can_edit)
     c1, c2, c3 = st.columns(3)
     raw["department"] = c1.selectbox(t("Department"), departments, index=departments.index(record["department"]) if record["department"] in departments else None,
@@ -95,7 +99,7 @@ with st.form("employee"):
                                      disabled=not can_edit)
     c1, c2, c3 = st.columns(3)
     with c1:
-        raw["status"] = choice(t("Employment status"), ledger.STATUS_LABELS, record["status"] or "active", "status",
+        raw["status"] = choice(t("Employment status"), roster.STATUS_LABELS, record["status"] or "active", "status",
                                disabled=not can_edit)
     raw["left_on"] = c2.date_input(t("Left or retired on"), value=record["left_on"], min_value=EARLIEST, key=prefix + "left_on",
                                    disabled=not can_edit)
@@ -109,12 +113,12 @@ with st.form("employee"):
 if saved:
     try:
         if creating:
-            new_id = ledger.create_employee(ui.engine(), actor, raw)
+            new_id = roster.create_employee(ui.engine(), actor, raw)
             st.cache_data.clear()
             ui.flash("success", t("Saved."))
             st.switch_page("pages/staff_record.py", query_params={"id": str(new_id)})
         else:
-            st.session_state[version_key] = ledger.update_employee(ui.engine(), actor, employee_id, base_version, raw)
+            st.session_state[version_key] = roster.update_employee(ui.engine(), actor, employee_id, base_version, raw)
             st.cache_data.clear()
             ui.flash("success", t("Saved."))
             st.rerun()
@@ -138,7 +142,7 @@ if creating:
     st.stop()
 
 if actor.can(Permission.REVEAL_ID) and st.button(t("Show full ID number"), icon=":material/visibility:", key="reveal_employee"):
-    number = ui.run_action(lambda: ledger.reveal_id_number(ui.engine(), actor, employee_id))
+    number = ui.run_action(lambda: roster.reveal_id_number(ui.engine(), actor, employee_id))
     if number:
         st.info(t("ID number of {who}: {number} (this view is recorded)", who=record["name"], number=number))
 
@@ -148,7 +152,7 @@ family = household.family
 if family.empty:
     st.caption(t("No family members recorded."))
 else:
-    shown = ledger.label_codes(family, ui.lang())[["relation", "name", "gender", "birth_date", "id_number", "work_unit",
+    shown = roster.label_codes(family, ui.lang())[["relation", "name", "gender", "birth_date", "id_number", "work_unit",
                                                      "birth_registration_no", "notes"]]
     shown.columns = [t("Relation"), t("Name"), t("Gender"), t("Birth date"), t("ID number"), t("Work unit"),
                      t("Birth registration no."), t("Notes")]
@@ -161,15 +165,15 @@ def family_form(key, member=None):
         c1, c2, c3 = st.columns(3)
         values = {}
         with c1:
-            relations = list(ledger.RELATION_LABELS)
-            values["relation"] = st.selectbox(t("Relation"), relations, format_func=lambda c: t(ledger.RELATION_LABELS[c]),
+            relations = list(roster.RELATION_LABELS)
+            values["relation"] = st.selectbox(t("Relation"), relations, format_func=lambda c: t(roster.RELATION_LABELS[c]),
                                               index=relations.index(member["relation"]) if member.get("relation") in relations else 0)
         values["name"] = c2.text_input(t("Name"), value=member.get("name") or "")
         values["id_number"] = c3.text_input(t("ID number"), value=member.get("id_number") or "", help=t("Optional; validated when given."))
         c1, c2, c3 = st.columns(3)
-        genders = [None, *ledger.GENDER_LABELS]
+        genders = [None, *roster.GENDER_LABELS]
         values["gender"] = c1.selectbox(t("Gender"), genders, index=genders.index(member.get("gender")) if member.get("gender") in genders else 0,
-                                        format_func=lambda c: t("From the ID number") if c is None else t(ledger.GENDER_LABELS[c]))
+                                        format_func=lambda c: t("From the ID number") if c is None else t(roster.GENDER_LABELS[c]))
         birth = member.get("birth_date")
         values["birth_date"] = c2.date_input(t("Birth date"), value=None if birth is None or birth != birth else birth, min_value=EARLIEST)
         values["work_unit"] = c3.text_input(t("Work unit"), value=member.get("work_unit") or "")
@@ -184,18 +188,18 @@ if can_edit:
     tab_add, tab_edit = st.tabs([t("Add a family member"), t("Edit or remove")])
     with tab_add:
         added, values = family_form("family_add")
-        if added and ui.run_action(lambda: ledger.add_family_member(ui.engine(), actor, employee_id, values)):
+        if added and ui.run_action(lambda: roster.add_family_member(ui.engine(), actor, employee_id, values)):
             ui.flash("success", t("Family member added."))
             st.rerun()
     with tab_edit:
         if family.empty:
             st.caption(t("No family members recorded."))
         else:
-            members = {row.id: f"{t(ledger.RELATION_LABELS.get(row.relation, row.relation))} · {row.name}" for row in family.itertuples()}
+            members = {row.id: f"{t(roster.RELATION_LABELS.get(row.relation, row.relation))} · {row.name}" for row in family.itertuples()}
             member_id = st.selectbox(t("Family member"), list(members), format_func=members.get, key="family_chosen")
             member = family.set_index("id").loc[member_id].to_dict()
             saved_member, values = family_form(f"family_edit_{member_id}_{member['version']}", member)
-            if saved_member and ui.run_action(lambda: ledger.update_family_member(ui.engine(), actor, employee_id, member_id,
+            if saved_member and ui.run_action(lambda: roster.update_family_member(ui.engine(), actor, employee_id, member_id,
                                                                                 int(member["version"]), values)):
                 ui.flash("success", t("Saved."))
                 st.rerun()
@@ -204,7 +208,7 @@ if can_edit:
                 if st.form_submit_button(t("Remove family member")):
                     if not sure:
                         st.warning(t("Tick the box to confirm."))
-                    elif ui.run_action(lambda: ledger.remove_family_member(ui.engine(), actor, employee_id, member_id,
+                    elif ui.run_action(lambda: roster.remove_family_member(ui.engine(), actor, employee_id, member_id,
                                                                            int(member["version"]))):
                         ui.flash("success", t("Family member removed."))
                         st.rerun()
@@ -239,9 +243,9 @@ if actor.can(Permission.RECORD_CASE) and st.button(t("Record a violation case fo
 
 # ---------------------------------------------------------------- history
 with st.expander(t("History of this household")):
-    timeline = ledger.household_timeline(ui.engine(), actor, employee_id)
+    timeline = roster.household_timeline(ui.engine(), actor, employee_id)
     if timeline.empty:
         st.caption(t("No recorded changes."))
     else:
-        shown = audit.events_table(timeline, ui.lang()).drop(columns=[t("No."), t("Record")])
+        shown = trail.events_table(timeline, ui.lang()).drop(columns=[t("No."), t("Record")])
         st.dataframe(shown, hide_index=True, width="stretch")

@@ -4,9 +4,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import auth
-from services.formatting import fmt_datetime
-from services.permissions import Permission, Role
+from services.accounts import auth
+from services.core.formatting import fmt_datetime
+from services.core.permissions import Permission, Role
 
 actor = ui.require(Permission.ADMINISTER)
 st.title(t("Accounts"))

@@ -6,9 +6,12 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services import closure, figures, report, unit
-from services.formatting import fmt_datetime, local_today
-from services.permissions import Permission
+from services.year import signoff
+from services.year import figures
+from services.year import report
+from services.ledger import unit
+from services.core.formatting import fmt_datetime, local_today
+from services.core.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
 engine = ui.engine()
@@ -20,7 +23,7 @@ profile = unit.get_unit(engine)
 default_year = profile.current_year if profile and profile.current_year in years else this_year
 year = st.selectbox(t("Assessment year"), years, index=years.index(default_year), key="report_year")
 
-status = closure.closure_status(engine, actor, year)
+status = signoff.closure_status(engine, actor, year)
 current = status.current
 if status.locked:
     st.success(t("{year} is signed off (version {version}, by {name} on {when}). Its records are read-only.",
@@ -83,7 +86,7 @@ if actor.can(Permission.RUN_REPORTS):
                                 name=v.reopened_by or "", reason=v.reopen_reason or "")
             st.markdown(line)
             with ui.reporting_errors():
-                signed = closure.signed_report(engine, actor, year, v.version)
+                signed = signoff.signed_report(engine, actor, year, v.version)
                 offer(f"signed_{year}_{v.version}", v.workbook_filename, signed.workbook, v.summary_filename,
                       signed.summary)
 
@@ -94,7 +97,7 @@ if actor.can(Permission.SIGN_OFF) and not status.locked:
     agreed = st.checkbox(t("I have checked the report of {year} and sign it off.", year=year), key="signoff_confirm")
     if st.button(t("Sign off {year}", year=year), type="primary", disabled=not agreed, icon=":material/verified:",
                  key="signoff_button"):
-        signed = ui.run_action(lambda: closure.sign_off(engine, actor, year, progress_bar()))
+        signed = ui.run_action(lambda: signoff.sign_off(engine, actor, year, progress_bar()))
         if signed:
             ui.flash("success", t("{year} is signed off as version {version}.", year=year, version=signed.version))
             st.rerun()
@@ -102,9 +105,9 @@ if actor.can(Permission.SIGN_OFF) and not status.locked:
 if actor.can(Permission.ADMINISTER) and status.locked:
     st.subheader(t("Reopen the year"))
     with st.form("reopen_form"):
-        reason = st.text_area(t("Reason for reopening"), max_chars=closure.MAX_REASON, key="reopen_reason")
+        reason = st.text_area(t("Reason for reopening"), max_chars=signoff.MAX_REASON, key="reopen_reason")
         if st.form_submit_button(t("Reopen {year}", year=year), icon=":material/lock_open:"):
-            done = ui.run_action(lambda: closure.reopen(engine, actor, year, reason))
+            done = ui.run_action(lambda: signoff.reopen(engine, actor, year, reason))
             if done:
                 ui.flash("success", t("{year} is reopened. The principal signs it off again when it is ready.", year=year))
                 st.rerun()

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from models import AuditEvent
 from models._common import utcnow
-from services.db import read_session
+from services.core.db import read_session
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = Path(__file__).resolve().parent.parent / "pages"

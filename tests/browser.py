@@ -161,7 +161,9 @@ DEMO_UNIT_NAME = "阳光实验小学"
 
 def demo_unit(url: str, staff: int = 40) -> dict[str, str]:
     """A set-up unit with the demo staff at `url`; returns the demo accounts' passwords by username."""
-    from services import db, demo, unit
+    from services.core import db
+    from services.devdata import demo
+    from services.ledger import unit
     from tests.conftest import STRONG_PASSWORD
 
     engine = db.get_engine(url)

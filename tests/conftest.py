@@ -18,8 +18,8 @@ from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from services import db as dbmod
-from services.permissions import Actor, Role
+from services.core import db as dbmod
+from services.core.permissions import Actor, Role
 
 PG_URL_ENV = "TAIZHANG_TEST_PG_URL"
 CHROMIUM = "/usr/bin/chromium"
@@ -123,7 +123,8 @@ STRONG_PASSWORD = "Quiet-Ledger-2026"
 
 def make_unit_and_users(engine) -> dict[Role, Actor]:
     """A set-up unit with one account per role; all share STRONG_PASSWORD."""
-    from services import auth, unit
+    from services.accounts import auth
+    from services.ledger import unit
 
     unit.initialise(
         engine,

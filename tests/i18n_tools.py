@@ -38,7 +38,7 @@ def used_msgids() -> dict[str, str]:
 
 
 def missing(lang: str = "zh_CN") -> dict[str, str]:
-    from services.i18n import catalog
+    from services.core.i18n import catalog
 
     catalog.cache_clear()
     have = catalog(lang)
@@ -49,7 +49,7 @@ def append_translations(tsv_path: str, lang: str = "zh_CN") -> int:
     """Append `msgid<TAB>translation` lines the catalog lacks; returns how many."""
     from babel.messages.pofile import escape
 
-    from services.i18n import LOCALES_DIR, catalog
+    from services.core.i18n import LOCALES_DIR, catalog
 
     catalog.cache_clear()
     have = catalog(lang)

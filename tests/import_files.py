@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from services.idnumbers import valid_id_number
+from services.ledger.idnumbers import valid_id_number
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_HEADERS = ["工号", "姓名", "性别", "出生日期", "身份证号", "部门", "岗位", "入职日期", "在职状态", "联系电话", "婚姻状况", "独生子女证号"]

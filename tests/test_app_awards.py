@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from models import AwardNomination, BonusLine, ViolationCase
-from services import awards
-from services.db import read_session
-from services.formatting import local_today
-from services.permissions import Role
+from services.sanctions import awards
+from services.core.db import read_session
+from services.core.formatting import local_today
+from services.core.permissions import Role
 from tests.apptest import PAGES, TIMEOUT, events, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 
@@ -22,7 +22,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture
 def people(app_env):
-    from services import demo
+    from services.devdata import demo
 
     actors = make_unit_and_users(app_env)
     demo.load_demo(app_env, staff=40)
@@ -116,7 +116,7 @@ def test_incentive_pay_shows_withheld_lines_with_the_reason_and_back_pay(people,
 
 
 def test_pay_lines_are_shown_one_page_at_a_time(people, app_env):
-    from services import bonus
+    from services.sanctions import bonus
 
     at = open_page(people[Role.PRINCIPAL], "pages/incentive_pay.py")
     at.segmented_control(key="pay_view").set_value("lines").run()

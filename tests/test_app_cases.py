@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from models import ViolationCase, ViolationCategory
-from services import cases
-from services.db import read_session
-from services.permissions import Role
+from services.sanctions import cases
+from services.core.db import read_session
+from services.core.permissions import Role
 from models._common import utcnow
 from tests.apptest import new_app, signed_in, texts
 from tests.conftest import make_unit_and_users
@@ -40,7 +40,7 @@ def category(engine) -> ViolationCategory:
 
 
 def make_case(engine, actors, employee_id=1, state="draft", year=None) -> int:
-    from services import unit
+    from services.ledger import unit
 
     year = year or unit.get_unit(engine).current_year
     case_id = cases.create_case(engine, actors[Role.LEADER], employee_id=employee_id, category_id=category(engine).id,

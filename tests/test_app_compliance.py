@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import update
 
 from models import Unit
-from services.db import write_session
-from services.permissions import Role
+from services.core.db import write_session
+from services.core.permissions import Role
 from tests.apptest import signed_in, texts
 from tests.conftest import make_unit_and_users
 from tests.test_compliance import ID_NUMBERS, Y, seed_compliance

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import func, select
 
 from models import Employee, FamilyMember
-from services.db import read_session
-from services.permissions import Role
+from services.core.db import read_session
+from services.core.permissions import Role
 from tests.apptest import TIMEOUT, events, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 

@@ -6,9 +6,10 @@ import pytest
 from sqlmodel import select
 
 from models import Employee
-from services import demo, ledger
-from services.db import read_session
-from services.permissions import Role
+from services.devdata import demo
+from services.ledger import roster
+from services.core.db import read_session
+from services.core.permissions import Role
 from tests.apptest import events, fill, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 
@@ -126,12 +127,12 @@ def test_record_shows_every_field_problem(people, app_env):
 def test_family_member_added_and_removed_with_confirmation(people, app_env):
     target = employee(app_env, "T0008")
     at = open_record(people[Role.LEADER], target.id)
-    before = len(ledger.get_household(app_env, people[Role.LEADER], target.id).family)
+    before = len(roster.get_household(app_env, people[Role.LEADER], target.id).family)
     inputs = [w for w in at.text_input if w.label == "姓名"]
     inputs[1].input("测试孩子")  # [0] is the staff member's own name
     at = submit(at, "添加家庭成员")
     assert "家庭成员已添加。" in texts(at.success), texts(at.error)
-    family = ledger.get_household(app_env, people[Role.LEADER], target.id).family
+    family = roster.get_household(app_env, people[Role.LEADER], target.id).family
     assert len(family) == before + 1
     new_id = int(family[family["name"] == "测试孩子"]["id"].iloc[0])
     at.selectbox(key="family_chosen").set_value(new_id).run()
@@ -140,7 +141,7 @@ def test_family_member_added_and_removed_with_confirmation(people, app_env):
     next(c for c in at.checkbox if "测试孩子" in c.label).check()
     at = submit(at, "删除家庭成员")
     assert "家庭成员已删除。" in texts(at.success)
-    assert len(ledger.get_household(app_env, people[Role.LEADER], target.id).family) == before
+    assert len(roster.get_household(app_env, people[Role.LEADER], target.id).family) == before
 
 
 def test_read_only_roles_see_a_disabled_form(people, app_env):

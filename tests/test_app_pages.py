@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from models import User
 from models._common import utcnow
-from services.db import read_session
-from services.permissions import Role
+from services.core.db import read_session
+from services.core.permissions import Role
 from tests.apptest import PAGES, TIMEOUT, events, fill, new_app, signed_in, submit, texts
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
@@ -115,7 +115,7 @@ def test_idle_session_expires_after_30_minutes(people, app_env):
 
 
 def test_disabled_account_is_signed_out(people, app_env):
-    from services import auth
+    from services.accounts import auth
 
     at = signed_in(people[Role.AUDITOR])
     auth.set_active(app_env, people[Role.ADMIN], people[Role.AUDITOR].id, False)
@@ -220,7 +220,7 @@ def test_audit_page_lists_filters_and_verifies(people):
 
 
 def test_change_own_password(people, app_env):
-    from services import auth
+    from services.accounts import auth
 
     at = signed_in(people[Role.LEADER])
     at.switch_page("pages/account.py").run()

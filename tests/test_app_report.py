@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services import closure
-from services.permissions import Role
+from services.year import signoff
+from services.core.permissions import Role
 from tests.apptest import events, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 from tests.test_figures import Y, build_year
@@ -59,7 +59,7 @@ def test_principal_signs_off_after_confirming_and_admin_reopens_with_a_reason(pe
     at.checkbox(key="signoff_confirm").check().run()
     at.button(key="signoff_button").click().run()
     assert not at.exception, at.exception
-    assert closure.closure_status(app_env, people[Role.PRINCIPAL], Y).locked
+    assert signoff.closure_status(app_env, people[Role.PRINCIPAL], Y).locked
     assert any("版本 1" in m or "1" in m for m in texts(at.success))
     assert [e.action for e in events(app_env, "sign_off")] == ["sign_off"]
     assert len(downloads(at)) == 2  # the signed version's two files
@@ -70,17 +70,17 @@ def test_principal_signs_off_after_confirming_and_admin_reopens_with_a_reason(pe
     admin.text_area(key="reopen_reason").input("   ")
     admin = submit(admin, f"重新开放 {Y}")
     assert texts(admin.error)
-    assert closure.closure_status(app_env, people[Role.ADMIN], Y).locked
+    assert signoff.closure_status(app_env, people[Role.ADMIN], Y).locked
     admin.text_area(key="reopen_reason").input("补录培训记录")
     admin = submit(admin, f"重新开放 {Y}")
     assert not admin.exception, admin.exception
     assert not texts(admin.error), texts(admin.error)
-    assert not closure.closure_status(app_env, people[Role.ADMIN], Y).locked
+    assert not signoff.closure_status(app_env, people[Role.ADMIN], Y).locked
     assert events(app_env, "reopen")[-1].actor_name == "admin"
 
 
 def test_auditor_sees_the_status_only(people, app_env):
-    closure.sign_off(app_env, people[Role.PRINCIPAL], Y)
+    signoff.sign_off(app_env, people[Role.PRINCIPAL], Y)
     at = open_page(people[Role.AUDITOR])
     assert texts(at.success) and not at.dataframe and not downloads(at)
     assert "生成报表" not in labels(at)

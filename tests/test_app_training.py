@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Attendance, AuditEvent, TrainingSession
-from services import demo, training
-from services.db import read_session
-from services.errors import PermissionDenied
-from services.formatting import local_today
-from services.permissions import Role
-from services.training import Audience
+from services.devdata import demo
+from services.education import training
+from services.core.db import read_session
+from services.core.errors import PermissionDenied
+from services.core.formatting import local_today
+from services.core.permissions import Role
+from services.education.training import Audience
 from tests.apptest import events, fill, signed_in, submit, texts
 
 TODAY = local_today()

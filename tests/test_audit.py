@@ -6,10 +6,11 @@ from sqlmodel import select
 from sqlalchemy.exc import DBAPIError
 
 from models import AuditEvent
-from services import audit, auth
-from services.db import read_session, write_session
-from services.errors import PermissionDenied, ValidationError
-from services.permissions import Role
+from services.audit import trail
+from services.accounts import auth
+from services.core.db import read_session, write_session
+from services.core.errors import PermissionDenied, ValidationError
+from services.core.permissions import Role
 
 
 def _events(engine):
@@ -39,7 +40,7 @@ def test_event_rolls_back_with_its_transaction(engine, actors):
     before = len(_events(engine))
     with pytest.raises(RuntimeError):
         with write_session(engine) as s:
-            audit.record(s, actors[Role.ADMIN], "update", entity_type="unit", entity_id=1)
+            trail.record(s, actors[Role.ADMIN], "update", entity_type="unit", entity_id=1)
             raise RuntimeError("boom")
     assert len(_events(engine)) == before
 
@@ -54,7 +55,7 @@ def test_database_rejects_changing_events(engine, actors, statement):
 
 def test_chain_verifies_and_names_first_broken_row(engine, actors):
     admin = actors[Role.ADMIN]
-    report = audit.verify_chain(engine, admin)
+    report = trail.verify_chain(engine, admin)
     assert report.ok and report.checked == len(_events(engine))
     target = _events(engine)[2].id
     # Someone with database access disables the guard and edits history.
@@ -64,20 +65,20 @@ def test_chain_verifies_and_names_first_broken_row(engine, actors):
         else:
             conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change"))
         conn.execute(text("UPDATE audit_event SET actor_name = 'mallory' WHERE id = :id"), {"id": target})
-    report = audit.verify_chain(engine, admin)
+    report = trail.verify_chain(engine, admin)
     assert not report.ok
     assert report.first_broken_id == target
 
 
 def test_only_audit_readers_may_list_or_verify(engine, actors):
     for role in (Role.ADMIN, Role.PRINCIPAL, Role.AUDITOR):
-        frame, total = audit.list_events(engine, actors[role])
+        frame, total = trail.list_events(engine, actors[role])
         assert total == len(frame) > 0
     before = len(_events(engine))
     with pytest.raises(PermissionDenied):
-        audit.list_events(engine, actors[Role.LEADER])
+        trail.list_events(engine, actors[Role.LEADER])
     with pytest.raises(PermissionDenied):
-        audit.verify_chain(engine, actors[Role.LEADER])
+        trail.verify_chain(engine, actors[Role.LEADER])
     denials = [e for e in _events(engine)[before:] if e.action == "permission_denied"]
     assert len(denials) == 2 and denials[0].actor_name == "leader"
 
@@ -86,15 +87,15 @@ def test_filters(engine, actors):
     admin = actors[Role.ADMIN]
     with pytest.raises(auth.AuthError):
         auth.authenticate(engine, "leader", "wrong-password")
-    frame, total = audit.list_events(engine, admin, action="login_failed")
+    frame, total = trail.list_events(engine, admin, action="login_failed")
     assert total == 1 and frame.iloc[0]["actor_name"] == "leader"
-    frame, total = audit.list_events(engine, admin, actor_name="admin", action="create")
+    frame, total = trail.list_events(engine, admin, actor_name="admin", action="create")
     assert total == 3
 
 
 def test_summary_reads_as_changes():
-    line = audit.summarize('{"name":"旧","updated_at":"x"}', '{"name":"新","updated_at":"y"}', '{"reason":"r"}')
+    line = trail.summarize('{"name":"旧","updated_at":"x"}', '{"name":"新","updated_at":"y"}', '{"reason":"r"}')
     assert line == "name: 旧 → 新; reason: r"
-    assert audit.summarize(None, '{"role":"leader"}', None) == "role: leader"
-    assert audit.summarize(float("nan"), None, None) == ""
-    assert audit.summarize(None, None, '{"x":"' + "长" * 400 + '"}').endswith("…")
+    assert trail.summarize(None, '{"role":"leader"}', None) == "role: leader"
+    assert trail.summarize(float("nan"), None, None) == ""
+    assert trail.summarize(None, None, '{"x":"' + "长" * 400 + '"}').endswith("…")

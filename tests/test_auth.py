@@ -11,10 +11,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from models import AuditEvent, User
-from services import auth
-from services.db import read_session
-from services.errors import AuthError, ValidationError
-from services.permissions import Role
+from services.accounts import auth
+from services.core.db import read_session
+from services.core.errors import AuthError, ValidationError
+from services.core.permissions import Role
 from tests.conftest import STRONG_PASSWORD
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -401,12 +401,12 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
     pass their check before either commits unless the check locks."""
     import threading
 
-    from services import audit
+    from services.audit import trail
 
     admin = actors[Role.ADMIN]
     second = auth.actor_of(auth.create_user(engine, admin, "admin2", "副管理员", Role.ADMIN, OTHER_PASSWORD))
     barrier = threading.Barrier(2)
-    real_record = audit.record
+    real_record = trail.record
 
     def record_after_both_checked(*args, **kwargs):
         # Where the database serialises writers the other request cannot get
@@ -448,7 +448,7 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
 
 def test_last_active_admin_cannot_be_demoted(engine, actors):
     """Reachable when the acting admin was disabled while their session was open."""
-    from services.db import write_session
+    from services.core.db import write_session
 
     admin = actors[Role.ADMIN]
     second = auth.create_user(engine, admin, "admin2", "第二管理员", Role.ADMIN, "Another-Fine-Pass-9")

@@ -16,10 +16,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from models import AuditEvent, Employee
-from services import backup, demo
-from services.db import read_session
-from services.errors import PermissionDenied, ServiceError
-from services.permissions import Role
+from services.accounts import backup
+from services.devdata import demo
+from services.core.db import read_session
+from services.core.errors import PermissionDenied, ServiceError
+from services.core.permissions import Role
 from tests.conftest import PG_URL_ENV, make_unit_and_users, skip_or_fail
 
 

@@ -4,10 +4,13 @@ withheld with the reason; the appeal is overturned and the back-pay list names t
 
 from __future__ import annotations
 
-from services import awards, db, demo, unit
-from services.formatting import local_today
-from services.i18n import translate
-from services.permissions import Role
+from services.sanctions import awards
+from services.core import db
+from services.devdata import demo
+from services.ledger import unit
+from services.core.formatting import local_today
+from services.core.i18n import translate
+from services.core.permissions import Role
 from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, sign_in, streamlit_server, wait_idle
 from tests.conftest import STRONG_PASSWORD
 
@@ -26,14 +29,14 @@ def _setup(url: str) -> tuple[dict[str, str], dict]:
     unit.initialise(engine, unit_name="阳光实验小学", district="朝阳区", leader_name="王老师", principal_name="李校长",
                     admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
     result = demo.load_demo(engine, staff=40)
-    from services import auth
+    from services.accounts import auth
 
     leader = auth.authenticate(engine, "demo_leader", {n: p for n, _, p in result.accounts}["demo_leader"])
     frame = awards.list_nominations(engine, leader, YEAR)
     from sqlalchemy import select
 
     from models import ViolationCase
-    from services.db import read_session
+    from services.core.db import read_session
 
     with read_session(engine) as s:
         with_cases = set(s.execute(select(ViolationCase.employee_id)).scalars())

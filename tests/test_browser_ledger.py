@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from services import db, unit
+from services.core import db
+from services.ledger import unit
 from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
 from tests.conftest import STRONG_PASSWORD
 
@@ -95,8 +96,8 @@ def test_import_clean_staff_then_family_in_the_browser(chromium_path, tmp_path):
     db.upgrade_to_head(engine)
     unit.initialise(engine, unit_name="阳光实验小学", district="朝阳区", leader_name="王老师", principal_name="李校长",
                     admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
-    from services import auth
-    from services.permissions import Role
+    from services.accounts import auth
+    from services.core.permissions import Role
 
     admin = auth.authenticate(engine, "admin", STRONG_PASSWORD)
     auth.create_user(engine, admin, "leader", "王老师", Role.LEADER, STRONG_PASSWORD)

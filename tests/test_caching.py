@@ -8,7 +8,7 @@
   an auditor's session reads its own entries, and no full ID number is ever shown.
 
 Statements are counted with a `before_cursor_execute` listener on the engine
-the app uses (services.db.get_engine caches one per URL), as in
+the app uses (services.core.db.get_engine caches one per URL), as in
 tests/test_statement_counts.py.
 """
 
@@ -19,8 +19,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from services import auth
-from services.permissions import Role
+from services.accounts import auth
+from services.core.permissions import Role
 from tests.apptest import signed_in
 from tests.conftest import STRONG_PASSWORD
 from tests.test_app_compliance import people  # noqa: F401 - fixture

@@ -14,9 +14,14 @@ import pytest
 from sqlalchemy import event, select
 
 from models import AuditEvent, User, ViolationCase
-from services import audit, auth, cases, demo, generate, unit
-from services.db import read_session
-from services.permissions import Actor, Role
+from services.audit import trail
+from services.accounts import auth
+from services.sanctions import cases
+from services.devdata import demo
+from services.devdata import generate
+from services.ledger import unit
+from services.core.db import read_session
+from services.core.permissions import Actor, Role
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 TODAY = date(2026, 6, 15)
@@ -109,7 +114,7 @@ def test_every_demo_case_lists_the_transitions_of_its_state(engine):
     with read_session(engine) as s:
         names = set(s.execute(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "violation_case")).scalars())
     assert names == {"demo_leader", "demo_principal"}
-    assert audit.verify_chain(engine, admin).ok
+    assert trail.verify_chain(engine, admin).ok
 
 
 def test_demo_loaded_by_an_administrator_names_them_as_loader(sqlite_engine):
@@ -125,7 +130,7 @@ def test_every_generated_case_lists_the_transitions_of_its_state(engine):
     assert sum(seen.values()) == result.activity["cases"]
     last = {path[-1] for path in seen}
     assert last >= {"create", "submit", "confirm", "reject", "appeal"} and last & {"revoke", "overturn"}
-    report = audit.verify_chain(engine, actors[Role.ADMIN])
+    report = trail.verify_chain(engine, actors[Role.ADMIN])
     assert report.ok, report
 
 
@@ -159,7 +164,7 @@ def test_generate_writes_histories_in_a_fixed_number_of_statements(tmp_path, sql
     """More cases, not more statements: the histories are one insert whatever their number."""
     import shutil
 
-    from services import db as dbmod
+    from services.core import db as dbmod
 
     found = []
     for i, share in enumerate((1 / 50, 1 / 10)):  # 6 and 30 cases for 300 staff
@@ -190,7 +195,7 @@ def test_generate_writes_histories_in_a_fixed_number_of_statements(tmp_path, sql
 
 def test_demo_case_page_shows_the_full_history(app_env):
     """The case page (AppTest) of the demo's case overturned on appeal lists its five events."""
-    from services.i18n import translate
+    from services.core.i18n import translate
     from tests.apptest import signed_in
 
     admin = _set_up(app_env)
@@ -203,6 +208,6 @@ def test_demo_case_page_shows_the_full_history(app_env):
     assert not at.exception, at.exception
     history = at.dataframe[-1].value
     expected = ["create", "submit", "confirm", "appeal", "overturn"]
-    assert list(history[translate("zh_CN", "Event")]) == [translate("zh_CN", audit.ACTION_LABELS[a]) for a in expected]
+    assert list(history[translate("zh_CN", "Event")]) == [translate("zh_CN", trail.ACTION_LABELS[a]) for a in expected]
     assert list(history[translate("zh_CN", "By")]) == ["demo_leader", "demo_leader", "demo_principal", "demo_leader",
                                                        "demo_principal"]

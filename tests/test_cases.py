@@ -11,12 +11,13 @@ from sqlalchemy import func, insert, select
 
 from models import AuditEvent, CaseAttachment, FamilyMember, ViolationCase, ViolationCategory, YearClosure
 from models._common import utcnow
-from services import cases, ledger
-from services.closure import YearLocked
-from services.db import read_session, write_session
-from services.errors import NotFound, PermissionDenied, ServiceError, StaleVersion, ValidationError
-from services.formatting import local_today
-from services.permissions import Actor, Role
+from services.sanctions import cases
+from services.ledger import roster
+from services.year.signoff import YearLocked
+from services.core.db import read_session, write_session
+from services.core.errors import NotFound, PermissionDenied, ServiceError, StaleVersion, ValidationError
+from services.core.formatting import local_today
+from services.core.permissions import Actor, Role
 from tests.test_training import make_staff
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -177,11 +178,11 @@ def test_leader_records_a_draft_with_numbered_case_and_prefilled_basis(engine, a
     assert event.action == "create" and event.household_id == staff[0]
     assert json.loads(event.after)["case_no"] == "2025-001"
     # the household timeline shows it
-    assert "violation_case" in set(ledger.household_timeline(engine, leader, staff[0])["entity_type"])
+    assert "violation_case" in set(roster.household_timeline(engine, leader, staff[0])["entity_type"])
 
 
 def test_year_defaults_to_the_units_current_year(engine, leader, staff):
-    from services import unit
+    from services.ledger import unit
 
     case_id = cases.create_case(engine, leader, employee_id=staff[0], category_id=first_category(engine).id,
                                 occurred_on=OCCURRED, facts="事实")

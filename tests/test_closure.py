@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, TrainingSession, ViolationCase, YearClosure
-from services import closure
-from services.closure import YearLocked, ensure_year_open
-from services.db import read_session, write_session
-from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
-from services.formatting import local_today
-from services.permissions import Role
-from services.report import checksum_of
+from services.year import signoff
+from services.year.signoff import YearLocked, ensure_year_open
+from services.core.db import read_session, write_session
+from services.core.errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from services.core.formatting import local_today
+from services.core.permissions import Role
+from services.year.report import checksum_of
 from tests.test_figures import Y, build_year
 
 
@@ -35,9 +35,9 @@ def add_session(engine, year: int) -> None:
 def test_sign_off_stores_the_report_and_locks_the_year(engine, actors, built):
     principal = actors[Role.PRINCIPAL]
     add_session(engine, Y)  # open: allowed
-    signed = closure.sign_off(engine, principal, Y)
+    signed = signoff.sign_off(engine, principal, Y)
     assert signed.version == 1 and signed.signed_off_by == "李校长" and signed.reopened_at is None
-    status = closure.closure_status(engine, actors[Role.AUDITOR], Y)
+    status = signoff.closure_status(engine, actors[Role.AUDITOR], Y)
     assert status.locked and [v.version for v in status.versions] == [1]
     with pytest.raises(YearLocked) as err:
         add_session(engine, Y)
@@ -60,43 +60,43 @@ def ensure_year_open_none(engine) -> None:
 
 
 def test_signed_report_downloads_byte_identical_with_its_checksum(engine, actors, built):
-    closure.sign_off(engine, actors[Role.PRINCIPAL], Y)
+    signoff.sign_off(engine, actors[Role.PRINCIPAL], Y)
     with read_session(engine) as s:
         row = s.execute(select(YearClosure)).scalars().one()
-    got = closure.signed_report(engine, actors[Role.LEADER], Y)
+    got = signoff.signed_report(engine, actors[Role.LEADER], Y)
     assert got.workbook == row.workbook and got.summary == row.summary
     assert hashlib.sha256(got.workbook).hexdigest() == row.workbook_sha256
     assert hashlib.sha256(got.summary).hexdigest() == row.summary_sha256
     assert checksum_of(got.workbook) == row.checksum == got.version.checksum
     assert got.version.workbook_filename == "测试实验小学_2025年计划生育综合治理年报.xlsx"
     # Asking again gives the same bytes (no regeneration).
-    assert closure.signed_report(engine, actors[Role.PRINCIPAL], Y, version=1).workbook == got.workbook
+    assert signoff.signed_report(engine, actors[Role.PRINCIPAL], Y, version=1).workbook == got.workbook
 
 
 def test_reopen_needs_a_reason_and_the_next_sign_off_is_a_new_version(engine, actors, built):
     principal, admin = actors[Role.PRINCIPAL], actors[Role.ADMIN]
-    first = closure.sign_off(engine, principal, Y)
-    first_bytes = closure.signed_report(engine, principal, Y).workbook
+    first = signoff.sign_off(engine, principal, Y)
+    first_bytes = signoff.signed_report(engine, principal, Y).workbook
     with pytest.raises(YearLocked):
-        closure.sign_off(engine, principal, Y)
+        signoff.sign_off(engine, principal, Y)
     with pytest.raises(ValidationError) as err:
-        closure.reopen(engine, admin, Y, "   ")
+        signoff.reopen(engine, admin, Y, "   ")
     assert err.value.field == "reason"
-    assert closure.closure_status(engine, admin, Y).locked
-    reopened = closure.reopen(engine, admin, Y, "补录一场培训")
+    assert signoff.closure_status(engine, admin, Y).locked
+    reopened = signoff.reopen(engine, admin, Y, "补录一场培训")
     assert reopened.version == 1 and reopened.reopen_reason == "补录一场培训" and reopened.reopened_by == "系统管理员"
-    assert not closure.closure_status(engine, admin, Y).locked
+    assert not signoff.closure_status(engine, admin, Y).locked
     with pytest.raises(ServiceError):
-        closure.reopen(engine, admin, Y, "again")  # nothing signed to reopen
+        signoff.reopen(engine, admin, Y, "again")  # nothing signed to reopen
     add_session(engine, Y)  # writable again
-    second = closure.sign_off(engine, principal, Y)
+    second = signoff.sign_off(engine, principal, Y)
     assert second.version == 2 and second.checksum != first.checksum  # the new session is in it
-    status = closure.closure_status(engine, principal, Y)
+    status = signoff.closure_status(engine, principal, Y)
     assert status.locked and [v.version for v in status.versions] == [1, 2]
     assert status.versions[0].reopen_reason == "补录一场培训" and status.current.version == 2
     # The first version is still there, byte for byte.
-    assert closure.signed_report(engine, principal, Y, version=1).workbook == first_bytes
-    assert closure.signed_report(engine, principal, Y).version.version == 2
+    assert signoff.signed_report(engine, principal, Y, version=1).workbook == first_bytes
+    assert signoff.signed_report(engine, principal, Y).version.version == 2
     with read_session(engine) as s:
         events = s.execute(select(AuditEvent).where(AuditEvent.entity_type == "year_closure").order_by(AuditEvent.id)).scalars().all()
     assert [e.action for e in events] == ["sign_off", "reopen", "sign_off"]
@@ -108,24 +108,24 @@ def test_reopen_needs_a_reason_and_the_next_sign_off_is_a_new_version(engine, ac
 def test_only_the_principal_signs_off_and_only_the_admin_reopens(engine, actors, built):
     for role in (Role.LEADER, Role.ADMIN, Role.AUDITOR):
         with pytest.raises(PermissionDenied):
-            closure.sign_off(engine, actors[role], Y)
-    assert not closure.closure_status(engine, actors[Role.LEADER], Y).versions
-    closure.sign_off(engine, actors[Role.PRINCIPAL], Y)
+            signoff.sign_off(engine, actors[role], Y)
+    assert not signoff.closure_status(engine, actors[Role.LEADER], Y).versions
+    signoff.sign_off(engine, actors[Role.PRINCIPAL], Y)
     for role in (Role.LEADER, Role.PRINCIPAL, Role.AUDITOR):
         with pytest.raises(PermissionDenied):
-            closure.reopen(engine, actors[role], Y, "reason")
+            signoff.reopen(engine, actors[role], Y, "reason")
     for role in (Role.ADMIN, Role.AUDITOR):
         with pytest.raises(PermissionDenied):
-            closure.signed_report(engine, actors[role], Y)
-    assert closure.closure_status(engine, actors[Role.LEADER], Y).locked
+            signoff.signed_report(engine, actors[role], Y)
+    assert signoff.closure_status(engine, actors[Role.LEADER], Y).locked
 
 
 def test_refusals(engine, actors, built):
     with pytest.raises(NotFound):
-        closure.signed_report(engine, actors[Role.PRINCIPAL], Y)
+        signoff.signed_report(engine, actors[Role.PRINCIPAL], Y)
     with pytest.raises(ValidationError):
-        closure.sign_off(engine, actors[Role.PRINCIPAL], local_today().year + 1)
+        signoff.sign_off(engine, actors[Role.PRINCIPAL], local_today().year + 1)
     with pytest.raises(ServiceError):
-        closure.reopen(engine, actors[Role.ADMIN], Y, "never signed")
+        signoff.reopen(engine, actors[Role.ADMIN], Y, "never signed")
     with read_session(engine) as s:
         assert s.execute(select(YearClosure)).first() is None

@@ -1,4 +1,4 @@
-"""The compliance overview's service (services/compliance.py) on a small, hand-counted unit.
+"""The compliance overview's service (services/year/compliance.py) on a small, hand-counted unit.
 
 `seed_compliance` builds the unit; the app, caching and browser tests reuse it.
 
@@ -37,10 +37,10 @@ from models import (
     ViolationCategory,
     YearClosure,
 )
-from services import compliance
-from services.db import write_session
-from services.errors import PermissionDenied
-from services.permissions import Role
+from services.year import compliance
+from services.core.db import write_session
+from services.core.errors import PermissionDenied
+from services.core.permissions import Role
 
 Y = 2025
 # Fictional ID numbers (the rows are written directly, not through the ledger's checks).

@@ -8,12 +8,15 @@ import pytest
 from sqlalchemy import event, func, select
 
 from models import AuditEvent, Department, Employee, FamilyMember, User, ViolationCase
-from services import audit, auth, demo, unit
-from services.db import read_session, write_session
-from services.errors import PermissionDenied, ValidationError
-from services.formatting import local_today
-from services.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number
-from services.permissions import Role
+from services.audit import trail
+from services.accounts import auth
+from services.devdata import demo
+from services.ledger import unit
+from services.core.db import read_session, write_session
+from services.core.errors import PermissionDenied, ValidationError
+from services.core.formatting import local_today
+from services.ledger.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number
+from services.core.permissions import Role
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 
@@ -169,7 +172,7 @@ def test_one_summary_audit_event_and_the_chain_holds(engine):
     assert sorted(details["accounts"]) == ["demo_auditor", "demo_leader", "demo_principal"]
     assert {e.actor_name for e in user_events} == {"setup"}
     admin = auth.authenticate(engine, "admin", STRONG_PASSWORD)
-    report = audit.verify_chain(engine, admin)
+    report = trail.verify_chain(engine, admin)
     assert report.ok, report
 
 
@@ -250,7 +253,7 @@ def test_failure_midway_rolls_everything_back(sqlite_engine, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo.audit, "record", boom)
+    monkeypatch.setattr(demo.trail, "record", boom)
     with pytest.raises(RuntimeError):
         demo.load_demo(sqlite_engine)
     assert _counts(sqlite_engine) == before

@@ -8,11 +8,13 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import AuditEvent, AwardNomination, BonusLine, Employee, User, ViolationCase
-from services import awards, bonus, demo
-from services.db import read_session
-from services.formatting import local_today
-from services.permissions import Role
-from services.demo_sanctions import load_demo_sanctions
+from services.sanctions import awards
+from services.sanctions import bonus
+from services.devdata import demo
+from services.core.db import read_session
+from services.core.formatting import local_today
+from services.core.permissions import Role
+from services.devdata.demo_sanctions import load_demo_sanctions
 from tests.conftest import make_unit_and_users
 
 YEAR = local_today().year
@@ -50,7 +52,7 @@ def test_demo_has_every_case_state_blocked_nominees_and_withheld_pay(engine):
 
 
 def test_demo_sanctions_with_a_tiny_unit_and_no_principal(sqlite_engine):
-    from services.db import write_session
+    from services.core.db import write_session
 
     actors = make_unit_and_users(sqlite_engine)
     demo.load_demo(sqlite_engine, actor=actors[Role.ADMIN], staff=5)

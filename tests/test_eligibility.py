@@ -20,11 +20,13 @@ from sqlalchemy import insert, select
 
 from models import Employee, Unit, ViolationCase, ViolationCategory
 from models._common import utcnow
-from services import cases, eligibility, ledger
-from services.db import read_session, write_session
-from services.errors import PermissionDenied, ServiceError
-from services.formatting import fmt_datetime
-from services.permissions import Role
+from services.sanctions import cases
+from services.sanctions import eligibility
+from services.ledger import roster
+from services.core.db import read_session, write_session
+from services.core.errors import PermissionDenied, ServiceError
+from services.core.formatting import fmt_datetime
+from services.core.permissions import Role
 from tests.test_cases import first_category, new_case, to_state
 from tests.test_statement_counts import statements
 from tests.test_training import make_staff
@@ -146,7 +148,7 @@ def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
             expected = sorted(get_no(engine, c.id) for c in model
                               if c.employee == row.employee_id and c.state in IN_FORCE and year - n + 1 <= c.year <= year)
             assert sorted(filter(None, row.case_nos.split("、"))) == expected
-        listed, _ = ledger.list_staff(engine, principal, ledger.StaffQuery(year=year), limit=None)
+        listed, _ = roster.list_staff(engine, principal, roster.StaffQuery(year=year), limit=None)
         status = dict(zip(listed["id"], listed["fp_status"]))
         assert {e for e in ours if status[e] == "violation"} == model_blocked(model, year, n)
         assert {e for e in ours if status[e] == "pending"} == model_pending(model, year, n) - model_blocked(model, year, n)

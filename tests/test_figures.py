@@ -24,9 +24,9 @@ from models import (
     ViolationCase,
     ViolationCategory,
 )
-from services.db import write_session
-from services.figures import NO_RATE, percent_text, year_figures
-from services.permissions import Role
+from services.core.db import write_session
+from services.year.figures import NO_RATE, percent_text, year_figures
+from services.core.permissions import Role
 
 Y = 2025
 TODAY = date(2026, 3, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from services.formatting import fmt_date, fmt_money
+from services.core.formatting import fmt_date, fmt_money
 
 
 def test_money_has_two_decimals_and_thousands_separators():

@@ -25,11 +25,14 @@ from models import (
     ViolationCase,
     ViolationCategory,
 )
-from services import audit, eligibility, generate, unit
-from services.db import read_session
-from services.errors import ValidationError
-from services.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number
-from services.permissions import Role
+from services.audit import trail
+from services.sanctions import eligibility
+from services.devdata import generate
+from services.ledger import unit
+from services.core.db import read_session
+from services.core.errors import ValidationError
+from services.ledger.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number
+from services.core.permissions import Role
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 TODAY = date(2026, 6, 15)
@@ -72,7 +75,7 @@ def test_counts_departments_and_one_audit_event(engine):
     assert result.activity["distributions"] == _count(engine, Distribution)
     assert result.activity["bonus_lines"] == _count(engine, BonusLine)
     assert event.actor_name == "generate"
-    assert audit.verify_chain(engine, actors[Role.ADMIN]).ok
+    assert trail.verify_chain(engine, actors[Role.ADMIN]).ok
 
     with read_session(engine) as s:
         names = set(s.execute(select(Department.name)).scalars())
@@ -147,7 +150,7 @@ def test_sets_up_a_fictional_unit_when_needed(engine):
         users = {u.role: u for u in s.execute(select(User)).scalars()}
     admin = users["admin"]
     assert admin.role == "admin" and result.admin_password not in admin.password_hash
-    from services import auth
+    from services.accounts import auth
 
     assert auth.authenticate(engine, "admin", result.admin_password).username == "admin"
     # The cases need a recorder and a decider: a leader and a principal, with one-time passwords.
@@ -186,7 +189,7 @@ ACTIVITY_STAFF = 200
 
 
 def _in_post(e: Employee, day: date) -> bool:
-    """services.training.in_post_on, in Python."""
+    """services.education.training.in_post_on, in Python."""
     if e.hire_date is not None and e.hire_date > day:
         return False
     if e.status == "active":
@@ -416,7 +419,7 @@ def _content(engine) -> dict[str, list]:
 def test_same_seed_same_activity(tmp_path, sqlite_template):
     import shutil
 
-    from services import db as dbmod
+    from services.core import db as dbmod
 
     contents = []
     for i, seed in enumerate((21, 21, 22)):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from stdnum.cn.ric import calc_check_digit
 
-from services.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number, valid_id_number
+from services.ledger.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number, valid_id_number
 
 
 def test_known_numbers():
@@ -85,7 +85,7 @@ def test_bad_arguments(gender, region):
 
 # ---------------------------------------------------------------- checks for forms and imports
 
-from services.idnumbers import (  # noqa: E402
+from services.ledger.idnumbers import (  # noqa: E402
     ID_BIRTH_FUTURE,
     ID_BIRTH_INVALID,
     ID_BIRTH_TOO_EARLY,

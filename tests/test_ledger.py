@@ -11,10 +11,11 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from models import AuditEvent, Employee, FamilyMember
-from services import demo, ledger
-from services.db import read_session, write_session
-from services.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
-from services.permissions import Role
+from services.devdata import demo
+from services.ledger import roster
+from services.core.db import read_session, write_session
+from services.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
+from services.core.permissions import Role
 
 
 
@@ -38,7 +39,7 @@ def _events(engine, action):
 
 
 def _form(employee: Employee, department: str | None = None, **changes) -> dict:
-    values = {f: getattr(employee, f) for f in ledger.EMPLOYEE_FIELDS if f != "department"}
+    values = {f: getattr(employee, f) for f in roster.EMPLOYEE_FIELDS if f != "department"}
     values["department"] = department
     values.update(changes)
     return values
@@ -48,31 +49,31 @@ def _form(employee: Employee, department: str | None = None, **changes) -> dict:
 
 
 def test_list_pages_and_masks_ids(unit, actors):
-    frame, total = ledger.list_staff(unit, actors[Role.AUDITOR], ledger.StaffQuery(), limit=15)
+    frame, total = roster.list_staff(unit, actors[Role.AUDITOR], roster.StaffQuery(), limit=15)
     assert total == 40 and len(frame) == 15
     assert all("********" in n and len(n) == 18 for n in frame["id_number"])
-    second, _ = ledger.list_staff(unit, actors[Role.AUDITOR], ledger.StaffQuery(), limit=15, offset=15)
+    second, _ = roster.list_staff(unit, actors[Role.AUDITOR], roster.StaffQuery(), limit=15, offset=15)
     assert set(frame["staff_no"]).isdisjoint(second["staff_no"])
 
 
 def test_list_filters_search_and_sort(unit, actors):
     leader = actors[Role.LEADER]
-    frame, total = ledger.list_staff(unit, leader, ledger.StaffQuery(status="active"), limit=None)
+    frame, total = roster.list_staff(unit, leader, roster.StaffQuery(status="active"), limit=None)
     assert total == len(frame) and set(frame["status"]) == {"active"}
     someone = _employee(unit, staff_no="T0007")
-    by_name, _ = ledger.list_staff(unit, leader, ledger.StaffQuery(search=someone.name), limit=None)
+    by_name, _ = roster.list_staff(unit, leader, roster.StaffQuery(search=someone.name), limit=None)
     assert "T0007" in set(by_name["staff_no"])
-    by_tail, _ = ledger.list_staff(unit, leader, ledger.StaffQuery(search=someone.id_number[-4:]), limit=None)
+    by_tail, _ = roster.list_staff(unit, leader, roster.StaffQuery(search=someone.id_number[-4:]), limit=None)
     assert "T0007" in set(by_tail["staff_no"])
-    by_whole, total = ledger.list_staff(unit, leader, ledger.StaffQuery(search=someone.id_number.lower()), limit=None)
+    by_whole, total = roster.list_staff(unit, leader, roster.StaffQuery(search=someone.id_number.lower()), limit=None)
     assert list(by_whole["staff_no"]) == ["T0007"]
     # An inner fragment of an ID number finds nobody: the list must not leak digits.
-    inner, total = ledger.list_staff(unit, leader, ledger.StaffQuery(search=someone.id_number[6:14]), limit=None)
+    inner, total = roster.list_staff(unit, leader, roster.StaffQuery(search=someone.id_number[6:14]), limit=None)
     assert "T0007" not in set(inner["staff_no"])
-    desc, _ = ledger.list_staff(unit, leader, ledger.StaffQuery(sort="staff_no", descending=True), limit=3)
+    desc, _ = roster.list_staff(unit, leader, roster.StaffQuery(sort="staff_no", descending=True), limit=3)
     assert list(desc["staff_no"]) == sorted(desc["staff_no"], reverse=True)
     assert desc["staff_no"].iloc[0] == "T0040"
-    with_children, _ = ledger.list_staff(unit, leader, ledger.StaffQuery(), limit=None)
+    with_children, _ = roster.list_staff(unit, leader, roster.StaffQuery(), limit=None)
     with read_session(unit) as s:
         kids = s.exec(select(FamilyMember).where(FamilyMember.relation == "child")).all()
     assert with_children["children"].sum() == len(kids)
@@ -87,7 +88,7 @@ def test_list_issues_the_same_statements_whatever_the_size(engine, actors):
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        ledger.list_staff(engine, actors[Role.LEADER], ledger.StaffQuery(search="T"), limit=50)
+        roster.list_staff(engine, actors[Role.LEADER], roster.StaffQuery(search="T"), limit=50)
         small = len(statements)
         with write_session(engine) as s:
             base = _employee(engine, staff_no="T0001")
@@ -95,7 +96,7 @@ def test_list_issues_the_same_statements_whatever_the_size(engine, actors):
                 s.add(Employee(staff_no=f"X{i:04d}", name=f"测试{i}", gender="M", birth_date=date(1980, 1, 1),
                                id_number=f"X{i:017d}", department_id=base.department_id))
         statements.clear()
-        ledger.list_staff(engine, actors[Role.LEADER], ledger.StaffQuery(search="T"), limit=50)
+        roster.list_staff(engine, actors[Role.LEADER], roster.StaffQuery(search="T"), limit=50)
         assert len(statements) == small
     finally:
         event.remove(engine, "before_cursor_execute", count)
@@ -107,9 +108,9 @@ def test_list_issues_the_same_statements_whatever_the_size(engine, actors):
 def test_update_saves_diff_and_bumps_version(unit, actors):
     leader = actors[Role.LEADER]
     employee = _employee(unit, staff_no="T0003")
-    household = ledger.get_household(unit, leader, employee.id)
+    household = roster.get_household(unit, leader, employee.id)
     form = {**household.employee, "post": "教研组长"}  # the ID comes back masked
-    version = ledger.update_employee(unit, leader, employee.id, household.version, form)
+    version = roster.update_employee(unit, leader, employee.id, household.version, form)
     assert version == household.version + 1
     saved = _employee(unit, staff_no="T0003")
     assert saved.post == "教研组长" and saved.id_number == employee.id_number and saved.updated_by == "leader"
@@ -120,10 +121,10 @@ def test_update_saves_diff_and_bumps_version(unit, actors):
 def test_stale_save_is_refused_with_who_and_when(unit, actors):
     leader = actors[Role.LEADER]
     employee = _employee(unit, staff_no="T0004")
-    opened = ledger.get_household(unit, leader, employee.id)
-    ledger.update_employee(unit, leader, employee.id, opened.version, {**opened.employee, "post": "甲"})
+    opened = roster.get_household(unit, leader, employee.id)
+    roster.update_employee(unit, leader, employee.id, opened.version, {**opened.employee, "post": "甲"})
     with pytest.raises(StaleVersion) as err:
-        ledger.update_employee(unit, leader, employee.id, opened.version, {**opened.employee, "post": "乙"})
+        roster.update_employee(unit, leader, employee.id, opened.version, {**opened.employee, "post": "乙"})
     assert err.value.params["who"] == "leader"
     assert "保存了修改" in err.value.translated("zh_CN")
     assert _employee(unit, staff_no="T0004").post == "甲"
@@ -132,13 +133,13 @@ def test_stale_save_is_refused_with_who_and_when(unit, actors):
 def test_update_refuses_duplicate_staff_no_and_bad_id(unit, actors):
     leader = actors[Role.LEADER]
     employee = _employee(unit, staff_no="T0005")
-    household = ledger.get_household(unit, leader, employee.id)
+    household = roster.get_household(unit, leader, employee.id)
     with pytest.raises(ValidationError) as err:
-        ledger.update_employee(unit, leader, employee.id, household.version, {**household.employee, "staff_no": "T0006"})
+        roster.update_employee(unit, leader, employee.id, household.version, {**household.employee, "staff_no": "T0006"})
     assert err.value.field == "staff_no"
     bad = employee.id_number[:-1] + ("0" if employee.id_number[-1] != "0" else "1")
     with pytest.raises(ValidationError) as err:
-        ledger.update_employee(unit, leader, employee.id, household.version, {**household.employee, "id_number": bad})
+        roster.update_employee(unit, leader, employee.id, household.version, {**household.employee, "id_number": bad})
     assert err.value.field == "id_number"
     assert _employee(unit, staff_no="T0005").version == household.version
 
@@ -148,23 +149,23 @@ def test_create_employee_and_unique_id(unit, actors):
     other = _employee(unit, staff_no="T0001")
     form = {"staff_no": "N0001", "name": "新同事", "id_number": "110105199001010037", "department": "新部门",
             "status": "active"}
-    new_id = ledger.create_employee(unit, leader, form)
+    new_id = roster.create_employee(unit, leader, form)
     created = _employee(unit, id=new_id)
     assert created.gender == "M" and created.birth_date == date(1990, 1, 1)
-    assert ledger.get_household(unit, leader, new_id).employee["department"] == "新部门"
+    assert roster.get_household(unit, leader, new_id).employee["department"] == "新部门"
     with pytest.raises(ValidationError) as err:
-        ledger.create_employee(unit, leader, {**form, "staff_no": "N0002", "id_number": other.id_number})
+        roster.create_employee(unit, leader, {**form, "staff_no": "N0002", "id_number": other.id_number})
     assert err.value.field == "id_number"
 
 
 def test_only_the_leader_edits(unit, actors):
     employee = _employee(unit, staff_no="T0001")
     for role in (Role.ADMIN, Role.PRINCIPAL, Role.AUDITOR):
-        household = ledger.get_household(unit, actors[role], employee.id)
+        household = roster.get_household(unit, actors[role], employee.id)
         with pytest.raises(PermissionDenied):
-            ledger.update_employee(unit, actors[role], employee.id, household.version, household.employee)
+            roster.update_employee(unit, actors[role], employee.id, household.version, household.employee)
         with pytest.raises(PermissionDenied):
-            ledger.add_family_member(unit, actors[role], employee.id, {"relation": "child", "name": "某"})
+            roster.add_family_member(unit, actors[role], employee.id, {"relation": "child", "name": "某"})
 
 
 # ---------------------------------------------------------------- family
@@ -173,15 +174,15 @@ def test_only_the_leader_edits(unit, actors):
 def test_family_member_lifecycle_is_audited_per_household(unit, actors):
     leader = actors[Role.LEADER]
     employee = _employee(unit, staff_no="T0010")
-    member_id = ledger.add_family_member(unit, leader, employee.id, {"relation": "子女", "name": "小明", "birth_date": "2020-05-01"})
-    household = ledger.get_household(unit, leader, employee.id)
+    member_id = roster.add_family_member(unit, leader, employee.id, {"relation": "子女", "name": "小明", "birth_date": "2020-05-01"})
+    household = roster.get_household(unit, leader, employee.id)
     row = household.family.set_index("id").loc[member_id]
     assert row["relation"] == "child" and row["birth_date"] == date(2020, 5, 1)
-    ledger.update_family_member(unit, leader, employee.id, member_id, int(row["version"]), {**row.to_dict(), "notes": "双胞胎之一"})
+    roster.update_family_member(unit, leader, employee.id, member_id, int(row["version"]), {**row.to_dict(), "notes": "双胞胎之一"})
     with pytest.raises(StaleVersion):
-        ledger.remove_family_member(unit, leader, employee.id, member_id, int(row["version"]))
-    ledger.remove_family_member(unit, leader, employee.id, member_id, int(row["version"]) + 1)
-    timeline = ledger.household_timeline(unit, leader, employee.id)
+        roster.remove_family_member(unit, leader, employee.id, member_id, int(row["version"]))
+    roster.remove_family_member(unit, leader, employee.id, member_id, int(row["version"]) + 1)
+    timeline = roster.household_timeline(unit, leader, employee.id)
     assert list(timeline["action"][:3]) == ["delete", "update", "create"]
     assert set(timeline["entity_type"][:3]) == {"family_member"}
 
@@ -189,7 +190,7 @@ def test_family_member_lifecycle_is_audited_per_household(unit, actors):
 def test_child_born_before_parent_is_refused(unit, actors):
     employee = _employee(unit, staff_no="T0011")
     with pytest.raises(ValidationError) as err:
-        ledger.add_family_member(unit, actors[Role.LEADER], employee.id,
+        roster.add_family_member(unit, actors[Role.LEADER], employee.id,
                                  {"relation": "child", "name": "错", "birth_date": employee.birth_date.replace(year=employee.birth_date.year - 1)})
     assert err.value.field == "birth_date"
 
@@ -197,9 +198,9 @@ def test_child_born_before_parent_is_refused(unit, actors):
 def test_family_of_another_household_is_not_found(unit, actors):
     a = _employee(unit, staff_no="T0001")
     b = _employee(unit, staff_no="T0002")
-    member_id = ledger.add_family_member(unit, actors[Role.LEADER], a.id, {"relation": "other", "name": "甲"})
+    member_id = roster.add_family_member(unit, actors[Role.LEADER], a.id, {"relation": "other", "name": "甲"})
     with pytest.raises(NotFound):
-        ledger.remove_family_member(unit, actors[Role.LEADER], b.id, member_id, 1)
+        roster.remove_family_member(unit, actors[Role.LEADER], b.id, member_id, 1)
 
 
 # ---------------------------------------------------------------- reveal and export
@@ -207,20 +208,20 @@ def test_family_of_another_household_is_not_found(unit, actors):
 
 def test_reveal_is_permitted_and_recorded(unit, actors):
     employee = _employee(unit, staff_no="T0002")
-    assert ledger.reveal_id_number(unit, actors[Role.PRINCIPAL], employee.id) == employee.id_number
+    assert roster.reveal_id_number(unit, actors[Role.PRINCIPAL], employee.id) == employee.id_number
     reveal = _events(unit, "reveal_id")[-1]
     assert reveal.actor_name == "principal" and reveal.household_id == employee.id
     with pytest.raises(PermissionDenied):
-        ledger.reveal_id_number(unit, actors[Role.AUDITOR], employee.id)
+        roster.reveal_id_number(unit, actors[Role.AUDITOR], employee.id)
     assert len(_events(unit, "reveal_id")) == 1
 
 
 def test_export_is_masked_formula_safe_and_recorded(unit, actors):
     leader = actors[Role.LEADER]
     employee = _employee(unit, staff_no="T0001")
-    household = ledger.get_household(unit, leader, employee.id)
-    ledger.update_employee(unit, leader, employee.id, household.version, {**household.employee, "post": "=HYPERLINK(\"http://x\")"})
-    data, total = ledger.export_staff(unit, leader, ledger.StaffQuery(), "zh_CN")
+    household = roster.get_household(unit, leader, employee.id)
+    roster.update_employee(unit, leader, employee.id, household.version, {**household.employee, "post": "=HYPERLINK(\"http://x\")"})
+    data, total = roster.export_staff(unit, leader, roster.StaffQuery(), "zh_CN")
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     headers = [c.value for c in sheet[1]]
     assert headers[:5] == ["工号", "姓名", "性别", "出生日期", "身份证号"]

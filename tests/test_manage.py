@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, Employee
-from services import auth, db
-from services.db import read_session
+from services.accounts import auth
+from services.core import db
+from services.core.db import read_session
 from tests.conftest import STRONG_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,7 +296,7 @@ def test_import_refusals_are_clean(set_up, tmp_path):
 
 
 def test_reset_password_lets_a_locked_out_administrator_back_in(set_up, engine_for):
-    from services.errors import AuthError
+    from services.core.errors import AuthError
 
     engine = engine_for()
     for _ in range(5):

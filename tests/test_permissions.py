@@ -1,7 +1,7 @@
 """Roles and permissions (DESIGN.md section 4), enforced by the services.
 
 The matrix below is copied by hand from the design handbook, not derived from
-services/permissions.py: a change to either must be a deliberate change to both.
+services/core/permissions.py: a change to either must be a deliberate change to both.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Unit, User
-from services import auth, unit
-from services.db import read_session
-from services.errors import PermissionDenied
-from services.permissions import Actor, Permission, Role
+from services.accounts import auth
+from services.ledger import unit
+from services.core.db import read_session
+from services.core.errors import PermissionDenied
+from services.core.permissions import Actor, Permission, Role
 
 P = Permission
 Y, N = True, False
@@ -132,7 +133,7 @@ def test_every_actor_taking_function_in_auth_and_unit_is_classified():
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
                 if "actor" in inspect.signature(fn).parameters:
-                    found.add(f"{module.__name__.removeprefix('services.')}.{name}")
+                    found.add(f"{module.__name__.rpartition('.')[2]}.{name}")
     assert found == set(ADMIN_ONLY_CALLS) | SELF_SERVICE
 
 

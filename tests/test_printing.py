@@ -17,11 +17,13 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from sqlalchemy import select
 
 from models import AuditEvent, Department, Employee
-from services import exports, outreach, training
-from services.db import read_session, write_session
-from services.errors import PermissionDenied
-from services.outreach import DistributionMark as Mark
-from services.permissions import Role
+from services.core import exports
+from services.education import outreach
+from services.education import training
+from services.core.db import read_session, write_session
+from services.core.errors import PermissionDenied
+from services.education.outreach import DistributionMark as Mark
+from services.core.permissions import Role
 from tests.test_outreach import new_leaflet
 from tests.test_training import D1, make_staff, new_session
 

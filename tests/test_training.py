@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from models import Attendance, AuditEvent, Department, Employee, TrainingSession
-from services import audit, training
-from services.db import read_session, write_session
-from services.errors import PermissionDenied, ValidationError
-from services.formatting import local_today
-from services.permissions import Role
-from services.training import Audience
+from services.audit import trail
+from services.education import training
+from services.core.db import read_session, write_session
+from services.core.errors import PermissionDenied, ValidationError
+from services.core.formatting import local_today
+from services.core.permissions import Role
+from services.education.training import Audience
 
 TODAY = local_today()
 YEAR = TODAY.year
@@ -171,11 +172,11 @@ def test_roll_call_one_save_one_event_per_change(engine, leader):
         last = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (last.entity_type, last.household_id) == ("attendance", staff[0])
     assert json.loads(last.before) == {"status": "absent"} and json.loads(last.after) == {"status": "present"}
-    assert audit.verify_chain(engine, _admin(engine)).ok
+    assert trail.verify_chain(engine, _admin(engine)).ok
 
 
 def _admin(engine):
-    from services import auth
+    from services.accounts import auth
     from tests.conftest import STRONG_PASSWORD
 
     return auth.authenticate(engine, "admin", STRONG_PASSWORD)
@@ -310,7 +311,7 @@ def test_roll_call_audit_is_bulk(engine, leader):
     finally:
         event.remove(engine, "before_cursor_execute", listen)
     assert len(statements) < 20
-    assert audit.verify_chain(engine, _admin(engine)).ok
+    assert trail.verify_chain(engine, _admin(engine)).ok
 
 
 # ---------------------------------------------------------------- sheets
@@ -359,7 +360,8 @@ def test_followup_workbook(engine, leader):
 
 
 def test_demo_unit_has_a_year_of_sessions_and_leaflets(engine, actors):
-    from services import demo, outreach
+    from services.devdata import demo
+    from services.education import outreach
 
     demo.load_demo(engine, staff=30)
     leader = actors[Role.LEADER]
@@ -379,7 +381,7 @@ def test_demo_unit_has_a_year_of_sessions_and_leaflets(engine, actors):
     cov = outreach.coverage(engine, leader, YEAR)
     assert len(cov) >= 1 and (cov["coverage"] > 0.5).all()
     assert json.loads(ev.details)["sessions"] == len(sessions)
-    assert audit.verify_chain(engine, actors[Role.ADMIN]).ok
+    assert trail.verify_chain(engine, actors[Role.ADMIN]).ok
 
 
 def test_list_and_edit_sessions(engine, leader):
@@ -499,7 +501,7 @@ def sign_off(engine, actors, year):
 
 
 def test_a_signed_off_year_refuses_every_session_write(engine, actors, leader):
-    from services.closure import YearLocked
+    from services.year.signoff import YearLocked
 
     staff = make_staff(engine, 3)
     sid = new_session(engine, leader)

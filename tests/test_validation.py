@@ -1,4 +1,4 @@
-"""The staff and family rules shared by the forms and the import (services/validation.py)."""
+"""The staff and family rules shared by the forms and the import (services/ledger/validation.py)."""
 
 from datetime import date, datetime
 
@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import insert
 
 from models import Employee
-from services import validation as v
-from services.db import read_session, write_session
-from services.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER, ID_LENGTH
-from services.validation import FieldError, clean_employee, clean_family_member, existing_conflicts
+from services.ledger import validation as v
+from services.core.db import read_session, write_session
+from services.ledger.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER, ID_LENGTH
+from services.ledger.validation import FieldError, clean_employee, clean_family_member, existing_conflicts
 
 TODAY = date(2026, 11, 29)
 # A real-shaped number (Shuangluan district, Chengde) from the staff samples.

@@ -1,0 +1,1 @@
+"""User accounts, sign-in, passwords and backups (menu: System)."""

@@ -1,0 +1,358 @@
+"""The audit trail: one event per write, in the write's own transaction.
+
+Events are hash-chained: each stores the previous event's hash and its own,
+computed over its canonical content.  Appending takes a lock first (SQLite's
+write lock via BEGIN IMMEDIATE, a transaction-scoped advisory lock on
+PostgreSQL), so concurrent writers line up instead of forking the chain; the
+unique `prev_hash` makes a fork impossible even if that ever failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models import AuditEvent
+from models._common import utcnow
+from services.core.db import read_session, write_session
+from services.core.formatting import fmt_datetime, start_of_local_day
+from services.core.i18n import N_
+from services.core.permissions import Actor, Permission
+
+GENESIS_HASH = "0" * 64
+
+ACTION_LABELS = {
+    "create": N_("Created"),
+    "update": N_("Changed"),
+    "delete": N_("Deleted"),
+    "login": N_("Signed in"),
+    "login_failed": N_("Failed sign-in"),
+    "logout": N_("Signed out"),
+    "permission_denied": N_("Permission denied"),
+    "reveal_id": N_("Full ID number shown"),
+    "export": N_("Exported"),
+    "backup": N_("Backup"),
+    "change_password": N_("Changed own password"),
+    "reset_password": N_("Password reset"),
+    "enable": N_("Account enabled"),
+    "disable": N_("Account disabled"),
+    "demo_load": N_("Demo unit loaded"),
+    "generate": N_("Generated unit loaded"),
+    "import": N_("Imported from a file"),
+    "submit": N_("Submitted for decision"),
+    "confirm": N_("Confirmed"),
+    "reject": N_("Rejected"),
+    "appeal": N_("Appeal recorded"),
+    "uphold": N_("Appeal dismissed, case upheld"),
+    "overturn": N_("Overturned on appeal"),
+    "revoke": N_("Revoked"),
+    "finalise": N_("Finalised"),
+    "sign_off": N_("Year signed off"),
+    "reopen": N_("Year reopened"),
+}
+ENTITY_LABELS = {
+    "year_closure": N_("Year sign-off"),
+    "year_report": N_("Year-end report"),
+    "award_nomination": N_("Award nomination"),
+    "bonus_line": N_("Incentive-pay line"),
+    "back_pay": N_("Back-pay list"),
+    "user": N_("Account"),
+    "unit": N_("Unit profile"),
+    "employee": N_("Staff member"),
+    "family_member": N_("Family member"),
+    "department": N_("Department"),
+    "audit_event": N_("Audit trail"),
+    "training_session": N_("Study session"),
+    "attendance": N_("Attendance"),
+    "leaflet": N_("Leaflet"),
+    "leaflet_attachment": N_("Leaflet attachment"),
+    "distribution": N_("Leaflet distribution"),
+    "violation_category": N_("Violation category"),
+    "violation_case": N_("Violation case"),
+    "case_attachment": N_("Case attachment"),
+}
+# Arbitrary constant naming Taizhang's audit lock among PostgreSQL advisory locks.
+_PG_AUDIT_LOCK = 7_303_2024
+
+# Fields never copied into an audit diff.
+_SECRET_FIELDS = {"password_hash"}
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def canonical_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def snapshot(model: Any, fields: list[str] | None = None) -> dict[str, Any]:
+    """A model's fields as plain JSON-ready values, secrets left out."""
+    data = model.model_dump() if hasattr(model, "model_dump") else dict(model)
+    return {
+        k: (v.isoformat() if isinstance(v, date | datetime) else v)
+        for k, v in data.items()
+        if k not in _SECRET_FIELDS and (fields is None or k in fields)
+    }
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[dict | None, dict | None]:
+    """Only the fields that changed, on both sides."""
+    if before is None or after is None:
+        return before, after
+    changed = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
+
+
+def summarize(before: str | None, after: str | None, details: str | None, limit: int = 300) -> str:
+    """One readable line for an event: `field: old → new; ...` then the details."""
+    # Missing values may arrive as None or as a DataFrame's NaN.
+    old = json.loads(before) if isinstance(before, str) and before else {}
+    new = json.loads(after) if isinstance(after, str) and after else {}
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        if key in ("created_at", "updated_at", "password_changed_at"):
+            continue
+        if key in old and key in new:
+            parts.append(f"{key}: {old[key]} → {new[key]}")
+        elif key in new:
+            parts.append(f"{key}: {new[key]}")
+        else:
+            parts.append(f"{key}: {old[key]} → ∅")
+    if isinstance(details, str) and details:
+        parts.extend(f"{k}: {v}" for k, v in sorted(json.loads(details).items()))
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.DataFrame:
+    """Events as people read them; `full` keeps the raw before/after (exports)."""
+    from services.core.i18n import translate
+
+    shown = events.assign(
+        at=events["at"].map(fmt_datetime),
+        action=events["action"].map(lambda a: translate(lang, ACTION_LABELS.get(a, a))),
+        entity_type=events["entity_type"].map(lambda e: translate(lang, ENTITY_LABELS.get(e, e)) if isinstance(e, str) else ""),
+        summary=[summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"])],
+    )
+    columns = {"id": N_("No."), "at": N_("Time"), "actor_name": N_("By"), "action": N_("Event"),
+               "entity_type": N_("Record type"), "entity_id": N_("Record"), "summary": N_("Content")}
+    if full:
+        columns |= {"before": N_("Before"), "after": N_("After"), "details": N_("Details")}
+    return shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+
+
+def _event_hash(ev: AuditEvent) -> str:
+    payload = canonical_json(
+        {
+            "id": ev.id,
+            "at": ev.at.isoformat(timespec="microseconds"),
+            "actor_id": ev.actor_id,
+            "actor_name": ev.actor_name,
+            "action": ev.action,
+            "entity_type": ev.entity_type,
+            "entity_id": ev.entity_id,
+            "household_id": ev.household_id,
+            "before": ev.before,
+            "after": ev.after,
+            "details": ev.details,
+            "prev_hash": ev.prev_hash,
+        }
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _chained_event(prev_id: int, prev_hash: str, actor: Actor | None, action: str, *, entity_type: str | None = None,
+                   entity_id: Any = None, household_id: int | None = None, before: dict[str, Any] | None = None,
+                   after: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
+                   actor_name: str | None = None, at: datetime | None = None) -> AuditEvent:
+    """The event that follows (prev_id, prev_hash), with its hash.  `at` (timezone-aware) is now unless given."""
+    if at is not None and at.tzinfo is None:
+        raise ValueError("audit event time must be timezone-aware")
+    ev = AuditEvent(
+        id=prev_id + 1,
+        at=at or utcnow(),
+        actor_id=actor.id if actor else None,
+        actor_name=actor.username if actor else actor_name,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        household_id=household_id,
+        before=canonical_json(before),
+        after=canonical_json(after),
+        details=canonical_json(details),
+        prev_hash=prev_hash,
+        hash="",
+    )
+    ev.hash = _event_hash(ev)
+    return ev
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    """Lock the chain for this transaction and return its last (id, hash)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (last.id, last.hash) if last else (0, GENESIS_HASH)
+
+
+def record(session: Session, actor: Actor | None, action: str, **fields: Any) -> AuditEvent:
+    """Append one event inside the caller's transaction.
+
+    Fields: entity_type, entity_id, household_id, before, after, details, and
+    actor_name (who acted when no account did: "setup", "manage.py"...).
+    """
+    ev = _chained_event(*_chain_head(session), actor, action, **fields)
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+def record_many(session: Session, actor: Actor | None, events: list[dict[str, Any]]) -> int:
+    """Append many events (keyword dicts as for `record`, with `action`) in one
+    statement, on the same chain and under the same lock as `record`.
+
+    A loader writing a lifecycle that happened before it ran (the demo unit,
+    the generator) may give an event its own `actor` and its own `at`
+    (timezone-aware); otherwise every event is by `actor`, now."""
+    if not events:
+        return 0
+    prev_id, prev_hash = _chain_head(session)
+    rows = []
+    for spec in events:
+        spec = dict(spec)
+        ev = _chained_event(prev_id, prev_hash, spec.pop("actor", actor), spec.pop("action"), **spec)
+        rows.append({c: getattr(ev, c) for c in AuditEvent.model_fields})
+        prev_id, prev_hash = ev.id, ev.hash
+    session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)
+    return len(rows)
+
+
+def record_standalone(engine: Engine, actor: Actor | None, action: str, **kwargs: Any) -> None:
+    """An event that is the whole write (a login, a denial, an ID reveal)."""
+    with write_session(engine) as session:
+        record(session, actor, action, **kwargs)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(engine: Engine, actor: Actor, batch: int = 5000) -> ChainReport:
+    """Recompute every hash in order; name the first event that does not fit."""
+    from services.core.permissions import authorize
+
+    authorize(engine, actor, Permission.READ_AUDIT, "verify audit chain")
+    expected_prev = GENESIS_HASH
+    expected_id = 1
+    checked = 0
+    with read_session(engine) as session:
+        last_id = 0
+        while True:
+            rows = session.execute(
+                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            ).scalars().all()
+            if not rows:
+                break
+            for ev in rows:
+                if ev.id != expected_id:
+                    return ChainReport(False, checked, expected_id, "missing")
+                if ev.prev_hash != expected_prev:
+                    return ChainReport(False, checked, ev.id, "prev_hash")
+                if _event_hash(ev) != ev.hash:
+                    return ChainReport(False, checked, ev.id, "hash")
+                expected_prev = ev.hash
+                expected_id += 1
+                checked += 1
+            last_id = rows[-1].id
+            session.expunge_all()
+    return ChainReport(True, checked)
+
+
+def list_events(
+    engine: Engine,
+    actor: Actor,
+    *,
+    action: str | None = None,
+    actor_name: str | None = None,
+    entity_type: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    text_search: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> tuple[pd.DataFrame, int]:
+    """One page of events, newest first, and the number matching the filter."""
+    from services.core.permissions import authorize
+
+    authorize(engine, actor, Permission.READ_AUDIT, "read audit trail")
+    conditions = []
+    if action:
+        conditions.append(AuditEvent.action == action)
+    if actor_name:
+        conditions.append(AuditEvent.actor_name == actor_name)
+    if entity_type:
+        conditions.append(AuditEvent.entity_type == entity_type)
+    if since:
+        conditions.append(AuditEvent.at >= start_of_local_day(since))
+    if until:
+        conditions.append(AuditEvent.at < start_of_local_day(until + timedelta(days=1)))
+    if text_search:
+        like = f"%{text_search}%"
+        conditions.append(
+            AuditEvent.details.like(like) | AuditEvent.before.like(like) | AuditEvent.after.like(like)
+            | AuditEvent.entity_id.like(like)
+        )
+    columns = [
+        AuditEvent.id,
+        AuditEvent.at,
+        AuditEvent.actor_name,
+        AuditEvent.action,
+        AuditEvent.entity_type,
+        AuditEvent.entity_id,
+        AuditEvent.before,
+        AuditEvent.after,
+        AuditEvent.details,
+    ]
+    with read_session(engine) as session:
+        total = session.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar_one()
+        rows = session.execute(
+            select(*columns).where(*conditions).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
+        ).all()
+    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
+    return frame, total
+
+
+def distinct_values(engine: Engine, actor: Actor) -> dict[str, list[str]]:
+    """Choices for the audit page's filters."""
+    from services.core.permissions import authorize
+
+    authorize(engine, actor, Permission.READ_AUDIT, "read audit trail")
+    with read_session(engine) as session:
+        actions = session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars().all()
+        names = session.execute(
+            select(AuditEvent.actor_name).where(AuditEvent.actor_name.is_not(None)).distinct().order_by(AuditEvent.actor_name)
+        ).scalars().all()
+        types = session.execute(
+            select(AuditEvent.entity_type).where(AuditEvent.entity_type.is_not(None)).distinct().order_by(AuditEvent.entity_type)
+        ).scalars().all()
+    return {"action": list(actions), "actor_name": list(names), "entity_type": list(types)}

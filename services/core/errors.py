@@ -1,0 +1,63 @@
+"""Errors a person can read.
+
+Each carries an English message id (translated through `locales/`) and its
+parameters, so services stay free of UI code and pages show the message in the
+user's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """A refusal with a readable reason; nothing was written."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid.format(**params) if params else msgid)
+        self.msgid = msgid
+        self.params = params
+
+    def translated(self, lang: str) -> str:
+        from services.core.i18n import translate
+
+        return translate(lang, self.msgid, **self.params)
+
+
+class PermissionDenied(ServiceError):
+    """The acting user's role does not allow the action."""
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class ValidationError(ServiceError):
+    """Input that breaks a rule; `field` names the offending field when known."""
+
+    def __init__(self, msgid: str, field: str | None = None, **params: Any) -> None:
+        super().__init__(msgid, **params)
+        self.field = field
+        self.problems: list = []
+
+    @classmethod
+    def from_problems(cls, problems: list) -> "ValidationError":
+        """One error carrying every field problem (objects with field, msgid, params);
+        its own message is the first problem's."""
+        first = problems[0]
+        err = cls.__new__(cls)
+        ServiceError.__init__(err, first.msgid, **first.params)
+        err.field = first.field
+        err.problems = list(problems)
+        return err
+
+    def all_translated(self, lang: str) -> list[str]:
+        return [p.translated(lang) for p in self.problems] or [self.translated(lang)]
+
+
+class StaleVersion(ServiceError):
+    """An edit based on a version someone else has changed since."""
+
+
+class AuthError(ServiceError):
+    """Login refused (wrong password, locked, disabled)."""

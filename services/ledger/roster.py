@@ -1,0 +1,509 @@
+"""The staff and family ledger (职工计生台账): list, record, edit, reveal, timeline.
+
+Reads are set-based: one query for a page of staff whatever the size of the unit.
+ID numbers leave this module masked; the full number only through
+`reveal_id_number`, which is permission-checked and audited.  Edits are
+optimistic: a save names the version it was based on and is refused if someone
+saved in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import case, func, insert, literal, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from models import AuditEvent, Department, Employee, FamilyMember
+from models._common import utcnow
+from services.audit import trail
+from services.ledger import validation
+from services.core.db import read_session, write_session
+from services.core.errors import NotFound, StaleVersion, ValidationError
+from services.core.formatting import fmt_datetime, local_today, mask_id_number
+from services.core.i18n import N_
+from services.ledger.idnumbers import normalise_id_number
+from services.core.permissions import Actor, Permission, authorize
+
+# One set of labels, field lists and rules for forms, import and display.
+from services.ledger.validation import (
+    FIELD_LABELS,
+    GENDER_LABELS,
+    MARITAL_LABELS,
+    RELATION_LABELS,
+    STATUS_LABELS,
+    clean_employee,
+    clean_family_member,
+)
+
+
+class FpStatus(StrEnum):
+    """计生状态, derived from violation cases, never typed."""
+
+    NORMAL = "normal"
+    PENDING = "pending"
+    VIOLATION = "violation"
+
+
+FP_STATUS_LABELS = {FpStatus.NORMAL: N_("Normal"), FpStatus.PENDING: N_("To be verified"), FpStatus.VIOLATION: N_("Violation")}
+
+EMPLOYEE_FIELDS = list(validation.EMPLOYEE_FIELDS)
+FAMILY_FIELDS = [f for f in validation.FAMILY_FIELDS if f != "staff_no"]  # the household is known
+
+# Sortable columns of the staff list, by the name the page uses.
+SORT_COLUMNS = {
+    "staff_no": Employee.staff_no,
+    "name": Employee.name,
+    "department": Department.name,
+    "birth_date": Employee.birth_date,
+    "hire_date": Employee.hire_date,
+    "status": Employee.status,
+}
+
+
+@dataclass(frozen=True)
+class LedgerCounts:
+    staff_in_post: int
+    staff_total: int
+    family_members: int
+    departments: int
+
+
+def ledger_counts(engine: Engine, actor: Actor) -> LedgerCounts:
+    """Headline counts in one round trip of scalar subqueries."""
+    authorize(engine, actor, Permission.READ_LEDGER, "read ledger counts")
+    in_post = select(func.count()).select_from(Employee).where(Employee.status == "active").scalar_subquery()
+    total = select(func.count()).select_from(Employee).scalar_subquery()
+    family = select(func.count()).select_from(FamilyMember).scalar_subquery()
+    departments = select(func.count()).select_from(Department).scalar_subquery()
+    with read_session(engine) as session:
+        row = session.execute(select(in_post, total, family, departments)).one()
+    return LedgerCounts(*row)
+
+
+def fp_status_column(year: int):  # noqa: ANN201 - a SQL expression
+    """计生状态 of each employee for `year`, as a SQL expression: 违规 while a
+    case in force blocks the year, 待核实 while a submitted case awaits the
+    principal, else 正常.  One expression, so the list filters and sorts on it in SQL."""
+    from services.sanctions import eligibility
+
+    return case(
+        (eligibility.blocked_exists(year), literal(FpStatus.VIOLATION.value)),
+        (eligibility.pending_exists(year), literal(FpStatus.PENDING.value)),
+        else_=literal(FpStatus.NORMAL.value),
+    )
+
+
+@dataclass(frozen=True)
+class StaffQuery:
+    search: str = ""
+    department_id: int | None = None
+    status: str | None = None
+    marital_status: str | None = None
+    fp_status: str | None = None
+    year: int | None = None
+    sort: str = "staff_no"
+    descending: bool = False
+
+
+def _staff_select(query: StaffQuery):  # noqa: ANN202
+    year = query.year or local_today().year
+    # Correlated, so it is counted for the rows of the page only (by the
+    # family_member.employee_id index), not for the whole table.
+    children = (
+        select(func.count()).select_from(FamilyMember)
+        .where(FamilyMember.employee_id == Employee.id, FamilyMember.relation == "child")
+        .correlate(Employee).scalar_subquery()
+    )
+    fp_status = fp_status_column(year).label("fp_status")
+    stmt = (
+        select(
+            Employee.id,
+            Employee.staff_no,
+            Employee.name,
+            Employee.gender,
+            Employee.birth_date,
+            Employee.id_number,
+            Department.name.label("department"),
+            Employee.post,
+            Employee.status,
+            Employee.marital_status,
+            children.label("children"),
+            Employee.only_child_certificate_no,
+            Employee.phone,
+            Employee.hire_date,
+            fp_status,
+        )
+        .outerjoin(Department, Department.id == Employee.department_id)
+    )
+    conditions = []
+    text = (query.search or "").strip()
+    if text:
+        id_like = normalise_id_number(text)
+        like = f"%{text}%"
+        alternatives = [Employee.name.like(like), Employee.staff_no.like(like), Department.name.like(like)]
+        # ID numbers are found by the whole number or its last four or more
+        # characters (what a masked list shows), never by any inner fragment.
+        if len(id_like) >= 4 and id_like[:-1].isdigit():
+            alternatives.append(Employee.id_number == id_like if len(id_like) == 18 else Employee.id_number.like(f"%{id_like}"))
+        conditions.append(or_(*alternatives))
+    if query.department_id:
+        conditions.append(Employee.department_id == query.department_id)
+    if query.status:
+        conditions.append(Employee.status == query.status)
+    if query.marital_status:
+        conditions.append(Employee.marital_status == query.marital_status)
+    if query.fp_status:
+        conditions.append(fp_status_column(year) == query.fp_status)
+    return stmt.where(*conditions), conditions
+
+
+def list_staff(engine: Engine, actor: Actor, query: StaffQuery, *, limit: int | None = 50, offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """One page of the filtered, sorted staff list (IDs masked) and the total count.
+
+    Two statements whatever the size of the ledger: the count and the page.
+    """
+    authorize(engine, actor, Permission.READ_LEDGER, "list staff")
+    stmt, conditions = _staff_select(query)
+    column = SORT_COLUMNS.get(query.sort, Employee.staff_no)
+    order = [column.desc() if query.descending else column.asc(), Employee.id]
+    counted = select(func.count()).select_from(Employee).outerjoin(Department, Department.id == Employee.department_id)
+    # Core connection, not an ORM session: plain rows need no ORM bookkeeping.
+    with engine.connect() as conn:
+        total = conn.execute(counted.where(*conditions)).scalar_one()
+        rows = conn.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
+    # object dtype: a page is small, and pandas' text-column inference costs more than the query.
+    # (Rows as plain tuples: pandas reads SQLAlchemy Row objects one cell at a time.)
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(stmt.selected_columns.keys()), dtype=object)
+    frame["id_number"] = frame["id_number"].map(mask_id_number)
+    return frame, total
+
+
+def departments(engine: Engine, actor: Actor) -> list[tuple[int, str]]:
+    authorize(engine, actor, Permission.READ_LEDGER, "list departments")
+    with read_session(engine) as session:
+        return [tuple(r) for r in session.execute(select(Department.id, Department.name).order_by(Department.name)).all()]
+
+
+def resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: ANN001
+    """Ids of the named departments, creating the new ones, in the caller's transaction.
+
+    A select and, when some are new, one bulk insert and one more select —
+    whatever the number of names.
+    """
+    names = {n.strip() for n in names if n and n.strip()}
+    if not names:
+        return {}
+    found = dict(session.execute(select(Department.name, Department.id).where(Department.name.in_(names))).all())
+    missing = sorted(names - set(found))
+    if missing:
+        session.execute(insert(Department), [{"name": n} for n in missing])
+        found.update(session.execute(select(Department.name, Department.id).where(Department.name.in_(missing))).all())
+    return found
+
+
+# ---------------------------------------------------------------- one household
+
+
+# Spouse first, then children, parents, others: how a household is read out.
+_RELATION_ORDER = case({code: rank for rank, code in enumerate(RELATION_LABELS)}, value=FamilyMember.relation, else_=99)
+
+
+@dataclass(frozen=True)
+class Household:
+    employee: dict[str, Any]  # field -> value; id_number masked; department as its name
+    family: pd.DataFrame  # one row per family member; id_number masked
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+def _employee_dict(employee: Employee, department: str | None) -> dict[str, Any]:
+    values = {f: getattr(employee, f) for f in EMPLOYEE_FIELDS if f != "department"}
+    values["department"] = department
+    return values
+
+
+def get_household(engine: Engine, actor: Actor, employee_id: int) -> Household:
+    authorize(engine, actor, Permission.READ_LEDGER, "read household")
+    with read_session(engine) as session:
+        row = session.execute(
+            select(Employee, Department.name).outerjoin(Department, Department.id == Employee.department_id)
+            .where(Employee.id == employee_id)
+        ).first()
+        if row is None:
+            raise NotFound(N_("No such staff member."))
+        employee, department = row
+        members = session.execute(
+            select(FamilyMember).where(FamilyMember.employee_id == employee_id)
+            .order_by(_RELATION_ORDER, FamilyMember.birth_date, FamilyMember.id)
+        ).scalars().all()
+    values = _employee_dict(employee, department)
+    values["id_number"] = mask_id_number(values["id_number"])
+    family = pd.DataFrame(
+        [{"id": m.id, "version": m.version, **{f: getattr(m, f) for f in FAMILY_FIELDS}} for m in members],
+        columns=["id", "version", *FAMILY_FIELDS],
+        dtype=object,  # keep None as None (pandas would turn it into NaN in text columns)
+    )
+    family["id_number"] = family["id_number"].map(mask_id_number)
+    return Household(values, family, employee.version, employee.updated_at, employee.updated_by)
+
+
+def reveal_id_number(engine: Engine, actor: Actor, employee_id: int, family_member_id: int | None = None) -> str:
+    """The full ID number, for roles that may see it; every reveal is recorded."""
+    authorize(engine, actor, Permission.REVEAL_ID, "reveal ID number")
+    with write_session(engine) as session:
+        if family_member_id is None:
+            number = session.execute(select(Employee.id_number).where(Employee.id == employee_id)).scalar_one_or_none()
+            entity_type, entity_id = "employee", employee_id
+        else:
+            number = session.execute(
+                select(FamilyMember.id_number).where(FamilyMember.id == family_member_id, FamilyMember.employee_id == employee_id)
+            ).scalar_one_or_none()
+            entity_type, entity_id = "family_member", family_member_id
+        if number is None:
+            raise NotFound(N_("No such record."))
+        trail.record(session, actor, "reveal_id", entity_type=entity_type, entity_id=entity_id, household_id=employee_id)
+    return number
+
+
+def household_timeline(engine: Engine, actor: Actor, employee_id: int, limit: int = 200) -> pd.DataFrame:
+    """Every recorded change to this household, newest first (from the audit trail)."""
+    authorize(engine, actor, Permission.READ_LEDGER, "read household timeline")
+    with read_session(engine) as session:
+        rows = session.execute(
+            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action, AuditEvent.entity_type,
+                   AuditEvent.entity_id, AuditEvent.before, AuditEvent.after, AuditEvent.details)
+            .where(AuditEvent.household_id == employee_id)
+            .order_by(AuditEvent.id.desc()).limit(limit)
+        ).all()
+    return pd.DataFrame(rows, columns=["id", "at", "actor_name", "action", "entity_type", "entity_id", "before", "after", "details"])
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _raise_field_errors(errors) -> None:  # noqa: ANN001
+    if errors:
+        raise ValidationError.from_problems(errors)
+
+
+def _check_unique_employee(session, cleaned: dict[str, Any], own_id: int | None) -> None:  # noqa: ANN001
+    clash = session.execute(
+        select(Employee.id, Employee.staff_no, Employee.id_number, Employee.name).where(
+            or_(Employee.staff_no == cleaned["staff_no"], Employee.id_number == cleaned["id_number"]),
+            Employee.id != (own_id or -1),
+        )
+    ).first()
+    if clash is None:
+        return
+    if clash.staff_no == cleaned["staff_no"]:
+        raise ValidationError(N_("Staff no. {staff_no} is already used by {name}."), field="staff_no",
+                              staff_no=clash.staff_no, name=clash.name)
+    raise ValidationError(N_("This ID number is already on the ledger (staff no. {staff_no})."), field="id_number",
+                          staff_no=clash.staff_no)
+
+
+def _stored_values(cleaned: dict[str, Any], department_ids: dict[str, int]) -> dict[str, Any]:
+    values = {k: v for k, v in cleaned.items() if k in EMPLOYEE_FIELDS and k != "department"}
+    values["department_id"] = department_ids.get(cleaned.get("department") or "")
+    if values.get("status") == "active":
+        values["left_on"] = None
+    return values
+
+
+def _audit_view(values: dict[str, Any], department: str | None) -> dict[str, Any]:
+    shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if k != "department_id"}
+    shown["department"] = department
+    if shown.get("id_number"):
+        shown["id_number"] = mask_id_number(shown["id_number"])
+    return shown
+
+
+def create_employee(engine: Engine, actor: Actor, raw: dict[str, Any]) -> int:
+    authorize(engine, actor, Permission.EDIT_RECORDS, "create staff member")
+    cleaned, errors = clean_employee(raw, today=local_today())
+    _raise_field_errors(errors)
+    with write_session(engine) as session:
+        _check_unique_employee(session, cleaned, None)
+        department_ids = resolve_departments(session, {cleaned.get("department") or ""})
+        values = _stored_values(cleaned, department_ids)
+        employee = Employee(**values, updated_by=actor.username)
+        session.add(employee)
+        session.flush()
+        trail.record(session, actor, "create", entity_type="employee", entity_id=employee.id, household_id=employee.id,
+                     after=_audit_view(values, cleaned.get("department")))
+        return employee.id
+
+
+def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_version: int, raw: dict[str, Any]) -> int:
+    """Save the form; refused if the record changed since `based_on_version`. Returns the new version.
+
+    `raw` holds every field of the form. The ID number may come back masked (the
+    form shows it masked): then it is kept as stored.
+    """
+    authorize(engine, actor, Permission.EDIT_RECORDS, "edit staff member")
+    with write_session(engine) as session:
+        current = session.get(Employee, employee_id)
+        if current is None:
+            raise NotFound(N_("No such staff member."))
+        _refuse_if_stale(current, based_on_version)
+        raw = dict(raw)
+        if "*" in str(raw.get("id_number") or ""):
+            raw["id_number"] = current.id_number
+        cleaned, errors = clean_employee(raw, today=local_today())
+        _raise_field_errors(errors)
+        _check_unique_employee(session, cleaned, employee_id)
+        department_ids = resolve_departments(session, {cleaned.get("department") or ""})
+        values = _stored_values(cleaned, department_ids)
+        old_department = session.get(Department, current.department_id).name if current.department_id else None
+        before = _audit_view({k: getattr(current, k) for k in values}, old_department)
+        after = _audit_view(values, cleaned.get("department") or None)
+        before, after = trail.diff(before, after)
+        if not after:
+            return current.version
+        result = session.execute(
+            update(Employee)
+            .where(Employee.id == employee_id, Employee.version == based_on_version)
+            .values(**values, version=Employee.version + 1, updated_at=utcnow(), updated_by=actor.username)
+        )
+        if result.rowcount != 1:  # saved by someone else between our read and write
+            session.refresh(current)
+            _refuse_if_stale(current, based_on_version)
+        trail.record(session, actor, "update", entity_type="employee", entity_id=employee_id, household_id=employee_id,
+                     before=before, after=after)
+        return based_on_version + 1
+
+
+def _refuse_if_stale(record: Employee | FamilyMember, based_on_version: int) -> None:
+    if record.version != based_on_version:
+        raise StaleVersion(
+            N_("{who} saved this record at {when}, after you opened it. Your changes were not saved; they are still in the form. Reload to see the current record, then apply your changes again."),
+            who=record.updated_by or "?", when=fmt_datetime(record.updated_at),
+        )
+
+
+def _family_values(session, employee_id: int, raw: dict[str, Any], stored_id_number: str | None) -> dict[str, Any]:  # noqa: ANN001
+    employee = session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound(N_("No such staff member."))
+    raw = {**raw, "staff_no": employee.staff_no}
+    if "*" in str(raw.get("id_number") or ""):
+        raw["id_number"] = stored_id_number
+    cleaned, errors = clean_family_member(raw, today=local_today(), employee_birth_date=employee.birth_date)
+    _raise_field_errors(errors)
+    return {k: cleaned.get(k) for k in FAMILY_FIELDS}
+
+
+def _family_audit_view(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v.isoformat() if isinstance(v, date) else (mask_id_number(v) if k == "id_number" and v else v))
+        for k, v in values.items()
+    }
+
+
+def _household_member(session, employee_id: int, member_id: int, based_on_version: int) -> FamilyMember:  # noqa: ANN001
+    """The member, if it belongs to this household and is still at the version the user saw."""
+    member = session.get(FamilyMember, member_id)
+    if member is None or member.employee_id != employee_id:
+        raise NotFound(N_("No such record."))
+    _refuse_if_stale(member, based_on_version)
+    return member
+
+
+def add_family_member(engine: Engine, actor: Actor, employee_id: int, raw: dict[str, Any]) -> int:
+    authorize(engine, actor, Permission.EDIT_RECORDS, "add family member")
+    with write_session(engine) as session:
+        values = _family_values(session, employee_id, raw, None)
+        member = FamilyMember(employee_id=employee_id, **values, updated_by=actor.username)
+        session.add(member)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise ValidationError(N_("This ID number is already recorded in this household."), field="id_number") from exc
+        trail.record(session, actor, "create", entity_type="family_member", entity_id=member.id, household_id=employee_id,
+                     after=_family_audit_view(values))
+        return member.id
+
+
+def update_family_member(engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int,
+                         raw: dict[str, Any]) -> None:
+    authorize(engine, actor, Permission.EDIT_RECORDS, "edit family member")
+    with write_session(engine) as session:
+        member = _household_member(session, employee_id, member_id, based_on_version)
+        values = _family_values(session, employee_id, raw, member.id_number)
+        before, after = trail.diff(_family_audit_view({k: getattr(member, k) for k in values}), _family_audit_view(values))
+        if not after:
+            return
+        result = session.execute(
+            update(FamilyMember).where(FamilyMember.id == member_id, FamilyMember.version == based_on_version)
+            .values(**values, version=FamilyMember.version + 1, updated_at=utcnow(), updated_by=actor.username)
+        )
+        if result.rowcount != 1:
+            session.refresh(member)
+            _refuse_if_stale(member, based_on_version)
+        trail.record(session, actor, "update", entity_type="family_member", entity_id=member_id, household_id=employee_id,
+                     before=before, after=after)
+
+
+def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int) -> None:
+    authorize(engine, actor, Permission.EDIT_RECORDS, "remove family member")
+    with write_session(engine) as session:
+        member = _household_member(session, employee_id, member_id, based_on_version)
+        before = _family_audit_view({k: getattr(member, k) for k in FAMILY_FIELDS})
+        session.delete(member)
+        trail.record(session, actor, "delete", entity_type="family_member", entity_id=member_id, household_id=employee_id,
+                     before=before)
+
+
+_LIST_COLUMNS = ["staff_no", "name", "gender", "birth_date", "id_number", "department", "post", "status",
+                 "marital_status", "children", "only_child_certificate_no", "phone", "hire_date", "fp_status"]
+STAFF_COLUMN_LABELS = {
+    c: FIELD_LABELS.get(c) or {"children": N_("Children"), "fp_status": N_("Family-planning status")}[c]
+    for c in _LIST_COLUMNS
+}
+_CODE_LABELS = {
+    "gender": GENDER_LABELS,
+    "status": STATUS_LABELS,
+    "marital_status": MARITAL_LABELS,
+    "fp_status": FP_STATUS_LABELS,
+    "relation": RELATION_LABELS,
+}
+
+
+def label_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Stored codes (M, active, married...) shown as words in `lang`."""
+    from services.core.i18n import translate
+
+    # Empty cells read as empty, not as "None".
+    shown = frame.astype(object).where(frame.notna(), "")
+    for column, labels in _CODE_LABELS.items():
+        if column in shown:
+            shown[column] = shown[column].map(lambda code, labels=labels: translate(lang, labels[code]) if code in labels else (code or ""))
+    return shown
+
+
+def staff_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The staff list as people read it: words for codes, headers in `lang`."""
+    from services.core.i18n import translate
+
+    shown = label_codes(frame, lang)
+    columns = [c for c in STAFF_COLUMN_LABELS if c in shown]
+    return shown[columns].rename(columns={c: translate(lang, STAFF_COLUMN_LABELS[c]) for c in columns})
+
+
+def export_staff(engine: Engine, actor: Actor, query: StaffQuery, lang: str) -> tuple[bytes, int]:
+    """The filtered list as xlsx (IDs masked), recorded as an export."""
+    from services.core import exports
+    from services.core.i18n import translate
+
+    frame, total = list_staff(engine, actor, query, limit=None)
+    data = exports.frames_to_xlsx({translate(lang, N_("Staff")): staff_table(frame, lang)})
+    exports.record_export(engine, actor, "employee", total,
+                          filters={k: v for k, v in query.__dict__.items() if v not in (None, "", False)})
+    return data, total
