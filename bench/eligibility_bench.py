@@ -1,4 +1,4 @@
-"""Eligibility for every member of staff at district scale: services.sanctions.eligibility.eligibility
+"""Eligibility for every member of staff at district scale: services.ledger.eligibility.eligibility
 against the same two statements through the bare driver, building the same frame.
 
 Runs on the generated unit of bench/scale.py (`--staff`, 30,000 for the issue's
@@ -113,7 +113,7 @@ def _busiest_year(conn) -> int:  # noqa: ANN001
 @workload("eligibility", target=2.0)
 def eligibility_all_staff(options: argparse.Namespace) -> list[Measurement]:
     """eligibility.eligibility (every member of staff, with reasons) vs the same two statements in bare SQL."""
-    from services.sanctions import eligibility
+    from services.ledger import eligibility
 
     repeat = options.repeat or 5
     results = []

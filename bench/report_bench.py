@@ -28,7 +28,7 @@ from bench.workloads import Measurement, count_statements, workload
 def _baseline(engine, year: int, today) -> int:  # noqa: ANN001
     import xlsxwriter
 
-    from services.sanctions.eligibility import reasons_by_employee
+    from services.ledger.eligibility import reasons_by_employee
     from services.year.figures import year_figures
     from services.year.report import data_selects
 
@@ -112,7 +112,7 @@ def _pay_baseline(engine, year: int) -> int:  # noqa: ANN001
 
     from models import BonusLine
     from services.sanctions import bonus
-    from services.sanctions.eligibility import reasons_by_employee
+    from services.ledger.eligibility import reasons_by_employee
 
     withheld = bonus._withheld_fen(year)
     buffer = io.BytesIO()

@@ -232,7 +232,7 @@ def _fp_status_sql(p: str) -> str:
     """计生状态 as the list derives it (roster.fp_status_column): violation while a case in
     force blocks the year, pending while a submitted one awaits a decision, else normal.
     Takes the year four times."""
-    from services.sanctions.eligibility import IN_FORCE_STATES, PENDING_STATES
+    from services.ledger.eligibility import IN_FORCE_STATES, PENDING_STATES
 
     def exists(states: tuple[str, ...]) -> str:
         listed = ", ".join(f"'{s}'" for s in states)

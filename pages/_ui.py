@@ -17,11 +17,12 @@ from sqlalchemy.engine import Engine
 
 from models._common import utcnow
 from services.accounts import auth
-from services.education import training
+from services.audit.access import authorize
 from services.core.db import get_engine, upgrade_to_head
 from services.core.errors import ServiceError
 from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
-from services.core.permissions import ROLE_LABELS, Actor, Permission, authorize
+from services.core.permissions import ROLE_LABELS, Actor, Permission
+from services.ledger import roster
 
 ACTOR_KEY = "actor"
 LANG_KEY = "lang"
@@ -216,7 +217,7 @@ def person_labels(people: pd.DataFrame) -> dict[int, str]:
 
 @st.cache_data(ttl=120, show_spinner=False)
 def _staff_in_post_matching(url: str | None, day: date, text: str, limit: int, role: str, _actor: Actor):
-    return training.search_staff_in_post(engine(), _actor, day, text, limit)
+    return roster.search_staff(engine(), _actor, day, text, limit)
 
 
 def staff_in_post_search(actor: Actor, day: date) -> PeopleSearch:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.audit import trail
+from services.audit import reading, trail
 from services.core import exports
 from services.core.formatting import local_today
 from services.core.permissions import Permission
@@ -17,7 +17,7 @@ actor = ui.require(Permission.READ_AUDIT)
 st.title(t("Audit trail"))
 st.caption(t("Every change, sign-in, refusal, ID reveal and export, in order. Events cannot be changed or deleted."))
 
-choices = trail.distinct_values(ui.engine(), actor)
+choices = reading.distinct_values(ui.engine(), actor)
 any_label = t("(all)")
 with st.container(border=True):
     c1, c2, c3 = st.columns(3)
@@ -33,7 +33,7 @@ with st.container(border=True):
 
 filters = dict(action=action, actor_name=actor_name, entity_type=entity_type, since=since, until=until,
                text_search=text_search.strip() or None)
-frame, total = trail.list_events(ui.engine(), actor, limit=1, **filters)
+frame, total = reading.list_events(ui.engine(), actor, limit=1, **filters)
 pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
 c1, c2 = st.columns([1, 3])
 page_no = c1.number_input(t("Page"), min_value=1, max_value=pages, value=1, step=1)
@@ -41,22 +41,22 @@ c2.write("")
 c2.caption(t("{total} events, page {page} of {pages}", total=total, page=page_no, pages=pages))
 
 
-events, _ = trail.list_events(ui.engine(), actor, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
+events, _ = reading.list_events(ui.engine(), actor, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
 st.dataframe(trail.events_table(events, ui.lang()), hide_index=True, width="stretch")
 
 c1, c2 = st.columns(2)
 with c1:
     if st.button(t("Prepare export (xlsx)"), icon=":material/download:"):
-        everything, count = trail.list_events(ui.engine(), actor, limit=None, **filters)
+        everything, count = reading.list_events(ui.engine(), actor, limit=None, **filters)
         st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): trail.events_table(everything, ui.lang(), full=True)})
-        exports.record_export(ui.engine(), actor, "audit_event", count)
+        trail.record_export(ui.engine(), actor, "audit_event", count)
     if "audit_export" in st.session_state:
         ui.download_button(t("Download audit trail"), st.session_state["audit_export"],
                            f"audit-{dt.date.today():%Y%m%d}.xlsx")
 with c2:
     if st.button(t("Verify the hash chain"), icon=":material/verified:"):
         with st.spinner(t("Checking every event...")):
-            report = trail.verify_chain(ui.engine(), actor)
+            report = reading.verify_chain(ui.engine(), actor)
         if report.ok:
             st.success(t("The chain is intact: {n} events checked.", n=report.checked))
         else:

@@ -8,12 +8,11 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.sanctions import awards
-from services.ledger import unit
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_datetime, local_today
 from services.core.permissions import Permission
-
+from services.ledger import unit
+from services.sanctions import awards
 
 actor = ui.require(Permission.RUN_REPORTS)
 can_edit = actor.can(Permission.EDIT_RECORDS)

@@ -8,12 +8,11 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.audit import trail
-from services.sanctions import cases
-from services.ledger import roster
-from services.ledger import unit
 from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
+from services.ledger import roster, unit
+from services.sanctions import cases
 
 actor = ui.require(Permission.READ_LEDGER)
 EARLIEST = dt.date(1950, 1, 1)
@@ -75,7 +74,10 @@ if creating:
         except ServiceError:
             pass
     search = st.text_input(t("Find the staff member"), value=default_search, placeholder=t("Name or staff no."), key="new_case_search")
-    staff = dict(cases.staff_choices(ui.engine(), actor, search)) if search.strip() else {}
+    found = roster.search_staff(ui.engine(), actor, local_today(), search)[0] if search.strip() else None
+    staff = {} if found is None else {
+        row.employee_id: " · ".join(x for x in (row.staff_no, row.name, row.department) if isinstance(x, str) and x) for row in found.itertuples()
+    }
     employee_id = st.selectbox(t("Staff member"), list(staff), format_func=staff.get, index=0 if staff else None,
                                placeholder=t("Type a name or staff no. above"), key=f"new_case_employee_{search.strip()}")
     family = family_options(employee_id) if employee_id else {None: t("(none: the staff member)")}

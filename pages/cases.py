@@ -4,9 +4,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.sanctions import cases
-from services.ledger import unit
 from services.core.permissions import Permission
+from services.ledger import unit
+from services.sanctions import cases
 
 actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())

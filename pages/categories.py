@@ -5,9 +5,9 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.sanctions import cases
 from services.core.formatting import fmt_datetime
 from services.core.permissions import Permission
+from services.sanctions import cases
 
 actor = ui.require(Permission.ADMINISTER)
 st.title(t("Violation categories"))

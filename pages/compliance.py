@@ -14,14 +14,13 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.year import compliance
-from services.sanctions import eligibility
-from services.ledger import unit
 from services.core.db import database_url
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, fmt_datetime, fmt_money, local_today
 from services.core.i18n import N_
 from services.core.permissions import Permission
+from services.ledger import eligibility, unit
+from services.year import compliance
 
 actor = ui.require(Permission.READ_COMPLIANCE)
 TTL = 300  # seconds: another process's write is seen at the latest this much later

@@ -4,11 +4,10 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.sanctions import cases
-from services.ledger import roster
-from services.ledger import unit
 from services.core.formatting import fmt_datetime
 from services.core.permissions import Permission
+from services.ledger import roster, unit
+from services.sanctions import cases
 
 actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())

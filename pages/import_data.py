@@ -7,11 +7,10 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.ledger import imports
-from services.ledger import templates
 from services.core.errors import ServiceError
 from services.core.i18n import N_
 from services.core.permissions import Permission
+from services.ledger import imports, templates
 
 # Files with more rows than this show a progress bar while they are checked and written.
 PROGRESS_FROM_ROWS = 300

@@ -9,13 +9,12 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.sanctions import bonus
-from services.ledger import imports
-from services.ledger import unit
 from services.core.db import database_url
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_money, local_today
 from services.core.permissions import Permission
+from services.ledger import imports, unit
+from services.sanctions import bonus
 
 LISTED = 20  # people named in the summary above a table; the table has them all
 

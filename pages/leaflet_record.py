@@ -8,13 +8,14 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.audit import trail
-from services.ledger import roster
-from services.education import outreach
+from services.core import files
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, fmt_datetime, local_today
-from services.education.outreach import DistributionMark
 from services.core.permissions import Permission
+from services.education import outreach
+from services.education.outreach import DistributionMark
 from services.education.training import Audience
+from services.ledger import roster
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -169,7 +170,7 @@ with tab_details:
     else:
         st.caption(t("No PDF attached."))
     if can_edit:
-        upload = st.file_uploader(t("Attach a PDF (at most {max} MB)", max=outreach.MAX_ATTACHMENT_BYTES // (1024 * 1024)),
+        upload = st.file_uploader(t("Attach a PDF (at most {max} MB)", max=files.MAX_ATTACHMENT_BYTES // (1024 * 1024)),
                                   type=["pdf"], key=prefix + "pdf")
         c1, c2 = st.columns(2)
         if upload is not None and c1.button(t("Attach the PDF"), icon=":material/attach_file:"):

@@ -10,12 +10,12 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.ledger import roster
-from services.education import outreach
 from services.core.db import database_url
 from services.core.formatting import fmt_date, local_today
 from services.core.permissions import Permission
+from services.education import outreach
 from services.education.training import Audience
+from services.ledger import roster
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)

@@ -5,8 +5,8 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.accounts import auth
-from services.ledger import unit
 from services.core.errors import ServiceError
+from services.ledger import unit
 
 profile = unit.get_unit(ui.engine())
 st.title(t("Taizhang · family-planning compliance ledger"))

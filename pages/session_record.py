@@ -6,10 +6,10 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.audit import trail
-from services.education import training
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
+from services.education import training
 from services.education.training import Status
 
 actor = ui.require(Permission.READ_LEDGER)

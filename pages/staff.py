@@ -4,9 +4,8 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.ledger import roster
-from services.ledger import unit
 from services.core.permissions import Permission
+from services.ledger import roster, unit
 
 PAGE_SIZE = 50
 

@@ -7,13 +7,11 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.audit import trail
-from services.sanctions import cases
-from services.sanctions import eligibility
-from services.ledger import roster
-from services.ledger import unit
 from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
+from services.ledger import eligibility, roster, unit
+from services.sanctions import cases
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)

@@ -4,8 +4,8 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.ledger import unit
 from services.core.permissions import Permission
+from services.ledger import unit
 
 actor = ui.require(Permission.ADMINISTER)
 st.title(t("Unit profile"))

@@ -6,12 +6,10 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.year import signoff
-from services.year import figures
-from services.year import report
-from services.ledger import unit
 from services.core.formatting import fmt_datetime, local_today
 from services.core.permissions import Permission
+from services.ledger import unit
+from services.year import figures, report, signoff
 
 actor = ui.require(Permission.READ_LEDGER)
 engine = ui.engine()

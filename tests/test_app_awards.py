@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from models import AwardNomination, BonusLine, ViolationCase
-from services.sanctions import awards
 from services.core.db import read_session
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.sanctions import awards
 from tests.apptest import PAGES, TIMEOUT, events, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from models import ViolationCase, ViolationCategory
-from services.sanctions import cases
+from models._common import utcnow
 from services.core.db import read_session
 from services.core.permissions import Role
-from models._common import utcnow
+from services.sanctions import cases
 from tests.apptest import new_app, signed_in, texts
 from tests.conftest import make_unit_and_users
 from tests.test_training import make_staff

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from bench.concurrency import pages_to_visit
 from models import Employee, Leaflet, TrainingSession, ViolationCase
-from services.devdata import demo
 from services.core.db import read_session
 from services.core.permissions import Role
+from services.devdata import demo
 from tests.apptest import signed_in, texts
 from tests.conftest import make_unit_and_users
 

@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import select
 
 from models import Employee
-from services.devdata import demo
-from services.ledger import roster
 from services.core.db import read_session
 from services.core.permissions import Role
+from services.devdata import demo
+from services.ledger import roster
 from tests.apptest import events, fill, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 

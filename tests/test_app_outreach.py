@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Distribution, Leaflet
-from services.devdata import demo
-from services.education import outreach
-from services.education import training
 from services.core.db import read_session
 from services.core.errors import PermissionDenied
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.devdata import demo
+from services.education import outreach
 from services.education.training import Audience
+from services.ledger import roster
 from tests.apptest import events, fill, signed_in, submit, texts
 from tests.test_app_training import open_page
 
@@ -35,7 +35,7 @@ def people(app_env):
 
 
 def thirty_households(engine, leader) -> tuple[int, list[int]]:
-    staff = list(training.staff_in_post(engine, leader, TODAY)["employee_id"])[:30]
+    staff = list(roster.staff_in_post(engine, leader, TODAY)["employee_id"])[:30]
     assert len(staff) == 30
     lid = outreach.create_leaflet(engine, leader, title="育儿补贴政策告知书", kind="policy", issued_on=TODAY, copies=30,
                                   audience=Audience.people(staff))
@@ -75,7 +75,7 @@ def test_leader_creates_a_leaflet_from_the_form(people, app_env):
         assert s.execute(select(func.count()).select_from(Leaflet)).scalar_one() == before + 1
     assert leaflet.title == "致全体教职工家庭的一封信" and leaflet.issued_on == TODAY
     details, households = outreach.get_leaflet(app_env, people[Role.LEADER], leaflet.id)
-    assert len(households) == len(training.staff_in_post(app_env, people[Role.LEADER], TODAY))
+    assert len(households) == len(roster.staff_in_post(app_env, people[Role.LEADER], TODAY))
     assert events(app_env, "create")[-1].entity_type == "leaflet"
 
 
@@ -206,7 +206,7 @@ def test_leader_creates_a_leaflet_for_chosen_households_found_by_search(people, 
 
     monkeypatch.setattr(_ui, "SHOW_EVERYONE_UP_TO", 10)  # searched, as in a district
     leader = people[Role.LEADER]
-    in_post = training.staff_in_post(app_env, leader, TODAY)
+    in_post = roster.staff_in_post(app_env, leader, TODAY)
     first, second = in_post.iloc[2], in_post.iloc[11]
     at = open_page(leader, "pages/leaflets.py")
     assert next(w for w in at.number_input if w.key == "new_leaflet_copies").value == len(in_post)

@@ -12,7 +12,16 @@ from models import User
 from models._common import utcnow
 from services.core.db import read_session
 from services.core.permissions import Role
-from tests.apptest import PAGES, TIMEOUT, events, fill, new_app, signed_in, submit, texts
+from tests.apptest import (
+    PAGES,
+    TIMEOUT,
+    events,
+    fill,
+    new_app,
+    signed_in,
+    submit,
+    texts,
+)
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 # What each role must find in its menu (DESIGN.md section 4), and what it must not.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.year import signoff
 from services.core.permissions import Role
+from services.year import signoff
 from tests.apptest import events, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 from tests.test_figures import Y, build_year

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Attendance, AuditEvent, TrainingSession
-from services.devdata import demo
-from services.education import training
 from services.core.db import read_session
 from services.core.errors import PermissionDenied
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.devdata import demo
+from services.education import training
 from services.education.training import Audience
+from services.ledger import roster
 from tests.apptest import events, fill, signed_in, submit, texts
 
 TODAY = local_today()
@@ -92,7 +93,7 @@ def test_leader_creates_a_session_from_the_form(people, app_env):
     sid = newest_session(app_env)
     details, roster = training.get_session(app_env, people[Role.LEADER], sid)
     assert details["title"] == "学习《人口与计划生育法》第三章" and details["hours"] == training.Decimal("1.5")
-    assert len(roster) == len(training.staff_in_post(app_env, people[Role.LEADER], TODAY))
+    assert len(roster) == len(roster.staff_in_post(app_env, people[Role.LEADER], TODAY))
     assert len(events(app_env, "create")) == before + 1
     assert "已创建学习培训。" in texts(at.success)  # flashed on the session's own page
 
@@ -289,7 +290,7 @@ def choose_people(at, prefix="new_session_0_"):
 def test_small_unit_lists_everyone_in_post_without_a_search(people, app_env):
     leader = people[Role.LEADER]
     at = choose_people(open_page(leader, "pages/sessions.py"))
-    in_post = training.staff_in_post(app_env, leader, TODAY)
+    in_post = roster.staff_in_post(app_env, leader, TODAY)
     assert not [w for w in at.text_input if w.key == "new_session_0_people_search"]
     picker = at.multiselect(key="new_session_0_people")
     assert len(picker.options) == len(in_post) > 20
@@ -301,7 +302,7 @@ def test_search_by_name_and_staff_no_keeps_choices_and_creates_for_exactly_them(
 
     monkeypatch.setattr(_ui, "SHOW_EVERYONE_UP_TO", 10)  # 30 staff count as a large unit here
     leader = people[Role.LEADER]
-    in_post = training.staff_in_post(app_env, leader, TODAY)
+    in_post = roster.staff_in_post(app_env, leader, TODAY)
     first, second = in_post.iloc[3], in_post.iloc[17]
     at = choose_people(open_page(leader, "pages/sessions.py"))
     picker = at.multiselect(key="new_session_0_people")
@@ -336,14 +337,14 @@ def test_a_large_unit_never_sends_more_than_the_limit(people, app_env, monkeypat
     make_staff(app_env, 90, hire_date=TODAY - timedelta(days=400))  # 员工30..员工119, with the demo's over 110 in post
     monkeypatch.setattr(_ui, "SHOW_EVERYONE_UP_TO", 100)
     leader = people[Role.LEADER]
-    assert len(training.staff_in_post(app_env, leader, TODAY)) > 110
+    assert len(roster.staff_in_post(app_env, leader, TODAY)) > 110
     at = choose_people(open_page(leader, "pages/sessions.py"))
     assert at.multiselect(key="new_session_0_people").options == []
     at.text_input(key="new_session_0_people_search").input("员工").run()  # the 90 made here
     picker = at.multiselect(key="new_session_0_people")
     assert len(picker.options) == _ui.SEARCH_LIMIT == 50
     assert any("符合条件的共 90 人，仅列出前 50 人" in c for c in texts(at.caption))
-    chosen_ids = [int(e) for e in training.search_staff_in_post(app_env, leader, TODAY, "员工", 2)[0]["employee_id"]]
+    chosen_ids = [int(e) for e in roster.search_staff(app_env, leader, TODAY, "员工", 2)[0]["employee_id"]]
     picker.set_value(chosen_ids).run()
     assert at.multiselect(key="new_session_0_people").value == chosen_ids
     # A narrower search: the two chosen stay on top of the new matches, still within the limit plus the choices.
@@ -355,7 +356,7 @@ def test_a_large_unit_never_sends_more_than_the_limit(people, app_env, monkeypat
 
 def test_expected_list_adds_from_staff_in_post_and_takes_off_from_the_list(people, app_env):
     leader = people[Role.LEADER]
-    staff = [int(e) for e in training.staff_in_post(app_env, leader, TODAY)["employee_id"]]
+    staff = [int(e) for e in roster.staff_in_post(app_env, leader, TODAY)["employee_id"]]
     sid = fresh_session(app_env, leader, audience=Audience.people(staff[:3]))
     at = open_page(leader, "pages/session_record.py", id=sid)
     add = next(w for w in at.multiselect if w.label == "增加人员")

@@ -2,12 +2,12 @@
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import select
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
 
 from models import AuditEvent
-from services.audit import trail
 from services.accounts import auth
+from services.audit import reading, trail
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ValidationError
 from services.core.permissions import Role
@@ -55,7 +55,7 @@ def test_database_rejects_changing_events(engine, actors, statement):
 
 def test_chain_verifies_and_names_first_broken_row(engine, actors):
     admin = actors[Role.ADMIN]
-    report = trail.verify_chain(engine, admin)
+    report = reading.verify_chain(engine, admin)
     assert report.ok and report.checked == len(_events(engine))
     target = _events(engine)[2].id
     # Someone with database access disables the guard and edits history.
@@ -65,20 +65,20 @@ def test_chain_verifies_and_names_first_broken_row(engine, actors):
         else:
             conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change"))
         conn.execute(text("UPDATE audit_event SET actor_name = 'mallory' WHERE id = :id"), {"id": target})
-    report = trail.verify_chain(engine, admin)
+    report = reading.verify_chain(engine, admin)
     assert not report.ok
     assert report.first_broken_id == target
 
 
 def test_only_audit_readers_may_list_or_verify(engine, actors):
     for role in (Role.ADMIN, Role.PRINCIPAL, Role.AUDITOR):
-        frame, total = trail.list_events(engine, actors[role])
+        frame, total = reading.list_events(engine, actors[role])
         assert total == len(frame) > 0
     before = len(_events(engine))
     with pytest.raises(PermissionDenied):
-        trail.list_events(engine, actors[Role.LEADER])
+        reading.list_events(engine, actors[Role.LEADER])
     with pytest.raises(PermissionDenied):
-        trail.verify_chain(engine, actors[Role.LEADER])
+        reading.verify_chain(engine, actors[Role.LEADER])
     denials = [e for e in _events(engine)[before:] if e.action == "permission_denied"]
     assert len(denials) == 2 and denials[0].actor_name == "leader"
 
@@ -87,9 +87,9 @@ def test_filters(engine, actors):
     admin = actors[Role.ADMIN]
     with pytest.raises(auth.AuthError):
         auth.authenticate(engine, "leader", "wrong-password")
-    frame, total = trail.list_events(engine, admin, action="login_failed")
+    frame, total = reading.list_events(engine, admin, action="login_failed")
     assert total == 1 and frame.iloc[0]["actor_name"] == "leader"
-    frame, total = trail.list_events(engine, admin, actor_name="admin", action="create")
+    frame, total = reading.list_events(engine, admin, actor_name="admin", action="create")
     assert total == 3
 
 

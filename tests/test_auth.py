@@ -417,7 +417,7 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
             pass
         return real_record(*args, **kwargs)
 
-    monkeypatch.setattr(audit, "record", record_after_both_checked)
+    monkeypatch.setattr(trail, "record", record_after_both_checked)
     outcomes: list[object] = []
 
     def disable(actor, target_id) -> None:

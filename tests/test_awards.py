@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from models import AuditEvent, AwardNomination, Department, Employee, ViolationCategory
-from services.sanctions import awards
-from services.sanctions import cases
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ServiceError, ValidationError
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.sanctions import awards, cases
 
 YEAR = local_today().year
 

@@ -17,10 +17,10 @@ from sqlalchemy.engine import make_url
 
 from models import AuditEvent, Employee
 from services.accounts import backup
-from services.devdata import demo
 from services.core.db import read_session
 from services.core.errors import PermissionDenied, ServiceError
 from services.core.permissions import Role
+from services.devdata import demo
 from tests.conftest import PG_URL_ENV, make_unit_and_users, skip_or_fail
 
 

@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import event, insert, select, update
 
 from models import AuditEvent, BonusLine, ViolationCase
-from services.sanctions import bonus
-from services.sanctions import cases
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ServiceError, ValidationError
 from services.core.permissions import Role
+from services.sanctions import bonus, cases
 from tests.test_awards import YEAR, close_year, confirmed_case, count, make_staff, xlsx
 
 HEADER = ["工号", "姓名", "项目", "月份", "金额"]

@@ -4,14 +4,21 @@ withheld with the reason; the appeal is overturned and the back-pay list names t
 
 from __future__ import annotations
 
-from services.sanctions import awards
 from services.core import db
-from services.devdata import demo
-from services.ledger import unit
 from services.core.formatting import local_today
 from services.core.i18n import translate
 from services.core.permissions import Role
-from tests.browser import CHROMIUM_ARGS, commit_typing, screenshot, sign_in, streamlit_server, wait_idle
+from services.devdata import demo
+from services.ledger import unit
+from services.sanctions import awards
+from tests.browser import (
+    CHROMIUM_ARGS,
+    commit_typing,
+    screenshot,
+    sign_in,
+    streamlit_server,
+    wait_idle,
+)
 from tests.conftest import STRONG_PASSWORD
 
 YEAR = local_today().year

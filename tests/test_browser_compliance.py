@@ -8,7 +8,16 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, open_tab, screenshot, sign_in, streamlit_server, wait_idle
+from tests.browser import (
+    CHROMIUM_ARGS,
+    commit_typing,
+    demo_unit,
+    open_tab,
+    screenshot,
+    sign_in,
+    streamlit_server,
+    wait_idle,
+)
 
 
 def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, tmp_path):

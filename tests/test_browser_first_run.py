@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.browser import chromium_page, commit_typing, screenshot, streamlit_server, wait_idle
+from tests.browser import (
+    chromium_page,
+    commit_typing,
+    screenshot,
+    streamlit_server,
+    wait_idle,
+)
 from tests.conftest import STRONG_PASSWORD
 
 

@@ -7,7 +7,15 @@ import re
 
 from services.core import db
 from services.ledger import unit
-from tests.browser import CHROMIUM_ARGS, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
+from tests.browser import (
+    CHROMIUM_ARGS,
+    commit_typing,
+    demo_unit,
+    screenshot,
+    sign_in,
+    streamlit_server,
+    wait_idle,
+)
 from tests.conftest import STRONG_PASSWORD
 
 

@@ -8,7 +8,16 @@ import re
 
 import openpyxl
 
-from tests.browser import CHROMIUM_ARGS, click_until, commit_typing, demo_unit, screenshot, sign_in, streamlit_server, wait_idle
+from tests.browser import (
+    CHROMIUM_ARGS,
+    click_until,
+    commit_typing,
+    demo_unit,
+    screenshot,
+    sign_in,
+    streamlit_server,
+    wait_idle,
+)
 
 TITLE = "学习《人口与计划生育法》第四章"
 

@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import event, select
 
 from models import AuditEvent, User, ViolationCase
-from services.audit import trail
 from services.accounts import auth
-from services.sanctions import cases
-from services.devdata import demo
-from services.devdata import generate
-from services.ledger import unit
+from services.audit import reading, trail
 from services.core.db import read_session
 from services.core.permissions import Actor, Role
+from services.devdata import demo, generate
+from services.ledger import unit
+from services.sanctions import cases
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 TODAY = date(2026, 6, 15)
@@ -114,7 +113,7 @@ def test_every_demo_case_lists_the_transitions_of_its_state(engine):
     with read_session(engine) as s:
         names = set(s.execute(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "violation_case")).scalars())
     assert names == {"demo_leader", "demo_principal"}
-    assert trail.verify_chain(engine, admin).ok
+    assert reading.verify_chain(engine, admin).ok
 
 
 def test_demo_loaded_by_an_administrator_names_them_as_loader(sqlite_engine):
@@ -130,7 +129,7 @@ def test_every_generated_case_lists_the_transitions_of_its_state(engine):
     assert sum(seen.values()) == result.activity["cases"]
     last = {path[-1] for path in seen}
     assert last >= {"create", "submit", "confirm", "reject", "appeal"} and last & {"revoke", "overturn"}
-    report = trail.verify_chain(engine, actors[Role.ADMIN])
+    report = reading.verify_chain(engine, actors[Role.ADMIN])
     assert report.ok, report
 
 

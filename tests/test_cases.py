@@ -9,15 +9,28 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from models import AuditEvent, CaseAttachment, FamilyMember, ViolationCase, ViolationCategory, YearClosure
+from models import (
+    AuditEvent,
+    CaseAttachment,
+    FamilyMember,
+    ViolationCase,
+    ViolationCategory,
+    YearClosure,
+)
 from models._common import utcnow
-from services.sanctions import cases
-from services.ledger import roster
-from services.year.signoff import YearLocked
 from services.core.db import read_session, write_session
-from services.core.errors import NotFound, PermissionDenied, ServiceError, StaleVersion, ValidationError
+from services.core.errors import (
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    StaleVersion,
+    ValidationError,
+)
 from services.core.formatting import local_today
 from services.core.permissions import Actor, Role
+from services.core.yearlock import YearLocked
+from services.ledger import roster
+from services.sanctions import cases
 from tests.test_training import make_staff
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

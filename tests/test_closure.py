@@ -10,12 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, TrainingSession, ViolationCase, YearClosure
-from services.year import signoff
-from services.year.signoff import YearLocked, ensure_year_open
 from services.core.db import read_session, write_session
-from services.core.errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from services.core.errors import (
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationError,
+)
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.core.yearlock import YearLocked, ensure_year_open
+from services.year import signoff
 from services.year.report import checksum_of
 from tests.test_figures import Y, build_year
 

@@ -37,10 +37,10 @@ from models import (
     ViolationCategory,
     YearClosure,
 )
-from services.year import compliance
 from services.core.db import write_session
 from services.core.errors import PermissionDenied
 from services.core.permissions import Role
+from services.year import compliance
 
 Y = 2025
 # Fictional ID numbers (the rows are written directly, not through the ledger's checks).

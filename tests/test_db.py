@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
 from models import AuditEvent, Department
-from services.audit import trail
+from services.audit import reading, trail
 from services.core import db as dbmod
 from services.core.db import read_session, write_session
 from services.core.errors import ServiceError
@@ -117,7 +117,7 @@ def test_upgrade_to_head_twice_is_harmless(engine, actors):
     assert dbmod.current_revision(engine) == _head_revision()
     assert _count(engine, models.User) == users_before == 4
     assert _count(engine, AuditEvent) == events_before
-    assert trail.verify_chain(engine, actors[Role.ADMIN]).ok
+    assert reading.verify_chain(engine, actors[Role.ADMIN]).ok
     # The append-only guard survived.
     with pytest.raises(Exception, match="append-only"):
         with engine.begin() as conn:
@@ -224,7 +224,7 @@ def _hammer(engines, actor) -> list[BaseException]:
 
 
 def _assert_unbroken(engine, actor, before: int) -> None:
-    report = trail.verify_chain(engine, actor)
+    report = reading.verify_chain(engine, actor)
     assert report.ok, report
     assert report.checked == before + THREADS * EVENTS_PER_THREAD
     with read_session(engine) as s:
@@ -234,7 +234,7 @@ def _assert_unbroken(engine, actor, before: int) -> None:
 
 def test_concurrent_writers_on_one_engine_keep_the_chain_unbroken(engine, actors):
     admin = actors[Role.ADMIN]
-    before = trail.verify_chain(engine, admin).checked
+    before = reading.verify_chain(engine, admin).checked
     errors = _hammer([engine] * THREADS, admin)
     assert errors == []
     _assert_unbroken(engine, admin, before)
@@ -243,7 +243,7 @@ def test_concurrent_writers_on_one_engine_keep_the_chain_unbroken(engine, actors
 def test_concurrent_writers_with_separate_engines_keep_the_chain_unbroken(engine, actors):
     """Separate engines stand in for separate processes (two app servers)."""
     admin = actors[Role.ADMIN]
-    before = trail.verify_chain(engine, admin).checked
+    before = reading.verify_chain(engine, admin).checked
     url = engine.url.render_as_string(hide_password=False)
     engines = [dbmod.get_engine.__wrapped__(url) for _ in range(THREADS)]
     try:

@@ -8,15 +8,19 @@ import pytest
 from sqlalchemy import event, func, select
 
 from models import AuditEvent, Department, Employee, FamilyMember, User, ViolationCase
-from services.audit import trail
 from services.accounts import auth
-from services.devdata import demo
-from services.ledger import unit
+from services.audit import reading
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ValidationError
 from services.core.formatting import local_today
-from services.ledger.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number
 from services.core.permissions import Role
+from services.devdata import demo
+from services.ledger import unit
+from services.ledger.idnumbers import (
+    birth_date_from_id,
+    gender_from_id,
+    is_valid_id_number,
+)
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 
@@ -172,7 +176,7 @@ def test_one_summary_audit_event_and_the_chain_holds(engine):
     assert sorted(details["accounts"]) == ["demo_auditor", "demo_leader", "demo_principal"]
     assert {e.actor_name for e in user_events} == {"setup"}
     admin = auth.authenticate(engine, "admin", STRONG_PASSWORD)
-    report = trail.verify_chain(engine, admin)
+    report = reading.verify_chain(engine, admin)
     assert report.ok, report
 
 

@@ -8,13 +8,12 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import AuditEvent, AwardNomination, BonusLine, Employee, User, ViolationCase
-from services.sanctions import awards
-from services.sanctions import bonus
-from services.devdata import demo
 from services.core.db import read_session
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.devdata import demo
 from services.devdata.demo_sanctions import load_demo_sanctions
+from services.sanctions import awards, bonus
 from tests.conftest import make_unit_and_users
 
 YEAR = local_today().year

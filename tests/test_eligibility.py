@@ -20,13 +20,12 @@ from sqlalchemy import insert, select
 
 from models import Employee, Unit, ViolationCase, ViolationCategory
 from models._common import utcnow
-from services.sanctions import cases
-from services.sanctions import eligibility
-from services.ledger import roster
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ServiceError
 from services.core.formatting import fmt_datetime
 from services.core.permissions import Role
+from services.ledger import eligibility, roster
+from services.sanctions import cases
 from tests.test_cases import first_category, new_case, to_state
 from tests.test_statement_counts import statements
 from tests.test_training import make_staff

@@ -25,8 +25,8 @@ from models import (
     ViolationCategory,
 )
 from services.core.db import write_session
-from services.year.figures import NO_RATE, percent_text, year_figures
 from services.core.permissions import Role
+from services.year.figures import NO_RATE, percent_text, year_figures
 
 Y = 2025
 TODAY = date(2026, 3, 1)

@@ -25,14 +25,17 @@ from models import (
     ViolationCase,
     ViolationCategory,
 )
-from services.audit import trail
-from services.sanctions import eligibility
-from services.devdata import generate
-from services.ledger import unit
+from services.audit import reading
 from services.core.db import read_session
 from services.core.errors import ValidationError
-from services.ledger.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number
 from services.core.permissions import Role
+from services.devdata import generate
+from services.ledger import eligibility, unit
+from services.ledger.idnumbers import (
+    birth_date_from_id,
+    gender_from_id,
+    is_valid_id_number,
+)
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 TODAY = date(2026, 6, 15)
@@ -75,7 +78,7 @@ def test_counts_departments_and_one_audit_event(engine):
     assert result.activity["distributions"] == _count(engine, Distribution)
     assert result.activity["bonus_lines"] == _count(engine, BonusLine)
     assert event.actor_name == "generate"
-    assert trail.verify_chain(engine, actors[Role.ADMIN]).ok
+    assert reading.verify_chain(engine, actors[Role.ADMIN]).ok
 
     with read_session(engine) as s:
         names = set(s.execute(select(Department.name)).scalars())

@@ -5,7 +5,7 @@ import string
 
 from babel.messages.pofile import read_po
 
-from services.core.i18n import LOCALES_DIR, Msg, N_, translate
+from services.core.i18n import LOCALES_DIR, N_, Msg, translate
 from tests.i18n_tools import ROOT, missing, used_msgids
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -6,7 +6,12 @@ from datetime import date, timedelta
 import pytest
 from stdnum.cn.ric import calc_check_digit
 
-from services.ledger.idnumbers import birth_date_from_id, gender_from_id, is_valid_id_number, valid_id_number
+from services.ledger.idnumbers import (
+    birth_date_from_id,
+    gender_from_id,
+    is_valid_id_number,
+    valid_id_number,
+)
 
 
 def test_known_numbers():

@@ -15,9 +15,10 @@ from sqlalchemy import event, func, insert, select
 from stdnum.cn.ric import calc_check_digit
 
 from models import AuditEvent, Department, Employee, FamilyMember
-from services.ledger import imports
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ValidationError
+from services.core.permissions import Role
+from services.ledger import imports
 from services.ledger.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER
 from services.ledger.imports import (
     commit_family,
@@ -28,7 +29,6 @@ from services.ledger.imports import (
     rejected_rows_xlsx,
     sheet_names,
 )
-from services.core.permissions import Role
 from services.ledger.validation import DATE_NOT_REAL, GENDER_MISMATCH
 from tests.import_files import STAFF_HEADERS, sample, samples_dir, staff_rows, xlsx
 
@@ -362,10 +362,9 @@ def test_other_kinds_leave_the_staff_columns_and_labels_alone():
     registering one never changes the staff sheet: a staff file with award or
     pay columns is read exactly as without them, each kind names its own
     labels, validation.FIELD_LABELS gains nothing, and the tables are read-only."""
-    from services.sanctions import awards
-    from services.sanctions import bonus
-    from services.ledger import validation
     from services.core.i18n import N_
+    from services.ledger import validation
+    from services.sanctions import awards, bonus
 
     before = read_table(staff_file(staff_rows(2)), "staff.xlsx")
     labels_before = dict(validation.FIELD_LABELS)

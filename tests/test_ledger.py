@@ -11,12 +11,16 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from models import AuditEvent, Employee, FamilyMember
+from services.core.db import read_session, write_session
+from services.core.errors import (
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationError,
+)
+from services.core.permissions import Role
 from services.devdata import demo
 from services.ledger import roster
-from services.core.db import read_session, write_session
-from services.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
-from services.core.permissions import Role
-
 
 
 @pytest.fixture

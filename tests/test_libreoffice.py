@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from services.year import report as rpt
 from services.core.permissions import Role
+from services.year import report as rpt
 from tests.conftest import make_unit_and_users, skip_or_fail
 from tests.test_figures import TODAY, Y, build_year
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import event, func, select
 
 from models import AuditEvent, Distribution, Employee, Leaflet, LeafletAttachment
-from services.audit import trail
-from services.education import outreach
+from services.audit import reading
 from services.core.db import read_session
 from services.core.errors import NotFound, PermissionDenied, ValidationError
-from services.education.outreach import DistributionMark as Mark
 from services.core.permissions import Role
+from services.education import outreach
+from services.education.outreach import DistributionMark as Mark
 from services.education.training import Audience
 from tests.test_training import D1, TODAY, YEAR, _admin, leave, make_staff
 
@@ -146,7 +146,7 @@ def test_bulk_receipts_one_event_per_change(engine, leader):
         ev = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (ev.entity_type, ev.household_id, json.loads(ev.before), json.loads(ev.after)) == (
         "distribution", b, {"signed": False}, {"signed": True})
-    assert trail.verify_chain(engine, _admin(engine)).ok
+    assert reading.verify_chain(engine, _admin(engine)).ok
 
 
 def test_bad_receipts_are_refused_and_write_nothing(engine, leader):
@@ -285,7 +285,7 @@ def test_moving_the_issue_date_after_a_delivery_is_refused(engine, leader):
 
 
 def test_a_signed_off_year_refuses_every_leaflet_write(engine, actors, leader):
-    from services.year.signoff import YearLocked
+    from services.core.yearlock import YearLocked
     from tests.test_training import sign_off
 
     staff = make_staff(engine, 3)
@@ -347,7 +347,7 @@ def test_moving_the_issue_date_recomputes_the_households_not_yet_reached(engine,
     assert (json.loads(events[2].before), events[2].after) == ({"expected": True}, None)
     assert json.loads(events[2].details) == {"leaflet": lid, "issued_on": date(Y0, 8, 1).isoformat()}
     assert events[2].household_id == c
-    assert trail.verify_chain(engine, _admin(engine)).ok
+    assert reading.verify_chain(engine, _admin(engine)).ok
 
     # And back: d was not yet hired, c was still there.
     assert outreach.update_leaflet(engine, leader, lid, 2, issued_on=date(Y0, 3, 1)) == 3
@@ -404,7 +404,7 @@ def test_a_move_that_would_leave_nobody_is_refused_and_writes_nothing(engine, le
 def test_moving_a_leaflet_checks_both_years_are_open(engine, actors, leader):
     from datetime import date
 
-    from services.year.signoff import YearLocked
+    from services.core.yearlock import YearLocked
     from tests.test_training import sign_off
 
     make_staff(engine, 2)

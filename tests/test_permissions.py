@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, Unit, User
 from services.accounts import auth
-from services.ledger import unit
 from services.core.db import read_session
 from services.core.errors import PermissionDenied
 from services.core.permissions import Actor, Permission, Role
+from services.ledger import unit
 
 P = Permission
 Y, N = True, False

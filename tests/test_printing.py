@@ -18,12 +18,11 @@ from sqlalchemy import select
 
 from models import AuditEvent, Department, Employee
 from services.core import exports
-from services.education import outreach
-from services.education import training
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied
-from services.education.outreach import DistributionMark as Mark
 from services.core.permissions import Role
+from services.education import outreach, training
+from services.education.outreach import DistributionMark as Mark
 from tests.test_outreach import new_leaflet
 from tests.test_training import D1, make_staff, new_session
 

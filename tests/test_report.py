@@ -12,11 +12,11 @@ from docx import Document
 from sqlalchemy import event, insert, select
 
 from models import AuditEvent, Employee, FamilyMember
-from services.year import report as rpt
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied
 from services.core.formatting import LOCAL_TZ
 from services.core.permissions import Role
+from services.year import report as rpt
 from tests.test_figures import TODAY, Y, build_year
 
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=LOCAL_TZ)

@@ -26,18 +26,13 @@ from sqlalchemy.engine import make_url
 
 from models import Department
 from services.core import db as dbmod
-from services.sanctions import awards
-from services.sanctions import bonus
-from services.sanctions import cases
-from services.year import compliance
-from services.sanctions import eligibility
-from services.year import figures
-from services.devdata import generate
-from services.ledger import roster
-from services.education import outreach
-from services.education import training
 from services.core.db import read_session
 from services.core.permissions import Role
+from services.devdata import generate
+from services.education import outreach, training
+from services.ledger import eligibility, roster
+from services.sanctions import awards, bonus, cases
+from services.year import compliance, figures
 from tests.conftest import PG_URL_ENV, make_unit_and_users, skip_or_fail
 
 SIZES = (1_000, 10_000)

@@ -5,10 +5,14 @@ import io
 import openpyxl
 import pytest
 
+from services.core.permissions import Role
 from services.ledger import imports
 from services.ledger.imports import expected_headers, preview_family, preview_staff
-from services.core.permissions import Role
-from services.ledger.templates import TEXT_ROWS, family_template_xlsx, staff_template_xlsx
+from services.ledger.templates import (
+    TEXT_ROWS,
+    family_template_xlsx,
+    staff_template_xlsx,
+)
 
 
 def _open(data):

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from models import Attendance, AuditEvent, Department, Employee, TrainingSession
-from services.audit import trail
-from services.education import training
+from services.audit import reading
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ValidationError
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.education import training
 from services.education.training import Audience
+from services.ledger import roster
 
 TODAY = local_today()
 YEAR = TODAY.year
@@ -172,7 +173,7 @@ def test_roll_call_one_save_one_event_per_change(engine, leader):
         last = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (last.entity_type, last.household_id) == ("attendance", staff[0])
     assert json.loads(last.before) == {"status": "absent"} and json.loads(last.after) == {"status": "present"}
-    assert trail.verify_chain(engine, _admin(engine)).ok
+    assert reading.verify_chain(engine, _admin(engine)).ok
 
 
 def _admin(engine):
@@ -311,7 +312,7 @@ def test_roll_call_audit_is_bulk(engine, leader):
     finally:
         event.remove(engine, "before_cursor_execute", listen)
     assert len(statements) < 20
-    assert trail.verify_chain(engine, _admin(engine)).ok
+    assert reading.verify_chain(engine, _admin(engine)).ok
 
 
 # ---------------------------------------------------------------- sheets
@@ -381,7 +382,7 @@ def test_demo_unit_has_a_year_of_sessions_and_leaflets(engine, actors):
     cov = outreach.coverage(engine, leader, YEAR)
     assert len(cov) >= 1 and (cov["coverage"] > 0.5).all()
     assert json.loads(ev.details)["sessions"] == len(sessions)
-    assert trail.verify_chain(engine, actors[Role.ADMIN]).ok
+    assert reading.verify_chain(engine, actors[Role.ADMIN]).ok
 
 
 def test_list_and_edit_sessions(engine, leader):
@@ -501,7 +502,7 @@ def sign_off(engine, actors, year):
 
 
 def test_a_signed_off_year_refuses_every_session_write(engine, actors, leader):
-    from services.year.signoff import YearLocked
+    from services.core.yearlock import YearLocked
 
     staff = make_staff(engine, 3)
     sid = new_session(engine, leader)
@@ -531,7 +532,7 @@ def test_a_signed_off_year_refuses_every_session_write(engine, actors, leader):
 def test_history_and_staff_in_post(engine, leader):
     staff = make_staff(engine, 3)
     leave(engine, staff[2], D1)
-    assert set(training.staff_in_post(engine, leader, D1)["employee_id"]) == {staff[0], staff[1]}
+    assert set(roster.staff_in_post(engine, leader, D1)["employee_id"]) == {staff[0], staff[1]}
     sid = new_session(engine, leader)
     other = new_session(engine, leader, title="另一次")
     training.record_roll_call(engine, leader, sid, {staff[0]: "absent"})
@@ -544,7 +545,7 @@ def test_history_and_staff_in_post(engine, leader):
 def test_search_staff_in_post_by_staff_no_name_or_department(engine, leader):
     staff = make_staff(engine, 12)  # S0000..S0011, 员工0..员工11, alternately 语文组 / 数学组
     leave(engine, staff[1], D1)
-    search = lambda text, limit=50: training.search_staff_in_post(engine, leader, D1, text, limit)  # noqa: E731
+    search = lambda text, limit=50: roster.search_staff(engine, leader, D1, text, limit)  # noqa: E731
 
     everyone, total = search("")
     assert total == 11 and len(everyone) == 11 and staff[1] not in set(everyone["employee_id"])
@@ -581,7 +582,7 @@ def test_search_staff_in_post_takes_two_statements_whatever_the_size(engine, lea
 
         event.listen(engine, "before_cursor_execute", listen)
         try:
-            page, total = training.search_staff_in_post(engine, leader, D1, "员工", limit=50)
+            page, total = roster.search_staff(engine, leader, D1, "员工", limit=50)
         finally:
             event.remove(engine, "before_cursor_execute", listen)
         assert (len(page), total) == (min(n, 50), n)

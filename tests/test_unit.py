@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Unit, User
-from services.audit import trail
 from services.accounts import auth
-from services.ledger import unit
+from services.audit import reading
 from services.core.db import read_session
 from services.core.errors import ValidationError
 from services.core.formatting import local_today
 from services.core.permissions import Role
+from services.ledger import unit
 from tests.conftest import STRONG_PASSWORD
 
 SETUP = dict(
@@ -61,7 +61,7 @@ def test_initialise_creates_unit_and_first_admin(engine):
 
     created = [(e.action, e.entity_type, e.actor_id, e.actor_name) for e in _events(engine)[:2]]
     assert created == [("create", "unit", None, "setup"), ("create", "user", None, "setup")]
-    assert trail.verify_chain(engine, auth.actor_of(admin)).ok
+    assert reading.verify_chain(engine, auth.actor_of(admin)).ok
 
 
 def test_initialise_is_one_transaction(engine, monkeypatch):

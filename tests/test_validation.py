@@ -6,10 +6,15 @@ import pytest
 from sqlalchemy import insert
 
 from models import Employee
-from services.ledger import validation as v
 from services.core.db import read_session, write_session
+from services.ledger import validation as v
 from services.ledger.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER, ID_LENGTH
-from services.ledger.validation import FieldError, clean_employee, clean_family_member, existing_conflicts
+from services.ledger.validation import (
+    FieldError,
+    clean_employee,
+    clean_family_member,
+    existing_conflicts,
+)
 
 TODAY = date(2026, 11, 29)
 # A real-shaped number (Shuangluan district, Chengde) from the staff samples.

@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from models import User
 from models._common import utcnow
 from services.audit import trail
+from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import AuthError, NotFound, ValidationError  # noqa: F401 - AuthError re-exported
 from services.core.formatting import fmt_datetime
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission, Role, authorize
+from services.core.permissions import Actor, Permission, Role
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)

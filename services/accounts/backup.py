@@ -20,11 +20,12 @@ from pathlib import Path
 from sqlalchemy.engine import URL, Engine
 
 from services.audit import trail
+from services.audit.access import authorize
 from services.core.db import PROJECT_ROOT, is_sqlite
 from services.core.errors import ServiceError
 from services.core.formatting import local_now
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
 
 DEFAULT_BACKUP_DIR = PROJECT_ROOT / "data" / "backups"
 PG_DUMP_TIMEOUT_S = 3600

@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models import AuditEvent
 from models._common import utcnow
-from services.core.db import read_session, write_session
-from services.core.formatting import fmt_datetime, start_of_local_day
-from services.core.i18n import N_
-from services.core.permissions import Actor, Permission
+from services.core.db import write_session
+from services.core.formatting import fmt_datetime
+from services.core.i18n import N_, translate
+from services.core.permissions import Actor
 
 GENESIS_HASH = "0" * 64
 
@@ -142,8 +141,6 @@ def summarize(before: str | None, after: str | None, details: str | None, limit:
 
 def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.DataFrame:
     """Events as people read them; `full` keeps the raw before/after (exports)."""
-    from services.core.i18n import translate
-
     shown = events.assign(
         at=events["at"].map(fmt_datetime),
         action=events["action"].map(lambda a: translate(lang, ACTION_LABELS.get(a, a))),
@@ -157,7 +154,7 @@ def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.Data
     return shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
 
 
-def _event_hash(ev: AuditEvent) -> str:
+def event_hash(ev: AuditEvent) -> str:
     payload = canonical_json(
         {
             "id": ev.id,
@@ -199,7 +196,7 @@ def _chained_event(prev_id: int, prev_hash: str, actor: Actor | None, action: st
         prev_hash=prev_hash,
         hash="",
     )
-    ev.hash = _event_hash(ev)
+    ev.hash = event_hash(ev)
     return ev
 
 
@@ -249,110 +246,6 @@ def record_standalone(engine: Engine, actor: Actor | None, action: str, **kwargs
         record(session, actor, action, **kwargs)
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    first_broken_id: int | None = None
-    reason: str | None = None
-
-
-def verify_chain(engine: Engine, actor: Actor, batch: int = 5000) -> ChainReport:
-    """Recompute every hash in order; name the first event that does not fit."""
-    from services.core.permissions import authorize
-
-    authorize(engine, actor, Permission.READ_AUDIT, "verify audit chain")
-    expected_prev = GENESIS_HASH
-    expected_id = 1
-    checked = 0
-    with read_session(engine) as session:
-        last_id = 0
-        while True:
-            rows = session.execute(
-                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-            ).scalars().all()
-            if not rows:
-                break
-            for ev in rows:
-                if ev.id != expected_id:
-                    return ChainReport(False, checked, expected_id, "missing")
-                if ev.prev_hash != expected_prev:
-                    return ChainReport(False, checked, ev.id, "prev_hash")
-                if _event_hash(ev) != ev.hash:
-                    return ChainReport(False, checked, ev.id, "hash")
-                expected_prev = ev.hash
-                expected_id += 1
-                checked += 1
-            last_id = rows[-1].id
-            session.expunge_all()
-    return ChainReport(True, checked)
-
-
-def list_events(
-    engine: Engine,
-    actor: Actor,
-    *,
-    action: str | None = None,
-    actor_name: str | None = None,
-    entity_type: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    text_search: str | None = None,
-    limit: int = 200,
-    offset: int = 0,
-) -> tuple[pd.DataFrame, int]:
-    """One page of events, newest first, and the number matching the filter."""
-    from services.core.permissions import authorize
-
-    authorize(engine, actor, Permission.READ_AUDIT, "read audit trail")
-    conditions = []
-    if action:
-        conditions.append(AuditEvent.action == action)
-    if actor_name:
-        conditions.append(AuditEvent.actor_name == actor_name)
-    if entity_type:
-        conditions.append(AuditEvent.entity_type == entity_type)
-    if since:
-        conditions.append(AuditEvent.at >= start_of_local_day(since))
-    if until:
-        conditions.append(AuditEvent.at < start_of_local_day(until + timedelta(days=1)))
-    if text_search:
-        like = f"%{text_search}%"
-        conditions.append(
-            AuditEvent.details.like(like) | AuditEvent.before.like(like) | AuditEvent.after.like(like)
-            | AuditEvent.entity_id.like(like)
-        )
-    columns = [
-        AuditEvent.id,
-        AuditEvent.at,
-        AuditEvent.actor_name,
-        AuditEvent.action,
-        AuditEvent.entity_type,
-        AuditEvent.entity_id,
-        AuditEvent.before,
-        AuditEvent.after,
-        AuditEvent.details,
-    ]
-    with read_session(engine) as session:
-        total = session.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar_one()
-        rows = session.execute(
-            select(*columns).where(*conditions).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
-        ).all()
-    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
-    return frame, total
-
-
-def distinct_values(engine: Engine, actor: Actor) -> dict[str, list[str]]:
-    """Choices for the audit page's filters."""
-    from services.core.permissions import authorize
-
-    authorize(engine, actor, Permission.READ_AUDIT, "read audit trail")
-    with read_session(engine) as session:
-        actions = session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars().all()
-        names = session.execute(
-            select(AuditEvent.actor_name).where(AuditEvent.actor_name.is_not(None)).distinct().order_by(AuditEvent.actor_name)
-        ).scalars().all()
-        types = session.execute(
-            select(AuditEvent.entity_type).where(AuditEvent.entity_type.is_not(None)).distinct().order_by(AuditEvent.entity_type)
-        ).scalars().all()
-    return {"action": list(actions), "actor_name": list(names), "entity_type": list(types)}
+def record_export(engine: Engine, actor: Actor, what: str, rows: int, **details: object) -> None:
+    """Exports are writes in the audit sense: who took which data out, and when."""
+    record_standalone(engine, actor, "export", entity_type=what, details={"rows": rows, **details})

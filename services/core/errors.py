@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.core.i18n import translate
+
 
 class ServiceError(Exception):
     """A refusal with a readable reason; nothing was written."""
@@ -19,8 +21,6 @@ class ServiceError(Exception):
         self.params = params
 
     def translated(self, lang: str) -> str:
-        from services.core.i18n import translate
-
         return translate(lang, self.msgid, **self.params)
 
 

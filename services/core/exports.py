@@ -19,11 +19,8 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
-from sqlalchemy.engine import Engine
 
-from services.audit import trail
 from services.core.formatting import LOCAL_TZ
-from services.core.permissions import Actor
 
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
@@ -121,11 +118,6 @@ def printable_sheet(sheet_name: str, title: str, info_lines: list[str], headers:
     return buffer.getvalue()
 
 
-def record_export(engine: Engine, actor: Actor, what: str, rows: int, **details: object) -> None:
-    """Exports are writes in the audit sense: who took which data out, and when."""
-    trail.record_standalone(engine, actor, "export", entity_type=what, details={"rows": rows, **details})
-
-
 # ---------------------------------------------------------------- printable PDF
 
 # Adobe's built-in simplified-Chinese font: referenced, not embedded, so no font
@@ -175,7 +167,13 @@ def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: l
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import (
+        Flowable,
+        LongTable,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+    )
 
     font = _pdf_font()
     pagesize = turned(A4) if landscape else A4

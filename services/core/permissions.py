@@ -1,7 +1,8 @@
 """Roles and what each may do (DESIGN.md section 4).
 
-Every service function takes the acting user and calls `authorize` itself; the
-menu hides pages too, but hiding is not protection.
+Pure data: which role may do what.  Every service function takes the acting
+user and calls `services.audit.access.authorize` itself (which records a
+refusal); the menu hides pages too, but hiding is not protection.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy.engine import Engine
-
-from services.core.errors import PermissionDenied
 from services.core.i18n import N_
 
 
@@ -94,25 +92,3 @@ class Actor:
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
-
-
-def authorize(engine: Engine, actor: Actor | None, permission: Permission, what: str = "") -> None:
-    """Raise PermissionDenied (and record the denial) unless `actor` may do it.
-
-    The denial is written in its own transaction: the refused action's
-    transaction never starts, so nothing of it is left behind.
-    """
-    if actor is not None and actor.can(permission):
-        return
-    from services.audit import trail
-
-    trail.record_standalone(
-        engine,
-        actor,
-        "permission_denied",
-        details={"permission": permission.value, "what": what} if what else {"permission": permission.value},
-    )
-    raise PermissionDenied(
-        N_("Your role may not {action}."),
-        action=PERMISSION_LABELS[permission],
-    )

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,18 +24,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from models import Department, Employee, FamilyMember, Unit, User, ViolationCase
-from services.audit import trail
 from services.accounts import auth
-from services.sanctions.cases import CaseState, _case_view
+from services.audit import trail
+from services.audit.access import authorize
 from services.core.db import read_session, write_session
-from services.devdata.demo_activity import load_demo_activity
-from services.devdata.demo_sanctions import load_demo_sanctions
 from services.core.errors import ValidationError
 from services.core.formatting import local_today
 from services.core.i18n import N_
+from services.core.permissions import Actor, Permission, Role
+from services.devdata.demo_activity import load_demo_activity
+from services.devdata.demo_sanctions import load_demo_sanctions
 from services.ledger.idnumbers import valid_id_number
-from services.core.permissions import Actor, Permission, Role, authorize
 from services.ledger.unit import UNIT_ID
+from services.sanctions.cases import CaseState, _case_view
 
 MAX_STAFF = 500
 

@@ -14,7 +14,15 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from models import Attendance, Department, Distribution, Employee, FamilyMember, Leaflet, TrainingSession
+from models import (
+    Attendance,
+    Department,
+    Distribution,
+    Employee,
+    FamilyMember,
+    Leaflet,
+    TrainingSession,
+)
 from models._common import utcnow
 
 SESSIONS = [

@@ -23,7 +23,15 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from models import AwardNomination, BonusLine, Department, Employee, User, ViolationCase, ViolationCategory
+from models import (
+    AwardNomination,
+    BonusLine,
+    Department,
+    Employee,
+    User,
+    ViolationCase,
+    ViolationCategory,
+)
 from models._common import utcnow
 
 # Facts and evidence per default category (by position), in the words of a case file.

@@ -56,14 +56,14 @@ from models import (
 )
 from models._common import utcnow
 from services.accounts import auth
-from services.devdata import demo
-from services.devdata import demo_activity
-from services.ledger import unit
 from services.core.db import read_session, write_session
 from services.core.errors import ValidationError
 from services.core.formatting import local_today
 from services.core.i18n import N_
 from services.core.permissions import Role
+from services.devdata import demo, demo_activity
+from services.ledger import unit
+from services.ledger.eligibility import IN_FORCE_STATES
 from services.ledger.unit import UNIT_ID
 
 MAX_STAFF = 200_000
@@ -530,8 +530,6 @@ class _Activity:
     # -- awards and pay
 
     def nominations(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from services.sanctions.eligibility import IN_FORCE_STATES
-
         rng, rows = self.rng, []
         in_force = {(c["year"], c["employee_id"]) for c in cases if c["state"] in IN_FORCE_STATES}
         for year in self.year_list:

@@ -9,7 +9,6 @@ and only ever handed back for download: never opened, rendered or executed.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -19,17 +18,27 @@ import pandas as pd
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from models import Department, Distribution, Employee, Leaflet, LeafletAttachment
+from models import Department, Distribution, Employee, Leaflet, LeafletAttachment, Unit
 from models._common import utcnow
 from services.audit import trail
-from services.year.signoff import ensure_year_open
+from services.audit.access import authorize
+from services.audit.trail import record_export
 from services.core.db import read_session, write_session
 from services.core.errors import NotFound, ValidationError
-from services.core.exports import PRINT_FORMATS, record_export
+from services.core.exports import PRINT_FORMATS, frames_to_xlsx
+from services.core.files import check_pdf, safe_pdf_filename
 from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor, Permission, authorize
-from services.education.training import Audience, audience_employee_ids, checked_text, in_post_on, joined_between, record_history
+from services.core.permissions import Actor, Permission
+from services.core.yearlock import ensure_year_open
+from services.education.training import (
+    Audience,
+    audience_employee_ids,
+    checked_text,
+    joined_between,
+    record_history,
+)
+from services.ledger.roster import in_post_on
 from services.ledger.unit import UNIT_ID
 
 
@@ -60,7 +69,6 @@ METHOD_LABELS = {
     Method.ELECTRONIC: N_("Electronic"),
 }
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_COPIES = 100_000
 
 
@@ -270,31 +278,12 @@ def leaflet_history(engine: Engine, actor: Actor, leaflet_id: int) -> pd.DataFra
 # ---------------------------------------------------------------- attachment
 
 
-def check_pdf(data: bytes) -> None:
-    """Refuse anything that is not plausibly a PDF, or is too large."""
-    if not isinstance(data, bytes | bytearray) or not data:
-        raise ValidationError(N_("The file is empty."), field="attachment")
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(N_("The file is {size} MB; attachments can be at most {max} MB."), field="attachment",
-                              size=f"{len(data) / 1024 / 1024:.1f}", max=MAX_ATTACHMENT_BYTES // (1024 * 1024))
-    if not bytes(data[:1024]).lstrip(b"\x00\t\n\r\x0c ").startswith(b"%PDF-") or b"%%EOF" not in bytes(data[-2048:]):
-        raise ValidationError(N_("This file is not a PDF; only PDF files can be attached."), field="attachment")
-
-
-def _safe_filename(name: str | None) -> str:
-    base = re.split(r"[\\/]", str(name or ""))[-1]
-    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base).strip(" .") or "leaflet"
-    if not base.lower().endswith(".pdf"):
-        base += ".pdf"
-    return base[-200:]
-
-
 def attach_pdf(engine: Engine, actor: Actor, leaflet_id: int, filename: str, data: bytes) -> None:
     """Attach (or replace) the leaflet's PDF.  One event naming file, size and checksum."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "attach leaflet PDF")
     check_pdf(data)
     data = bytes(data)
-    info = {"filename": _safe_filename(filename), "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    info = {"filename": safe_pdf_filename(filename, fallback="leaflet"), "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     with write_session(engine) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
@@ -573,7 +562,6 @@ def receipt_list(engine: Engine, actor: Actor, leaflet_id: int, lang: str, fmt: 
     authorize(engine, actor, Permission.READ_LEDGER, "print receipt list")
     if fmt not in PRINT_FORMATS:
         raise ValueError(f"fmt must be one of {sorted(PRINT_FORMATS)}, not {fmt!r}")
-    from models import Unit
 
     with read_session(engine) as session:
         leaflet = session.get(Leaflet, leaflet_id)
@@ -604,8 +592,6 @@ def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) 
 
 def coverage_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
     """Coverage by leaflet and by department, and the households not reached."""
-    from services.core.exports import frames_to_xlsx
-
     t = lambda m: translate(lang, m)  # noqa: E731
     names = {"leaflet_id": None, "employee_id": None, "issued_on": N_("Issued on"), "title": N_("Title"),
              "kind": N_("Kind"), "department": N_("Department"), "staff_no": N_("Staff no."), "name": N_("Name"),

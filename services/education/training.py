@@ -22,16 +22,19 @@ import pandas as pd
 from sqlalchemy import and_, case, delete, extract, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
-from models import Attendance, AuditEvent, Department, Employee, TrainingSession
+from models import Attendance, AuditEvent, Department, Employee, TrainingSession, Unit
 from models._common import utcnow
-from services.audit import trail
-from services.year.signoff import ensure_year_open
+from services.audit import reading, trail
+from services.audit.access import authorize
+from services.audit.trail import record_export
 from services.core.db import read_session, write_session
 from services.core.errors import NotFound, ValidationError
-from services.core.exports import PRINT_FORMATS, record_export
+from services.core.exports import PRINT_FORMATS, frames_to_xlsx
 from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
+from services.core.yearlock import ensure_year_open
+from services.ledger.roster import in_post_on
 from services.ledger.unit import UNIT_ID
 
 
@@ -104,18 +107,6 @@ class Audience:
 
 
 # ---------------------------------------------------------------- shared helpers
-
-
-def in_post_on(day):  # noqa: ANN001, ANN201 - a SQL condition
-    """Employee was on the staff on `day` (a date or a date column): hired by then
-    and not yet left.  Someone who left without a date counts as gone."""
-    return and_(
-        or_(Employee.hire_date.is_(None), Employee.hire_date <= day),
-        or_(
-            and_(Employee.status == "active", or_(Employee.left_on.is_(None), Employee.left_on > day)),
-            and_(Employee.status != "active", Employee.left_on.is_not(None), Employee.left_on > day),
-        ),
-    )
 
 
 def audience_employee_ids(session, audience: Audience, day: date, *, owing_at: int | None = None) -> list[int]:  # noqa: ANN001
@@ -199,60 +190,18 @@ def _session_view(s: TrainingSession) -> dict[str, Any]:
     }
 
 
-def staff_in_post(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
-    """Staff on the staff on `day` (id, staff no., name, department), for choosing
-    an audience or adding people to an expected list (one query)."""
-    authorize(engine, actor, Permission.READ_LEDGER, "list staff in post")
-    stmt = (
-        select(Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"))
-        .outerjoin(Department, Department.id == Employee.department_id)
-        .where(in_post_on(day))
-        .order_by(Department.name, Employee.staff_no)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
-
-
-def search_staff_in_post(engine: Engine, actor: Actor, day: date, text: str = "",
-                         limit: int = 50) -> tuple[pd.DataFrame, int]:
-    """Staff on the staff on `day` whose staff no., name or department contains
-    every word of `text` (everyone for no text), for a people picker: the first
-    `limit` (an exact staff no. first, then by department and staff no.) and how
-    many match in all.  Two statements whatever the size of the unit."""
-    authorize(engine, actor, Permission.READ_LEDGER, "search staff in post")
-    conditions = [in_post_on(day)]
-    for word in (text or "").split():
-        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(*(column.ilike(like, escape="\\")
-                                for column in (Employee.staff_no, Employee.name, Department.name))))
-    columns = (Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"))
-    stmt = (
-        select(*columns).outerjoin(Department, Department.id == Employee.department_id).where(*conditions)
-        .order_by(case((Employee.staff_no == (text or "").strip(), 0), else_=1), Department.name, Employee.staff_no)
-        .limit(max(int(limit), 0))
-    )
-    total = select(func.count()).select_from(Employee).outerjoin(Department, Department.id == Employee.department_id)
-    with engine.connect() as conn:
-        matched = conn.execute(total.where(*conditions)).scalar_one()
-        rows = conn.execute(stmt).all() if limit > 0 and matched else []
-    return pd.DataFrame(rows, columns=[c.key for c in columns]), matched
-
-
 def record_history(engine: Engine, actor: Actor, entity_type: str, row_type: str, record_id: int,
                    limit: int = 300) -> pd.DataFrame:
     """Recorded changes to a record and its rows (`row_type` events whose id is
     "<record id>:<staff id>"), newest first, from the audit trail (one query)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read record history")
     with read_session(engine) as session:
-        rows = session.execute(
-            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action, AuditEvent.entity_type,
-                   AuditEvent.entity_id, AuditEvent.before, AuditEvent.after, AuditEvent.details)
-            .where(or_(and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(record_id)),
-                       and_(AuditEvent.entity_type == row_type, AuditEvent.entity_id.like(f"{record_id}:%"))))
-            .order_by(AuditEvent.id.desc()).limit(limit)
-        ).all()
-    return pd.DataFrame(rows, columns=["id", "at", "actor_name", "action", "entity_type", "entity_id", "before", "after", "details"])
+        return reading.events_frame(
+            session,
+            or_(and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(record_id)),
+                and_(AuditEvent.entity_type == row_type, AuditEvent.entity_id.like(f"{record_id}:%"))),
+            limit=limit,
+        )
 
 
 def session_history(engine: Engine, actor: Actor, session_id: int) -> pd.DataFrame:
@@ -831,8 +780,6 @@ def owed_makeups(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
 
 def followup_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
     """The year's follow-up as a workbook: by person, department, session, and owed make-ups."""
-    from services.core.exports import frames_to_xlsx
-
     t = lambda m: translate(lang, m)  # noqa: E731
     names = {"employee_id": None, "session_id": None, "makeup_of_id": None, "staff_no": N_("Staff no."),
              "name": N_("Name"), "department": N_("Department"), "employment": N_("Employment status"),
@@ -870,7 +817,6 @@ def sign_in_sheet(engine: Engine, actor: Actor, session_id: int, lang: str, fmt:
     authorize(engine, actor, Permission.READ_LEDGER, "print sign-in sheet")
     if fmt not in PRINT_FORMATS:
         raise ValueError(f"fmt must be one of {sorted(PRINT_FORMATS)}, not {fmt!r}")
-    from models import Unit
 
     with read_session(engine) as session:
         ts = session.get(TrainingSession, session_id)

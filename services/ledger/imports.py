@@ -44,12 +44,14 @@ from sqlalchemy.exc import IntegrityError
 from models import Department, Employee, FamilyMember
 from models._common import utcnow
 from services.audit import trail
+from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import ValidationError
 from services.core.exports import frames_to_xlsx
 from services.core.formatting import local_today
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
+from services.ledger.roster import resolve_departments
 from services.ledger.validation import (
     EMPLOYEE_FIELDS,
     FAMILY_FIELDS,
@@ -913,7 +915,6 @@ def commit_staff(
 
 
 def _resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: ANN001
-    from services.ledger.roster import resolve_departments
 
     return resolve_departments(session, names)
 

@@ -15,20 +15,32 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from models import AuditEvent, Department, Employee, FamilyMember
 from models._common import utcnow
-from services.audit import trail
-from services.ledger import validation
+from services.audit import reading, trail
+from services.audit.access import authorize
+from services.core import exports
 from services.core.db import read_session, write_session
 from services.core.errors import NotFound, StaleVersion, ValidationError
 from services.core.formatting import fmt_datetime, local_today, mask_id_number
-from services.core.i18n import N_
+from services.core.i18n import N_, translate
+from services.core.permissions import Actor, Permission
+from services.ledger import eligibility, validation
 from services.ledger.idnumbers import normalise_id_number
-from services.core.permissions import Actor, Permission, authorize
 
 # One set of labels, field lists and rules for forms, import and display.
 from services.ledger.validation import (
@@ -90,8 +102,6 @@ def fp_status_column(year: int):  # noqa: ANN201 - a SQL expression
     """计生状态 of each employee for `year`, as a SQL expression: 违规 while a
     case in force blocks the year, 待核实 while a submitted case awaits the
     principal, else 正常.  One expression, so the list filters and sorts on it in SQL."""
-    from services.sanctions import eligibility
-
     return case(
         (eligibility.blocked_exists(year), literal(FpStatus.VIOLATION.value)),
         (eligibility.pending_exists(year), literal(FpStatus.PENDING.value)),
@@ -276,13 +286,65 @@ def household_timeline(engine: Engine, actor: Actor, employee_id: int, limit: in
     """Every recorded change to this household, newest first (from the audit trail)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read household timeline")
     with read_session(engine) as session:
-        rows = session.execute(
-            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action, AuditEvent.entity_type,
-                   AuditEvent.entity_id, AuditEvent.before, AuditEvent.after, AuditEvent.details)
-            .where(AuditEvent.household_id == employee_id)
-            .order_by(AuditEvent.id.desc()).limit(limit)
-        ).all()
-    return pd.DataFrame(rows, columns=["id", "at", "actor_name", "action", "entity_type", "entity_id", "before", "after", "details"])
+        return reading.events_frame(session, AuditEvent.household_id == employee_id, limit=limit)
+
+
+# ---------------------------------------------------------------- who is in post
+
+
+def in_post_on(day: date | ColumnElement[date]) -> ColumnElement[bool]:
+    """Employee was on the staff on `day` (a date or a date column): hired by then
+    and not yet left.  Someone who left without a date counts as gone."""
+    return and_(
+        or_(Employee.hire_date.is_(None), Employee.hire_date <= day),
+        or_(
+            and_(Employee.status == "active", or_(Employee.left_on.is_(None), Employee.left_on > day)),
+            and_(Employee.status != "active", Employee.left_on.is_not(None), Employee.left_on > day),
+        ),
+    )
+
+
+
+
+
+def staff_in_post(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
+    """Staff on the staff on `day` (id, staff no., name, department), for choosing
+    an audience or adding people to an expected list (one query)."""
+    authorize(engine, actor, Permission.READ_LEDGER, "list staff in post")
+    stmt = (
+        select(Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"))
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(in_post_on(day))
+        .order_by(Department.name, Employee.staff_no)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+
+
+def search_staff(engine: Engine, actor: Actor, day: date, text: str = "",
+                 limit: int = 50) -> tuple[pd.DataFrame, int]:
+    """Staff on the staff on `day` whose staff no., name or department contains
+    every word of `text` (everyone for no text), for a people picker: the first
+    `limit` (an exact staff no. first, then by department and staff no.) and how
+    many match in all.  Two statements whatever the size of the unit."""
+    authorize(engine, actor, Permission.READ_LEDGER, "search staff in post")
+    conditions = [in_post_on(day)]
+    for word in (text or "").split():
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(*(column.ilike(like, escape="\\")
+                                for column in (Employee.staff_no, Employee.name, Department.name))))
+    columns = (Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"))
+    stmt = (
+        select(*columns).outerjoin(Department, Department.id == Employee.department_id).where(*conditions)
+        .order_by(case((Employee.staff_no == (text or "").strip(), 0), else_=1), Department.name, Employee.staff_no)
+        .limit(max(int(limit), 0))
+    )
+    total = select(func.count()).select_from(Employee).outerjoin(Department, Department.id == Employee.department_id)
+    with engine.connect() as conn:
+        matched = conn.execute(total.where(*conditions)).scalar_one()
+        rows = conn.execute(stmt).all() if limit > 0 and matched else []
+    return pd.DataFrame(rows, columns=[c.key for c in columns]), matched
 
 
 # ---------------------------------------------------------------- writes
@@ -478,8 +540,6 @@ _CODE_LABELS = {
 
 def label_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Stored codes (M, active, married...) shown as words in `lang`."""
-    from services.core.i18n import translate
-
     # Empty cells read as empty, not as "None".
     shown = frame.astype(object).where(frame.notna(), "")
     for column, labels in _CODE_LABELS.items():
@@ -490,8 +550,6 @@ def label_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def staff_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The staff list as people read it: words for codes, headers in `lang`."""
-    from services.core.i18n import translate
-
     shown = label_codes(frame, lang)
     columns = [c for c in STAFF_COLUMN_LABELS if c in shown]
     return shown[columns].rename(columns={c: translate(lang, STAFF_COLUMN_LABELS[c]) for c in columns})
@@ -499,11 +557,8 @@ def staff_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def export_staff(engine: Engine, actor: Actor, query: StaffQuery, lang: str) -> tuple[bytes, int]:
     """The filtered list as xlsx (IDs masked), recorded as an export."""
-    from services.core import exports
-    from services.core.i18n import translate
-
     frame, total = list_staff(engine, actor, query, limit=None)
     data = exports.frames_to_xlsx({translate(lang, N_("Staff")): staff_table(frame, lang)})
-    exports.record_export(engine, actor, "employee", total,
+    trail.record_export(engine, actor, "employee", total,
                           filters={k: v for k, v in query.__dict__.items() if v not in (None, "", False)})
     return data, total

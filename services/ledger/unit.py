@@ -7,13 +7,14 @@ from sqlalchemy.engine import Engine
 
 from models import Unit, User
 from models._common import utcnow
-from services.audit import trail
 from services.accounts.auth import add_user, new_user
+from services.audit import trail
+from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import ValidationError
 from services.core.formatting import local_today
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission, Role, authorize
+from services.core.permissions import Actor, Permission, Role
 
 UNIT_ID = 1
 

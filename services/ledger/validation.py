@@ -24,8 +24,13 @@ from typing import Any
 from sqlalchemy import select
 
 from models import Employee
-from services.core.i18n import Msg, N_, translate
-from services.ledger.idnumbers import birth_date_from_id, check_id_number, gender_from_id, normalise_id_number
+from services.core.i18n import N_, Msg, translate
+from services.ledger.idnumbers import (
+    birth_date_from_id,
+    check_id_number,
+    gender_from_id,
+    normalise_id_number,
+)
 
 
 @dataclass(frozen=True)

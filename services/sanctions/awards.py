@@ -2,7 +2,7 @@
 nominations, see every nominee's eligibility with the reason, finalise the
 eligible ones, export the finalised list.
 
-Eligibility is derived from cases at read time (services.sanctions.eligibility), never
+Eligibility is derived from cases at read time (services.ledger.eligibility), never
 stored: the nominations list is one statement with a correlated EXISTS per
 row, and finalising checks the rule again inside its own write transaction,
 so a blocked nominee can never be finalised, whatever the page showed.
@@ -26,15 +26,17 @@ from sqlalchemy.orm import Session
 from models import AwardNomination, Department, Employee
 from models._common import utcnow
 from services.audit import trail
-from services.ledger import imports
-from services.year.signoff import ensure_year_open
+from services.audit.access import authorize
+from services.audit.trail import record_export
 from services.core.db import read_session, write_session
-from services.sanctions.eligibility import blocked_exists, reasons_by_employee
 from services.core.errors import NotFound, ValidationError
-from services.core.exports import frames_to_xlsx, record_export
+from services.core.exports import frames_to_xlsx
 from services.core.formatting import LOCAL_TZ
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
+from services.core.yearlock import ensure_year_open
+from services.ledger import imports
+from services.ledger.eligibility import blocked_exists, reasons_by_employee
 from services.ledger.validation import text_of
 
 MAX_AWARD_NAME = 100
@@ -160,16 +162,6 @@ def list_nominations(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
         columns=NOMINATION_COLUMNS,
     )
     return frame
-
-
-def award_names(engine: Engine, actor: Actor, year: int) -> list[str]:
-    authorize(engine, actor, Permission.RUN_REPORTS, "award nominations")
-    with read_session(engine) as s:
-        return list(
-            s.execute(
-                select(AwardNomination.award_name).where(AwardNomination.year == year).distinct().order_by(AwardNomination.award_name)
-            ).scalars()
-        )
 
 
 # ---------------------------------------------------------------- entering

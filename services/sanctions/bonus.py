@@ -6,7 +6,7 @@ outcome for finance out, and the back-pay list when a case is lifted.
   row is checked -- amounts exactly, as Decimal, to integer fen -- and the
   file is written all or nothing with one audit event.
 - Outcome: every line of a year with 应发 / 扣发 / 实发.  A staff member
-  blocked in the year (services.sanctions.eligibility) has every line withheld in
+  blocked in the year (services.ledger.eligibility) has every line withheld in
   full, with the reason; there is no partial withholding and no exception.
   One statement for all lines (a correlated EXISTS per line), one for the reasons.
 - Back pay (补发清单): the lines of a revoked or overturned case's staff
@@ -16,7 +16,6 @@ outcome for finance out, and the back-pay list when a case is lifted.
 from __future__ import annotations
 
 import io
-
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,16 +31,34 @@ from sqlalchemy.orm import aliased
 from models import BonusLine, Department, Employee, ViolationCase
 from models._common import utcnow
 from services.audit import trail
-from services.ledger import imports
-from services.sanctions.awards import NAME_REQUIRED, STAFF_REQUIRED, staff_by_no, staff_problem
-from services.year.signoff import ensure_year_open
+from services.audit.access import authorize
+from services.audit.trail import record_export
 from services.core.db import read_session, write_session
-from services.sanctions.eligibility import blocked_exists, reasons_by_employee, sanction_years_expr
 from services.core.errors import NotFound, ServiceError, ValidationError
-from services.core.exports import INT, MONEY, TEXT, SheetWriter, frames_to_xlsx, record_export, streamed_workbook
+from services.core.exports import (
+    INT,
+    MONEY,
+    TEXT,
+    SheetWriter,
+    frames_to_xlsx,
+    streamed_workbook,
+)
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
+from services.core.yearlock import ensure_year_open
+from services.ledger import imports
+from services.ledger.eligibility import (
+    blocked_exists,
+    reasons_by_employee,
+    sanction_years_expr,
+)
 from services.ledger.validation import text_of
+from services.sanctions.awards import (
+    NAME_REQUIRED,
+    STAFF_REQUIRED,
+    staff_by_no,
+    staff_problem,
+)
 
 FEN = Decimal("0.01")
 MAX_AMOUNT = Decimal("10000000")  # ten million yuan on one line is a typing error

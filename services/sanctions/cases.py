@@ -29,18 +29,34 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
-from models import AuditEvent, CaseAttachment, Department, Employee, FamilyMember, ViolationCase, ViolationCategory
+from models import (
+    AuditEvent,
+    CaseAttachment,
+    Department,
+    Employee,
+    FamilyMember,
+    Unit,
+    ViolationCase,
+    ViolationCategory,
+)
 from models._common import utcnow
-from services.audit import trail
-from services.year.signoff import ensure_year_open
+from services.audit import reading, trail
+from services.audit.access import authorize
 from services.core.db import read_session, write_session
-from services.core.errors import NotFound, PermissionDenied, ServiceError, StaleVersion, ValidationError
-from services.core.formatting import fmt_datetime, local_today
-from services.core.i18n import N_
-from services.education.outreach import _safe_filename, check_pdf
-from services.core.permissions import Actor, Permission, authorize
+from services.core.errors import (
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    StaleVersion,
+    ValidationError,
+)
+from services.core.files import check_pdf, safe_pdf_filename
+from services.core.formatting import fmt_date, fmt_datetime, local_today
+from services.core.i18n import N_, translate
+from services.core.permissions import Actor, Permission
+from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
 from services.ledger.validation import FieldError
 
@@ -340,7 +356,6 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
 
 
 def _current_year(session) -> int:  # noqa: ANN001
-    from models import Unit
 
     unit = session.get(Unit, UNIT_ID)
     return unit.current_year if unit else local_today().year
@@ -355,7 +370,7 @@ def _next_case_no(session, year: int) -> str:  # noqa: ANN001
 def _attachment_info(filename: str | None, data: bytes, case_no: str) -> dict[str, Any]:
     check_pdf(data)
     data = bytes(data)
-    return {"filename": _safe_filename(filename or f"{case_no}.pdf"), "size": len(data),
+    return {"filename": safe_pdf_filename(filename, fallback=case_no), "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(), "content": data}
 
 
@@ -721,9 +736,6 @@ def queue(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 def cases_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Cases as people read them: state in words, dates formatted, headers in `lang`."""
-    from services.core.formatting import fmt_date
-    from services.core.i18n import translate
-
     shown = frame.astype(object).where(frame.notna(), "")
     shown["state"] = shown["state"].map(lambda s: translate(lang, state_label(s)))
     shown["occurred_on"] = shown["occurred_on"].map(lambda d: fmt_date(d) if isinstance(d, date) else "")
@@ -766,35 +778,13 @@ def get_case(engine: Engine, actor: Actor, case_id: int) -> CaseDetail:
     return CaseDetail(values, dict(attachment._mapping) if attachment else None, history)
 
 
-def _history(session, case_id: int) -> pd.DataFrame:  # noqa: ANN001
-    columns = [AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action, AuditEvent.entity_type,
-               AuditEvent.entity_id, AuditEvent.before, AuditEvent.after, AuditEvent.details]
-    rows = session.execute(
-        select(*columns).where(
-            AuditEvent.entity_type.in_(["violation_case", "case_attachment"]), AuditEvent.entity_id == str(case_id)
-        ).order_by(AuditEvent.id)
-    ).all()
-    return pd.DataFrame(rows, columns=[c.key for c in columns])
-
-
-def case_history(engine: Engine, actor: Actor, case_id: int) -> pd.DataFrame:
-    """The case's audit events, oldest first (trail.events_table shows them)."""
-    authorize(engine, actor, Permission.READ_LEDGER, "read violation case history")
-    with read_session(engine) as session:
-        return _history(session, case_id)
-
-
-def staff_choices(engine: Engine, actor: Actor, search: str, limit: int = 50) -> list[tuple[int, str]]:
-    """(id, "staff no · name · department") of staff matching `search`, for the case form."""
-    authorize(engine, actor, Permission.READ_LEDGER, "find staff member")
-    like = f"%{(search or '').strip()}%"
-    stmt = (select(Employee.id, Employee.staff_no, Employee.name, Department.name)
-            .outerjoin(Department, Department.id == Employee.department_id)
-            .where(or_(Employee.name.like(like), Employee.staff_no.like(like)))
-            .order_by(Employee.staff_no).limit(limit))
-    with read_session(engine) as session:
-        rows = session.execute(stmt).all()
-    return [(r[0], " · ".join(x for x in (r[1], r[2], r[3]) if x)) for r in rows]
+def _history(session: Session, case_id: int) -> pd.DataFrame:
+    """The case's audit events, oldest first."""
+    return reading.events_frame(
+        session,
+        AuditEvent.entity_type.in_(["violation_case", "case_attachment"]), AuditEvent.entity_id == str(case_id),
+        newest_first=False,
+    )
 
 
 def family_choices(engine: Engine, actor: Actor, employee_id: int) -> list[tuple[int, str, str]]:

@@ -38,15 +38,16 @@ from models import (
     ViolationCase,
     ViolationCategory,
 )
-from services.year import signoff
-from services.education import outreach
-from services.education import training
-from services.sanctions.cases import STATE_LABELS
-from services.sanctions.eligibility import Block, blocked_exists, blocking_cases_select
-from services.year.figures import NO_RATE, percent_text, year_figures
+from services.audit.access import authorize
 from services.core.formatting import mask_id_number
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
+from services.education import outreach, training
+from services.ledger import roster
+from services.ledger.eligibility import Block, blocked_exists, blocking_cases_select
+from services.sanctions.cases import STATE_LABELS
+from services.year import signoff
+from services.year.figures import NO_RATE, percent_text, year_figures
 
 PAGE_SIZE = 50
 
@@ -215,7 +216,7 @@ def absentees(engine: Engine, actor: Actor, year: int, *, department: str | None
         .outerjoin(Department, Department.id == Employee.department_id)
         .where(*_year_bounds(TrainingSession.held_on, year), TrainingSession.makeup_of_id.is_(None),
                Attendance.status.in_(training.OWING), Employee.status == "active",
-               training.in_post_on(TrainingSession.held_on), *_department_filter(department))
+               roster.in_post_on(TrainingSession.held_on), *_department_filter(department))
         .group_by(*_PERSON_GROUP)
     )
     with engine.connect() as conn:
@@ -238,7 +239,7 @@ def unreached(engine: Engine, actor: Actor, year: int, *, department: str | None
         .join(Employee, Employee.id == Distribution.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
         .where(*_year_bounds(Leaflet.issued_on, year), Distribution.expected, Distribution.delivered_on.is_(None),
-               training.in_post_on(Leaflet.issued_on), Employee.status == "active", *_department_filter(department),
+               roster.in_post_on(Leaflet.issued_on), Employee.status == "active", *_department_filter(department),
                *([] if leaflet_id is None else [Leaflet.id == leaflet_id]))
         .group_by(*_PERSON_GROUP)
     )

@@ -42,10 +42,11 @@ from models import (
     TrainingSession,
     ViolationCase,
 )
-from services.sanctions.eligibility import IN_FORCE_STATES, blocked_exists, in_force_for
+from services.audit.access import authorize
 from services.core.formatting import local_today
-from services.core.permissions import Actor, Permission, authorize
-from services.education.training import in_post_on
+from services.core.permissions import Actor, Permission
+from services.ledger.eligibility import IN_FORCE_STATES, blocked_exists, in_force_for
+from services.ledger.roster import in_post_on
 
 # What a rate with nothing to count shows (0 of 0): an em dash, never "0.0%"
 # (which would read as "nobody came") nor "100.0%".

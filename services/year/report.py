@@ -50,15 +50,43 @@ from models import (
     ViolationCategory,
 )
 from services.audit import trail
-from services.sanctions.eligibility import IN_FORCE_STATES, blocked_exists, reasons_by_employee
+from services.audit.access import authorize
 from services.core.errors import NotFound
-from services.core.exports import DATE, HOURS, INT, MONEY, TEXT, SheetWriter, number_text, streamed_workbook
-from services.year.figures import YearFigures, in_post_during, percent_text, year_bounds, year_figures
+from services.core.exports import (
+    DATE,
+    HOURS,
+    INT,
+    MONEY,
+    TEXT,
+    SheetWriter,
+    number_text,
+    streamed_workbook,
+)
 from services.core.formatting import LOCAL_TZ, local_now, local_today, mask_id_number
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor, Permission, authorize
-from services.education.training import in_post_on
+from services.core.permissions import Actor, Permission
+from services.education.outreach import KIND_LABELS
+from services.education.training import FORM_LABELS
+from services.ledger.eligibility import (
+    IN_FORCE_STATES,
+    blocked_exists,
+    reasons_by_employee,
+)
+from services.ledger.roster import fp_status_column, in_post_on
 from services.ledger.unit import UNIT_ID
+from services.ledger.validation import (
+    GENDER_LABELS,
+    MARITAL_LABELS,
+    RELATION_LABELS,
+    STATUS_LABELS,
+)
+from services.year.figures import (
+    YearFigures,
+    in_post_during,
+    percent_text,
+    year_bounds,
+    year_figures,
+)
 
 LANG = "zh_CN"  # the district's language, whatever the user's
 SUMMARY_SHEET = "汇总"
@@ -204,7 +232,6 @@ def _stream(conn: Connection, stmt):  # noqa: ANN001, ANN202
 
 
 def staff_select(year: int):  # noqa: ANN201
-    from services.ledger.roster import fp_status_column
 
     children = (
         select(FamilyMember.employee_id, func.count().label("n"))
@@ -223,7 +250,6 @@ def staff_select(year: int):  # noqa: ANN201
 
 
 def _staff_rows(conn: Connection, year: int):  # noqa: ANN202
-    from services.ledger.validation import GENDER_LABELS, MARITAL_LABELS, STATUS_LABELS
 
     for n, r in enumerate(_stream(conn, staff_select(year)), start=1):
         yield [n, r.staff_no, r.name, _label(GENDER_LABELS, r.gender), r.birth_date, mask_id_number(r.id_number),
@@ -242,7 +268,6 @@ def family_select(year: int):  # noqa: ANN201
 
 
 def _family_rows(conn: Connection, year: int):  # noqa: ANN202
-    from services.ledger.validation import GENDER_LABELS, RELATION_LABELS
 
     for r in _stream(conn, family_select(year)):
         yield [r.staff_no, r.staff_name, _label(RELATION_LABELS, r.relation), r.name, _label(GENDER_LABELS, r.gender),
@@ -281,7 +306,6 @@ def session_select(year: int, today: date):  # noqa: ANN201
 
 
 def _session_rows(conn: Connection, year: int, today: date):  # noqa: ANN202
-    from services.education.training import FORM_LABELS
 
     for r in _stream(conn, session_select(year, today)):
         yield [r.held_on, r.title, _label(FORM_LABELS, r.form), Decimal(r.hours_tenths) / 10, r.expected, r.present,
@@ -305,7 +329,6 @@ def leaflet_select(year: int):  # noqa: ANN201
 
 
 def _leaflet_rows(conn: Connection, year: int):  # noqa: ANN202
-    from services.education.outreach import KIND_LABELS
 
     for r in _stream(conn, leaflet_select(year)):
         yield [r.title, _label(KIND_LABELS, r.kind), r.issued_on, r.expected, r.delivered, r.signed,

@@ -1,8 +1,7 @@
 """Year sign-off (DESIGN.md section 5, YearClosure): a signed year's records are read-only.
 
-`ensure_year_open` is called inside every write transaction that touches a
-record belonging to an assessment year (sessions, attendance, distributions,
-cases, nominations, pay lines), so the refusal and the write can never disagree.
+The lock itself (`services.core.yearlock.ensure_year_open`) is a leaf every
+domain's write calls; this module sets and lifts it.
 
 The principal signs off year Y: the district report is generated inside the
 same write transaction that stores it (with its checksum) as YearClosure
@@ -22,47 +21,20 @@ from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from models import YearClosure
 from models._common import utcnow
 from services.audit import trail
+from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import NotFound, ServiceError, ValidationError
+from services.core.formatting import local_today
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
+from services.core.yearlock import YearLocked, is_locked
+from services.year.report import generate
 
 MAX_REASON = 1000
-
-
-class YearLocked(ServiceError):
-    """The assessment year has been signed off; its records are read-only."""
-
-
-def locked_years(session: Session) -> set[int]:
-    """Years whose newest sign-off has not been reopened."""
-    rows = session.execute(select(YearClosure.year, YearClosure.version, YearClosure.reopened_at)).all()
-    latest: dict[int, tuple[int, object]] = {}
-    for year, version, reopened_at in rows:
-        if year not in latest or version > latest[year][0]:
-            latest[year] = (version, reopened_at)
-    return {year for year, (_, reopened_at) in latest.items() if reopened_at is None}
-
-
-def is_locked(session: Session, year: int) -> bool:
-    newest = session.execute(
-        select(YearClosure.reopened_at).where(YearClosure.year == year).order_by(YearClosure.version.desc()).limit(1)
-    ).first()
-    return newest is not None and newest.reopened_at is None
-
-
-def ensure_year_open(session: Session, year: int | None) -> None:
-    """Refuse (before anything is written) a change to a record of a signed-off year."""
-    if year is not None and is_locked(session, year):
-        raise YearLocked(
-            N_("The year {year} has been signed off, so its records are read-only. An administrator can reopen it, giving a reason."),
-            year=year,
-        )
 
 
 # ---------------------------------------------------------------- sign-off
@@ -125,9 +97,6 @@ def _audit_view(c: YearClosure) -> dict:
 def sign_off(engine: Engine, actor: Actor, year: int, progress=None, *, now: datetime | None = None) -> ClosureVersion:  # noqa: ANN001
     """The principal signs off `year` (SIGN_OFF): the report is generated and stored
     as the next version, with its checksum, and the year becomes read-only."""
-    from services.core.formatting import local_today
-    from services.year.report import generate
-
     authorize(engine, actor, Permission.SIGN_OFF, "sign off a year")
     if year > local_today().year:
         raise ValidationError(N_("The year {year} has not begun; it cannot be signed off."), field="year", year=year)

@@ -19,8 +19,10 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.engine import Connection, Engine
 
 from models import Department, Employee, Unit, ViolationCase, ViolationCategory
+from services.audit.access import authorize
+from services.core.formatting import fmt_datetime
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor, Permission, authorize
+from services.core.permissions import Actor, Permission
 
 IN_FORCE_STATES = ("confirmed", "under_appeal")
 PENDING_STATES = ("pending",)
@@ -108,8 +110,6 @@ REASON = N_("Case {case_no} ({category}); basis: {basis}; recorded by {recorder}
 def reason_text(block: Block, lang: str = "zh_CN") -> str:
     """The explanation of one block: case no., category, basis, recorder, decider and the
     (local) day of the decision."""
-    from services.core.formatting import fmt_datetime
-
     return translate(
         lang, REASON, case_no=block.case_no, category=block.category, basis=block.basis,
         recorder=block.recorded_by, decider=block.confirmed_by or "", date=fmt_datetime(block.confirmed_at)[:10],
