@@ -9,10 +9,10 @@ from models._common import utcnow
 from pages import _ui as ui
 from pages._ui import t
 from services.accounts import auth
-from services.ledger import unit
 from services.core.errors import ServiceError
 from services.core.i18n import N_
 from services.core.permissions import Permission
+from services.ledger import unit
 
 st.set_page_config(page_title="台账 Taizhang", page_icon=":material/menu_book:", layout="wide")
 
@@ -24,7 +24,13 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
     N_("Ledger"): [
         ("pages/home.py", "overview", N_("Overview"), ":material/dashboard:", Permission.READ_LEDGER),
         ("pages/staff.py", "people", N_("Staff"), ":material/groups:", Permission.READ_LEDGER),
-        ("pages/staff_record.py", "household", N_("Household record"), ":material/family_restroom:", Permission.READ_LEDGER),
+        (
+            "pages/staff_record.py",
+            "household",
+            N_("Household record"),
+            ":material/family_restroom:",
+            Permission.READ_LEDGER,
+        ),
         ("pages/import_data.py", "import", N_("Import"), ":material/upload_file:", Permission.EDIT_RECORDS),
     ],
     N_("Publicity and education"): [
@@ -40,14 +46,26 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/incentive_pay.py", "pay", N_("Incentive pay"), ":material/payments:", Permission.RUN_REPORTS),
     ],
     N_("Reports"): [
-        ("pages/compliance.py", "standing", N_("Compliance overview"), ":material/monitoring:", Permission.READ_COMPLIANCE),
+        (
+            "pages/compliance.py",
+            "standing",
+            N_("Compliance overview"),
+            ":material/monitoring:",
+            Permission.READ_COMPLIANCE,
+        ),
         ("pages/year_report.py", "annual", N_("Year-end report"), ":material/summarize:", Permission.READ_LEDGER),
     ],
     N_("System"): [
         ("pages/users.py", "accounts", N_("Accounts"), ":material/group:", Permission.ADMINISTER),
         ("pages/unit_profile.py", "unit", N_("Unit profile"), ":material/domain:", Permission.ADMINISTER),
         ("pages/backup.py", "backups", N_("Backup"), ":material/backup:", Permission.ADMINISTER),
-        ("pages/categories.py", "violation-types", N_("Violation categories"), ":material/category:", Permission.ADMINISTER),
+        (
+            "pages/categories.py",
+            "violation-types",
+            N_("Violation categories"),
+            ":material/category:",
+            Permission.ADMINISTER,
+        ),
         ("pages/audit_trail.py", "audit", N_("Audit trail"), ":material/policy:", Permission.READ_AUDIT),
     ],
     N_("Me"): [
@@ -69,8 +87,14 @@ def menu_for(actor) -> dict[str, list]:  # noqa: ANN001
     sections = {}
     for section, entries in MENU.items():
         pages = [
-            st.Page(path, title=t(title), icon=icon, url_path=url_path, default=path == DEFAULT_PAGE,
-                    visibility="hidden" if path in HIDDEN_PAGES else "visible")
+            st.Page(
+                path,
+                title=t(title),
+                icon=icon,
+                url_path=url_path,
+                default=path == DEFAULT_PAGE,
+                visibility="hidden" if path in HIDDEN_PAGES else "visible",
+            )
             for path, url_path, title, icon, permission in entries
             if actor.can(permission)
         ]
@@ -120,14 +144,20 @@ def main() -> None:
         st.error(err.translated(ui.lang()))
         st.stop()
     if not initialised:
-        page = st.navigation([st.Page("pages/setup.py", title=t("First-run setup"), icon=":material/rocket_launch:", url_path=GATE_URL)], position="hidden")
+        page = st.navigation(
+            [st.Page("pages/setup.py", title=t("First-run setup"), icon=":material/rocket_launch:", url_path=GATE_URL)],
+            position="hidden",
+        )
     else:
         st.session_state["initialised"] = True
         if ui.current_actor() is not None:
             check_session(engine)
         actor = ui.current_actor()
         if actor is None:
-            page = st.navigation([st.Page("pages/login.py", title=t("Sign in"), icon=":material/login:", url_path=GATE_URL)], position="hidden")
+            page = st.navigation(
+                [st.Page("pages/login.py", title=t("Sign in"), icon=":material/login:", url_path=GATE_URL)],
+                position="hidden",
+            )
         else:
             sidebar(actor)
             page = st.navigation(menu_for(actor))

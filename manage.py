@@ -82,8 +82,8 @@ def _role_label(role: str) -> str:
 
 def cmd_init(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     from services.accounts import auth
-    from services.ledger import unit
     from services.core.i18n import N_
+    from services.ledger import unit
 
     # Ask no password for nothing: say at once when setup is already done.
     if auth.any_user_exists(engine):
@@ -100,8 +100,13 @@ def cmd_init(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         admin_password=password,
         via=VIA,
     )
-    print(t("Taizhang is set up for {unit}. The administrator {username} can sign in now.",
-            unit=args.unit_name.strip(), username=admin.username))
+    print(
+        t(
+            "Taizhang is set up for {unit}. The administrator {username} can sign in now.",
+            unit=args.unit_name.strip(),
+            username=admin.username,
+        )
+    )
 
 
 def cmd_create_user(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
@@ -123,11 +128,19 @@ def cmd_reset_password(engine, args: argparse.Namespace) -> None:  # noqa: ANN00
     _require_initialised(engine)
     password = _password(NEW_PASSWORD_ENV, args.username)
     user = auth.reset_password_via(engine, args.username, password, via=VIA)
-    print(t("The password of {username} is reset and the account unlocked. Hand the new password over in person.",
-            username=user.username))
+    print(
+        t(
+            "The password of {username} is reset and the account unlocked. Hand the new password over in person.",
+            username=user.username,
+        )
+    )
     if not user.active:
-        print(t("The account {username} is disabled: an administrator must enable it before it can sign in.",
-                username=user.username))
+        print(
+            t(
+                "The account {username} is disabled: an administrator must enable it before it can sign in.",
+                username=user.username,
+            )
+        )
 
 
 def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
@@ -135,8 +148,13 @@ def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
 
     _require_initialised(engine)
     result = demo.load_demo(engine, seed=args.seed, staff=args.staff, via=VIA)
-    print(t("Loaded the fictional demo unit: {employees} staff and {family} family members.",
-            employees=result.employees, family=result.family_members))
+    print(
+        t(
+            "Loaded the fictional demo unit: {employees} staff and {family} family members.",
+            employees=result.employees,
+            family=result.family_members,
+        )
+    )
     if result.accounts:
         print()
         print(t("Demo accounts:"))
@@ -145,7 +163,12 @@ def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         print()
         print(t("These passwords are shown only this once: note them now. The administrator can reset them later."))
     if result.skipped_accounts:
-        print(t("These accounts already existed and were left unchanged: {names}", names=", ".join(result.skipped_accounts)))
+        print(
+            t(
+                "These accounts already existed and were left unchanged: {names}",
+                names=", ".join(result.skipped_accounts),
+            )
+        )
 
 
 def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
@@ -156,18 +179,27 @@ def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     start = time.perf_counter()
     result = generate.generate(engine, staff=args.staff, seed=args.seed, years=args.years, via=VIA)
     if result.admin_password:
-        print(t("Taizhang was not set up: created the fictional unit {unit}.", unit=generate.FICTIONAL_UNIT["unit_name"]))
+        print(
+            t("Taizhang was not set up: created the fictional unit {unit}.", unit=generate.FICTIONAL_UNIT["unit_name"])
+        )
         print(f"  {_pad(result.admin_username, 16)} {_pad(_role_label('admin'), 12)} {result.admin_password}")
         print(t("This password is shown only this once: note it now."))
-    print(t("Generated {employees} staff, {family} family members and {departments} departments (seed {seed}) in {seconds} s.",
-            employees=result.employees, family=result.family_members, departments=result.departments,
-            seed=result.seed, seconds=f"{time.perf_counter() - start:.1f}"))
+    print(
+        t(
+            "Generated {employees} staff, {family} family members and {departments} departments (seed {seed}) in {seconds} s.",
+            employees=result.employees,
+            family=result.family_members,
+            departments=result.departments,
+            seed=result.seed,
+            seconds=f"{time.perf_counter() - start:.1f}",
+        )
+    )
 
 
 def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     """Same checks and the same all-or-nothing commit as the import page."""
-    from services.ledger import imports
     from services.core.i18n import N_
+    from services.ledger import imports
 
     _require_initialised(engine)
     path = Path(args.file)
@@ -180,9 +212,16 @@ def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         preview = imports.preview_family(engine, None, data, path.name, sheet=args.sheet, via=VIA)
     for error in preview.errors:
         print(error.line(LANG))
-    print(t("{file}: {total} rows, {create} to create, {update} to update, {bad} with errors.",
-            file=path.name, total=preview.total_rows, create=preview.to_create, update=preview.to_update,
-            bad=preview.error_rows))
+    print(
+        t(
+            "{file}: {total} rows, {create} to create, {update} to update, {bad} with errors.",
+            file=path.name,
+            total=preview.total_rows,
+            create=preview.to_create,
+            update=preview.to_update,
+            bad=preview.error_rows,
+        )
+    )
     if args.rejected and preview.rejected:
         Path(args.rejected).write_bytes(imports.rejected_rows_xlsx(preview, LANG))
         print(t("Rows with errors written to {path}.", path=args.rejected))
@@ -260,7 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, summary: str, description: str, epilog: str | None = None) -> argparse.ArgumentParser:
         sub = commands.add_parser(
-            name, parents=[common], add_help=False, help=summary, description=description, epilog=epilog,
+            name,
+            parents=[common],
+            add_help=False,
+            help=summary,
+            description=description,
+            epilog=epilog,
             formatter_class=formatter,
         )
         _add_help(sub)
@@ -269,42 +313,64 @@ def build_parser() -> argparse.ArgumentParser:
     init = command(
         "init",
         t("First-run setup: the unit profile and the first administrator."),
-        t("First-run setup without the browser: saves the unit profile and creates the first administrator account. "
-          "Refused once any account exists."),
-        t("The password is asked twice without echo. For a scripted install set the environment variable "
-          "{env} instead; it is used once and stored only as a hash.", env=ADMIN_PASSWORD_ENV),
+        t(
+            "First-run setup without the browser: saves the unit profile and creates the first administrator account. "
+            "Refused once any account exists."
+        ),
+        t(
+            "The password is asked twice without echo. For a scripted install set the environment variable "
+            "{env} instead; it is used once and stored only as a hash.",
+            env=ADMIN_PASSWORD_ENV,
+        ),
     )
     init.add_argument("--unit-name", required=True, metavar="NAME", help=t("Name of the unit, e.g. the school."))
     init.add_argument("--district", required=True, metavar="NAME", help=t("District the unit reports to."))
     init.add_argument("--leader-name", required=True, metavar="NAME", help=t("Name of the designated leader."))
     init.add_argument("--principal-name", required=True, metavar="NAME", help=t("Name of the principal."))
-    init.add_argument("--admin-username", required=True, metavar="USERNAME",
-                      help=t("Sign-in name of the first administrator (3 to 50 letters, digits, dots, hyphens or underscores)."))
-    init.add_argument("--admin-display-name", required=True, metavar="NAME", help=t("Full name of the first administrator."))
+    init.add_argument(
+        "--admin-username",
+        required=True,
+        metavar="USERNAME",
+        help=t("Sign-in name of the first administrator (3 to 50 letters, digits, dots, hyphens or underscores)."),
+    )
+    init.add_argument(
+        "--admin-display-name", required=True, metavar="NAME", help=t("Full name of the first administrator.")
+    )
     init.set_defaults(handler=cmd_init)
 
     create_user = command(
         "create-user",
         t("Create an account."),
-        t("Create an account with one of the roles: admin (accounts, unit profile, backups), leader (keeps the ledger), "
-          "principal (decides cases, signs off the year), auditor (reads only). Taizhang must be set up first (init)."),
-        t("The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
-          env=NEW_PASSWORD_ENV),
+        t(
+            "Create an account with one of the roles: admin (accounts, unit profile, backups), leader (keeps the ledger), "
+            "principal (decides cases, signs off the year), auditor (reads only). Taizhang must be set up first (init)."
+        ),
+        t(
+            "The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
+            env=NEW_PASSWORD_ENV,
+        ),
     )
-    create_user.add_argument("--username", required=True, metavar="USERNAME", help=t("Sign-in name of the new account."))
+    create_user.add_argument(
+        "--username", required=True, metavar="USERNAME", help=t("Sign-in name of the new account.")
+    )
     create_user.add_argument("--display-name", required=True, metavar="NAME", help=t("Full name shown in Taizhang."))
-    create_user.add_argument("--role", required=True, choices=["admin", "leader", "principal", "auditor"],
-                             help=t("Role of the new account."))
+    create_user.add_argument(
+        "--role", required=True, choices=["admin", "leader", "principal", "auditor"], help=t("Role of the new account.")
+    )
     create_user.set_defaults(handler=cmd_create_user)
 
     reset = command(
         "reset-password",
         t("Set a new password for an account."),
-        t("Set a new password for an account and lift a lockout after failed sign-ins, for when no administrator "
-          "can sign in (the only one forgot the password). In Taizhang an administrator does this on the accounts page. "
-          "Recorded in the audit trail."),
-        t("The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
-          env=NEW_PASSWORD_ENV),
+        t(
+            "Set a new password for an account and lift a lockout after failed sign-ins, for when no administrator "
+            "can sign in (the only one forgot the password). In Taizhang an administrator does this on the accounts page. "
+            "Recorded in the audit trail."
+        ),
+        t(
+            "The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
+            env=NEW_PASSWORD_ENV,
+        ),
     )
     reset.add_argument("--username", required=True, metavar="USERNAME", help=t("Sign-in name of the account."))
     reset.set_defaults(handler=cmd_reset_password)
@@ -312,67 +378,104 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command(
         "demo",
         t("Load a fictional demo unit to try Taizhang."),
-        t("Fill an empty ledger with a fictional school (staff with their families) and create the accounts "
-          "demo_leader, demo_principal and demo_auditor with random passwords, printed once. "
-          "Refused when the ledger already has staff. Taizhang must be set up first (init)."),
+        t(
+            "Fill an empty ledger with a fictional school (staff with their families) and create the accounts "
+            "demo_leader, demo_principal and demo_auditor with random passwords, printed once. "
+            "Refused when the ledger already has staff. Taizhang must be set up first (init)."
+        ),
     )
-    demo.add_argument("--seed", type=int, default=2026, metavar="N",
-                      help=t("Random seed: the same seed gives the same unit (default: 2026)."))
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=2026,
+        metavar="N",
+        help=t("Random seed: the same seed gives the same unit (default: 2026)."),
+    )
     demo.add_argument("--staff", type=int, default=40, metavar="N", help=t("Number of staff (default: 40)."))
     demo.set_defaults(handler=cmd_demo)
 
     generate = command(
         "generate",
         t("Generate a large fictional unit (for load tests and benchmarks)."),
-        t("Fill an empty ledger with a fictional education group of the given size: departments of about 40 staff, "
-          "staff with valid ID numbers and about two family members each. The same seed gives the same unit. "
-          "Refused when the ledger already has staff. If Taizhang is not set up, a fictional unit is set up first "
-          "and the administrator's random password is printed once."),
+        t(
+            "Fill an empty ledger with a fictional education group of the given size: departments of about 40 staff, "
+            "staff with valid ID numbers and about two family members each. The same seed gives the same unit. "
+            "Refused when the ledger already has staff. If Taizhang is not set up, a fictional unit is set up first "
+            "and the administrator's random password is printed once."
+        ),
     )
     generate.add_argument("--staff", type=int, required=True, metavar="N", help=t("Number of staff."))
-    generate.add_argument("--seed", type=int, default=2026, metavar="N",
-                          help=t("Random seed: the same seed gives the same unit (default: 2026)."))
-    generate.add_argument("--years", type=int, default=1, metavar="K",
-                          help=t("Assessment years of activity to generate, the current one and those before it (default: 1)."))
+    generate.add_argument(
+        "--seed",
+        type=int,
+        default=2026,
+        metavar="N",
+        help=t("Random seed: the same seed gives the same unit (default: 2026)."),
+    )
+    generate.add_argument(
+        "--years",
+        type=int,
+        default=1,
+        metavar="K",
+        help=t("Assessment years of activity to generate, the current one and those before it (default: 1)."),
+    )
     generate.set_defaults(handler=cmd_generate)
 
     import_ = command(
         "import",
         t("Import staff or family members from a spreadsheet."),
-        t("Check a spreadsheet (.xlsx or .csv, UTF-8 or GB18030) and import it: staff, or the family members of "
-          "staff already in the ledger. Every error is listed with its row and column; if there is any, nothing is "
-          "imported (unless --clean-rows-only). Taizhang must be set up first (init)."),
+        t(
+            "Check a spreadsheet (.xlsx or .csv, UTF-8 or GB18030) and import it: staff, or the family members of "
+            "staff already in the ledger. Every error is listed with its row and column; if there is any, nothing is "
+            "imported (unless --clean-rows-only). Taizhang must be set up first (init)."
+        ),
         t("Exit status: 0 when imported (or, with --dry-run, when the file is correct), 1 when refused."),
     )
     import_.add_argument("kind", choices=["staff", "family"], help=t("What the file holds: staff or family."))
     import_.add_argument("file", metavar="FILE", help=t("The .xlsx or .csv file."))
     import_.add_argument("--dry-run", action="store_true", help=t("Only check the file; write nothing."))
     import_.add_argument("--sheet", default=None, metavar="NAME", help=t("Sheet of the workbook (default: the first)."))
-    import_.add_argument("--update-existing", action="store_true",
-                         help=t("Staff only: rows whose staff no. is already in the ledger update that staff member."))
-    import_.add_argument("--clean-rows-only", action="store_true",
-                         help=t("Import the correct rows and leave out the rows with errors."))
-    import_.add_argument("--rejected", default=None, metavar="OUT.xlsx",
-                         help=t("Write the rows with errors, with the reason, to this workbook."))
+    import_.add_argument(
+        "--update-existing",
+        action="store_true",
+        help=t("Staff only: rows whose staff no. is already in the ledger update that staff member."),
+    )
+    import_.add_argument(
+        "--clean-rows-only", action="store_true", help=t("Import the correct rows and leave out the rows with errors.")
+    )
+    import_.add_argument(
+        "--rejected",
+        default=None,
+        metavar="OUT.xlsx",
+        help=t("Write the rows with errors, with the reason, to this workbook."),
+    )
     import_.set_defaults(handler=cmd_import)
 
     backup = command(
         "backup",
         t("Back up the database."),
-        t("Write a complete, checked copy of the database (ledger, accounts and audit trail) and print its path. "
-          "SQLite is copied safely while Taizhang runs; PostgreSQL needs pg_dump. "
-          "The file holds personal information: keep it safe."),
+        t(
+            "Write a complete, checked copy of the database (ledger, accounts and audit trail) and print its path. "
+            "SQLite is copied safely while Taizhang runs; PostgreSQL needs pg_dump. "
+            "The file holds personal information: keep it safe."
+        ),
     )
-    backup.add_argument("--out", default=None, metavar="DIR",
-                        help=t("Folder for the backup file (default: data/backups/ in the Taizhang folder)."))
+    backup.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help=t("Folder for the backup file (default: data/backups/ in the Taizhang folder)."),
+    )
     backup.set_defaults(handler=cmd_backup)
 
     report = command(
         "report",
         t("Write the year-end district report (workbook and work summary)."),
-        t("Write the two files the district receives for an assessment year: the workbook and the draft work summary, "
-          "the same as the year-end report page produces. Taizhang must be set up first (init). "
-          "The files hold personal information (ID numbers are masked): keep them safe."),
+        t(
+            "Write the two files the district receives for an assessment year: the workbook and the draft work summary, "
+            "the same as the year-end report page produces. Taizhang must be set up first (init). "
+            "The files hold personal information (ID numbers are masked): keep them safe."
+        ),
     )
     report.add_argument("year", type=int, metavar="YEAR", help=t("Assessment year, e.g. 2025."))
     report.add_argument("--out", required=True, metavar="DIR", help=t("Folder for the two files (created if missing)."))

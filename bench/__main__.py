@@ -8,18 +8,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import scale  # noqa: F401 - registers the district-scale workloads
-from bench import report_bench  # noqa: F401 - registers the year-end report workload
-from bench import compliance_bench  # noqa: F401 - registers the compliance page workloads
-from bench import training_bench  # noqa: F401 - registers the attendance-rate views
-from bench import eligibility_bench  # noqa: F401 - registers eligibility for all staff
+from bench import (
+    compliance_bench,  # noqa: F401 - registers the compliance page workloads
+    eligibility_bench,  # noqa: F401 - registers eligibility for all staff
+    report_bench,  # noqa: F401 - registers the year-end report workload
+    scale,  # noqa: F401 - registers the district-scale workloads
+    training_bench,  # noqa: F401 - registers the attendance-rate views
+)
 from bench.workloads import REGISTRY
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=sorted(REGISTRY), action="append",
-                        help="run only this workload (repeat the option for several)")
+    parser.add_argument(
+        "--only",
+        choices=sorted(REGISTRY),
+        action="append",
+        help="run only this workload (repeat the option for several)",
+    )
     parser.add_argument("--no-pages", action="store_true", help="leave out the informational page runs (page_*)")
     parser.add_argument("--staff", type=int, default=10_000, help="rows of the generated staff file (default 10000)")
     parser.add_argument("--repeat", type=int, default=0, help="runs per side, best taken (default 3, 2 for slow ones)")
@@ -44,8 +50,17 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             ratio = m.ours / m.baseline if m.baseline else float("inf")
             flag = "" if ratio <= item.target else "  (over target)"
-            lines.append((shown, f"{m.ours:.3f}", f"{m.baseline:.3f}", f"{ratio:.2f}x{flag}", f"<= {item.target:g}x",
-                          statements, m.note))
+            lines.append(
+                (
+                    shown,
+                    f"{m.ours:.3f}",
+                    f"{m.baseline:.3f}",
+                    f"{ratio:.2f}x{flag}",
+                    f"<= {item.target:g}x",
+                    statements,
+                    m.note,
+                )
+            )
         for row in lines[done:]:  # as it goes, so a long run interrupted still shows what it measured
             print("  " + "  ".join(cell for cell in row if cell), file=sys.stderr, flush=True)
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]

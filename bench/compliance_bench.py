@@ -29,7 +29,7 @@ from bench.workloads import Measurement, count_statements, workload
 PAGE = "pages/compliance.py"
 
 
-def _principal(database: ScaleDatabase):  # noqa: ANN202 - an Actor
+def _principal(database: ScaleDatabase):
     """The generated unit's principal (the generator creates one with its cases)."""
     from sqlalchemy import select
 
@@ -38,9 +38,13 @@ def _principal(database: ScaleDatabase):  # noqa: ANN202 - an Actor
     from services.core.db import read_session
 
     with read_session(database.engine()) as session:
-        user = session.execute(
-            select(User).where(User.role == "principal", User.active.is_(True)).order_by(User.id).limit(1)
-        ).scalars().first()
+        user = (
+            session.execute(
+                select(User).where(User.role == "principal", User.active.is_(True)).order_by(User.id).limit(1)
+            )
+            .scalars()
+            .first()
+        )
     if user is None:
         raise RuntimeError("the generated unit has no principal account")
     return auth.actor_of(user)
@@ -52,7 +56,7 @@ def _year(database: ScaleDatabase) -> int:
     return unit.get_unit(database.engine()).current_year
 
 
-def _first_screen(engine, actor, year: int) -> None:  # noqa: ANN001
+def _first_screen(engine, actor, year: int) -> None:
     from services.year import compliance
 
     compliance.headline(engine, actor, year)
@@ -60,13 +64,13 @@ def _first_screen(engine, actor, year: int) -> None:  # noqa: ANN001
     compliance.attention(engine, actor, year)
 
 
-def _captured(engine, action) -> list[tuple[str, object]]:  # noqa: ANN001
+def _captured(engine, action) -> list[tuple[str, object]]:
     """The (SQL, parameters) our run sends to the driver, in order."""
     from sqlalchemy import event
 
     seen: list[tuple[str, object]] = []
 
-    def keep(_conn, _cursor, statement, parameters, *_args):  # noqa: ANN001, ANN002
+    def keep(_conn, _cursor, statement, parameters, *_args):
         if not statement.lstrip().upper().startswith("BEGIN"):
             seen.append((statement, parameters))
 
@@ -78,7 +82,7 @@ def _captured(engine, action) -> list[tuple[str, object]]:  # noqa: ANN001
     return seen
 
 
-def _replay(conn, statements: list[tuple[str, object]]) -> int:  # noqa: ANN001
+def _replay(conn, statements: list[tuple[str, object]]) -> int:
     rows = 0
     cur = conn.cursor()
     for sql, parameters in statements:
@@ -109,9 +113,13 @@ def compliance_page(options: argparse.Namespace) -> list[Measurement]:
         finally:
             conn.close()
         ours_time = _best(repeat, ours)
-        return Measurement(ours_time, baseline, count_statements(engine, ours),
-                           note=f"{database.kind}, {options.staff} staff, year {year}, {rows} aggregate rows",
-                           label=database.kind)
+        return Measurement(
+            ours_time,
+            baseline,
+            count_statements(engine, ours),
+            note=f"{database.kind}, {options.staff} staff, year {year}, {rows} aggregate rows",
+            label=database.kind,
+        )
 
     return _per_database(options, measure)
 
@@ -166,8 +174,22 @@ def page_compliance(options: argparse.Namespace) -> list[Measurement]:
     results = []
     for database in scale_databases(options.staff):
         cold, warm, statements = _page_runs(dataclasses.replace(database), repeat)
-        results.append(Measurement(cold, None, statements, note=f"{database.kind}, AppTest run of {PAGE}, cold cache",
-                                   label=f"{database.kind}, cold"))
-        results.append(Measurement(warm, None, None, note=f"{database.kind}, rerun served from st.cache_data",
-                                   label=f"{database.kind}, warm"))
+        results.append(
+            Measurement(
+                cold,
+                None,
+                statements,
+                note=f"{database.kind}, AppTest run of {PAGE}, cold cache",
+                label=f"{database.kind}, cold",
+            )
+        )
+        results.append(
+            Measurement(
+                warm,
+                None,
+                None,
+                note=f"{database.kind}, rerun served from st.cache_data",
+                label=f"{database.kind}, warm",
+            )
+        )
     return results

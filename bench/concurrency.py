@@ -44,9 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    *BROWSER_TEST_ARGS, "--disable-dev-shm-usage",
+    *BROWSER_TEST_ARGS,
+    "--disable-dev-shm-usage",
     # Several sessions share one browser: none of them is a throttled background tab.
-    "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 ROLE = "principal"  # the role that sees the most pages (ledger, reports, compliance, audit trail)
 STAFF_PAGE = "pages/staff.py"
@@ -78,7 +81,13 @@ def menu_pages() -> tuple[list[MenuPage], set[str]]:
     hidden: set[str] = set()
     default = None
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0] if isinstance(node, ast.Assign) else None
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else node.targets[0]
+            if isinstance(node, ast.Assign)
+            else None
+        )
         name = getattr(target, "id", None)
         if name == "MENU":
             for section in node.value.values:
@@ -86,7 +95,11 @@ def menu_pages() -> tuple[list[MenuPage], set[str]]:
                     try:
                         file, url_path, title, _icon, permission = entry.elts
                         pages.append(MenuPage(file.value, url_path.value, title.args[0].value, permission.attr))
-                    except (AttributeError, ValueError, IndexError):  # an entry of another shape: not a page we can visit
+                    except (
+                        AttributeError,
+                        ValueError,
+                        IndexError,
+                    ):  # an entry of another shape: not a page we can visit
                         continue
         elif name == "HIDDEN_PAGES":
             hidden = {e.value for e in node.value.elts}
@@ -102,7 +115,9 @@ def pages_to_visit(role: str = ROLE) -> list[MenuPage]:
 
     allowed = ROLE_PERMISSIONS[Role(role)]
     pages, hidden = menu_pages()
-    found = [p for p in pages if p.file not in hidden and (ROOT / p.file).exists() and Permission[p.permission] in allowed]
+    found = [
+        p for p in pages if p.file not in hidden and (ROOT / p.file).exists() and Permission[p.permission] in allowed
+    ]
     first = [p for f in (STAFF_PAGE, AUDIT_PAGE) for p in found if p.file == f]
     return first + [p for p in found if p not in first]
 
@@ -157,8 +172,9 @@ def streamlit_server(database_url: str, log_path: Path):
     nothing reloads mid-run, and with more time to start at district scale."""
     from tests.browser import streamlit_process
 
-    with streamlit_process(database_url, log_path, start_timeout=120,
-                           extra_args=("--server.fileWatcherType", "none")) as running:
+    with streamlit_process(
+        database_url, log_path, start_timeout=120, extra_args=("--server.fileWatcherType", "none")
+    ) as running:
         yield running
 
 
@@ -191,7 +207,9 @@ def create_accounts(url: str, count: int) -> list[tuple[str, str]]:
     engine = get_engine(url)
     stamp = secrets.token_hex(3)
     accounts = [(f"load{stamp}{i:02d}", f"Load-{secrets.token_urlsafe(12)}") for i in range(1, count + 1)]
-    users = [auth.new_user(name, f"负载测试{i:02d}", Role(ROLE), password) for i, (name, password) in enumerate(accounts, 1)]
+    users = [
+        auth.new_user(name, f"负载测试{i:02d}", Role(ROLE), password) for i, (name, password) in enumerate(accounts, 1)
+    ]
     with write_session(engine) as session:
         taken = set(session.execute(select(func.lower(User.username))).scalars())
         for user in users:
@@ -233,7 +251,7 @@ class RunTracker:
         self.finished = 0
         self.changed = asyncio.Event()
 
-    def attach(self, page) -> None:  # noqa: ANN001
+    def attach(self, page) -> None:
         page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
 
     def _frame(self, payload: str | bytes) -> None:
@@ -241,7 +259,7 @@ class RunTracker:
             return
         try:
             msg = self._parse(payload)
-        except Exception:  # noqa: BLE001 - not a ForwardMsg: not ours to judge
+        except Exception:
             return
         kind = msg.WhichOneof("type")
         if kind == "new_session":
@@ -269,8 +287,17 @@ class RunTracker:
                 return ended
 
 
-async def _step(run: Run, person: int, step: str, page, tracker: RunTracker, action, timeout_ms: float,  # noqa: ANN001
-                url_path: str | None = None, title: str | None = None) -> bool:
+async def _step(
+    run: Run,
+    person: int,
+    step: str,
+    page,
+    tracker: RunTracker,
+    action,
+    timeout_ms: float,
+    url_path: str | None = None,
+    title: str | None = None,
+) -> bool:
     """Time `action` (which starts a Streamlit run) until that run has finished; record
     failures (a timeout, an exception shown, another page than `url_path`)."""
     try:
@@ -288,25 +315,32 @@ async def _step(run: Run, person: int, step: str, page, tracker: RunTracker, act
             return False
         run.visits.append(Visit(person, step, seconds))
         return True
-    except Exception as exc:  # noqa: BLE001 - every failure is reported, the run goes on
+    except Exception as exc:
         state = f"{tracker.starts} runs started, {tracker.finished} finished, {await _state(page)}"
-        run.visits.append(Visit(person, step, None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]} "
-                                                    f"({state}{await _screenshot(page, person, run)})"))
+        run.visits.append(
+            Visit(
+                person,
+                step,
+                None,
+                f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]} "
+                f"({state}{await _screenshot(page, person, run)})",
+            )
+        )
         return False
 
 
-async def _screenshot(page, person: int, run: Run) -> str:  # noqa: ANN001
+async def _screenshot(page, person: int, run: Run) -> str:
     """A screenshot of a failed step in test-artifacts/: ', screenshot PATH' (or nothing)."""
     shot = ARTIFACTS / f"concurrency-{person:02d}-{len(run.visits):03d}.png"
     try:
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(shot), full_page=True)
-    except Exception:  # noqa: BLE001 - a screenshot is a courtesy
+    except Exception:
         return ""
     return f", screenshot {shot.relative_to(ROOT)}"
 
 
-async def _at(page, url_path: str, title: str | None) -> bool:  # noqa: ANN001
+async def _at(page, url_path: str, title: str | None) -> bool:
     """The browser is on the page: its address shows `url_path`, or its menu link `title` is the
     current one (the first page change after signing in can leave the address at the root).
     Checked for up to 10 s after the run, not timed."""
@@ -314,24 +348,27 @@ async def _at(page, url_path: str, title: str | None) -> bool:  # noqa: ANN001
     while True:
         if urlsplit(page.url).path.strip("/") == url_path:
             return True
-        if title is not None and await page.get_by_test_id("stSidebarNav").locator(
-                'a[aria-current="page"]', has_text=title).count():
+        if (
+            title is not None
+            and await page.get_by_test_id("stSidebarNav").locator('a[aria-current="page"]', has_text=title).count()
+        ):
             return True
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.2)
 
 
-async def _state(page) -> str:  # noqa: ANN001
+async def _state(page) -> str:
     try:
         return await page.evaluate(
             "`${document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')}, "
-            "${location.pathname}`")
-    except Exception as exc:  # noqa: BLE001
+            "${location.pathname}`"
+        )
+    except Exception as exc:
         return f"unknown ({type(exc).__name__})"
 
 
-async def _nav_link(page, title: str):  # noqa: ANN001, ANN202
+async def _nav_link(page, title: str):
     nav = page.get_by_test_id("stSidebarNav")
     link = nav.get_by_role("link", name=title, exact=True)
     if not await link.count():
@@ -341,8 +378,17 @@ async def _nav_link(page, title: str):  # noqa: ANN001, ANN202
     return link
 
 
-async def person_session(browser, base: str, person: int, username: str, password: str,  # noqa: ANN001
-                         pages: list[MenuPage], run: Run, timeout_ms: float, start_gate: asyncio.Event) -> None:
+async def person_session(
+    browser,
+    base: str,
+    person: int,
+    username: str,
+    password: str,
+    pages: list[MenuPage],
+    run: Run,
+    timeout_ms: float,
+    start_gate: asyncio.Event,
+) -> None:
     from services.core.i18n import translate
 
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -364,7 +410,8 @@ async def person_session(browser, base: str, person: int, username: str, passwor
 
         # A person whose sign-in failed tries once more (both attempts are reported).
         if not await _step(run, person, "sign in", page, tracker, sign_in, timeout_ms) and not await _step(
-                run, person, "sign in, second try", page, tracker, sign_in, timeout_ms):
+            run, person, "sign in, second try", page, tracker, sign_in, timeout_ms
+        ):
             return
         record = record_page()
         for entry in pages:
@@ -373,20 +420,31 @@ async def person_session(browser, base: str, person: int, username: str, passwor
             async def click(title: str = title) -> None:
                 await (await _nav_link(page, title)).click()
 
-            opened = await _step(run, person, f"{title} ({entry.url_path})", page, tracker, click, timeout_ms, entry.address,
-                                 title)
+            opened = await _step(
+                run, person, f"{title} ({entry.url_path})", page, tracker, click, timeout_ms, entry.address, title
+            )
             if opened and entry.file == STAFF_PAGE and record is not None:
+
                 async def open_record() -> None:
                     await page.get_by_role("button", name=translate(LANG, "Open record")).click()
 
-                await _step(run, person, f"{translate(LANG, record.title)} ({record.url_path})", page, tracker, open_record,
-                            timeout_ms, record.address)
+                await _step(
+                    run,
+                    person,
+                    f"{translate(LANG, record.title)} ({record.url_path})",
+                    page,
+                    tracker,
+                    open_record,
+                    timeout_ms,
+                    record.address,
+                )
     finally:
         await context.close()
 
 
-async def drive(base: str, accounts: list[tuple[str, str]], pages: list[MenuPage], timeout_ms: float,
-                chromium: str) -> tuple[Run, float]:
+async def drive(
+    base: str, accounts: list[tuple[str, str]], pages: list[MenuPage], timeout_ms: float, chromium: str
+) -> tuple[Run, float]:
     from playwright.async_api import async_playwright
 
     run = Run()
@@ -394,8 +452,10 @@ async def drive(base: str, accounts: list[tuple[str, str]], pages: list[MenuPage
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
-            tasks = [asyncio.create_task(person_session(browser, base, i, name, password, pages, run, timeout_ms, gate))
-                     for i, (name, password) in enumerate(accounts, 1)]
+            tasks = [
+                asyncio.create_task(person_session(browser, base, i, name, password, pages, run, timeout_ms, gate))
+                for i, (name, password) in enumerate(accounts, 1)
+            ]
             await asyncio.sleep(1)  # every context is open: start together
             start = time.perf_counter()
             gate.set()
@@ -432,8 +492,14 @@ def report(run: Run, sessions: int, staff: int, kind: str, wall: float, peak: tu
         failed = len(visits) - len(times)
         if not times:
             return (name, str(len(visits)), str(failed), "-", "-", "-")
-        return (name, str(len(visits)), str(failed), f"{percentile(times, 0.5):.2f}", f"{percentile(times, 0.95):.2f}",
-                f"{max(times):.2f}")
+        return (
+            name,
+            str(len(visits)),
+            str(failed),
+            f"{percentile(times, 0.5):.2f}",
+            f"{percentile(times, 0.95):.2f}",
+            f"{max(times):.2f}",
+        )
 
     for name, visits in steps.items():
         rows.append(line(name, visits))
@@ -456,7 +522,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--staff", type=int, default=30_000, help="staff of the generated unit (default 30000)")
     parser.add_argument("--sessions", type=int, default=10, help="browser sessions at once (default 10)")
     parser.add_argument("--postgresql", action="store_true", help="use the PostgreSQL server in TAIZHANG_DATABASE_URL")
-    parser.add_argument("--timeout", type=float, default=180, help="seconds one step may take before it fails (default 180)")
+    parser.add_argument(
+        "--timeout", type=float, default=180, help="seconds one step may take before it fails (default 180)"
+    )
     parser.add_argument("--chromium", default=CHROMIUM, help=f"Chromium executable (default {CHROMIUM})")
     options = parser.parse_args(argv)
 
@@ -473,7 +541,9 @@ def main(argv: list[str] | None = None) -> int:
             baseline_memory = watch._rss()
             run, wall = asyncio.run(drive(base, accounts, pages, options.timeout * 1000, options.chromium))
             peak = watch.peak()
-        print(report(run, options.sessions, options.staff, "postgresql" if options.postgresql else "sqlite", wall, peak))
+        print(
+            report(run, options.sessions, options.staff, "postgresql" if options.postgresql else "sqlite", wall, peak)
+        )
         print(f"server memory before the sessions: {baseline_memory / 2**20:.0f} MiB")
         if any(v.seconds is None for v in run.visits):
             tail = log.read_text(errors="replace")[-3000:]

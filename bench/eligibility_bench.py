@@ -33,7 +33,7 @@ WHERE c.state IN ('confirmed', 'under_appeal') AND c.year <= {p}
 ORDER BY c.employee_id, c.case_no"""
 
 
-def baseline(database: ScaleDatabase, conn, year: int) -> pd.DataFrame:  # noqa: ANN001
+def baseline(database: ScaleDatabase, conn, year: int) -> pd.DataFrame:
     """The staff and the blocking cases, two statements through the driver; the same columns."""
     cur = conn.cursor()
     cur.execute(_STAFF_SQL)
@@ -46,7 +46,8 @@ def baseline(database: ScaleDatabase, conn, year: int) -> pd.DataFrame:  # noqa:
     for employee_id, case_no, category, basis, recorder, decider, decided_at in blocks:
         case_nos.setdefault(employee_id, []).append(case_no)
         reasons.setdefault(employee_id, []).append(
-            f"违规记录 {case_no}（{category}）；依据：{basis}；登记人：{recorder}；确认人：{decider}；确认日期：{str(decided_at)[:10]}")
+            f"违规记录 {case_no}（{category}）；依据：{basis}；登记人：{recorder}；确认人：{decider}；确认日期：{str(decided_at)[:10]}"
+        )
     blocked = staff["employee_id"].isin(case_nos.keys())
     staff["award_eligible"] = ~blocked
     staff["pay_eligible"] = ~blocked
@@ -55,7 +56,7 @@ def baseline(database: ScaleDatabase, conn, year: int) -> pd.DataFrame:  # noqa:
     return staff
 
 
-def _principal(database: ScaleDatabase):  # noqa: ANN202 - an Actor
+def _principal(database: ScaleDatabase):
     """The generated unit's principal, or the administrator's account acting in that role."""
     from dataclasses import replace
 
@@ -67,7 +68,11 @@ def _principal(database: ScaleDatabase):  # noqa: ANN202 - an Actor
     from services.core.permissions import Role
 
     with read_session(database.engine()) as session:
-        user = session.execute(select(User).where(User.role == "principal", User.active.is_(True)).order_by(User.id)).scalars().first()
+        user = (
+            session.execute(select(User).where(User.role == "principal", User.active.is_(True)).order_by(User.id))
+            .scalars()
+            .first()
+        )
     return auth.actor_of(user) if user else replace(database.actor, role=Role.PRINCIPAL)
 
 
@@ -92,19 +97,40 @@ def _ensure_cases(database: ScaleDatabase) -> None:
         employees = session.execute(select(Employee.id).order_by(Employee.id)).scalars().all()[::step][:SEEDED_CASES]
         now = utcnow()
         actor = database.actor
-        session.execute(insert(ViolationCase), [{
-            "case_no": f"{year}-{i + 1:03d}", "employee_id": e, "category_id": category_id, "occurred_on": date(year, 1, 2),
-            "facts": "基准测试", "basis": basis, "year": year, "state": "confirmed" if i % 5 else "under_appeal",
-            "recorded_by_id": actor.id, "recorded_by_name": actor.display_name, "recorded_at": now, "submitted_at": now,
-            "decision": "confirmed", "decided_by_id": actor.id, "decided_by_name": actor.display_name, "decided_at": now,
-            "version": 3, "updated_at": now,
-        } for i, e in enumerate(employees)])
+        session.execute(
+            insert(ViolationCase),
+            [
+                {
+                    "case_no": f"{year}-{i + 1:03d}",
+                    "employee_id": e,
+                    "category_id": category_id,
+                    "occurred_on": date(year, 1, 2),
+                    "facts": "基准测试",
+                    "basis": basis,
+                    "year": year,
+                    "state": "confirmed" if i % 5 else "under_appeal",
+                    "recorded_by_id": actor.id,
+                    "recorded_by_name": actor.display_name,
+                    "recorded_at": now,
+                    "submitted_at": now,
+                    "decision": "confirmed",
+                    "decided_by_id": actor.id,
+                    "decided_by_name": actor.display_name,
+                    "decided_at": now,
+                    "version": 3,
+                    "updated_at": now,
+                }
+                for i, e in enumerate(employees)
+            ],
+        )
 
 
-def _busiest_year(conn) -> int:  # noqa: ANN001
+def _busiest_year(conn) -> int:
     cur = conn.cursor()
-    cur.execute("SELECT year, count(*) FROM violation_case WHERE state IN ('confirmed', 'under_appeal') GROUP BY year "
-                "ORDER BY count(*) DESC, year DESC")
+    cur.execute(
+        "SELECT year, count(*) FROM violation_case WHERE state IN ('confirmed', 'under_appeal') GROUP BY year "
+        "ORDER BY count(*) DESC, year DESC"
+    )
     row = cur.fetchone()
     cur.close()
     return int(row[0])
@@ -137,6 +163,13 @@ def eligibility_all_staff(options: argparse.Namespace) -> list[Measurement]:
         ours_time = _best(repeat, ours)
         statements = count_statements(engine, ours)
         blocked = int((~frame["award_eligible"]).sum())
-        results.append(Measurement(ours_time, baseline_time, statements,
-                                   note=f"{database.kind}, {len(frame)} staff, {blocked} blocked in {year}", label=database.kind))
+        results.append(
+            Measurement(
+                ours_time,
+                baseline_time,
+                statements,
+                note=f"{database.kind}, {len(frame)} staff, {blocked} blocked in {year}",
+                label=database.kind,
+            )
+        )
     return results

@@ -25,7 +25,7 @@ from bench.scale import ScaleDatabase, _best, _per_database
 from bench.workloads import Measurement, count_statements, workload
 
 
-def _baseline(engine, year: int, today) -> int:  # noqa: ANN001
+def _baseline(engine, year: int, today) -> int:
     import xlsxwriter
 
     from services.ledger.eligibility import reasons_by_employee
@@ -51,14 +51,14 @@ def _baseline(engine, year: int, today) -> int:  # noqa: ANN001
     return written
 
 
-def _cpu_seconds(run) -> float:  # noqa: ANN001
+def _cpu_seconds(run) -> float:
     """CPU time of one run (this process): less disturbed than wall time on a shared machine."""
     start = time.process_time()
     run()
     return time.process_time() - start
 
 
-def _peak_mb(run) -> float:  # noqa: ANN001
+def _peak_mb(run) -> float:
     tracemalloc.start()
     try:
         run()
@@ -70,8 +70,8 @@ def _peak_mb(run) -> float:  # noqa: ANN001
 @workload("year_report", target=1.5)
 def year_report(options: argparse.Namespace) -> list[Measurement]:
     """Year-end report (workbook + docx) vs the same queries' rows written with a bare xlsxwriter loop."""
-    from services.year import report
     from services.core.formatting import local_today
+    from services.year import report
 
     today = local_today()
     year = today.year  # the generated unit's activity is in the running year
@@ -79,7 +79,7 @@ def year_report(options: argparse.Namespace) -> list[Measurement]:
     def measure(database: ScaleDatabase, repeat: int) -> Measurement:
         engine = database.engine()
 
-        def ours():  # noqa: ANN202
+        def ours():
             return report.build_report(engine, None, year, via="bench", today=today)
 
         def baseline() -> int:
@@ -96,23 +96,28 @@ def year_report(options: argparse.Namespace) -> list[Measurement]:
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows = ", ".join(f"{name} {n}" for name, n in made.rows.items())
         return Measurement(
-            ours_time, baseline_time, statements, label=database.kind,
-            note=(f"{database.kind}, year {year}: {rows}; xlsx {len(made.workbook) / 2**20:.1f} MB; "
-                  f"CPU ours {ours_cpu:.1f} s vs baseline {baseline_cpu:.1f} s ({ours_cpu / baseline_cpu:.2f}x); "
-                  f"peak traced memory ours {ours_peak:.0f} MB vs baseline {baseline_peak:.0f} MB; "
-                  f"process max RSS {rss:.0f} MB"),
+            ours_time,
+            baseline_time,
+            statements,
+            label=database.kind,
+            note=(
+                f"{database.kind}, year {year}: {rows}; xlsx {len(made.workbook) / 2**20:.1f} MB; "
+                f"CPU ours {ours_cpu:.1f} s vs baseline {baseline_cpu:.1f} s ({ours_cpu / baseline_cpu:.2f}x); "
+                f"peak traced memory ours {ours_peak:.0f} MB vs baseline {baseline_peak:.0f} MB; "
+                f"process max RSS {rss:.0f} MB"
+            ),
         )
 
     return _per_database(options, measure)
 
 
-def _pay_baseline(engine, year: int) -> int:  # noqa: ANN001
+def _pay_baseline(engine, year: int) -> int:
     """The pay sheet's statements fetched whole, each row written with a bare `write_row`."""
     import xlsxwriter
 
     from models import BonusLine
-    from services.sanctions import bonus
     from services.ledger.eligibility import reasons_by_employee
+    from services.sanctions import bonus
 
     withheld = bonus._withheld_fen(year)
     buffer = io.BytesIO()
@@ -121,8 +126,10 @@ def _pay_baseline(engine, year: int) -> int:  # noqa: ANN001
     with engine.connect() as conn:
         bonus._totals(conn, year, withheld)
         reasons_by_employee(conn, year)
-        for name, stmt in (("lines", bonus._lines_select(BonusLine.year == year, withheld)),
-                           ("people", bonus._per_person_select(year, withheld))):
+        for name, stmt in (
+            ("lines", bonus._lines_select(BonusLine.year == year, withheld)),
+            ("people", bonus._per_person_select(year, withheld)),
+        ):
             sheet = book.add_worksheet(name)
             for n, row in enumerate(conn.execute(stmt).all(), start=1):
                 sheet.write_row(n, 0, row)
@@ -135,8 +142,8 @@ def _pay_baseline(engine, year: int) -> int:  # noqa: ANN001
 def pay_outcome_xlsx(options: argparse.Namespace) -> list[Measurement]:
     """Incentive-pay workbook for finance (every line and per person, 应发/扣发/实发, reasons) vs
     the same statements' rows written with a bare xlsxwriter loop."""
-    from services.sanctions import bonus
     from services.core.formatting import local_today
+    from services.sanctions import bonus
 
     year = local_today().year
 
@@ -160,9 +167,14 @@ def pay_outcome_xlsx(options: argparse.Namespace) -> list[Measurement]:
         statements = count_statements(engine, ours)
         ours_peak = _peak_mb(ours)
         return Measurement(
-            ours_time, baseline_time, statements, label=database.kind,
-            note=(f"{database.kind}, year {year}: {lines} rows (lines + people); xlsx {len(made) / 2**20:.1f} MB; "
-                  f"peak traced memory ours {ours_peak:.0f} MB"),
+            ours_time,
+            baseline_time,
+            statements,
+            label=database.kind,
+            note=(
+                f"{database.kind}, year {year}: {lines} rows (lines + people); xlsx {len(made) / 2**20:.1f} MB; "
+                f"peak traced memory ours {ours_peak:.0f} MB"
+            ),
         )
 
     return _per_database(options, measure)

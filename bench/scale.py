@@ -63,12 +63,12 @@ class ScaleDatabase:
     employee_id: int
     actors: dict[str, Any] = field(default_factory=dict)  # role -> the first active account of that role
 
-    def engine(self):  # noqa: ANN201
+    def engine(self):
         from services.core.db import get_engine
 
         return get_engine(self.url)
 
-    def actor_for(self, permission: str):  # noqa: ANN201
+    def actor_for(self, permission: str):
         """An account that has `permission` (a Permission name): principal, leader, admin or auditor, in that order."""
         from services.core.permissions import ROLE_PERMISSIONS, Permission, Role
 
@@ -84,8 +84,8 @@ _DATABASES: dict[tuple[int, str], ScaleDatabase] = {}
 def cache_key(staff: int) -> str:
     """What the generated file depends on: size, seed, schema, the generator's
     version, and the day (the generated year runs up to today)."""
-    from services.devdata import generate
     from services.core.formatting import local_today
+    from services.devdata import generate
 
     return f"{staff}-{SEED}-{_head_revision()}-g{generate.GENERATOR_VERSION}-{local_today():%Y%m%d}"
 
@@ -106,7 +106,11 @@ def _generated_sqlite(staff: int) -> Path:
         db.upgrade_to_head(engine)
         start = time.perf_counter()
         generate.generate(engine, staff=staff, seed=SEED, via="bench")
-        print(f"  generated {staff} staff (SQLite) in {time.perf_counter() - start:.1f} s -> {cached}", file=sys.stderr, flush=True)
+        print(
+            f"  generated {staff} staff (SQLite) in {time.perf_counter() - start:.1f} s -> {cached}",
+            file=sys.stderr,
+            flush=True,
+        )
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
@@ -117,7 +121,7 @@ def _generated_sqlite(staff: int) -> Path:
     return cached
 
 
-def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabase:  # noqa: ANN001
+def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabase:
     from sqlalchemy import func, select
 
     from models import Employee, User
@@ -133,8 +137,11 @@ def _describe(kind: str, url: str, raw_connect, paramstyle: str) -> ScaleDatabas
         # The department the staff-list workload filters on: the largest one (the
         # generator's names depend on how many schools the staff fill).
         department_id = session.execute(
-            select(Employee.department_id).where(Employee.department_id.is_not(None))
-            .group_by(Employee.department_id).order_by(func.count().desc(), Employee.department_id).limit(1)
+            select(Employee.department_id)
+            .where(Employee.department_id.is_not(None))
+            .group_by(Employee.department_id)
+            .order_by(func.count().desc(), Employee.department_id)
+            .limit(1)
         ).scalar_one()
         employee_id = session.execute(select(Employee.id).order_by(Employee.staff_no).limit(1)).scalar_one()
     return ScaleDatabase(kind, url, raw_connect, paramstyle, auth.actor_of(admin), department_id, employee_id, actors)
@@ -208,7 +215,9 @@ def _best(repeat: int, run: Callable[[], Any]) -> float:
     return best
 
 
-def _per_database(options: argparse.Namespace, measure: Callable[[ScaleDatabase, int], Measurement]) -> list[Measurement]:
+def _per_database(
+    options: argparse.Namespace, measure: Callable[[ScaleDatabase, int], Measurement]
+) -> list[Measurement]:
     repeat = options.repeat or 20
     return [measure(database, repeat) for database in scale_databases(options.staff)]
 
@@ -220,12 +229,15 @@ FROM employee e
 LEFT JOIN department d ON d.id = e.department_id
 WHERE (e.name LIKE {p} OR e.staff_no LIKE {p} OR d.name LIKE {p}) AND e.department_id = {p}
 """
-_LIST_SQL = """
+_LIST_SQL = (
+    """
 SELECT e.id, e.staff_no, e.name, e.gender, e.birth_date, e.id_number, d.name AS department, e.post, e.status,
        e.marital_status,
        (SELECT count(*) FROM family_member f WHERE f.employee_id = e.id AND f.relation = 'child') AS children,
        e.only_child_certificate_no, e.phone, e.hire_date, {fp_status} AS fp_status
-""" + _FROM_WHERE
+"""
+    + _FROM_WHERE
+)
 
 
 def _fp_status_sql(p: str) -> str:
@@ -236,14 +248,18 @@ def _fp_status_sql(p: str) -> str:
 
     def exists(states: tuple[str, ...]) -> str:
         listed = ", ".join(f"'{s}'" for s in states)
-        return (f"EXISTS (SELECT 1 FROM violation_case v WHERE v.employee_id = e.id AND v.state IN ({listed}) "
-                f"AND v.year <= {p} AND v.year > {p} - (SELECT sanction_years FROM unit WHERE id = 1))")
+        return (
+            f"EXISTS (SELECT 1 FROM violation_case v WHERE v.employee_id = e.id AND v.state IN ({listed}) "
+            f"AND v.year <= {p} AND v.year > {p} - (SELECT sanction_years FROM unit WHERE id = 1))"
+        )
 
-    return (f"CASE WHEN {exists(IN_FORCE_STATES)} THEN 'violation' WHEN {exists(PENDING_STATES)} THEN 'pending' "
-            "ELSE 'normal' END")
+    return (
+        f"CASE WHEN {exists(IN_FORCE_STATES)} THEN 'violation' WHEN {exists(PENDING_STATES)} THEN 'pending' "
+        "ELSE 'normal' END"
+    )
 
 
-def baseline_staff_page(database: ScaleDatabase, conn) -> tuple[int, list]:  # noqa: ANN001
+def baseline_staff_page(database: ScaleDatabase, conn) -> tuple[int, list]:
     """The count and the page of the staff list, as bare SQL through the driver."""
     from services.core.formatting import local_today
 
@@ -287,8 +303,13 @@ def staff_list_page(options: argparse.Namespace) -> list[Measurement]:
             conn.close()
         ours_time = _best(repeat, ours)
         statements = count_statements(engine, ours)
-        return Measurement(ours_time, baseline, statements, note=f"{database.kind}, {options.staff} staff, {total} match",
-                           label=database.kind)
+        return Measurement(
+            ours_time,
+            baseline,
+            statements,
+            note=f"{database.kind}, {options.staff} staff, {total} match",
+            label=database.kind,
+        )
 
     return _per_database(options, measure)
 
@@ -317,20 +338,29 @@ def ledger_counts(options: argparse.Namespace) -> list[Measurement]:
             cur.close()
             return row
 
-        def ours():  # noqa: ANN202
+        def ours():
             return roster.ledger_counts(engine, database.actor)
 
         try:
             counts = ours()
-            assert tuple(baseline()) == (counts.staff_in_post, counts.staff_total, counts.family_members, counts.departments)
+            assert tuple(baseline()) == (
+                counts.staff_in_post,
+                counts.staff_total,
+                counts.family_members,
+                counts.departments,
+            )
             baseline_time = _best(repeat, baseline)
         finally:
             conn.close()
         ours_time = _best(repeat, ours)
         statements = count_statements(engine, ours)
-        return Measurement(ours_time, baseline_time, statements,
-                           note=f"{database.kind}, {counts.staff_total} staff, {counts.family_members} family members",
-                           label=database.kind)
+        return Measurement(
+            ours_time,
+            baseline_time,
+            statements,
+            note=f"{database.kind}, {counts.staff_total} staff, {counts.family_members} family members",
+            label=database.kind,
+        )
 
     return _per_database(options, measure)
 
@@ -361,7 +391,9 @@ def _no_bare_mode_warning(record: logging.LogRecord) -> bool:
     return "missing ScriptRunContext" not in message and "No runtime found" not in message
 
 
-def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int, actor: Any = None) -> tuple[float, int]:
+def _page_run(
+    database: ScaleDatabase, page: str, needs: str | None, repeat: int, actor: Any = None
+) -> tuple[float, int]:
     """Best time of one AppTest run of `page` (signed in as `actor`, by default the
     administrator) with st.cache_data cleared first, and its statements."""
     import streamlit as st
@@ -378,6 +410,7 @@ def _page_run(database: ScaleDatabase, page: str, needs: str | None, repeat: int
     previous = os.environ.get(DATABASE_URL_ENV)
     os.environ[DATABASE_URL_ENV] = database.url
     try:
+
         def one() -> AppTest:
             at = AppTest.from_file(app, default_timeout=120)
             at.session_state["actor"] = actor or database.actor
@@ -416,9 +449,15 @@ def _register_page(name: str, page: str, needs: str | None, permission: str) -> 
         for database in scale_databases(options.staff):
             actor = database.actor_for(permission)
             seconds, statements = _page_run(database, page, needs, repeat, actor)
-            results.append(Measurement(seconds, None, statements,
-                                       note=f"{database.kind}, AppTest run of {page} as {actor.role.value}, cold cache",
-                                       label=database.kind))
+            results.append(
+                Measurement(
+                    seconds,
+                    None,
+                    statements,
+                    note=f"{database.kind}, AppTest run of {page} as {actor.role.value}, cold cache",
+                    label=database.kind,
+                )
+            )
         return results
 
     run.__doc__ = f"One AppTest run of {page} at --staff N, cache cleared (informational, no baseline)."

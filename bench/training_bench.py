@@ -32,21 +32,40 @@ def _sums() -> str:
         listed = ", ".join(f"'{s}'" for s in statuses)
         return f"COALESCE(SUM(CASE WHEN {_COUNTED} AND a.status IN ({listed}) THEN 1 ELSE 0 END), 0) AS {label}"
 
-    return ",\n       ".join([
-        n("expected", ("expected", "present", "absent", "excused", "made_up")), n("present", ("present",)),
-        n("made_up", ("made_up",)), n("absent", ("absent",)), n("excused", ("excused",)), n("unmarked", ("expected",)),
-    ])
+    return ",\n       ".join(
+        [
+            n("expected", ("expected", "present", "absent", "excused", "made_up")),
+            n("present", ("present",)),
+            n("made_up", ("made_up",)),
+            n("absent", ("absent",)),
+            n("excused", ("excused",)),
+            n("unmarked", ("expected",)),
+        ]
+    )
 
 
 def baseline_sql(by: str, kind: str) -> str:
-    month = "CAST(STRFTIME('%m', s.held_on) AS INTEGER)" if kind == "sqlite" else "CAST(EXTRACT(MONTH FROM s.held_on) AS INTEGER)"
+    month = (
+        "CAST(STRFTIME('%m', s.held_on) AS INTEGER)"
+        if kind == "sqlite"
+        else "CAST(EXTRACT(MONTH FROM s.held_on) AS INTEGER)"
+    )
     keys, group, extra, having, order = {
-        "person": ("e.id AS employee_id, e.staff_no, e.name, d.name AS department, e.status AS employment",
-                   "e.id, e.staff_no, e.name, d.name, e.status", "AND s.makeup_of_id IS NULL",
-                   f"HAVING SUM(CASE WHEN {_COUNTED} THEN 1 ELSE 0 END) > 0", "d.name, e.staff_no"),
+        "person": (
+            "e.id AS employee_id, e.staff_no, e.name, d.name AS department, e.status AS employment",
+            "e.id, e.staff_no, e.name, d.name, e.status",
+            "AND s.makeup_of_id IS NULL",
+            f"HAVING SUM(CASE WHEN {_COUNTED} THEN 1 ELSE 0 END) > 0",
+            "d.name, e.staff_no",
+        ),
         "department": ("d.name AS department", "d.name", "AND s.makeup_of_id IS NULL", "", "d.name"),
-        "session": ("s.id AS session_id, s.held_on, s.title, s.form, s.makeup_of_id",
-                    "s.id, s.held_on, s.title, s.form, s.makeup_of_id", "", "", "s.held_on, s.id"),
+        "session": (
+            "s.id AS session_id, s.held_on, s.title, s.form, s.makeup_of_id",
+            "s.id, s.held_on, s.title, s.form, s.makeup_of_id",
+            "",
+            "",
+            "s.held_on, s.id",
+        ),
         "month": (f"{month} AS month", month, "AND s.makeup_of_id IS NULL", "", month),
     }[by]
     p = "?" if kind == "sqlite" else "%s"
@@ -63,9 +82,11 @@ GROUP BY {group}
 ORDER BY {order}"""
 
 
-def _busiest_year(conn) -> tuple[int, int]:  # noqa: ANN001
+def _busiest_year(conn) -> tuple[int, int]:
     cur = conn.cursor()
-    cur.execute("SELECT s.held_on, count(*) FROM attendance a JOIN training_session s ON s.id = a.session_id GROUP BY s.held_on")
+    cur.execute(
+        "SELECT s.held_on, count(*) FROM attendance a JOIN training_session s ON s.id = a.session_id GROUP BY s.held_on"
+    )
     per_year: dict[int, int] = {}
     for held_on, n in cur.fetchall():
         year = int(str(held_on)[:4])
@@ -88,7 +109,7 @@ def attendance_rates(options: argparse.Namespace) -> list[Measurement]:
     return results
 
 
-def _measure(database: ScaleDatabase, repeat: int, staff: int, training) -> list[Measurement]:  # noqa: ANN001
+def _measure(database: ScaleDatabase, repeat: int, staff: int, training) -> list[Measurement]:
     engine = database.engine()
     conn = database.raw_connect()
     results = []
@@ -117,9 +138,15 @@ def _measure(database: ScaleDatabase, repeat: int, staff: int, training) -> list
             baseline_time = _best(repeat, baseline)
             ours_time = _best(repeat, ours)
             statements = count_statements(engine, ours)
-            results.append(Measurement(
-                ours_time, baseline_time, statements, label=f"{database.kind} by {by}",
-                note=f"{staff} staff, {rows_in_year} attendance rows in {year}, {len(frame)} result rows"))
+            results.append(
+                Measurement(
+                    ours_time,
+                    baseline_time,
+                    statements,
+                    label=f"{database.kind} by {by}",
+                    note=f"{staff} staff, {rows_in_year} attendance rows in {year}, {len(frame)} result rows",
+                )
+            )
     finally:
         conn.close()
     return results

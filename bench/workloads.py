@@ -74,7 +74,7 @@ class FreshDatabases:
         db.get_engine.cache_clear()
         self.count = 0
 
-    def new(self):  # noqa: ANN201 - an Engine
+    def new(self):
         from services.core import db
 
         self.count += 1
@@ -91,12 +91,12 @@ class FreshDatabases:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def count_statements(engine, action: Callable[[], Any]) -> int:  # noqa: ANN001
+def count_statements(engine, action: Callable[[], Any]) -> int:
     from sqlalchemy import event
 
     seen = []
 
-    def count(*_args):  # noqa: ANN002
+    def count(*_args):
         seen.append(1)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -109,7 +109,20 @@ def count_statements(engine, action: Callable[[], Any]) -> int:  # noqa: ANN001
 
 # ---------------------------------------------------------------- staff import
 
-STAFF_HEADERS = ["工号", "姓名", "性别", "出生日期", "身份证号", "部门", "岗位", "入职日期", "在职状态", "联系电话", "婚姻状况", "独生子女证号"]
+STAFF_HEADERS = [
+    "工号",
+    "姓名",
+    "性别",
+    "出生日期",
+    "身份证号",
+    "部门",
+    "岗位",
+    "入职日期",
+    "在职状态",
+    "联系电话",
+    "婚姻状况",
+    "独生子女证号",
+]
 DEPARTMENTS = ["语文组", "数学组", "英语组", "综合组", "行政后勤", "校领导"]
 
 
@@ -135,16 +148,29 @@ def staff_workbook(n: int, seed: int = 2026) -> bytes:
                 break
         hire = birth + timedelta(days=rng.randrange(22 * 365, 26 * 365))
         hire = min(hire, date(2025, 9, 1))
-        sheet.write_row(i, 0, [
-            f"T{i:05d}", f"职工{i:05d}", "男" if gender == "M" else "女", birth.isoformat(), number,
-            rng.choice(DEPARTMENTS), rng.choice(["教师", "班主任", "教研组长", "会计"]), hire.isoformat(),
-            "在职", f"13{rng.randrange(10**9):09d}", rng.choice(["已婚", "未婚", "离异"]), "",
-        ])
+        sheet.write_row(
+            i,
+            0,
+            [
+                f"T{i:05d}",
+                f"职工{i:05d}",
+                "男" if gender == "M" else "女",
+                birth.isoformat(),
+                number,
+                rng.choice(DEPARTMENTS),
+                rng.choice(["教师", "班主任", "教研组长", "会计"]),
+                hire.isoformat(),
+                "在职",
+                f"13{rng.randrange(10**9):09d}",
+                rng.choice(["已婚", "未婚", "离异"]),
+                "",
+            ],
+        )
     book.close()
     return buffer.getvalue()
 
 
-def baseline_staff_import(engine, data: bytes) -> int:  # noqa: ANN001
+def baseline_staff_import(engine, data: bytes) -> int:
     """pandas + calamine reads the sheet; one bare executemany INSERT writes it."""
     import pandas as pd
     from sqlalchemy import insert
@@ -153,8 +179,20 @@ def baseline_staff_import(engine, data: bytes) -> int:  # noqa: ANN001
     from models._common import utcnow
 
     frame = pd.read_excel(io.BytesIO(data), engine="calamine", dtype=str)
-    frame.columns = ["staff_no", "name", "gender", "birth_date", "id_number", "department", "post", "hire_date",
-                     "status", "phone", "marital_status", "only_child_certificate_no"]
+    frame.columns = [
+        "staff_no",
+        "name",
+        "gender",
+        "birth_date",
+        "id_number",
+        "department",
+        "post",
+        "hire_date",
+        "status",
+        "phone",
+        "marital_status",
+        "only_child_certificate_no",
+    ]
     # The least conversion the columns accept: codes and date objects.
     frame["gender"] = frame["gender"].map({"男": "M", "女": "F"})
     frame["status"] = "active"
@@ -180,7 +218,8 @@ def import_staff_xlsx(options: argparse.Namespace) -> Measurement:
     data = staff_workbook(n)
     databases = FreshDatabases()
     try:
-        def ours(engine) -> None:  # noqa: ANN001
+
+        def ours(engine) -> None:
             preview = preview_staff(engine, None, data, "bench.xlsx", via="bench")
             assert preview.ok and preview.to_create == n, preview.errors[:3]
             commit_staff(engine, None, preview, via="bench")

@@ -3,14 +3,14 @@ which passes its own connection; `alembic upgrade head` from a shell uses the
 configured database URL."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers the tables on SQLModel.metadata
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 
 
-def run_with(connection) -> None:  # noqa: ANN001
+def run_with(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -11,7 +11,21 @@ from models.unit import Unit
 from models.user import User
 
 __all__ = [
-    "Attendance", "AuditEvent", "AwardNomination", "BonusLine", "CaseAttachment", "Department", "Distribution",
-    "Employee", "FamilyMember", "Leaflet", "LeafletAttachment", "TrainingSession", "Unit", "User",
-    "ViolationCase", "ViolationCategory", "YearClosure",
+    "Attendance",
+    "AuditEvent",
+    "AwardNomination",
+    "BonusLine",
+    "CaseAttachment",
+    "Department",
+    "Distribution",
+    "Employee",
+    "FamilyMember",
+    "Leaflet",
+    "LeafletAttachment",
+    "TrainingSession",
+    "Unit",
+    "User",
+    "ViolationCase",
+    "ViolationCategory",
+    "YearClosure",
 ]

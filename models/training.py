@@ -39,7 +39,9 @@ class Attendance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="training_session.id", index=True, ondelete="CASCADE")
     employee_id: int = Field(foreign_key="employee.id", index=True)
-    status: str = Field(default="expected", max_length=10, index=True)  # expected | present | absent | excused | made_up
+    status: str = Field(
+        default="expected", max_length=10, index=True
+    )  # expected | present | absent | excused | made_up
     made_up_in_id: int | None = Field(default=None, foreign_key="training_session.id", index=True)
     made_up_from: str | None = Field(default=None, max_length=10)  # absent | excused
     marked_at: datetime | None = None

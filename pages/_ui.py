@@ -183,8 +183,12 @@ def language_picker(key: str = "language_picker") -> None:
 def show_table(frame: pd.DataFrame, config: dict) -> None:
     """`frame`'s columns named in `config` (code -> label or column config), headed in the user's language."""
     labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
-    st.dataframe(frame[list(config)].rename(columns=labels), hide_index=True, width="stretch",
-                 column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)})
+    st.dataframe(
+        frame[list(config)].rename(columns=labels),
+        hide_index=True,
+        width="stretch",
+        column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)},
+    )
 
 
 def record_id_or_stop(hint: str, list_page: str, list_label: str, icon: str) -> int:
@@ -230,18 +234,24 @@ def staff_in_post_search(actor: Actor, day: date) -> PeopleSearch:
 
 def frame_search(people: pd.DataFrame) -> PeopleSearch:
     """Search a list already loaded (say a session's expected list) the way the database is searched."""
+
     def search(text: str, limit: int) -> tuple[pd.DataFrame, int]:
         hit = pd.Series(True, index=people.index)
         haystack = [people[c].fillna("").astype(str).str.lower() for c in ("staff_no", "name", "department")]
         for word in text.lower().split():
-            hit &= haystack[0].str.contains(word, regex=False) | haystack[1].str.contains(word, regex=False) \
+            hit &= (
+                haystack[0].str.contains(word, regex=False)
+                | haystack[1].str.contains(word, regex=False)
                 | haystack[2].str.contains(word, regex=False)
+            )
         return people[hit].head(limit), int(hit.sum())
+
     return search
 
 
-def people_picker(label: str, key: str, search: PeopleSearch, *, default: dict[int, str] | None = None,
-                  help: str | None = None) -> list[int]:
+def people_picker(
+    label: str, key: str, search: PeopleSearch, *, default: dict[int, str] | None = None, help: str | None = None
+) -> list[int]:
     """Choose people from however many: the employee ids chosen.
 
     Up to SHOW_EVERYONE_UP_TO people are all listed at once.  Beyond that a search
@@ -269,17 +279,28 @@ def people_picker(label: str, key: str, search: PeopleSearch, *, default: dict[i
         if not text.strip():
             c1.caption(t("{n} people to choose from: find them by staff no., name or department.", n=total))
         elif truncated := found > SEARCH_LIMIT:
-            c1.caption(t("{n} match; the first {limit} are listed. Narrow the search to see the others.",
-                         n=found, limit=SEARCH_LIMIT))
+            c1.caption(
+                t(
+                    "{n} match; the first {limit} are listed. Narrow the search to see the others.",
+                    n=found,
+                    limit=SEARCH_LIMIT,
+                )
+            )
         else:
             c1.caption(t("{n} match.", n=found))
     labels.update(person_labels(matches))
     chosen = [e for e in st.session_state[key] if e in labels]
     options = list(dict.fromkeys([*chosen, *(int(e) for e in matches["employee_id"])]))
     # "Select all" would take only the matches listed: offered when they are all there are.
-    st.session_state[kept] = column.multiselect(label, options, format_func=labels.get, key=key, help=help,
-                                                placeholder=t("Click to choose"),
-                                                **({"select_all": False} if truncated else {}))
+    st.session_state[kept] = column.multiselect(
+        label,
+        options,
+        format_func=labels.get,
+        key=key,
+        help=help,
+        placeholder=t("Click to choose"),
+        **({"select_all": False} if truncated else {}),
+    )
     return st.session_state[kept]
 
 
@@ -289,12 +310,22 @@ def forget_picker(key: str) -> None:
         st.session_state.pop(name, None)
 
 
-MIME_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
-              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+MIME_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
-def download_button(label: str, data: bytes, file_name: str, *, where: Any = st, key: str | None = None,
-                    icon: str = ":material/download:") -> None:
+def download_button(
+    label: str,
+    data: bytes,
+    file_name: str,
+    *,
+    where: Any = st,
+    key: str | None = None,
+    icon: str = ":material/download:",
+) -> None:
     """A download button whose type follows the file name.  Downloading changes
     nothing, so the click does not rerun the page (on_click="ignore")."""
     mime = MIME_TYPES.get(file_name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
@@ -316,5 +347,9 @@ def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: 
     with columns[-1]:
         for fmt in formats:
             if f"{key}_{fmt}" in st.session_state:
-                download_button(f"{labels['download']} ({fmt.upper()})", st.session_state[f"{key}_{fmt}"],
-                                f"{file_stem}.{fmt}", key=f"{key}_download_{fmt}")
+                download_button(
+                    f"{labels['download']} ({fmt.upper()})",
+                    st.session_state[f"{key}_{fmt}"],
+                    f"{file_stem}.{fmt}",
+                    key=f"{key}_download_{fmt}",
+                )

@@ -21,18 +21,32 @@ choices = reading.distinct_values(ui.engine(), actor)
 any_label = t("(all)")
 with st.container(border=True):
     c1, c2, c3 = st.columns(3)
-    action = c1.selectbox(t("Event"), [None, *choices["action"]],
-                          format_func=lambda a: any_label if a is None else t(trail.ACTION_LABELS.get(a, a)))
-    actor_name = c2.selectbox(t("By"), [None, *choices["actor_name"]], format_func=lambda a: any_label if a is None else a)
-    entity_type = c3.selectbox(t("Record type"), [None, *choices["entity_type"]],
-                               format_func=lambda e: any_label if e is None else t(trail.ENTITY_LABELS.get(e, e)))
+    action = c1.selectbox(
+        t("Event"),
+        [None, *choices["action"]],
+        format_func=lambda a: any_label if a is None else t(trail.ACTION_LABELS.get(a, a)),
+    )
+    actor_name = c2.selectbox(
+        t("By"), [None, *choices["actor_name"]], format_func=lambda a: any_label if a is None else a
+    )
+    entity_type = c3.selectbox(
+        t("Record type"),
+        [None, *choices["entity_type"]],
+        format_func=lambda e: any_label if e is None else t(trail.ENTITY_LABELS.get(e, e)),
+    )
     c1, c2, c3 = st.columns(3)
     since = c1.date_input(t("From"), value=None, max_value=local_today())
     until = c2.date_input(t("To"), value=None, max_value=local_today())
     text_search = c3.text_input(t("Contains"), placeholder=t("a staff no., a name, a value..."))
 
-filters = dict(action=action, actor_name=actor_name, entity_type=entity_type, since=since, until=until,
-               text_search=text_search.strip() or None)
+filters = dict(
+    action=action,
+    actor_name=actor_name,
+    entity_type=entity_type,
+    since=since,
+    until=until,
+    text_search=text_search.strip() or None,
+)
 frame, total = reading.list_events(ui.engine(), actor, limit=1, **filters)
 pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
 c1, c2 = st.columns([1, 3])
@@ -48,11 +62,14 @@ c1, c2 = st.columns(2)
 with c1:
     if st.button(t("Prepare export (xlsx)"), icon=":material/download:"):
         everything, count = reading.list_events(ui.engine(), actor, limit=None, **filters)
-        st.session_state["audit_export"] = exports.frames_to_xlsx({t("Audit trail"): trail.events_table(everything, ui.lang(), full=True)})
+        st.session_state["audit_export"] = exports.frames_to_xlsx(
+            {t("Audit trail"): trail.events_table(everything, ui.lang(), full=True)}
+        )
         trail.record_export(ui.engine(), actor, "audit_event", count)
     if "audit_export" in st.session_state:
-        ui.download_button(t("Download audit trail"), st.session_state["audit_export"],
-                           f"audit-{dt.date.today():%Y%m%d}.xlsx")
+        ui.download_button(
+            t("Download audit trail"), st.session_state["audit_export"], f"audit-{dt.date.today():%Y%m%d}.xlsx"
+        )
 with c2:
     if st.button(t("Verify the hash chain"), icon=":material/verified:"):
         with st.spinner(t("Checking every event...")):
@@ -60,5 +77,10 @@ with c2:
         if report.ok:
             st.success(t("The chain is intact: {n} events checked.", n=report.checked))
         else:
-            st.error(t("The chain is broken at event No. {id}: it was changed or removed after it was written. {n} events before it are intact.",
-                       id=report.first_broken_id, n=report.checked))
+            st.error(
+                t(
+                    "The chain is broken at event No. {id}: it was changed or removed after it was written. {n} events before it are intact.",
+                    id=report.first_broken_id,
+                    n=report.checked,
+                )
+            )

@@ -17,8 +17,12 @@ from services.sanctions import awards
 actor = ui.require(Permission.RUN_REPORTS)
 can_edit = actor.can(Permission.EDIT_RECORDS)
 st.title(t("Award nominations"))
-st.caption(t("A nominee with a violation case in force in the year is not eligible and cannot be finalised; "
-             "the reason is shown. Eligibility returns only when the case is revoked or overturned."))
+st.caption(
+    t(
+        "A nominee with a violation case in force in the year is not eligible and cannot be finalised; "
+        "the reason is shown. Eligibility returns only when the case is revoked or overturned."
+    )
+)
 
 profile = unit.get_unit(ui.engine())
 this_year = profile.current_year if profile else local_today().year
@@ -48,21 +52,28 @@ def yes_no(value) -> str:  # noqa: ANN001
 if shown.empty:
     st.info(t("No nominations for {year} yet.", year=year))
 else:
-    table = pd.DataFrame({
-        t("Award"): shown["award_name"],
-        t("Staff no."): shown["staff_no"],
-        t("Name"): shown["name"],
-        t("Department"): shown["department"],
-        t("Eligible"): shown["eligible"].map(yes_no),
-        t("Reason"): shown["reason"],
-        t("Finalised"): shown["finalised"].map(yes_no),
-        t("Finalised on"): shown["finalised_at"].map(lambda v: fmt_datetime(v)[:10] if v is not None else ""),
-    })
+    table = pd.DataFrame(
+        {
+            t("Award"): shown["award_name"],
+            t("Staff no."): shown["staff_no"],
+            t("Name"): shown["name"],
+            t("Department"): shown["department"],
+            t("Eligible"): shown["eligible"].map(yes_no),
+            t("Reason"): shown["reason"],
+            t("Finalised"): shown["finalised"].map(yes_no),
+            t("Finalised on"): shown["finalised_at"].map(lambda v: fmt_datetime(v)[:10] if v is not None else ""),
+        }
+    )
     st.dataframe(table, hide_index=True, width="stretch", key="awards_table")
     stale = frame[frame["finalised"] & ~frame["eligible"]]
     if not stale.empty:
-        st.warning(t("{n} finalised nominee(s) now have a case in force and are left out of the finalised list: {names}",
-                     n=len(stale), names="、".join(stale["name"])))
+        st.warning(
+            t(
+                "{n} finalised nominee(s) now have a case in force and are left out of the finalised list: {names}",
+                n=len(stale),
+                names="、".join(stale["name"]),
+            )
+        )
 
 # ---------------------------------------------------------------- finalise
 if can_edit and names:
@@ -72,15 +83,26 @@ if can_edit and names:
     open_eligible = of_award[of_award["eligible"] & ~of_award["finalised"]]
     blocked = of_award[~of_award["eligible"]]
     if not blocked.empty:
-        st.error(t("Not eligible, cannot be finalised:") + "\n\n" + "\n\n".join(
-            t("{name} ({staff_no}): {reason}", name=r.name, staff_no=r.staff_no, reason=r.reason) for r in blocked.itertuples()))
+        st.error(
+            t("Not eligible, cannot be finalised:")
+            + "\n\n"
+            + "\n\n".join(
+                t("{name} ({staff_no}): {reason}", name=r.name, staff_no=r.staff_no, reason=r.reason)
+                for r in blocked.itertuples()
+            )
+        )
     if open_eligible.empty:
         st.info(t("No eligible nomination of this award is waiting to be finalised."))
     else:
         labels = {int(r.id): f"{r.staff_no} · {r.name}" for r in open_eligible.itertuples()}
         with st.form(f"awards_finalise_{year}_{award}"):
-            chosen = st.multiselect(t("Eligible nominees to finalise"), list(labels), default=list(labels),
-                                    format_func=labels.get, key=f"awards_chosen_{year}_{award}")
+            chosen = st.multiselect(
+                t("Eligible nominees to finalise"),
+                list(labels),
+                default=list(labels),
+                format_func=labels.get,
+                key=f"awards_chosen_{year}_{award}",
+            )
             sure = st.checkbox(t("Yes, finalise the chosen nominees for this award"), key="awards_finalise_sure")
             if st.form_submit_button(t("Finalise"), type="primary", icon=":material/verified:"):
                 if not sure:
@@ -95,8 +117,12 @@ if can_edit and names:
 
 # ---------------------------------------------------------------- export
 st.subheader(t("Finalised list"))
-if st.button(t("Prepare export (xlsx)"), icon=":material/download:", key="awards_export",
-             disabled=not bool((frame["finalised"] & frame["eligible"]).any())):
+if st.button(
+    t("Prepare export (xlsx)"),
+    icon=":material/download:",
+    key="awards_export",
+    disabled=not bool((frame["finalised"] & frame["eligible"]).any()),
+):
     data = ui.run_action(lambda: awards.finalised_xlsx(ui.engine(), actor, year, ui.lang()))
     if data:
         st.session_state["awards_export_data"] = (year, data)
@@ -125,18 +151,31 @@ with st.expander(t("Import nominations from a sheet (columns: award name, staff 
         data = upload.getvalue()
         if st.button(t("Check the file"), icon=":material/fact_check:", key="awards_check"):
             try:
-                st.session_state["awards_preview"] = (year, awards.preview_nominations(ui.engine(), actor, data,
-                                                                                       upload.name, year))
+                st.session_state["awards_preview"] = (
+                    year,
+                    awards.preview_nominations(ui.engine(), actor, data, upload.name, year),
+                )
             except ServiceError as err:
                 ui.show_error(err)
         held = st.session_state.get("awards_preview")
         if held and held[0] == year and held[1].sha256 == hashlib.sha256(data).hexdigest():
             preview = held[1]
             if preview.errors:
-                st.error(t("The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again.",
-                           n=len(preview.errors), rows=preview.error_rows))
-                st.dataframe(pd.DataFrame([(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
-                                          columns=[t("Row"), t("Column"), t("Problem")]), hide_index=True, width="stretch")
+                st.error(
+                    t(
+                        "The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again.",
+                        n=len(preview.errors),
+                        rows=preview.error_rows,
+                    )
+                )
+                st.dataframe(
+                    pd.DataFrame(
+                        [(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
+                        columns=[t("Row"), t("Column"), t("Problem")],
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
             else:
                 st.success(t("Every row is correct."))
                 if st.button(t("Import {n} rows", n=len(preview.rows)), type="primary", key="awards_import"):

@@ -10,7 +10,11 @@ from services.core.permissions import Permission
 
 actor = ui.require(Permission.ADMINISTER)
 st.title(t("Backup"))
-st.write(t("A backup is a complete copy of the ledger, accounts and audit trail. Keep it somewhere safe: it holds personal information."))
+st.write(
+    t(
+        "A backup is a complete copy of the ledger, accounts and audit trail. Keep it somewhere safe: it holds personal information."
+    )
+)
 if is_sqlite(ui.engine()):
     st.caption(t("Restore: stop Taizhang, replace data/taizhang.sqlite3 with the backup file, start Taizhang again."))
 else:

@@ -25,10 +25,14 @@ DECISION_BUTTONS = {
     "revoke": (t("Revoke the case"), ":material/undo:"),
 }
 DECISION_PROMPTS = {
-    "confirm": t("You are about to confirm case {case_no}. From then on {name} has no award eligibility and no incentive pay for the assessment year(s) it covers."),
+    "confirm": t(
+        "You are about to confirm case {case_no}. From then on {name} has no award eligibility and no incentive pay for the assessment year(s) it covers."
+    ),
     "reject": t("You are about to reject case {case_no}. A reason is required."),
     "uphold": t("You are about to dismiss the appeal: case {case_no} stays in force. A reason is required."),
-    "overturn": t("You are about to overturn case {case_no} on appeal: {name}'s eligibility returns at once. A reason is required."),
+    "overturn": t(
+        "You are about to overturn case {case_no} on appeal: {name}'s eligibility returns at once. A reason is required."
+    ),
     "revoke": t("You are about to revoke case {case_no}: {name}'s eligibility returns at once. A reason is required."),
 }
 DECISION_DONE = {
@@ -57,7 +61,8 @@ def category_options(include=None):
 
 def family_options(employee_id):
     return {None: t("(none: the staff member)")} | {
-        mid: f"{t(roster.RELATION_LABELS.get(rel, rel))} · {name}" for mid, rel, name in cases.family_choices(ui.engine(), actor, employee_id)
+        mid: f"{t(roster.RELATION_LABELS.get(rel, rel))} · {name}"
+        for mid, rel, name in cases.family_choices(ui.engine(), actor, employee_id)
     }
 
 
@@ -65,7 +70,11 @@ def family_options(employee_id):
 if creating:
     ui.require(Permission.RECORD_CASE)
     st.title(t("Record a violation case"))
-    st.caption(t("The case is saved as a draft; submit it when the facts, basis and evidence are complete. The principal then decides it."))
+    st.caption(
+        t(
+            "The case is saved as a draft; submit it when the facts, basis and evidence are complete. The principal then decides it."
+        )
+    )
     preset = st.query_params.get("employee", "")
     default_search = ""
     if preset.isdigit():
@@ -73,36 +82,83 @@ if creating:
             default_search = roster.get_household(ui.engine(), actor, int(preset)).employee["staff_no"]
         except ServiceError:
             pass
-    search = st.text_input(t("Find the staff member"), value=default_search, placeholder=t("Name or staff no."), key="new_case_search")
+    search = st.text_input(
+        t("Find the staff member"), value=default_search, placeholder=t("Name or staff no."), key="new_case_search"
+    )
     found = roster.search_staff(ui.engine(), actor, local_today(), search)[0] if search.strip() else None
-    staff = {} if found is None else {
-        row.employee_id: " · ".join(x for x in (row.staff_no, row.name, row.department) if isinstance(x, str) and x) for row in found.itertuples()
-    }
-    employee_id = st.selectbox(t("Staff member"), list(staff), format_func=staff.get, index=0 if staff else None,
-                               placeholder=t("Type a name or staff no. above"), key=f"new_case_employee_{search.strip()}")
+    staff = (
+        {}
+        if found is None
+        else {
+            row.employee_id: " · ".join(x for x in (row.staff_no, row.name, row.department) if isinstance(x, str) and x)
+            for row in found.itertuples()
+        }
+    )
+    employee_id = st.selectbox(
+        t("Staff member"),
+        list(staff),
+        format_func=staff.get,
+        index=0 if staff else None,
+        placeholder=t("Type a name or staff no. above"),
+        key=f"new_case_employee_{search.strip()}",
+    )
     family = family_options(employee_id) if employee_id else {None: t("(none: the staff member)")}
-    family_member_id = st.selectbox(t("Family member concerned (optional)"), list(family), format_func=family.get,
-                                    key=f"new_case_member_{employee_id}")
+    family_member_id = st.selectbox(
+        t("Family member concerned (optional)"),
+        list(family),
+        format_func=family.get,
+        key=f"new_case_member_{employee_id}",
+    )
     categories = category_options()
-    category_id = st.selectbox(t("Category"), list(categories), format_func=lambda c: categories[c][0], key="new_case_category")
+    category_id = st.selectbox(
+        t("Category"), list(categories), format_func=lambda c: categories[c][0], key="new_case_category"
+    )
     profile = unit.get_unit(ui.engine())
     c1, c2 = st.columns(2)
-    occurred_on = c1.date_input(t("Date of the violation"), value=None, min_value=EARLIEST, max_value=local_today(), key="new_case_date")
-    year = c2.number_input(t("Assessment year"), min_value=cases.MIN_YEAR, max_value=cases.MAX_YEAR, step=1,
-                           value=profile.current_year if profile else local_today().year, key="new_case_year")
+    occurred_on = c1.date_input(
+        t("Date of the violation"), value=None, min_value=EARLIEST, max_value=local_today(), key="new_case_date"
+    )
+    year = c2.number_input(
+        t("Assessment year"),
+        min_value=cases.MIN_YEAR,
+        max_value=cases.MAX_YEAR,
+        step=1,
+        value=profile.current_year if profile else local_today().year,
+        key="new_case_year",
+    )
     facts = st.text_area(t("Facts"), key="new_case_facts", max_chars=cases.LIMITS["facts"])
     # Pre-filled from the category; a new key per category so choosing another one refills it.
-    basis = st.text_area(t("Basis"), value=categories[category_id][1] if category_id in categories else "",
-                         key=f"new_case_basis_{category_id}", max_chars=cases.LIMITS["basis"],
-                         help=t("The law, regulation or unit rule and article the case relies on. Required."))
-    evidence = st.text_area(t("Evidence"), key="new_case_evidence", max_chars=cases.LIMITS["evidence_note"],
-                            help=t("What the evidence is and where it is kept."))
+    basis = st.text_area(
+        t("Basis"),
+        value=categories[category_id][1] if category_id in categories else "",
+        key=f"new_case_basis_{category_id}",
+        max_chars=cases.LIMITS["basis"],
+        help=t("The law, regulation or unit rule and article the case relies on. Required."),
+    )
+    evidence = st.text_area(
+        t("Evidence"),
+        key="new_case_evidence",
+        max_chars=cases.LIMITS["evidence_note"],
+        help=t("What the evidence is and where it is kept."),
+    )
     upload = st.file_uploader(t("Evidence PDF (optional)"), type=["pdf"], key="new_case_pdf")
     if st.button(t("Save draft"), type="primary", icon=":material/save:"):
         attachment = (upload.name, upload.getvalue()) if upload is not None else None
-        new_id = ui.run_action(lambda: cases.create_case(
-            ui.engine(), actor, employee_id=employee_id, category_id=category_id, occurred_on=occurred_on, facts=facts,
-            basis=basis, evidence_note=evidence, year=int(year), family_member_id=family_member_id, attachment=attachment))
+        new_id = ui.run_action(
+            lambda: cases.create_case(
+                ui.engine(),
+                actor,
+                employee_id=employee_id,
+                category_id=category_id,
+                occurred_on=occurred_on,
+                facts=facts,
+                basis=basis,
+                evidence_note=evidence,
+                year=int(year),
+                family_member_id=family_member_id,
+                attachment=attachment,
+            )
+        )
         if new_id:
             ui.flash("success", t("Draft saved. Check it, then submit it for decision."))
             st.switch_page("pages/case_record.py", query_params={"id": str(new_id)})
@@ -148,13 +204,21 @@ def attempt(action):
 
 st.title(t("Case {case_no}", case_no=case["case_no"]))
 st.subheader(t(cases.STATE_LABELS.get(case["state"], case["state"])))
-st.page_link("pages/staff_record.py", label=f"{case['staff_no']} · {case['name']}" + (f" · {case['department']}" if case["department"] else ""),
-             icon=":material/person:", query_params={"id": str(case["employee_id"])})
+st.page_link(
+    "pages/staff_record.py",
+    label=f"{case['staff_no']} · {case['name']}" + (f" · {case['department']}" if case["department"] else ""),
+    icon=":material/person:",
+    query_params={"id": str(case["employee_id"])},
+)
 
 meta = [
     (t("Staff member"), f"{case['staff_no']} · {case['name']}"),
-    (t("Family member concerned"), f"{t(roster.RELATION_LABELS.get(case['family_relation'], case['family_relation'] or ''))} · {case['family_member']}"
-     if case["family_member"] else "—"),
+    (
+        t("Family member concerned"),
+        f"{t(roster.RELATION_LABELS.get(case['family_relation'], case['family_relation'] or ''))} · {case['family_member']}"
+        if case["family_member"]
+        else "—",
+    ),
     (t("Category"), case["category"]),
     (t("Date of the violation"), fmt_date(case["occurred_on"])),
     (t("Assessment year"), str(case["year"])),
@@ -162,15 +226,28 @@ meta = [
     (t("Submitted"), fmt_datetime(case["submitted_at"]) or "—"),
 ]
 if case["decided_at"]:
-    meta.append((t("Decision"), f"{t(cases.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
-                 f"{fmt_datetime(case['decided_at'])}" + (f" · {case['decision_reason']}" if case["decision_reason"] else "")))
+    meta.append(
+        (
+            t("Decision"),
+            f"{t(cases.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
+            f"{fmt_datetime(case['decided_at'])}"
+            + (f" · {case['decision_reason']}" if case["decision_reason"] else ""),
+        )
+    )
 if case["appealed_at"]:
     meta.append((t("Appeal"), f"{fmt_datetime(case['appealed_at'])} · {case['appeal_grounds']}"))
 if case["appeal_decided_at"]:
     result = t("Appeal dismissed") if case["appeal_result"] == "upheld" else t("Overturned on appeal")
-    meta.append((t("Appeal decision"), f"{result} · {case['appeal_decided_by_name']} · {fmt_datetime(case['appeal_decided_at'])} · {case['appeal_reason']}"))
+    meta.append(
+        (
+            t("Appeal decision"),
+            f"{result} · {case['appeal_decided_by_name']} · {fmt_datetime(case['appeal_decided_at'])} · {case['appeal_reason']}",
+        )
+    )
 if case["revoked_at"]:
-    meta.append((t("Revoked"), f"{case['revoked_by_name']} · {fmt_datetime(case['revoked_at'])} · {case['revoke_reason']}"))
+    meta.append(
+        (t("Revoked"), f"{case['revoked_by_name']} · {fmt_datetime(case['revoked_at'])} · {case['revoke_reason']}")
+    )
 st.dataframe({t("Item"): [m[0] for m in meta], t("Content"): [m[1] for m in meta]}, hide_index=True, width="stretch")
 st.text_area(t("Facts"), value=case["facts"], disabled=True, key=f"show_facts_{case_id}")
 st.text_area(t("Basis"), value=case["basis"], disabled=True, key=f"show_basis_{case_id}")
@@ -196,22 +273,48 @@ if "edit" in actions:
     st.subheader(t("Edit the draft"))
     with st.form(f"edit_{case_id}_{base_version}"):
         family = family_options(case["employee_id"])
-        member = st.selectbox(t("Family member concerned (optional)"), list(family), format_func=family.get,
-                              index=list(family).index(case["family_member_id"]) if case["family_member_id"] in family else 0)
+        member = st.selectbox(
+            t("Family member concerned (optional)"),
+            list(family),
+            format_func=family.get,
+            index=list(family).index(case["family_member_id"]) if case["family_member_id"] in family else 0,
+        )
         categories = category_options(include=case["category_id"])
-        category_id = st.selectbox(t("Category"), list(categories), format_func=lambda c: categories[c][0],
-                                   index=list(categories).index(case["category_id"]) if case["category_id"] in categories else 0)
+        category_id = st.selectbox(
+            t("Category"),
+            list(categories),
+            format_func=lambda c: categories[c][0],
+            index=list(categories).index(case["category_id"]) if case["category_id"] in categories else 0,
+        )
         c1, c2 = st.columns(2)
-        occurred_on = c1.date_input(t("Date of the violation"), value=case["occurred_on"], min_value=EARLIEST, max_value=local_today())
-        year = c2.number_input(t("Assessment year"), min_value=cases.MIN_YEAR, max_value=cases.MAX_YEAR, step=1, value=case["year"])
+        occurred_on = c1.date_input(
+            t("Date of the violation"), value=case["occurred_on"], min_value=EARLIEST, max_value=local_today()
+        )
+        year = c2.number_input(
+            t("Assessment year"), min_value=cases.MIN_YEAR, max_value=cases.MAX_YEAR, step=1, value=case["year"]
+        )
         facts = st.text_area(t("Facts"), value=case["facts"], max_chars=cases.LIMITS["facts"])
         basis = st.text_area(t("Basis"), value=case["basis"], max_chars=cases.LIMITS["basis"])
-        evidence = st.text_area(t("Evidence"), value=case["evidence_note"] or "", max_chars=cases.LIMITS["evidence_note"])
+        evidence = st.text_area(
+            t("Evidence"), value=case["evidence_note"] or "", max_chars=cases.LIMITS["evidence_note"]
+        )
         saved = st.form_submit_button(t("Save draft"), type="primary")
     if saved:
-        new_version = attempt(lambda: cases.update_draft(
-            ui.engine(), actor, case_id, base_version, family_member_id=member, category_id=category_id, occurred_on=occurred_on,
-            year=int(year), facts=facts, basis=basis, evidence_note=evidence))
+        new_version = attempt(
+            lambda: cases.update_draft(
+                ui.engine(),
+                actor,
+                case_id,
+                base_version,
+                family_member_id=member,
+                category_id=category_id,
+                occurred_on=occurred_on,
+                year=int(year),
+                facts=facts,
+                basis=basis,
+                evidence_note=evidence,
+            )
+        )
         if new_version:
             done(t("Saved."), new_version)
     with st.form(f"attach_{case_id}_{base_version}", clear_on_submit=True):
@@ -221,7 +324,9 @@ if "edit" in actions:
         if upload is None:
             st.warning(t("Choose a PDF file first."))
         else:
-            new_version = attempt(lambda: cases.attach_pdf(ui.engine(), actor, case_id, base_version, upload.name, upload.getvalue()))
+            new_version = attempt(
+                lambda: cases.attach_pdf(ui.engine(), actor, case_id, base_version, upload.name, upload.getvalue())
+            )
             if new_version:
                 done(t("PDF attached."), new_version)
     st.info(t("Submitting sends the case to the principal for decision; it can no longer be changed."))
@@ -232,7 +337,11 @@ if "edit" in actions:
 
 if "appeal" in actions:
     st.subheader(t("Record an appeal"))
-    st.caption(t("The person concerned may appeal a confirmed case. The case stays in force until the principal decides the appeal."))
+    st.caption(
+        t(
+            "The person concerned may appeal a confirmed case. The case stays in force until the principal decides the appeal."
+        )
+    )
     with st.form(f"appeal_{case_id}_{base_version}"):
         grounds = st.text_area(t("Grounds of appeal"), max_chars=cases.LIMITS["grounds"])
         appealed = st.form_submit_button(t("Record appeal"), type="primary")
@@ -255,8 +364,9 @@ if decisions:
     if chosen in decisions:
         with st.form(f"decision_{case_id}_{chosen}"):
             st.warning(DECISION_PROMPTS[chosen].format(case_no=case["case_no"], name=case["name"]))
-            reason = st.text_area(t("Reason"), max_chars=cases.LIMITS["reason"],
-                                  help=t("Optional when confirming; required otherwise."))
+            reason = st.text_area(
+                t("Reason"), max_chars=cases.LIMITS["reason"], help=t("Optional when confirming; required otherwise.")
+            )
             c1, c2 = st.columns(2)
             go = c1.form_submit_button(t("Yes, record this decision"), type="primary")
             cancel = c2.form_submit_button(t("Cancel"))
@@ -275,4 +385,8 @@ st.subheader(t("History of this case"))
 if detail.history.empty:
     st.caption(t("No recorded changes."))
 else:
-    st.dataframe(trail.events_table(detail.history, ui.lang()).drop(columns=[t("No."), t("Record")]), hide_index=True, width="stretch")
+    st.dataframe(
+        trail.events_table(detail.history, ui.lang()).drop(columns=[t("No."), t("Record")]),
+        hide_index=True,
+        width="stretch",
+    )

@@ -12,7 +12,11 @@ actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())
 current_year = profile.current_year if profile else None
 st.title(t("Violation cases"))
-st.caption(t("A case is recorded and submitted by the designated leader and decided by the principal; whoever recorded a case never decides it. A confirmed case (also while under appeal) withdraws award eligibility and incentive pay for its assessment year."))
+st.caption(
+    t(
+        "A case is recorded and submitted by the designated leader and decided by the principal; whoever recorded a case never decides it. A confirmed case (also while under appeal) withdraws award eligibility and incentive pay for its assessment year."
+    )
+)
 
 any_label = t("(all)")
 categories = cases.list_categories(ui.engine(), actor)
@@ -22,14 +26,29 @@ with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 2])
     search = c1.text_input(t("Search"), placeholder=t("Name, staff no. or case no."), key="cases_search")
     year_options = [None, *(range(current_year + 1, current_year - 5, -1) if current_year else [])]
-    year = c2.selectbox(t("Assessment year"), year_options, index=year_options.index(current_year),
-                        format_func=lambda y: any_label if y is None else str(y), key="cases_year")
-    state = c3.selectbox(t("State"), [None, *cases.STATE_LABELS], format_func=lambda s: any_label if s is None else t(cases.STATE_LABELS[s]),
-                         key="cases_state")
-    category_id = c4.selectbox(t("Category"), [None, *category_names], format_func=lambda c: any_label if c is None else category_names[c],
-                               key="cases_category")
+    year = c2.selectbox(
+        t("Assessment year"),
+        year_options,
+        index=year_options.index(current_year),
+        format_func=lambda y: any_label if y is None else str(y),
+        key="cases_year",
+    )
+    state = c3.selectbox(
+        t("State"),
+        [None, *cases.STATE_LABELS],
+        format_func=lambda s: any_label if s is None else t(cases.STATE_LABELS[s]),
+        key="cases_state",
+    )
+    category_id = c4.selectbox(
+        t("Category"),
+        [None, *category_names],
+        format_func=lambda c: any_label if c is None else category_names[c],
+        key="cases_category",
+    )
     c1, c2, _ = st.columns([1, 1, 2])
-    sort = c1.selectbox(t("Sort by"), list(cases.SORT_COLUMNS), format_func=lambda c: t(cases.SORT_COLUMNS[c]), key="cases_sort")
+    sort = c1.selectbox(
+        t("Sort by"), list(cases.SORT_COLUMNS), format_func=lambda c: t(cases.SORT_COLUMNS[c]), key="cases_sort"
+    )
     descending = c2.toggle(t("Descending"), key="cases_desc")
 
 counts = cases.state_counts(ui.engine(), actor, year)
@@ -37,15 +56,19 @@ columns = st.columns(len(counts))
 for column, (code, number) in zip(columns, counts.items()):
     column.metric(t(cases.STATE_LABELS[code]), number)
 
-query = cases.CaseQuery(year=year, state=state, category_id=category_id, search=search, sort=sort, descending=descending)
+query = cases.CaseQuery(
+    year=year, state=state, category_id=category_id, search=search, sort=sort, descending=descending
+)
 frame = cases.list_cases(ui.engine(), actor, query)
 st.caption(t("{total} cases match", total=len(frame)))
 if frame.empty:
     st.info(t("No case matches these filters."))
 else:
     st.dataframe(cases.cases_table(frame, ui.lang()), hide_index=True, width="stretch")
-    rows = {row.id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(cases.STATE_LABELS.get(row.state, row.state))}"
-            for row in frame.itertuples()}
+    rows = {
+        row.id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(cases.STATE_LABELS.get(row.state, row.state))}"
+        for row in frame.itertuples()
+    }
     c1, c2 = st.columns([3, 1])
     chosen = c1.selectbox(t("Case"), list(rows), format_func=rows.get, key="cases_chosen")
     c2.write("")

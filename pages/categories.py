@@ -11,7 +11,11 @@ from services.sanctions import cases
 
 actor = ui.require(Permission.ADMINISTER)
 st.title(t("Violation categories"))
-st.caption(t("What counts as a violation is only what is listed here, each with the law, regulation or unit rule it rests on. No category may derive a violation from a birth or the number of children."))
+st.caption(
+    t(
+        "What counts as a violation is only what is listed here, each with the law, regulation or unit rule it rests on. No category may derive a violation from a birth or the number of children."
+    )
+)
 
 frame = cases.list_categories(ui.engine(), actor)
 if frame.empty:
@@ -28,8 +32,11 @@ tab_new, tab_edit = st.tabs([t("New category"), t("Edit, deactivate or delete")]
 with tab_new:
     with st.form("category_new", clear_on_submit=False):
         name = st.text_input(t("Category name"), max_chars=cases.LIMITS["name"])
-        basis = st.text_area(t("Basis"), max_chars=cases.LIMITS["basis"],
-                             help=t("The law, regulation or unit rule and article. Required."))
+        basis = st.text_area(
+            t("Basis"),
+            max_chars=cases.LIMITS["basis"],
+            help=t("The law, regulation or unit rule and article. Required."),
+        )
         created = st.form_submit_button(t("Add category"), type="primary")
     if created and ui.run_action(lambda: cases.create_category(ui.engine(), actor, name=name, basis=basis)):
         ui.flash("success", t("Category added."))
@@ -47,7 +54,9 @@ with tab_edit:
             new_name = st.text_input(t("Category name"), value=row["name"], max_chars=cases.LIMITS["name"])
             new_basis = st.text_area(t("Basis"), value=row["basis"], max_chars=cases.LIMITS["basis"])
             saved = st.form_submit_button(t("Save category"), type="primary")
-        if saved and ui.run_action(lambda: cases.update_category(ui.engine(), actor, int(chosen), version, name=new_name, basis=new_basis)):
+        if saved and ui.run_action(
+            lambda: cases.update_category(ui.engine(), actor, int(chosen), version, name=new_name, basis=new_basis)
+        ):
             ui.flash("success", t("Saved."))
             st.rerun()
         c1, c2 = st.columns(2)

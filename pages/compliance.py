@@ -60,8 +60,9 @@ def drill(url: str, kind: str, year: int, department: str | None, leaflet_id: in
     if kind == "absentees":
         return compliance.absentees(ui.engine(), _actor, year, department=department, limit=PAGE_SIZE, offset=offset)
     if kind == "unreached":
-        return compliance.unreached(ui.engine(), _actor, year, department=department, leaflet_id=leaflet_id,
-                                    limit=PAGE_SIZE, offset=offset)
+        return compliance.unreached(
+            ui.engine(), _actor, year, department=department, leaflet_id=leaflet_id, limit=PAGE_SIZE, offset=offset
+        )
     return compliance.blocked_staff(ui.engine(), _actor, year, department=department, limit=PAGE_SIZE, offset=offset)
 
 
@@ -117,18 +118,36 @@ def _delta(key: str):
 
 
 # Fewer staff or family members is neither good nor bad; more cases, blocks or withheld pay is bad.
-DELTA_COLOURS = {"staff_in_post": "off", "family_members": "off", "attendance_rate": "normal", "coverage": "normal",
-                 "cases_in_force": "inverse", "blocked": "inverse", "withheld_fen": "inverse"}
+DELTA_COLOURS = {
+    "staff_in_post": "off",
+    "family_members": "off",
+    "attendance_rate": "normal",
+    "coverage": "normal",
+    "cases_in_force": "inverse",
+    "blocked": "inverse",
+    "withheld_fen": "inverse",
+}
 DRILL_FROM = {"attendance_rate": "absentees", "coverage": "unreached", "blocked": "blocked"}
 st.caption(t("Compared with {previous}.", previous=year - 1))
 for row in (compliance.HEADLINE_KEYS[:4], compliance.HEADLINE_KEYS[4:]):
     columns = st.columns(4)
     for column, key in zip(columns, row, strict=False):
-        column.metric(t(compliance.HEADLINE_LABELS[key]), _shown(key, figures.current[key]), _delta(key),
-                      delta_color=DELTA_COLOURS[key], help=t(compliance.HEADLINE_HELP[key]), border=True)
+        column.metric(
+            t(compliance.HEADLINE_LABELS[key]),
+            _shown(key, figures.current[key]),
+            _delta(key),
+            delta_color=DELTA_COLOURS[key],
+            help=t(compliance.HEADLINE_HELP[key]),
+            border=True,
+        )
         if key in DRILL_FROM:
-            column.button(t(compliance.DRILL_DOWNS[DRILL_FROM[key]]), key=f"cmp_go_{key}", icon=":material/list:",
-                          on_click=_go, args=(DRILL_FROM[key],))
+            column.button(
+                t(compliance.DRILL_DOWNS[DRILL_FROM[key]]),
+                key=f"cmp_go_{key}",
+                icon=":material/list:",
+                on_click=_go,
+                args=(DRILL_FROM[key],),
+            )
 
 # ---------------------------------------------------------------- charts
 
@@ -138,30 +157,62 @@ def _lowest(frame: pd.DataFrame, rate: str) -> pd.DataFrame:
     return shown.nsmallest(CHART_ROWS, rate) if len(shown) > CHART_ROWS else shown
 
 
-def _rate_chart(frame: pd.DataFrame, label: str, label_title: str, rate: str, rate_title: str, tooltip: list,
-                horizontal: bool = True, sort=None) -> alt.Chart:
+def _rate_chart(
+    frame: pd.DataFrame,
+    label: str,
+    label_title: str,
+    rate: str,
+    rate_title: str,
+    tooltip: list,
+    horizontal: bool = True,
+    sort=None,
+) -> alt.Chart:
     data = frame.assign(percent=(frame[rate] * 100).round(1), label=frame[label].fillna(t("(no department)")))
     percent = alt.X if horizontal else alt.Y
     category = alt.Y if horizontal else alt.X
-    bars = alt.Chart(data).mark_bar(color="#3b6ea8").encode(
-        percent("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelExpr="datum.value + '%'")),
-        category("label:N", title=label_title, sort=sort if sort is not None else "x" if horizontal else None,
-                 axis=alt.Axis(labelAngle=0, labelOverlap=False)),
-        tooltip=[alt.Tooltip("label:N", title=label_title), *tooltip,
-                 alt.Tooltip("percent:Q", title=rate_title, format=".1f")],
+    bars = (
+        alt.Chart(data)
+        .mark_bar(color="#3b6ea8")
+        .encode(
+            percent(
+                "percent:Q",
+                title=rate_title,
+                scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(labelExpr="datum.value + '%'"),
+            ),
+            category(
+                "label:N",
+                title=label_title,
+                sort=sort if sort is not None else "x" if horizontal else None,
+                axis=alt.Axis(labelAngle=0, labelOverlap=False),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title=label_title),
+                *tooltip,
+                alt.Tooltip("percent:Q", title=rate_title, format=".1f"),
+            ],
+        )
     )
     height = max(120, 30 * len(data)) if horizontal else 240
     return bars.properties(height=height).configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=220)
 
 
 def _attendance_tooltip() -> list:
-    return [alt.Tooltip("expected:Q", title=t("Expected")), alt.Tooltip("attended:Q", title=t("Attended")),
-            alt.Tooltip("absent:Q", title=t("Absent")), alt.Tooltip("excused:Q", title=t("Excused"))]
+    return [
+        alt.Tooltip("expected:Q", title=t("Expected")),
+        alt.Tooltip("attended:Q", title=t("Attended")),
+        alt.Tooltip("absent:Q", title=t("Absent")),
+        alt.Tooltip("excused:Q", title=t("Excused")),
+    ]
 
 
 def _coverage_tooltip() -> list:
-    return [alt.Tooltip("expected:Q", title=t("Expected households")), alt.Tooltip("delivered:Q", title=t("Delivered")),
-            alt.Tooltip("signed:Q", title=t("Signed")), alt.Tooltip("not_reached:Q", title=t("Not reached"))]
+    return [
+        alt.Tooltip("expected:Q", title=t("Expected households")),
+        alt.Tooltip("delivered:Q", title=t("Delivered")),
+        alt.Tooltip("signed:Q", title=t("Signed")),
+        alt.Tooltip("not_reached:Q", title=t("Not reached")),
+    ]
 
 
 def _lowest_caption(frame: pd.DataFrame, rate: str, what: str) -> None:
@@ -184,18 +235,36 @@ else:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**{t('Attendance rate by month')}**")
-        data = month.assign(attended=month["present"] + month["made_up"],
-                            month_label=month["month"].map(lambda m: t("Month {month}", month=m)))
-        show_chart(_rate_chart(data, "month_label", t("Month"), "rate", t("Attendance rate"),
-                                    _attendance_tooltip(), horizontal=False, sort=list(data["month_label"])),
-                        )
+        data = month.assign(
+            attended=month["present"] + month["made_up"],
+            month_label=month["month"].map(lambda m: t("Month {month}", month=m)),
+        )
+        show_chart(
+            _rate_chart(
+                data,
+                "month_label",
+                t("Month"),
+                "rate",
+                t("Attendance rate"),
+                _attendance_tooltip(),
+                horizontal=False,
+                sort=list(data["month_label"]),
+            ),
+        )
     with c2:
         st.markdown(f"**{t('Attendance rate by department')}**")
         dept = aggregates.attendance_by_department
         data = _lowest(dept, "rate")
-        show_chart(_rate_chart(data.assign(attended=data["present"] + data["made_up"]), "department",
-                                    t("Department"), "rate", t("Attendance rate"), _attendance_tooltip()),
-                        )
+        show_chart(
+            _rate_chart(
+                data.assign(attended=data["present"] + data["made_up"]),
+                "department",
+                t("Department"),
+                "rate",
+                t("Attendance rate"),
+                _attendance_tooltip(),
+            ),
+        )
         _lowest_caption(dept, "rate", t("departments"))
 
 st.subheader(t("Leaflets"))
@@ -206,14 +275,20 @@ else:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**{t('Coverage by leaflet')}**")
-        show_chart(_rate_chart(_lowest(by_leaflet, "coverage"), "title", t("Leaflet"), "coverage", t("Coverage"),
-                                    _coverage_tooltip()))
+        show_chart(
+            _rate_chart(
+                _lowest(by_leaflet, "coverage"), "title", t("Leaflet"), "coverage", t("Coverage"), _coverage_tooltip()
+            )
+        )
         _lowest_caption(by_leaflet, "coverage", t("leaflets"))
     with c2:
         st.markdown(f"**{t('Coverage by department')}**")
         dept = aggregates.coverage_by_department
-        show_chart(_rate_chart(_lowest(dept, "coverage"), "department", t("Department"), "coverage",
-                                    t("Coverage"), _coverage_tooltip()))
+        show_chart(
+            _rate_chart(
+                _lowest(dept, "coverage"), "department", t("Department"), "coverage", t("Coverage"), _coverage_tooltip()
+            )
+        )
         _lowest_caption(dept, "coverage", t("departments"))
 
 st.subheader(t("Violation cases"))
@@ -223,32 +298,54 @@ if cases.empty:
 else:
     data = cases.assign(state_label=cases["state"].map(lambda s: t(compliance.CASE_STATE_LABELS.get(s, s))))
     order = [t(compliance.CASE_STATE_LABELS[s]) for s in compliance.CASE_STATES]
-    chart = alt.Chart(data).mark_bar().encode(
-        alt.X("cases:Q", title=t("Cases"), axis=alt.Axis(tickMinStep=1)),
-        alt.Y("category:N", title=None),  # the section names it; long category names need the room
-        alt.Color("state_label:N", title=t("State"), sort=order, scale=alt.Scale(domain=order, scheme="tableau10")),
-        tooltip=[alt.Tooltip("category:N", title=t("Category")), alt.Tooltip("state_label:N", title=t("State")),
-                 alt.Tooltip("cases:Q", title=t("Cases"))],
-    ).properties(height=max(90, 45 * data["category"].nunique()))
-    show_chart(chart.configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=320)
-                    .configure_legend(labelFontSize=13, titleFontSize=13))
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            alt.X("cases:Q", title=t("Cases"), axis=alt.Axis(tickMinStep=1)),
+            alt.Y("category:N", title=None),  # the section names it; long category names need the room
+            alt.Color("state_label:N", title=t("State"), sort=order, scale=alt.Scale(domain=order, scheme="tableau10")),
+            tooltip=[
+                alt.Tooltip("category:N", title=t("Category")),
+                alt.Tooltip("state_label:N", title=t("State")),
+                alt.Tooltip("cases:Q", title=t("Cases")),
+            ],
+        )
+        .properties(height=max(90, 45 * data["category"].nunique()))
+    )
+    show_chart(
+        chart.configure_axis(labelFontSize=13, titleFontSize=13, labelLimit=320).configure_legend(
+            labelFontSize=13, titleFontSize=13
+        )
+    )
 
 # ---------------------------------------------------------------- drill-down
 
 st.subheader(t("The people behind the figures"))
-departments = sorted({d for f in (aggregates.attendance_by_department, aggregates.coverage_by_department)
-                      for d in f["department"].dropna()})
+departments = sorted(
+    {
+        d
+        for f in (aggregates.attendance_by_department, aggregates.coverage_by_department)
+        for d in f["department"].dropna()
+    }
+)
 leaflets = dict(zip(by_leaflet["leaflet_id"], by_leaflet["title"], strict=False)) if not by_leaflet.empty else {}
 any_label = t("(all)")
 c1, c2, c3 = st.columns(3)
-kind = c1.selectbox(t("List"), list(compliance.DRILL_DOWNS), format_func=lambda k: t(compliance.DRILL_DOWNS[k]),
-                    key="cmp_drill")
-department = c2.selectbox(t("Department"), [None, *departments], format_func=lambda d: any_label if d is None else d,
-                          key="cmp_dept")
+kind = c1.selectbox(
+    t("List"), list(compliance.DRILL_DOWNS), format_func=lambda k: t(compliance.DRILL_DOWNS[k]), key="cmp_drill"
+)
+department = c2.selectbox(
+    t("Department"), [None, *departments], format_func=lambda d: any_label if d is None else d, key="cmp_dept"
+)
 leaflet_id = None
 if kind == "unreached":
-    leaflet_id = c3.selectbox(t("Leaflet"), [None, *leaflets], format_func=lambda i: any_label if i is None else leaflets[i],
-                              key="cmp_leaflet")
+    leaflet_id = c3.selectbox(
+        t("Leaflet"),
+        [None, *leaflets],
+        format_func=lambda i: any_label if i is None else leaflets[i],
+        key="cmp_leaflet",
+    )
 
 page_no = st.session_state.get("cmp_page", 1)
 people, total = read(drill, kind, year, department, leaflet_id, page_no)
@@ -261,11 +358,19 @@ c1.number_input(t("Page"), min_value=1, max_value=pages, step=1, key="cmp_page")
 c2.write("")
 c2.caption(t("{total} people, page {page} of {pages}", total=total, page=page_no, pages=pages))
 
-COLUMN_LABELS = {"department": N_("Department"), "staff_no": N_("Staff no."), "name": N_("Name"),
-                 "id_number": N_("ID number"), "sessions_owed": N_("Sessions not made up"), "excused": N_("Of which excused"),
-                 "last_missed": N_("Last missed"), "leaflets_missing": N_("Leaflets not received"),
-                 "first_issued": N_("Earliest issued"), "withheld": N_("Incentive pay withheld (yuan)"),
-                 "reason": N_("Reason")}
+COLUMN_LABELS = {
+    "department": N_("Department"),
+    "staff_no": N_("Staff no."),
+    "name": N_("Name"),
+    "id_number": N_("ID number"),
+    "sessions_owed": N_("Sessions not made up"),
+    "excused": N_("Of which excused"),
+    "last_missed": N_("Last missed"),
+    "leaflets_missing": N_("Leaflets not received"),
+    "first_issued": N_("Earliest issued"),
+    "withheld": N_("Incentive pay withheld (yuan)"),
+    "reason": N_("Reason"),
+}
 
 
 def _reason(blocks: list) -> str:
@@ -300,31 +405,61 @@ c1, c2, c3 = st.columns(3)
 c1.metric(t("Cases awaiting decision"), waiting.pending_total, border=True)
 c2.metric(t("Appeals awaiting decision"), waiting.appeals_total, border=True)
 if sign_off.locked:
-    c3.success(t("{year} was signed off by {name} on {date} (version {version}); its records are read-only.",
-                 year=year, name=sign_off.signed_off_by, date=fmt_datetime(sign_off.signed_off_at), version=sign_off.version))
+    c3.success(
+        t(
+            "{year} was signed off by {name} on {date} (version {version}); its records are read-only.",
+            year=year,
+            name=sign_off.signed_off_by,
+            date=fmt_datetime(sign_off.signed_off_at),
+            version=sign_off.version,
+        )
+    )
 elif sign_off.reopened_at is not None:
-    c3.warning(t("{year} was reopened by {name} on {date}: {reason}. It is not signed off.", year=year,
-                 name=sign_off.reopened_by, date=fmt_datetime(sign_off.reopened_at), reason=sign_off.reopen_reason or ""))
+    c3.warning(
+        t(
+            "{year} was reopened by {name} on {date}: {reason}. It is not signed off.",
+            year=year,
+            name=sign_off.reopened_by,
+            date=fmt_datetime(sign_off.reopened_at),
+            reason=sign_off.reopen_reason or "",
+        )
+    )
 else:
     c3.info(t("{year} has not been signed off yet.", year=year))
 
-CASE_COLUMNS = {"case_no": N_("Case no."), "year": N_("Assessment year"), "staff_no": N_("Staff no."), "name": N_("Name"),
-                "category": N_("Category"), "recorded_by": N_("Recorded by"), "since": N_("Waiting since")}
-for title, frame, count in ((t("Cases awaiting decision"), waiting.pending, waiting.pending_total),
-                            (t("Appeals awaiting decision"), waiting.appeals, waiting.appeals_total)):
+CASE_COLUMNS = {
+    "case_no": N_("Case no."),
+    "year": N_("Assessment year"),
+    "staff_no": N_("Staff no."),
+    "name": N_("Name"),
+    "category": N_("Category"),
+    "recorded_by": N_("Recorded by"),
+    "since": N_("Waiting since"),
+}
+for title, frame, count in (
+    (t("Cases awaiting decision"), waiting.pending, waiting.pending_total),
+    (t("Appeals awaiting decision"), waiting.appeals, waiting.appeals_total),
+):
     if count:
         st.markdown(f"**{title}**")
         table = frame.assign(since=frame["since"].map(fmt_datetime), year=frame["year"].astype(str))
-        st.dataframe(table[list(CASE_COLUMNS)].rename(columns={c: t(v) for c, v in CASE_COLUMNS.items()}),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            table[list(CASE_COLUMNS)].rename(columns={c: t(v) for c, v in CASE_COLUMNS.items()}),
+            hide_index=True,
+            width="stretch",
+        )
         if count > len(frame):
             st.caption(t("The {n} waiting longest of {total}.", n=len(frame), total=count))
 
 if waiting.pending_total or waiting.appeals_total:
-    waiting_cases = {row.case_id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(label)}"
-                     for frame, label in ((waiting.pending, compliance.CASE_STATE_LABELS["pending"]),
-                                          (waiting.appeals, compliance.CASE_STATE_LABELS["under_appeal"]))
-                     for row in frame.itertuples()}
+    waiting_cases = {
+        row.case_id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(label)}"
+        for frame, label in (
+            (waiting.pending, compliance.CASE_STATE_LABELS["pending"]),
+            (waiting.appeals, compliance.CASE_STATE_LABELS["under_appeal"]),
+        )
+        for row in frame.itertuples()
+    }
     c1, c2 = st.columns([3, 1])
     chosen_case = c1.selectbox(t("Case"), list(waiting_cases), format_func=waiting_cases.get, key="cmp_case")
     c2.write("")

@@ -14,9 +14,15 @@ profile = unit.get_unit(ui.engine())
 
 st.title(profile.name if profile else t("Overview"))
 if profile:
-    st.caption(t("{district} · assessment year {year} · designated leader {leader} · principal {principal}",
-                 district=profile.district, year=profile.current_year,
-                 leader=profile.leader_name, principal=profile.principal_name))
+    st.caption(
+        t(
+            "{district} · assessment year {year} · designated leader {leader} · principal {principal}",
+            district=profile.district,
+            year=profile.current_year,
+            leader=profile.leader_name,
+            principal=profile.principal_name,
+        )
+    )
 
 if actor.can(Permission.DECIDE_CASE):
     # The principal's queue: what waits for their decision, first thing after signing in.
@@ -26,8 +32,13 @@ if actor.can(Permission.DECIDE_CASE):
         st.success(t("No case or appeal is waiting for your decision."))
     else:
         pending = int((waiting["state"] == "pending").sum())
-        st.warning(t("{pending} case(s) and {appeals} appeal(s) are waiting for your decision.",
-                     pending=pending, appeals=len(waiting) - pending))
+        st.warning(
+            t(
+                "{pending} case(s) and {appeals} appeal(s) are waiting for your decision.",
+                pending=pending,
+                appeals=len(waiting) - pending,
+            )
+        )
         for row in waiting.itertuples():
             what = t("Appeal") if row.state == "under_appeal" else t("Case to decide")
             label = f"{what} · {row.case_no} · {row.staff_no} {row.name} · {row.category} · {fmt_datetime(row.waiting_since)}"

@@ -18,18 +18,28 @@ KINDS = {"staff": N_("Staff"), "family": N_("Family members")}
 
 actor = ui.require(Permission.EDIT_RECORDS)
 st.title(t("Import spreadsheets"))
-st.write(t("Import the staff list and family members from the old ledgers (.xlsx or .csv, UTF-8 or GBK). The file is checked completely first; nothing is written until every row is right."))
+st.write(
+    t(
+        "Import the staff list and family members from the old ledgers (.xlsx or .csv, UTF-8 or GBK). The file is checked completely first; nothing is written until every row is right."
+    )
+)
 
-kind = st.segmented_control(t("What to import"), list(KINDS), format_func=lambda k: t(KINDS[k]), default="staff",
-                            key="import_kind") or "staff"
+kind = (
+    st.segmented_control(
+        t("What to import"), list(KINDS), format_func=lambda k: t(KINDS[k]), default="staff", key="import_kind"
+    )
+    or "staff"
+)
 if kind == "family":
     st.caption(t("Import the staff first: each family row names the staff no. of its household."))
 
 c1, c2 = st.columns(2)
-ui.download_button(t("Blank staff template (xlsx)"), templates.staff_template_xlsx(ui.lang()), "staff-template.xlsx",
-                   where=c1)
-ui.download_button(t("Blank family template (xlsx)"), templates.family_template_xlsx(ui.lang()), "family-template.xlsx",
-                   where=c2)
+ui.download_button(
+    t("Blank staff template (xlsx)"), templates.staff_template_xlsx(ui.lang()), "staff-template.xlsx", where=c1
+)
+ui.download_button(
+    t("Blank family template (xlsx)"), templates.family_template_xlsx(ui.lang()), "family-template.xlsx", where=c2
+)
 
 # A new key after each import empties the uploader for the next file.
 upload_round = st.session_state.setdefault("import_round", 0)
@@ -48,7 +58,8 @@ except ServiceError as err:
 if len(names) > 1:
     sheet = st.selectbox(t("Sheet"), names, key="import_sheet")
 update_existing = kind == "staff" and st.checkbox(
-    t(imports.UPDATE_OPTION), key="import_update",
+    t(imports.UPDATE_OPTION),
+    key="import_update",
     help=t("Without this, a staff no. that is already on the ledger is reported as an error."),
 )
 
@@ -68,8 +79,9 @@ if st.button(t("Check the file"), type="primary", icon=":material/fact_check:"):
     bar, report = progress_bar(t("Checking..."))
     try:
         if kind == "staff":
-            preview = imports.preview_staff(ui.engine(), actor, data, upload.name, sheet=sheet,
-                                            update_existing=update_existing, progress=report)
+            preview = imports.preview_staff(
+                ui.engine(), actor, data, upload.name, sheet=sheet, update_existing=update_existing, progress=report
+            )
         else:
             preview = imports.preview_family(ui.engine(), actor, data, upload.name, sheet=sheet, progress=report)
     except ServiceError as err:
@@ -81,8 +93,13 @@ if st.button(t("Check the file"), type="primary", icon=":material/fact_check:"):
 
 preview = st.session_state.get("import_preview")
 # A preview belongs to one file and its options; anything else must be checked again.
-if preview is None or preview.kind != kind or preview.sha256 != hashlib.sha256(data).hexdigest() \
-        or (sheet is not None and preview.sheet != sheet) or preview.update_existing != update_existing:
+if (
+    preview is None
+    or preview.kind != kind
+    or preview.sha256 != hashlib.sha256(data).hexdigest()
+    or (sheet is not None and preview.sheet != sheet)
+    or preview.update_existing != update_existing
+):
     st.stop()
 
 st.subheader(t("Check result"))
@@ -96,28 +113,52 @@ if preview.new_departments:
     st.info(t("New departments will be created: {names}", names="、".join(preview.new_departments)))
 
 if preview.errors:
-    st.error(t("The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again, or import only the correct rows.",
-               n=len(preview.errors), rows=preview.error_rows))
-    errors = pd.DataFrame([(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
-                          columns=[t("Row"), t("Column"), t("Problem")])
+    st.error(
+        t(
+            "The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again, or import only the correct rows.",
+            n=len(preview.errors),
+            rows=preview.error_rows,
+        )
+    )
+    errors = pd.DataFrame(
+        [(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
+        columns=[t("Row"), t("Column"), t("Problem")],
+    )
     st.dataframe(errors, hide_index=True, width="stretch")
-    ui.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
-                       imports.rejected_rows_xlsx(preview, ui.lang()), f"rejected-{upload.name.rsplit('.', 1)[0]}.xlsx")
-    clean_rows_only = st.checkbox(t("Import only the {n} correct rows and leave the others out", n=len(preview.rows)),
-                                  disabled=not preview.rows, key="import_clean_only")
+    ui.download_button(
+        t("Download the rows with errors (xlsx, with a reason column)"),
+        imports.rejected_rows_xlsx(preview, ui.lang()),
+        f"rejected-{upload.name.rsplit('.', 1)[0]}.xlsx",
+    )
+    clean_rows_only = st.checkbox(
+        t("Import only the {n} correct rows and leave the others out", n=len(preview.rows)),
+        disabled=not preview.rows,
+        key="import_clean_only",
+    )
 else:
     st.success(t("Every row is correct."))
     clean_rows_only = False
 
 can_write = preview.rows and (not preview.errors or clean_rows_only)
-if st.button(t("Import {n} rows", n=len(preview.rows)), type="primary", disabled=not can_write, icon=":material/upload:"):
+if st.button(
+    t("Import {n} rows", n=len(preview.rows)), type="primary", disabled=not can_write, icon=":material/upload:"
+):
     bar, report = progress_bar(t("Importing..."))
     commit = imports.commit_staff if kind == "staff" else imports.commit_family
-    result = ui.run_action(lambda: commit(ui.engine(), actor, preview, clean_rows_only=clean_rows_only, progress=report))
+    result = ui.run_action(
+        lambda: commit(ui.engine(), actor, preview, clean_rows_only=clean_rows_only, progress=report)
+    )
     bar.empty()
     if result:
         st.session_state.pop("import_preview", None)
         st.session_state["import_round"] = upload_round + 1
-        ui.flash("success", t("Imported: {created} added, {updated} updated, {skipped} rows left out.",
-                              created=result.created, updated=result.updated, skipped=result.skipped_rows))
+        ui.flash(
+            "success",
+            t(
+                "Imported: {created} added, {updated} updated, {skipped} rows left out.",
+                created=result.created,
+                updated=result.updated,
+                skipped=result.skipped_rows,
+            ),
+        )
         st.rerun()

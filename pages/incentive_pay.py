@@ -42,8 +42,12 @@ def back_pay_of(url: str, year: int, role: str, _actor) -> pd.DataFrame:  # noqa
 
 can_edit = actor.can(Permission.EDIT_RECORDS)
 st.title(t("Incentive pay"))
-st.caption(t("Whoever has a violation case in force in the year has every incentive-pay line of the year withheld, "
-             "with the reason. Only revoking or overturning the case lifts it; the lines then appear on the back-pay list."))
+st.caption(
+    t(
+        "Whoever has a violation case in force in the year has every incentive-pay line of the year withheld, "
+        "with the reason. Only revoking or overturning the case lifts it; the lines then appear on the back-pay list."
+    )
+)
 
 profile = unit.get_unit(ui.engine())
 this_year = profile.current_year if profile else local_today().year
@@ -66,8 +70,12 @@ def money_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------- import
 if can_edit:
     with st.expander(t("Import the finance office's sheet (columns: staff no., name, item, month, amount)")):
-        st.caption(t("xlsx or csv (UTF-8 or GBK). Amounts in yuan with at most two decimals. The whole file is checked "
-                     "first; nothing is imported unless every row is right."))
+        st.caption(
+            t(
+                "xlsx or csv (UTF-8 or GBK). Amounts in yuan with at most two decimals. The whole file is checked "
+                "first; nothing is imported unless every row is right."
+            )
+        )
         upload_round = st.session_state.setdefault("pay_round", 0)
         upload = st.file_uploader(t("Spreadsheet file"), type=["xlsx", "xls", "csv"], key=f"pay_file_{upload_round}")
         if upload is not None:
@@ -83,43 +91,82 @@ if can_edit:
                     sheet = st.selectbox(t("Sheet"), sheets, key="pay_sheet")
                 if st.button(t("Check the file"), icon=":material/fact_check:", key="pay_check"):
                     try:
-                        st.session_state["pay_preview"] = bonus.preview_pay_sheet(ui.engine(), actor, data, upload.name,
-                                                                                  sheet=sheet)
+                        st.session_state["pay_preview"] = bonus.preview_pay_sheet(
+                            ui.engine(), actor, data, upload.name, sheet=sheet
+                        )
                     except ServiceError as err:
                         ui.show_error(err)
                 preview = st.session_state.get("pay_preview")
-                if preview is not None and preview.sha256 == hashlib.sha256(data).hexdigest() \
-                        and (sheet is None or preview.sheet == sheet):
+                if (
+                    preview is not None
+                    and preview.sha256 == hashlib.sha256(data).hexdigest()
+                    and (sheet is None or preview.sheet == sheet)
+                ):
                     c1, c2, c3 = st.columns(3)
                     c1.metric(t("Rows in the file"), preview.total_rows)
                     c2.metric(t("Rows with errors"), preview.error_rows)
                     c3.metric(t("Total (yuan)"), fmt_money(bonus.preview_total(preview)))
                     if preview.errors:
-                        st.error(t("The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again.",
-                                   n=len(preview.errors), rows=preview.error_rows))
-                        st.dataframe(pd.DataFrame([(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
-                                                  columns=[t("Row"), t("Column"), t("Problem")]),
-                                     hide_index=True, width="stretch", key="pay_errors")
-                        ui.download_button(t("Download the rows with errors (xlsx, with a reason column)"),
-                                           imports.rejected_rows_xlsx(preview, ui.lang()), "pay-rejected.xlsx",
-                                           key="pay_rejected")
+                        st.error(
+                            t(
+                                "The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again.",
+                                n=len(preview.errors),
+                                rows=preview.error_rows,
+                            )
+                        )
+                        st.dataframe(
+                            pd.DataFrame(
+                                [(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
+                                columns=[t("Row"), t("Column"), t("Problem")],
+                            ),
+                            hide_index=True,
+                            width="stretch",
+                            key="pay_errors",
+                        )
+                        ui.download_button(
+                            t("Download the rows with errors (xlsx, with a reason column)"),
+                            imports.rejected_rows_xlsx(preview, ui.lang()),
+                            "pay-rejected.xlsx",
+                            key="pay_rejected",
+                        )
                     else:
                         st.success(t("Every row is correct."))
-                        if st.button(t("Import {n} rows", n=len(preview.rows)), type="primary", key="pay_import",
-                                     icon=":material/upload:"):
+                        if st.button(
+                            t("Import {n} rows", n=len(preview.rows)),
+                            type="primary",
+                            key="pay_import",
+                            icon=":material/upload:",
+                        ):
                             result = ui.run_action(lambda: bonus.commit_pay_sheet(ui.engine(), actor, preview))
                             if result:
                                 st.session_state.pop("pay_preview", None)
                                 st.session_state["pay_round"] = upload_round + 1
-                                ui.flash("success", t("Imported {n} pay lines, {total} yuan in all.", n=result.created,
-                                                      total=fmt_money(result.total)))
+                                ui.flash(
+                                    "success",
+                                    t(
+                                        "Imported {n} pay lines, {total} yuan in all.",
+                                        n=result.created,
+                                        total=fmt_money(result.total),
+                                    ),
+                                )
                                 st.rerun()
 
 # ---------------------------------------------------------------- outcome
 st.subheader(t("Outcome for {year}", year=year))
-view = st.segmented_control(t("Show"), ["people", "lines", "withheld"], default="people", key="pay_view",
-                            format_func=lambda v: {"people": t("Per person"), "lines": t("Pay lines"),
-                                                   "withheld": t("Withheld lines only")}[v]) or "people"
+view = (
+    st.segmented_control(
+        t("Show"),
+        ["people", "lines", "withheld"],
+        default="people",
+        key="pay_view",
+        format_func=lambda v: {
+            "people": t("Per person"),
+            "lines": t("Pay lines"),
+            "withheld": t("Withheld lines only"),
+        }[v],
+    )
+    or "people"
+)
 page_no = st.session_state.get(f"pay_page_{view}", 1)
 try:
     outcome = page_of(database_url(), year, str(actor.role), ui.lang(), view, page_no, actor)
@@ -138,51 +185,87 @@ else:
     withheld_people = outcome.withheld_people
     if not withheld_people.empty:
         shown = withheld_people.head(LISTED)
-        st.warning("\n\n".join(
-            [t("Withheld in {year}:", year=year)]
-            + [t("{name} ({staff_no}): {amount} yuan withheld. {reason}", name=r.name, staff_no=r.staff_no,
-                 amount=fmt_money(r.withheld), reason=r.reason) for r in shown.itertuples()]
-            + ([t("... and {n} more.", n=len(withheld_people) - LISTED)] if len(withheld_people) > LISTED else [])))
+        st.warning(
+            "\n\n".join(
+                [t("Withheld in {year}:", year=year)]
+                + [
+                    t(
+                        "{name} ({staff_no}): {amount} yuan withheld. {reason}",
+                        name=r.name,
+                        staff_no=r.staff_no,
+                        amount=fmt_money(r.withheld),
+                        reason=r.reason,
+                    )
+                    for r in shown.itertuples()
+                ]
+                + ([t("... and {n} more.", n=len(withheld_people) - LISTED)] if len(withheld_people) > LISTED else [])
+            )
+        )
     amounts = ["due", "withheld", "paid"]
     if view == "people":
         cols = ["staff_no", "name", "department", "lines", *amounts, "reason"]
     else:
         cols = ["staff_no", "name", "department", "pay_month", "item", *amounts, "reason"]
-    st.dataframe(bonus.labelled(money_columns(outcome.rows, amounts), ui.lang(), cols), hide_index=True, width="stretch",
-                 key="pay_table")
+    st.dataframe(
+        bonus.labelled(money_columns(outcome.rows, amounts), ui.lang(), cols),
+        hide_index=True,
+        width="stretch",
+        key="pay_table",
+    )
     pages = max(1, -(-outcome.total_rows // PAGE_SIZE))
     if page_no > pages:  # the year or the lines changed under a later page
         st.session_state[f"pay_page_{view}"] = pages
         st.rerun()
     if pages > 1:
-        st.number_input(t("Page (of {pages})", pages=pages), min_value=1, max_value=pages, step=1,
-                        key=f"pay_page_{view}")
+        st.number_input(
+            t("Page (of {pages})", pages=pages), min_value=1, max_value=pages, step=1, key=f"pay_page_{view}"
+        )
     if st.button(t("Prepare export (xlsx)"), icon=":material/download:", key="pay_export"):
         data = ui.run_action(lambda: bonus.pay_outcome_xlsx(ui.engine(), actor, year, ui.lang()))
         if data:
             st.session_state["pay_export_data"] = (year, data)
     export = st.session_state.get("pay_export_data")
     if export and export[0] == year:
-        ui.download_button(t("Download the outcome for finance"), export[1], f"incentive-pay-{year}.xlsx",
-                           key="pay_download")
+        ui.download_button(
+            t("Download the outcome for finance"), export[1], f"incentive-pay-{year}.xlsx", key="pay_download"
+        )
 
 # ---------------------------------------------------------------- back pay
 st.subheader(t("Back-pay list"))
-st.caption(t("Lines of {year} withheld because of a case that has since been revoked or overturned, for people "
-             "not blocked by another case.", year=year))
+st.caption(
+    t(
+        "Lines of {year} withheld because of a case that has since been revoked or overturned, for people "
+        "not blocked by another case.",
+        year=year,
+    )
+)
 owed = back_pay_of(database_url(), year, str(actor.role), actor)
 if owed.empty:
     st.info(t("Nothing is owed back for {year}.", year=year))
 else:
     st.metric(t("Back pay (yuan)"), fmt_money(bonus.back_pay_total(owed)))
-    per_person = owed.groupby(["staff_no", "name", "case_nos"], sort=True)["back_pay"].apply(lambda v: sum(v, bonus.yuan(0)))
-    st.success("\n\n".join(
-        t("{name} ({staff_no}): {amount} yuan to pay back (case {case_nos}).", name=name, staff_no=staff_no,
-          amount=fmt_money(amount), case_nos=case_nos)
-        for (staff_no, name, case_nos), amount in list(per_person.items())[:LISTED]))
+    per_person = owed.groupby(["staff_no", "name", "case_nos"], sort=True)["back_pay"].apply(
+        lambda v: sum(v, bonus.yuan(0))
+    )
+    st.success(
+        "\n\n".join(
+            t(
+                "{name} ({staff_no}): {amount} yuan to pay back (case {case_nos}).",
+                name=name,
+                staff_no=staff_no,
+                amount=fmt_money(amount),
+                case_nos=case_nos,
+            )
+            for (staff_no, name, case_nos), amount in list(per_person.items())[:LISTED]
+        )
+    )
     cols = ["case_nos", "staff_no", "name", "department", "pay_month", "item", "back_pay"]
-    st.dataframe(bonus.labelled(money_columns(owed, ["back_pay"]), ui.lang(), cols), hide_index=True, width="stretch",
-                 key="back_pay_table")
+    st.dataframe(
+        bonus.labelled(money_columns(owed, ["back_pay"]), ui.lang(), cols),
+        hide_index=True,
+        width="stretch",
+        key="back_pay_table",
+    )
     if st.button(t("Prepare the back-pay list (xlsx)"), icon=":material/download:", key="back_pay_export"):
         data = ui.run_action(lambda: bonus.back_pay_xlsx(ui.engine(), actor, year, ui.lang()))
         if data:

@@ -20,8 +20,9 @@ from services.ledger import roster
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
 today = local_today()
-leaflet_id = ui.record_id_or_stop(t("Choose a leaflet in the list of leaflets."), "pages/leaflets.py",
-                                  t("Leaflets"), ":material/campaign:")
+leaflet_id = ui.record_id_or_stop(
+    t("Choose a leaflet in the list of leaflets."), "pages/leaflets.py", t("Leaflets"), ":material/campaign:"
+)
 try:
     details, households = outreach.get_leaflet(ui.engine(), actor, leaflet_id)
 except ServiceError as err:
@@ -34,8 +35,10 @@ prefix = f"lf{leaflet_id}v{base_version}_"
 
 st.page_link("pages/leaflets.py", label=t("Back to the leaflets"), icon=":material/arrow_back:")
 st.title(details["title"])
-st.caption(f"{t(outreach.KIND_LABELS.get(details['kind'], details['kind']))} · "
-           + t("issued on {date}, {copies} copies", date=fmt_date(details["issued_on"]), copies=details["copies"]))
+st.caption(
+    f"{t(outreach.KIND_LABELS.get(details['kind'], details['kind']))} · "
+    + t("issued on {date}, {copies} copies", date=fmt_date(details["issued_on"]), copies=details["copies"])
+)
 
 on_list = households[households["expected"].astype(bool)]
 delivered = int(on_list["delivered_on"].notna().sum())
@@ -46,15 +49,21 @@ cols[2].metric(t("Signed"), int((on_list["delivered_on"].notna() & on_list["sign
 cols[3].metric(t("Coverage"), f"{delivered / len(on_list):.1%}" if len(on_list) else "—")
 
 tab_receipts, tab_details, tab_households, tab_history = st.tabs(
-    [t("Receipts"), t("Details and PDF"), t("Households to reach"), t("History")])
+    [t("Receipts"), t("Details and PDF"), t("Households to reach"), t("History")]
+)
 
 # ---------------------------------------------------------------- receipts
 with tab_receipts:
-    ui.printable_downloads(f"receipts_{leaflet_id}",
-                           {"xlsx": t("Prepare the receipt list (xlsx)"), "pdf": t("Prepare the receipt list (PDF)"),
-                            "download": t("Download the receipt list")},
-                           f"receipts-{leaflet_id}",
-                           lambda fmt: outreach.receipt_list(ui.engine(), actor, leaflet_id, ui.lang(), fmt))
+    ui.printable_downloads(
+        f"receipts_{leaflet_id}",
+        {
+            "xlsx": t("Prepare the receipt list (xlsx)"),
+            "pdf": t("Prepare the receipt list (PDF)"),
+            "download": t("Download the receipt list"),
+        },
+        f"receipts-{leaflet_id}",
+        lambda fmt: outreach.receipt_list(ui.engine(), actor, leaflet_id, ui.lang(), fmt),
+    )
 
     methods = {code: t(label) for code, label in outreach.METHOD_LABELS.items()}
     method_codes = {label: code for code, label in methods.items()}
@@ -67,17 +76,41 @@ with tab_receipts:
     else:
         rows = []
         for r in households.itertuples():
-            stored = (r.delivered_on if pd.notna(r.delivered_on) else None, methods.get(r.method), r.received_by, bool(r.signed))
+            stored = (
+                r.delivered_on if pd.notna(r.delivered_on) else None,
+                methods.get(r.method),
+                r.received_by,
+                bool(r.signed),
+            )
             delivered_on, method, received_by, signed = preset.get(r.employee_id, stored)
-            rows.append({"employee_id": r.employee_id, "department": r.department, "staff_no": r.staff_no, "name": r.name,
-                         "delivered_on": delivered_on, "method": method, "received_by": received_by, "signed": signed})
+            rows.append(
+                {
+                    "employee_id": r.employee_id,
+                    "department": r.department,
+                    "staff_no": r.staff_no,
+                    "name": r.name,
+                    "delivered_on": delivered_on,
+                    "method": method,
+                    "received_by": received_by,
+                    "signed": signed,
+                }
+            )
         grid = pd.DataFrame(rows)
         grid["delivered_on"] = pd.to_datetime(grid["delivered_on"]).dt.date
         if can_edit:
-            st.caption(t("Fill in the date, the method and who received it for each household reached, then save once. "
-                         "Clearing the date takes a receipt back."))
+            st.caption(
+                t(
+                    "Fill in the date, the method and who received it for each household reached, then save once. "
+                    "Clearing the date takes a receipt back."
+                )
+            )
         edited = st.data_editor(
-            grid, key=editor_key, hide_index=True, width="stretch", num_rows="fixed", disabled=not can_edit,
+            grid,
+            key=editor_key,
+            hide_index=True,
+            width="stretch",
+            num_rows="fixed",
+            disabled=not can_edit,
             column_order=["department", "staff_no", "name", "delivered_on", "method", "received_by", "signed"],
             column_config={
                 "department": st.column_config.TextColumn(t("Department"), disabled=True),
@@ -91,6 +124,7 @@ with tab_receipts:
         )
         if can_edit:
             if st.button(t("Save the receipts"), type="primary", icon=":material/save:"):
+
                 def cell(value):
                     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
@@ -100,13 +134,25 @@ with tab_receipts:
                         return value
                     return pd.Timestamp(value).date()  # an edited cell comes back as a timestamp or ISO text
 
-                stored = {int(r.employee_id): (cell(r.delivered_on), r.method if isinstance(r.method, str) else None,
-                                               cell(r.received_by), bool(r.signed)) for r in households.itertuples()}
+                stored = {
+                    int(r.employee_id): (
+                        cell(r.delivered_on),
+                        r.method if isinstance(r.method, str) else None,
+                        cell(r.received_by),
+                        bool(r.signed),
+                    )
+                    for r in households.itertuples()
+                }
                 marks = []
                 for r in edited.itertuples():
                     received = (cell(r.received_by) or "").strip() or None
-                    mark = DistributionMark(int(r.employee_id), day(r.delivered_on), method_codes.get(cell(r.method)),
-                                            received, bool(r.signed))
+                    mark = DistributionMark(
+                        int(r.employee_id),
+                        day(r.delivered_on),
+                        method_codes.get(cell(r.method)),
+                        received,
+                        bool(r.signed),
+                    )
                     if (mark.delivered_on, mark.method, mark.received_by, mark.signed) != stored[mark.employee_id]:
                         marks.append(mark)
                 changed = ui.run_action(lambda: outreach.record_distributions(ui.engine(), actor, leaflet_id, marks))
@@ -121,13 +167,22 @@ with tab_receipts:
                 with st.form(prefix + "fill"):
                     c1, c2, c3 = st.columns(3)
                     fill_day = c1.date_input(t("Delivered on"), value=today, max_value=today, key=prefix + "fill_day")
-                    fill_method = c2.selectbox(t("Method"), list(methods), format_func=methods.get, key=prefix + "fill_method")
-                    fill_department = c3.selectbox(t("Department"), [None, *departments],
-                                                   format_func=lambda d: t("(all)") if d is None else d,
-                                                   key=prefix + "fill_department")
+                    fill_method = c2.selectbox(
+                        t("Method"), list(methods), format_func=methods.get, key=prefix + "fill_method"
+                    )
+                    fill_department = c3.selectbox(
+                        t("Department"),
+                        [None, *departments],
+                        format_func=lambda d: t("(all)") if d is None else d,
+                        key=prefix + "fill_department",
+                    )
                     fill_signed = st.checkbox(t("Signed by the staff member"), value=True, key=prefix + "fill_signed")
-                    st.caption(t("Households not yet reached get this date and method, received by the staff member; "
-                                 "the table is filled in for you to check and save."))
+                    st.caption(
+                        t(
+                            "Households not yet reached get this date and method, received by the staff member; "
+                            "the table is filled in for you to check and save."
+                        )
+                    )
                     filled = st.form_submit_button(t("Fill in the table"))
                 if filled:
                     fill = dict(preset)
@@ -147,16 +202,42 @@ with tab_details:
     with st.form(prefix + "details"):
         title = st.text_input(t("Title"), value=details["title"], key=prefix + "title", disabled=not can_edit)
         c1, c2, c3 = st.columns(3)
-        kind = c1.selectbox(t("Kind"), kinds, index=kinds.index(details["kind"]) if details["kind"] in kinds else 0,
-                            format_func=lambda c: t(outreach.KIND_LABELS[c]), key=prefix + "kind", disabled=not can_edit)
-        issued_on = c2.date_input(t("Issued on"), value=details["issued_on"], key=prefix + "issued_on", disabled=not can_edit)
-        copies = c3.number_input(t("Copies"), min_value=0, max_value=outreach.MAX_COPIES, value=int(details["copies"]),
-                                 step=1, key=prefix + "copies", disabled=not can_edit)
+        kind = c1.selectbox(
+            t("Kind"),
+            kinds,
+            index=kinds.index(details["kind"]) if details["kind"] in kinds else 0,
+            format_func=lambda c: t(outreach.KIND_LABELS[c]),
+            key=prefix + "kind",
+            disabled=not can_edit,
+        )
+        issued_on = c2.date_input(
+            t("Issued on"), value=details["issued_on"], key=prefix + "issued_on", disabled=not can_edit
+        )
+        copies = c3.number_input(
+            t("Copies"),
+            min_value=0,
+            max_value=outreach.MAX_COPIES,
+            value=int(details["copies"]),
+            step=1,
+            key=prefix + "copies",
+            disabled=not can_edit,
+        )
         notes = st.text_input(t("Notes"), value=details["notes"] or "", key=prefix + "notes", disabled=not can_edit)
         saved = st.form_submit_button(t("Save"), type="primary", disabled=not can_edit)
     if saved:
-        version = ui.run_action(lambda: outreach.update_leaflet(ui.engine(), actor, leaflet_id, base_version, title=title,
-                                                                kind=kind, issued_on=issued_on, copies=copies, notes=notes))
+        version = ui.run_action(
+            lambda: outreach.update_leaflet(
+                ui.engine(),
+                actor,
+                leaflet_id,
+                base_version,
+                title=title,
+                kind=kind,
+                issued_on=issued_on,
+                copies=copies,
+                notes=notes,
+            )
+        )
         if version:
             st.session_state[version_key] = version
             ui.flash("success", t("Saved."))
@@ -170,11 +251,16 @@ with tab_details:
     else:
         st.caption(t("No PDF attached."))
     if can_edit:
-        upload = st.file_uploader(t("Attach a PDF (at most {max} MB)", max=files.MAX_ATTACHMENT_BYTES // (1024 * 1024)),
-                                  type=["pdf"], key=prefix + "pdf")
+        upload = st.file_uploader(
+            t("Attach a PDF (at most {max} MB)", max=files.MAX_ATTACHMENT_BYTES // (1024 * 1024)),
+            type=["pdf"],
+            key=prefix + "pdf",
+        )
         c1, c2 = st.columns(2)
         if upload is not None and c1.button(t("Attach the PDF"), icon=":material/attach_file:"):
-            if ui.run_action(lambda: outreach.attach_pdf(ui.engine(), actor, leaflet_id, upload.name, upload.getvalue())):
+            if ui.run_action(
+                lambda: outreach.attach_pdf(ui.engine(), actor, leaflet_id, upload.name, upload.getvalue())
+            ):
                 ui.flash("success", t("PDF attached."))
                 st.rerun()
         if details["attachment"] and c2.button(t("Remove the PDF"), icon=":material/delete:"):
@@ -195,30 +281,51 @@ with tab_details:
 
 # ---------------------------------------------------------------- households to reach
 with tab_households:
-    st.caption(t("{n} households are on the list. A household taken off after it was reached keeps its receipt.",
-                 n=len(on_list)))
+    st.caption(
+        t(
+            "{n} households are on the list. A household taken off after it was reached keeps its receipt.",
+            n=len(on_list),
+        )
+    )
     if can_edit:
         # Not a form: finding households among thousands reruns the page.
-        audience_labels = {"all": t("All staff households"), "departments": t("Chosen departments"),
-                           "people": t("Chosen households")}
-        kind_of_audience = st.radio(t("Households to reach"), list(audience_labels), format_func=audience_labels.get,
-                                    index=list(audience_labels).index(details["audience"])
-                                    if details["audience"] in audience_labels else 0,
-                                    horizontal=True, key=prefix + "audience")
+        audience_labels = {
+            "all": t("All staff households"),
+            "departments": t("Chosen departments"),
+            "people": t("Chosen households"),
+        }
+        kind_of_audience = st.radio(
+            t("Households to reach"),
+            list(audience_labels),
+            format_func=audience_labels.get,
+            index=list(audience_labels).index(details["audience"]) if details["audience"] in audience_labels else 0,
+            horizontal=True,
+            key=prefix + "audience",
+        )
         chosen_departments, chosen_people = [], []
         if kind_of_audience == "departments":
             departments = dict(roster.departments(ui.engine(), actor))
             current_departments = [int(d) for d in (details["audience_departments"] or "").split(",") if d]
-            chosen_departments = st.multiselect(t("Which departments"), list(departments),
-                                                default=[d for d in current_departments if d in departments],
-                                                format_func=departments.get, key=prefix + "departments")
+            chosen_departments = st.multiselect(
+                t("Which departments"),
+                list(departments),
+                default=[d for d in current_departments if d in departments],
+                format_func=departments.get,
+                key=prefix + "departments",
+            )
         elif kind_of_audience == "people":
             chosen_people = ui.people_picker(
-                t("Which households"), prefix + "people", ui.staff_in_post_search(actor, details["issued_on"]),
-                default=ui.person_labels(on_list) if details["audience"] == "people" else None)
+                t("Which households"),
+                prefix + "people",
+                ui.staff_in_post_search(actor, details["issued_on"]),
+                default=ui.person_labels(on_list) if details["audience"] == "people" else None,
+            )
         if st.button(t("Save the households to reach")):
-            audience = {"all": Audience.all, "departments": lambda: Audience.departments(chosen_departments),
-                        "people": lambda: Audience.people(chosen_people)}[kind_of_audience]()
+            audience = {
+                "all": Audience.all,
+                "departments": lambda: Audience.departments(chosen_departments),
+                "people": lambda: Audience.people(chosen_people),
+            }[kind_of_audience]()
             result = ui.run_action(lambda: outreach.set_distribution_targets(ui.engine(), actor, leaflet_id, audience))
             if result:
                 st.session_state.pop(version_key, None)

@@ -14,8 +14,9 @@ from services.education.training import Status
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
-session_id = ui.record_id_or_stop(t("Choose a session in the list of study sessions."), "pages/sessions.py",
-                                  t("Study sessions"), ":material/school:")
+session_id = ui.record_id_or_stop(
+    t("Choose a session in the list of study sessions."), "pages/sessions.py", t("Study sessions"), ":material/school:"
+)
 try:
     details, roster = training.get_session(ui.engine(), actor, session_id)
 except ServiceError as err:
@@ -52,15 +53,21 @@ marked = expected - int(counts.get(Status.EXPECTED, 0))
 cols[5].metric(t("Attendance rate"), f"{attended / expected:.1%}" if expected and marked else "—")
 
 tab_roll, tab_details, tab_expected, tab_history = st.tabs(
-    [t("Roll call"), t("Details"), t("Expected list"), t("History")])
+    [t("Roll call"), t("Details"), t("Expected list"), t("History")]
+)
 
 # ---------------------------------------------------------------- roll call
 with tab_roll:
-    ui.printable_downloads(f"sign_in_{session_id}",
-                           {"xlsx": t("Prepare the sign-in sheet (xlsx)"), "pdf": t("Prepare the sign-in sheet (PDF)"),
-                            "download": t("Download the sign-in sheet")},
-                           f"sign-in-{session_id}",
-                           lambda fmt: training.sign_in_sheet(ui.engine(), actor, session_id, ui.lang(), fmt))
+    ui.printable_downloads(
+        f"sign_in_{session_id}",
+        {
+            "xlsx": t("Prepare the sign-in sheet (xlsx)"),
+            "pdf": t("Prepare the sign-in sheet (PDF)"),
+            "download": t("Download the sign-in sheet"),
+        },
+        f"sign-in-{session_id}",
+        lambda fmt: training.sign_in_sheet(ui.engine(), actor, session_id, ui.lang(), fmt),
+    )
 
     labels = {s: t(training.STATUS_LABELS[s]) for s in (Status.PRESENT, Status.ABSENT, Status.EXCUSED, Status.MADE_UP)}
     codes = {label: code for code, label in labels.items()}
@@ -78,26 +85,46 @@ with tab_roll:
     if roster.empty:
         st.info(t("Nobody is expected at this session."))
     else:
-        grid = pd.DataFrame({
-            "employee_id": roster["employee_id"], "department": roster["department"], "staff_no": roster["staff_no"],
-            "name": roster["name"], "status": [initial_status(r) for r in roster.itertuples()],
-            "recorded": roster["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
-        })
+        grid = pd.DataFrame(
+            {
+                "employee_id": roster["employee_id"],
+                "department": roster["department"],
+                "staff_no": roster["staff_no"],
+                "name": roster["name"],
+                "status": [initial_status(r) for r in roster.itertuples()],
+                "recorded": roster["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
+            }
+        )
         editable = can_edit and held
         if not held:
-            st.info(t("The session on {date} has not taken place yet; attendance can be recorded from that day on.",
-                      date=fmt_date(details["held_on"])))
+            st.info(
+                t(
+                    "The session on {date} has not taken place yet; attendance can be recorded from that day on.",
+                    date=fmt_date(details["held_on"]),
+                )
+            )
         elif can_edit:
-            st.caption(t("Everyone starts as present: change those absent or excused, then save once. "
-                         "Made up is set by attending a make-up session."))
+            st.caption(
+                t(
+                    "Everyone starts as present: change those absent or excused, then save once. "
+                    "Made up is set by attending a make-up session."
+                )
+            )
         edited = st.data_editor(
-            grid, key=editor_key, hide_index=True, width="stretch", num_rows="fixed", disabled=not editable,
+            grid,
+            key=editor_key,
+            hide_index=True,
+            width="stretch",
+            num_rows="fixed",
+            disabled=not editable,
             column_order=["department", "staff_no", "name", "status", "recorded"],
             column_config={
                 "department": st.column_config.TextColumn(t("Department"), disabled=True),
                 "staff_no": st.column_config.TextColumn(t("Staff no."), disabled=True),
                 "name": st.column_config.TextColumn(t("Name"), disabled=True),
-                "status": st.column_config.SelectboxColumn(t("Attendance"), options=list(labels.values()), required=True),
+                "status": st.column_config.SelectboxColumn(
+                    t("Attendance"), options=list(labels.values()), required=True
+                ),
                 "recorded": st.column_config.TextColumn(t("As recorded"), disabled=True),
             },
         )
@@ -113,21 +140,32 @@ with tab_roll:
                     st.rerun()
             if c2.button(t("All present"), icon=":material/done_all:"):
                 st.session_state[f"roll_preset_{session_id}"] = {
-                    int(r.employee_id): Status.PRESENT.value for r in roster.itertuples() if r.status != Status.MADE_UP}
+                    int(r.employee_id): Status.PRESENT.value for r in roster.itertuples() if r.status != Status.MADE_UP
+                }
                 st.session_state[f"roll_round_{session_id}"] = editor_round + 1
                 st.rerun()
             with st.expander(t("Import a filled-in sign-in sheet"), icon=":material/upload_file:"):
-                st.caption(t("A signature (or present) counts as present, excused as excused, absent or an empty cell as absent. "
-                             "The marks are put in the table above for you to check and save."))
+                st.caption(
+                    t(
+                        "A signature (or present) counts as present, excused as excused, absent or an empty cell as absent. "
+                        "The marks are put in the table above for you to check and save."
+                    )
+                )
                 upload = st.file_uploader(t("Sign-in sheet (xlsx)"), type=["xlsx"], key=f"sheet_{session_id}")
                 if upload is not None and st.button(t("Read the sheet"), icon=":material/fact_check:"):
-                    marks = ui.run_action(lambda: training.marks_from_sign_in_sheet(ui.engine(), actor, session_id,
-                                                                                    upload.getvalue()))
+                    marks = ui.run_action(
+                        lambda: training.marks_from_sign_in_sheet(ui.engine(), actor, session_id, upload.getvalue())
+                    )
                     if marks:
                         st.session_state[f"roll_preset_{session_id}"] = marks
                         st.session_state[f"roll_round_{session_id}"] = editor_round + 1
-                        ui.flash("info", t("Marks read for {n} people from the sheet; check them and save the roll call.",
-                                           n=len(marks)))
+                        ui.flash(
+                            "info",
+                            t(
+                                "Marks read for {n} people from the sheet; check them and save the roll call.",
+                                n=len(marks),
+                            ),
+                        )
                         st.rerun()
 
     owing = int(counts.get(Status.ABSENT, 0) + counts.get(Status.EXCUSED, 0))
@@ -144,22 +182,42 @@ with tab_details:
     with st.form(prefix + "details"):
         c1, c2, c3 = st.columns(3)
         held_on = c1.date_input(t("Date"), value=details["held_on"], key=prefix + "held_on", disabled=not can_edit)
-        form = c2.selectbox(t("Form"), forms, index=forms.index(details["form"]) if details["form"] in forms else 0,
-                            format_func=lambda c: t(training.FORM_LABELS[c]), key=prefix + "form", disabled=not can_edit)
+        form = c2.selectbox(
+            t("Form"),
+            forms,
+            index=forms.index(details["form"]) if details["form"] in forms else 0,
+            format_func=lambda c: t(training.FORM_LABELS[c]),
+            key=prefix + "form",
+            disabled=not can_edit,
+        )
         hours = c3.text_input(t("Hours"), value=str(details["hours"]), key=prefix + "hours", disabled=not can_edit)
         title = st.text_input(t("Title"), value=details["title"], key=prefix + "title", disabled=not can_edit)
-        content = st.text_area(t("Content studied"), value=details["content"] or "", key=prefix + "content",
-                               disabled=not can_edit)
+        content = st.text_area(
+            t("Content studied"), value=details["content"] or "", key=prefix + "content", disabled=not can_edit
+        )
         c1, c2 = st.columns(2)
-        organiser = c1.text_input(t("Organiser"), value=details["organiser"] or "", key=prefix + "organiser",
-                                  disabled=not can_edit)
+        organiser = c1.text_input(
+            t("Organiser"), value=details["organiser"] or "", key=prefix + "organiser", disabled=not can_edit
+        )
         place = c2.text_input(t("Place"), value=details["place"] or "", key=prefix + "place", disabled=not can_edit)
         st.caption(t("Moving the date recomputes who is expected among those not yet marked."))
         saved = st.form_submit_button(t("Save"), type="primary", disabled=not can_edit)
     if saved:
-        version = ui.run_action(lambda: training.update_session(
-            ui.engine(), actor, session_id, base_version, held_on=held_on, title=title, form=form, content=content,
-            organiser=organiser, place=place, hours=hours))
+        version = ui.run_action(
+            lambda: training.update_session(
+                ui.engine(),
+                actor,
+                session_id,
+                base_version,
+                held_on=held_on,
+                title=title,
+                form=form,
+                content=content,
+                organiser=organiser,
+                place=place,
+                hours=hours,
+            )
+        )
         if version:
             st.session_state[version_key] = version
             ui.flash("success", t("Saved."))
@@ -179,8 +237,12 @@ with tab_details:
 
 # ---------------------------------------------------------------- expected list
 with tab_expected:
-    st.caption(t("{n} people are expected. The list was fixed when the session was created; later hires are not added.",
-                 n=expected))
+    st.caption(
+        t(
+            "{n} people are expected. The list was fixed when the session was created; later hires are not added.",
+            n=expected,
+        )
+    )
     if can_edit:
         current = {int(e) for e in roster["employee_id"]}
         in_post = ui.staff_in_post_search(actor, details["held_on"])
@@ -196,17 +258,29 @@ with tab_expected:
         with c2:
             remove = ui.people_picker(t("Take people off"), prefix + "remove", ui.frame_search(roster))
         if st.button(t("Save the expected list"), disabled=not add and not remove):
-            result = ui.run_action(lambda: training.set_expected(ui.engine(), actor, session_id,
-                                                                 (current | set(add)) - set(remove)))
+            result = ui.run_action(
+                lambda: training.set_expected(ui.engine(), actor, session_id, (current | set(add)) - set(remove))
+            )
             if result:
                 ui.forget_picker(prefix + "add")
                 ui.forget_picker(prefix + "remove")
                 ui.flash("success", t("Expected list saved: {added} added, {removed} taken off.", **result))
                 st.rerun()
-    shown = roster.assign(status=roster["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
-                          marked_at=roster["marked_at"].map(lambda v: fmt_datetime(v) if pd.notna(v) else ""))
-    ui.show_table(shown, {"department": t("Department"), "staff_no": t("Staff no."), "name": t("Name"),
-                       "status": t("Status"), "marked_at": t("Marked at"), "marked_by": t("Marked by")})
+    shown = roster.assign(
+        status=roster["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
+        marked_at=roster["marked_at"].map(lambda v: fmt_datetime(v) if pd.notna(v) else ""),
+    )
+    ui.show_table(
+        shown,
+        {
+            "department": t("Department"),
+            "staff_no": t("Staff no."),
+            "name": t("Name"),
+            "status": t("Status"),
+            "marked_at": t("Marked at"),
+            "marked_by": t("Marked by"),
+        },
+    )
 
 # ---------------------------------------------------------------- history
 with tab_history:

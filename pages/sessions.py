@@ -47,8 +47,14 @@ st.title(t("Study sessions"))
 years = list(range(today.year, today.year - 6, -1))
 year = st.selectbox(t("Year"), years, key="sessions_year")
 RATE = st.column_config.NumberColumn(t("Attendance rate"), format="percent")
-COUNT_LABELS = {"expected": "Expected", "present": "Present", "absent": "Absent", "excused": "Excused",
-                "made_up": "Made up", "unmarked": "Not yet marked"}
+COUNT_LABELS = {
+    "expected": "Expected",
+    "present": "Present",
+    "absent": "Absent",
+    "excused": "Excused",
+    "made_up": "Made up",
+    "unmarked": "Not yet marked",
+}
 
 
 def counts_config() -> dict:
@@ -74,11 +80,19 @@ if can_edit:
         except ServiceError as err:
             ui.show_error(err)
             makeup_of = None
-    with st.expander(t("New make-up session") if original else t("New study session"), expanded=original is not None,
-                     icon=":material/add:"):
+    with st.expander(
+        t("New make-up session") if original else t("New study session"),
+        expanded=original is not None,
+        icon=":material/add:",
+    ):
         if original:
-            st.info(t("A make-up of {title} ({date}): everyone absent or excused there is expected.",
-                      title=original["title"], date=fmt_date(original["held_on"])))
+            st.info(
+                t(
+                    "A make-up of {title} ({date}): everyone absent or excused there is expected.",
+                    title=original["title"],
+                    date=fmt_date(original["held_on"]),
+                )
+            )
             if st.button(t("Plan an ordinary session instead")):
                 st.query_params.pop("makeup_of", None)
                 st.session_state.pop("new_makeup_of", None)
@@ -89,52 +103,96 @@ if can_edit:
         if original:
             kind = "makeup"
         else:
-            audience_labels = {"all": t("All staff in post"), "departments": t("Chosen departments"),
-                               "people": t("Chosen people")}
-            kind = st.radio(t("Expected audience"), list(audience_labels), format_func=audience_labels.get,
-                            horizontal=True, key=prefix + "audience")
+            audience_labels = {
+                "all": t("All staff in post"),
+                "departments": t("Chosen departments"),
+                "people": t("Chosen people"),
+            }
+            kind = st.radio(
+                t("Expected audience"),
+                list(audience_labels),
+                format_func=audience_labels.get,
+                horizontal=True,
+                key=prefix + "audience",
+            )
             if kind == "departments":
                 departments = dict(roster.departments(ui.engine(), actor))
-                chosen_departments = st.multiselect(t("Which departments"), list(departments),
-                                                    format_func=departments.get, key=prefix + "departments")
+                chosen_departments = st.multiselect(
+                    t("Which departments"), list(departments), format_func=departments.get, key=prefix + "departments"
+                )
             elif kind == "people":
-                chosen_people = ui.people_picker(t("Which people"), prefix + "people",
-                                                 ui.staff_in_post_search(actor, today))
+                chosen_people = ui.people_picker(
+                    t("Which people"), prefix + "people", ui.staff_in_post_search(actor, today)
+                )
         with st.form(prefix + "form", clear_on_submit=False):
             c1, c2, c3 = st.columns(3)
             held_on = c1.date_input(t("Date"), value=today, key=prefix + "held_on")
             forms = list(training.FORM_LABELS)
-            form = c2.selectbox(t("Form"), forms, format_func=form_label, key=prefix + "form_kind",
-                                index=forms.index(original["form"]) if original else 1)
-            hours = c3.text_input(t("Hours"), value=str(original["hours"]) if original else "1",
-                                  key=prefix + "hours", help=t("For example 1.5"))
-            title = st.text_input(t("Title"), key=prefix + "title",
-                                  value=t("{title} (make-up)", title=original["title"]) if original else "")
-            content = st.text_area(t("Content studied"), key=prefix + "content",
-                                   value=(original["content"] or "") if original else "",
-                                   placeholder=t("For example the laws and regulations covered"))
+            form = c2.selectbox(
+                t("Form"),
+                forms,
+                format_func=form_label,
+                key=prefix + "form_kind",
+                index=forms.index(original["form"]) if original else 1,
+            )
+            hours = c3.text_input(
+                t("Hours"),
+                value=str(original["hours"]) if original else "1",
+                key=prefix + "hours",
+                help=t("For example 1.5"),
+            )
+            title = st.text_input(
+                t("Title"),
+                key=prefix + "title",
+                value=t("{title} (make-up)", title=original["title"]) if original else "",
+            )
+            content = st.text_area(
+                t("Content studied"),
+                key=prefix + "content",
+                value=(original["content"] or "") if original else "",
+                placeholder=t("For example the laws and regulations covered"),
+            )
             c1, c2 = st.columns(2)
-            organiser = c1.text_input(t("Organiser"), key=prefix + "organiser",
-                                      value=(original["organiser"] or "") if original else "")
+            organiser = c1.text_input(
+                t("Organiser"), key=prefix + "organiser", value=(original["organiser"] or "") if original else ""
+            )
             place = c2.text_input(t("Place"), key=prefix + "place", value=(original["place"] or "") if original else "")
             if not original:
                 originals = year_sessions(URL, year, actor.role, actor)
                 originals = originals[originals["makeup_of_id"].isna()]
                 original_labels = {r.id: f"{fmt_date(r.held_on)} · {r.title}" for r in originals.itertuples()}
                 chosen_original = st.selectbox(
-                    t("Make-up of (optional)"), [None, *original_labels], key=prefix + "makeup_of",
+                    t("Make-up of (optional)"),
+                    [None, *original_labels],
+                    key=prefix + "makeup_of",
                     format_func=lambda i: t("(not a make-up)") if i is None else original_labels[i],
-                    help=t("A make-up session expects everyone absent or excused at the session it makes up."))
+                    help=t("A make-up session expects everyone absent or excused at the session it makes up."),
+                )
                 if chosen_original is not None:
                     kind, makeup_of = "makeup", chosen_original
             created = st.form_submit_button(t("Create session"), type="primary")
         if created:
-            audience = {"all": lambda: Audience.all(), "makeup": lambda: Audience.owing(),
-                        "departments": lambda: Audience.departments(chosen_departments),
-                        "people": lambda: Audience.people(chosen_people)}[kind]()
-            new_id = ui.run_action(lambda: training.create_session(
-                ui.engine(), actor, held_on=held_on, title=title, form=form, content=content, organiser=organiser,
-                place=place, hours=hours, audience=audience, makeup_of=makeup_of))
+            audience = {
+                "all": lambda: Audience.all(),
+                "makeup": lambda: Audience.owing(),
+                "departments": lambda: Audience.departments(chosen_departments),
+                "people": lambda: Audience.people(chosen_people),
+            }[kind]()
+            new_id = ui.run_action(
+                lambda: training.create_session(
+                    ui.engine(),
+                    actor,
+                    held_on=held_on,
+                    title=title,
+                    form=form,
+                    content=content,
+                    organiser=organiser,
+                    place=place,
+                    hours=hours,
+                    audience=audience,
+                    makeup_of=makeup_of,
+                )
+            )
             if new_id:
                 st.session_state.pop("new_makeup_of", None)
                 ui.forget_picker(prefix + "people")
@@ -143,22 +201,30 @@ if can_edit:
 
 
 views = {"list": t("Sessions"), "follow": t("Follow-up")}
-view = st.radio(t("View"), list(views), format_func=views.get, horizontal=True, key="sessions_view",
-                label_visibility="collapsed")
+view = st.radio(
+    t("View"), list(views), format_func=views.get, horizontal=True, key="sessions_view", label_visibility="collapsed"
+)
 
 # ---------------------------------------------------------------- the year's sessions
 if view == "list":
     sessions = year_sessions(URL, year, actor.role, actor)
     c1, c2, c3 = st.columns([2, 1, 1])
     search = c1.text_input(t("Search"), placeholder=t("Title, organiser or place"), key="sessions_search")
-    sort_columns = {"held_on": t("Date"), "title": t("Title"), "expected": t("Expected"), "absent": t("Absent"),
-                    "rate": t("Attendance rate")}
+    sort_columns = {
+        "held_on": t("Date"),
+        "title": t("Title"),
+        "expected": t("Expected"),
+        "absent": t("Absent"),
+        "rate": t("Attendance rate"),
+    }
     sort = c2.selectbox(t("Sort by"), list(sort_columns), format_func=sort_columns.get, key="sessions_sort")
     descending = c3.toggle(t("Descending"), value=True, key="sessions_desc")
     shown = sessions
     if search.strip():
         needle = search.strip().lower()
-        text = (shown["title"].fillna("") + " " + shown["organiser"].fillna("") + " " + shown["place"].fillna("")).str.lower()
+        text = (
+            shown["title"].fillna("") + " " + shown["organiser"].fillna("") + " " + shown["place"].fillna("")
+        ).str.lower()
         shown = shown[text.str.contains(needle, regex=False)]
     shown = shown.sort_values([sort, "id"], ascending=not descending, na_position="last")
     if sessions.empty:
@@ -166,16 +232,27 @@ if view == "list":
     elif shown.empty:
         st.info(t("No sessions match the search."))
     else:
-        table = pd.DataFrame({
-            "held_on": shown["held_on"].map(fmt_date), "title": shown["title"], "form": shown["form"].map(form_label),
-            "makeup": shown["makeup_of_id"].map(lambda v: t("Make-up") if pd.notna(v) else ""),
-            "hours": shown["hours"].astype(float),
-            **{c: shown[c] for c in [*COUNT_LABELS, "rate"]},
-        })
-        ui.show_table(table, {
-            "held_on": t("Date"), "title": t("Title"), "form": t("Form"),
-            "makeup": t("Make-up"), "hours": st.column_config.NumberColumn(t("Hours"), format="%.1f"),
-            **counts_config()})
+        table = pd.DataFrame(
+            {
+                "held_on": shown["held_on"].map(fmt_date),
+                "title": shown["title"],
+                "form": shown["form"].map(form_label),
+                "makeup": shown["makeup_of_id"].map(lambda v: t("Make-up") if pd.notna(v) else ""),
+                "hours": shown["hours"].astype(float),
+                **{c: shown[c] for c in [*COUNT_LABELS, "rate"]},
+            }
+        )
+        ui.show_table(
+            table,
+            {
+                "held_on": t("Date"),
+                "title": t("Title"),
+                "form": t("Form"),
+                "makeup": t("Make-up"),
+                "hours": st.column_config.NumberColumn(t("Hours"), format="%.1f"),
+                **counts_config(),
+            },
+        )
         choices = {row.id: f"{fmt_date(row.held_on)} · {row.title}" for row in shown.itertuples()}
         c1, c2 = st.columns([3, 1])
         chosen = c1.selectbox(t("Session"), list(choices), format_func=choices.get, key="sessions_chosen")
@@ -185,7 +262,12 @@ if view == "list":
 
 # ---------------------------------------------------------------- follow-up
 else:
-    views = {"person": t("By person"), "department": t("By department"), "session": t("By session"), "month": t("By month")}
+    views = {
+        "person": t("By person"),
+        "department": t("By department"),
+        "session": t("By session"),
+        "month": t("By month"),
+    }
     by = st.radio(t("Attendance rates"), list(views), format_func=views.get, horizontal=True, key="followup_by")
     rates = year_rates(URL, year, by, actor.role, actor)
     if rates.empty:
@@ -207,30 +289,60 @@ else:
     rate_title = t("Attendance rate")
     if not monthly.empty:
         c1, c2 = st.columns(2)
-        monthly = monthly.assign(percent=(monthly["rate"] * 100).round(1), attended=monthly["present"] + monthly["made_up"],
-                                 label=monthly["month"].map(lambda m: t("Month {month}", month=m)))
-        tooltip = [alt.Tooltip("expected:Q", title=t("Expected")), alt.Tooltip("attended:Q", title=t("Attended")),
-                   alt.Tooltip("absent:Q", title=t("Absent")), alt.Tooltip("excused:Q", title=t("Excused")),
-                   alt.Tooltip("percent:Q", title=rate_title, format=".1f")]
+        monthly = monthly.assign(
+            percent=(monthly["rate"] * 100).round(1),
+            attended=monthly["present"] + monthly["made_up"],
+            label=monthly["month"].map(lambda m: t("Month {month}", month=m)),
+        )
+        tooltip = [
+            alt.Tooltip("expected:Q", title=t("Expected")),
+            alt.Tooltip("attended:Q", title=t("Attended")),
+            alt.Tooltip("absent:Q", title=t("Absent")),
+            alt.Tooltip("excused:Q", title=t("Excused")),
+            alt.Tooltip("percent:Q", title=rate_title, format=".1f"),
+        ]
         with c1:
             st.markdown(f"**{t('Attendance rate by month')}**")
-            chart = alt.Chart(monthly).mark_bar(color="#3b6ea8").encode(
-                alt.X("label:N", title=t("Month"), sort=None),
-                alt.Y("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]),
-                      axis=alt.Axis(labelExpr="datum.value + '%'", titleAngle=0, titleAlign="left", titleY=-8)),
-                tooltip=[alt.Tooltip("label:N", title=t("Month")), *tooltip],
+            chart = (
+                alt.Chart(monthly)
+                .mark_bar(color="#3b6ea8")
+                .encode(
+                    alt.X("label:N", title=t("Month"), sort=None),
+                    alt.Y(
+                        "percent:Q",
+                        title=rate_title,
+                        scale=alt.Scale(domain=[0, 100]),
+                        axis=alt.Axis(labelExpr="datum.value + '%'", titleAngle=0, titleAlign="left", titleY=-8),
+                    ),
+                    tooltip=[alt.Tooltip("label:N", title=t("Month")), *tooltip],
+                )
             )
             st.altair_chart(chart, width="stretch")
         with c2:
             st.markdown(f"**{t('Attendance rate by department')}**")
             departments_frame = by_department.assign(
-                percent=(by_department["rate"] * 100).round(1), attended=by_department["present"] + by_department["made_up"],
-                label=by_department["department"].fillna(t("(no department)")))
-            chart = alt.Chart(departments_frame).mark_bar(color="#5a8f5a").encode(
-                alt.X("percent:Q", title=rate_title, scale=alt.Scale(domain=[0, 100]),
-                      axis=alt.Axis(labelExpr="datum.value + '%'")),
-                alt.Y("label:N", title=t("Department"), sort="-x", axis=alt.Axis(titleAngle=0, titleAlign="right", titleY=-6)),
-                tooltip=[alt.Tooltip("label:N", title=t("Department")), *tooltip],
+                percent=(by_department["rate"] * 100).round(1),
+                attended=by_department["present"] + by_department["made_up"],
+                label=by_department["department"].fillna(t("(no department)")),
+            )
+            chart = (
+                alt.Chart(departments_frame)
+                .mark_bar(color="#5a8f5a")
+                .encode(
+                    alt.X(
+                        "percent:Q",
+                        title=rate_title,
+                        scale=alt.Scale(domain=[0, 100]),
+                        axis=alt.Axis(labelExpr="datum.value + '%'"),
+                    ),
+                    alt.Y(
+                        "label:N",
+                        title=t("Department"),
+                        sort="-x",
+                        axis=alt.Axis(titleAngle=0, titleAlign="right", titleY=-6),
+                    ),
+                    tooltip=[alt.Tooltip("label:N", title=t("Department")), *tooltip],
+                )
             )
             st.altair_chart(chart, width="stretch")
 
@@ -240,15 +352,28 @@ else:
         st.caption(t("Nobody owes a make-up for {year}.", year=year))
     else:
         st.caption(t("{n} absences or leaves not yet made up.", n=len(owed)))
-        table = owed.assign(held_on=owed["held_on"].map(fmt_date),
-                            status=owed["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))))
-        ui.show_table(table, {"held_on": t("Date"), "title": t("Session"), "department": t("Department"),
-                           "staff_no": t("Staff no."), "name": t("Name"), "status": t("Status")})
+        table = owed.assign(
+            held_on=owed["held_on"].map(fmt_date),
+            status=owed["status"].map(lambda s: t(training.STATUS_LABELS.get(s, s))),
+        )
+        ui.show_table(
+            table,
+            {
+                "held_on": t("Date"),
+                "title": t("Session"),
+                "department": t("Department"),
+                "staff_no": t("Staff no."),
+                "name": t("Name"),
+                "status": t("Status"),
+            },
+        )
         if can_edit:
             owing_sessions = owed.drop_duplicates("session_id")
             labels = {r.session_id: f"{fmt_date(r.held_on)} · {r.title}" for r in owing_sessions.itertuples()}
             c1, c2 = st.columns([3, 1])
-            target = c1.selectbox(t("Session to make up"), list(labels), format_func=labels.get, key="followup_makeup_of")
+            target = c1.selectbox(
+                t("Session to make up"), list(labels), format_func=labels.get, key="followup_makeup_of"
+            )
             c2.write("")
             if c2.button(t("Schedule a make-up"), icon=":material/event_repeat:"):
                 st.session_state["new_makeup_of"] = str(target)

@@ -7,7 +7,11 @@ from pages._ui import t
 from services.ledger import unit
 
 st.title(t("Welcome to Taizhang"))
-st.write(t("Taizhang keeps the unit's family-planning compliance ledger. Set up your unit and the first administrator account to begin."))
+st.write(
+    t(
+        "Taizhang keeps the unit's family-planning compliance ledger. Set up your unit and the first administrator account to begin."
+    )
+)
 ui.language_picker("setup_language")
 
 with st.form("setup"):
@@ -18,14 +22,20 @@ with st.form("setup"):
     leader_name = col1.text_input(t("Designated leader"))
     principal_name = col2.text_input(t("Principal"))
     st.subheader(t("First administrator"))
-    st.caption(t("The administrator manages accounts, the unit profile and backups. There is no default password: choose one now (at least 8 characters)."))
+    st.caption(
+        t(
+            "The administrator manages accounts, the unit profile and backups. There is no default password: choose one now (at least 8 characters)."
+        )
+    )
     col1, col2 = st.columns(2)
     username = col1.text_input(t("Username"), value="admin")
     display_name = col2.text_input(t("Name"), value=t("System administrator"))
     password = col1.text_input(t("Password"), type="password")
     password2 = col2.text_input(t("Repeat password"), type="password")
     with_demo = st.checkbox(
-        t("Also load a fictional demo unit (a few dozen staff with families, and demo accounts for each role) to try Taizhang"),
+        t(
+            "Also load a fictional demo unit (a few dozen staff with families, and demo accounts for each role) to try Taizhang"
+        ),
         value=False,
     )
     submitted = st.form_submit_button(t("Set up Taizhang"), type="primary")
@@ -53,10 +63,18 @@ if submitted:
 
             result = ui.run_action(lambda: demo.load_demo(ui.engine()))
             if result:
-                ui.flash("info", t("Demo unit loaded: {employees} staff, {family} family members.",
-                                   employees=result.employees, family=result.family_members))
-                lines = "\n".join(f"- {t('Username')}: `{name}` · {ui.role_label(role)} · {t('Password')}: `{pw}`"
-                                  for name, role, pw in result.accounts)
+                ui.flash(
+                    "info",
+                    t(
+                        "Demo unit loaded: {employees} staff, {family} family members.",
+                        employees=result.employees,
+                        family=result.family_members,
+                    ),
+                )
+                lines = "\n".join(
+                    f"- {t('Username')}: `{name}` · {ui.role_label(role)} · {t('Password')}: `{pw}`"
+                    for name, role, pw in result.accounts
+                )
                 ui.flash("warning", t("Demo accounts (shown only this once; write them down):") + "\n\n" + lines)
         st.session_state["initialised"] = True
         st.rerun()

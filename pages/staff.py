@@ -23,26 +23,56 @@ def labelled(mapping):
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 1, 1])
-    search = c1.text_input(t("Search"), placeholder=t("Name, staff no., department, or ID number (whole or last 4)"),
-                           key="staff_search")
-    department_id = c2.selectbox(t("Department"), [None, *department_choices],
-                                 format_func=lambda d: any_label if d is None else department_choices[d], key="staff_dept")
-    status = c3.selectbox(t("Employment status"), [None, *roster.STATUS_LABELS], format_func=labelled(roster.STATUS_LABELS),
-                          key="staff_status")
+    search = c1.text_input(
+        t("Search"), placeholder=t("Name, staff no., department, or ID number (whole or last 4)"), key="staff_search"
+    )
+    department_id = c2.selectbox(
+        t("Department"),
+        [None, *department_choices],
+        format_func=lambda d: any_label if d is None else department_choices[d],
+        key="staff_dept",
+    )
+    status = c3.selectbox(
+        t("Employment status"),
+        [None, *roster.STATUS_LABELS],
+        format_func=labelled(roster.STATUS_LABELS),
+        key="staff_status",
+    )
     c1, c2, c3, c4 = st.columns(4)
-    marital = c1.selectbox(t("Marital status"), [None, *roster.MARITAL_LABELS], format_func=labelled(roster.MARITAL_LABELS),
-                           key="staff_marital")
-    fp_status = c2.selectbox(t("Family-planning status"), [None, *roster.FP_STATUS_LABELS],
-                             format_func=labelled(roster.FP_STATUS_LABELS), key="staff_fp")
-    sort = c3.selectbox(t("Sort by"), list(roster.SORT_COLUMNS), format_func=lambda c: t(roster.STAFF_COLUMN_LABELS[c]),
-                        key="staff_sort")
+    marital = c1.selectbox(
+        t("Marital status"),
+        [None, *roster.MARITAL_LABELS],
+        format_func=labelled(roster.MARITAL_LABELS),
+        key="staff_marital",
+    )
+    fp_status = c2.selectbox(
+        t("Family-planning status"),
+        [None, *roster.FP_STATUS_LABELS],
+        format_func=labelled(roster.FP_STATUS_LABELS),
+        key="staff_fp",
+    )
+    sort = c3.selectbox(
+        t("Sort by"),
+        list(roster.SORT_COLUMNS),
+        format_func=lambda c: t(roster.STAFF_COLUMN_LABELS[c]),
+        key="staff_sort",
+    )
     descending = c4.toggle(t("Descending"), key="staff_desc")
 
-query = roster.StaffQuery(search=search, department_id=department_id, status=status, marital_status=marital,
-                          fp_status=fp_status, year=profile.current_year if profile else None, sort=sort, descending=descending)
+query = roster.StaffQuery(
+    search=search,
+    department_id=department_id,
+    status=status,
+    marital_status=marital,
+    fp_status=fp_status,
+    year=profile.current_year if profile else None,
+    sort=sort,
+    descending=descending,
+)
 total_pages_key = "staff_page"
-frame, total = roster.list_staff(ui.engine(), actor, query, limit=PAGE_SIZE,
-                                 offset=(st.session_state.get(total_pages_key, 1) - 1) * PAGE_SIZE)
+frame, total = roster.list_staff(
+    ui.engine(), actor, query, limit=PAGE_SIZE, offset=(st.session_state.get(total_pages_key, 1) - 1) * PAGE_SIZE
+)
 pages = max(1, -(-total // PAGE_SIZE))
 if st.session_state.get(total_pages_key, 1) > pages:  # the filter shrank the list
     st.session_state[total_pages_key] = 1

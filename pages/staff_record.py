@@ -48,24 +48,40 @@ if creating:
 else:
     st.title(f"{record['name']} · {record['staff_no']}")
     profile = unit.get_unit(ui.engine())
-    standing = eligibility.person_eligibility(ui.engine(), actor, employee_id, profile.current_year if profile else local_today().year)
+    standing = eligibility.person_eligibility(
+        ui.engine(), actor, employee_id, profile.current_year if profile else local_today().year
+    )
     if standing.blocks:
         status_code, reason = roster.FpStatus.VIOLATION, t("A confirmed case is in force; see Eligibility below.")
     elif standing.pending_case_nos:
         status_code, reason = roster.FpStatus.PENDING, t("A submitted case awaits the principal's decision.")
     else:
         status_code, reason = roster.FpStatus.NORMAL, t("No violation case is pending or in force.")
-    st.caption(t("Family-planning status: {status}. {reason}", status=t(roster.FP_STATUS_LABELS[status_code]), reason=reason))
+    st.caption(
+        t("Family-planning status: {status}. {reason}", status=t(roster.FP_STATUS_LABELS[status_code]), reason=reason)
+    )
     if household.updated_at:
-        st.caption(t("Version {version}, last saved {when} by {who}", version=household.version,
-                     when=fmt_datetime(household.updated_at), who=household.updated_by or "-"))
+        st.caption(
+            t(
+                "Version {version}, last saved {when} by {who}",
+                version=household.version,
+                when=fmt_datetime(household.updated_at),
+                who=household.updated_by or "-",
+            )
+        )
 
 
 def choice(label, options, current, key, allow_empty=False, empty_label=None, disabled=False):
     keys = ([None] if allow_empty else []) + list(options)
     index = keys.index(current) if current in keys else 0
-    return st.selectbox(label, keys, index=index, key=prefix + key, disabled=disabled,
-                        format_func=lambda c: (empty_label or "") if c is None else t(options[c]))
+    return st.selectbox(
+        label,
+        keys,
+        index=index,
+        key=prefix + key,
+        disabled=disabled,
+        format_func=lambda c: (empty_label or "") if c is None else t(options[c]),
+    )
 
 
 departments = [name for _, name in roster.departments(ui.engine(), actor)]
@@ -73,38 +89,81 @@ departments = [name for _, name in roster.departments(ui.engine(), actor)]
 with st.form("employee"):
     c1, c2, c3 = st.columns(3)
     raw = {}
-    raw["staff_no"] = c1.text_input(t("Staff no."), value=record["staff_no"] or "", key=prefix + "staff_no", disabled=not can_edit)
+    raw["staff_no"] = c1.text_input(
+        t("Staff no."), value=record["staff_no"] or "", key=prefix + "staff_no", disabled=not can_edit
+    )
     raw["name"] = c2.text_input(t("Name"), value=record["name"] or "", key=prefix + "name", disabled=not can_edit)
     with c3:
-        raw["id_number"] = st.text_input(t("ID number"), value=record["id_number"] or "",
-                                         key=prefix + "id_number", disabled=not can_edit,
-                                         help=t("18 characters; a lowercase x is accepted. Shown masked; reveal it below to change it."))
+        raw["id_number"] = st.text_input(
+            t("ID number"),
+            value=record["id_number"] or "",
+            key=prefix + "id_number",
+            disabled=not can_edit,
+            help=t("18 characters; a lowercase x is accepted. Shown masked; reveal it below to change it."),
+        )
     c1, c2, c3 = st.columns(3)
     with c1:
-        raw["gender"] = choice(t("Gender"), roster.GENDER_LABELS, record["gender"], "gender", allow_empty=creating,
-                               empty_label=t("From the ID number"), disabled=not can_edit)
-    raw["birth_date"] = c2.date_input(t("Birth date"), value=record["birth_date"], min_value=EARLIEST, key=prefix + "birth_date",
-                                      disabled=not can_edit, help=t("Left empty, it is taken from the ID number."))
+        raw["gender"] = choice(
+            t("Gender"),
+            roster.GENDER_LABELS,
+            record["gender"],
+            "gender",
+            allow_empty=creating,
+            empty_label=t("From the ID number"),
+            disabled=not can_edit,
+        )
+    raw["birth_date"] = c2.date_input(
+        t("Birth date"),
+        value=record["birth_date"],
+        min_value=EARLIEST,
+        key=prefix + "birth_date",
+        disabled=not can_edit,
+        help=t("Left empty, it is taken from the ID number."),
+    )
     with c3:
-        raw["marital_status"] = choice(t("Marital status"), roster.MARITAL_LABELS, record["marital_status"], "marital",
-                                       allow_empty=True, empty_label="—", disabled=not can_edit)
+        raw["marital_status"] = choice(
+            t("Marital status"),
+            roster.MARITAL_LABELS,
+            record["marital_status"],
+            "marital",
+            allow_empty=True,
+            empty_label="—",
+            disabled=not can_edit,
+        )
     c1, c2, c3 = st.columns(3)
-    raw["department"] = c1.selectbox(t("Department"), departments, index=departments.index(record["department"]) if record["department"] in departments else None,
-                                     accept_new_options=True, placeholder=t("Choose or type a new one"), key=prefix + "department",
-                                     disabled=not can_edit)
+    raw["department"] = c1.selectbox(
+        t("Department"),
+        departments,
+        index=departments.index(record["department"]) if record["department"] in departments else None,
+        accept_new_options=True,
+        placeholder=t("Choose or type a new one"),
+        key=prefix + "department",
+        disabled=not can_edit,
+    )
     raw["post"] = c2.text_input(t("Post"), value=record["post"] or "", key=prefix + "post", disabled=not can_edit)
-    raw["hire_date"] = c3.date_input(t("Hire date"), value=record["hire_date"], min_value=EARLIEST, key=prefix + "hire_date",
-                                     disabled=not can_edit)
+    raw["hire_date"] = c3.date_input(
+        t("Hire date"), value=record["hire_date"], min_value=EARLIEST, key=prefix + "hire_date", disabled=not can_edit
+    )
     c1, c2, c3 = st.columns(3)
     with c1:
-        raw["status"] = choice(t("Employment status"), roster.STATUS_LABELS, record["status"] or "active", "status",
-                               disabled=not can_edit)
-    raw["left_on"] = c2.date_input(t("Left or retired on"), value=record["left_on"], min_value=EARLIEST, key=prefix + "left_on",
-                                   disabled=not can_edit)
+        raw["status"] = choice(
+            t("Employment status"), roster.STATUS_LABELS, record["status"] or "active", "status", disabled=not can_edit
+        )
+    raw["left_on"] = c2.date_input(
+        t("Left or retired on"),
+        value=record["left_on"],
+        min_value=EARLIEST,
+        key=prefix + "left_on",
+        disabled=not can_edit,
+    )
     raw["phone"] = c3.text_input(t("Phone"), value=record["phone"] or "", key=prefix + "phone", disabled=not can_edit)
     c1, c2 = st.columns([1, 2])
-    raw["only_child_certificate_no"] = c1.text_input(t("Only-child certificate no."), value=record["only_child_certificate_no"] or "",
-                                                     key=prefix + "certificate", disabled=not can_edit)
+    raw["only_child_certificate_no"] = c1.text_input(
+        t("Only-child certificate no."),
+        value=record["only_child_certificate_no"] or "",
+        key=prefix + "certificate",
+        disabled=not can_edit,
+    )
     raw["notes"] = c2.text_input(t("Notes"), value=record["notes"] or "", key=prefix + "notes", disabled=not can_edit)
     saved = st.form_submit_button(t("Save"), type="primary", disabled=not can_edit)
 
@@ -139,7 +198,9 @@ if st.session_state.get(f"stale_{employee_id}"):
 if creating:
     st.stop()
 
-if actor.can(Permission.REVEAL_ID) and st.button(t("Show full ID number"), icon=":material/visibility:", key="reveal_employee"):
+if actor.can(Permission.REVEAL_ID) and st.button(
+    t("Show full ID number"), icon=":material/visibility:", key="reveal_employee"
+):
     number = ui.run_action(lambda: roster.reveal_id_number(ui.engine(), actor, employee_id))
     if number:
         st.info(t("ID number of {who}: {number} (this view is recorded)", who=record["name"], number=number))
@@ -150,10 +211,19 @@ family = household.family
 if family.empty:
     st.caption(t("No family members recorded."))
 else:
-    shown = roster.label_codes(family, ui.lang())[["relation", "name", "gender", "birth_date", "id_number", "work_unit",
-                                                     "birth_registration_no", "notes"]]
-    shown.columns = [t("Relation"), t("Name"), t("Gender"), t("Birth date"), t("ID number"), t("Work unit"),
-                     t("Birth registration no."), t("Notes")]
+    shown = roster.label_codes(family, ui.lang())[
+        ["relation", "name", "gender", "birth_date", "id_number", "work_unit", "birth_registration_no", "notes"]
+    ]
+    shown.columns = [
+        t("Relation"),
+        t("Name"),
+        t("Gender"),
+        t("Birth date"),
+        t("ID number"),
+        t("Work unit"),
+        t("Birth registration no."),
+        t("Notes"),
+    ]
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
@@ -164,19 +234,33 @@ def family_form(key, member=None):
         values = {}
         with c1:
             relations = list(roster.RELATION_LABELS)
-            values["relation"] = st.selectbox(t("Relation"), relations, format_func=lambda c: t(roster.RELATION_LABELS[c]),
-                                              index=relations.index(member["relation"]) if member.get("relation") in relations else 0)
+            values["relation"] = st.selectbox(
+                t("Relation"),
+                relations,
+                format_func=lambda c: t(roster.RELATION_LABELS[c]),
+                index=relations.index(member["relation"]) if member.get("relation") in relations else 0,
+            )
         values["name"] = c2.text_input(t("Name"), value=member.get("name") or "")
-        values["id_number"] = c3.text_input(t("ID number"), value=member.get("id_number") or "", help=t("Optional; validated when given."))
+        values["id_number"] = c3.text_input(
+            t("ID number"), value=member.get("id_number") or "", help=t("Optional; validated when given.")
+        )
         c1, c2, c3 = st.columns(3)
         genders = [None, *roster.GENDER_LABELS]
-        values["gender"] = c1.selectbox(t("Gender"), genders, index=genders.index(member.get("gender")) if member.get("gender") in genders else 0,
-                                        format_func=lambda c: t("From the ID number") if c is None else t(roster.GENDER_LABELS[c]))
+        values["gender"] = c1.selectbox(
+            t("Gender"),
+            genders,
+            index=genders.index(member.get("gender")) if member.get("gender") in genders else 0,
+            format_func=lambda c: t("From the ID number") if c is None else t(roster.GENDER_LABELS[c]),
+        )
         birth = member.get("birth_date")
-        values["birth_date"] = c2.date_input(t("Birth date"), value=None if birth is None or birth != birth else birth, min_value=EARLIEST)
+        values["birth_date"] = c2.date_input(
+            t("Birth date"), value=None if birth is None or birth != birth else birth, min_value=EARLIEST
+        )
         values["work_unit"] = c3.text_input(t("Work unit"), value=member.get("work_unit") or "")
         c1, c2 = st.columns(2)
-        values["birth_registration_no"] = c1.text_input(t("Birth registration no."), value=member.get("birth_registration_no") or "")
+        values["birth_registration_no"] = c1.text_input(
+            t("Birth registration no."), value=member.get("birth_registration_no") or ""
+        )
         values["notes"] = c2.text_input(t("Notes"), value=member.get("notes") or "")
         submitted = st.form_submit_button(t("Save family member") if member else t("Add family member"), type="primary")
     return submitted, values
@@ -193,12 +277,18 @@ if can_edit:
         if family.empty:
             st.caption(t("No family members recorded."))
         else:
-            members = {row.id: f"{t(roster.RELATION_LABELS.get(row.relation, row.relation))} · {row.name}" for row in family.itertuples()}
+            members = {
+                row.id: f"{t(roster.RELATION_LABELS.get(row.relation, row.relation))} · {row.name}"
+                for row in family.itertuples()
+            }
             member_id = st.selectbox(t("Family member"), list(members), format_func=members.get, key="family_chosen")
             member = family.set_index("id").loc[member_id].to_dict()
             saved_member, values = family_form(f"family_edit_{member_id}_{member['version']}", member)
-            if saved_member and ui.run_action(lambda: roster.update_family_member(ui.engine(), actor, employee_id, member_id,
-                                                                                int(member["version"]), values)):
+            if saved_member and ui.run_action(
+                lambda: roster.update_family_member(
+                    ui.engine(), actor, employee_id, member_id, int(member["version"]), values
+                )
+            ):
                 ui.flash("success", t("Saved."))
                 st.rerun()
             with st.form(f"family_remove_{member_id}"):
@@ -206,36 +296,75 @@ if can_edit:
                 if st.form_submit_button(t("Remove family member")):
                     if not sure:
                         st.warning(t("Tick the box to confirm."))
-                    elif ui.run_action(lambda: roster.remove_family_member(ui.engine(), actor, employee_id, member_id,
-                                                                           int(member["version"]))):
+                    elif ui.run_action(
+                        lambda: roster.remove_family_member(
+                            ui.engine(), actor, employee_id, member_id, int(member["version"])
+                        )
+                    ):
                         ui.flash("success", t("Family member removed."))
                         st.rerun()
 
 # ---------------------------------------------------------------- eligibility (PIPL Art. 24)
 st.subheader(t("Award eligibility and incentive pay, {year}", year=standing.year))
 if standing.eligible:
-    st.success(t("Eligible for awards and incentive pay in {year}: no confirmed violation case is in force.", year=standing.year))
+    st.success(
+        t(
+            "Eligible for awards and incentive pay in {year}: no confirmed violation case is in force.",
+            year=standing.year,
+        )
+    )
 else:
     st.error(t("Not eligible for awards and incentive pay in {year}.", year=standing.year))
     for block in standing.blocks:
         with st.container(border=True):
-            st.page_link("pages/case_record.py", label=t("Case {case_no}", case_no=block.case_no), icon=":material/gavel:",
-                         query_params={"id": str(block.case_id)})
-            st.dataframe({
-                t("Item"): [t("Category"), t("Basis"), t("State"), t("Assessment year"), t("Recorded by"), t("Confirmed by"), t("Confirmed on")],
-                t("Content"): [block.category, block.basis, t(cases.STATE_LABELS.get(block.state, block.state)), str(block.case_year),
-                               block.recorded_by, block.confirmed_by or "", fmt_datetime(block.confirmed_at)[:10]],
-            }, hide_index=True, width="stretch")
+            st.page_link(
+                "pages/case_record.py",
+                label=t("Case {case_no}", case_no=block.case_no),
+                icon=":material/gavel:",
+                query_params={"id": str(block.case_id)},
+            )
+            st.dataframe(
+                {
+                    t("Item"): [
+                        t("Category"),
+                        t("Basis"),
+                        t("State"),
+                        t("Assessment year"),
+                        t("Recorded by"),
+                        t("Confirmed by"),
+                        t("Confirmed on"),
+                    ],
+                    t("Content"): [
+                        block.category,
+                        block.basis,
+                        t(cases.STATE_LABELS.get(block.state, block.state)),
+                        str(block.case_year),
+                        block.recorded_by,
+                        block.confirmed_by or "",
+                        fmt_datetime(block.confirmed_at)[:10],
+                    ],
+                },
+                hide_index=True,
+                width="stretch",
+            )
 if standing.pending_case_nos:
-    st.warning(t("Awaiting the principal's decision: {cases}. A pending case does not withdraw anything until it is confirmed.",
-                 cases="、".join(standing.pending_case_nos)))
+    st.warning(
+        t(
+            "Awaiting the principal's decision: {cases}. A pending case does not withdraw anything until it is confirmed.",
+            cases="、".join(standing.pending_case_nos),
+        )
+    )
 own_cases = cases.list_cases(ui.engine(), actor, cases.CaseQuery(employee_id=employee_id))
 if not own_cases.empty:
     with st.expander(t("All cases of this person ({count})", count=len(own_cases))):
         st.dataframe(cases.cases_table(own_cases, ui.lang()), hide_index=True, width="stretch")
         for row in own_cases.itertuples():
-            st.page_link("pages/case_record.py", label=f"{row.case_no} · {t(cases.STATE_LABELS.get(row.state, row.state))} · {row.category} · {fmt_date(row.occurred_on)}",
-                         icon=":material/gavel:", query_params={"id": str(row.id)})
+            st.page_link(
+                "pages/case_record.py",
+                label=f"{row.case_no} · {t(cases.STATE_LABELS.get(row.state, row.state))} · {row.category} · {fmt_date(row.occurred_on)}",
+                icon=":material/gavel:",
+                query_params={"id": str(row.id)},
+            )
 if actor.can(Permission.RECORD_CASE) and st.button(t("Record a violation case for this person"), icon=":material/add:"):
     st.switch_page("pages/case_record.py", query_params={"id": "new", "employee": str(employee_id)})
 

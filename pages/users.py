@@ -19,7 +19,15 @@ shown = users.assign(
     last_login_at=users["last_login_at"].map(fmt_datetime),
     password_changed_at=users["password_changed_at"].map(fmt_datetime),
 ).drop(columns=["id"])
-shown.columns = [t("Username"), t("Name"), t("Role"), t("Status"), t("Locked until"), t("Last sign-in"), t("Password changed")]
+shown.columns = [
+    t("Username"),
+    t("Name"),
+    t("Role"),
+    t("Status"),
+    t("Locked until"),
+    t("Last sign-in"),
+    t("Password changed"),
+]
 st.dataframe(shown, hide_index=True, width="stretch")
 
 roles = [r.value for r in Role]
@@ -31,8 +39,9 @@ with tab_new:
         username = col1.text_input(t("Username"))
         display_name = col2.text_input(t("Name"))
         role = col1.selectbox(t("Role"), roles, format_func=ui.role_label)
-        password = col2.text_input(t("Initial password"), type="password",
-                                   help=t("At least 8 characters; common passwords are refused."))
+        password = col2.text_input(
+            t("Initial password"), type="password", help=t("At least 8 characters; common passwords are refused.")
+        )
         submitted = st.form_submit_button(t("Create account"), type="primary")
     if submitted and ui.run_action(
         lambda: auth.create_user(ui.engine(), actor, username, display_name, role, password)
@@ -50,8 +59,13 @@ with tab_manage:
 
         st.markdown("**" + t("Role") + "**")
         with st.form("change_role"):
-            new_role = st.selectbox(t("Role"), roles, index=roles.index(row["role"]), format_func=ui.role_label,
-                                    label_visibility="collapsed")
+            new_role = st.selectbox(
+                t("Role"),
+                roles,
+                index=roles.index(row["role"]),
+                format_func=ui.role_label,
+                label_visibility="collapsed",
+            )
             if st.form_submit_button(t("Change role")) and ui.run_action(
                 lambda: auth.set_role(ui.engine(), actor, user_id, new_role)
             ):
@@ -64,7 +78,10 @@ with tab_manage:
             if st.form_submit_button(t("Reset password")) and ui.run_action(
                 lambda: auth.reset_password(ui.engine(), actor, user_id, new_password)
             ):
-                ui.flash("success", t("The password of {username} has been reset; tell them in person.", username=row["username"]))
+                ui.flash(
+                    "success",
+                    t("The password of {username} has been reset; tell them in person.", username=row["username"]),
+                )
                 st.rerun()
 
         st.markdown("**" + t("Status") + "**")
@@ -78,6 +95,8 @@ with tab_manage:
                     elif ui.run_action(lambda: auth.set_active(ui.engine(), actor, user_id, False)):
                         ui.flash("success", t("Account {username} disabled.", username=row["username"]))
                         st.rerun()
-        elif st.button(t("Enable account")) and ui.run_action(lambda: auth.set_active(ui.engine(), actor, user_id, True)):
+        elif st.button(t("Enable account")) and ui.run_action(
+            lambda: auth.set_active(ui.engine(), actor, user_id, True)
+        ):
             ui.flash("success", t("Account {username} enabled.", username=row["username"]))
             st.rerun()

@@ -24,13 +24,27 @@ year = st.selectbox(t("Assessment year"), years, index=years.index(default_year)
 status = signoff.closure_status(engine, actor, year)
 current = status.current
 if status.locked:
-    st.success(t("{year} is signed off (version {version}, by {name} on {when}). Its records are read-only.",
-                 year=year, version=current.version, name=current.signed_off_by, when=fmt_datetime(current.signed_off_at)),
-               icon=":material/lock:")
+    st.success(
+        t(
+            "{year} is signed off (version {version}, by {name} on {when}). Its records are read-only.",
+            year=year,
+            version=current.version,
+            name=current.signed_off_by,
+            when=fmt_datetime(current.signed_off_at),
+        ),
+        icon=":material/lock:",
+    )
 elif current is not None:
-    st.warning(t("{year} was reopened on {when} by {name}: {reason}. It is open for changes until it is signed off again.",
-                 year=year, when=fmt_datetime(current.reopened_at), name=current.reopened_by or "",
-                 reason=current.reopen_reason or ""), icon=":material/lock_open:")
+    st.warning(
+        t(
+            "{year} was reopened on {when} by {name}: {reason}. It is open for changes until it is signed off again.",
+            year=year,
+            when=fmt_datetime(current.reopened_at),
+            name=current.reopened_by or "",
+            reason=current.reopen_reason or "",
+        ),
+        icon=":material/lock_open:",
+    )
 else:
     st.info(t("{year} is not signed off yet.", year=year), icon=":material/lock_open:")
 
@@ -42,26 +56,37 @@ def progress_bar():  # noqa: ANN201
 
 def offer(key: str, workbook_name: str, workbook: bytes, summary_name: str, summary: bytes) -> None:
     left, right = st.columns(2)
-    ui.download_button(t("Workbook (xlsx)"), workbook, workbook_name, where=left, key=f"{key}_xlsx",
-                       icon=":material/table_view:")
-    ui.download_button(t("Work summary (docx)"), summary, summary_name, where=right, key=f"{key}_docx",
-                       icon=":material/description:")
+    ui.download_button(
+        t("Workbook (xlsx)"), workbook, workbook_name, where=left, key=f"{key}_xlsx", icon=":material/table_view:"
+    )
+    ui.download_button(
+        t("Work summary (docx)"), summary, summary_name, where=right, key=f"{key}_docx", icon=":material/description:"
+    )
 
 
 if actor.can(Permission.RUN_REPORTS):
     st.subheader(t("Summary figures"))
     with ui.reporting_errors():
         shown = figures.get_year_figures(engine, actor, year)
-        names = report.UnitProfile(profile.name, profile.district, profile.leader_name, profile.principal_name,
-                                   profile.sanction_years)
+        names = report.UnitProfile(
+            profile.name, profile.district, profile.leader_name, profile.principal_name, profile.sanction_years
+        )
         rows = report.summary_rows(names, shown, "", "")[:-2]  # time and checksum come with the file
         st.dataframe(
-            {t("Indicator"): [label for label, _, _ in rows],
-             t("Value"): [f"{value:.2f}" if kind == report.MONEY else str(value) for _, value, kind in rows]},
-            hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,
+            {
+                t("Indicator"): [label for label, _, _ in rows],
+                t("Value"): [f"{value:.2f}" if kind == report.MONEY else str(value) for _, value, kind in rows],
+            },
+            hide_index=True,
+            width="stretch",
+            height=35 * (len(rows) + 1) + 3,
         )
-        st.caption(t("Attendance rate = (present + made up) / expected; coverage = delivered / expected households. "
-                     "A rate with nothing to count shows as —."))
+        st.caption(
+            t(
+                "Attendance rate = (present + made up) / expected; coverage = delivered / expected households. "
+                "A rate with nothing to count shows as —."
+            )
+        )
 
     generated = st.session_state.setdefault("year_reports", {})
     if st.button(t("Generate the report"), type="primary", icon=":material/summarize:", key="report_generate"):
@@ -70,31 +95,59 @@ if actor.can(Permission.RUN_REPORTS):
             generated[year] = made
     if year in generated:
         made = generated[year]
-        st.caption(t("Generated {when}; checksum {checksum}.", when=made.generated_at.strftime("%Y-%m-%d %H:%M"),
-                     checksum=made.checksum))
+        st.caption(
+            t(
+                "Generated {when}; checksum {checksum}.",
+                when=made.generated_at.strftime("%Y-%m-%d %H:%M"),
+                checksum=made.checksum,
+            )
+        )
         offer(f"fresh_{year}", made.workbook_filename, made.workbook, made.summary_filename, made.summary)
 
     if status.versions:
         st.subheader(t("Signed versions"))
         for v in reversed(status.versions):
-            line = t("Version {version}: signed off by {name} on {when}, checksum {checksum}.", version=v.version,
-                     name=v.signed_off_by, when=fmt_datetime(v.signed_off_at), checksum=v.checksum)
+            line = t(
+                "Version {version}: signed off by {name} on {when}, checksum {checksum}.",
+                version=v.version,
+                name=v.signed_off_by,
+                when=fmt_datetime(v.signed_off_at),
+                checksum=v.checksum,
+            )
             if v.reopened_at is not None:
-                line += " " + t("Reopened on {when} by {name}: {reason}", when=fmt_datetime(v.reopened_at),
-                                name=v.reopened_by or "", reason=v.reopen_reason or "")
+                line += " " + t(
+                    "Reopened on {when} by {name}: {reason}",
+                    when=fmt_datetime(v.reopened_at),
+                    name=v.reopened_by or "",
+                    reason=v.reopen_reason or "",
+                )
             st.markdown(line)
             with ui.reporting_errors():
                 signed = signoff.signed_report(engine, actor, year, v.version)
-                offer(f"signed_{year}_{v.version}", v.workbook_filename, signed.workbook, v.summary_filename,
-                      signed.summary)
+                offer(
+                    f"signed_{year}_{v.version}",
+                    v.workbook_filename,
+                    signed.workbook,
+                    v.summary_filename,
+                    signed.summary,
+                )
 
 if actor.can(Permission.SIGN_OFF) and not status.locked:
     st.subheader(t("Sign off the year"))
-    st.write(t("Signing off stores the report as it stands now and makes the year's sessions, attendance, "
-               "leaflet distribution, cases, nominations and pay lines read-only."))
+    st.write(
+        t(
+            "Signing off stores the report as it stands now and makes the year's sessions, attendance, "
+            "leaflet distribution, cases, nominations and pay lines read-only."
+        )
+    )
     agreed = st.checkbox(t("I have checked the report of {year} and sign it off.", year=year), key="signoff_confirm")
-    if st.button(t("Sign off {year}", year=year), type="primary", disabled=not agreed, icon=":material/verified:",
-                 key="signoff_button"):
+    if st.button(
+        t("Sign off {year}", year=year),
+        type="primary",
+        disabled=not agreed,
+        icon=":material/verified:",
+        key="signoff_button",
+    ):
         signed = ui.run_action(lambda: signoff.sign_off(engine, actor, year, progress_bar()))
         if signed:
             ui.flash("success", t("{year} is signed off as version {version}.", year=year, version=signed.version))
@@ -107,5 +160,7 @@ if actor.can(Permission.ADMINISTER) and status.locked:
         if st.form_submit_button(t("Reopen {year}", year=year), icon=":material/lock_open:"):
             done = ui.run_action(lambda: signoff.reopen(engine, actor, year, reason))
             if done:
-                ui.flash("success", t("{year} is reopened. The principal signs it off again when it is ready.", year=year))
+                ui.flash(
+                    "success", t("{year} is reopened. The principal signs it off again when it is ready.", year=year)
+                )
                 st.rerun()

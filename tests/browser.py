@@ -42,8 +42,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_process(database_url: str, log_path: Path, *, start_timeout: float = 60,
-                      extra_args: tuple[str, ...] = ()):
+def streamlit_process(
+    database_url: str, log_path: Path, *, start_timeout: float = 60, extra_args: tuple[str, ...] = ()
+):
     """`streamlit run app.py` on a free port; yields (base URL, the server process).
 
     Shared by the browser tests and bench/concurrency.py."""
@@ -51,10 +52,26 @@ def streamlit_process(database_url: str, log_path: Path, *, start_timeout: float
     env = {**os.environ, "TAIZHANG_DATABASE_URL": database_url}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             *extra_args],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                *extra_args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -118,7 +135,9 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     # The status widget appears only for runs longer than about half a second, so
     # it alone misses a short run whose elements are still arriving; the app root
     # says whether a run is in progress (as Streamlit's own browser tests use it).
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached", timeout=timeout)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        state="attached", timeout=timeout
+    )
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
     page.wait_for_load_state("networkidle")
 
@@ -132,7 +151,7 @@ def commit_typing(page) -> None:
     wait_idle(page)
 
 
-def click_until(page, target, shows, attempts: int = 6) -> None:  # noqa: ANN001
+def click_until(page, target, shows, attempts: int = 6) -> None:
     """Click `target` until `shows` is visible; for idempotent clicks only.
 
     A click that lands while the page is still being replaced (just after a page
@@ -151,7 +170,7 @@ def click_until(page, target, shows, attempts: int = 6) -> None:  # noqa: ANN001
                 raise
 
 
-def open_tab(page, name: str, shows) -> None:  # noqa: ANN001
+def open_tab(page, name: str, shows) -> None:
     """Select the tab `name` (see `click_until`) until `shows`, a locator inside it, is visible."""
     click_until(page, page.get_by_role("tab", name=name), shows)
 
@@ -168,15 +187,23 @@ def demo_unit(url: str, staff: int = 40) -> dict[str, str]:
 
     engine = db.get_engine(url)
     db.upgrade_to_head(engine)
-    unit.initialise(engine, unit_name=DEMO_UNIT_NAME, district="朝阳区", leader_name="王老师", principal_name="李校长",
-                    admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
+    unit.initialise(
+        engine,
+        unit_name=DEMO_UNIT_NAME,
+        district="朝阳区",
+        leader_name="王老师",
+        principal_name="李校长",
+        admin_username="admin",
+        admin_display_name="管理员",
+        admin_password=STRONG_PASSWORD,
+    )
     result = demo.load_demo(engine, staff=staff)
     engine.dispose()
     db.get_engine.cache_clear()
     return {name: password for name, _, password in result.accounts}
 
 
-def sign_in(page, base: str, username: str, password: str) -> None:  # noqa: ANN001
+def sign_in(page, base: str, username: str, password: str) -> None:
     """Sign in through the form and wait for the overview."""
     page.goto(base)
     wait_idle(page)

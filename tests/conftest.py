@@ -174,7 +174,7 @@ def app_env(sqlite_url, sqlite_engine, monkeypatch):
     return sqlite_engine
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+def pytest_collection_modifyitems(config, items):
     """Browser tests share one xdist worker (with `--dist loadgroup`, which test.sh
     passes): two Streamlit servers and two Chromiums at once on a two-core machine
     slow pages past the tests' waits.  The other worker runs everything else.

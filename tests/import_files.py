@@ -13,7 +13,20 @@ import xlsxwriter
 from services.ledger.idnumbers import valid_id_number
 
 ROOT = Path(__file__).resolve().parent.parent
-STAFF_HEADERS = ["工号", "姓名", "性别", "出生日期", "身份证号", "部门", "岗位", "入职日期", "在职状态", "联系电话", "婚姻状况", "独生子女证号"]
+STAFF_HEADERS = [
+    "工号",
+    "姓名",
+    "性别",
+    "出生日期",
+    "身份证号",
+    "部门",
+    "岗位",
+    "入职日期",
+    "在职状态",
+    "联系电话",
+    "婚姻状况",
+    "独生子女证号",
+]
 
 
 def samples_dir() -> Path:
@@ -28,8 +41,12 @@ def sample(name: str) -> bytes:
     return (samples_dir() / name).read_bytes()
 
 
-def xlsx(rows: list[list], sheet: str = "Sheet1", extra_sheets: dict[str, list[list]] | None = None,
-         date_format: str = "yyyy-mm-dd") -> bytes:
+def xlsx(
+    rows: list[list],
+    sheet: str = "Sheet1",
+    extra_sheets: dict[str, list[list]] | None = None,
+    date_format: str = "yyyy-mm-dd",
+) -> bytes:
     """A workbook written cell by cell: str stays text, numbers numbers, dates date cells."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
@@ -63,9 +80,25 @@ def staff_rows(n: int, *, seed: int = 1, start: int = 1, prefix: str = "S") -> l
             if number not in seen:
                 seen.add(number)
                 break
-        hire = birth.replace(year=birth.year + 23) if not (birth.month == 2 and birth.day == 29) else date(birth.year + 23, 3, 1)
-        rows.append([
-            f"{prefix}{i:05d}", f"职工{i}", "男" if gender == "M" else "女", birth.isoformat(), number,
-            departments[i % len(departments)], "教师", hire.isoformat(), "在职", f"139{i:08d}", "已婚", "",
-        ])
+        hire = (
+            birth.replace(year=birth.year + 23)
+            if not (birth.month == 2 and birth.day == 29)
+            else date(birth.year + 23, 3, 1)
+        )
+        rows.append(
+            [
+                f"{prefix}{i:05d}",
+                f"职工{i}",
+                "男" if gender == "M" else "女",
+                birth.isoformat(),
+                number,
+                departments[i % len(departments)],
+                "教师",
+                hire.isoformat(),
+                "在职",
+                f"139{i:08d}",
+                "已婚",
+                "",
+            ]
+        )
     return rows

@@ -114,7 +114,6 @@ def test_incentive_pay_shows_withheld_lines_with_the_reason_and_back_pay(people,
     assert events(app_env, "export")[-1].entity_type == "bonus_line"
 
 
-
 def test_pay_lines_are_shown_one_page_at_a_time(people, app_env):
     from services.sanctions import bonus
 
@@ -127,7 +126,10 @@ def test_pay_lines_are_shown_one_page_at_a_time(people, app_env):
     at.number_input(key="pay_page_lines").set_value(2).run()
     second = at.dataframe[0].value
     assert len(second) == min(100, total - 100)
-    assert not set(zip(first["工号"], first["月份"], first["项目"])) & set(zip(second["工号"], second["月份"], second["项目"]))
+    assert not set(zip(first["工号"], first["月份"], first["项目"])) & set(
+        zip(second["工号"], second["月份"], second["项目"])
+    )
+
 
 def test_pay_sheet_import_refuses_a_bad_file_then_imports_a_clean_one(people, app_env):
     at = open_page(people[Role.LEADER], "pages/incentive_pay.py")

@@ -43,8 +43,15 @@ def make_case(engine, actors, employee_id=1, state="draft", year=None) -> int:
     from services.ledger import unit
 
     year = year or unit.get_unit(engine).current_year
-    case_id = cases.create_case(engine, actors[Role.LEADER], employee_id=employee_id, category_id=category(engine).id,
-                                occurred_on=OCCURRED, facts="经查实的事实", year=year)
+    case_id = cases.create_case(
+        engine,
+        actors[Role.LEADER],
+        employee_id=employee_id,
+        category_id=category(engine).id,
+        occurred_on=OCCURRED,
+        facts="经查实的事实",
+        year=year,
+    )
     v = 1
     if state in ("pending", "confirmed", "under_appeal"):
         v = cases.submit_case(engine, actors[Role.LEADER], case_id, v)

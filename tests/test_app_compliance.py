@@ -48,7 +48,10 @@ def test_the_page_shows_the_year_against_the_year_before(people, role):
     assert metric(at, "出勤率").delta == "-42.9 个百分点"
     assert metric(at, "宣传资料覆盖率").value == "71.4%" and not metric(at, "宣传资料覆盖率").delta
     assert (metric(at, "生效违规件数").value, metric(at, "取消资格人数").value) == ("2", "2")
-    assert (metric(at, "扣发奖励性工资（元）").value, metric(at, "扣发奖励性工资（元）").delta) == ("1,800.50", "+1,400.50")
+    assert (metric(at, "扣发奖励性工资（元）").value, metric(at, "扣发奖励性工资（元）").delta) == (
+        "1,800.50",
+        "+1,400.50",
+    )
     assert len(at.get("vega_lite_chart")) == 5
     assert metric(at, "待确认的违规记录").value == "1" and metric(at, "待裁决的申诉").value == "1"
     assert any("尚未签署确认" in m for m in texts(at.info))
@@ -109,7 +112,10 @@ def test_an_earlier_year_shows_its_own_figures_and_sign_off(people):
 def test_a_waiting_case_opens_from_the_attention_list(people):
     actors, ids = people
     at = open_page(actors[Role.PRINCIPAL])
-    assert set(at.selectbox(key="cmp_case").options) == {"2025-003 · T002 · 王二 · 待确认", "2025-002 · T001 · 王一 · 申诉中"}
+    assert set(at.selectbox(key="cmp_case").options) == {
+        "2025-003 · T002 · 王二 · 待确认",
+        "2025-002 · T001 · 王一 · 申诉中",
+    }
     at.selectbox(key="cmp_case").set_value(ids["K3"]).run()
     next(b for b in at.button if b.key == "cmp_open_case").click().run()
     assert not at.exception, at.exception
@@ -123,5 +129,11 @@ def test_an_empty_ledger_opens_without_errors(app_env, role):
     assert not texts(at.error)
     assert metric(at, "在职职工").value == "0" and metric(at, "出勤率").value == "—"
     shown = "\n".join(texts(at.info))
-    for message in ("年未举办学习培训。", "年未发放宣传资料。", "年度没有已提交的违规记录。", "名单为空。", "尚未签署确认"):
+    for message in (
+        "年未举办学习培训。",
+        "年未发放宣传资料。",
+        "年度没有已提交的违规记录。",
+        "名单为空。",
+        "尚未签署确认",
+    ):
         assert message in shown, shown

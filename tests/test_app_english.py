@@ -18,11 +18,28 @@ from tests.apptest import signed_in, texts
 from tests.conftest import make_unit_and_users
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
-LABELLED = ("button", "text_input", "text_area", "number_input", "date_input", "selectbox", "multiselect",
-            "checkbox", "radio", "toggle", "metric", "tab", "expander")
+LABELLED = (
+    "button",
+    "text_input",
+    "text_area",
+    "number_input",
+    "date_input",
+    "selectbox",
+    "multiselect",
+    "checkbox",
+    "radio",
+    "toggle",
+    "metric",
+    "tab",
+    "expander",
+)
 # Record pages are reached from a list, with the record's id in the address.
-RECORD_PAGES = {"pages/staff_record.py": Employee, "pages/session_record.py": TrainingSession,
-                "pages/leaflet_record.py": Leaflet, "pages/case_record.py": ViolationCase}
+RECORD_PAGES = {
+    "pages/staff_record.py": Employee,
+    "pages/session_record.py": TrainingSession,
+    "pages/leaflet_record.py": Leaflet,
+    "pages/case_record.py": ViolationCase,
+}
 
 
 @pytest.fixture
@@ -35,14 +52,14 @@ def people(app_env, monkeypatch):
     return actors
 
 
-def interface_texts(at) -> list[str]:  # noqa: ANN001
+def interface_texts(at) -> list[str]:
     found = texts(at.title) + texts(at.header) + texts(at.subheader)
     for kind in LABELLED:
         found += [getattr(w, "label", "") or "" for w in at.get(kind)]
     return found
 
 
-def chinese_in(at, data: set[str]) -> list[str]:  # noqa: ANN001
+def chinese_in(at, data: set[str]) -> list[str]:
     """Interface texts with Chinese characters that are not the unit's own data (names, titles)."""
     left = []
     for text in interface_texts(at):

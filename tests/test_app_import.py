@@ -69,9 +69,8 @@ def test_messy_staff_file_is_refused_with_its_errors(people, app_env):
     at = submit(at, "检查文件")
     assert texts(at.error) and "未导入任何数据" in texts(at.error)[0]
     table = at.dataframe[0].value
-    # Rows are numbered as Excel shows them; expected.json's numbers are one
-    # higher than the rows that hold the cells (see tests/test_imports.py).
-    assert sorted(int(r) for r in table["行号"]) == sorted(int(k) - 1 for k in expected)
+    # Rows are numbered as Excel shows them, as expected.json numbers them.
+    assert sorted(int(r) for r in table["行号"]) == sorted(int(k) for k in expected)
     assert "工号重复" in " ".join(table["问题"])
     import_button = next(b for b in at.button if b.label.startswith("导入 "))
     assert import_button.disabled

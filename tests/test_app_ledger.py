@@ -98,7 +98,6 @@ def test_record_edit_saves_and_stale_save_is_refused_keeping_input(people, app_e
     assert next(w for w in second.text_input if w.label == "岗位").value == "年级组长"
 
 
-
 def test_coming_back_to_a_record_starts_from_what_is_stored(people, app_env):
     """Stale-save protection lasts while the record is open, not for the rest of the session."""
     target = employee(app_env, "T0004")
@@ -115,6 +114,7 @@ def test_coming_back_to_a_record_starts_from_what_is_stored(people, app_env):
     second = submit(second, "保存")
     assert "已保存。" in texts(second.success), texts(second.error)
     assert employee(app_env, "T0004").post == "教务员"
+
 
 def test_record_shows_every_field_problem(people, app_env):
     target = employee(app_env, "T0005")

@@ -37,8 +37,15 @@ def people(app_env):
 def thirty_households(engine, leader) -> tuple[int, list[int]]:
     staff = list(roster.staff_in_post(engine, leader, TODAY)["employee_id"])[:30]
     assert len(staff) == 30
-    lid = outreach.create_leaflet(engine, leader, title="育儿补贴政策告知书", kind="policy", issued_on=TODAY, copies=30,
-                                  audience=Audience.people(staff))
+    lid = outreach.create_leaflet(
+        engine,
+        leader,
+        title="育儿补贴政策告知书",
+        kind="policy",
+        issued_on=TODAY,
+        copies=30,
+        audience=Audience.people(staff),
+    )
     return lid, staff
 
 
@@ -110,9 +117,14 @@ def test_a_bad_receipt_is_refused_and_nothing_is_written(people, app_env):
     at = open_page(leader, "pages/leaflet_record.py", id=lid)
     editor = at.data_editor[0]
     # A date but no method and nobody who received it.
-    at.session_state[editor.key] = {"edited_rows": {0: {"delivered_on": TODAY.isoformat()}, 1: {"delivered_on": TODAY.isoformat(),
-                                                    "method": "到户", "received_by": "本人"}},
-                                    "added_rows": [], "deleted_rows": []}
+    at.session_state[editor.key] = {
+        "edited_rows": {
+            0: {"delivered_on": TODAY.isoformat()},
+            1: {"delivered_on": TODAY.isoformat(), "method": "到户", "received_by": "本人"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     at = submit(at, "保存签收记录")
     first = at.data_editor[0].value["name"].iloc[0]
@@ -126,7 +138,11 @@ def test_receipt_list_and_coverage_workbooks(people, app_env):
     at = open_page(leader, "pages/leaflet_record.py", id=lid)
     at = submit(at, "生成签收表（xlsx）")
     assert at.get("download_button")
-    rows = list(openpyxl.load_workbook(io.BytesIO(at.session_state[f"receipts_{lid}_xlsx"])).worksheets[0].iter_rows(values_only=True))
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(at.session_state[f"receipts_{lid}_xlsx"]))
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
     assert "签收表" in rows[0][0]
     header_at = next(i for i, r in enumerate(rows) if "工号" in r)
     assert len(rows) - header_at - 1 == 30

@@ -26,8 +26,15 @@ from tests.conftest import STRONG_PASSWORD, make_unit_and_users
 
 # What each role must find in its menu (DESIGN.md section 4), and what it must not.
 ROLE_PAGES = {
-    Role.ADMIN: {"pages/home.py", "pages/staff.py", "pages/users.py", "pages/unit_profile.py", "pages/backup.py",
-                 "pages/audit_trail.py", "pages/account.py"},
+    Role.ADMIN: {
+        "pages/home.py",
+        "pages/staff.py",
+        "pages/users.py",
+        "pages/unit_profile.py",
+        "pages/backup.py",
+        "pages/audit_trail.py",
+        "pages/account.py",
+    },
     Role.LEADER: {"pages/home.py", "pages/staff.py", "pages/import_data.py", "pages/account.py"},
     Role.PRINCIPAL: {"pages/home.py", "pages/staff.py", "pages/audit_trail.py", "pages/account.py"},
     Role.AUDITOR: {"pages/home.py", "pages/staff.py", "pages/audit_trail.py", "pages/account.py"},
@@ -43,8 +50,15 @@ def people(app_env):
 # ---------------------------------------------------------------- first run
 
 
-SETUP = {"单位名称": "阳光实验小学", "所属区": "朝阳区", "分管领导": "王老师", "校长": "李校长",
-         "用户名": "admin", "密码": STRONG_PASSWORD, "再次输入密码": STRONG_PASSWORD}
+SETUP = {
+    "单位名称": "阳光实验小学",
+    "所属区": "朝阳区",
+    "分管领导": "王老师",
+    "校长": "李校长",
+    "用户名": "admin",
+    "密码": STRONG_PASSWORD,
+    "再次输入密码": STRONG_PASSWORD,
+}
 
 
 def test_empty_database_opens_on_setup_then_login(app_env):

@@ -44,7 +44,11 @@ def open_page(actor, page, **params):
 
 def statuses(engine, session_id) -> dict[int, str]:
     with read_session(engine) as s:
-        return dict(s.execute(select(Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id)).all())
+        return dict(
+            s.execute(
+                select(Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id)
+            ).all()
+        )
 
 
 def newest_session(engine) -> int:
@@ -58,9 +62,16 @@ def button(at, label):
 
 def fresh_session(engine, leader, **kwargs) -> int:
     """A session held today for all staff, nothing marked."""
-    return training.create_session(engine, leader, held_on=kwargs.get("held_on", TODAY), title="测试学习", form="study",
-                                   hours="1", audience=kwargs.get("audience", Audience.all()),
-                                   makeup_of=kwargs.get("makeup_of"))
+    return training.create_session(
+        engine,
+        leader,
+        held_on=kwargs.get("held_on", TODAY),
+        title="测试学习",
+        form="study",
+        hours="1",
+        audience=kwargs.get("audience", Audience.all()),
+        makeup_of=kwargs.get("makeup_of"),
+    )
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.PRINCIPAL, Role.AUDITOR])
@@ -115,8 +126,11 @@ def test_roll_call_one_save_changes_statuses_and_writes_events(people, app_env):
     at = open_page(leader, "pages/session_record.py", id=sid)
     editor = at.data_editor[0]
     # Two rows changed in the table, everyone else left at the default (present); one save.
-    at.session_state[editor.key] = {"edited_rows": {0: {"status": "缺席"}, 1: {"status": "请假"}},
-                                    "added_rows": [], "deleted_rows": []}
+    at.session_state[editor.key] = {
+        "edited_rows": {0: {"status": "缺席"}, 1: {"status": "请假"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     before = len(events(app_env, "update"))
     at = submit(at, "保存点名结果")
@@ -164,8 +178,9 @@ def test_sign_in_sheet_download_and_import(people, app_env):
         row[sign].value = {0: None, 1: "请假"}.get(n, "签名")
     buffer = io.BytesIO()
     book.save(buffer)
-    at.file_uploader[0].set_value(("filled.xlsx", buffer.getvalue(),
-                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")).run()
+    at.file_uploader[0].set_value(
+        ("filled.xlsx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    ).run()
     at = submit(at, "读取签到表")
     assert not texts(at.error), texts(at.error)
     assert any("从签到表读取了" in m for m in texts(at.info))
@@ -193,11 +208,15 @@ def test_schedule_a_makeup_prefills_the_form_and_attending_it_changes_the_rate(p
     assert not texts(at.error), texts(at.error)
     makeup = newest_session(app_env)
     assert set(statuses(app_env, makeup)) == {absent}
-    rate_before = training.attendance_rates(app_env, leader, TODAY.year, "session").set_index("session_id").loc[sid, "rate"]
+    rate_before = (
+        training.attendance_rates(app_env, leader, TODAY.year, "session").set_index("session_id").loc[sid, "rate"]
+    )
     at = open_page(leader, "pages/session_record.py", id=makeup)
     at = submit(at, "保存点名结果")  # the default: present
     assert statuses(app_env, sid)[absent] == "made_up"
-    rate_after = training.attendance_rates(app_env, leader, TODAY.year, "session").set_index("session_id").loc[sid, "rate"]
+    rate_after = (
+        training.attendance_rates(app_env, leader, TODAY.year, "session").set_index("session_id").loc[sid, "rate"]
+    )
     assert rate_after == 1.0 > rate_before
 
 
@@ -238,7 +257,8 @@ def test_follow_up_views_chart_and_workbook(people, app_env):
 
     for chart in charts:
         data = dataframe_util.convert_arrow_bytes_to_pandas_df(
-            chart.proto.datasets[0].data.data if chart.proto.datasets else chart.proto.data.data)
+            chart.proto.datasets[0].data.data if chart.proto.datasets else chart.proto.data.data
+        )
         assert not {"name", "staff_no", "employee_id"} & set(data.columns)
         assert len(data) <= 12 or "department" in data.columns
     at = submit(at, "生成跟进表（xlsx）")

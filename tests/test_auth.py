@@ -229,7 +229,12 @@ def test_admin_creates_an_account_that_can_log_in(engine, actors):
     user = auth.create_user(engine, actors[Role.ADMIN], " clerk ", " 文员 ", Role.AUDITOR, OTHER_PASSWORD)
     assert (user.username, user.display_name, user.role, user.active) == ("clerk", "文员", "auditor", True)
     [event] = _events_after(engine, last)
-    assert (event.action, event.entity_type, event.entity_id, event.actor_name) == ("create", "user", str(user.id), "admin")
+    assert (event.action, event.entity_type, event.entity_id, event.actor_name) == (
+        "create",
+        "user",
+        str(user.id),
+        "admin",
+    )
     assert "password" not in (event.after or "").replace("password_changed_at", "")
     assert auth.authenticate(engine, "clerk", OTHER_PASSWORD).role == Role.AUDITOR
 
@@ -381,7 +386,7 @@ def test_concurrent_wrong_passwords_are_all_counted(engine, actors):
             auth.authenticate(engine, "leader", f"guess-{n}", now=T0)
         except AuthError as exc:
             outcomes.append(exc.msgid)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             outcomes.append(exc)
 
     threads = [threading.Thread(target=guess, args=(n,)) for n in range(attempts)]
@@ -426,7 +431,7 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
             outcomes.append("disabled")
         except ValidationError as exc:
             outcomes.append(exc.msgid)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             outcomes.append(exc)
 
     threads = [

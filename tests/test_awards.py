@@ -31,12 +31,23 @@ def make_staff(engine, n: int) -> list[int]:
             s.flush()
             dept = s.execute(select(Department.id).where(Department.name == "语文组")).scalar_one()
         start = s.execute(select(func.count()).select_from(Employee)).scalar_one()
-        s.execute(insert(Employee), [
-            {"staff_no": f"S{start + i:04d}", "name": f"员工{start + i}", "gender": "F", "birth_date": date(1988, 3, 1),
-             "id_number": f"ID{start + i:016d}", "department_id": dept, "hire_date": date(2012, 9, 1),
-             "status": "active", "version": 1}
-            for i in range(n)
-        ])
+        s.execute(
+            insert(Employee),
+            [
+                {
+                    "staff_no": f"S{start + i:04d}",
+                    "name": f"员工{start + i}",
+                    "gender": "F",
+                    "birth_date": date(1988, 3, 1),
+                    "id_number": f"ID{start + i:016d}",
+                    "department_id": dept,
+                    "hire_date": date(2012, 9, 1),
+                    "status": "active",
+                    "version": 1,
+                }
+                for i in range(n)
+            ],
+        )
         return list(s.execute(select(Employee.id).order_by(Employee.id)).scalars())[start:]
 
 
@@ -48,8 +59,15 @@ def category_id(engine) -> int:
 def confirmed_case(engine, actors, employee_id: int, year: int = YEAR) -> tuple[int, int]:
     """A case recorded by the leader and confirmed by the principal; (case id, version)."""
     leader, principal = actors[Role.LEADER], actors[Role.PRINCIPAL]
-    case_id = cases.create_case(engine, leader, employee_id=employee_id, category_id=category_id(engine),
-                                occurred_on=date(year, 1, 1), facts="经核查，伪造独生子女父母光荣证。", year=year)
+    case_id = cases.create_case(
+        engine,
+        leader,
+        employee_id=employee_id,
+        category_id=category_id(engine),
+        occurred_on=date(year, 1, 1),
+        facts="经核查，伪造独生子女父母光荣证。",
+        year=year,
+    )
     version = cases.submit_case(engine, leader, case_id, 1)
     version = cases.confirm_case(engine, principal, case_id, version)
     return case_id, version
@@ -60,9 +78,21 @@ def close_year(engine, actor, year: int) -> None:
     from models import YearClosure
 
     with write_session(engine) as s:
-        s.add(YearClosure(year=year, version=1, signed_off_by_id=actor.id, signed_off_by_name="李校长",
-                          checksum="0" * 64, workbook_filename="a.xlsx", workbook_sha256="0" * 64, workbook=b"x",
-                          summary_filename="a.docx", summary_sha256="0" * 64, summary=b"x"))
+        s.add(
+            YearClosure(
+                year=year,
+                version=1,
+                signed_off_by_id=actor.id,
+                signed_off_by_name="李校长",
+                checksum="0" * 64,
+                workbook_filename="a.xlsx",
+                workbook_sha256="0" * 64,
+                workbook=b"x",
+                summary_filename="a.docx",
+                summary_sha256="0" * 64,
+                summary=b"x",
+            )
+        )
 
 
 def count(engine, model, *where) -> int:
@@ -72,8 +102,11 @@ def count(engine, model, *where) -> int:
 
 def audit_actions(engine, entity_type: str) -> list[str]:
     with read_session(engine) as s:
-        return list(s.execute(select(AuditEvent.action).where(AuditEvent.entity_type == entity_type)
-                              .order_by(AuditEvent.id)).scalars())
+        return list(
+            s.execute(
+                select(AuditEvent.action).where(AuditEvent.entity_type == entity_type).order_by(AuditEvent.id)
+            ).scalars()
+        )
 
 
 def xlsx(rows: list[list]) -> bytes:
@@ -140,8 +173,9 @@ def test_finalised_export_lists_only_finalised_eligible_nominees(engine, actors,
     ids = make_staff(engine, 3)
     for e in ids:
         awards.add_nomination(engine, leader, YEAR, "师德标兵", employee_id=e)
-    awards.finalise(engine, leader, YEAR, "师德标兵", [int(n) for n in
-                    awards.list_nominations(engine, leader, YEAR)["id"][:2]])
+    awards.finalise(
+        engine, leader, YEAR, "师德标兵", [int(n) for n in awards.list_nominations(engine, leader, YEAR)["id"][:2]]
+    )
     confirmed_case(engine, actors, ids[1])  # confirmed after finalising: the name comes off
     data = awards.finalised_xlsx(engine, actors[Role.PRINCIPAL], YEAR)
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
@@ -157,8 +191,12 @@ def test_enter_by_staff_no_duplicates_and_removal(engine, leader):
     with pytest.raises(ValidationError) as err:
         awards.add_nomination(engine, leader, YEAR, "优秀教师", staff_no="S0001")
     assert "S0001" in err.value.translated("zh_CN")
-    for bad in [dict(award_name="", staff_no="S0000"), dict(award_name="优秀教师", staff_no="X999"),
-                dict(award_name="优" * 101, staff_no="S0000"), dict(award_name="优秀教师", staff_no="")]:
+    for bad in [
+        dict(award_name="", staff_no="S0000"),
+        dict(award_name="优秀教师", staff_no="X999"),
+        dict(award_name="优" * 101, staff_no="S0000"),
+        dict(award_name="优秀教师", staff_no=""),
+    ]:
         with pytest.raises(ValidationError):
             awards.add_nomination(engine, leader, YEAR, **bad)
     assert count(engine, AwardNomination) == 1
@@ -183,15 +221,17 @@ def test_permissions(engine, actors):
 def test_import_is_all_or_nothing_with_row_errors(engine, leader):
     make_staff(engine, 3)
     awards.add_nomination(engine, leader, YEAR, "优秀教师", staff_no="S0002")
-    bad = xlsx([
-        ["奖项名称", "工号", "姓名"],
-        ["优秀教师", "S0000", "员工0"],
-        ["优秀教师", "S0000", "员工0"],  # row 3: twice in the file
-        ["优秀教师", "S0001", "张三"],  # row 4: name is not the ledger's
-        ["优秀教师", "S9999", "李四"],  # row 5: unknown
-        ["优秀教师", "S0002", "员工2"],  # row 6: already nominated
-        ["", "S0001", "员工1"],  # row 7: no award
-    ])
+    bad = xlsx(
+        [
+            ["奖项名称", "工号", "姓名"],
+            ["优秀教师", "S0000", "员工0"],
+            ["优秀教师", "S0000", "员工0"],  # row 3: twice in the file
+            ["优秀教师", "S0001", "张三"],  # row 4: name is not the ledger's
+            ["优秀教师", "S9999", "李四"],  # row 5: unknown
+            ["优秀教师", "S0002", "员工2"],  # row 6: already nominated
+            ["", "S0001", "员工1"],  # row 7: no award
+        ]
+    )
     preview = awards.preview_nominations(engine, leader, bad, "nominations.xlsx", YEAR)
     assert sorted({e.sheet_row for e in preview.errors}) == [3, 4, 5, 6, 7]
     lines = [e.line("zh_CN") for e in preview.errors]
@@ -213,8 +253,10 @@ def test_import_is_all_or_nothing_with_row_errors(engine, leader):
 def test_nominations_list_is_one_statement_pair_whatever_the_size(engine, actors, leader):
     ids = make_staff(engine, 30)
     with write_session(engine) as s:
-        s.execute(insert(AwardNomination), [{"year": YEAR, "award_name": "优秀教师", "employee_id": e, "finalised": False}
-                                            for e in ids])
+        s.execute(
+            insert(AwardNomination),
+            [{"year": YEAR, "award_name": "优秀教师", "employee_id": e, "finalised": False} for e in ids],
+        )
     confirmed_case(engine, actors, ids[3])
     statements = []
 

@@ -19,8 +19,14 @@ def test_every_workload_runs_and_is_reported():
     import bench.__main__  # noqa: F401 - registers every workload
 
     env = {k: v for k, v in os.environ.items() if k != "TAIZHANG_DATABASE_URL"}  # SQLite only here
-    run = subprocess.run([sys.executable, "-m", "bench", "--staff", "200", "--repeat", "1"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--staff", "200", "--repeat", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     table = run.stdout.splitlines()
     assert table[0].split()[:4] == ["workload", "ours", "(s)", "baseline"]

@@ -41,13 +41,20 @@ def import_lines(engine, actor, rows, filename="pay.csv"):
 
 @pytest.mark.parametrize(
     "amount, message",
-    [("-100", "负数"), ("一千元", "不是以元为单位的金额"), ("", "金额为空"), ("12.345", "两位小数"),
-     ("abc", "不是以元为单位的金额"), ("1e3x", "不是以元为单位的金额")],
+    [
+        ("-100", "负数"),
+        ("一千元", "不是以元为单位的金额"),
+        ("", "金额为空"),
+        ("12.345", "两位小数"),
+        ("abc", "不是以元为单位的金额"),
+        ("1e3x", "不是以元为单位的金额"),
+    ],
 )
 def test_bad_amounts_are_row_errors_and_nothing_is_written(engine, leader, amount, message):
     make_staff(engine, 2)
-    data = csv_bytes([["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000"],
-                      ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", amount]])
+    data = csv_bytes(
+        [["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000"], ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", amount]]
+    )
     preview = bonus.preview_pay_sheet(engine, leader, data, "pay.csv")
     assert [(e.sheet_row, e.field) for e in preview.errors] == [(3, "amount")]
     line = preview.errors[0].line("zh_CN")
@@ -60,16 +67,18 @@ def test_bad_amounts_are_row_errors_and_nothing_is_written(engine, leader, amoun
 def test_unknown_staff_name_mismatch_duplicates_and_bad_months(engine, leader):
     make_staff(engine, 3)
     import_lines(engine, leader, [["S0002", "员工2", "绩效奖励", f"{YEAR}-01", "800"]])
-    data = xlsx([
-        HEADER,
-        ["S0000", "员工0", "绩效奖励", f"{YEAR}-02", 1000],
-        ["S0000", "员工0", "绩效奖励", f"{YEAR}/2", 1000],  # row 3: same line as row 2
-        ["S9999", "王五", "绩效奖励", f"{YEAR}-02", 1000],  # row 4: unknown staff no.
-        ["S0001", "张三", "绩效奖励", f"{YEAR}-02", 1000],  # row 5: not the ledger's name
-        ["S0002", "员工2", "绩效奖励", f"{YEAR}-01", 800],  # row 6: already stored
-        ["S0001", "员工1", "绩效奖励", "十三月", 1000],  # row 7: not a month
-        ["S0001", "员工1", "", f"{YEAR}-03", 1000],  # row 8: no item
-    ])
+    data = xlsx(
+        [
+            HEADER,
+            ["S0000", "员工0", "绩效奖励", f"{YEAR}-02", 1000],
+            ["S0000", "员工0", "绩效奖励", f"{YEAR}/2", 1000],  # row 3: same line as row 2
+            ["S9999", "王五", "绩效奖励", f"{YEAR}-02", 1000],  # row 4: unknown staff no.
+            ["S0001", "张三", "绩效奖励", f"{YEAR}-02", 1000],  # row 5: not the ledger's name
+            ["S0002", "员工2", "绩效奖励", f"{YEAR}-01", 800],  # row 6: already stored
+            ["S0001", "员工1", "绩效奖励", "十三月", 1000],  # row 7: not a month
+            ["S0001", "员工1", "", f"{YEAR}-03", 1000],  # row 8: no item
+        ]
+    )
     preview = bonus.preview_pay_sheet(engine, leader, data, "pay.xlsx")
     by_row = {e.sheet_row: e for e in preview.errors}
     assert sorted(by_row) == [3, 4, 5, 6, 7, 8]
@@ -85,13 +94,15 @@ def test_unknown_staff_name_mismatch_duplicates_and_bad_months(engine, leader):
 
 def test_amounts_are_exact_and_months_in_many_forms(engine, leader):
     ids = make_staff(engine, 2)
-    data = xlsx([
-        HEADER,
-        ["S0000", "员工0", "绩效奖励", date(YEAR, 1, 15), 0.1],
-        ["S0000", "员工0", "班主任津贴", f"{YEAR}年2月", 0.2],
-        ["S0000", "员工0", "超课时补贴", f"{YEAR}03", "1,234.56"],
-        ["S0001", " 员工1 ", "绩效奖励", f"{YEAR}-1", 2000.1 + 0.2],  # float noise from a formula: 2000.3
-    ])
+    data = xlsx(
+        [
+            HEADER,
+            ["S0000", "员工0", "绩效奖励", date(YEAR, 1, 15), 0.1],
+            ["S0000", "员工0", "班主任津贴", f"{YEAR}年2月", 0.2],
+            ["S0000", "员工0", "超课时补贴", f"{YEAR}03", "1,234.56"],
+            ["S0001", " 员工1 ", "绩效奖励", f"{YEAR}-1", 2000.1 + 0.2],  # float noise from a formula: 2000.3
+        ]
+    )
     preview = bonus.preview_pay_sheet(engine, leader, data, "pay.xlsx")
     assert preview.ok, [e.line("zh_CN") for e in preview.errors]
     assert [r.values["pay_month"] for r in preview.rows] == [f"{YEAR}-01", f"{YEAR}-02", f"{YEAR}-03", f"{YEAR}-01"]
@@ -118,12 +129,16 @@ def test_gbk_csv_is_read(engine, leader):
 
 def test_blocked_person_has_every_line_withheld_with_the_reason(engine, actors, leader):
     ids = make_staff(engine, 3)
-    import_lines(engine, leader, [
-        ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000.10"],
-        ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", "1200.00"],
-        ["S0001", "员工1", "班主任津贴", f"{YEAR}-02", "300.05"],
-        ["S0002", "员工2", "绩效奖励", f"{YEAR}-01", "900"],
-    ])
+    import_lines(
+        engine,
+        leader,
+        [
+            ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000.10"],
+            ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", "1200.00"],
+            ["S0001", "员工1", "班主任津贴", f"{YEAR}-02", "300.05"],
+            ["S0002", "员工2", "绩效奖励", f"{YEAR}-01", "900"],
+        ],
+    )
     confirmed_case(engine, actors, ids[1])
     outcome = bonus.pay_outcome(engine, actors[Role.PRINCIPAL], YEAR)
     lines = outcome.lines
@@ -142,8 +157,10 @@ def test_blocked_person_has_every_line_withheld_with_the_reason(engine, actors, 
     people = list(book.worksheets[1].iter_rows(values_only=True))
     assert [r[0] for r in people[1:]] == ["S0000", "S0001", "S0002", "合计"]
     # The streamed workbook and the in-memory outcome apply the same rule, line by line and per person.
-    as_rows = lambda frame, cols: [tuple(float(v) if isinstance(v, Decimal) else (v or None) for v in r)  # noqa: E731
-                                   for r in frame[cols].itertuples(index=False)]
+    as_rows = lambda frame, cols: [
+        tuple(float(v) if isinstance(v, Decimal) else (v or None) for v in r)
+        for r in frame[cols].itertuples(index=False)
+    ]
     line_cols = ["staff_no", "name", "department", "pay_month", "item", "due", "withheld", "paid", "reason"]
     assert rows[1:-1] == as_rows(outcome.lines, line_cols)
     person_cols = ["staff_no", "name", "department", "lines", "due", "withheld", "paid", "reason"]
@@ -154,8 +171,20 @@ def test_blocked_person_has_every_line_withheld_with_the_reason(engine, actors, 
 def test_outcome_is_one_statement_for_all_lines(engine, actors, leader):
     ids = make_staff(engine, 40)
     with write_session(engine) as s:
-        s.execute(insert(BonusLine), [{"year": YEAR, "pay_month": f"{YEAR}-{m:02d}", "employee_id": e, "item": "绩效奖励",
-                                       "amount_fen": 100000} for e in ids for m in (1, 2)])
+        s.execute(
+            insert(BonusLine),
+            [
+                {
+                    "year": YEAR,
+                    "pay_month": f"{YEAR}-{m:02d}",
+                    "employee_id": e,
+                    "item": "绩效奖励",
+                    "amount_fen": 100000,
+                }
+                for e in ids
+                for m in (1, 2)
+            ],
+        )
     confirmed_case(engine, actors, ids[5])
     statements = []
 
@@ -174,11 +203,15 @@ def test_outcome_is_one_statement_for_all_lines(engine, actors, leader):
 def test_overturn_brings_eligibility_back_and_the_back_pay_list(engine, actors, leader):
     ids = make_staff(engine, 2)
     principal = actors[Role.PRINCIPAL]
-    import_lines(engine, leader, [
-        ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000"],
-        ["S0000", "员工0", "绩效奖励", f"{YEAR}-02", "1000.50"],
-        ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", "900"],
-    ])
+    import_lines(
+        engine,
+        leader,
+        [
+            ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000"],
+            ["S0000", "员工0", "绩效奖励", f"{YEAR}-02", "1000.50"],
+            ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", "900"],
+        ],
+    )
     case_id, version = confirmed_case(engine, actors, ids[0])
     with pytest.raises(ServiceError):
         bonus.back_pay(engine, leader, case_id)  # still in force: nothing is owed back
@@ -217,8 +250,11 @@ def test_a_case_blocks_n_years_and_back_pay_covers_them(engine, actors, leader):
     ids = make_staff(engine, 1)
     with write_session(engine) as s:
         s.execute(update(Unit).values(sanction_years=2))
-    import_lines(engine, leader, [["S0000", "员工0", "绩效奖励", f"{YEAR - 1}-12", "500"],
-                                  ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "600"]])
+    import_lines(
+        engine,
+        leader,
+        [["S0000", "员工0", "绩效奖励", f"{YEAR - 1}-12", "500"], ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "600"]],
+    )
     case_id, version = confirmed_case(engine, actors, ids[0], year=YEAR - 1)
     assert bonus.pay_outcome(engine, leader, YEAR).withheld == Decimal("600.00")
     with write_session(engine) as s:  # revoked, as the case service would leave it
@@ -255,7 +291,7 @@ def test_any_amount_in_fen_reads_back_exactly_from_text_and_from_a_workbook_floa
     assert bonus.yuan(fen) == Decimal(text)
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**6, max_value=10**6))
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-(10**6), max_value=10**6))
 def test_negative_or_sub_fen_amounts_are_refused(amount):
     fen, problem = bonus.parse_amount(str(amount))
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
@@ -268,17 +304,24 @@ def test_pay_page_agrees_with_the_full_outcome_one_page_at_a_time(engine, actors
     """The page's SQL paging applies the same rule as pay_outcome, and pages cover every row once."""
     bonus_service = bonus
     ids = make_staff(engine, 3)
-    import_lines(engine, leader, [
-        ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000.10"],
-        ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", "1200.00"],
-        ["S0001", "员工1", "班主任津贴", f"{YEAR}-02", "300.05"],
-        ["S0002", "员工2", "绩效奖励", f"{YEAR}-01", "900"],
-        ["S0002", "员工2", "班主任津贴", f"{YEAR}-03", "10.01"],
-    ])
+    import_lines(
+        engine,
+        leader,
+        [
+            ["S0000", "员工0", "绩效奖励", f"{YEAR}-01", "1000.10"],
+            ["S0001", "员工1", "绩效奖励", f"{YEAR}-01", "1200.00"],
+            ["S0001", "员工1", "班主任津贴", f"{YEAR}-02", "300.05"],
+            ["S0002", "员工2", "绩效奖励", f"{YEAR}-01", "900"],
+            ["S0002", "员工2", "班主任津贴", f"{YEAR}-03", "10.01"],
+        ],
+    )
     confirmed_case(engine, actors, ids[1])
     full = bonus_service.pay_outcome(engine, leader, YEAR)
-    for view, expected in (("people", full.people), ("lines", full.lines),
-                           ("withheld", full.lines[full.lines["withheld_fen"] > 0])):
+    for view, expected in (
+        ("people", full.people),
+        ("lines", full.lines),
+        ("withheld", full.lines[full.lines["withheld_fen"] > 0]),
+    ):
         seen = []
         offset = 0
         while True:
@@ -292,8 +335,12 @@ def test_pay_page_agrees_with_the_full_outcome_one_page_at_a_time(engine, actors
         got = pd.concat(seen, ignore_index=True)
         key = ["employee_id"] if view == "people" else ["id"]
         cols = key + ["due_fen", "withheld_fen", "paid_fen", "reason"]
-        assert got[cols].sort_values(key).reset_index(drop=True).equals(
-            expected[cols].sort_values(key).reset_index(drop=True).astype(got[cols].dtypes.to_dict()))
+        assert (
+            got[cols]
+            .sort_values(key)
+            .reset_index(drop=True)
+            .equals(expected[cols].sort_values(key).reset_index(drop=True).astype(got[cols].dtypes.to_dict()))
+        )
     withheld_people = bonus_service.pay_page(engine, leader, YEAR).withheld_people
     assert list(withheld_people["employee_id"]) == list(full.people[full.people["withheld_fen"] > 0]["employee_id"])
     assert all(withheld_people["reason"].str.len() > 0)

@@ -24,7 +24,7 @@ from tests.conftest import STRONG_PASSWORD
 YEAR = local_today().year
 
 
-def L(msgid: str, **params) -> str:  # noqa: N802 - reads like the page's own t()
+def L(msgid: str, **params) -> str:
     """The page's label in Chinese, from the same catalog the app uses."""
     return translate("zh_CN", msgid, **params)
 
@@ -33,8 +33,16 @@ def _setup(url: str) -> tuple[dict[str, str], dict]:
     """The demo unit, and a nominee with no case who waits to be finalised."""
     engine = db.get_engine(url)
     db.upgrade_to_head(engine)
-    unit.initialise(engine, unit_name="阳光实验小学", district="朝阳区", leader_name="王老师", principal_name="李校长",
-                    admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
+    unit.initialise(
+        engine,
+        unit_name="阳光实验小学",
+        district="朝阳区",
+        leader_name="王老师",
+        principal_name="李校长",
+        admin_username="admin",
+        admin_display_name="管理员",
+        admin_password=STRONG_PASSWORD,
+    )
     result = demo.load_demo(engine, staff=40)
     from services.accounts import auth
 
@@ -158,8 +166,9 @@ def test_case_confirmed_blocks_award_and_pay_and_overturn_brings_back_pay(chromi
             # The nominee is out of the finalisable list, named with the reason instead.
             _menu(leader, "Award nominations")
             _choose(leader, L("Award to finalise"), award)
-            blocked = leader.get_by_text(L("{name} ({staff_no}): {reason}", name=name, staff_no=staff_no, reason=""),
-                                         exact=False)
+            blocked = leader.get_by_text(
+                L("{name} ({staff_no}): {reason}", name=name, staff_no=staff_no, reason=""), exact=False
+            )
             expect(blocked).to_be_visible()
             expect(blocked).to_contain_text(case_no)
             expect(leader.get_by_text(chip, exact=True)).to_have_count(0)
@@ -183,8 +192,12 @@ def test_case_confirmed_blocks_award_and_pay_and_overturn_brings_back_pay(chromi
             expect(leader.get_by_text(L("Appeal recorded; it waits for the principal's decision."))).to_be_visible()
 
             _open_case(principal, case_no)
-            _decide(principal, "Overturn the case on appeal", "街道更正说明证实系登记错误，原认定撤销。",
-                    "Case overturned on appeal.")
+            _decide(
+                principal,
+                "Overturn the case on appeal",
+                "街道更正说明证实系登记错误，原认定撤销。",
+                "Case overturned on appeal.",
+            )
 
             # The back-pay list names the person; the award is finalisable again.
             _menu(principal, "Incentive pay")

@@ -51,8 +51,13 @@ def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, 
             screenshot(page, "compliance-02-absentees")
 
             person = page.get_by_test_id("stSelectbox").filter(has_text="本页教职工")
-            shown = " ".join([person.inner_text(), *(i.input_value() for i in person.locator("input").all()),
-                              *(i.get_attribute("aria-label") or "" for i in person.locator("input").all())])
+            shown = " ".join(
+                [
+                    person.inner_text(),
+                    *(i.input_value() for i in person.locator("input").all()),
+                    *(i.get_attribute("aria-label") or "" for i in person.locator("input").all()),
+                ]
+            )
             found = re.search(r"(T\d+) · (\S+)", shown)
             assert found, shown
             staff_no, name = found.groups()

@@ -16,7 +16,10 @@ def test_first_run_setup_login_logout(chromium_path, tmp_path):
     from playwright.sync_api import expect
 
     db_file = tmp_path / "fresh" / "taizhang.sqlite3"  # not even the folder exists yet
-    with streamlit_server(f"sqlite:///{db_file}", tmp_path / "streamlit.log") as base, chromium_page(chromium_path) as page:
+    with (
+        streamlit_server(f"sqlite:///{db_file}", tmp_path / "streamlit.log") as base,
+        chromium_page(chromium_path) as page,
+    ):
         page.goto(base)
         expect(page.get_by_role("heading", name="欢迎使用台账")).to_be_visible()
         screenshot(page, "01-setup")

@@ -87,7 +87,7 @@ def _upload(page, path):
         try:
             chip.wait_for(state="attached", timeout=8_000)
             break
-        except Exception:  # noqa: BLE001 - retried below
+        except Exception:
             continue
     chip.wait_for(state="attached", timeout=1_000)
     wait_idle(page)
@@ -102,8 +102,16 @@ def test_import_clean_staff_then_family_in_the_browser(chromium_path, tmp_path):
     url = f"sqlite:///{tmp_path / 'taizhang.sqlite3'}"
     engine = db.get_engine(url)
     db.upgrade_to_head(engine)
-    unit.initialise(engine, unit_name="阳光实验小学", district="朝阳区", leader_name="王老师", principal_name="李校长",
-                    admin_username="admin", admin_display_name="管理员", admin_password=STRONG_PASSWORD)
+    unit.initialise(
+        engine,
+        unit_name="阳光实验小学",
+        district="朝阳区",
+        leader_name="王老师",
+        principal_name="李校长",
+        admin_username="admin",
+        admin_display_name="管理员",
+        admin_password=STRONG_PASSWORD,
+    )
     from services.accounts import auth
     from services.core.permissions import Role
 

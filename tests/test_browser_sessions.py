@@ -22,8 +22,6 @@ from tests.browser import (
 TITLE = "学习《人口与计划生育法》第四章"
 
 
-
-
 def _menu(page, label, heading):
     wait_idle(page)
     page.get_by_test_id("stSidebar").get_by_text(label, exact=True).click()
@@ -41,7 +39,7 @@ def _upload(page, path):
         try:
             chip.wait_for(state="attached", timeout=8_000)
             break
-        except Exception:  # noqa: BLE001 - retried below
+        except Exception:
             continue
     chip.wait_for(state="attached", timeout=1_000)
     wait_idle(page)
@@ -136,7 +134,9 @@ def test_session_journey(chromium_path, tmp_path):
             expect(page.get_by_text("已创建学习培训。")).to_be_visible()
             page.get_by_role("heading", name=re.compile(re.escape(f"{TITLE}（补学）"))).wait_for()
             wait_idle(page)
-            expect(page.get_by_test_id("stMetric").filter(has_text="应到").get_by_test_id("stMetricValue")).to_have_text("3")
+            expect(
+                page.get_by_test_id("stMetric").filter(has_text="应到").get_by_test_id("stMetricValue")
+            ).to_have_text("3")
             # All three come: the default, one save.
             page.get_by_role("button", name="保存点名结果").click()
             expect(page.get_by_text("点名已保存：")).to_be_visible()
@@ -148,7 +148,9 @@ def test_session_journey(chromium_path, tmp_path):
             page.get_by_role("heading", name=re.compile(re.escape(TITLE) + " · ")).wait_for()
             expect(page.get_by_text("系" + TITLE)).to_have_count(0)
             wait_idle(page)
-            expect(page.get_by_test_id("stMetric").filter(has_text="已补学").get_by_test_id("stMetricValue")).to_have_text("3")
+            expect(
+                page.get_by_test_id("stMetric").filter(has_text="已补学").get_by_test_id("stMetricValue")
+            ).to_have_text("3")
             assert _rate(page) == "100.0%" != rate_before
 
             _menu(page, "学习培训", "学习培训")
@@ -182,4 +184,3 @@ def test_session_journey(chromium_path, tmp_path):
             raise
         finally:
             browser.close()
-

@@ -28,8 +28,11 @@ from tests.test_compliance import ID_NUMBERS, Y
 from tests.test_statement_counts import counting
 
 # Tables only the page reads (the app shell reads `unit` and `app_user`).
-LEDGER_TABLES = re.compile(r"\b(employee|attendance|training_session|distribution|leaflet|violation_case|bonus_line|"
-                           r"year_closure|family_member)\b", re.IGNORECASE)
+LEDGER_TABLES = re.compile(
+    r"\b(employee|attendance|training_session|distribution|leaflet|violation_case|bonus_line|"
+    r"year_closure|family_member)\b",
+    re.IGNORECASE,
+)
 
 
 def page_reads(statements: list[str]) -> list[str]:

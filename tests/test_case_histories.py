@@ -35,11 +35,26 @@ PATHS = {
     "revoked": {("create", "submit", "confirm", "revoke"), ("create", "submit", "confirm", "appeal", "overturn")},
 }
 # The case field giving each event's moment, and the one naming its account.
-MOMENT = {"create": "recorded_at", "submit": "submitted_at", "confirm": "decided_at", "reject": "decided_at",
-          "appeal": "appealed_at", "uphold": "appeal_decided_at", "overturn": "appeal_decided_at", "revoke": "revoked_at"}
-BY = {"create": "recorded_by_id", "submit": "recorded_by_id", "appeal": "recorded_by_id", "confirm": "decided_by_id",
-      "reject": "decided_by_id", "uphold": "appeal_decided_by_id", "overturn": "appeal_decided_by_id",
-      "revoke": "revoked_by_id"}
+MOMENT = {
+    "create": "recorded_at",
+    "submit": "submitted_at",
+    "confirm": "decided_at",
+    "reject": "decided_at",
+    "appeal": "appealed_at",
+    "uphold": "appeal_decided_at",
+    "overturn": "appeal_decided_at",
+    "revoke": "revoked_at",
+}
+BY = {
+    "create": "recorded_by_id",
+    "submit": "recorded_by_id",
+    "appeal": "recorded_by_id",
+    "confirm": "decided_by_id",
+    "reject": "decided_by_id",
+    "uphold": "appeal_decided_by_id",
+    "overturn": "appeal_decided_by_id",
+    "revoke": "revoked_by_id",
+}
 
 
 def _json(value):
@@ -57,8 +72,10 @@ def check_histories(engine, reader, loaded_by: str) -> Counter:
     """Check every case's history as the case page reads it; returns the paths seen."""
     with read_session(engine) as s:
         users = {u.id: u for u in s.execute(select(User)).scalars()}
-        raw = {(e.entity_id, e.action): e for e in s.execute(
-            select(AuditEvent).where(AuditEvent.entity_type == "violation_case")).scalars()}
+        raw = {
+            (e.entity_id, e.action): e
+            for e in s.execute(select(AuditEvent).where(AuditEvent.entity_type == "violation_case")).scalars()
+        }
     seen: Counter = Counter()
     listed = cases.list_cases(engine, reader)
     assert len(listed) > 0
@@ -99,8 +116,16 @@ def check_histories(engine, reader, loaded_by: str) -> Counter:
 
 
 def _set_up(engine):
-    unit.initialise(engine, unit_name="演示实验小学", district="朝阳区", leader_name="王建国", principal_name="李文华",
-                    admin_username="admin", admin_display_name="系统管理员", admin_password=STRONG_PASSWORD)
+    unit.initialise(
+        engine,
+        unit_name="演示实验小学",
+        district="朝阳区",
+        leader_name="王建国",
+        principal_name="李文华",
+        admin_username="admin",
+        admin_display_name="系统管理员",
+        admin_password=STRONG_PASSWORD,
+    )
     return auth.authenticate(engine, "admin", STRONG_PASSWORD)
 
 
@@ -111,7 +136,9 @@ def test_every_demo_case_lists_the_transitions_of_its_state(engine):
     # The demo walks every path of the lifecycle, revocation both ways.
     assert set(seen) == set().union(*PATHS.values()) - {("create", "submit", "confirm", "appeal", "uphold")}
     with read_session(engine) as s:
-        names = set(s.execute(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "violation_case")).scalars())
+        names = set(
+            s.execute(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "violation_case")).scalars()
+        )
     assert names == {"demo_leader", "demo_principal"}
     assert reading.verify_chain(engine, admin).ok
 
@@ -139,22 +166,58 @@ def test_history_events_follow_the_case_fields_without_a_database():
     leader = Actor(1, "lead", "王建国", Role.LEADER)
     principal = Actor(2, "prin", "李文华", Role.PRINCIPAL)
     t = [datetime(2026, 3, d, 9, tzinfo=UTC) for d in range(1, 6)]
-    case = {"id": 7, "case_no": "2026-001", "employee_id": 3, "family_member_id": None, "category_id": 1,
-            "occurred_on": date(2026, 2, 20), "facts": "f", "basis": "b", "evidence_note": None, "year": 2026,
-            "state": "revoked", "recorded_by_id": 1, "recorded_at": t[0], "submitted_at": t[1],
-            "decision": "confirmed", "decided_by_id": 2, "decided_by_name": "李文华", "decided_at": t[2],
-            "decision_reason": "r", "appeal_grounds": "g", "appealed_at": t[3], "appeal_result": "overturned",
-            "appeal_decided_by_id": 2, "appeal_decided_by_name": "李文华", "appeal_decided_at": t[4],
-            "appeal_reason": "a", "revoked_by_id": 2, "revoked_by_name": "李文华", "revoked_at": t[4],
-            "revoke_reason": "a"}
+    case = {
+        "id": 7,
+        "case_no": "2026-001",
+        "employee_id": 3,
+        "family_member_id": None,
+        "category_id": 1,
+        "occurred_on": date(2026, 2, 20),
+        "facts": "f",
+        "basis": "b",
+        "evidence_note": None,
+        "year": 2026,
+        "state": "revoked",
+        "recorded_by_id": 1,
+        "recorded_at": t[0],
+        "submitted_at": t[1],
+        "decision": "confirmed",
+        "decided_by_id": 2,
+        "decided_by_name": "李文华",
+        "decided_at": t[2],
+        "decision_reason": "r",
+        "appeal_grounds": "g",
+        "appealed_at": t[3],
+        "appeal_result": "overturned",
+        "appeal_decided_by_id": 2,
+        "appeal_decided_by_name": "李文华",
+        "appeal_decided_at": t[4],
+        "appeal_reason": "a",
+        "revoked_by_id": 2,
+        "revoked_by_name": "李文华",
+        "revoked_at": t[4],
+        "revoke_reason": "a",
+    }
     events = demo.case_history_events([case], {1: leader, 2: principal}, via="demo")
     assert [(e["action"], e["actor"].username, e["at"]) for e in events] == [
-        ("create", "lead", t[0]), ("submit", "lead", t[1]), ("confirm", "prin", t[2]), ("appeal", "lead", t[3]),
-        ("overturn", "prin", t[4])]
-    assert events[-1]["before"] == {"state": "under_appeal", "appeal_result": None, "appeal_decided_by_id": None,
-                                    "appeal_decided_by_name": None, "appeal_decided_at": None, "appeal_reason": None,
-                                    "revoked_by_id": None, "revoked_by_name": None, "revoked_at": None,
-                                    "revoke_reason": None}
+        ("create", "lead", t[0]),
+        ("submit", "lead", t[1]),
+        ("confirm", "prin", t[2]),
+        ("appeal", "lead", t[3]),
+        ("overturn", "prin", t[4]),
+    ]
+    assert events[-1]["before"] == {
+        "state": "under_appeal",
+        "appeal_result": None,
+        "appeal_decided_by_id": None,
+        "appeal_decided_by_name": None,
+        "appeal_decided_at": None,
+        "appeal_reason": None,
+        "revoked_by_id": None,
+        "revoked_by_name": None,
+        "revoked_at": None,
+        "revoke_reason": None,
+    }
     with pytest.raises(ValueError):
         demo.case_history_events([{**case, "decided_at": t[0]}], {1: leader, 2: principal}, via="demo")
 
@@ -200,7 +263,9 @@ def test_demo_case_page_shows_the_full_history(app_env):
     admin = _set_up(app_env)
     demo.load_demo(app_env, via="setup")
     with read_session(app_env) as s:
-        case_id = s.execute(select(ViolationCase.id).where(ViolationCase.appeal_result == "overturned")).scalars().first()
+        case_id = (
+            s.execute(select(ViolationCase.id).where(ViolationCase.appeal_result == "overturned")).scalars().first()
+        )
     at = signed_in(admin)
     at.query_params["id"] = str(case_id)
     at.switch_page("pages/case_record.py").run()
@@ -208,5 +273,10 @@ def test_demo_case_page_shows_the_full_history(app_env):
     history = at.dataframe[-1].value
     expected = ["create", "submit", "confirm", "appeal", "overturn"]
     assert list(history[translate("zh_CN", "Event")]) == [translate("zh_CN", trail.ACTION_LABELS[a]) for a in expected]
-    assert list(history[translate("zh_CN", "By")]) == ["demo_leader", "demo_leader", "demo_principal", "demo_leader",
-                                                       "demo_principal"]
+    assert list(history[translate("zh_CN", "By")]) == [
+        "demo_leader",
+        "demo_leader",
+        "demo_principal",
+        "demo_leader",
+        "demo_principal",
+    ]

@@ -61,8 +61,13 @@ def get(engine, case_id) -> ViolationCase:
 
 
 def new_case(engine, leader, employee_id=None, *, year=YEAR, **kw) -> int:
-    args = {"employee_id": employee_id, "category_id": first_category(engine).id, "occurred_on": OCCURRED,
-            "facts": "经查实，当事人参与非医学需要的胎儿性别鉴定。", "year": year} | kw
+    args = {
+        "employee_id": employee_id,
+        "category_id": first_category(engine).id,
+        "occurred_on": OCCURRED,
+        "facts": "经查实，当事人参与非医学需要的胎儿性别鉴定。",
+        "year": year,
+    } | kw
     return cases.create_case(engine, leader, **args)
 
 
@@ -95,8 +100,15 @@ def to_state(engine, actors, case_id, state) -> int:
 
 def case_events(engine, case_id) -> list[AuditEvent]:
     with read_session(engine) as s:
-        return s.execute(select(AuditEvent).where(AuditEvent.entity_type == "violation_case",
-                                                  AuditEvent.entity_id == str(case_id)).order_by(AuditEvent.id)).scalars().all()
+        return (
+            s.execute(
+                select(AuditEvent)
+                .where(AuditEvent.entity_type == "violation_case", AuditEvent.entity_id == str(case_id))
+                .order_by(AuditEvent.id)
+            )
+            .scalars()
+            .all()
+        )
 
 
 @pytest.fixture
@@ -135,8 +147,13 @@ def test_admin_creates_edits_deactivates_and_deletes_a_category(engine, actors):
     cases.delete_category(engine, admin, cid, version)
     assert cid not in set(cases.list_categories(engine, admin)["id"])
     with read_session(engine) as s:
-        actions = s.execute(select(AuditEvent.action).where(AuditEvent.entity_type == "violation_category")
-                            .order_by(AuditEvent.id)).scalars().all()
+        actions = (
+            s.execute(
+                select(AuditEvent.action).where(AuditEvent.entity_type == "violation_category").order_by(AuditEvent.id)
+            )
+            .scalars()
+            .all()
+        )
     assert actions == ["create", "update", "update", "delete"]
 
 
@@ -197,8 +214,9 @@ def test_leader_records_a_draft_with_numbered_case_and_prefilled_basis(engine, a
 def test_year_defaults_to_the_units_current_year(engine, leader, staff):
     from services.ledger import unit
 
-    case_id = cases.create_case(engine, leader, employee_id=staff[0], category_id=first_category(engine).id,
-                                occurred_on=OCCURRED, facts="事实")
+    case_id = cases.create_case(
+        engine, leader, employee_id=staff[0], category_id=first_category(engine).id, occurred_on=OCCURRED, facts="事实"
+    )
     assert get(engine, case_id).year == unit.get_unit(engine).current_year
 
 
@@ -218,17 +236,20 @@ def test_case_for_a_household_family_member(engine, leader, staff):
     assert snapshot(engine) == before
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"basis": ""}, "basis"),
-    ({"basis": "   "}, "basis"),
-    ({"employee_id": 999_999}, "employee_id"),
-    ({"facts": " "}, "facts"),
-    ({"occurred_on": local_today() + timedelta(days=1)}, "occurred_on"),
-    ({"occurred_on": None}, "occurred_on"),
-    ({"category_id": 999_999}, "category_id"),
-    ({"year": 1999}, "year"),
-    ({"facts": "x" * 4001}, "facts"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"basis": ""}, "basis"),
+        ({"basis": "   "}, "basis"),
+        ({"employee_id": 999_999}, "employee_id"),
+        ({"facts": " "}, "facts"),
+        ({"occurred_on": local_today() + timedelta(days=1)}, "occurred_on"),
+        ({"occurred_on": None}, "occurred_on"),
+        ({"category_id": 999_999}, "category_id"),
+        ({"year": 1999}, "year"),
+        ({"facts": "x" * 4001}, "facts"),
+    ],
+)
 def test_bad_case_input_is_refused_and_nothing_written(engine, leader, staff, change, field):
     before = snapshot(engine)
     with pytest.raises(ValidationError) as err:
@@ -239,8 +260,16 @@ def test_bad_case_input_is_refused_and_nothing_written(engine, leader, staff, ch
 
 def test_every_field_problem_is_reported_at_once(engine, leader):
     with pytest.raises(ValidationError) as err:
-        cases.create_case(engine, leader, employee_id=999_999, category_id=first_category(engine).id,
-                          occurred_on=None, facts="", basis="", year=YEAR)
+        cases.create_case(
+            engine,
+            leader,
+            employee_id=999_999,
+            category_id=first_category(engine).id,
+            occurred_on=None,
+            facts="",
+            basis="",
+            year=YEAR,
+        )
     assert {p.field for p in err.value.problems} >= {"employee_id", "occurred_on", "facts", "basis"}
 
 
@@ -299,7 +328,12 @@ def test_full_lifecycle_each_transition_one_event(engine, actors, leader, princi
     assert get(engine, case_id).state == "pending" and get(engine, case_id).submitted_at is not None
     v = cases.confirm_case(engine, principal, case_id, v)
     c = get(engine, case_id)
-    assert (c.state, c.decision, c.decided_by_id, c.decided_by_name) == ("confirmed", "confirmed", principal.id, principal.display_name)
+    assert (c.state, c.decision, c.decided_by_id, c.decided_by_name) == (
+        "confirmed",
+        "confirmed",
+        principal.id,
+        principal.display_name,
+    )
     v = cases.record_appeal(engine, leader, case_id, v, "当事人称系误会")
     assert get(engine, case_id).state == "under_appeal" and get(engine, case_id).appeal_grounds == "当事人称系误会"
     v = cases.uphold_case(engine, principal, case_id, v, "申诉理由不成立")
@@ -352,8 +386,12 @@ def test_appeal_needs_grounds_and_decision_a_reason(engine, actors, leader, prin
 
 
 # Every action from every state it may not start from: refused, nothing written.
-WRONG = [(action, state) for action, (starts, _) in cases.TRANSITIONS.items()
-         for state in ("draft", "pending", "confirmed", "rejected", "under_appeal", "revoked") if state not in starts]
+WRONG = [
+    (action, state)
+    for action, (starts, _) in cases.TRANSITIONS.items()
+    for state in ("draft", "pending", "confirmed", "rejected", "under_appeal", "revoked")
+    if state not in starts
+]
 
 
 @pytest.mark.parametrize(("action", "state"), WRONG)
@@ -454,10 +492,25 @@ def test_signed_off_year_refuses_every_case_write(engine, actors, leader, princi
     case_id = new_case(engine, leader, staff[0])
     v = cases.submit_case(engine, leader, case_id, 1)
     with write_session(engine) as s:
-        s.execute(insert(YearClosure), [{
-            "year": YEAR, "version": 1, "signed_off_by_id": principal.id, "signed_off_by_name": principal.display_name,
-            "signed_off_at": utcnow(), "checksum": "0" * 64, "workbook_filename": "a.xlsx", "workbook_sha256": "0" * 64,
-            "workbook": b"x", "summary_filename": "a.docx", "summary_sha256": "0" * 64, "summary": b"x"}])
+        s.execute(
+            insert(YearClosure),
+            [
+                {
+                    "year": YEAR,
+                    "version": 1,
+                    "signed_off_by_id": principal.id,
+                    "signed_off_by_name": principal.display_name,
+                    "signed_off_at": utcnow(),
+                    "checksum": "0" * 64,
+                    "workbook_filename": "a.xlsx",
+                    "workbook_sha256": "0" * 64,
+                    "workbook": b"x",
+                    "summary_filename": "a.docx",
+                    "summary_sha256": "0" * 64,
+                    "summary": b"x",
+                }
+            ],
+        )
     before = snapshot(engine)
     with pytest.raises(YearLocked):
         cases.confirm_case(engine, principal, case_id, v)
@@ -483,9 +536,19 @@ def test_list_filters_search_and_counts(engine, actors, leader, principal, staff
     assert list(cases.list_cases(engine, principal, cases.CaseQuery(search="2024-"))["id"]) == [c]
     staff_no = every.set_index("id").loc[a, "staff_no"]
     assert list(cases.list_cases(engine, principal, cases.CaseQuery(search=staff_no))["id"]) == [a]
-    assert list(cases.list_cases(engine, principal, cases.CaseQuery(sort="case_no", descending=True))["id"]) == [b, a, c]
-    assert cases.state_counts(engine, principal, YEAR) == {"draft": 1, "pending": 0, "confirmed": 1, "rejected": 0,
-                                                           "under_appeal": 0, "revoked": 0}
+    assert list(cases.list_cases(engine, principal, cases.CaseQuery(sort="case_no", descending=True))["id"]) == [
+        b,
+        a,
+        c,
+    ]
+    assert cases.state_counts(engine, principal, YEAR) == {
+        "draft": 1,
+        "pending": 0,
+        "confirmed": 1,
+        "rejected": 0,
+        "under_appeal": 0,
+        "revoked": 0,
+    }
     assert cases.state_counts(engine, principal)["pending"] == 1
     shown = cases.cases_table(every, "zh_CN")
     assert "案件编号" in shown.columns or len(shown.columns) == len(cases.LIST_COLUMNS)

@@ -34,7 +34,9 @@ def add_session(engine, year: int) -> None:
     """A write of a record of `year` as the ledger's services do it: ensure_year_open first."""
     with write_session(engine) as s:
         ensure_year_open(s, year)
-        s.add(TrainingSession(held_on=date(year, 11, 1), title="补充学习", form="study", hours_tenths=10, audience="all"))
+        s.add(
+            TrainingSession(held_on=date(year, 11, 1), title="补充学习", form="study", hours_tenths=10, audience="all")
+        )
 
 
 def test_sign_off_stores_the_report_and_locks_the_year(engine, actors, built):
@@ -50,9 +52,19 @@ def test_sign_off_stores_the_report_and_locks_the_year(engine, actors, built):
     # A case of the year is refused the same way, and nothing was written.
     with pytest.raises(YearLocked), write_session(engine) as s:
         ensure_year_open(s, Y)
-        s.add(ViolationCase(case_no="2025-099", employee_id=built.ids["E1"], category_id=built.ids["category"],
-                            occurred_on=date(Y, 1, 2), facts="x", basis="y", year=Y, recorded_by_id=actors[Role.LEADER].id,
-                            recorded_by_name="王分管"))
+        s.add(
+            ViolationCase(
+                case_no="2025-099",
+                employee_id=built.ids["E1"],
+                category_id=built.ids["category"],
+                occurred_on=date(Y, 1, 2),
+                facts="x",
+                basis="y",
+                year=Y,
+                recorded_by_id=actors[Role.LEADER].id,
+                recorded_by_name="王分管",
+            )
+        )
     with read_session(engine) as s:
         assert s.execute(select(ViolationCase).where(ViolationCase.case_no == "2025-099")).first() is None
     add_session(engine, Y + 1)  # other years stay open
@@ -103,7 +115,11 @@ def test_reopen_needs_a_reason_and_the_next_sign_off_is_a_new_version(engine, ac
     assert signoff.signed_report(engine, principal, Y, version=1).workbook == first_bytes
     assert signoff.signed_report(engine, principal, Y).version.version == 2
     with read_session(engine) as s:
-        events = s.execute(select(AuditEvent).where(AuditEvent.entity_type == "year_closure").order_by(AuditEvent.id)).scalars().all()
+        events = (
+            s.execute(select(AuditEvent).where(AuditEvent.entity_type == "year_closure").order_by(AuditEvent.id))
+            .scalars()
+            .all()
+        )
     assert [e.action for e in events] == ["sign_off", "reopen", "sign_off"]
     assert json.loads(events[1].details)["reason"] == "补录一场培训"
     assert json.loads(events[0].after)["checksum"] == first.checksum

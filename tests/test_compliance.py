@@ -64,8 +64,17 @@ def seed_compliance(engine, actors) -> dict[str, int]:
             ("e4", "T004", "张四", "F", "数学组", "left", date(2025, 6, 30)),
         ]
         for i, (key, staff_no, name, gender, dept, status, left_on) in enumerate(people):
-            e = Employee(staff_no=staff_no, name=name, gender=gender, birth_date=date(1980, 1, 1), id_number=ID_NUMBERS[i],
-                         department_id=ids[dept], hire_date=date(2010, 9, 1), status=status, left_on=left_on)
+            e = Employee(
+                staff_no=staff_no,
+                name=name,
+                gender=gender,
+                birth_date=date(1980, 1, 1),
+                id_number=ID_NUMBERS[i],
+                department_id=ids[dept],
+                hire_date=date(2010, 9, 1),
+                status=status,
+                left_on=left_on,
+            )
             s.add(e)
             s.flush()
             ids[key] = e.id
@@ -74,8 +83,14 @@ def seed_compliance(engine, actors) -> dict[str, int]:
                 s.add(FamilyMember(employee_id=ids[key], relation="child", name=f"孩子{j}", gender="M"))
 
         def session(key, day, makeup_of=None):
-            ts = TrainingSession(held_on=day, title=f"学习{key}", form="study", hours_tenths=15, audience="all",
-                                 makeup_of_id=ids.get(makeup_of))
+            ts = TrainingSession(
+                held_on=day,
+                title=f"学习{key}",
+                form="study",
+                hours_tenths=15,
+                audience="all",
+                makeup_of_id=ids.get(makeup_of),
+            )
             s.add(ts)
             s.flush()
             ids[key] = ts.id
@@ -85,28 +100,61 @@ def seed_compliance(engine, actors) -> dict[str, int]:
         session("M1", date(2025, 4, 1), "S1")
         session("S2", date(2025, 9, 10))
         rows = [("S0", e, "present", None) for e in ("e1", "e2", "e3", "e4")]
-        rows += [("S1", "e1", "present", None), ("S1", "e2", "absent", None), ("S1", "e3", "made_up", "M1"),
-                 ("S1", "e4", "absent", None), ("M1", "e3", "present", None),
-                 ("S2", "e1", "absent", None), ("S2", "e2", "present", None), ("S2", "e3", "present", None)]
-        s.execute(insert(Attendance), [
-            {"session_id": ids[sk], "employee_id": ids[e], "status": st, "made_up_in_id": ids.get(m),
-             "made_up_from": "excused" if m else None}
-            for sk, e, st, m in rows
-        ])
+        rows += [
+            ("S1", "e1", "present", None),
+            ("S1", "e2", "absent", None),
+            ("S1", "e3", "made_up", "M1"),
+            ("S1", "e4", "absent", None),
+            ("M1", "e3", "present", None),
+            ("S2", "e1", "absent", None),
+            ("S2", "e2", "present", None),
+            ("S2", "e3", "present", None),
+        ]
+        s.execute(
+            insert(Attendance),
+            [
+                {
+                    "session_id": ids[sk],
+                    "employee_id": ids[e],
+                    "status": st,
+                    "made_up_in_id": ids.get(m),
+                    "made_up_from": "excused" if m else None,
+                }
+                for sk, e, st, m in rows
+            ],
+        )
 
         for key, day, title in (("L1", date(2025, 2, 1), "宣传册一"), ("L2", date(2025, 10, 1), "宣传册二")):
             leaflet = Leaflet(title=title, kind="brochure", issued_on=day, copies=10, audience="all")
             s.add(leaflet)
             s.flush()
             ids[key] = leaflet.id
-        dist = [("L1", "e1", True, True), ("L1", "e2", False, False), ("L1", "e3", True, False), ("L1", "e4", False, False),
-                ("L2", "e1", True, False), ("L2", "e2", True, True), ("L2", "e3", True, True)]
-        s.execute(insert(Distribution).execution_options(render_nulls=True), [
-            {"leaflet_id": ids[lk], "employee_id": ids[e], "expected": True,
-             "delivered_on": date(2025, 11, 1) if delivered else None, "method": "door" if delivered else None,
-             "received_by": "本人" if delivered else None, "signed": signed, "marked_at": None, "marked_by": None}
-            for lk, e, delivered, signed in dist
-        ])
+        dist = [
+            ("L1", "e1", True, True),
+            ("L1", "e2", False, False),
+            ("L1", "e3", True, False),
+            ("L1", "e4", False, False),
+            ("L2", "e1", True, False),
+            ("L2", "e2", True, True),
+            ("L2", "e3", True, True),
+        ]
+        s.execute(
+            insert(Distribution).execution_options(render_nulls=True),
+            [
+                {
+                    "leaflet_id": ids[lk],
+                    "employee_id": ids[e],
+                    "expected": True,
+                    "delivered_on": date(2025, 11, 1) if delivered else None,
+                    "method": "door" if delivered else None,
+                    "received_by": "本人" if delivered else None,
+                    "signed": signed,
+                    "marked_at": None,
+                    "marked_by": None,
+                }
+                for lk, e, delivered, signed in dist
+            ],
+        )
 
         for key, name in (("C1", "测试类别甲"), ("C2", "测试类别乙")):
             c = ViolationCategory(name=name, basis=f"{name}的依据")
@@ -115,14 +163,25 @@ def seed_compliance(engine, actors) -> dict[str, int]:
             ids[key] = c.id
         decided = datetime(2025, 12, 1, 2, 0, tzinfo=UTC)
         cases = [
-            ("K1", "e3", "C1", Y, "confirmed"), ("K2", "e1", "C2", Y, "under_appeal"), ("K3", "e2", "C1", Y, "pending"),
-            ("K4", "e2", "C2", Y, "rejected"), ("K5", "e1", "C1", Y - 1, "confirmed"), ("K6", "e4", "C1", Y, "revoked"),
+            ("K1", "e3", "C1", Y, "confirmed"),
+            ("K2", "e1", "C2", Y, "under_appeal"),
+            ("K3", "e2", "C1", Y, "pending"),
+            ("K4", "e2", "C2", Y, "rejected"),
+            ("K5", "e1", "C1", Y - 1, "confirmed"),
+            ("K6", "e4", "C1", Y, "revoked"),
             ("K7", "e3", "C1", Y, "draft"),
         ]
         for n, (key, e, cat, year, state) in enumerate(cases, start=1):
             k = ViolationCase(
-                case_no=f"{year}-{n:03d}", employee_id=ids[e], category_id=ids[cat], occurred_on=date(year, 5, 1),
-                facts="事实", basis=f"{cat}依据", year=year, state=state, recorded_by_id=leader.id,
+                case_no=f"{year}-{n:03d}",
+                employee_id=ids[e],
+                category_id=ids[cat],
+                occurred_on=date(year, 5, 1),
+                facts="事实",
+                basis=f"{cat}依据",
+                year=year,
+                state=state,
+                recorded_by_id=leader.id,
                 recorded_by_name=leader.display_name,
                 submitted_at=None if state == "draft" else datetime(year, 6, n, tzinfo=UTC),
                 decided_by_id=principal.id if state not in ("draft", "pending") else None,
@@ -133,16 +192,36 @@ def seed_compliance(engine, actors) -> dict[str, int]:
             s.add(k)
             s.flush()
             ids[key] = k.id
-        pay = [("e1", Y, "2025-06", "绩效一", 100000), ("e1", Y, "2025-12", "绩效二", 50050), ("e2", Y, "2025-06", "绩效一", 80000),
-               ("e3", Y, "2025-06", "绩效一", 30000), ("e1", Y - 1, "2024-06", "绩效一", 40000),
-               ("e2", Y - 1, "2024-06", "绩效一", 40000)]
-        s.execute(insert(BonusLine), [
-            {"employee_id": ids[e], "year": year, "pay_month": month, "item": item, "amount_fen": fen}
-            for e, year, month, item, fen in pay
-        ])
-        s.add(YearClosure(year=Y - 1, version=1, signed_off_by_id=principal.id, signed_off_by_name=principal.display_name,
-                          checksum="0" * 16, workbook_filename="w.xlsx", workbook_sha256="0" * 64, workbook=b"x",
-                          summary_filename="s.docx", summary_sha256="0" * 64, summary=b"y"))
+        pay = [
+            ("e1", Y, "2025-06", "绩效一", 100000),
+            ("e1", Y, "2025-12", "绩效二", 50050),
+            ("e2", Y, "2025-06", "绩效一", 80000),
+            ("e3", Y, "2025-06", "绩效一", 30000),
+            ("e1", Y - 1, "2024-06", "绩效一", 40000),
+            ("e2", Y - 1, "2024-06", "绩效一", 40000),
+        ]
+        s.execute(
+            insert(BonusLine),
+            [
+                {"employee_id": ids[e], "year": year, "pay_month": month, "item": item, "amount_fen": fen}
+                for e, year, month, item, fen in pay
+            ],
+        )
+        s.add(
+            YearClosure(
+                year=Y - 1,
+                version=1,
+                signed_off_by_id=principal.id,
+                signed_off_by_name=principal.display_name,
+                checksum="0" * 16,
+                workbook_filename="w.xlsx",
+                workbook_sha256="0" * 64,
+                workbook=b"x",
+                summary_filename="s.docx",
+                summary_sha256="0" * 64,
+                summary=b"y",
+            )
+        )
     return ids
 
 
@@ -154,11 +233,24 @@ def unit(engine, actors):
 def test_headline_figures_and_changes(unit):
     engine, actors, _ = unit
     h = compliance.headline(engine, actors[Role.PRINCIPAL], Y)
-    assert h.current == {"staff_in_post": 3, "family_members": 3, "attendance_rate": Decimal("57.1"),
-                         "coverage": Decimal("71.4"), "cases_in_force": 2, "blocked": 2,
-                         "withheld_fen": 180050}
-    assert h.previous == {"staff_in_post": 4, "family_members": 4, "attendance_rate": Decimal("100.0"), "coverage": None,
-                          "cases_in_force": 1, "blocked": 1, "withheld_fen": 40000}
+    assert h.current == {
+        "staff_in_post": 3,
+        "family_members": 3,
+        "attendance_rate": Decimal("57.1"),
+        "coverage": Decimal("71.4"),
+        "cases_in_force": 2,
+        "blocked": 2,
+        "withheld_fen": 180050,
+    }
+    assert h.previous == {
+        "staff_in_post": 4,
+        "family_members": 4,
+        "attendance_rate": Decimal("100.0"),
+        "coverage": None,
+        "cases_in_force": 1,
+        "blocked": 1,
+        "withheld_fen": 40000,
+    }
     assert h.delta("staff_in_post") == -1 and h.delta("withheld_fen") == 140050
     assert h.delta("coverage") is None  # nothing to compare with
 
@@ -177,8 +269,13 @@ def test_charts_are_small_aggregates(unit):
     assert leaflets.loc["宣传册二", "coverage"] == 1.0
     assert c.coverage_by_department.set_index("department").loc["语文组", "not_reached"] == 1
     cases = {(r.category, r.state): r.cases for r in c.cases_by_category.itertuples()}
-    assert cases == {("测试类别甲", "confirmed"): 1, ("测试类别甲", "pending"): 1, ("测试类别甲", "revoked"): 1,
-                     ("测试类别乙", "under_appeal"): 1, ("测试类别乙", "rejected"): 1}  # the draft is not shown
+    assert cases == {
+        ("测试类别甲", "confirmed"): 1,
+        ("测试类别甲", "pending"): 1,
+        ("测试类别甲", "revoked"): 1,
+        ("测试类别乙", "under_appeal"): 1,
+        ("测试类别乙", "rejected"): 1,
+    }  # the draft is not shown
 
 
 def test_absentees_are_people_who_owe_a_make_up(unit):
@@ -212,7 +309,12 @@ def test_blocked_staff_with_reasons_and_withheld_pay(unit):
     assert by_no.loc["T001", "withheld_fen"] == 150050 and by_no.loc["T003", "withheld_fen"] == 30000
     assert by_no.loc["T001", "case_nos"] == "2025-002"
     block = by_no.loc["T003", "blocks"][0]
-    assert (block.category, block.basis, block.confirmed_by, block.case_id) == ("测试类别甲", "C1依据", "李校长", ids["K1"])
+    assert (block.category, block.basis, block.confirmed_by, block.case_id) == (
+        "测试类别甲",
+        "C1依据",
+        "李校长",
+        ids["K1"],
+    )
     assert all("********" in n for n in frame["id_number"])
     only, total = compliance.blocked_staff(engine, actors[Role.AUDITOR], Y, department="语文组")
     assert (list(only["staff_no"]), total) == (["T001"], 1)
@@ -230,14 +332,17 @@ def test_attention_lists_waiting_cases_and_sign_off(unit):
     assert before.locked and before.version == 1 and before.signed_off_by == "李校长"
 
 
-@pytest.mark.parametrize("call", [
-    lambda e, a: compliance.headline(e, a, Y),
-    lambda e, a: compliance.charts(e, a, Y),
-    lambda e, a: compliance.absentees(e, a, Y),
-    lambda e, a: compliance.unreached(e, a, Y),
-    lambda e, a: compliance.blocked_staff(e, a, Y),
-    lambda e, a: compliance.attention(e, a, Y),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda e, a: compliance.headline(e, a, Y),
+        lambda e, a: compliance.charts(e, a, Y),
+        lambda e, a: compliance.absentees(e, a, Y),
+        lambda e, a: compliance.unreached(e, a, Y),
+        lambda e, a: compliance.blocked_staff(e, a, Y),
+        lambda e, a: compliance.attention(e, a, Y),
+    ],
+)
 def test_the_administrator_is_refused(unit, call):
     engine, actors, _ = unit
     with pytest.raises(PermissionDenied):

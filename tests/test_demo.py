@@ -164,9 +164,11 @@ def test_one_summary_audit_event_and_the_chain_holds(engine):
     result = demo.load_demo(engine, via="setup")
     with read_session(engine) as s:
         events = s.execute(select(AuditEvent).where(AuditEvent.action == "demo_load")).scalars().all()
-        user_events = s.execute(
-            select(AuditEvent).where(AuditEvent.action == "create", AuditEvent.entity_type == "user")
-        ).scalars().all()
+        user_events = (
+            s.execute(select(AuditEvent).where(AuditEvent.action == "create", AuditEvent.entity_type == "user"))
+            .scalars()
+            .all()
+        )
     assert len(events) == 1
     event_ = events[0]
     assert event_.actor_id is None and event_.actor_name == "setup" and event_.entity_type == "unit"
@@ -236,7 +238,11 @@ def test_second_load_is_refused_and_writes_nothing(engine):
 def test_refused_when_the_ledger_has_any_employee(sqlite_engine):
     _set_up(sqlite_engine)
     with write_session(sqlite_engine) as s:
-        s.add(Employee(staff_no="X1", name="张三", gender="M", birth_date=date(1980, 1, 1), id_number="360426199101010071"))
+        s.add(
+            Employee(
+                staff_no="X1", name="张三", gender="M", birth_date=date(1980, 1, 1), id_number="360426199101010071"
+            )
+        )
     before = _counts(sqlite_engine)
     with pytest.raises(ValidationError):
         demo.load_demo(sqlite_engine)
@@ -299,7 +305,9 @@ def test_bulk_load_uses_a_handful_of_statements(engine):
         result = demo.load_demo(engine, staff=120)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    inserts = [s for s in statements if s.lstrip().upper().startswith(("INSERT INTO EMPLOYEE", "INSERT INTO FAMILY_MEMBER"))]
+    inserts = [
+        s for s in statements if s.lstrip().upper().startswith(("INSERT INTO EMPLOYEE", "INSERT INTO FAMILY_MEMBER"))
+    ]
     assert result.employees + result.family_members > 300
     assert len(inserts) <= 4, len(inserts)
     assert len(statements) < 60

@@ -70,8 +70,19 @@ def test_demo_sanctions_with_a_tiny_unit_and_no_principal(sqlite_engine):
 def test_small_demo_units_load_with_one_nomination_per_person(sqlite_engine):
     """With fewer staff than cases, a person has two cases; they are still nominated once."""
     for staff in (3, 5, 8):
-        for table in ("award_nomination", "bonus_line", "case_attachment", "violation_case", "distribution",
-                      "attendance", "training_session", "leaflet", "family_member", "employee", "department"):
+        for table in (
+            "award_nomination",
+            "bonus_line",
+            "case_attachment",
+            "violation_case",
+            "distribution",
+            "attendance",
+            "training_session",
+            "leaflet",
+            "family_member",
+            "employee",
+            "department",
+        ):
             with sqlite_engine.begin() as conn:
                 conn.exec_driver_sql(f"DELETE FROM {table}")
         with sqlite_engine.begin() as conn:

@@ -75,19 +75,54 @@ def model_pending(model: list[ModelCase], year: int, n: int) -> set[int]:
 operation = st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 5), st.sampled_from(YEARS), st.integers(0, 6))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(n=st.integers(1, 3), ops=st.lists(operation, min_size=1, max_size=16))
 # Every path of the lifecycle at least once, whatever the random draw: under appeal
 # (still in force) across a two-year window; upheld then overturned; revoked; rejected.
-@example(n=2, ops=[("create", 0, 2023, 0), ("advance", 0, 0, 0), ("advance", 0, 0, 0), ("advance", 0, 0, 0),
-                   ("recorder_decides", 0, 0, 0), ("stale", 0, 0, 0), ("invalid", 0, 0, 0)])
-@example(n=1, ops=[("create", 0, 2023, 0), ("advance", 0, 0, 0), ("advance", 0, 0, 0), ("advance", 0, 0, 0),
-                   ("advance", 0, 0, 0), ("advance", 0, 0, 0), ("advance", 0, 0, 1),
-                   ("create", 1, 2024, 0), ("advance", 1, 0, 0), ("advance", 1, 0, 0), ("advance", 1, 0, 1),
-                   ("create", 2, 2022, 0), ("advance", 2, 0, 0), ("advance", 2, 0, 1), ("invalid", 2, 0, 3)])
-@example(n=3, ops=[("create", 1, 2022, 0), ("advance", 0, 0, 0), ("advance", 0, 0, 0), ("create", 1, 2024, 0),
-                   ("advance", 1, 0, 0)])
+@example(
+    n=2,
+    ops=[
+        ("create", 0, 2023, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 0),
+        ("recorder_decides", 0, 0, 0),
+        ("stale", 0, 0, 0),
+        ("invalid", 0, 0, 0),
+    ],
+)
+@example(
+    n=1,
+    ops=[
+        ("create", 0, 2023, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 1),
+        ("create", 1, 2024, 0),
+        ("advance", 1, 0, 0),
+        ("advance", 1, 0, 0),
+        ("advance", 1, 0, 1),
+        ("create", 2, 2022, 0),
+        ("advance", 2, 0, 0),
+        ("advance", 2, 0, 1),
+        ("invalid", 2, 0, 3),
+    ],
+)
+@example(
+    n=3,
+    ops=[
+        ("create", 1, 2022, 0),
+        ("advance", 0, 0, 0),
+        ("advance", 0, 0, 0),
+        ("create", 1, 2024, 0),
+        ("advance", 1, 0, 0),
+    ],
+)
 def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
     leader, principal = actors[Role.LEADER], actors[Role.PRINCIPAL]
     recorder_as_principal = replace(leader, role=Role.PRINCIPAL)
@@ -133,8 +168,9 @@ def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
             assert not isinstance(err.value, PermissionDenied)
 
     with read_session(engine) as s:
-        stored = dict(s.execute(select(ViolationCase.id, ViolationCase.state)
-                                .where(ViolationCase.employee_id.in_(staff))).all())
+        stored = dict(
+            s.execute(select(ViolationCase.id, ViolationCase.state).where(ViolationCase.employee_id.in_(staff))).all()
+        )
     assert stored == {c.id: c.state for c in model}
     ours = set(staff)
     for year in CHECKED_YEARS:
@@ -144,13 +180,18 @@ def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
         assert blocked == model_blocked(model, year, n), (year, n, ops)
         assert (frame["award_eligible"] == frame["pay_eligible"]).all()
         for row in frame.itertuples():
-            expected = sorted(get_no(engine, c.id) for c in model
-                              if c.employee == row.employee_id and c.state in IN_FORCE and year - n + 1 <= c.year <= year)
+            expected = sorted(
+                get_no(engine, c.id)
+                for c in model
+                if c.employee == row.employee_id and c.state in IN_FORCE and year - n + 1 <= c.year <= year
+            )
             assert sorted(filter(None, row.case_nos.split("、"))) == expected
         listed, _ = roster.list_staff(engine, principal, roster.StaffQuery(year=year), limit=None)
         status = dict(zip(listed["id"], listed["fp_status"]))
         assert {e for e in ours if status[e] == "violation"} == model_blocked(model, year, n)
-        assert {e for e in ours if status[e] == "pending"} == model_pending(model, year, n) - model_blocked(model, year, n)
+        assert {e for e in ours if status[e] == "pending"} == model_pending(model, year, n) - model_blocked(
+            model, year, n
+        )
 
 
 def get_no(engine, case_id) -> str:
@@ -178,7 +219,14 @@ def test_reason_names_case_category_basis_recorder_decider_and_date(engine, acto
     category = first_category(engine)
     reason = row(eligibility.eligibility(engine, principal, 2024), staff[0])["reason"]
     decided_on = fmt_datetime(case["decided_at"])[:10]
-    for part in (case["case_no"], category.name, category.basis, leader.display_name, principal.display_name, decided_on):
+    for part in (
+        case["case_no"],
+        category.name,
+        category.basis,
+        leader.display_name,
+        principal.display_name,
+        decided_on,
+    ):
         assert part in reason, part
     english = row(eligibility.eligibility(engine, principal, 2024, lang="en"), staff[0])["reason"]
     assert english.startswith(f"Case {case['case_no']}") and "confirmed by" in english
@@ -195,7 +243,11 @@ def test_person_eligibility_explains_blocks_and_lists_pending(engine, actors, st
     assert not mine.eligible
     [block] = mine.blocks
     assert (block.case_id, block.state, block.recorded_by, block.confirmed_by) == (
-        confirmed, "under_appeal", leader.display_name, actors[Role.PRINCIPAL].display_name)
+        confirmed,
+        "under_appeal",
+        leader.display_name,
+        actors[Role.PRINCIPAL].display_name,
+    )
     assert mine.pending_case_nos == [get_no(engine, pending)]
     assert eligibility.person_eligibility(engine, leader, staff[1], 2024).eligible
 
@@ -205,7 +257,9 @@ def test_sanction_years_window_and_reversal_restore_eligibility_at_once(engine, 
     set_sanction_years(engine, 2)
     case_id = new_case(engine, leader, staff[0], year=2023)
     version = to_state(engine, actors, case_id, "confirmed")
-    blocked = {y: not row(eligibility.eligibility(engine, principal, y), staff[0])["award_eligible"] for y in range(2022, 2026)}
+    blocked = {
+        y: not row(eligibility.eligibility(engine, principal, y), staff[0])["award_eligible"] for y in range(2022, 2026)
+    }
     assert blocked == {2022: False, 2023: True, 2024: True, 2025: False}
     with read_session(engine) as s:
         assert eligibility.blocked_employee_ids(s.connection(), 2024) == {staff[0]}
@@ -239,13 +293,32 @@ def add_confirmed_cases(engine, actors, employee_ids: list[int], year: int) -> N
         category = s.execute(select(ViolationCategory.id, ViolationCategory.basis)).first()
         start = len(s.execute(select(ViolationCase.id)).all())
         now = utcnow()
-        s.execute(insert(ViolationCase), [{
-            "case_no": f"{year}-{start + i + 1:03d}", "employee_id": e, "category_id": category.id,
-            "occurred_on": date(year, 3, 1), "facts": "事实", "basis": category.basis, "year": year,
-            "state": "confirmed", "recorded_by_id": leader.id, "recorded_by_name": leader.display_name,
-            "recorded_at": now, "submitted_at": now, "decision": "confirmed", "decided_by_id": principal.id,
-            "decided_by_name": principal.display_name, "decided_at": now, "version": 3, "updated_at": now,
-        } for i, e in enumerate(employee_ids)])
+        s.execute(
+            insert(ViolationCase),
+            [
+                {
+                    "case_no": f"{year}-{start + i + 1:03d}",
+                    "employee_id": e,
+                    "category_id": category.id,
+                    "occurred_on": date(year, 3, 1),
+                    "facts": "事实",
+                    "basis": category.basis,
+                    "year": year,
+                    "state": "confirmed",
+                    "recorded_by_id": leader.id,
+                    "recorded_by_name": leader.display_name,
+                    "recorded_at": now,
+                    "submitted_at": now,
+                    "decision": "confirmed",
+                    "decided_by_id": principal.id,
+                    "decided_by_name": principal.display_name,
+                    "decided_at": now,
+                    "version": 3,
+                    "updated_at": now,
+                }
+                for i, e in enumerate(employee_ids)
+            ],
+        )
 
 
 def test_statements_do_not_grow_with_the_staff(engine, actors):

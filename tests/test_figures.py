@@ -49,16 +49,98 @@ def build_year(engine, actors) -> Built:
         dept = dict(s.execute(select(Department.name, Department.id)).all())
         staff = [
             # key, staff_no, name, gender, birth, id_number, dept, status, hire, left, marital, cert, notes
-            ("E1", "S001", "=1+1", "F", date(1985, 5, 1), "11010519850501002X", "语文组", "active", date(2010, 9, 1), None, "married", "DS-001", "+备注"),
-            ("E2", "S002", "李四", "M", date(1982, 2, 3), "110105198202030011", "数学组", "active", date(2012, 9, 1), None, "married", None, "-注意"),
-            ("E3", "S003", "王五", "M", date(1979, 7, 8), "110105197907080031", "数学组", "left", date(2001, 9, 1), date(2025, 6, 30), "married", "DS-003", None),
-            ("E4", "S004", "赵六", "F", date(1960, 1, 1), "110105196001010042", "语文组", "retired", date(1990, 9, 1), date(2024, 12, 1), "widowed", None, None),
-            ("E5", "S005", "钱七", "F", date(1998, 4, 4), "110105199804040026", "语文组", "active", date(2026, 2, 1), None, "single", None, None),
+            (
+                "E1",
+                "S001",
+                "=1+1",
+                "F",
+                date(1985, 5, 1),
+                "11010519850501002X",
+                "语文组",
+                "active",
+                date(2010, 9, 1),
+                None,
+                "married",
+                "DS-001",
+                "+备注",
+            ),
+            (
+                "E2",
+                "S002",
+                "李四",
+                "M",
+                date(1982, 2, 3),
+                "110105198202030011",
+                "数学组",
+                "active",
+                date(2012, 9, 1),
+                None,
+                "married",
+                None,
+                "-注意",
+            ),
+            (
+                "E3",
+                "S003",
+                "王五",
+                "M",
+                date(1979, 7, 8),
+                "110105197907080031",
+                "数学组",
+                "left",
+                date(2001, 9, 1),
+                date(2025, 6, 30),
+                "married",
+                "DS-003",
+                None,
+            ),
+            (
+                "E4",
+                "S004",
+                "赵六",
+                "F",
+                date(1960, 1, 1),
+                "110105196001010042",
+                "语文组",
+                "retired",
+                date(1990, 9, 1),
+                date(2024, 12, 1),
+                "widowed",
+                None,
+                None,
+            ),
+            (
+                "E5",
+                "S005",
+                "钱七",
+                "F",
+                date(1998, 4, 4),
+                "110105199804040026",
+                "语文组",
+                "active",
+                date(2026, 2, 1),
+                None,
+                "single",
+                None,
+                None,
+            ),
         ]
         for key, no, name, gender, birth, idn, d, status, hire, left, marital, cert, notes in staff:
-            e = Employee(staff_no=no, name=name, gender=gender, birth_date=birth, id_number=idn, department_id=dept[d],
-                         post="教师", hire_date=hire, status=status, left_on=left, marital_status=marital,
-                         only_child_certificate_no=cert, notes=notes)
+            e = Employee(
+                staff_no=no,
+                name=name,
+                gender=gender,
+                birth_date=birth,
+                id_number=idn,
+                department_id=dept[d],
+                post="教师",
+                hire_date=hire,
+                status=status,
+                left_on=left,
+                marital_status=marital,
+                only_child_certificate_no=cert,
+                notes=notes,
+            )
             s.add(e)
             s.flush()
             ids[key] = e.id
@@ -71,8 +153,17 @@ def build_year(engine, actors) -> Built:
             ("E3", "child", "王小弟", "M", date(Y, 2, 2), None, None),
         ]
         for key, relation, name, gender, birth, work, reg in family:
-            s.add(FamilyMember(employee_id=ids[key], relation=relation, name=name, gender=gender, birth_date=birth,
-                               work_unit=work, birth_registration_no=reg))
+            s.add(
+                FamilyMember(
+                    employee_id=ids[key],
+                    relation=relation,
+                    name=name,
+                    gender=gender,
+                    birth_date=birth,
+                    work_unit=work,
+                    birth_registration_no=reg,
+                )
+            )
         sessions = [
             ("T0", date(Y - 1, 12, 1), "去年学习", None),
             ("T1", date(Y, 3, 1), "学习《人口与计划生育法》", None),
@@ -80,19 +171,35 @@ def build_year(engine, actors) -> Built:
             ("T3", date(Y, 3, 15), "补学", "T1"),
         ]
         for key, day, title, makeup in sessions:
-            ts = TrainingSession(held_on=day, title=title, form="study", hours_tenths=15,
-                                 audience="makeup" if makeup else "all", makeup_of_id=ids.get(makeup))
+            ts = TrainingSession(
+                held_on=day,
+                title=title,
+                form="study",
+                hours_tenths=15,
+                audience="makeup" if makeup else "all",
+                makeup_of_id=ids.get(makeup),
+            )
             s.add(ts)
             s.flush()
             ids[key] = ts.id
         marks = [
             ("T0", "E1", "present"),
-            ("T1", "E1", "present"), ("T1", "E2", "made_up"), ("T1", "E3", "excused"),
-            ("T2", "E1", "present"), ("T2", "E2", "absent"), ("T2", "E3", "expected"),
+            ("T1", "E1", "present"),
+            ("T1", "E2", "made_up"),
+            ("T1", "E3", "excused"),
+            ("T2", "E1", "present"),
+            ("T2", "E2", "absent"),
+            ("T2", "E3", "expected"),
             ("T3", "E2", "present"),
         ]
-        s.execute(insert(Attendance), [{"session_id": ids[t], "employee_id": ids[e], "status": st} for t, e, st in marks])
-        leaflets = [("L0", date(Y - 1, 5, 1), "去年资料"), ("L1", date(Y, 4, 1), "计划生育政策解读"), ("L2", date(Y, 10, 1), "@致家长的一封信")]
+        s.execute(
+            insert(Attendance), [{"session_id": ids[t], "employee_id": ids[e], "status": st} for t, e, st in marks]
+        )
+        leaflets = [
+            ("L0", date(Y - 1, 5, 1), "去年资料"),
+            ("L1", date(Y, 4, 1), "计划生育政策解读"),
+            ("L2", date(Y, 10, 1), "@致家长的一封信"),
+        ]
         for key, day, title in leaflets:
             lf = Leaflet(title=title, kind="policy", issued_on=day, copies=10, audience="all")
             s.add(lf)
@@ -100,14 +207,21 @@ def build_year(engine, actors) -> Built:
             ids[key] = lf.id
         dists = [
             ("L0", "E1", True, date(Y - 1, 5, 2), True),
-            ("L1", "E1", True, date(Y, 4, 2), True), ("L1", "E2", True, date(Y, 4, 3), False), ("L1", "E3", True, None, False),
-            ("L2", "E1", True, date(Y, 10, 2), False), ("L2", "E2", True, date(Y, 10, 3), True),
-            ("L2", "E3", True, None, False), ("L2", "E5", False, date(Y, 10, 3), True),
+            ("L1", "E1", True, date(Y, 4, 2), True),
+            ("L1", "E2", True, date(Y, 4, 3), False),
+            ("L1", "E3", True, None, False),
+            ("L2", "E1", True, date(Y, 10, 2), False),
+            ("L2", "E2", True, date(Y, 10, 3), True),
+            ("L2", "E3", True, None, False),
+            ("L2", "E5", False, date(Y, 10, 3), True),
         ]
-        s.execute(insert(Distribution), [
-            {"leaflet_id": ids[lf], "employee_id": ids[e], "expected": exp, "delivered_on": d, "signed": sg}
-            for lf, e, exp, d, sg in dists
-        ])
+        s.execute(
+            insert(Distribution),
+            [
+                {"leaflet_id": ids[lf], "employee_id": ids[e], "expected": exp, "delivered_on": d, "signed": sg}
+                for lf, e, exp, d, sg in dists
+            ],
+        )
         category = s.execute(select(ViolationCategory).order_by(ViolationCategory.id)).scalars().first()
         if category is None:
             category = ViolationCategory(name="测试类别", basis="测试依据")
@@ -124,28 +238,45 @@ def build_year(engine, actors) -> Built:
             ("C6", "2025-005", "E2", Y, "pending", None, None),
         ]
         for key, no, e, year, state, decision, appeal in cases:
-            c = ViolationCase(case_no=no, employee_id=ids[e], category_id=category.id, occurred_on=date(year, 2, 1),
-                              facts="事实", basis="=依据第一条", year=year, state=state, recorded_by_id=leader.id,
-                              recorded_by_name=leader.display_name, decision=decision,
-                              decided_by_id=principal.id if decision else None,
-                              decided_by_name=principal.display_name if decision else None,
-                              decided_at=decided if decision else None, appeal_result=appeal)
+            c = ViolationCase(
+                case_no=no,
+                employee_id=ids[e],
+                category_id=category.id,
+                occurred_on=date(year, 2, 1),
+                facts="事实",
+                basis="=依据第一条",
+                year=year,
+                state=state,
+                recorded_by_id=leader.id,
+                recorded_by_name=leader.display_name,
+                decision=decision,
+                decided_by_id=principal.id if decision else None,
+                decided_by_name=principal.display_name if decision else None,
+                decided_at=decided if decision else None,
+                appeal_result=appeal,
+            )
             s.add(c)
             s.flush()
             ids[key] = c.id
-        s.execute(insert(AwardNomination), [
-            {"year": Y, "award_name": "优秀教师", "employee_id": ids["E1"], "finalised": False},
-            {"year": Y, "award_name": "优秀教师", "employee_id": ids["E2"], "finalised": False},
-            {"year": Y, "award_name": "先进工作者", "employee_id": ids["E2"], "finalised": False},
-            {"year": Y - 1, "award_name": "优秀教师", "employee_id": ids["E3"], "finalised": False},
-        ])
-        s.execute(insert(BonusLine), [
-            {"year": Y, "pay_month": "2025-01", "employee_id": ids["E2"], "item": "绩效", "amount_fen": 150000},
-            {"year": Y, "pay_month": "2025-02", "employee_id": ids["E2"], "item": "绩效", "amount_fen": 100050},
-            {"year": Y, "pay_month": "2025-01", "employee_id": ids["E3"], "item": "绩效", "amount_fen": 80000},
-            {"year": Y, "pay_month": "2025-01", "employee_id": ids["E1"], "item": "绩效", "amount_fen": 120000},
-            {"year": Y - 1, "pay_month": "2024-12", "employee_id": ids["E2"], "item": "绩效", "amount_fen": 99999},
-        ])
+        s.execute(
+            insert(AwardNomination),
+            [
+                {"year": Y, "award_name": "优秀教师", "employee_id": ids["E1"], "finalised": False},
+                {"year": Y, "award_name": "优秀教师", "employee_id": ids["E2"], "finalised": False},
+                {"year": Y, "award_name": "先进工作者", "employee_id": ids["E2"], "finalised": False},
+                {"year": Y - 1, "award_name": "优秀教师", "employee_id": ids["E3"], "finalised": False},
+            ],
+        )
+        s.execute(
+            insert(BonusLine),
+            [
+                {"year": Y, "pay_month": "2025-01", "employee_id": ids["E2"], "item": "绩效", "amount_fen": 150000},
+                {"year": Y, "pay_month": "2025-02", "employee_id": ids["E2"], "item": "绩效", "amount_fen": 100050},
+                {"year": Y, "pay_month": "2025-01", "employee_id": ids["E3"], "item": "绩效", "amount_fen": 80000},
+                {"year": Y, "pay_month": "2025-01", "employee_id": ids["E1"], "item": "绩效", "amount_fen": 120000},
+                {"year": Y - 1, "pay_month": "2024-12", "employee_id": ids["E2"], "item": "绩效", "amount_fen": 99999},
+            ],
+        )
     return Built(ids)
 
 

@@ -68,11 +68,25 @@ def test_counts_departments_and_one_audit_event(engine):
     assert _count(engine, AuditEvent) == events_before + 1 + case_events
     (event,) = _events(engine, "generate")
     details = json.loads(event.details)
-    assert details == {"employees": 400, "family_members": result.family_members, "departments": 10,
-                       "seed": 7, "years": 1, **result.activity, "accounts": []}
+    assert details == {
+        "employees": 400,
+        "family_members": result.family_members,
+        "departments": 10,
+        "seed": 7,
+        "years": 1,
+        **result.activity,
+        "accounts": [],
+    }
     assert result.accounts == []  # the unit's own leader and principal record and decide the cases
-    assert set(result.activity) == {"sessions", "attendance", "leaflets", "distributions", "cases", "nominations",
-                                    "bonus_lines"}
+    assert set(result.activity) == {
+        "sessions",
+        "attendance",
+        "leaflets",
+        "distributions",
+        "cases",
+        "nominations",
+        "bonus_lines",
+    }
     assert result.activity["sessions"] == _count(engine, TrainingSession)
     assert result.activity["attendance"] == _count(engine, Attendance)
     assert result.activity["distributions"] == _count(engine, Distribution)
@@ -229,10 +243,16 @@ def test_activity_counts_are_in_plausible_ranges(activity):
     # About one session per 16 staff a year: 12.5 in 2025, a bit more than half of that by mid-July 2026.
     assert 14 <= len(originals) <= 26 and makeups
     assert {t.held_on.year for t in sessions} == {2025, 2026}
-    assert 40 <= len([a for a in attendance if d["sessions"][a.session_id].makeup_of_id is None]) / len(originals) <= 200
+    assert (
+        40 <= len([a for a in attendance if d["sessions"][a.session_id].makeup_of_id is None]) / len(originals) <= 200
+    )
     assert result.activity == {
-        "sessions": len(d["sessions"]), "attendance": len(attendance), "leaflets": len(d["leaflets"]),
-        "distributions": len(d["distributions"]), "cases": len(d["cases"]), "nominations": len(d["nominations"]),
+        "sessions": len(d["sessions"]),
+        "attendance": len(attendance),
+        "leaflets": len(d["leaflets"]),
+        "distributions": len(d["distributions"]),
+        "cases": len(d["cases"]),
+        "nominations": len(d["nominations"]),
         "bonus_lines": len(d["pay"]),
     }
     statuses = Counter(a.status for a in attendance if d["sessions"][a.session_id].makeup_of_id is None)
@@ -265,7 +285,9 @@ def test_nobody_is_expected_outside_their_time_on_the_staff(activity):
     for n in d["nominations"]:
         assert _in_post(employees[n.employee_id], min(date(n.year, 11, 20), TODAY)), n
     # Someone who left during 2025 was expected before leaving and not after.
-    left_2025 = [e for e in gone if date(2025, 3, 1) <= e.left_on <= date(2025, 11, 30) and e.hire_date < date(2025, 1, 1)]
+    left_2025 = [
+        e for e in gone if date(2025, 3, 1) <= e.left_on <= date(2025, 11, 30) and e.hire_date < date(2025, 1, 1)
+    ]
     expected_dates = {}
     for a in d["attendance"]:
         expected_dates.setdefault(a.employee_id, []).append(d["sessions"][a.session_id].held_on)
@@ -412,8 +434,17 @@ def _content(engine) -> dict[str, list]:
     skip = {"created_at", "updated_at", "imported_at", "password_changed_at", "password_hash"}
     found = {}
     with read_session(engine) as s:
-        for model in (Employee, FamilyMember, TrainingSession, Attendance, Leaflet, Distribution, ViolationCase,
-                      AwardNomination, BonusLine):
+        for model in (
+            Employee,
+            FamilyMember,
+            TrainingSession,
+            Attendance,
+            Leaflet,
+            Distribution,
+            ViolationCase,
+            AwardNomination,
+            BonusLine,
+        ):
             columns = [c for c in model.__table__.columns if c.name not in skip]
             found[model.__tablename__] = [tuple(r) for r in s.execute(select(*columns).order_by(model.id)).all()]
     return found

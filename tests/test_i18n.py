@@ -56,9 +56,11 @@ def test_translate_chooses_language_and_nested_message_ids():
     assert isinstance(N_("Principal"), Msg)
     text = translate("zh_CN", "Your role may not {action}.", action=N_("sign off a year"))
     assert text == "您的角色无权年度签批。"
-    assert translate("en", "Your role may not {action}.", action=N_("sign off a year")) == "Your role may not sign off a year."
+    assert (
+        translate("en", "Your role may not {action}.", action=N_("sign off a year"))
+        == "Your role may not sign off a year."
+    )
 
 
 def test_unknown_message_id_shows_itself():
     assert translate("zh_CN", "No such message id, ever") == "No such message id, ever"
-

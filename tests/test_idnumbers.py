@@ -164,12 +164,16 @@ def test_valid_number_ending_in_000_is_not_mistaken_for_excel():
     assert check_id_number("110105198001011000", TODAY) is None
 
 
-@pytest.mark.parametrize("province", ["11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71", "81", "82"])
+@pytest.mark.parametrize(
+    "province", ["11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71", "81", "82"]
+)
 def test_every_province_range_is_accepted(province):
     assert check_id_number(_with_checksum(f"{province}010519800101123"), TODAY) is None
 
 
-@pytest.mark.parametrize("province", ["10", "16", "20", "24", "30", "38", "40", "47", "49", "55", "60", "66", "70", "72", "80", "83", "90"])
+@pytest.mark.parametrize(
+    "province", ["10", "16", "20", "24", "30", "38", "40", "47", "49", "55", "60", "66", "70", "72", "80", "83", "90"]
+)
 def test_codes_between_the_province_ranges_are_refused(province):
     assert check_id_number(_with_checksum(f"{province}010519800101123"), TODAY) == ID_PROVINCE
 

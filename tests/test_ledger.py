@@ -97,8 +97,16 @@ def test_list_issues_the_same_statements_whatever_the_size(engine, actors):
         with write_session(engine) as s:
             base = _employee(engine, staff_no="T0001")
             for i in range(200):
-                s.add(Employee(staff_no=f"X{i:04d}", name=f"测试{i}", gender="M", birth_date=date(1980, 1, 1),
-                               id_number=f"X{i:017d}", department_id=base.department_id))
+                s.add(
+                    Employee(
+                        staff_no=f"X{i:04d}",
+                        name=f"测试{i}",
+                        gender="M",
+                        birth_date=date(1980, 1, 1),
+                        id_number=f"X{i:017d}",
+                        department_id=base.department_id,
+                    )
+                )
         statements.clear()
         roster.list_staff(engine, actors[Role.LEADER], roster.StaffQuery(search="T"), limit=50)
         assert len(statements) == small
@@ -139,7 +147,9 @@ def test_update_refuses_duplicate_staff_no_and_bad_id(unit, actors):
     employee = _employee(unit, staff_no="T0005")
     household = roster.get_household(unit, leader, employee.id)
     with pytest.raises(ValidationError) as err:
-        roster.update_employee(unit, leader, employee.id, household.version, {**household.employee, "staff_no": "T0006"})
+        roster.update_employee(
+            unit, leader, employee.id, household.version, {**household.employee, "staff_no": "T0006"}
+        )
     assert err.value.field == "staff_no"
     bad = employee.id_number[:-1] + ("0" if employee.id_number[-1] != "0" else "1")
     with pytest.raises(ValidationError) as err:
@@ -151,8 +161,13 @@ def test_update_refuses_duplicate_staff_no_and_bad_id(unit, actors):
 def test_create_employee_and_unique_id(unit, actors):
     leader = actors[Role.LEADER]
     other = _employee(unit, staff_no="T0001")
-    form = {"staff_no": "N0001", "name": "新同事", "id_number": "110105199001010037", "department": "新部门",
-            "status": "active"}
+    form = {
+        "staff_no": "N0001",
+        "name": "新同事",
+        "id_number": "110105199001010037",
+        "department": "新部门",
+        "status": "active",
+    }
     new_id = roster.create_employee(unit, leader, form)
     created = _employee(unit, id=new_id)
     assert created.gender == "M" and created.birth_date == date(1990, 1, 1)
@@ -178,11 +193,15 @@ def test_only_the_leader_edits(unit, actors):
 def test_family_member_lifecycle_is_audited_per_household(unit, actors):
     leader = actors[Role.LEADER]
     employee = _employee(unit, staff_no="T0010")
-    member_id = roster.add_family_member(unit, leader, employee.id, {"relation": "子女", "name": "小明", "birth_date": "2020-05-01"})
+    member_id = roster.add_family_member(
+        unit, leader, employee.id, {"relation": "子女", "name": "小明", "birth_date": "2020-05-01"}
+    )
     household = roster.get_household(unit, leader, employee.id)
     row = household.family.set_index("id").loc[member_id]
     assert row["relation"] == "child" and row["birth_date"] == date(2020, 5, 1)
-    roster.update_family_member(unit, leader, employee.id, member_id, int(row["version"]), {**row.to_dict(), "notes": "双胞胎之一"})
+    roster.update_family_member(
+        unit, leader, employee.id, member_id, int(row["version"]), {**row.to_dict(), "notes": "双胞胎之一"}
+    )
     with pytest.raises(StaleVersion):
         roster.remove_family_member(unit, leader, employee.id, member_id, int(row["version"]))
     roster.remove_family_member(unit, leader, employee.id, member_id, int(row["version"]) + 1)
@@ -194,8 +213,16 @@ def test_family_member_lifecycle_is_audited_per_household(unit, actors):
 def test_child_born_before_parent_is_refused(unit, actors):
     employee = _employee(unit, staff_no="T0011")
     with pytest.raises(ValidationError) as err:
-        roster.add_family_member(unit, actors[Role.LEADER], employee.id,
-                                 {"relation": "child", "name": "错", "birth_date": employee.birth_date.replace(year=employee.birth_date.year - 1)})
+        roster.add_family_member(
+            unit,
+            actors[Role.LEADER],
+            employee.id,
+            {
+                "relation": "child",
+                "name": "错",
+                "birth_date": employee.birth_date.replace(year=employee.birth_date.year - 1),
+            },
+        )
     assert err.value.field == "birth_date"
 
 
@@ -224,7 +251,9 @@ def test_export_is_masked_formula_safe_and_recorded(unit, actors):
     leader = actors[Role.LEADER]
     employee = _employee(unit, staff_no="T0001")
     household = roster.get_household(unit, leader, employee.id)
-    roster.update_employee(unit, leader, employee.id, household.version, {**household.employee, "post": "=HYPERLINK(\"http://x\")"})
+    roster.update_employee(
+        unit, leader, employee.id, household.version, {**household.employee, "post": '=HYPERLINK("http://x")'}
+    )
     data, total = roster.export_staff(unit, leader, roster.StaffQuery(), "zh_CN")
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     headers = [c.value for c in sheet[1]]

@@ -35,9 +35,21 @@ def test_workbook_and_summary_convert_to_pdf(soffice, sqlite_engine, tmp_path):
     out = tmp_path / "pdf"
     profile = tmp_path / "profile"  # a private profile: no clash with another soffice running
     proc = subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "pdf",
-         "--outdir", str(out), *map(str, files)],
-        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr
     for path in files:

@@ -19,12 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
 INIT_ARGS = [
     "init",
-    "--unit-name", "朝阳区第一实验小学",
-    "--district", "朝阳区",
-    "--leader-name", "王分管",
-    "--principal-name", "李校长",
-    "--admin-username", "admin",
-    "--admin-display-name", "系统管理员",
+    "--unit-name",
+    "朝阳区第一实验小学",
+    "--district",
+    "朝阳区",
+    "--leader-name",
+    "王分管",
+    "--principal-name",
+    "李校长",
+    "--admin-username",
+    "admin",
+    "--admin-display-name",
+    "系统管理员",
 ]
 
 
@@ -161,8 +167,10 @@ def test_init_twice_fails_in_chinese(url):
 
 def test_commands_before_init_say_run_init_first(url):
     for args, env in [
-        (["create-user", "--username", "wang", "--display-name", "王", "--role", "leader"],
-         {"TAIZHANG_NEW_PASSWORD": "Another-Fine-Pass-9"}),
+        (
+            ["create-user", "--username", "wang", "--display-name", "王", "--role", "leader"],
+            {"TAIZHANG_NEW_PASSWORD": "Another-Fine-Pass-9"},
+        ),
         (["demo"], {}),
     ]:
         proc = run(args, url, env=env)

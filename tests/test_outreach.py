@@ -24,13 +24,23 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def new_leaflet(engine, leader, *, issued_on=D1, audience=None, title="致全体教职工家庭的一封信"):
-    return outreach.create_leaflet(engine, leader, title=title, kind="proposal", issued_on=issued_on, copies=50,
-                                   audience=audience or Audience.all())
+    return outreach.create_leaflet(
+        engine,
+        leader,
+        title=title,
+        kind="proposal",
+        issued_on=issued_on,
+        copies=50,
+        audience=audience or Audience.all(),
+    )
 
 
 def rows(engine, leaflet_id) -> dict[int, Distribution]:
     with read_session(engine) as s:
-        return {d.employee_id: d for d in s.execute(select(Distribution).where(Distribution.leaflet_id == leaflet_id)).scalars()}
+        return {
+            d.employee_id: d
+            for d in s.execute(select(Distribution).where(Distribution.leaflet_id == leaflet_id)).scalars()
+        }
 
 
 def count(engine, model) -> int:
@@ -59,9 +69,16 @@ def test_create_leaflet_with_expected_households(engine, leader):
     assert frame.loc[0, "expected"] == 3 and frame.loc[0, "delivered"] == 0
 
 
-@pytest.mark.parametrize("bad, field", [({"title": ""}, "title"), ({"kind": "poster"}, "kind"),
-                                        ({"copies": -1}, "copies"), ({"copies": "2.5"}, "copies"),
-                                        ({"audience": Audience.people([])}, "audience")])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"title": ""}, "title"),
+        ({"kind": "poster"}, "kind"),
+        ({"copies": -1}, "copies"),
+        ({"copies": "2.5"}, "copies"),
+        ({"audience": Audience.people([])}, "audience"),
+    ],
+)
 def test_bad_leaflet_input_is_refused(engine, leader, bad, field):
     make_staff(engine, 2)
     kwargs = dict(title="宣传册", kind="brochure", issued_on=D1, copies=10, audience=Audience.all()) | bad
@@ -98,21 +115,28 @@ def test_pdf_attachment_round_trip_and_replace(engine, leader):
     assert outreach.get_attachment(engine, leader, lid) == ("v2.pdf", second)
     assert outreach.list_leaflets(engine, leader, YEAR).loc[0, "attachment"] == "v2.pdf"
     with read_session(engine) as s:
-        ev = s.execute(select(AuditEvent).where(AuditEvent.entity_type == "leaflet_attachment")
-                       .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+        ev = s.execute(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "leaflet_attachment")
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).scalar_one()
     assert ev.action == "update" and json.loads(ev.after)["size"] == len(second)
     outreach.remove_attachment(engine, leader, lid)
     with pytest.raises(NotFound):
         outreach.get_attachment(engine, leader, lid)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"),
-    (b"<html><script>alert(1)</script></html>", "not a PDF"),
-    (b"MZ\x90\x00 an executable %%EOF", "not a PDF"),
-    (b"%PDF-1.4 truncated without trailer", "not a PDF"),
-    (b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"\n%%EOF", "at most 10 MB"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"<html><script>alert(1)</script></html>", "not a PDF"),
+        (b"MZ\x90\x00 an executable %%EOF", "not a PDF"),
+        (b"%PDF-1.4 truncated without trailer", "not a PDF"),
+        (b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"\n%%EOF", "at most 10 MB"),
+    ],
+)
 def test_bad_attachment_is_refused(engine, leader, data, message):
     make_staff(engine, 1)
     lid = new_leaflet(engine, leader)
@@ -129,11 +153,16 @@ def test_bulk_receipts_one_event_per_change(engine, leader):
     a, b, c = make_staff(engine, 3)
     lid = new_leaflet(engine, leader)
     before = count(engine, AuditEvent)
-    changed = outreach.record_distributions(engine, leader, lid, [
-        Mark(a, D1, "door", "配偶 张丽", True),
-        Mark(b, D1, "meeting", "本人", False),
-        Mark(c, None),
-    ])
+    changed = outreach.record_distributions(
+        engine,
+        leader,
+        lid,
+        [
+            Mark(a, D1, "door", "配偶 张丽", True),
+            Mark(b, D1, "meeting", "本人", False),
+            Mark(c, None),
+        ],
+    )
     assert changed == 2 and count(engine, AuditEvent) == before + 2
     got = rows(engine, lid)
     assert (got[a].delivered_on, got[a].method, got[a].received_by, got[a].signed) == (D1, "door", "配偶 张丽", True)
@@ -145,7 +174,11 @@ def test_bulk_receipts_one_event_per_change(engine, leader):
     with read_session(engine) as s:
         ev = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (ev.entity_type, ev.household_id, json.loads(ev.before), json.loads(ev.after)) == (
-        "distribution", b, {"signed": False}, {"signed": True})
+        "distribution",
+        b,
+        {"signed": False},
+        {"signed": True},
+    )
     assert reading.verify_chain(engine, _admin(engine)).ok
 
 
@@ -190,7 +223,9 @@ def test_coverage_and_unreached_on_a_hand_made_dataset(engine, leader):
     a, b, c, d = make_staff(engine, 4)  # a, c in 语文组; b, d in 数学组
     l1 = new_leaflet(engine, leader)
     l2 = new_leaflet(engine, leader, audience=Audience.people([a, b]), title="政策法规汇编")
-    outreach.record_distributions(engine, leader, l1, [Mark(a, D1, "door", "本人", True), Mark(b, D1, "electronic", "本人")])
+    outreach.record_distributions(
+        engine, leader, l1, [Mark(a, D1, "door", "本人", True), Mark(b, D1, "electronic", "本人")]
+    )
     outreach.record_distributions(engine, leader, l2, [Mark(a, D1, "meeting", "本人", True)])
     leave(engine, d, D1 + timedelta(days=1))  # left after l1: still counted there, but no longer owed
 
@@ -317,8 +352,12 @@ Y0 = YEAR - 1  # a past, open year: every date in it may carry a delivery
 def moved_events(engine, lid) -> list[AuditEvent]:
     """The events of the leaflet's last change, oldest first."""
     with read_session(engine) as s:
-        last = s.execute(select(AuditEvent).where(AuditEvent.entity_type == "leaflet", AuditEvent.entity_id == str(lid))
-                         .order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+        last = s.execute(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "leaflet", AuditEvent.entity_id == str(lid))
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).scalar_one()
         return list(s.execute(select(AuditEvent).where(AuditEvent.id >= last.id).order_by(AuditEvent.id)).scalars())
 
 
@@ -341,7 +380,10 @@ def test_moving_the_issue_date_recomputes_the_households_not_yet_reached(engine,
     assert (frame.loc[0, "expected"], frame.loc[0, "delivered"]) == (3, 1)
     events = moved_events(engine, lid)
     assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
-        ("update", "leaflet", str(lid)), ("update", "distribution", f"{lid}:{d}"), ("update", "distribution", f"{lid}:{c}")]
+        ("update", "leaflet", str(lid)),
+        ("update", "distribution", f"{lid}:{d}"),
+        ("update", "distribution", f"{lid}:{c}"),
+    ]
     assert json.loads(events[0].after) == {"issued_on": date(Y0, 8, 1).isoformat()}
     assert (json.loads(events[1].after), events[1].before) == ({"expected": True}, None)
     assert (json.loads(events[2].before), events[2].after) == ({"expected": True}, None)

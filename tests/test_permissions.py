@@ -176,5 +176,7 @@ def test_admin_may_call_them(engine, actors):
             continue
         call(engine, admin, target)
     with read_session(engine) as s:
-        denials = s.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission_denied")).scalar_one()
+        denials = s.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission_denied")
+        ).scalar_one()
     assert denials == 0

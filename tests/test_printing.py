@@ -45,8 +45,9 @@ def lines(text: str) -> list[str]:
 
 def last_event(engine, action: str) -> AuditEvent:
     with read_session(engine) as s:
-        return s.execute(select(AuditEvent).where(AuditEvent.action == action)
-                         .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
+        return s.execute(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc()).limit(1)
+        ).scalar_one_or_none()
 
 
 def names_by_id(engine) -> dict[int, tuple[str, str]]:
@@ -88,8 +89,9 @@ def test_sign_in_sheet_pdf_runs_over_pages_with_the_header_on_each(engine, leade
     numbers = []
     for n, text in enumerate(texts, start=1):
         shown = lines(text)
-        assert ["No.", "Department", "Staff no.", "Name", "Signature"] == [x for x in shown if x in {
-            "No.", "Department", "Staff no.", "Name", "Signature"}], f"page {n} lacks the header row"
+        assert ["No.", "Department", "Staff no.", "Name", "Signature"] == [
+            x for x in shown if x in {"No.", "Department", "Staff no.", "Name", "Signature"}
+        ], f"page {n} lacks the header row"
         assert shown[-1] == f"{n} / 5"
         numbers.append([int(x) for x in shown if x.isdigit()])
     assert [len(n) for n in numbers] == [24, 26, 26, 26, 18]
@@ -118,13 +120,14 @@ def test_markup_in_names_prints_literally(engine, leader):
     with write_session(engine) as s:
         s.get(Employee, staff[0]).name = "<b>王&五</b>"
         s.get(Employee, staff[1]).name = "&lt;赵六"
-        s.add(Department(name='<i>教研</i>&后勤'))
+        s.add(Department(name="<i>教研</i>&后勤"))
         s.flush()
         s.get(Employee, staff[1]).department_id = s.execute(
-            select(Department.id).where(Department.name.like("<i>%"))).scalar_one()
+            select(Department.id).where(Department.name.like("<i>%"))
+        ).scalar_one()
     sid = new_session(engine, leader, title="学习 <i>第一章</i> & 附则")
     everyone = "\n".join(pages(training.sign_in_sheet(engine, leader, sid, "zh_CN", fmt="pdf")))
-    for literal in ("<b>王&五</b>", "&lt;赵六", '<i>教研</i>&后勤', "学习 <i>第一章</i> & 附则"):
+    for literal in ("<b>王&五</b>", "&lt;赵六", "<i>教研</i>&后勤", "学习 <i>第一章</i> & 附则"):
         assert literal in everyone
 
 
@@ -154,7 +157,7 @@ def test_receipt_list_pdf_is_landscape_with_what_is_recorded(engine, leader):
     assert shown[0] == "测试实验小学 签收表" and "致全体教职工家庭的一封信" in shown[1] and "50" in shown[2]
     assert shown[3:11] == ["序号", "部门", "工号", "姓名", "发放日期", "发放方式", "签收人", "签名"]
     names = names_by_id(engine)
-    row_a = shown[shown.index(names[a][0]) - 2:shown.index(names[a][0]) + 6]
+    row_a = shown[shown.index(names[a][0]) - 2 : shown.index(names[a][0]) + 6]
     assert row_a[2:] == [names[a][0], names[a][1], D1.isoformat(), "到户", "配偶 张丽", "已签收"]
     assert names[b][1] in shown and shown[-1] == "1 / 1"
     page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
@@ -173,7 +176,7 @@ def spans(data: bytes) -> list[tuple[str, float, float, float]]:
     """(text, x from, x to, font size) of every piece of text on page 1."""
     found = []
 
-    def visit(text, cm, tm, font, size):  # noqa: ANN001
+    def visit(text, cm, tm, font, size):
         if text.strip():
             x = cm[4] + tm[4] * cm[0]
             found.append((text.strip(), x, x + stringWidth(text.strip(), exports.PDF_FONT, size), size))
@@ -186,8 +189,14 @@ def test_long_cells_shrink_and_wrap_inside_their_column():
     widths = [7, 16, 12, 12, 30]
     department = "体育与健康教育教研组（含心理健康教育中心）及其附属的各个兴趣小组与课外活动指导办公室"
     name = "Averyveryverylongnamewithoutanyspacesatallwhatsoever"
-    data = exports.printable_pdf("签到表", "单位 签到表", ["x"], SIGN_IN_HEADERS, widths,
-                                 [[department, "T1", "张三", ""], ["语文组", "T2", name, ""]])
+    data = exports.printable_pdf(
+        "签到表",
+        "单位 签到表",
+        ["x"],
+        SIGN_IN_HEADERS,
+        widths,
+        [[department, "T1", "张三", ""], ["语文组", "T2", name, ""]],
+    )
     left = exports.PDF_MARGIN + exports.PDF_FRAME_PAD
     usable = A4[0] - 2 * left
     edges = [left + usable * sum(widths[:i]) / sum(widths) for i in range(len(widths) + 1)]
@@ -201,13 +210,17 @@ def test_long_cells_shrink_and_wrap_inside_their_column():
         assert size < 10.5
     for text, x0, x1, _ in name_lines:
         assert edges[3] < x0 and x1 < edges[4], text
-    assert ("张三", pytest.approx((edges[3] + edges[4]) / 2 - stringWidth("张三", exports.PDF_FONT, 10.5) / 2, abs=0.5),
-            pytest.approx((edges[3] + edges[4]) / 2 + stringWidth("张三", exports.PDF_FONT, 10.5) / 2, abs=0.5),
-            10.5) in found
+    assert (
+        "张三",
+        pytest.approx((edges[3] + edges[4]) / 2 - stringWidth("张三", exports.PDF_FONT, 10.5) / 2, abs=0.5),
+        pytest.approx((edges[3] + edges[4]) / 2 + stringWidth("张三", exports.PDF_FONT, 10.5) / 2, abs=0.5),
+        10.5,
+    ) in found
 
 
 def test_an_empty_list_and_an_absurdly_long_cell_still_print():
     assert len(pages(exports.printable_pdf("s", "t", [], ["No.", "Name"], [5, 10], []))) == 1
-    texts = pages(exports.printable_pdf("s", "长" * 400, ["长" * 3000], ["No.", "Name"], [5, 10], [["长" * 5000]],
-                                        landscape=True))
+    texts = pages(
+        exports.printable_pdf("s", "长" * 400, ["长" * 3000], ["No.", "Name"], [5, 10], [["长" * 5000]], landscape=True)
+    )
     assert "…" in "".join(texts) and texts[-1].strip().endswith(f"{len(texts)} / {len(texts)}")

@@ -24,19 +24,70 @@ NOW = datetime(2026, 1, 15, 9, 30, tzinfo=LOCAL_TZ)
 # The spec, copied by hand (never imported from the code under test).
 SPEC_SHEETS = {
     "汇总": ["指标", "数值"],
-    "职工台账": ["序号", "工号", "姓名", "性别", "出生日期", "身份证号", "部门", "岗位", "在职状态", "婚姻状况", "子女数",
-                 "独生子女证号", "计生状态", "备注"],
+    "职工台账": [
+        "序号",
+        "工号",
+        "姓名",
+        "性别",
+        "出生日期",
+        "身份证号",
+        "部门",
+        "岗位",
+        "在职状态",
+        "婚姻状况",
+        "子女数",
+        "独生子女证号",
+        "计生状态",
+        "备注",
+    ],
     "家庭成员": ["工号", "职工姓名", "关系", "姓名", "性别", "出生日期", "工作单位", "生育登记号"],
     "学习培训": ["日期", "主题", "形式", "学时", "应到", "实到", "请假", "缺席", "补学", "参训率"],
     "宣传资料发放": ["资料名称", "类别", "发放日期", "应发放户数", "已发放户数", "签收户数", "覆盖率"],
-    "违规处理": ["案件编号", "工号", "姓名", "类别", "发生日期", "依据", "登记人", "确认人", "确认日期", "状态", "取消评优",
-                 "扣发金额(元)", "申诉结果"],
+    "违规处理": [
+        "案件编号",
+        "工号",
+        "姓名",
+        "类别",
+        "发生日期",
+        "依据",
+        "登记人",
+        "确认人",
+        "确认日期",
+        "状态",
+        "取消评优",
+        "扣发金额(元)",
+        "申诉结果",
+    ],
     "奖惩执行": ["工号", "姓名", "评优提名数", "被否决提名数", "应发奖励性工资(元)", "扣发(元)", "实发(元)", "原因"],
 }
-SPEC_SUMMARY = ["单位名称", "所属区", "考核年度", "分管领导", "单位负责人", "在职职工数", "家庭成员数", "本年出生子女数",
-                "其中男孩", "其中女孩", "独生子女父母光荣证持证人数", "学习培训场次", "应参训人次", "实参训人次", "参训率",
-                "宣传资料种类", "应发放户数", "已发放户数", "签收户数", "发放覆盖率", "违规确认件数", "取消评优资格人数",
-                "扣发奖励性工资人数", "扣发金额(元)", "报表生成时间", "校验码"]
+SPEC_SUMMARY = [
+    "单位名称",
+    "所属区",
+    "考核年度",
+    "分管领导",
+    "单位负责人",
+    "在职职工数",
+    "家庭成员数",
+    "本年出生子女数",
+    "其中男孩",
+    "其中女孩",
+    "独生子女父母光荣证持证人数",
+    "学习培训场次",
+    "应参训人次",
+    "实参训人次",
+    "参训率",
+    "宣传资料种类",
+    "应发放户数",
+    "已发放户数",
+    "签收户数",
+    "发放覆盖率",
+    "违规确认件数",
+    "取消评优资格人数",
+    "扣发奖励性工资人数",
+    "扣发金额(元)",
+    "报表生成时间",
+    "校验码",
+]
 
 
 def make(engine, actor, year=Y, **kw):
@@ -74,7 +125,13 @@ def test_workbook_follows_the_spec(engine, actors, built):
     assert (s["在职职工数"], s["家庭成员数"], s["本年出生子女数"], s["其中男孩"], s["其中女孩"]) == (2, 5, 2, 1, 1)
     assert s["独生子女父母光荣证持证人数"] == 1
     assert (s["学习培训场次"], s["应参训人次"], s["实参训人次"], s["参训率"]) == (2, 5, 3, "60.0%")
-    assert (s["宣传资料种类"], s["应发放户数"], s["已发放户数"], s["签收户数"], s["发放覆盖率"]) == (2, 5, 4, 2, "80.0%")
+    assert (s["宣传资料种类"], s["应发放户数"], s["已发放户数"], s["签收户数"], s["发放覆盖率"]) == (
+        2,
+        5,
+        4,
+        2,
+        "80.0%",
+    )
     assert (s["违规确认件数"], s["取消评优资格人数"], s["扣发奖励性工资人数"]) == (2, 2, 2)
     assert s["扣发金额(元)"] == pytest.approx(3300.50)
     amount_cell = next(r for r in summary.iter_rows(min_row=2) if r[0].value == "扣发金额(元)")[1]
@@ -143,7 +200,9 @@ def test_checksum_recomputes_from_the_file_and_notices_a_change(engine, actors, 
     book.save(out)
     assert rpt.checksum_of(out.getvalue()) != report.checksum
     # The summary sheet is outside the checksum: a later generation time changes nothing.
-    again = rpt.build_report(engine, actors[Role.LEADER], Y, now=datetime(2026, 2, 1, 8, 0, tzinfo=LOCAL_TZ), today=TODAY)
+    again = rpt.build_report(
+        engine, actors[Role.LEADER], Y, now=datetime(2026, 2, 1, 8, 0, tzinfo=LOCAL_TZ), today=TODAY
+    )
     assert again.checksum == report.checksum
 
 
@@ -158,11 +217,23 @@ def test_work_summary_quotes_the_workbook_numbers(engine, actors, built):
     for heading in ("一、强化领导，落实责任", "二、加强宣传教育", "三、规范管理，严格奖惩", "四、存在问题及下一步打算"):
         assert heading in paragraphs
     expected = {
-        "在职职工": s["在职职工数"], "家庭成员": s["家庭成员数"], "本年出生子女": s["本年出生子女数"],
-        "其中男孩": s["其中男孩"], "女孩": s["其中女孩"], "独生子女父母光荣证持证": s["独生子女父母光荣证持证人数"],
-        "全年组织政策学习培训": s["学习培训场次"], "应参训": s["应参训人次"], "实参训": s["实参训人次"],
-        "发放宣传资料": s["宣传资料种类"], "应发放": s["应发放户数"], "已发放": s["已发放户数"], "签收": s["签收户数"],
-        "现有效": s["违规确认件数"], "全年违规确认": s["违规确认件数"], "取消评优资格": s["取消评优资格人数"], "扣发奖励性工资": s["扣发奖励性工资人数"],
+        "在职职工": s["在职职工数"],
+        "家庭成员": s["家庭成员数"],
+        "本年出生子女": s["本年出生子女数"],
+        "其中男孩": s["其中男孩"],
+        "女孩": s["其中女孩"],
+        "独生子女父母光荣证持证": s["独生子女父母光荣证持证人数"],
+        "全年组织政策学习培训": s["学习培训场次"],
+        "应参训": s["应参训人次"],
+        "实参训": s["实参训人次"],
+        "发放宣传资料": s["宣传资料种类"],
+        "应发放": s["应发放户数"],
+        "已发放": s["已发放户数"],
+        "签收": s["签收户数"],
+        "现有效": s["违规确认件数"],
+        "全年违规确认": s["违规确认件数"],
+        "取消评优资格": s["取消评优资格人数"],
+        "扣发奖励性工资": s["扣发奖励性工资人数"],
     }
     for phrase, number in expected.items():
         found = re.search(re.escape(phrase) + r"(\d+)", text)
@@ -206,7 +277,7 @@ def test_statement_count_does_not_grow_with_the_staff(engine, actors, built):
     def count_selects() -> int:
         seen = []
 
-        def listener(conn, cursor, statement, *args):  # noqa: ANN001
+        def listener(conn, cursor, statement, *args):
             seen.append(statement)
 
         event.listen(engine, "before_cursor_execute", listener)
@@ -218,13 +289,27 @@ def test_statement_count_does_not_grow_with_the_staff(engine, actors, built):
 
     before = count_selects()
     with write_session(engine) as s:
-        s.execute(insert(Employee), [
-            {"staff_no": f"X{i:04d}", "name": f"新员工{i}", "gender": "M", "birth_date": date(1990, 1, 1),
-             "id_number": f"1101051990010{i:04d}X"[:18], "hire_date": date(2015, 1, 1), "status": "active", "version": 1}
-            for i in range(40)
-        ])
+        s.execute(
+            insert(Employee),
+            [
+                {
+                    "staff_no": f"X{i:04d}",
+                    "name": f"新员工{i}",
+                    "gender": "M",
+                    "birth_date": date(1990, 1, 1),
+                    "id_number": f"1101051990010{i:04d}X"[:18],
+                    "hire_date": date(2015, 1, 1),
+                    "status": "active",
+                    "version": 1,
+                }
+                for i in range(40)
+            ],
+        )
         new_ids = s.execute(select(Employee.id).where(Employee.staff_no.like("X%"))).scalars().all()
-        s.execute(insert(FamilyMember), [{"employee_id": e, "relation": "child", "name": "孩子", "version": 1} for e in new_ids])
+        s.execute(
+            insert(FamilyMember),
+            [{"employee_id": e, "relation": "child", "name": "孩子", "version": 1} for e in new_ids],
+        )
     assert count_selects() == before
 
 
@@ -259,8 +344,15 @@ def test_manage_report_writes_the_same_two_files(sqlite_url, sqlite_engine, tmp_
     env.update({"TAIZHANG_DATABASE_URL": sqlite_url, "PYTHONIOENCODING": "utf-8"})
     manage = Path(__file__).resolve().parent.parent / "manage.py"
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(manage), "report", str(Y), "--out", str(out)], env=env, capture_output=True,
-                          text=True, encoding="utf-8", timeout=180, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, str(manage), "report", str(Y), "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stderr
     in_process = rpt.build_report(sqlite_engine, actors[Role.LEADER], Y)
     assert sorted(p.name for p in out.iterdir()) == sorted([in_process.workbook_filename, in_process.summary_filename])
@@ -270,6 +362,11 @@ def test_manage_report_writes_the_same_two_files(sqlite_url, sqlite_engine, tmp_
     own_doc = Document(io.BytesIO(in_process.summary))
     assert [p.text for p in cli_doc.paragraphs][:-1] == [p.text for p in own_doc.paragraphs][:-1]  # all but the date
     with read_session(sqlite_engine) as s:
-        actors_of_exports = s.execute(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "year_report")
-                                      .order_by(AuditEvent.id)).scalars().all()
+        actors_of_exports = (
+            s.execute(
+                select(AuditEvent.actor_name).where(AuditEvent.entity_type == "year_report").order_by(AuditEvent.id)
+            )
+            .scalars()
+            .all()
+        )
     assert actors_of_exports == ["manage.py", "leader"]

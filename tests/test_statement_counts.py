@@ -43,7 +43,7 @@ TODAY = date(2026, 6, 15)
 def counting(engine):
     seen: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002
+    def count(_conn, _cursor, statement, *_args):
         if not statement.lstrip().upper().startswith("BEGIN"):  # SQLite's explicit BEGIN is not a query
             seen.append(statement)
 
@@ -129,9 +129,12 @@ def _service_counts(engine, actor) -> dict[str, int]:
     searched = roster.StaffQuery(search="组", marital_status="married", sort="birth_date", descending=True)
     counts = {
         "list_staff filtered": statements(engine, lambda: roster.list_staff(engine, actor, filtered)),
-        "list_staff searched, page 3": statements(engine, lambda: roster.list_staff(engine, actor, searched, offset=100)),
+        "list_staff searched, page 3": statements(
+            engine, lambda: roster.list_staff(engine, actor, searched, offset=100)
+        ),
         "list_staff everyone, last page": statements(
-            engine, lambda: roster.list_staff(engine, actor, roster.StaffQuery(sort="department"), offset=950)),
+            engine, lambda: roster.list_staff(engine, actor, roster.StaffQuery(sort="department"), offset=950)
+        ),
         "ledger_counts": statements(engine, lambda: roster.ledger_counts(engine, actor)),
     }
     frame, total = roster.list_staff(engine, actor, searched, offset=100)
@@ -173,11 +176,16 @@ YEAR = TODAY.year
 def _activity_counts(engine, actor) -> dict[str, int]:
     """Statements of each read of the year's activity, and a check that each found something."""
     reads = {
-        **{f"attendance_rates by {by}": (lambda by=by: training.attendance_rates(engine, actor, YEAR, by=by))
-           for by in ("person", "department", "session", "month")},
+        **{
+            f"attendance_rates by {by}": (lambda by=by: training.attendance_rates(engine, actor, YEAR, by=by))
+            for by in ("person", "department", "session", "month")
+        },
         "owed_makeups": lambda: training.owed_makeups(engine, actor, YEAR),
         "list_sessions": lambda: training.list_sessions(engine, actor, YEAR),
-        **{f"coverage by {by}": (lambda by=by: outreach.coverage(engine, actor, YEAR, by=by)) for by in ("leaflet", "department")},
+        **{
+            f"coverage by {by}": (lambda by=by: outreach.coverage(engine, actor, YEAR, by=by))
+            for by in ("leaflet", "department")
+        },
         "unreached_households": lambda: outreach.unreached_households(engine, actor, YEAR),
         "eligibility": lambda: eligibility.eligibility(engine, actor, YEAR),
         "compliance headline": lambda: compliance.headline(engine, actor, YEAR),

@@ -34,7 +34,7 @@ def test_staff_template_layout(lang):
     assert sheet.cell(2, headers.index("姓名") + 1).number_format != "@"
     # The instructions name every column, say which are required and how to write dates.
     rows = list(help_sheet.iter_rows(values_only=True))
-    described = {r[0]: r for r in rows[1:len(headers) + 1]}
+    described = {r[0]: r for r in rows[1 : len(headers) + 1]}
     assert set(described) == set(headers)
     if lang == "zh_CN":
         assert help_sheet.title == "填写说明"
@@ -72,8 +72,14 @@ def test_a_filled_in_template_imports(engine, actors):
     book = _open(staff_template_xlsx("zh_CN"))
     sheet = book.worksheets[0]
     headers = [c.value for c in sheet[1]]
-    values = {"工号": "T0001", "姓名": "蔡晓", "身份证号": "13080319710907901x", "部门": "语文组", "入职日期": "1993/3/1",
-              "联系电话": "13836356094"}
+    values = {
+        "工号": "T0001",
+        "姓名": "蔡晓",
+        "身份证号": "13080319710907901x",
+        "部门": "语文组",
+        "入职日期": "1993/3/1",
+        "联系电话": "13836356094",
+    }
     for name, value in values.items():
         sheet.cell(2, headers.index(name) + 1, value)
     buffer = io.BytesIO()

@@ -35,25 +35,49 @@ def make_staff(engine, n: int, *, departments=("语文组", "数学组"), hire_d
         s.flush()
         ids = dict(s.execute(select(Department.name, Department.id)).all())
         start = s.execute(select(func.count()).select_from(Employee)).scalar_one()
-        s.execute(insert(Employee), [
-            {"staff_no": f"S{start + i:04d}", "name": f"员工{start + i}", "gender": "M", "birth_date": date(1985, 1, 1),
-             "id_number": f"ID{start + i:016d}", "department_id": ids[departments[i % len(departments)]],
-             "hire_date": hire_date, "status": "active", "version": 1}
-            for i in range(n)
-        ])
+        s.execute(
+            insert(Employee),
+            [
+                {
+                    "staff_no": f"S{start + i:04d}",
+                    "name": f"员工{start + i}",
+                    "gender": "M",
+                    "birth_date": date(1985, 1, 1),
+                    "id_number": f"ID{start + i:016d}",
+                    "department_id": ids[departments[i % len(departments)]],
+                    "hire_date": hire_date,
+                    "status": "active",
+                    "version": 1,
+                }
+                for i in range(n)
+            ],
+        )
         return list(s.execute(select(Employee.id).order_by(Employee.id)).scalars())[start:]
 
 
 def new_session(engine, leader, *, held_on=D1, audience=None, makeup_of=None, title="学习《人口与计划生育法》"):
     return training.create_session(
-        engine, leader, held_on=held_on, title=title, form="study", content="第一章", organiser="王分管",
-        place="会议室", hours="1.5", audience=audience or Audience.all(), makeup_of=makeup_of,
+        engine,
+        leader,
+        held_on=held_on,
+        title=title,
+        form="study",
+        content="第一章",
+        organiser="王分管",
+        place="会议室",
+        hours="1.5",
+        audience=audience or Audience.all(),
+        makeup_of=makeup_of,
     )
 
 
 def statuses(engine, session_id) -> dict[int, str]:
     with read_session(engine) as s:
-        return dict(s.execute(select(Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id)).all())
+        return dict(
+            s.execute(
+                select(Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id)
+            ).all()
+        )
 
 
 def count(engine, model) -> int:
@@ -84,7 +108,9 @@ def test_create_session_fixes_the_expected_list(engine, leader):
     assert len(statuses(engine, sid)) == 4
     details, roster = training.get_session(engine, leader, sid)
     assert details["hours"] == training.Decimal("1.5") and details["form"] == "study"
-    assert list(roster["staff_no"]) == sorted(roster["staff_no"], key=lambda n: (roster.set_index("staff_no").loc[n, "department"], n))
+    assert list(roster["staff_no"]) == sorted(
+        roster["staff_no"], key=lambda n: (roster.set_index("staff_no").loc[n, "department"], n)
+    )
     with read_session(engine) as s:
         ev = s.execute(select(AuditEvent).where(AuditEvent.entity_type == "training_session")).scalar_one()
     assert ev.action == "create" and json.loads(ev.details) == {"expected": 4}
@@ -123,11 +149,19 @@ def test_left_after_creation_keeps_history_but_is_not_counted_later(engine, lead
     assert len(statuses(engine, sid)) == 2  # the row is kept
 
 
-@pytest.mark.parametrize("bad, field", [
-    ({"title": "  "}, "title"), ({"form": "party"}, "form"), ({"hours": "0"}, "hours"),
-    ({"hours": "1.25"}, "hours"), ({"hours": "abc"}, "hours"), ({"hours": "25"}, "hours"),
-    ({"audience": Audience.departments([])}, "audience"), ({"audience": Audience.owing()}, "audience"),
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"title": "  "}, "title"),
+        ({"form": "party"}, "form"),
+        ({"hours": "0"}, "hours"),
+        ({"hours": "1.25"}, "hours"),
+        ({"hours": "abc"}, "hours"),
+        ({"hours": "25"}, "hours"),
+        ({"audience": Audience.departments([])}, "audience"),
+        ({"audience": Audience.owing()}, "audience"),
+    ],
+)
 def test_bad_session_input_is_refused_and_writes_nothing(engine, leader, bad, field):
     make_staff(engine, 2)
     kwargs = dict(held_on=D1, title="学习", form="study", hours="1", audience=Audience.all()) | bad
@@ -161,12 +195,16 @@ def test_roll_call_one_save_one_event_per_change(engine, leader):
     staff = make_staff(engine, 5)
     sid = new_session(engine, leader)
     before = count(engine, AuditEvent)
-    changed = training.record_roll_call(engine, leader, sid, {staff[0]: "absent", staff[1]: "excused"}, others="present")
+    changed = training.record_roll_call(
+        engine, leader, sid, {staff[0]: "absent", staff[1]: "excused"}, others="present"
+    )
     assert changed == 5
     assert statuses(engine, sid) == {staff[0]: "absent", staff[1]: "excused", **{e: "present" for e in staff[2:]}}
     assert count(engine, AuditEvent) == before + 5
     # Saving the same again changes nothing and records nothing.
-    assert training.record_roll_call(engine, leader, sid, {staff[0]: "absent", staff[1]: "excused"}, others="present") == 0
+    assert (
+        training.record_roll_call(engine, leader, sid, {staff[0]: "absent", staff[1]: "excused"}, others="present") == 0
+    )
     assert count(engine, AuditEvent) == before + 5
     training.record_roll_call(engine, leader, sid, {staff[0]: "present"})
     with read_session(engine) as s:
@@ -341,8 +379,13 @@ def test_sign_in_sheet_opens_and_lists_the_expected(engine, leader):
     marks = training.marks_from_sign_in_sheet(engine, leader, sid, out.getvalue())
     with read_session(engine) as s:
         by_no = dict(s.execute(select(Employee.staff_no, Employee.id)).all())
-    assert marks == {by_no[staff_nos[0]]: "present", by_no[staff_nos[1]]: "excused", by_no[staff_nos[2]]: "present",
-                     by_no[staff_nos[3]]: "absent", by_no[staff_nos[4]]: "absent"}
+    assert marks == {
+        by_no[staff_nos[0]]: "present",
+        by_no[staff_nos[1]]: "excused",
+        by_no[staff_nos[2]]: "present",
+        by_no[staff_nos[3]]: "absent",
+        by_no[staff_nos[4]]: "absent",
+    }
     assert training.record_roll_call(engine, leader, sid, marks) == 5
     with pytest.raises(ValidationError):
         training.marks_from_sign_in_sheet(engine, leader, sid, b"not a workbook")
@@ -368,7 +411,9 @@ def test_demo_unit_has_a_year_of_sessions_and_leaflets(engine, actors):
     leader = actors[Role.LEADER]
     with read_session(engine) as s:
         sessions = s.execute(select(TrainingSession)).scalars().all()
-        made_up = s.execute(select(func.count()).select_from(Attendance).where(Attendance.status == "made_up")).scalar_one()
+        made_up = s.execute(
+            select(func.count()).select_from(Attendance).where(Attendance.status == "made_up")
+        ).scalar_one()
         ev = s.execute(select(AuditEvent).where(AuditEvent.action == "demo_load")).scalar_one()
     assert all(t.held_on.year == YEAR for t in sessions)
     assert any(t.makeup_of_id for t in sessions) and made_up > 0
@@ -455,7 +500,9 @@ def test_absent_at_the_original_after_attending_the_makeup_is_made_up(engine, le
     assert training.record_roll_call(engine, leader, original, {staff[1]: "absent"}) == 1
     assert statuses(engine, original)[staff[1]] == "made_up"
     with read_session(engine) as s:
-        row = s.execute(select(Attendance).where(Attendance.session_id == original, Attendance.employee_id == staff[1])).scalar_one()
+        row = s.execute(
+            select(Attendance).where(Attendance.session_id == original, Attendance.employee_id == staff[1])
+        ).scalar_one()
         last = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (row.made_up_in_id, row.made_up_from) == (makeup, "absent")
     assert json.loads(last.after) == {"status": "made_up"} and count(engine, AuditEvent) == before + 1
@@ -483,8 +530,13 @@ def test_delete_session_only_while_nothing_is_marked(engine, leader):
     assert count(engine, TrainingSession) == before[1] - 2
     assert count(engine, Attendance) == before[2] - 3 - 1
     with read_session(engine) as s:
-        last = s.execute(select(AuditEvent).where(AuditEvent.action == "delete").order_by(AuditEvent.id)).scalars().all()
-    assert [(e.entity_type, e.entity_id) for e in last[-2:]] == [("training_session", str(sid)), ("training_session", str(makeup))]
+        last = (
+            s.execute(select(AuditEvent).where(AuditEvent.action == "delete").order_by(AuditEvent.id)).scalars().all()
+        )
+    assert [(e.entity_type, e.entity_id) for e in last[-2:]] == [
+        ("training_session", str(sid)),
+        ("training_session", str(makeup)),
+    ]
     assert json.loads(last[-2].before)["title"] == "学习《人口与计划生育法》"
     unmarked = new_session(engine, leader, title="未点名")
     new_session(engine, leader, audience=Audience.people(staff[:1]), makeup_of=unmarked, title="补学2")
@@ -496,9 +548,21 @@ def sign_off(engine, actors, year):
     from models import YearClosure
 
     with write_session(engine) as s:
-        s.add(YearClosure(year=year, version=1, signed_off_by_id=actors[Role.PRINCIPAL].id, signed_off_by_name="校长",
-                          checksum="x" * 64, workbook_filename="w.xlsx", workbook_sha256="0" * 64, workbook=b"w",
-                          summary_filename="s.pdf", summary_sha256="0" * 64, summary=b"s"))
+        s.add(
+            YearClosure(
+                year=year,
+                version=1,
+                signed_off_by_id=actors[Role.PRINCIPAL].id,
+                signed_off_by_name="校长",
+                checksum="x" * 64,
+                workbook_filename="w.xlsx",
+                workbook_sha256="0" * 64,
+                workbook=b"w",
+                summary_filename="s.pdf",
+                summary_sha256="0" * 64,
+                summary=b"s",
+            )
+        )
 
 
 def test_a_signed_off_year_refuses_every_session_write(engine, actors, leader):
@@ -551,8 +615,12 @@ def test_search_staff_in_post_by_staff_no_name_or_department(engine, leader):
     assert total == 11 and len(everyone) == 11 and staff[1] not in set(everyone["employee_id"])
     assert list(everyone.columns) == ["employee_id", "staff_no", "name", "department"]
     found, n = search("员工3")
-    assert n == 1 and found.iloc[0].to_dict() == {"employee_id": staff[3], "staff_no": "S0003", "name": "员工3",
-                                                   "department": "数学组"}
+    assert n == 1 and found.iloc[0].to_dict() == {
+        "employee_id": staff[3],
+        "staff_no": "S0003",
+        "name": "员工3",
+        "department": "数学组",
+    }
     found, n = search("s001")  # any case
     assert n == 2 and set(found["employee_id"]) == {staff[10], staff[11]}
     # An exact staff no. comes first, ahead of the others containing it (otherwise by department, 数学组 first).

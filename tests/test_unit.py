@@ -51,7 +51,11 @@ def test_initialise_creates_unit_and_first_admin(engine):
     assert unit.is_initialised(engine)
     profile = unit.get_unit(engine)
     assert (profile.id, profile.name, profile.district, profile.leader_name, profile.principal_name) == (
-        1, "测试实验小学", "测试区", "王分管", "李校长"
+        1,
+        "测试实验小学",
+        "测试区",
+        "王分管",
+        "李校长",
     )
     assert profile.current_year == local_today().year
     assert profile.sanction_years == 1

@@ -60,8 +60,22 @@ def test_codes_are_accepted_too():
 
 @pytest.mark.parametrize(
     "value",
-    ["2024-01-05", "2024/1/5", "2024.1.5", "2024年1月5日", "20240105", "２０２４－０１－０５", " 2024-1-5 ",
-     "2024-01-05 00:00:00", date(2024, 1, 5), datetime(2024, 1, 5, 0, 0), 45296, 45296.0, "45296", 20240105],
+    [
+        "2024-01-05",
+        "2024/1/5",
+        "2024.1.5",
+        "2024年1月5日",
+        "20240105",
+        "２０２４－０１－０５",
+        " 2024-1-5 ",
+        "2024-01-05 00:00:00",
+        date(2024, 1, 5),
+        datetime(2024, 1, 5, 0, 0),
+        45296,
+        45296.0,
+        "45296",
+        20240105,
+    ],
 )
 def test_accepted_date_forms(value):
     values, errors = staff(hire_date=value)
@@ -115,7 +129,12 @@ def test_name_length_and_padding():
 
 
 def test_id_number_is_normalised():
-    for raw in [" 13080319710907901x ", "1308 0319 7109 0790 1X", "１３０８０３１９７１０９０７９０１ｘ", "'13080319710907901X"]:
+    for raw in [
+        " 13080319710907901x ",
+        "1308 0319 7109 0790 1X",
+        "１３０８０３１９７１０９０７９０１ｘ",
+        "'13080319710907901X",
+    ]:
         values, errors = staff(id_number=raw)
         assert errors == [], raw
         assert values["id_number"] == ID_M
@@ -139,8 +158,14 @@ def test_unknown_gender_is_reported_once():
 
 @pytest.mark.parametrize(
     "raw",
-    [1.30821197309288e17, 130821197309288000, "1.30821197309288e+17", "1.10105E+17", "130821197309288000",
-     "130821197309288000.0"],
+    [
+        1.30821197309288e17,
+        130821197309288000,
+        "1.30821197309288e+17",
+        "1.10105E+17",
+        "130821197309288000",
+        "130821197309288000.0",
+    ],
 )
 def test_id_number_excel_turned_into_a_number(raw):
     _, errors = staff(id_number=raw, gender=None)
@@ -185,7 +210,9 @@ def test_invalid_phones(phone):
     assert msgids(errors) == [("phone", v.PHONE_INVALID)]
 
 
-@pytest.mark.parametrize("field,value,msgid", [("status", "借调", v.STATUS_UNKNOWN), ("marital_status", "同居", v.MARITAL_UNKNOWN)])
+@pytest.mark.parametrize(
+    "field,value,msgid", [("status", "借调", v.STATUS_UNKNOWN), ("marital_status", "同居", v.MARITAL_UNKNOWN)]
+)
 def test_unknown_choices(field, value, msgid):
     _, errors = staff(**{field: value})
     assert msgids(errors) == [(field, msgid)]
@@ -215,8 +242,18 @@ def member(employee_birth=date(1971, 9, 7), **overrides):
 
 @pytest.mark.parametrize(
     "word,code",
-    [("配偶", "spouse"), ("丈夫", "spouse"), ("妻子", "spouse"), ("子女", "child"), ("儿子", "child"),
-     ("女儿", "child"), ("父母", "parent"), ("其他", "other"), ("spouse", "spouse"), ("CHILD", "child")],
+    [
+        ("配偶", "spouse"),
+        ("丈夫", "spouse"),
+        ("妻子", "spouse"),
+        ("子女", "child"),
+        ("儿子", "child"),
+        ("女儿", "child"),
+        ("父母", "parent"),
+        ("其他", "other"),
+        ("spouse", "spouse"),
+        ("CHILD", "child"),
+    ],
 )
 def test_relations(word, code):
     values, errors = member(relation=word, employee_birth=None)
@@ -273,8 +310,15 @@ def test_parent_born_after_the_staff_member_is_an_error():
 
 def test_existing_conflicts_one_query_each(engine):
     rows = [
-        {"staff_no": f"T{i:04d}", "name": "甲", "gender": "M", "birth_date": date(1971, 9, 7),
-         "id_number": f"ID{i:016d}", "status": "active", "version": 1}
+        {
+            "staff_no": f"T{i:04d}",
+            "name": "甲",
+            "gender": "M",
+            "birth_date": date(1971, 9, 7),
+            "id_number": f"ID{i:016d}",
+            "status": "active",
+            "version": 1,
+        }
         for i in range(3)
     ]
     with write_session(engine) as session:
@@ -284,7 +328,9 @@ def test_existing_conflicts_one_query_each(engine):
         ids = dict(session.execute(Employee.__table__.select().with_only_columns(Employee.staff_no, Employee.id)).all())
         # Above the IN-list limit the same answer comes from one scan.
         many_nos = [f"X{i}" for i in range(3000)] + ["T0002"]
-        by_no_many, by_id_many = existing_conflicts(session, many_nos, [f"Y{i}" for i in range(3000)] + ["ID0000000000000000"])
+        by_no_many, by_id_many = existing_conflicts(
+            session, many_nos, [f"Y{i}" for i in range(3000)] + ["ID0000000000000000"]
+        )
     assert by_no == {"T0001": ids["T0001"]}
     assert by_id == {"ID0000000000000002": "T0002"}
     assert by_no_many == {"T0002": ids["T0002"]}

@@ -19,7 +19,7 @@ from models._common import utcnow
 from services.audit import trail
 from services.audit.access import authorize
 from services.core.db import read_session, write_session
-from services.core.errors import AuthError, NotFound, ValidationError  # noqa: F401 - AuthError re-exported
+from services.core.errors import AuthError, NotFound, ValidationError
 from services.core.formatting import fmt_datetime
 from services.core.i18n import N_
 from services.core.permissions import Actor, Permission, Role
@@ -47,7 +47,9 @@ def hash_password(password: str) -> str:
 
 def check_password_policy(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(N_("The password must have at least {n} characters."), field="password", n=MIN_PASSWORD_LENGTH)
+        raise ValidationError(
+            N_("The password must have at least {n} characters."), field="password", n=MIN_PASSWORD_LENGTH
+        )
     lowered = password.lower()
     if lowered in _common_passwords() or len(set(password)) <= 2:
         raise ValidationError(N_("This password is too common; choose another."), field="password")
@@ -80,7 +82,9 @@ def new_user(username: str, display_name: str, role: Role, password: str) -> Use
     username = _check_username(username)
     display_name = _check_display_name(display_name)
     check_password_policy(password, username)
-    return User(username=username, display_name=display_name, role=Role(role).value, password_hash=hash_password(password))
+    return User(
+        username=username, display_name=display_name, role=Role(role).value, password_hash=hash_password(password)
+    )
 
 
 def add_user(session, creator: Actor | None, user: User, via: str | None = None) -> User:  # noqa: ANN001
@@ -92,8 +96,12 @@ def add_user(session, creator: Actor | None, user: User, via: str | None = None)
     try:
         session.flush()
     except IntegrityError as exc:
-        raise ValidationError(N_("The username {username} is already taken."), field="username", username=user.username) from exc
-    trail.record(session, creator, "create", entity_type="user", entity_id=user.id, after=trail.snapshot(user), actor_name=via)
+        raise ValidationError(
+            N_("The username {username} is already taken."), field="username", username=user.username
+        ) from exc
+    trail.record(
+        session, creator, "create", entity_type="user", entity_id=user.id, after=trail.snapshot(user), actor_name=via
+    )
     return user
 
 
@@ -111,26 +119,41 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
     # The password is checked before the write transaction: argon2 is slow on
     # purpose, and on SQLite the write lock would make every sign-in wait for it.
     with read_session(engine) as session:
-        stored_hash = session.execute(
-            select(User.password_hash).where(is_username(username))
-        ).scalar_one_or_none()
+        stored_hash = session.execute(select(User.password_hash).where(is_username(username))).scalar_one_or_none()
     verified = _verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     with write_session(engine) as session:
         # FOR UPDATE: concurrent attempts on one account queue up on PostgreSQL
         # instead of overwriting each other's failure count (SQLite's write
         # session already holds the database lock).
-        user = session.execute(
-            select(User).where(is_username(username)).with_for_update()
-        ).scalar_one_or_none()
+        user = session.execute(select(User).where(is_username(username)).with_for_update()).scalar_one_or_none()
         if user is None:
-            trail.record(session, None, "login_failed", actor_name=username[:50] or None, details={"reason": "unknown_user"})
+            trail.record(
+                session, None, "login_failed", actor_name=username[:50] or None, details={"reason": "unknown_user"}
+            )
             failure = AuthError(N_("Wrong username or password."))
         elif not user.active:
-            trail.record(session, actor_of(user), "login_failed", entity_type="user", entity_id=user.id, details={"reason": "disabled"})
+            trail.record(
+                session,
+                actor_of(user),
+                "login_failed",
+                entity_type="user",
+                entity_id=user.id,
+                details={"reason": "disabled"},
+            )
             failure = AuthError(N_("This account is disabled. Ask the administrator."))
         elif user.locked_until and user.locked_until > now:
-            trail.record(session, actor_of(user), "login_failed", entity_type="user", entity_id=user.id, details={"reason": "locked"})
-            failure = AuthError(N_("This account is locked after too many failed logins. Try again after {until}."), until=fmt_datetime(user.locked_until))
+            trail.record(
+                session,
+                actor_of(user),
+                "login_failed",
+                entity_type="user",
+                entity_id=user.id,
+                details={"reason": "locked"},
+            )
+            failure = AuthError(
+                N_("This account is locked after too many failed logins. Try again after {until}."),
+                until=fmt_datetime(user.locked_until),
+            )
         elif not (verified if user.password_hash == stored_hash else _verify(user.password_hash, password)):
             user.failed_logins += 1
             details = {"reason": "wrong_password", "failed_logins": user.failed_logins}
@@ -138,11 +161,16 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
                 user.locked_until = now + LOCKOUT
                 user.failed_logins = 0
                 details["locked_until"] = user.locked_until.isoformat()
-                failure = AuthError(N_("Too many failed logins: the account is locked until {until}."), until=fmt_datetime(user.locked_until))
+                failure = AuthError(
+                    N_("Too many failed logins: the account is locked until {until}."),
+                    until=fmt_datetime(user.locked_until),
+                )
             else:
                 failure = AuthError(N_("Wrong username or password."))
             session.add(user)
-            trail.record(session, actor_of(user), "login_failed", entity_type="user", entity_id=user.id, details=details)
+            trail.record(
+                session, actor_of(user), "login_failed", entity_type="user", entity_id=user.id, details=details
+            )
         else:
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
@@ -201,7 +229,9 @@ def set_own_language(engine: Engine, actor: Actor, language: str) -> None:
         before = {"language": user.language}
         user.language = language
         session.add(user)
-        trail.record(session, actor, "update", entity_type="user", entity_id=user.id, before=before, after={"language": language})
+        trail.record(
+            session, actor, "update", entity_type="user", entity_id=user.id, before=before, after={"language": language}
+        )
 
 
 def user_language(engine: Engine, user_id: int) -> str:
@@ -227,9 +257,11 @@ def _keep_another_active_admin(session, user: User) -> None:  # noqa: ANN001
         return
     # Lock the active administrators (in id order) so two admins acting on each
     # other at once cannot both pass this check on PostgreSQL.
-    admins = session.execute(
-        select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id).with_for_update()
-    ).scalars().all()
+    admins = (
+        session.execute(select(User.id).where(User.role == Role.ADMIN, User.active).order_by(User.id).with_for_update())
+        .scalars()
+        .all()
+    )
     if not any(admin_id != user.id for admin_id in admins):
         raise ValidationError(N_("The last active administrator cannot be disabled."))
 
@@ -249,8 +281,15 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
             user.failed_logins = 0
             user.locked_until = None
         session.add(user)
-        trail.record(session, actor, "enable" if active else "disable", entity_type="user", entity_id=user.id,
-                     before={"active": not active}, after={"active": active})
+        trail.record(
+            session,
+            actor,
+            "enable" if active else "disable",
+            entity_type="user",
+            entity_id=user.id,
+            before={"active": not active},
+            after={"active": active},
+        )
 
 
 def reset_password(engine: Engine, actor: Actor, user_id: int, new_password: str) -> None:
@@ -296,22 +335,42 @@ def set_role(engine: Engine, actor: Actor, user_id: int, role: Role) -> None:
         before = {"role": user.role}
         user.role = role.value
         session.add(user)
-        trail.record(session, actor, "update", entity_type="user", entity_id=user.id, before=before, after={"role": role.value})
+        trail.record(
+            session, actor, "update", entity_type="user", entity_id=user.id, before=before, after={"role": role.value}
+        )
 
 
 def list_users(engine: Engine, actor: Actor) -> pd.DataFrame:
     authorize(engine, actor, Permission.ADMINISTER, "list users")
     with read_session(engine) as session:
         rows = session.execute(
-            select(User.id, User.username, User.display_name, User.role, User.active, User.locked_until,
-                   User.last_login_at, User.password_changed_at).order_by(User.username)
+            select(
+                User.id,
+                User.username,
+                User.display_name,
+                User.role,
+                User.active,
+                User.locked_until,
+                User.last_login_at,
+                User.password_changed_at,
+            ).order_by(User.username)
         ).all()
-    frame = pd.DataFrame(rows, columns=["id", "username", "display_name", "role", "active", "locked_until",
-                                        "last_login_at", "password_changed_at"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "username",
+            "display_name",
+            "role",
+            "active",
+            "locked_until",
+            "last_login_at",
+            "password_changed_at",
+        ],
+    )
     return frame
 
 
 def any_user_exists(engine: Engine) -> bool:
     with read_session(engine) as session:
         return session.execute(select(User.id).limit(1)).first() is not None
-

@@ -98,7 +98,9 @@ def _pg_dump(engine: Engine, partial: Path) -> None:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         raise ServiceError(
-            N_("pg_dump was not found. Install the PostgreSQL client tools (Debian: postgresql-client) to back up a PostgreSQL database.")
+            N_(
+                "pg_dump was not found. Install the PostgreSQL client tools (Debian: postgresql-client) to back up a PostgreSQL database."
+            )
         )
     url, password = libpq_url(engine)
     env = dict(os.environ)
@@ -113,7 +115,9 @@ def _pg_dump(engine: Engine, partial: Path) -> None:
             timeout=PG_DUMP_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired as exc:
-        raise ServiceError(N_("pg_dump did not finish within {minutes} minutes."), minutes=PG_DUMP_TIMEOUT_S // 60) from exc
+        raise ServiceError(
+            N_("pg_dump did not finish within {minutes} minutes."), minutes=PG_DUMP_TIMEOUT_S // 60
+        ) from exc
     if proc.returncode != 0:
         error = (proc.stderr or "").strip().splitlines()
         raise ServiceError(N_("pg_dump failed: {error}"), error=error[-1] if error else f"exit code {proc.returncode}")
@@ -140,7 +144,11 @@ def _write(engine: Engine, out_dir: Path) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ServiceError(N_("The backup folder {folder} cannot be created: {error}"), folder=str(out_dir), error=exc.strerror or str(exc)) from exc
+        raise ServiceError(
+            N_("The backup folder {folder} cannot be created: {error}"),
+            folder=str(out_dir),
+            error=exc.strerror or str(exc),
+        ) from exc
     target = _target(out_dir, ".sqlite3" if is_sqlite(engine) else ".dump")
     partial = target.with_name(target.name + ".partial")
     try:
@@ -153,7 +161,11 @@ def _write(engine: Engine, out_dir: Path) -> Path:
         partial.chmod(0o600)
         partial.replace(target)
     except (OSError, sqlite3.Error) as exc:
-        raise ServiceError(N_("The backup could not be written to {folder}: {error}"), folder=str(out_dir), error=getattr(exc, "strerror", None) or str(exc)) from exc
+        raise ServiceError(
+            N_("The backup could not be written to {folder}: {error}"),
+            folder=str(out_dir),
+            error=getattr(exc, "strerror", None) or str(exc),
+        ) from exc
     finally:
         partial.unlink(missing_ok=True)
     return target
@@ -163,7 +175,9 @@ def _record(engine: Engine, actor: Actor | None, path: Path, via: str | None, do
     details = {"file": path.name, "size": path.stat().st_size}
     if download:
         details["download"] = True
-    trail.record_standalone(engine, actor, "backup", entity_type="database", details=details, actor_name=None if actor else via)
+    trail.record_standalone(
+        engine, actor, "backup", entity_type="database", details=details, actor_name=None if actor else via
+    )
 
 
 def backup(engine: Engine, actor: Actor | None, out_dir: Path, *, via: str | None = None) -> Path:

@@ -20,12 +20,22 @@ from services.core.formatting import start_of_local_day
 from services.core.permissions import Actor, Permission
 
 # What every history and the audit page show of an event, in this order.
-EVENT_COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action, AuditEvent.entity_type,
-                 AuditEvent.entity_id, AuditEvent.before, AuditEvent.after, AuditEvent.details)
+EVENT_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor_name,
+    AuditEvent.action,
+    AuditEvent.entity_type,
+    AuditEvent.entity_id,
+    AuditEvent.before,
+    AuditEvent.after,
+    AuditEvent.details,
+)
 
 
-def events_frame(session: Session, *conditions: Any, newest_first: bool = True, limit: int | None = None,
-                 offset: int = 0) -> pd.DataFrame:
+def events_frame(
+    session: Session, *conditions: Any, newest_first: bool = True, limit: int | None = None, offset: int = 0
+) -> pd.DataFrame:
     """The events matching `conditions` as one frame of EVENT_COLUMNS (one statement)."""
     order = AuditEvent.id.desc() if newest_first else AuditEvent.id
     stmt = select(*EVENT_COLUMNS).where(*conditions).order_by(order).offset(offset)
@@ -51,9 +61,11 @@ def verify_chain(engine: Engine, actor: Actor, batch: int = 5000) -> ChainReport
     with read_session(engine) as session:
         last_id = 0
         while True:
-            rows = session.execute(
-                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-            ).scalars().all()
+            rows = (
+                session.execute(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch))
+                .scalars()
+                .all()
+            )
             if not rows:
                 break
             for ev in rows:
@@ -100,7 +112,9 @@ def list_events(
     if text_search:
         like = f"%{text_search}%"
         conditions.append(
-            AuditEvent.details.like(like) | AuditEvent.before.like(like) | AuditEvent.after.like(like)
+            AuditEvent.details.like(like)
+            | AuditEvent.before.like(like)
+            | AuditEvent.after.like(like)
             | AuditEvent.entity_id.like(like)
         )
     with read_session(engine) as session:
@@ -114,10 +128,24 @@ def distinct_values(engine: Engine, actor: Actor) -> dict[str, list[str]]:
     authorize(engine, actor, Permission.READ_AUDIT, "read audit trail")
     with read_session(engine) as session:
         actions = session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars().all()
-        names = session.execute(
-            select(AuditEvent.actor_name).where(AuditEvent.actor_name.is_not(None)).distinct().order_by(AuditEvent.actor_name)
-        ).scalars().all()
-        types = session.execute(
-            select(AuditEvent.entity_type).where(AuditEvent.entity_type.is_not(None)).distinct().order_by(AuditEvent.entity_type)
-        ).scalars().all()
+        names = (
+            session.execute(
+                select(AuditEvent.actor_name)
+                .where(AuditEvent.actor_name.is_not(None))
+                .distinct()
+                .order_by(AuditEvent.actor_name)
+            )
+            .scalars()
+            .all()
+        )
+        types = (
+            session.execute(
+                select(AuditEvent.entity_type)
+                .where(AuditEvent.entity_type.is_not(None))
+                .distinct()
+                .order_by(AuditEvent.entity_type)
+            )
+            .scalars()
+            .all()
+        )
     return {"action": list(actions), "actor_name": list(names), "entity_type": list(types)}

@@ -144,11 +144,20 @@ def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.Data
     shown = events.assign(
         at=events["at"].map(fmt_datetime),
         action=events["action"].map(lambda a: translate(lang, ACTION_LABELS.get(a, a))),
-        entity_type=events["entity_type"].map(lambda e: translate(lang, ENTITY_LABELS.get(e, e)) if isinstance(e, str) else ""),
+        entity_type=events["entity_type"].map(
+            lambda e: translate(lang, ENTITY_LABELS.get(e, e)) if isinstance(e, str) else ""
+        ),
         summary=[summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"])],
     )
-    columns = {"id": N_("No."), "at": N_("Time"), "actor_name": N_("By"), "action": N_("Event"),
-               "entity_type": N_("Record type"), "entity_id": N_("Record"), "summary": N_("Content")}
+    columns = {
+        "id": N_("No."),
+        "at": N_("Time"),
+        "actor_name": N_("By"),
+        "action": N_("Event"),
+        "entity_type": N_("Record type"),
+        "entity_id": N_("Record"),
+        "summary": N_("Content"),
+    }
     if full:
         columns |= {"before": N_("Before"), "after": N_("After"), "details": N_("Details")}
     return shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
@@ -174,10 +183,21 @@ def event_hash(ev: AuditEvent) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _chained_event(prev_id: int, prev_hash: str, actor: Actor | None, action: str, *, entity_type: str | None = None,
-                   entity_id: Any = None, household_id: int | None = None, before: dict[str, Any] | None = None,
-                   after: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
-                   actor_name: str | None = None, at: datetime | None = None) -> AuditEvent:
+def _chained_event(
+    prev_id: int,
+    prev_hash: str,
+    actor: Actor | None,
+    action: str,
+    *,
+    entity_type: str | None = None,
+    entity_id: Any = None,
+    household_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    actor_name: str | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
     """The event that follows (prev_id, prev_hash), with its hash.  `at` (timezone-aware) is now unless given."""
     if at is not None and at.tzinfo is None:
         raise ValueError("audit event time must be timezone-aware")

@@ -41,7 +41,7 @@ class ValidationError(ServiceError):
         self.problems: list = []
 
     @classmethod
-    def from_problems(cls, problems: list) -> "ValidationError":
+    def from_problems(cls, problems: list) -> ValidationError:
         """One error carrying every field problem (objects with field, msgid, params);
         its own message is the first problem's."""
         first = problems[0]

@@ -79,8 +79,16 @@ def frames_to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
-def printable_sheet(sheet_name: str, title: str, info_lines: list[str], headers: list[str], widths: list[int],
-                    rows: list[list[str]], *, landscape: bool = False) -> bytes:
+def printable_sheet(
+    sheet_name: str,
+    title: str,
+    info_lines: list[str],
+    headers: list[str],
+    widths: list[int],
+    rows: list[list[str]],
+    *,
+    landscape: bool = False,
+) -> bytes:
     """A sheet to print and pass round the room (签到表, 签收表): a title, a few
     lines of particulars, then a numbered, bordered table whose header repeats
     on every A4 page.  `headers`/`widths`/`rows` exclude the number column."""
@@ -89,7 +97,9 @@ def printable_sheet(sheet_name: str, title: str, info_lines: list[str], headers:
     sheet = book.add_worksheet(sheet_name)
     title_fmt = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     info_fmt = book.add_format({"font_size": 11, "align": "left"})
-    head_fmt = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "bg_color": "#E8EEF4"})
+    head_fmt = book.add_format(
+        {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "bg_color": "#E8EEF4"}
+    )
     cell_fmt = book.add_format({"border": 1, "align": "center", "valign": "vcenter"})
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
@@ -151,8 +161,16 @@ def _pdf_markup(text: str) -> str:
     return re.sub(r" {2,}", lambda m: '<font name="Helvetica">' + "&nbsp;" * 2 * len(m.group()) + "</font>", escaped)
 
 
-def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: list[str], widths: list[int],
-                  rows: list[list[str]], *, landscape: bool = False) -> bytes:
+def printable_pdf(
+    sheet_name: str,
+    title: str,
+    info_lines: list[str],
+    headers: list[str],
+    widths: list[int],
+    rows: list[list[str]],
+    *,
+    landscape: bool = False,
+) -> bytes:
     """The PDF twin of `printable_sheet`, same arguments: an A4 sheet to print
     and pass round the room.  Title centred, the particulars, then a numbered,
     bordered table of tall rows whose header repeats on every page, and "n / N"
@@ -182,8 +200,12 @@ def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: l
     total = sum(widths) or 1
     col_widths = [frame_width * w / total for w in widths]
 
-    cell_styles = {size: ParagraphStyle(f"cell{size}", fontName=font, fontSize=size, leading=size * 1.2,
-                                        alignment=TA_CENTER, wordWrap="CJK") for size in PDF_FONT_SIZES}
+    cell_styles = {
+        size: ParagraphStyle(
+            f"cell{size}", fontName=font, fontSize=size, leading=size * 1.2, alignment=TA_CENTER, wordWrap="CJK"
+        )
+        for size in PDF_FONT_SIZES
+    }
 
     def fitted(text: str, width: float) -> tuple[object, float]:
         """A cell's content and the height it needs: the plain string when it
@@ -191,7 +213,7 @@ def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: l
         takes at most two lines, else wrapped at the smallest size."""
         inner = width - 2 * PDF_CELL_PAD
         if len(text) > PDF_CELL_MAX_CHARS:
-            text = text[:PDF_CELL_MAX_CHARS - 1] + "…"
+            text = text[: PDF_CELL_MAX_CHARS - 1] + "…"
         if "\n" not in text and stringWidth(text, font, PDF_FONT_SIZES[0]) <= inner:
             return text, PDF_FONT_SIZES[0] * 1.2
         for size in PDF_FONT_SIZES:
@@ -210,16 +232,22 @@ def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: l
         heights.append(max(lowest, *(h + 2 * PDF_CELL_PAD for _, h in content)))
 
     table = LongTable(table_rows, colWidths=col_widths, rowHeights=heights, repeatRows=1)
-    table.setStyle([
-        ("FONTNAME", (0, 0), (-1, -1), font),
-        ("FONTSIZE", (0, 0), (-1, -1), PDF_FONT_SIZES[0]),
-        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF4")),
-        *(("LEFTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
-          ("TOPPADDING", (0, 0), (-1, -1), PDF_CELL_PAD), ("BOTTOMPADDING", (0, 0), (-1, -1), PDF_CELL_PAD)),
-    ])
+    table.setStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), font),
+            ("FONTSIZE", (0, 0), (-1, -1), PDF_FONT_SIZES[0]),
+            ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF4")),
+            *(
+                ("LEFTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
+                ("RIGHTPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
+                ("TOPPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), PDF_CELL_PAD),
+            ),
+        ]
+    )
 
     class Title(Flowable):
         """The title, centred and set bold (filled and stroked: the CID font has
@@ -259,7 +287,7 @@ def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: l
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -274,8 +302,17 @@ def printable_pdf(sheet_name: str, title: str, info_lines: list[str], headers: l
     info_style = ParagraphStyle("info", fontName=font, fontSize=10.5, leading=15, wordWrap="CJK")
     story = [Title(), *(Paragraph(_pdf_markup(line), info_style) for line in info_lines), Spacer(1, 6), table]
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin,
-                            bottomMargin=margin, title=title, subject=sheet_name, creator="Taizhang")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+        title=title,
+        subject=sheet_name,
+        creator="Taizhang",
+    )
     doc.build(story, canvasmaker=NumberedCanvas)
     return buffer.getvalue()
 
@@ -297,8 +334,9 @@ def streamed_workbook(buffer: io.BytesIO) -> Iterator[tuple[xlsxwriter.Workbook,
     (bounded memory, whatever the number of rows), closed into `buffer` on exit;
     yields it with the cell formats `SheetWriter` uses."""
     with tempfile.TemporaryDirectory(prefix="taizhang-xlsx-") as tmp:
-        book = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, "in_memory": False, "constant_memory": True,
-                                            "tmpdir": tmp})
+        book = xlsxwriter.Workbook(
+            buffer, {**WORKBOOK_OPTIONS, "in_memory": False, "constant_memory": True, "tmpdir": tmp}
+        )
         formats = {
             "header": book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1}),
             "date": book.add_format({"num_format": "yyyy-mm-dd"}),
@@ -315,7 +353,6 @@ def number_text(value: float | int | Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-
 class SheetWriter:
     """One worksheet written row by row, every value typed by its column's kind.
 
@@ -323,8 +360,14 @@ class SheetWriter:
     checksum), receives each row as `row_text` of the cells' canonical texts;
     `widths` overrides a column's width (by index)."""
 
-    def __init__(self, sheet, columns: list[tuple[str, str]], formats: dict,  # noqa: ANN001
-                 digest: Any = None, widths: dict[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        sheet,
+        columns: list[tuple[str, str]],
+        formats: dict,
+        digest: Any = None,
+        widths: dict[int, int] | None = None,
+    ) -> None:
         self.sheet = sheet
         self.kinds = [kind for _, kind in columns]
         self.formats = formats
@@ -380,6 +423,7 @@ class SheetWriter:
                 value = float(value)
                 sheet.write_number(row, col, value, formats[fmt])
                 return number_text(value)
+
             return write
 
         by_kind = {TEXT: text, INT: integer, DATE: day, MONEY: number("money"), HOURS: number("hours")}

@@ -16,8 +16,12 @@ def check_pdf(data: bytes) -> None:
     if not isinstance(data, bytes | bytearray) or not data:
         raise ValidationError(N_("The file is empty."), field="attachment")
     if len(data) > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(N_("The file is {size} MB; attachments can be at most {max} MB."), field="attachment",
-                              size=f"{len(data) / 1024 / 1024:.1f}", max=MAX_ATTACHMENT_BYTES // (1024 * 1024))
+        raise ValidationError(
+            N_("The file is {size} MB; attachments can be at most {max} MB."),
+            field="attachment",
+            size=f"{len(data) / 1024 / 1024:.1f}",
+            max=MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        )
     if not bytes(data[:1024]).lstrip(b"\x00\t\n\r\x0c ").startswith(b"%PDF-") or b"%%EOF" not in bytes(data[-2048:]):
         raise ValidationError(N_("This file is not a PDF; only PDF files can be attached."), field="attachment")
 

@@ -23,7 +23,7 @@ def N_(msgid: str) -> Msg:
     return Msg(msgid)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalog(lang: str) -> dict[str, str]:
     from babel.messages.pofile import read_po
 

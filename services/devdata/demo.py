@@ -66,18 +66,28 @@ SUPPORT_POSTS = ["办公室主任", "会计", "出纳", "后勤", "后勤", "门
 # (python-stdnum checks the code against the birth year).
 REGIONS = ["110105"] * 6 + ["110101", "110102", "110106", "110108", "120103", "310104"]
 
-SURNAMES = (
-    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭"
-)
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭"
 MALE_CHARS = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林博文志建国海峰晨阳东亮立新洋成"
 FEMALE_CHARS = "芳娜敏静丽艳娟霞秀英慧巧美琳玲婷雪倩颖洁琪晶燕红梅莉萍蕾薇月悦欣怡佳丹"
 BOYS = ["子轩", "浩宇", "宇轩", "子墨", "沐宸", "浩然", "一鸣", "俊熙", "梓睿", "奕辰", "嘉懿", "明哲", "思远", "天佑"]
 GIRLS = ["梓涵", "一诺", "欣怡", "思彤", "雨桐", "梓萱", "若汐", "诗涵", "语桐", "可馨", "佳怡", "安然", "紫萱", "书瑶"]
 WORK_UNITS = [
-    "朝阳区第二实验小学", "区人民医院", "市第十二中学", "区税务局", "晨光科技有限公司", "华信会计师事务所",
-    "街道社区服务中心", "区图书馆", "个体经营", "自由职业", "京东物流", "区供电公司",
+    "朝阳区第二实验小学",
+    "区人民医院",
+    "市第十二中学",
+    "区税务局",
+    "晨光科技有限公司",
+    "华信会计师事务所",
+    "街道社区服务中心",
+    "区图书馆",
+    "个体经营",
+    "自由职业",
+    "京东物流",
+    "区供电公司",
 ]
-PHONE_PREFIXES = [f"13{d}" for d in range(10)] + [f"15{d}" for d in (0, 1, 2, 3, 5, 6, 7, 8, 9)] + [f"18{d}" for d in range(10)]
+PHONE_PREFIXES = (
+    [f"13{d}" for d in range(10)] + [f"15{d}" for d in (0, 1, 2, 3, 5, 6, 7, 8, 9)] + [f"18{d}" for d in range(10)]
+)
 
 
 @dataclass(frozen=True)
@@ -215,7 +225,11 @@ class _Planner:
         else:
             birth = self.birth_for_age(rng.randint(23, 58))
         hire_year = birth.year + rng.randint(22, 24 if status == "left" else 26)
-        hire = date(hire_year, 9, 1) if rng.random() < 0.8 else _random_day(rng, date(hire_year, 1, 1), date(hire_year, 12, 31))
+        hire = (
+            date(hire_year, 9, 1)
+            if rng.random() < 0.8
+            else _random_day(rng, date(hire_year, 1, 1), date(hire_year, 12, 31))
+        )
         while hire > today:
             hire = add_years(hire, -1)
         if status == "left":
@@ -271,7 +285,9 @@ class _Planner:
             father_surname = surname if gender == "M" else (spouse["name"][0] if spouse else rng.choice(SURNAMES))
             if rng.random() < 0.1:
                 father_surname = surname  # some children carry the mother's surname
-            members.extend(self._children(birth, spouse["birth_date"] if spouse else None, father_surname, region, newborn=newborn))
+            members.extend(
+                self._children(birth, spouse["birth_date"] if spouse else None, father_surname, region, newborn=newborn)
+            )
 
         if rng.random() < 0.3:
             members.extend(self._parents(birth, surname, region))
@@ -327,7 +343,9 @@ class _Planner:
                     "id_number": self.id_number(day, gender, region) if has_id else None,
                     "work_unit": self._child_place(age),
                     "birth_registration_no": (
-                        f"{region}-{day.year}-{rng.randrange(10**5):05d}" if day.year >= 2016 and rng.random() < 0.7 else None
+                        f"{region}-{day.year}-{rng.randrange(10**5):05d}"
+                        if day.year >= 2016 and rng.random() < 0.7
+                        else None
                     ),
                 }
             )
@@ -391,11 +409,26 @@ def plan(seed: int = 2026, staff: int = 40, today: date | None = None) -> list[d
 # have written for each transition, by the same account, at the same moment.
 
 # Every field a transition writes, with its value in a draft.
-_DRAFT = {"state": CaseState.DRAFT.value, "submitted_at": None, "decision": None, "decided_by_id": None,
-          "decided_by_name": None, "decided_at": None, "decision_reason": None, "appeal_grounds": None,
-          "appealed_at": None, "appeal_result": None, "appeal_decided_by_id": None, "appeal_decided_by_name": None,
-          "appeal_decided_at": None, "appeal_reason": None, "revoked_by_id": None, "revoked_by_name": None,
-          "revoked_at": None, "revoke_reason": None}
+_DRAFT = {
+    "state": CaseState.DRAFT.value,
+    "submitted_at": None,
+    "decision": None,
+    "decided_by_id": None,
+    "decided_by_name": None,
+    "decided_at": None,
+    "decision_reason": None,
+    "appeal_grounds": None,
+    "appealed_at": None,
+    "appeal_result": None,
+    "appeal_decided_by_id": None,
+    "appeal_decided_by_name": None,
+    "appeal_decided_at": None,
+    "appeal_reason": None,
+    "revoked_by_id": None,
+    "revoked_by_name": None,
+    "revoked_at": None,
+    "revoke_reason": None,
+}
 _REVOKED_FIELDS = ("revoked_by_id", "revoked_by_name", "revoked_at", "revoke_reason")
 
 
@@ -405,31 +438,73 @@ def case_transitions(case: Mapping[str, Any]) -> list[tuple[str, int, datetime, 
     c = case
     steps: list[tuple[str, int, datetime, dict[str, Any]]] = []
     if c["submitted_at"] is not None:
-        steps.append(("submit", c["recorded_by_id"], c["submitted_at"],
-                      {"state": CaseState.PENDING.value, "submitted_at": c["submitted_at"]}))
+        steps.append(
+            (
+                "submit",
+                c["recorded_by_id"],
+                c["submitted_at"],
+                {"state": CaseState.PENDING.value, "submitted_at": c["submitted_at"]},
+            )
+        )
     if c["decision"] is not None:
         confirmed = c["decision"] == "confirmed"
-        steps.append(("confirm" if confirmed else "reject", c["decided_by_id"], c["decided_at"], {
-            "state": (CaseState.CONFIRMED if confirmed else CaseState.REJECTED).value, "decision": c["decision"],
-            "decided_by_id": c["decided_by_id"], "decided_by_name": c["decided_by_name"],
-            "decided_at": c["decided_at"], "decision_reason": c["decision_reason"]}))
+        steps.append(
+            (
+                "confirm" if confirmed else "reject",
+                c["decided_by_id"],
+                c["decided_at"],
+                {
+                    "state": (CaseState.CONFIRMED if confirmed else CaseState.REJECTED).value,
+                    "decision": c["decision"],
+                    "decided_by_id": c["decided_by_id"],
+                    "decided_by_name": c["decided_by_name"],
+                    "decided_at": c["decided_at"],
+                    "decision_reason": c["decision_reason"],
+                },
+            )
+        )
     if c["appealed_at"] is not None:  # recorded by whoever records cases: the case's recorder
-        steps.append(("appeal", c["recorded_by_id"], c["appealed_at"], {
-            "state": CaseState.UNDER_APPEAL.value, "appeal_grounds": c["appeal_grounds"], "appealed_at": c["appealed_at"],
-            "appeal_result": None, "appeal_decided_by_id": None, "appeal_decided_by_name": None,
-            "appeal_decided_at": None, "appeal_reason": None}))
+        steps.append(
+            (
+                "appeal",
+                c["recorded_by_id"],
+                c["appealed_at"],
+                {
+                    "state": CaseState.UNDER_APPEAL.value,
+                    "appeal_grounds": c["appeal_grounds"],
+                    "appealed_at": c["appealed_at"],
+                    "appeal_result": None,
+                    "appeal_decided_by_id": None,
+                    "appeal_decided_by_name": None,
+                    "appeal_decided_at": None,
+                    "appeal_reason": None,
+                },
+            )
+        )
     overturned = c["appeal_result"] == "overturned"
     if c["appeal_result"] is not None:
-        values = {"state": (CaseState.REVOKED if overturned else CaseState.CONFIRMED).value,
-                  "appeal_result": c["appeal_result"], "appeal_decided_by_id": c["appeal_decided_by_id"],
-                  "appeal_decided_by_name": c["appeal_decided_by_name"], "appeal_decided_at": c["appeal_decided_at"],
-                  "appeal_reason": c["appeal_reason"]}
+        values = {
+            "state": (CaseState.REVOKED if overturned else CaseState.CONFIRMED).value,
+            "appeal_result": c["appeal_result"],
+            "appeal_decided_by_id": c["appeal_decided_by_id"],
+            "appeal_decided_by_name": c["appeal_decided_by_name"],
+            "appeal_decided_at": c["appeal_decided_at"],
+            "appeal_reason": c["appeal_reason"],
+        }
         if overturned:
             values |= {k: c[k] for k in _REVOKED_FIELDS}
-        steps.append(("overturn" if overturned else "uphold", c["appeal_decided_by_id"], c["appeal_decided_at"], values))
+        steps.append(
+            ("overturn" if overturned else "uphold", c["appeal_decided_by_id"], c["appeal_decided_at"], values)
+        )
     if c["revoked_at"] is not None and not overturned:
-        steps.append(("revoke", c["revoked_by_id"], c["revoked_at"],
-                      {"state": CaseState.REVOKED.value, **{k: c[k] for k in _REVOKED_FIELDS}}))
+        steps.append(
+            (
+                "revoke",
+                c["revoked_by_id"],
+                c["revoked_at"],
+                {"state": CaseState.REVOKED.value, **{k: c[k] for k in _REVOKED_FIELDS}},
+            )
+        )
     return steps
 
 
@@ -441,7 +516,9 @@ def _jsonable(value: Any) -> Any:
     return _aware(value).isoformat() if isinstance(value, datetime) else value
 
 
-def case_history_events(cases: Iterable[Mapping[str, Any]], users: Mapping[int, Actor], *, via: str) -> list[dict[str, Any]]:
+def case_history_events(
+    cases: Iterable[Mapping[str, Any]], users: Mapping[int, Actor], *, via: str
+) -> list[dict[str, Any]]:
     """The audit events (specs for trail.record_many) of cases inserted in bulk, each case's
     `create` then one event per transition, by the account that made it, at the moment its
     fields give; all cases' events in time order.  `cases` need their ids; `users` maps the
@@ -450,19 +527,45 @@ def case_history_events(cases: Iterable[Mapping[str, Any]], users: Mapping[int, 
     for case in cases:
         recorded = _aware(case["recorded_at"])
         common = {"entity_type": "violation_case", "entity_id": case["id"], "household_id": case["employee_id"]}
-        events.append((recorded, case["id"], 0, {
-            "action": "create", "actor": users[case["recorded_by_id"]], "at": recorded, **common,
-            "after": _case_view({**case, "state": CaseState.DRAFT.value}), "details": {"loaded_by": via}}))
+        events.append(
+            (
+                recorded,
+                case["id"],
+                0,
+                {
+                    "action": "create",
+                    "actor": users[case["recorded_by_id"]],
+                    "at": recorded,
+                    **common,
+                    "after": _case_view({**case, "state": CaseState.DRAFT.value}),
+                    "details": {"loaded_by": via},
+                },
+            )
+        )
         current, last = dict(_DRAFT), recorded
         for n, (action, user_id, moment, values) in enumerate(case_transitions(case), start=1):
             moment = _aware(moment)
             if moment < last:
                 raise ValueError(f"case {case['case_no']}: {action} at {moment} comes before the step it follows")
-            before, after = trail.diff({k: _jsonable(current[k]) for k in values},
-                                       {k: _jsonable(v) for k, v in values.items()})
-            events.append((moment, case["id"], n, {
-                "action": action, "actor": users[user_id], "at": moment, **common, "before": before, "after": after,
-                "details": {"case_no": case["case_no"], "loaded_by": via}}))
+            before, after = trail.diff(
+                {k: _jsonable(current[k]) for k in values}, {k: _jsonable(v) for k, v in values.items()}
+            )
+            events.append(
+                (
+                    moment,
+                    case["id"],
+                    n,
+                    {
+                        "action": action,
+                        "actor": users[user_id],
+                        "at": moment,
+                        **common,
+                        "before": before,
+                        "after": after,
+                        "details": {"case_no": case["case_no"], "loaded_by": via},
+                    },
+                )
+            )
             current.update(values)
             last = moment
     return [spec for *_, spec in sorted(events, key=lambda e: e[:3])]
@@ -473,17 +576,30 @@ def record_case_histories(session, cases: list[Mapping[str, Any]], *, via: str) 
     transaction: one query for the accounts they name, one insert of events."""
     ids = {c[k] for c in cases for k in ("recorded_by_id", "decided_by_id", "appeal_decided_by_id", "revoked_by_id")}
     ids.discard(None)
-    users = {
-        u.id: Actor(u.id, u.username, u.display_name, Role(u.role))
-        for u in session.execute(select(User.id, User.username, User.display_name, User.role).where(User.id.in_(ids)))
-    } if ids else {}
+    users = (
+        {
+            u.id: Actor(u.id, u.username, u.display_name, Role(u.role))
+            for u in session.execute(
+                select(User.id, User.username, User.display_name, User.role).where(User.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
     return trail.record_many(session, None, case_history_events(cases, users, via=via))
 
 
 def record_load(session, actor: Actor | None, action: str, details: dict[str, Any], *, via: str) -> None:  # noqa: ANN001
     """The one summary event of a demo or generated unit: by `actor`, or else by the tool `via`."""
-    trail.record(session, actor, action, entity_type="unit", entity_id=UNIT_ID, details=details,
-                 actor_name=None if actor else via)
+    trail.record(
+        session,
+        actor,
+        action,
+        entity_type="unit",
+        entity_id=UNIT_ID,
+        details=details,
+        actor_name=None if actor else via,
+    )
 
 
 # ---------------------------------------------------------------- loading

@@ -56,12 +56,18 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
     rng = random.Random(seed * 7 + 1)
     year = today.year
     staff = session.execute(
-        select(Employee.id, Employee.name, Employee.department_id, Employee.hire_date, Employee.status, Employee.left_on)
-        .order_by(Employee.id)
+        select(
+            Employee.id, Employee.name, Employee.department_id, Employee.hire_date, Employee.status, Employee.left_on
+        ).order_by(Employee.id)
     ).all()
-    spouses = dict(session.execute(select(FamilyMember.employee_id, FamilyMember.name).where(FamilyMember.relation == "spouse")).all())
-    small_departments = list(session.execute(
-        select(Department.id).where(Department.name.in_(["校领导", "行政后勤"]))).scalars())
+    spouses = dict(
+        session.execute(
+            select(FamilyMember.employee_id, FamilyMember.name).where(FamilyMember.relation == "spouse")
+        ).all()
+    )
+    small_departments = list(
+        session.execute(select(Department.id).where(Department.name.in_(["校领导", "行政后勤"]))).scalars()
+    )
     now = utcnow()
 
     # Monthly sessions up to today, and the next one still to come.
@@ -74,10 +80,23 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
 
     def session_row(day: date, spec, audience: str, departments: list[int] | None = None, makeup_of: int | None = None):  # noqa: ANN001, ANN202
         title, form, content, tenths = spec
-        return {"held_on": day, "title": title, "form": form, "content": content, "organiser": "王建国",
-                "place": "学校会议室" if form != "lecture" else "学校报告厅", "hours_tenths": tenths,
-                "audience": audience, "audience_departments": ",".join(map(str, departments)) if departments else None,
-                "makeup_of_id": makeup_of, "version": 1, "created_at": now, "created_by": by, "updated_at": now, "updated_by": by}
+        return {
+            "held_on": day,
+            "title": title,
+            "form": form,
+            "content": content,
+            "organiser": "王建国",
+            "place": "学校会议室" if form != "lecture" else "学校报告厅",
+            "hours_tenths": tenths,
+            "audience": audience,
+            "audience_departments": ",".join(map(str, departments)) if departments else None,
+            "makeup_of_id": makeup_of,
+            "version": 1,
+            "created_at": now,
+            "created_by": by,
+            "updated_at": now,
+            "updated_by": by,
+        }
 
     rows = []
     for i, (day, spec) in enumerate(plan):
@@ -97,9 +116,15 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
             status = "expected"
             if row["held_on"] <= today:
                 status = rng.choices(["present", "absent", "excused"], weights=[88, 5, 7])[0]
-            attendance[(sid, e.id)] = {"session_id": sid, "employee_id": e.id, "status": status, "made_up_in_id": None,
-                                       "made_up_from": None, "marked_at": None if status == "expected" else now,
-                                       "marked_by": None if status == "expected" else by}
+            attendance[(sid, e.id)] = {
+                "session_id": sid,
+                "employee_id": e.id,
+                "status": status,
+                "made_up_in_id": None,
+                "made_up_from": None,
+                "marked_at": None if status == "expected" else now,
+                "marked_by": None if status == "expected" else by,
+            }
 
     # Make-ups for the first two held sessions, a week later (never after today).
     makeups = []
@@ -109,46 +134,96 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
         if owing:
             makeups.append((sid, row, day, owing))
     if makeups:
-        session.execute(insert(TrainingSession).execution_options(render_nulls=True), [
-            session_row(day, (f"{row['title']}（补学）", row["form"], row["content"], row["hours_tenths"]), "makeup", makeup_of=sid)
-            for sid, row, day, _ in makeups
-        ])
-        makeup_ids = list(session.execute(
-            select(TrainingSession.id).where(TrainingSession.makeup_of_id.is_not(None)).order_by(TrainingSession.id)
-        ).scalars())
+        session.execute(
+            insert(TrainingSession).execution_options(render_nulls=True),
+            [
+                session_row(
+                    day,
+                    (f"{row['title']}（补学）", row["form"], row["content"], row["hours_tenths"]),
+                    "makeup",
+                    makeup_of=sid,
+                )
+                for sid, row, day, _ in makeups
+            ],
+        )
+        makeup_ids = list(
+            session.execute(
+                select(TrainingSession.id).where(TrainingSession.makeup_of_id.is_not(None)).order_by(TrainingSession.id)
+            ).scalars()
+        )
         for mid, (_sid, _row, _day, owing) in zip(makeup_ids, makeups):
             for a in owing:
                 came = rng.random() < 0.7
                 attendance[(mid, a["employee_id"])] = {
-                    "session_id": mid, "employee_id": a["employee_id"], "status": "present" if came else "absent",
-                    "made_up_in_id": None, "made_up_from": None, "marked_at": now, "marked_by": by}
+                    "session_id": mid,
+                    "employee_id": a["employee_id"],
+                    "status": "present" if came else "absent",
+                    "made_up_in_id": None,
+                    "made_up_from": None,
+                    "marked_at": now,
+                    "marked_by": by,
+                }
                 if came:
                     a.update(made_up_from=a["status"], status="made_up", made_up_in_id=mid)
     session.execute(insert(Attendance).execution_options(render_nulls=True), list(attendance.values()))
 
     # Leaflets, delivered to most households within ten days.
-    leaflets = [(t, k, date(year, m, 12)) for t, k, m in LEAFLETS if date(year, m, 12) <= today] or [(LEAFLETS[0][0], "policy", today)]
-    session.execute(insert(Leaflet).execution_options(render_nulls=True), [
-        {"title": t, "kind": k, "issued_on": d, "copies": len(staff) + 10, "notes": None, "audience": "all",
-         "audience_departments": None, "version": 1, "created_at": now, "created_by": by, "updated_at": now, "updated_by": by}
-        for t, k, d in leaflets
-    ])
+    leaflets = [(t, k, date(year, m, 12)) for t, k, m in LEAFLETS if date(year, m, 12) <= today] or [
+        (LEAFLETS[0][0], "policy", today)
+    ]
+    session.execute(
+        insert(Leaflet).execution_options(render_nulls=True),
+        [
+            {
+                "title": t,
+                "kind": k,
+                "issued_on": d,
+                "copies": len(staff) + 10,
+                "notes": None,
+                "audience": "all",
+                "audience_departments": None,
+                "version": 1,
+                "created_at": now,
+                "created_by": by,
+                "updated_at": now,
+                "updated_by": by,
+            }
+            for t, k, d in leaflets
+        ],
+    )
     leaflet_ids = list(session.execute(select(Leaflet.id).order_by(Leaflet.id)).scalars())
     distributions = []
     for lid, (_t, _k, issued) in zip(leaflet_ids, leaflets):
         for e in staff:
             if not _in_post(e, issued):
                 continue
-            row = {"leaflet_id": lid, "employee_id": e.id, "expected": True, "delivered_on": None, "method": None,
-                   "received_by": None, "signed": False, "marked_at": None, "marked_by": None}
+            row = {
+                "leaflet_id": lid,
+                "employee_id": e.id,
+                "expected": True,
+                "delivered_on": None,
+                "method": None,
+                "received_by": None,
+                "signed": False,
+                "marked_at": None,
+                "marked_by": None,
+            }
             if rng.random() < 0.85:
                 by_spouse = e.id in spouses and rng.random() < 0.3
-                row.update(delivered_on=min(issued + timedelta(days=rng.randint(0, 10)), today),
-                           method=rng.choice(["door", "meeting", "meeting", "electronic"]),
-                           received_by=spouses[e.id] if by_spouse else e.name,
-                           signed=rng.random() < 0.9, marked_at=now, marked_by=by)
+                row.update(
+                    delivered_on=min(issued + timedelta(days=rng.randint(0, 10)), today),
+                    method=rng.choice(["door", "meeting", "meeting", "electronic"]),
+                    received_by=spouses[e.id] if by_spouse else e.name,
+                    signed=rng.random() < 0.9,
+                    marked_at=now,
+                    marked_by=by,
+                )
             distributions.append(row)
     if distributions:
         session.execute(insert(Distribution).execution_options(render_nulls=True), distributions)
-    return {"sessions": len(rows) + len(makeups), "attendance": len(attendance), "leaflets": len(leaflets),
-            "distributions": len(distributions)}
+    return {
+        "sessions": len(rows) + len(makeups),
+        "attendance": len(attendance),
+        "leaflets": len(leaflets),
+        "distributions": len(distributions),
+    }

@@ -213,7 +213,9 @@ class _DistrictPlanner(demo.Planner):
         return "班主任" if rng.random() < 0.45 else "教师"
 
 
-def plan(seed: int, staff: int, *, years: int = DEFAULT_YEARS, today: date | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+def plan(
+    seed: int, staff: int, *, years: int = DEFAULT_YEARS, today: date | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
     """(department names, [{department, employee, family}]) without touching a database."""
     if not 1 <= staff <= MAX_STAFF:
         raise ValidationError(N_("The generated unit can have 1 to {max} staff."), field="staff", max=MAX_STAFF)
@@ -256,14 +258,20 @@ def _facts(category: str, day: date) -> tuple[str, str]:
     """(facts, evidence note) for a case of `category` on `day` (fictional, plausible)."""
     when = f"{day.year}年{day.month}月{day.day}日"
     if "两非" in category or "性别" in category:
-        return (f"经区卫生健康局通报并核实，该职工于{when}介绍亲属到非医疗机构进行非医学需要的胎儿性别鉴定。",
-                "区卫生健康局通报文件、调查笔录")
+        return (
+            f"经区卫生健康局通报并核实，该职工于{when}介绍亲属到非医疗机构进行非医学需要的胎儿性别鉴定。",
+            "区卫生健康局通报文件、调查笔录",
+        )
     if "证明" in category:
-        return (f"经核查，该职工于{when}提交的出生医学证明复印件系变造，用于办理生育登记手续。",
-                "出生医学证明复印件、签发机构核实回函")
+        return (
+            f"经核查，该职工于{when}提交的出生医学证明复印件系变造，用于办理生育登记手续。",
+            "出生医学证明复印件、签发机构核实回函",
+        )
     if "骗取" in category or "补贴" in category:
-        return (f"经核查，该职工于{when}以不实材料申领育儿补贴，已被主管部门责令退回。",
-                "主管部门处理决定书、申领材料复印件")
+        return (
+            f"经核查，该职工于{when}以不实材料申领育儿补贴，已被主管部门责令退回。",
+            "主管部门处理决定书、申领材料复印件",
+        )
     return f"经核查，该职工于{when}存在{category}的情形。", "调查笔录"
 
 
@@ -271,8 +279,11 @@ def _school_days(year: int) -> list[date]:
     """Weekdays of `year` outside the winter (late Jan - mid Feb) and summer (mid Jul - Aug) holidays."""
     day, end, days = date(year, 1, 1), date(year, 12, 31), []
     while day <= end:
-        holiday = (day.month == 1 and day.day >= 20) or (day.month == 2 and day.day < 18) or (
-            (day.month == 7 and day.day >= 12) or day.month == 8)
+        holiday = (
+            (day.month == 1 and day.day >= 20)
+            or (day.month == 2 and day.day < 18)
+            or ((day.month == 7 and day.day >= 12) or day.month == 8)
+        )
         if day.weekday() < 5 and not holiday:
             days.append(day)
         day += timedelta(days=1)
@@ -321,7 +332,13 @@ class _Activity:
 
     def stamp(self, day: date) -> dict[str, Any]:
         moment = self.at(day, 8)
-        return {"version": 1, "created_at": moment, "created_by": self.via, "updated_at": moment, "updated_by": self.via}
+        return {
+            "version": 1,
+            "created_at": moment,
+            "created_by": self.via,
+            "updated_at": moment,
+            "updated_by": self.via,
+        }
 
     # -- sessions
 
@@ -343,13 +360,24 @@ class _Activity:
             if rng.random() >= WHOLE_SCHOOL_SHARE and len(departments) > 2:
                 departments = sorted(rng.sample(departments, rng.choice((2, 3, 3))))
             whole_unit = len(self.schools) == 1 and len(departments) == len(self.schools[0])
-            plan.append({"row": {
-                "held_on": day, "title": title, "form": form, "content": content, "organiser": self.leader[2],
-                "place": "学校报告厅" if form == "lecture" else "学校会议室", "hours_tenths": tenths,
-                "audience": "all" if whole_unit else "departments",
-                "audience_departments": None if whole_unit else ",".join(map(str, departments)),
-                "makeup_of_id": None, **self.stamp(min(day, self.today)),
-            }, "departments": departments})
+            plan.append(
+                {
+                    "row": {
+                        "held_on": day,
+                        "title": title,
+                        "form": form,
+                        "content": content,
+                        "organiser": self.leader[2],
+                        "place": "学校报告厅" if form == "lecture" else "学校会议室",
+                        "hours_tenths": tenths,
+                        "audience": "all" if whole_unit else "departments",
+                        "audience_departments": None if whole_unit else ",".join(map(str, departments)),
+                        "makeup_of_id": None,
+                        **self.stamp(min(day, self.today)),
+                    },
+                    "departments": departments,
+                }
+            )
         return plan
 
     def roll_call(self, session_id: int, day: date, departments: list[int]) -> dict[int, dict[str, Any]]:
@@ -361,12 +389,21 @@ class _Activity:
         expected = [p.id for d in departments for p in self.by_department.get(d, ()) if p.in_post(day)]
         marks = self.rng.choices(statuses, weights, k=len(expected)) if held else ["expected"] * len(expected)
         return {
-            e: {"session_id": session_id, "employee_id": e, "status": s, "made_up_in_id": None, "made_up_from": None,
-                "marked_at": marked_at, "marked_by": marked_by}
+            e: {
+                "session_id": session_id,
+                "employee_id": e,
+                "status": s,
+                "made_up_in_id": None,
+                "made_up_from": None,
+                "marked_at": marked_at,
+                "marked_by": marked_by,
+            }
             for e, s in zip(expected, marks, strict=True)
         }
 
-    def makeup_plan(self, originals: list[tuple[int, dict[str, Any], dict[int, dict[str, Any]]]]) -> list[dict[str, Any]]:
+    def makeup_plan(
+        self, originals: list[tuple[int, dict[str, Any], dict[int, dict[str, Any]]]]
+    ) -> list[dict[str, Any]]:
         """Make-up sessions for some held originals with absences: {row, of, owing}."""
         rng, plan = self.rng, []
         people = {p.id: p for p in self.people}
@@ -374,13 +411,27 @@ class _Activity:
             day = row["held_on"] + timedelta(days=rng.randint(5, 14))
             if day > self.today or rng.random() >= MAKEUP_SHARE:
                 continue
-            owing = [a for a in roll.values() if a["status"] in ("absent", "excused") and people[a["employee_id"]].in_post(day)]
+            owing = [
+                a
+                for a in roll.values()
+                if a["status"] in ("absent", "excused") and people[a["employee_id"]].in_post(day)
+            ]
             if not owing:
                 continue
-            plan.append({"row": {
-                **row, "held_on": day, "title": f"{row['title']}（补学）", "audience": "makeup",
-                "audience_departments": None, "makeup_of_id": session_id, **self.stamp(day),
-            }, "owing": owing})
+            plan.append(
+                {
+                    "row": {
+                        **row,
+                        "held_on": day,
+                        "title": f"{row['title']}（补学）",
+                        "audience": "makeup",
+                        "audience_departments": None,
+                        "makeup_of_id": session_id,
+                        **self.stamp(day),
+                    },
+                    "owing": owing,
+                }
+            )
         return plan
 
     def makeup_roll_call(self, makeup_id: int, day: date, owing: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -388,12 +439,24 @@ class _Activity:
         rows = []
         for original in owing:
             came = self.rng.random() < MAKEUP_CAME
-            rows.append({"session_id": makeup_id, "employee_id": original["employee_id"],
-                         "status": "present" if came else "absent", "made_up_in_id": None, "made_up_from": None,
-                         "marked_at": self.at(day, 16), "marked_by": self.leader[1]})
+            rows.append(
+                {
+                    "session_id": makeup_id,
+                    "employee_id": original["employee_id"],
+                    "status": "present" if came else "absent",
+                    "made_up_in_id": None,
+                    "made_up_from": None,
+                    "marked_at": self.at(day, 16),
+                    "marked_by": self.leader[1],
+                }
+            )
             if came:
-                original.update(made_up_from=original["status"], status="made_up", made_up_in_id=makeup_id,
-                                marked_at=self.at(day, 16))
+                original.update(
+                    made_up_from=original["status"],
+                    status="made_up",
+                    made_up_in_id=makeup_id,
+                    marked_at=self.at(day, 16),
+                )
         return rows
 
     # -- leaflets
@@ -411,13 +474,22 @@ class _Activity:
                 title, kind, _ = rng.choice(demo_activity.LEAFLETS)
                 plan.append({"title": title, "kind": kind, "issued": rng.choice(days), "departments": departments})
         for item in plan:
-            households = [p for p in self.people if p.in_post(item["issued"])
-                          and (item["departments"] is None or p.department_id in item["departments"])]
+            households = [
+                p
+                for p in self.people
+                if p.in_post(item["issued"]) and (item["departments"] is None or p.department_id in item["departments"])
+            ]
             item["households"] = households
             item["row"] = {
-                "title": item["title"], "kind": item["kind"], "issued_on": item["issued"], "copies": len(households) + 10,
-                "notes": None, "audience": "all" if item["departments"] is None else "departments",
-                "audience_departments": None if item["departments"] is None else ",".join(map(str, item["departments"])),
+                "title": item["title"],
+                "kind": item["kind"],
+                "issued_on": item["issued"],
+                "copies": len(households) + 10,
+                "notes": None,
+                "audience": "all" if item["departments"] is None else "departments",
+                "audience_departments": None
+                if item["departments"] is None
+                else ",".join(map(str, item["departments"])),
                 **self.stamp(item["issued"]),
             }
         return plan
@@ -427,13 +499,28 @@ class _Activity:
         reach = 0.95 if (self.today - issued).days > 30 else 0.6
         rows = []
         for p in households:
-            row = {"leaflet_id": leaflet_id, "employee_id": p.id, "expected": True, "delivered_on": None, "method": None,
-                   "received_by": None, "signed": False, "marked_at": None, "marked_by": None}
+            row = {
+                "leaflet_id": leaflet_id,
+                "employee_id": p.id,
+                "expected": True,
+                "delivered_on": None,
+                "method": None,
+                "received_by": None,
+                "signed": False,
+                "marked_at": None,
+                "marked_by": None,
+            }
             if rng.random() < reach:
                 delivered = min(issued + timedelta(days=rng.randint(0, 10)), self.today)
                 by_spouse = p.spouse is not None and rng.random() < 0.3
-                row.update(delivered_on=delivered, method=rng.choice(METHODS), received_by=p.spouse if by_spouse else p.name,
-                           signed=rng.random() < 0.9, marked_at=self.at(delivered, 15), marked_by=self.leader[1])
+                row.update(
+                    delivered_on=delivered,
+                    method=rng.choice(METHODS),
+                    received_by=p.spouse if by_spouse else p.name,
+                    signed=rng.random() < 0.9,
+                    marked_at=self.at(delivered, 15),
+                    marked_by=self.leader[1],
+                )
             rows.append(row)
         return rows
 
@@ -445,7 +532,10 @@ class _Activity:
         per_year = max(len(CASE_STATES), round(len(self.people) * CASES_PER_STAFF))
         for year in self.year_list:
             if year == self.today.year:
-                states = [*CASE_STATES, *rng.choices(CASE_STATES, CURRENT_YEAR_STATE_WEIGHTS, k=per_year - len(CASE_STATES))]
+                states = [
+                    *CASE_STATES,
+                    *rng.choices(CASE_STATES, CURRENT_YEAR_STATE_WEIGHTS, k=per_year - len(CASE_STATES)),
+                ]
             else:
                 states = rng.choices(*PAST_YEAR_STATES, k=per_year)
             last = min(date(year, 12, 31), self.today - timedelta(days=1))
@@ -466,12 +556,35 @@ class _Activity:
                 occurred = demo._random_day(rng, start, end)
                 category_id, name, basis = rng.choice(categories)
                 facts, evidence = _facts(name, occurred)
-                rows.append(self._case(f"{year}-{seq:03d}", year, state, person, occurred, category_id, basis, facts,
-                                       evidence, spouses.get(person.id) if "两非" in name else None))
+                rows.append(
+                    self._case(
+                        f"{year}-{seq:03d}",
+                        year,
+                        state,
+                        person,
+                        occurred,
+                        category_id,
+                        basis,
+                        facts,
+                        evidence,
+                        spouses.get(person.id) if "两非" in name else None,
+                    )
+                )
         return rows
 
-    def _case(self, case_no: str, year: int, state: str, person: _Person, occurred: date, category_id: int, basis: str,
-              facts: str, evidence: str, family_member_id: int | None) -> dict[str, Any]:
+    def _case(
+        self,
+        case_no: str,
+        year: int,
+        state: str,
+        person: _Person,
+        occurred: date,
+        category_id: int,
+        basis: str,
+        facts: str,
+        evidence: str,
+        family_member_id: int | None,
+    ) -> dict[str, Any]:
         rng = self.rng
         leader_id, _, leader_name = self.leader
         principal_id, _, principal_name = self.principal
@@ -481,15 +594,39 @@ class _Activity:
 
         recorded = later(self.at(occurred, 9), 1, 10)
         row: dict[str, Any] = {
-            "case_no": case_no, "employee_id": person.id, "family_member_id": family_member_id,
-            "category_id": category_id, "occurred_on": occurred, "facts": facts, "basis": basis,
-            "evidence_note": evidence, "year": year, "state": state, "recorded_by_id": leader_id,
-            "recorded_by_name": leader_name, "recorded_at": recorded, "submitted_at": None, "decision": None,
-            "decided_by_id": None, "decided_by_name": None, "decided_at": None, "decision_reason": None,
-            "appeal_grounds": None, "appealed_at": None, "appeal_result": None, "appeal_decided_by_id": None,
-            "appeal_decided_by_name": None, "appeal_decided_at": None, "appeal_reason": None, "revoked_by_id": None,
-            "revoked_by_name": None, "revoked_at": None, "revoke_reason": None, "version": 1,
-            "updated_at": recorded, "updated_by": self.leader[1],
+            "case_no": case_no,
+            "employee_id": person.id,
+            "family_member_id": family_member_id,
+            "category_id": category_id,
+            "occurred_on": occurred,
+            "facts": facts,
+            "basis": basis,
+            "evidence_note": evidence,
+            "year": year,
+            "state": state,
+            "recorded_by_id": leader_id,
+            "recorded_by_name": leader_name,
+            "recorded_at": recorded,
+            "submitted_at": None,
+            "decision": None,
+            "decided_by_id": None,
+            "decided_by_name": None,
+            "decided_at": None,
+            "decision_reason": None,
+            "appeal_grounds": None,
+            "appealed_at": None,
+            "appeal_result": None,
+            "appeal_decided_by_id": None,
+            "appeal_decided_by_name": None,
+            "appeal_decided_at": None,
+            "appeal_reason": None,
+            "revoked_by_id": None,
+            "revoked_by_name": None,
+            "revoked_at": None,
+            "revoke_reason": None,
+            "version": 1,
+            "updated_at": recorded,
+            "updated_by": self.leader[1],
         }
         if state == "draft":
             return row
@@ -499,32 +636,64 @@ class _Activity:
             return row
         decided = later(row["submitted_at"], 1, 7)
         decision = "rejected" if state == "rejected" else "confirmed"
-        reason = "事实不清、证据不足，不予确认。" if decision == "rejected" else "事实清楚，证据充分，依据明确，予以确认。"
-        row.update(decision=decision, decided_by_id=principal_id, decided_by_name=principal_name, decided_at=decided,
-                   decision_reason=reason, version=3, updated_at=decided, updated_by=self.principal[1])
+        reason = (
+            "事实不清、证据不足，不予确认。" if decision == "rejected" else "事实清楚，证据充分，依据明确，予以确认。"
+        )
+        row.update(
+            decision=decision,
+            decided_by_id=principal_id,
+            decided_by_name=principal_name,
+            decided_at=decided,
+            decision_reason=reason,
+            version=3,
+            updated_at=decided,
+            updated_by=self.principal[1],
+        )
         if state in ("rejected",) or (state == "confirmed" and rng.random() < 0.8):
             return row
         appealed = later(decided, 1, 10)
-        row.update(appeal_grounds="本人对认定事实有异议，申请复核。", appealed_at=appealed, version=4, updated_at=appealed,
-                   updated_by=self.leader[1])
+        row.update(
+            appeal_grounds="本人对认定事实有异议，申请复核。",
+            appealed_at=appealed,
+            version=4,
+            updated_at=appealed,
+            updated_by=self.leader[1],
+        )
         if state == "under_appeal":
             return row
         if state == "revoked" and rng.random() < 0.5:  # revoked by the principal, not through an appeal
             row.update(appeal_grounds=None, appealed_at=None)
             revoked = later(decided, 10, 40)
-            row.update(revoked_by_id=principal_id, revoked_by_name=principal_name, revoked_at=revoked,
-                       revoke_reason="经复查，原认定依据不足，予以撤销。", version=4, updated_at=revoked,
-                       updated_by=self.principal[1])
+            row.update(
+                revoked_by_id=principal_id,
+                revoked_by_name=principal_name,
+                revoked_at=revoked,
+                revoke_reason="经复查，原认定依据不足，予以撤销。",
+                version=4,
+                updated_at=revoked,
+                updated_by=self.principal[1],
+            )
             return row
         result = "overturned" if state == "revoked" else "upheld"
         appeal_decided = later(appealed, 5, 20)
         reason = "申诉理由成立，撤销原认定。" if result == "overturned" else "申诉理由不成立，维持原认定。"
-        row.update(appeal_result=result, appeal_decided_by_id=principal_id, appeal_decided_by_name=principal_name,
-                   appeal_decided_at=appeal_decided, version=5, updated_at=appeal_decided, updated_by=self.principal[1],
-                   appeal_reason=reason)
+        row.update(
+            appeal_result=result,
+            appeal_decided_by_id=principal_id,
+            appeal_decided_by_name=principal_name,
+            appeal_decided_at=appeal_decided,
+            version=5,
+            updated_at=appeal_decided,
+            updated_by=self.principal[1],
+            appeal_reason=reason,
+        )
         if result == "overturned":  # overturning revokes the case, as services.sanctions.cases.overturn_case does
-            row.update(revoked_by_id=principal_id, revoked_by_name=principal_name, revoked_at=appeal_decided,
-                       revoke_reason=reason)
+            row.update(
+                revoked_by_id=principal_id,
+                revoked_by_name=principal_name,
+                revoked_at=appeal_decided,
+                revoke_reason=reason,
+            )
         return row
 
     # -- awards and pay
@@ -550,17 +719,27 @@ class _Activity:
                     award = "优秀班主任"
                 else:
                     award = "优秀教师" if rng.random() < 0.7 else "师德标兵"
-                rows.append({"year": year, "award_name": award, "employee_id": p.id, "finalised": finalised,
-                             "finalised_at": self.at(date(year, 12, 20), 10) if finalised else None,
-                             "finalised_by": self.principal[1] if finalised else None,
-                             "created_at": self.at(day, 10), "created_by": self.leader[1]})
+                rows.append(
+                    {
+                        "year": year,
+                        "award_name": award,
+                        "employee_id": p.id,
+                        "finalised": finalised,
+                        "finalised_at": self.at(date(year, 12, 20), 10) if finalised else None,
+                        "finalised_by": self.principal[1] if finalised else None,
+                        "created_at": self.at(day, 10),
+                        "created_by": self.leader[1],
+                    }
+                )
         return rows
 
     def bonus_lines(self) -> list[dict[str, Any]]:
         rng, rows = self.rng, []
         base = {}
         for p in self.people:  # a person's monthly performance pay, in whole yuan
-            low, high = (2400, 3200) if p.kind == demo.LEADERSHIP else (1000, 1600) if p.kind == "行政后勤" else (1500, 2300)
+            low, high = (
+                (2400, 3200) if p.kind == demo.LEADERSHIP else (1000, 1600) if p.kind == "行政后勤" else (1500, 2300)
+            )
             base[p.id] = rng.randrange(low, high, 10)
         for year in self.year_list:
             for month in range(1, 13):
@@ -570,8 +749,13 @@ class _Activity:
                 day, pay_month = min(date(year, month, 15), self.today), f"{year}-{month:02d}"
                 imported = self.at(min(date(year, month, 25), self.today), 10)
                 # As if finance's sheet of the month was imported (services.sanctions.bonus): its checksum and row.
-                common = {"year": year, "pay_month": pay_month, "imported_at": imported, "imported_by": self.leader[1],
-                          "source_sha256": hashlib.sha256(f"generated pay sheet {pay_month}".encode()).hexdigest()}
+                common = {
+                    "year": year,
+                    "pay_month": pay_month,
+                    "imported_at": imported,
+                    "imported_by": self.leader[1],
+                    "source_sha256": hashlib.sha256(f"generated pay sheet {pay_month}".encode()).hexdigest(),
+                }
                 first_row = len(rows) - 2  # the sheet's first data row is row 2
                 for p in self.people:
                     if not p.in_post(day):
@@ -581,8 +765,16 @@ class _Activity:
                         lines.append((CLASS_TEACHER_ITEM, CLASS_TEACHER_YUAN * 100))
                     if month == 12:
                         lines.append((YEAR_END_ITEM, rng.randrange(3000, 6001, 100) * 100))
-                    rows += [{**common, "employee_id": p.id, "item": item, "amount_fen": fen,
-                              "source_row": len(rows) - first_row + i} for i, (item, fen) in enumerate(lines)]
+                    rows += [
+                        {
+                            **common,
+                            "employee_id": p.id,
+                            "item": item,
+                            "amount_fen": fen,
+                            "source_row": len(rows) - first_row + i,
+                        }
+                        for i, (item, fen) in enumerate(lines)
+                    ]
         return rows
 
 
@@ -591,7 +783,7 @@ class _Activity:
 
 def _chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterable[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def _insert(session, model, rows: list[dict[str, Any]]) -> None:  # noqa: ANN001
@@ -633,9 +825,13 @@ def _accounts(engine: Engine) -> tuple[dict[Role, tuple[int, str, str]], list[tu
         profile = session.get(Unit, UNIT_ID)
         taken = {u.lower() for u in session.execute(select(User.username)).scalars()}
         for role, username, name_field in _ACTIVITY_ACCOUNTS:
-            user = session.execute(
-                select(User).where(User.role == role.value, User.active.is_(True)).order_by(User.id).limit(1)
-            ).scalars().first()
+            user = (
+                session.execute(
+                    select(User).where(User.role == role.value, User.active.is_(True)).order_by(User.id).limit(1)
+                )
+                .scalars()
+                .first()
+            )
             if user is not None:
                 found[role] = (user.id, user.username, user.display_name)
                 continue
@@ -650,15 +846,29 @@ def _accounts(engine: Engine) -> tuple[dict[Role, tuple[int, str, str]], list[tu
     return found, new
 
 
-def _people(plan_people: list[dict[str, Any]], employee_ids: dict[str, int], department_ids: dict[str, int],
-            kinds: dict[str, str]) -> list[_Person]:
+def _people(
+    plan_people: list[dict[str, Any]],
+    employee_ids: dict[str, int],
+    department_ids: dict[str, int],
+    kinds: dict[str, str],
+) -> list[_Person]:
     people = []
     for p in plan_people:
         e = p["employee"]
         spouse = next((m["name"] for m in p["family"] if m["relation"] == "spouse"), None)
         gone = e["left_on"] if e["left_on"] is not None else (date.max if e["status"] == "active" else e["hire_date"])
-        people.append(_Person(employee_ids[e["staff_no"]], department_ids[p["department"]], e["hire_date"] or date.min,
-                              gone, e["name"], spouse, e["post"], kinds[p["department"]]))
+        people.append(
+            _Person(
+                employee_ids[e["staff_no"]],
+                department_ids[p["department"]],
+                e["hire_date"] or date.min,
+                gone,
+                e["name"],
+                spouse,
+                e["post"],
+                kinds[p["department"]],
+            )
+        )
     return people
 
 
@@ -666,45 +876,74 @@ def _load_activity(session, builder: _Activity) -> dict[str, int]:  # noqa: ANN0
     """Sessions, roll calls, make-ups, leaflets, receipts, cases, nominations and pay lines."""
     originals = [item for year in builder.year_list for item in builder.session_plan(year)]
     session_ids = _insert_returning_ids(session, TrainingSession, [item["row"] for item in originals])
-    rolls = [(sid, item["row"], builder.roll_call(sid, item["row"]["held_on"], item["departments"]))
-             for sid, item in zip(session_ids, originals, strict=True)]
+    rolls = [
+        (sid, item["row"], builder.roll_call(sid, item["row"]["held_on"], item["departments"]))
+        for sid, item in zip(session_ids, originals, strict=True)
+    ]
     makeups = builder.makeup_plan(rolls)
     makeup_ids = _insert_returning_ids(session, TrainingSession, [item["row"] for item in makeups]) if makeups else []
-    makeup_rows = [row for mid, item in zip(makeup_ids, makeups, strict=True)
-                   for row in builder.makeup_roll_call(mid, item["row"]["held_on"], item["owing"])]
+    makeup_rows = [
+        row
+        for mid, item in zip(makeup_ids, makeups, strict=True)
+        for row in builder.makeup_roll_call(mid, item["row"]["held_on"], item["owing"])
+    ]
     attendance = [a for _, _, roll in rolls for a in roll.values()] + makeup_rows
     _insert(session, Attendance, attendance)
 
     leaflets = [item for year in builder.year_list for item in builder.leaflet_plan(year)]
     leaflet_ids = _insert_returning_ids(session, Leaflet, [item["row"] for item in leaflets]) if leaflets else []
-    distributions = [row for lid, item in zip(leaflet_ids, leaflets, strict=True)
-                     for row in builder.receipts(lid, item["issued"], item["households"])]
+    distributions = [
+        row
+        for lid, item in zip(leaflet_ids, leaflets, strict=True)
+        for row in builder.receipts(lid, item["issued"], item["households"])
+    ]
     _insert(session, Distribution, distributions)
 
-    categories = [tuple(r) for r in session.execute(
-        select(ViolationCategory.id, ViolationCategory.name, ViolationCategory.basis)
-        .where(ViolationCategory.active.is_(True)).order_by(ViolationCategory.id)
-    ).all()]
-    spouses = dict(session.execute(
-        select(FamilyMember.employee_id, func.min(FamilyMember.id)).where(FamilyMember.relation == "spouse")
-        .group_by(FamilyMember.employee_id)
-    ).all())
+    categories = [
+        tuple(r)
+        for r in session.execute(
+            select(ViolationCategory.id, ViolationCategory.name, ViolationCategory.basis)
+            .where(ViolationCategory.active.is_(True))
+            .order_by(ViolationCategory.id)
+        ).all()
+    ]
+    spouses = dict(
+        session.execute(
+            select(FamilyMember.employee_id, func.min(FamilyMember.id))
+            .where(FamilyMember.relation == "spouse")
+            .group_by(FamilyMember.employee_id)
+        ).all()
+    )
     cases = builder.cases(categories, spouses) if categories else []
     if cases:
         case_ids = _insert_returning_ids(session, ViolationCase, cases)
-        demo.record_case_histories(session, [{**c, "id": i} for c, i in zip(cases, case_ids, strict=True)],
-                                   via=builder.via)
+        demo.record_case_histories(
+            session, [{**c, "id": i} for c, i in zip(cases, case_ids, strict=True)], via=builder.via
+        )
     nominations = builder.nominations(cases)
     _insert(session, AwardNomination, nominations)
     pay = builder.bonus_lines()
     _insert(session, BonusLine, pay)
-    return {"sessions": len(originals) + len(makeups), "attendance": len(attendance), "leaflets": len(leaflets),
-            "distributions": len(distributions), "cases": len(cases), "nominations": len(nominations),
-            "bonus_lines": len(pay)}
+    return {
+        "sessions": len(originals) + len(makeups),
+        "attendance": len(attendance),
+        "leaflets": len(leaflets),
+        "distributions": len(distributions),
+        "cases": len(cases),
+        "nominations": len(nominations),
+        "bonus_lines": len(pay),
+    }
 
 
-def generate(engine: Engine, *, staff: int, seed: int = 2026, years: int = DEFAULT_YEARS, via: str = "generate",
-             today: date | None = None) -> GenerateResult:
+def generate(
+    engine: Engine,
+    *,
+    staff: int,
+    seed: int = 2026,
+    years: int = DEFAULT_YEARS,
+    via: str = "generate",
+    today: date | None = None,
+) -> GenerateResult:
     """Fill an empty ledger with a generated unit of `staff` members of staff and
     `years` assessment years of its activity (the current year and those before).
 
@@ -747,11 +986,14 @@ def generate(engine: Engine, *, staff: int, seed: int = 2026, years: int = DEFAU
                 session.execute(insert(Department), chunk)
             wanted = set(departments)
             department_ids = {
-                name: id_ for name, id_ in session.execute(select(Department.name, Department.id)).all() if name in wanted
+                name: id_
+                for name, id_ in session.execute(select(Department.name, Department.id)).all()
+                if name in wanted
             }
 
             employees = [
-                {**p["employee"], "department_id": department_ids[p["department"]], "notes": None, **stamp} for p in people
+                {**p["employee"], "department_id": department_ids[p["department"]], "notes": None, **stamp}
+                for p in people
             ]
             _insert(session, Employee, employees)
             employee_ids = dict(session.execute(select(Employee.staff_no, Employee.id)).all())
@@ -769,9 +1011,14 @@ def generate(engine: Engine, *, staff: int, seed: int = 2026, years: int = DEFAU
                     schools.append([])
                 schools[-1].append(department_ids[name])
             builder = _Activity(
-                rng=random.Random(f"activity-{seed}"), today=today, years=years,
-                people=_people(people, employee_ids, department_ids, kinds), schools=schools,
-                leader=found_accounts[Role.LEADER], principal=found_accounts[Role.PRINCIPAL], via=via,
+                rng=random.Random(f"activity-{seed}"),
+                today=today,
+                years=years,
+                people=_people(people, employee_ids, department_ids, kinds),
+                schools=schools,
+                leader=found_accounts[Role.LEADER],
+                principal=found_accounts[Role.PRINCIPAL],
+                via=via,
             )
             activity = _load_activity(session, builder)
 

@@ -84,9 +84,15 @@ class DistributionMark:
 
 
 def _leaflet_view(leaflet: Leaflet) -> dict[str, Any]:
-    return {"title": leaflet.title, "kind": leaflet.kind, "issued_on": leaflet.issued_on.isoformat(),
-            "copies": leaflet.copies, "notes": leaflet.notes, "audience": leaflet.audience,
-            "audience_departments": leaflet.audience_departments}
+    return {
+        "title": leaflet.title,
+        "kind": leaflet.kind,
+        "issued_on": leaflet.issued_on.isoformat(),
+        "copies": leaflet.copies,
+        "notes": leaflet.notes,
+        "audience": leaflet.audience,
+        "audience_departments": leaflet.audience_departments,
+    }
 
 
 def _copies(value: Any) -> int:
@@ -105,8 +111,15 @@ def _copies(value: Any) -> int:
 
 
 def create_leaflet(
-    engine: Engine, actor: Actor, *, title: str, kind: str, issued_on: date, copies: Any,
-    audience: Audience, notes: str | None = None,
+    engine: Engine,
+    actor: Actor,
+    *,
+    title: str,
+    kind: str,
+    issued_on: date,
+    copies: Any,
+    audience: Audience,
+    notes: str | None = None,
 ) -> int:
     """Create a leaflet and its expected households (one transaction, one event)."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "create leaflet")
@@ -116,9 +129,15 @@ def create_leaflet(
         raise ValidationError(N_("Enter the date the leaflet was issued."), field="issued_on")
     if kind not in set(Kind):
         raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
-    values = {"title": checked_text(title, "title", 200, required=True), "kind": str(kind), "issued_on": issued_on,
-              "copies": _copies(copies), "notes": checked_text(notes, "notes", 500), "audience": audience.kind,
-              "audience_departments": ",".join(map(str, audience.department_ids)) or None}
+    values = {
+        "title": checked_text(title, "title", 200, required=True),
+        "kind": str(kind),
+        "issued_on": issued_on,
+        "copies": _copies(copies),
+        "notes": checked_text(notes, "notes", 500),
+        "audience": audience.kind,
+        "audience_departments": ",".join(map(str, audience.department_ids)) or None,
+    }
     with write_session(engine) as session:
         ensure_year_open(session, issued_on.year)
         employee_ids = audience_employee_ids(session, audience, issued_on)
@@ -127,10 +146,19 @@ def create_leaflet(
         leaflet = Leaflet(**values, created_by=actor.username, updated_by=actor.username)
         session.add(leaflet)
         session.flush()
-        session.execute(insert(Distribution), [{"leaflet_id": leaflet.id, "employee_id": e, "expected": True, "signed": False}
-                                               for e in employee_ids])
-        trail.record(session, actor, "create", entity_type="leaflet", entity_id=leaflet.id,
-                     after=_leaflet_view(leaflet), details={"households": len(employee_ids)})
+        session.execute(
+            insert(Distribution),
+            [{"leaflet_id": leaflet.id, "employee_id": e, "expected": True, "signed": False} for e in employee_ids],
+        )
+        trail.record(
+            session,
+            actor,
+            "create",
+            entity_type="leaflet",
+            entity_id=leaflet.id,
+            after=_leaflet_view(leaflet),
+            details={"households": len(employee_ids)},
+        )
         return leaflet.id
 
 
@@ -185,12 +213,19 @@ def _move_leaflet(session, leaflet: Leaflet, new_day: Any) -> list[dict[str, Any
         select(func.min(Distribution.delivered_on)).where(Distribution.leaflet_id == leaflet.id)
     ).scalar_one_or_none()
     if first is not None and first < new_day:
-        raise ValidationError(N_("A household received this leaflet on {date}, before the new issue date."),
-                              field="issued_on", date=fmt_date(first))
+        raise ValidationError(
+            N_("A household received this leaflet on {date}, before the new issue date."),
+            field="issued_on",
+            date=fmt_date(first),
+        )
     old_day = leaflet.issued_on
     rows = session.execute(
-        select(Distribution.employee_id, Distribution.expected, Distribution.delivered_on,
-               in_post_on(new_day).label("in_post"))
+        select(
+            Distribution.employee_id,
+            Distribution.expected,
+            Distribution.delivered_on,
+            in_post_on(new_day).label("in_post"),
+        )
         .join(Employee, Employee.id == Distribution.employee_id)
         .where(Distribution.leaflet_id == leaflet.id)
     ).all()
@@ -199,20 +234,33 @@ def _move_leaflet(session, leaflet: Leaflet, new_day: Any) -> list[dict[str, Any
     audience = Audience.stored(leaflet.audience, leaflet.audience_departments)
     added = joined_between(session, audience, old_day, new_day, {r.employee_id for r in rows})
     if not any(r.expected or r.delivered_on is not None for r in rows if r.employee_id not in removed) and not added:
-        raise ValidationError(N_("No household would be on this leaflet's list on {date}; check the date."),
-                              field="issued_on", date=fmt_date(new_day))
+        raise ValidationError(
+            N_("No household would be on this leaflet's list on {date}; check the date."),
+            field="issued_on",
+            date=fmt_date(new_day),
+        )
     if removed:
-        session.execute(delete(Distribution).where(Distribution.leaflet_id == leaflet.id,
-                                                   Distribution.employee_id.in_(removed)))
+        session.execute(
+            delete(Distribution).where(Distribution.leaflet_id == leaflet.id, Distribution.employee_id.in_(removed))
+        )
     if added:
-        session.execute(insert(Distribution), [{"leaflet_id": leaflet.id, "employee_id": e, "expected": True, "signed": False}
-                                               for e in added])
+        session.execute(
+            insert(Distribution),
+            [{"leaflet_id": leaflet.id, "employee_id": e, "expected": True, "signed": False} for e in added],
+        )
     leaflet.issued_on = new_day
     reason = {"leaflet": leaflet.id, "issued_on": new_day.isoformat()}
 
     def ev(e: int, before: Any, after: Any) -> dict[str, Any]:
-        return {"action": "update", "entity_type": "distribution", "entity_id": f"{leaflet.id}:{e}", "household_id": e,
-                "before": before, "after": after, "details": reason}
+        return {
+            "action": "update",
+            "entity_type": "distribution",
+            "entity_id": f"{leaflet.id}:{e}",
+            "household_id": e,
+            "before": before,
+            "after": after,
+            "details": reason,
+        }
 
     return [ev(e, None, {"expected": True}) for e in added] + [ev(e, {"expected": True}, None) for e in removed]
 
@@ -221,9 +269,17 @@ def list_leaflets(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
     """The year's leaflets with coverage counts and whether a PDF is attached (one query)."""
     authorize(engine, actor, Permission.READ_LEDGER, "list leaflets")
     stmt = (
-        select(Leaflet.id, Leaflet.issued_on, Leaflet.title, Leaflet.kind, Leaflet.copies, Leaflet.version,
-               LeafletAttachment.filename.label("attachment"), LeafletAttachment.size.label("attachment_size"),
-               *_coverage_sums())
+        select(
+            Leaflet.id,
+            Leaflet.issued_on,
+            Leaflet.title,
+            Leaflet.kind,
+            Leaflet.copies,
+            Leaflet.version,
+            LeafletAttachment.filename.label("attachment"),
+            LeafletAttachment.size.label("attachment_size"),
+            *_coverage_sums(),
+        )
         .select_from(Leaflet)
         .outerjoin(LeafletAttachment, LeafletAttachment.leaflet_id == Leaflet.id)
         .outerjoin(Distribution, Distribution.leaflet_id == Leaflet.id)
@@ -248,24 +304,53 @@ def get_leaflet(engine: Engine, actor: Actor, leaflet_id: int) -> tuple[dict[str
             select(LeafletAttachment.filename, LeafletAttachment.size).where(LeafletAttachment.leaflet_id == leaflet_id)
         ).first()
         rows = session.execute(_households_select(leaflet_id, leaflet.issued_on)).all()
-    details = {"id": leaflet.id, "version": leaflet.version, **_leaflet_view(leaflet), "issued_on": leaflet.issued_on,
-               "attachment": attachment.filename if attachment else None, "attachment_size": attachment.size if attachment else None}
+    details = {
+        "id": leaflet.id,
+        "version": leaflet.version,
+        **_leaflet_view(leaflet),
+        "issued_on": leaflet.issued_on,
+        "attachment": attachment.filename if attachment else None,
+        "attachment_size": attachment.size if attachment else None,
+    }
     return details, pd.DataFrame(rows, columns=_HOUSEHOLD_COLUMNS)
 
 
-_HOUSEHOLD_COLUMNS = ["employee_id", "department", "staff_no", "name", "expected", "delivered_on", "method",
-                      "received_by", "signed", "marked_at", "marked_by"]
+_HOUSEHOLD_COLUMNS = [
+    "employee_id",
+    "department",
+    "staff_no",
+    "name",
+    "expected",
+    "delivered_on",
+    "method",
+    "received_by",
+    "signed",
+    "marked_at",
+    "marked_by",
+]
 
 
 def _households_select(leaflet_id: int, issued_on: date):  # noqa: ANN202
     return (
-        select(Employee.id, Department.name, Employee.staff_no, Employee.name, Distribution.expected,
-               Distribution.delivered_on, Distribution.method, Distribution.received_by, Distribution.signed,
-               Distribution.marked_at, Distribution.marked_by)
+        select(
+            Employee.id,
+            Department.name,
+            Employee.staff_no,
+            Employee.name,
+            Distribution.expected,
+            Distribution.delivered_on,
+            Distribution.method,
+            Distribution.received_by,
+            Distribution.signed,
+            Distribution.marked_at,
+            Distribution.marked_by,
+        )
         .join(Employee, Employee.id == Distribution.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
-        .where(Distribution.leaflet_id == leaflet_id,
-               (Distribution.delivered_on.is_not(None)) | and_(Distribution.expected, in_post_on(issued_on)))
+        .where(
+            Distribution.leaflet_id == leaflet_id,
+            (Distribution.delivered_on.is_not(None)) | and_(Distribution.expected, in_post_on(issued_on)),
+        )
         .order_by(Department.name, Employee.staff_no)
     )
 
@@ -283,22 +368,44 @@ def attach_pdf(engine: Engine, actor: Actor, leaflet_id: int, filename: str, dat
     authorize(engine, actor, Permission.EDIT_RECORDS, "attach leaflet PDF")
     check_pdf(data)
     data = bytes(data)
-    info = {"filename": safe_pdf_filename(filename, fallback="leaflet"), "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    info = {
+        "filename": safe_pdf_filename(filename, fallback="leaflet"),
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     with write_session(engine) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
         ensure_year_open(session, leaflet.issued_on.year)
         old = session.execute(
-            select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256)
-            .where(LeafletAttachment.leaflet_id == leaflet_id)
+            select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256).where(
+                LeafletAttachment.leaflet_id == leaflet_id
+            )
         ).first()
         if old is not None:
             session.execute(delete(LeafletAttachment).where(LeafletAttachment.leaflet_id == leaflet_id))
-        session.execute(insert(LeafletAttachment), [{"leaflet_id": leaflet_id, **info, "content": data,
-                                                     "uploaded_at": utcnow(), "uploaded_by": actor.username}])
-        trail.record(session, actor, "update" if old else "create", entity_type="leaflet_attachment", entity_id=leaflet_id,
-                     before=dict(old._mapping) if old else None, after=info)
+        session.execute(
+            insert(LeafletAttachment),
+            [
+                {
+                    "leaflet_id": leaflet_id,
+                    **info,
+                    "content": data,
+                    "uploaded_at": utcnow(),
+                    "uploaded_by": actor.username,
+                }
+            ],
+        )
+        trail.record(
+            session,
+            actor,
+            "update" if old else "create",
+            entity_type="leaflet_attachment",
+            entity_id=leaflet_id,
+            before=dict(old._mapping) if old else None,
+            after=info,
+        )
 
 
 def remove_attachment(engine: Engine, actor: Actor, leaflet_id: int) -> None:
@@ -309,13 +416,16 @@ def remove_attachment(engine: Engine, actor: Actor, leaflet_id: int) -> None:
             raise NotFound(N_("No such leaflet."))
         ensure_year_open(session, leaflet.issued_on.year)
         old = session.execute(
-            select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256)
-            .where(LeafletAttachment.leaflet_id == leaflet_id)
+            select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256).where(
+                LeafletAttachment.leaflet_id == leaflet_id
+            )
         ).first()
         if old is None:
             raise NotFound(N_("This leaflet has no attachment."))
         session.execute(delete(LeafletAttachment).where(LeafletAttachment.leaflet_id == leaflet_id))
-        trail.record(session, actor, "delete", entity_type="leaflet_attachment", entity_id=leaflet_id, before=dict(old._mapping))
+        trail.record(
+            session, actor, "delete", entity_type="leaflet_attachment", entity_id=leaflet_id, before=dict(old._mapping)
+        )
 
 
 def get_attachment(engine: Engine, actor: Actor, leaflet_id: int) -> tuple[str, bytes]:
@@ -323,7 +433,9 @@ def get_attachment(engine: Engine, actor: Actor, leaflet_id: int) -> tuple[str, 
     authorize(engine, actor, Permission.READ_LEDGER, "download leaflet PDF")
     with read_session(engine) as session:
         row = session.execute(
-            select(LeafletAttachment.filename, LeafletAttachment.content).where(LeafletAttachment.leaflet_id == leaflet_id)
+            select(LeafletAttachment.filename, LeafletAttachment.content).where(
+                LeafletAttachment.leaflet_id == leaflet_id
+            )
         ).first()
     if row is None:
         raise NotFound(N_("This leaflet has no attachment."))
@@ -347,37 +459,58 @@ def set_distribution_targets(engine: Engine, actor: Actor, leaflet_id: int, audi
         wanted = set(audience_employee_ids(session, audience, leaflet.issued_on))
         if not wanted:
             raise ValidationError(N_("No household is on this leaflet's list; check the audience."), field="audience")
-        current = {r.employee_id: r for r in session.execute(
-            select(Distribution.employee_id, Distribution.expected, Distribution.delivered_on)
-            .where(Distribution.leaflet_id == leaflet_id)
-        ).all()}
+        current = {
+            r.employee_id: r
+            for r in session.execute(
+                select(Distribution.employee_id, Distribution.expected, Distribution.delivered_on).where(
+                    Distribution.leaflet_id == leaflet_id
+                )
+            ).all()
+        }
         new = sorted(wanted - set(current))
         back = sorted(e for e in wanted & set(current) if not current[e].expected)
         off = sorted(e for e, r in current.items() if r.expected and e not in wanted)
         off_delivered = [e for e in off if current[e].delivered_on is not None]
         off_pending = [e for e in off if current[e].delivered_on is None]
         if new:
-            session.execute(insert(Distribution), [{"leaflet_id": leaflet_id, "employee_id": e, "expected": True, "signed": False}
-                                                   for e in new])
+            session.execute(
+                insert(Distribution),
+                [{"leaflet_id": leaflet_id, "employee_id": e, "expected": True, "signed": False} for e in new],
+            )
         for ids, expected in ((back, True), (off_delivered, False)):
             if ids:
-                session.execute(update(Distribution).where(Distribution.leaflet_id == leaflet_id,
-                                                           Distribution.employee_id.in_(ids)).values(expected=expected))
+                session.execute(
+                    update(Distribution)
+                    .where(Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(ids))
+                    .values(expected=expected)
+                )
         if off_pending:
-            session.execute(delete(Distribution).where(Distribution.leaflet_id == leaflet_id,
-                                                       Distribution.employee_id.in_(off_pending)))
+            session.execute(
+                delete(Distribution).where(
+                    Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(off_pending)
+                )
+            )
         leaflet.audience = audience.kind
         leaflet.audience_departments = ",".join(map(str, audience.department_ids)) or None
         leaflet.version += 1
         leaflet.updated_at, leaflet.updated_by = utcnow(), actor.username
 
         def ev(e: int, before: Any, after: Any) -> dict[str, Any]:
-            return {"action": "update", "entity_type": "distribution", "entity_id": f"{leaflet_id}:{e}", "household_id": e,
-                    "before": before, "after": after, "details": {"leaflet": leaflet_id}}
+            return {
+                "action": "update",
+                "entity_type": "distribution",
+                "entity_id": f"{leaflet_id}:{e}",
+                "household_id": e,
+                "before": before,
+                "after": after,
+                "details": {"leaflet": leaflet_id},
+            }
 
-        events = ([ev(e, None, {"expected": True}) for e in [*new, *back]]
-                  + [ev(e, {"expected": True}, {"expected": False}) for e in off_delivered]
-                  + [ev(e, {"expected": True}, None) for e in off_pending])
+        events = (
+            [ev(e, None, {"expected": True}) for e in [*new, *back]]
+            + [ev(e, {"expected": True}, {"expected": False}) for e in off_delivered]
+            + [ev(e, {"expected": True}, None) for e in off_pending]
+        )
         trail.record_many(session, actor, events)
     return {"added": len(new) + len(back), "removed": len(off)}
 
@@ -388,11 +521,20 @@ def _clean_mark(mark: DistributionMark, leaflet: Leaflet, today: date, name: str
     if not isinstance(mark.delivered_on, date):
         raise ValidationError(N_("{name}: enter the delivery date."), field="delivered_on", name=name)
     if mark.delivered_on > today:
-        raise ValidationError(N_("{name}: the delivery date {date} is in the future."), field="delivered_on",
-                              name=name, date=fmt_date(mark.delivered_on))
+        raise ValidationError(
+            N_("{name}: the delivery date {date} is in the future."),
+            field="delivered_on",
+            name=name,
+            date=fmt_date(mark.delivered_on),
+        )
     if mark.delivered_on < leaflet.issued_on:
-        raise ValidationError(N_("{name}: delivered on {date}, before the leaflet was issued ({issued})."),
-                              field="delivered_on", name=name, date=fmt_date(mark.delivered_on), issued=fmt_date(leaflet.issued_on))
+        raise ValidationError(
+            N_("{name}: delivered on {date}, before the leaflet was issued ({issued})."),
+            field="delivered_on",
+            name=name,
+            date=fmt_date(mark.delivered_on),
+            issued=fmt_date(leaflet.issued_on),
+        )
     if mark.method not in set(Method):
         raise ValidationError(N_("{name}: choose how the leaflet was delivered."), field="method", name=name)
     received_by = (mark.received_by or "").strip()
@@ -400,7 +542,12 @@ def _clean_mark(mark: DistributionMark, leaflet: Leaflet, today: date, name: str
         raise ValidationError(N_("{name}: enter who received the leaflet."), field="received_by", name=name)
     if len(received_by) > 30:
         raise ValidationError(N_("At most {max} characters."), field="received_by", max=30)
-    return {"delivered_on": mark.delivered_on, "method": str(mark.method), "received_by": received_by, "signed": bool(mark.signed)}
+    return {
+        "delivered_on": mark.delivered_on,
+        "method": str(mark.method),
+        "received_by": received_by,
+        "signed": bool(mark.signed),
+    }
 
 
 def _dist_view(values: dict[str, Any]) -> dict[str, Any]:
@@ -414,8 +561,11 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
     seen: set[int] = set()
     for m in marks:
         if m.employee_id in seen:
-            raise ValidationError(N_("The same household is listed twice in this save (staff id {id})."),
-                                  field="employee_id", id=m.employee_id)
+            raise ValidationError(
+                N_("The same household is listed twice in this save (staff id {id})."),
+                field="employee_id",
+                id=m.employee_id,
+            )
         seen.add(m.employee_id)
     today = local_today()
     fields = ("delivered_on", "method", "received_by", "signed")
@@ -424,22 +574,31 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
         ensure_year_open(session, leaflet.issued_on.year)
-        people = {r.id: r for r in session.execute(
-            select(Employee.id, Employee.name).where(Employee.id.in_(seen))
-        ).all()}
+        people = {
+            r.id: r for r in session.execute(select(Employee.id, Employee.name).where(Employee.id.in_(seen))).all()
+        }
         unknown = sorted(seen - set(people))
         if unknown:
             raise ValidationError(N_("There is no household with staff id {id}."), field="employee_id", id=unknown[0])
-        current = {r.employee_id: r for r in session.execute(
-            select(Distribution.id, Distribution.employee_id, Distribution.expected, *(getattr(Distribution, f) for f in fields))
-            .where(Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(seen))
-        ).all()}
+        current = {
+            r.employee_id: r
+            for r in session.execute(
+                select(
+                    Distribution.id,
+                    Distribution.employee_id,
+                    Distribution.expected,
+                    *(getattr(Distribution, f) for f in fields),
+                ).where(Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(seen))
+            ).all()
+        }
         changes = []
         for m in marks:
             name = people[m.employee_id].name
             row = current.get(m.employee_id)
             if row is None or (not row.expected and m.delivered_on is not None and row.delivered_on is None):
-                raise ValidationError(N_("{name}'s household is not on this leaflet's list."), field="employee_id", name=name)
+                raise ValidationError(
+                    N_("{name}'s household is not on this leaflet's list."), field="employee_id", name=name
+                )
             values = _clean_mark(m, leaflet, today, name)
             before = {f: getattr(row, f) for f in fields}
             old, new = trail.diff(_dist_view(before), _dist_view(values))
@@ -447,13 +606,27 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
                 changes.append((row, values, old, new))
         now = utcnow()
         for row, values, _, _ in changes:
-            session.execute(update(Distribution).where(Distribution.id == row.id)
-                            .values(**values, marked_at=now, marked_by=actor.username))
-        trail.record_many(session, actor, [
-            {"action": "update", "entity_type": "distribution", "entity_id": f"{leaflet_id}:{row.employee_id}",
-             "household_id": row.employee_id, "before": old, "after": new, "details": {"leaflet": leaflet_id}}
-            for row, _, old, new in changes
-        ])
+            session.execute(
+                update(Distribution)
+                .where(Distribution.id == row.id)
+                .values(**values, marked_at=now, marked_by=actor.username)
+            )
+        trail.record_many(
+            session,
+            actor,
+            [
+                {
+                    "action": "update",
+                    "entity_type": "distribution",
+                    "entity_id": f"{leaflet_id}:{row.employee_id}",
+                    "household_id": row.employee_id,
+                    "before": old,
+                    "after": new,
+                    "details": {"leaflet": leaflet_id},
+                }
+                for row, _, old, new in changes
+            ],
+        )
         return len(changes)
 
 
@@ -470,21 +643,31 @@ def delete_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         ensure_year_open(session, leaflet.issued_on.year)
         households, reached = session.execute(
             select(func.count(), func.coalesce(func.sum(case((Distribution.delivered_on.is_not(None), 1), else_=0)), 0))
-            .select_from(Distribution).where(Distribution.leaflet_id == leaflet_id)
+            .select_from(Distribution)
+            .where(Distribution.leaflet_id == leaflet_id)
         ).one()
         if reached:
-            raise ValidationError(N_("{n} households have already received this leaflet, so it cannot be deleted."),
-                                  n=int(reached))
+            raise ValidationError(
+                N_("{n} households have already received this leaflet, so it cannot be deleted."), n=int(reached)
+            )
         attachment = session.execute(
-            select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256)
-            .where(LeafletAttachment.leaflet_id == leaflet_id)
+            select(LeafletAttachment.filename, LeafletAttachment.size, LeafletAttachment.sha256).where(
+                LeafletAttachment.leaflet_id == leaflet_id
+            )
         ).first()
         before = _leaflet_view(leaflet)
         session.execute(delete(LeafletAttachment).where(LeafletAttachment.leaflet_id == leaflet_id))
         session.execute(delete(Distribution).where(Distribution.leaflet_id == leaflet_id))
         session.execute(delete(Leaflet).where(Leaflet.id == leaflet_id))
-        trail.record(session, actor, "delete", entity_type="leaflet", entity_id=leaflet_id, before=before,
-                     details={"households": int(households), "attachment": dict(attachment._mapping) if attachment else None})
+        trail.record(
+            session,
+            actor,
+            "delete",
+            entity_type="leaflet",
+            entity_id=leaflet_id,
+            before=before,
+            details={"households": int(households), "attachment": dict(attachment._mapping) if attachment else None},
+        )
 
 
 # ---------------------------------------------------------------- coverage
@@ -516,7 +699,8 @@ def coverage(engine: Engine, actor: Actor, year: int, by: str = "leaflet") -> pd
     coverage = delivered / expected.  `by` leaflet | department; one query each."""
     authorize(engine, actor, Permission.READ_LEDGER, "read leaflet coverage")
     base = (
-        select().select_from(Distribution)
+        select()
+        .select_from(Distribution)
         .join(Leaflet, Leaflet.id == Distribution.leaflet_id)
         .join(Employee, Employee.id == Distribution.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
@@ -526,7 +710,11 @@ def coverage(engine: Engine, actor: Actor, year: int, by: str = "leaflet") -> pd
         keys = [Leaflet.id.label("leaflet_id"), Leaflet.issued_on, Leaflet.title, Leaflet.kind]
         stmt = base.add_columns(*keys, *_coverage_sums()).group_by(*keys).order_by(Leaflet.issued_on, Leaflet.id)
     elif by == "department":
-        stmt = base.add_columns(Department.name.label("department"), *_coverage_sums()).group_by(Department.name).order_by(Department.name)
+        stmt = (
+            base.add_columns(Department.name.label("department"), *_coverage_sums())
+            .group_by(Department.name)
+            .order_by(Department.name)
+        )
     else:
         raise ValueError(f"by must be leaflet or department, not {by!r}")
     with read_session(engine) as session:
@@ -538,15 +726,27 @@ def unreached_households(engine: Engine, actor: Actor, year: int, leaflet_id: in
     """Expected households not yet reached, for the year's leaflets or one leaflet (one query)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read unreached households")
     stmt = (
-        select(Leaflet.id.label("leaflet_id"), Leaflet.issued_on, Leaflet.title, Employee.id.label("employee_id"),
-               Department.name.label("department"), Employee.staff_no, Employee.name)
+        select(
+            Leaflet.id.label("leaflet_id"),
+            Leaflet.issued_on,
+            Leaflet.title,
+            Employee.id.label("employee_id"),
+            Department.name.label("department"),
+            Employee.staff_no,
+            Employee.name,
+        )
         .select_from(Distribution)
         .join(Leaflet, Leaflet.id == Distribution.leaflet_id)
         .join(Employee, Employee.id == Distribution.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
-        .where(Leaflet.issued_on >= date(year, 1, 1), Leaflet.issued_on <= date(year, 12, 31),
-               Distribution.expected, Distribution.delivered_on.is_(None), in_post_on(Leaflet.issued_on),
-               Employee.status == "active")
+        .where(
+            Leaflet.issued_on >= date(year, 1, 1),
+            Leaflet.issued_on <= date(year, 12, 31),
+            Distribution.expected,
+            Distribution.delivered_on.is_(None),
+            in_post_on(Leaflet.issued_on),
+            Employee.status == "active",
+        )
         .order_by(Leaflet.issued_on, Leaflet.id, Department.name, Employee.staff_no)
     )
     if leaflet_id is not None:
@@ -573,13 +773,33 @@ def receipt_list(engine: Engine, actor: Actor, leaflet_id: int, lang: str, fmt: 
     data = PRINT_FORMATS[fmt](
         t(N_("Receipt list")),
         f"{unit.name if unit else ''} {t(N_('Receipt list'))}",
-        [f"{t(N_('Title'))}: {leaflet.title}    {t(N_('Kind'))}: {t(KIND_LABELS.get(leaflet.kind, leaflet.kind))}",
-         f"{t(N_('Issued on'))}: {fmt_date(leaflet.issued_on)}    {t(N_('Copies'))}: {leaflet.copies}"],
-        [t(N_("No.")), t(N_("Department")), t(N_("Staff no.")), t(N_("Name")), t(N_("Delivered on")),
-         t(N_("Method")), t(N_("Received by")), t(N_("Signature"))],
+        [
+            f"{t(N_('Title'))}: {leaflet.title}    {t(N_('Kind'))}: {t(KIND_LABELS.get(leaflet.kind, leaflet.kind))}",
+            f"{t(N_('Issued on'))}: {fmt_date(leaflet.issued_on)}    {t(N_('Copies'))}: {leaflet.copies}",
+        ],
+        [
+            t(N_("No.")),
+            t(N_("Department")),
+            t(N_("Staff no.")),
+            t(N_("Name")),
+            t(N_("Delivered on")),
+            t(N_("Method")),
+            t(N_("Received by")),
+            t(N_("Signature")),
+        ],
         [7, 14, 11, 11, 12, 14, 12, 20],
-        [[r[1], r[2], r[3], fmt_date(r[5]), t(METHOD_LABELS[r[6]]) if r[6] in METHOD_LABELS else "", r[7],
-          t(N_("Signed")) if r[8] else ""] for r in rows],
+        [
+            [
+                r[1],
+                r[2],
+                r[3],
+                fmt_date(r[5]),
+                t(METHOD_LABELS[r[6]]) if r[6] in METHOD_LABELS else "",
+                r[7],
+                t(N_("Signed")) if r[8] else "",
+            ]
+            for r in rows
+        ],
         landscape=True,
     )
     record_export(engine, actor, "leaflet", len(rows), leaflet=leaflet_id, document="receipt_list", format=fmt)
@@ -593,10 +813,21 @@ def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) 
 def coverage_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
     """Coverage by leaflet and by department, and the households not reached."""
     t = lambda m: translate(lang, m)  # noqa: E731
-    names = {"leaflet_id": None, "employee_id": None, "issued_on": N_("Issued on"), "title": N_("Title"),
-             "kind": N_("Kind"), "department": N_("Department"), "staff_no": N_("Staff no."), "name": N_("Name"),
-             "expected": N_("Expected households"), "delivered": N_("Delivered"), "signed": N_("Signed"),
-             "not_reached": N_("Not reached"), "coverage": N_("Coverage")}
+    names = {
+        "leaflet_id": None,
+        "employee_id": None,
+        "issued_on": N_("Issued on"),
+        "title": N_("Title"),
+        "kind": N_("Kind"),
+        "department": N_("Department"),
+        "staff_no": N_("Staff no."),
+        "name": N_("Name"),
+        "expected": N_("Expected households"),
+        "delivered": N_("Delivered"),
+        "signed": N_("Signed"),
+        "not_reached": N_("Not reached"),
+        "coverage": N_("Coverage"),
+    }
 
     def shown(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.drop(columns=[c for c in frame.columns if c in names and names[c] is None])

@@ -131,12 +131,15 @@ def audience_employee_ids(session, audience: Audience, day: date, *, owing_at: i
             raise ValidationError(N_("There is no staff member with id {id}."), field="audience", id=min(unknown))
         gone = sorted((r for r in rows if not r.in_post), key=lambda r: r.id)
         if gone:
-            raise ValidationError(N_("{name} was not on the staff on {date}."), field="audience",
-                                  name=gone[0].name, date=fmt_date(day))
+            raise ValidationError(
+                N_("{name} was not on the staff on {date}."), field="audience", name=gone[0].name, date=fmt_date(day)
+            )
         return sorted(wanted)
     elif audience.kind == "makeup":
         if owing_at is None:
-            raise ValidationError(N_("Only a make-up session can invite those who missed the original."), field="audience")
+            raise ValidationError(
+                N_("Only a make-up session can invite those who missed the original."), field="audience"
+            )
         stmt = stmt.where(
             Employee.id.in_(
                 select(Attendance.employee_id).where(Attendance.session_id == owing_at, Attendance.status.in_(OWING))
@@ -147,8 +150,15 @@ def audience_employee_ids(session, audience: Audience, day: date, *, owing_at: i
     return list(session.execute(stmt.order_by(Employee.id)).scalars())
 
 
-def joined_between(session, audience: Audience, old_day: date, new_day: date, listed: set[int], *,  # noqa: ANN001
-                   owing_at: int | None = None) -> list[int]:
+def joined_between(
+    session,
+    audience: Audience,
+    old_day: date,
+    new_day: date,
+    listed: set[int],
+    *,
+    owing_at: int | None = None,
+) -> list[int]:
     """Who fits `audience` on `new_day` but did not on `old_day` and is not `listed`
     yet: those to add when a session or leaflet moves.  A list of people is fixed."""
     if audience.kind == "people":
@@ -184,22 +194,32 @@ def checked_text(value: Any, name: str, limit: int, *, required: bool = False) -
 
 def _session_view(s: TrainingSession) -> dict[str, Any]:
     return {
-        "held_on": s.held_on.isoformat(), "title": s.title, "form": s.form, "content": s.content,
-        "organiser": s.organiser, "place": s.place, "hours": str(Decimal(s.hours_tenths) / 10),
-        "audience": s.audience, "audience_departments": s.audience_departments, "makeup_of_id": s.makeup_of_id,
+        "held_on": s.held_on.isoformat(),
+        "title": s.title,
+        "form": s.form,
+        "content": s.content,
+        "organiser": s.organiser,
+        "place": s.place,
+        "hours": str(Decimal(s.hours_tenths) / 10),
+        "audience": s.audience,
+        "audience_departments": s.audience_departments,
+        "makeup_of_id": s.makeup_of_id,
     }
 
 
-def record_history(engine: Engine, actor: Actor, entity_type: str, row_type: str, record_id: int,
-                   limit: int = 300) -> pd.DataFrame:
+def record_history(
+    engine: Engine, actor: Actor, entity_type: str, row_type: str, record_id: int, limit: int = 300
+) -> pd.DataFrame:
     """Recorded changes to a record and its rows (`row_type` events whose id is
     "<record id>:<staff id>"), newest first, from the audit trail (one query)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read record history")
     with read_session(engine) as session:
         return reading.events_frame(
             session,
-            or_(and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(record_id)),
-                and_(AuditEvent.entity_type == row_type, AuditEvent.entity_id.like(f"{record_id}:%"))),
+            or_(
+                and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(record_id)),
+                and_(AuditEvent.entity_type == row_type, AuditEvent.entity_id.like(f"{record_id}:%")),
+            ),
             limit=limit,
         )
 
@@ -234,9 +254,14 @@ def create_session(
     if form not in set(Form):
         raise ValidationError(N_("Choose the form of the session."), field="form")
     values = {
-        "held_on": held_on, "title": title_, "form": str(form), "content": checked_text(content, "content", 4000),
-        "organiser": checked_text(organiser, "organiser", 50), "place": checked_text(place, "place", 100),
-        "hours_tenths": parse_hours(hours), "audience": audience.kind,
+        "held_on": held_on,
+        "title": title_,
+        "form": str(form),
+        "content": checked_text(content, "content", 4000),
+        "organiser": checked_text(organiser, "organiser", 50),
+        "place": checked_text(place, "place", 100),
+        "hours_tenths": parse_hours(hours),
+        "audience": audience.kind,
         "audience_departments": ",".join(map(str, audience.department_ids)) or None,
     }
     with write_session(engine) as session:
@@ -249,20 +274,34 @@ def create_session(
             if original.makeup_of_id is not None:
                 original = session.get(TrainingSession, original.makeup_of_id)
             if original.held_on > held_on:
-                raise ValidationError(N_("A make-up session cannot be held before the session it makes up ({date})."),
-                                      field="held_on", date=fmt_date(original.held_on))
+                raise ValidationError(
+                    N_("A make-up session cannot be held before the session it makes up ({date})."),
+                    field="held_on",
+                    date=fmt_date(original.held_on),
+                )
             values["makeup_of_id"] = original.id
         elif audience.kind == "makeup":
-            raise ValidationError(N_("Only a make-up session can invite those who missed the original."), field="audience")
+            raise ValidationError(
+                N_("Only a make-up session can invite those who missed the original."), field="audience"
+            )
         employee_ids = audience_employee_ids(session, audience, held_on, owing_at=values.get("makeup_of_id"))
         if not employee_ids:
             raise ValidationError(N_("Nobody is expected at this session; check the audience."), field="audience")
         ts = TrainingSession(**values, created_by=actor.username, updated_by=actor.username)
         session.add(ts)
         session.flush()
-        session.execute(insert(Attendance), [{"session_id": ts.id, "employee_id": e, "status": "expected"} for e in employee_ids])
-        trail.record(session, actor, "create", entity_type="training_session", entity_id=ts.id,
-                     after=_session_view(ts), details={"expected": len(employee_ids)})
+        session.execute(
+            insert(Attendance), [{"session_id": ts.id, "employee_id": e, "status": "expected"} for e in employee_ids]
+        )
+        trail.record(
+            session,
+            actor,
+            "create",
+            entity_type="training_session",
+            entity_id=ts.id,
+            after=_session_view(ts),
+            details={"expected": len(employee_ids)},
+        )
         return ts.id
 
 
@@ -300,7 +339,9 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
             return ts.version
         ts.version += 1
         ts.updated_at, ts.updated_by = utcnow(), actor.username
-        trail.record(session, actor, "update", entity_type="training_session", entity_id=session_id, before=old, after=new)
+        trail.record(
+            session, actor, "update", entity_type="training_session", entity_id=session_id, before=old, after=new
+        )
         if events:
             trail.record_many(session, actor, events)
         return ts.version
@@ -323,44 +364,73 @@ def _move_session(session, ts: TrainingSession, new_day: Any) -> list[dict[str, 
     ).all()
     marked = [r for r in rows if r.status != Status.EXPECTED]
     if marked and new_day > local_today():
-        raise ValidationError(N_("Attendance is already recorded, so the session cannot move into the future."),
-                              field="held_on")
+        raise ValidationError(
+            N_("Attendance is already recorded, so the session cannot move into the future."), field="held_on"
+        )
     gone_marked = sorted((r for r in marked if not r.in_post), key=lambda r: r.employee_id)
     if gone_marked:
-        raise ValidationError(N_("{name} is already marked at this session but was not on the staff on {date}; "
-                                 "correct the roll call or the date first."),
-                              field="held_on", name=gone_marked[0].name, date=fmt_date(new_day))
+        raise ValidationError(
+            N_(
+                "{name} is already marked at this session but was not on the staff on {date}; "
+                "correct the roll call or the date first."
+            ),
+            field="held_on",
+            name=gone_marked[0].name,
+            date=fmt_date(new_day),
+        )
     if ts.makeup_of_id is not None:
         original = session.get(TrainingSession, ts.makeup_of_id)
         if original.held_on > new_day:
-            raise ValidationError(N_("A make-up session cannot be held before the session it makes up ({date})."),
-                                  field="held_on", date=fmt_date(original.held_on))
+            raise ValidationError(
+                N_("A make-up session cannot be held before the session it makes up ({date})."),
+                field="held_on",
+                date=fmt_date(original.held_on),
+            )
     first_makeup = session.execute(
         select(func.min(TrainingSession.held_on)).where(TrainingSession.makeup_of_id == ts.id)
     ).scalar_one_or_none()
     if first_makeup is not None and first_makeup < new_day:
-        raise ValidationError(N_("This session has a make-up session on {date}; it cannot move after it."),
-                              field="held_on", date=fmt_date(first_makeup))
+        raise ValidationError(
+            N_("This session has a make-up session on {date}; it cannot move after it."),
+            field="held_on",
+            date=fmt_date(first_makeup),
+        )
     removed = sorted(r.employee_id for r in rows if r.status == Status.EXPECTED and not r.in_post)
     audience = Audience.stored(ts.audience, ts.audience_departments)
-    added = joined_between(session, audience, old_day, new_day, {r.employee_id for r in rows},
-                           owing_at=ts.makeup_of_id)
+    added = joined_between(session, audience, old_day, new_day, {r.employee_id for r in rows}, owing_at=ts.makeup_of_id)
     if removed:
         session.execute(delete(Attendance).where(Attendance.session_id == ts.id, Attendance.employee_id.in_(removed)))
     if added:
-        session.execute(insert(Attendance), [{"session_id": ts.id, "employee_id": e, "status": "expected"} for e in added])
+        session.execute(
+            insert(Attendance), [{"session_id": ts.id, "employee_id": e, "status": "expected"} for e in added]
+        )
     if len(rows) - len(removed) + len(added) == 0:
-        raise ValidationError(N_("Nobody would be expected at this session on {date}; check the date."),
-                              field="held_on", date=fmt_date(new_day))
+        raise ValidationError(
+            N_("Nobody would be expected at this session on {date}; check the date."),
+            field="held_on",
+            date=fmt_date(new_day),
+        )
     ts.held_on = new_day
     reason = {"session": ts.id, "moved_to": new_day.isoformat()}
     return [
-        {"action": "create", "entity_type": "attendance", "entity_id": f"{ts.id}:{e}", "household_id": e,
-         "after": {"status": "expected"}, "details": reason}
+        {
+            "action": "create",
+            "entity_type": "attendance",
+            "entity_id": f"{ts.id}:{e}",
+            "household_id": e,
+            "after": {"status": "expected"},
+            "details": reason,
+        }
         for e in added
     ] + [
-        {"action": "delete", "entity_type": "attendance", "entity_id": f"{ts.id}:{e}", "household_id": e,
-         "before": {"status": "expected"}, "details": reason}
+        {
+            "action": "delete",
+            "entity_type": "attendance",
+            "entity_id": f"{ts.id}:{e}",
+            "household_id": e,
+            "before": {"status": "expected"},
+            "details": reason,
+        }
         for e in removed
     ]
 
@@ -378,11 +448,14 @@ def delete_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
         ensure_year_open(session, ts.held_on.year)
         counts = session.execute(
             select(func.count(), func.coalesce(func.sum(case((Attendance.status != "expected", 1), else_=0)), 0))
-            .select_from(Attendance).where(Attendance.session_id == session_id)
+            .select_from(Attendance)
+            .where(Attendance.session_id == session_id)
         ).one()
         if counts[1]:
-            raise ValidationError(N_("Attendance is already recorded for {n} people at this session, so it cannot be deleted."),
-                                  n=int(counts[1]))
+            raise ValidationError(
+                N_("Attendance is already recorded for {n} people at this session, so it cannot be deleted."),
+                n=int(counts[1]),
+            )
         makeups = session.execute(
             select(func.count()).select_from(TrainingSession).where(TrainingSession.makeup_of_id == session_id)
         ).scalar_one()
@@ -391,8 +464,15 @@ def delete_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
         before = _session_view(ts)
         session.execute(delete(Attendance).where(Attendance.session_id == session_id))
         session.execute(delete(TrainingSession).where(TrainingSession.id == session_id))
-        trail.record(session, actor, "delete", entity_type="training_session", entity_id=session_id,
-                     before=before, details={"expected": int(counts[0])})
+        trail.record(
+            session,
+            actor,
+            "delete",
+            entity_type="training_session",
+            entity_id=session_id,
+            before=before,
+            details={"expected": int(counts[0])},
+        )
 
 
 def list_sessions(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
@@ -401,9 +481,16 @@ def list_sessions(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
     counted = _counted()
     stmt = (
         select(
-            TrainingSession.id, TrainingSession.held_on, TrainingSession.title, TrainingSession.form,
-            TrainingSession.organiser, TrainingSession.place, TrainingSession.hours_tenths,
-            TrainingSession.makeup_of_id, TrainingSession.version, *_status_sums(counted),
+            TrainingSession.id,
+            TrainingSession.held_on,
+            TrainingSession.title,
+            TrainingSession.form,
+            TrainingSession.organiser,
+            TrainingSession.place,
+            TrainingSession.hours_tenths,
+            TrainingSession.makeup_of_id,
+            TrainingSession.version,
+            *_status_sums(counted),
         )
         .select_from(TrainingSession)
         .outerjoin(Attendance, Attendance.session_id == TrainingSession.id)
@@ -427,18 +514,42 @@ def get_session(engine: Engine, actor: Actor, session_id: int) -> tuple[dict[str
         if ts is None:
             raise NotFound(N_("No such study session."))
         rows = session.execute(_roster_select(session_id, ts.held_on)).all()
-    details = {"id": ts.id, "version": ts.version, **_session_view(ts), "held_on": ts.held_on,
-               "hours": Decimal(ts.hours_tenths) / 10}
+    details = {
+        "id": ts.id,
+        "version": ts.version,
+        **_session_view(ts),
+        "held_on": ts.held_on,
+        "hours": Decimal(ts.hours_tenths) / 10,
+    }
     return details, pd.DataFrame(rows, columns=_ROSTER_COLUMNS)
 
 
-_ROSTER_COLUMNS = ["attendance_id", "employee_id", "department", "staff_no", "name", "status", "made_up_in_id", "marked_at", "marked_by"]
+_ROSTER_COLUMNS = [
+    "attendance_id",
+    "employee_id",
+    "department",
+    "staff_no",
+    "name",
+    "status",
+    "made_up_in_id",
+    "marked_at",
+    "marked_by",
+]
 
 
 def _roster_select(session_id: int, held_on: date):  # noqa: ANN202
     return (
-        select(Attendance.id, Employee.id, Department.name, Employee.staff_no, Employee.name, Attendance.status,
-               Attendance.made_up_in_id, Attendance.marked_at, Attendance.marked_by)
+        select(
+            Attendance.id,
+            Employee.id,
+            Department.name,
+            Employee.staff_no,
+            Employee.name,
+            Attendance.status,
+            Attendance.made_up_in_id,
+            Attendance.marked_at,
+            Attendance.marked_by,
+        )
         .join(Employee, Employee.id == Attendance.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
         .where(Attendance.session_id == session_id, in_post_on(held_on))
@@ -462,9 +573,14 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
         if not wanted:
             raise ValidationError(N_("Nobody is expected at this session; check the audience."), field="audience")
         audience_employee_ids(session, Audience.people(wanted), ts.held_on)  # all exist and were in post
-        current = {r.employee_id: r for r in session.execute(
-            select(Attendance.id, Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id)
-        ).all()}
+        current = {
+            r.employee_id: r
+            for r in session.execute(
+                select(Attendance.id, Attendance.employee_id, Attendance.status).where(
+                    Attendance.session_id == session_id
+                )
+            ).all()
+        }
         added = sorted(wanted - set(current))
         removed = sorted(set(current) - wanted)
         taken_back: list[dict[str, Any]] = []
@@ -473,18 +589,38 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
                 original = session.get(TrainingSession, ts.makeup_of_id)
                 ensure_year_open(session, original.held_on.year)
             taken_back = _take_back_makeups(session, session_id, removed)
-            session.execute(delete(Attendance).where(Attendance.session_id == session_id, Attendance.employee_id.in_(removed)))
+            session.execute(
+                delete(Attendance).where(Attendance.session_id == session_id, Attendance.employee_id.in_(removed))
+            )
         if added:
-            session.execute(insert(Attendance), [{"session_id": session_id, "employee_id": e, "status": "expected"} for e in added])
-        events = [
-            {"action": "create", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,
-             "after": {"status": "expected"}, "details": {"session": session_id}}
-            for e in added
-        ] + [
-            {"action": "delete", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,
-             "before": {"status": current[e].status}, "details": {"session": session_id}}
-            for e in removed
-        ] + taken_back
+            session.execute(
+                insert(Attendance), [{"session_id": session_id, "employee_id": e, "status": "expected"} for e in added]
+            )
+        events = (
+            [
+                {
+                    "action": "create",
+                    "entity_type": "attendance",
+                    "entity_id": f"{session_id}:{e}",
+                    "household_id": e,
+                    "after": {"status": "expected"},
+                    "details": {"session": session_id},
+                }
+                for e in added
+            ]
+            + [
+                {
+                    "action": "delete",
+                    "entity_type": "attendance",
+                    "entity_id": f"{session_id}:{e}",
+                    "household_id": e,
+                    "before": {"status": current[e].status},
+                    "details": {"session": session_id},
+                }
+                for e in removed
+            ]
+            + taken_back
+        )
         trail.record_many(session, actor, events)
     return {"added": len(added), "removed": len(removed)}
 
@@ -492,8 +628,9 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
 def _take_back_makeups(session, makeup_id: int, employee_ids: list[int]) -> list[dict[str, Any]]:  # noqa: ANN001
     """Undo `made_up` at the original for people no longer present at make-up `makeup_id`."""
     rows = session.execute(
-        select(Attendance.id, Attendance.session_id, Attendance.employee_id, Attendance.made_up_from)
-        .where(Attendance.made_up_in_id == makeup_id, Attendance.employee_id.in_(employee_ids))
+        select(Attendance.id, Attendance.session_id, Attendance.employee_id, Attendance.made_up_from).where(
+            Attendance.made_up_in_id == makeup_id, Attendance.employee_id.in_(employee_ids)
+        )
     ).all()
     if not rows:
         return []
@@ -502,13 +639,20 @@ def _take_back_makeups(session, makeup_id: int, employee_ids: list[int]) -> list
         ids = [r.id for r in rows if r.made_up_from == status]
         if ids:
             session.execute(
-                update(Attendance).where(Attendance.id.in_(ids))
+                update(Attendance)
+                .where(Attendance.id.in_(ids))
                 .values(status=status, made_up_in_id=None, made_up_from=None, marked_at=now)
             )
     return [
-        {"action": "update", "entity_type": "attendance", "entity_id": f"{r.session_id}:{r.employee_id}",
-         "household_id": r.employee_id, "before": {"status": "made_up"}, "after": {"status": r.made_up_from},
-         "details": {"session": r.session_id, "makeup": makeup_id}}
+        {
+            "action": "update",
+            "entity_type": "attendance",
+            "entity_id": f"{r.session_id}:{r.employee_id}",
+            "household_id": r.employee_id,
+            "before": {"status": "made_up"},
+            "after": {"status": r.made_up_from},
+            "details": {"session": r.session_id, "makeup": makeup_id},
+        }
         for r in rows
     ]
 
@@ -536,19 +680,32 @@ def record_roll_call(
         if ts.makeup_of_id is not None:
             ensure_year_open(session, session.get(TrainingSession, ts.makeup_of_id).held_on.year)
         if ts.held_on > local_today():
-            raise ValidationError(N_("The session on {date} has not taken place yet; attendance can be recorded from that day on."),
-                                  field="held_on", date=fmt_date(ts.held_on))
-        rows = {r.employee_id: r for r in session.execute(
-            select(Attendance.id, Attendance.employee_id, Attendance.status, Attendance.made_up_from, Employee.name,
-                   in_post_on(ts.held_on).label("in_post"))
-            .join(Employee, Employee.id == Attendance.employee_id)
-            .where(Attendance.session_id == session_id)
-        ).all()}
+            raise ValidationError(
+                N_("The session on {date} has not taken place yet; attendance can be recorded from that day on."),
+                field="held_on",
+                date=fmt_date(ts.held_on),
+            )
+        rows = {
+            r.employee_id: r
+            for r in session.execute(
+                select(
+                    Attendance.id,
+                    Attendance.employee_id,
+                    Attendance.status,
+                    Attendance.made_up_from,
+                    Employee.name,
+                    in_post_on(ts.held_on).label("in_post"),
+                )
+                .join(Employee, Employee.id == Attendance.employee_id)
+                .where(Attendance.session_id == session_id)
+            ).all()
+        }
         not_expected = sorted(set(marks) - {e for e, r in rows.items() if r.in_post})
         if not_expected:
             name = session.execute(select(Employee.name).where(Employee.id == not_expected[0])).scalar_one_or_none()
-            raise ValidationError(N_("{name} is not on this session's expected list."), field="status",
-                                  name=name or f"#{not_expected[0]}")
+            raise ValidationError(
+                N_("{name} is not on this session's expected list."), field="status", name=name or f"#{not_expected[0]}"
+            )
         wanted = dict(marks)
         if others is not None:
             for e, r in rows.items():
@@ -561,22 +718,36 @@ def record_roll_call(
                 continue
             if Status.MADE_UP in (status, current) and not (current == Status.MADE_UP and status == Status.PRESENT):
                 if status == Status.MADE_UP:
-                    raise ValidationError(N_("Made up is set by attending a make-up session, not by hand."), field="status")
-                raise ValidationError(N_("{name} made up this session at a make-up session; change that session's roll call instead."),
-                                      field="status", name=rows[e].name)
+                    raise ValidationError(
+                        N_("Made up is set by attending a make-up session, not by hand."), field="status"
+                    )
+                raise ValidationError(
+                    N_("{name} made up this session at a make-up session; change that session's roll call instead."),
+                    field="status",
+                    name=rows[e].name,
+                )
             changes[e] = (current, status)
         if not changes:
             return 0
         now = utcnow()
         # Absent or excused here, but already present at a make-up of this session: made up.
         owing_now = [e for e, (_, new) in changes.items() if new in OWING]
-        made_up_in = dict(session.execute(
-            select(Attendance.employee_id, func.min(Attendance.session_id))
-            .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-            .where(TrainingSession.makeup_of_id == session_id, Attendance.status == Status.PRESENT.value,
-                   Attendance.employee_id.in_(owing_now))
-            .group_by(Attendance.employee_id)
-        ).all()) if owing_now and ts.makeup_of_id is None else {}
+        made_up_in = (
+            dict(
+                session.execute(
+                    select(Attendance.employee_id, func.min(Attendance.session_id))
+                    .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+                    .where(
+                        TrainingSession.makeup_of_id == session_id,
+                        Attendance.status == Status.PRESENT.value,
+                        Attendance.employee_id.in_(owing_now),
+                    )
+                    .group_by(Attendance.employee_id)
+                ).all()
+            )
+            if owing_now and ts.makeup_of_id is None
+            else {}
+        )
         made_up_from = {e: changes[e][1] for e in made_up_in}
         for e in made_up_in:
             changes[e] = (changes[e][0], Status.MADE_UP.value)
@@ -586,18 +757,37 @@ def record_roll_call(
                 session.execute(
                     update(Attendance)
                     .where(Attendance.session_id == session_id, Attendance.employee_id.in_(ids))
-                    .values(status=new_status, made_up_in_id=None, made_up_from=None, marked_at=now, marked_by=actor.username)
+                    .values(
+                        status=new_status,
+                        made_up_in_id=None,
+                        made_up_from=None,
+                        marked_at=now,
+                        marked_by=actor.username,
+                    )
                 )
         for makeup_id, source in {(m, made_up_from[e]) for e, m in made_up_in.items()}:
             ids = [e for e, m in made_up_in.items() if m == makeup_id and made_up_from[e] == source]
             session.execute(
-                update(Attendance).where(Attendance.session_id == session_id, Attendance.employee_id.in_(ids))
-                .values(status=Status.MADE_UP.value, made_up_in_id=makeup_id, made_up_from=source,
-                        marked_at=now, marked_by=actor.username)
+                update(Attendance)
+                .where(Attendance.session_id == session_id, Attendance.employee_id.in_(ids))
+                .values(
+                    status=Status.MADE_UP.value,
+                    made_up_in_id=makeup_id,
+                    made_up_from=source,
+                    marked_at=now,
+                    marked_by=actor.username,
+                )
             )
         events = [
-            {"action": "update", "entity_type": "attendance", "entity_id": f"{session_id}:{e}", "household_id": e,
-             "before": {"status": old}, "after": {"status": new}, "details": {"session": session_id}}
+            {
+                "action": "update",
+                "entity_type": "attendance",
+                "entity_id": f"{session_id}:{e}",
+                "household_id": e,
+                "before": {"status": old},
+                "after": {"status": new},
+                "details": {"session": session_id},
+            }
             for e, (old, new) in sorted(changes.items())
         ]
         if ts.makeup_of_id is not None:
@@ -606,7 +796,9 @@ def record_roll_call(
         return len(events)
 
 
-def _propagate_makeup(session, actor: Actor, ts: TrainingSession, changes: dict[int, tuple[str, str]], now) -> list[dict]:  # noqa: ANN001
+def _propagate_makeup(
+    session, actor: Actor, ts: TrainingSession, changes: dict[int, tuple[str, str]], now
+) -> list[dict]:
     """Present at a make-up: absent/excused at the original becomes made_up; no
     longer present: the original goes back to what it was."""
     attended = [e for e, (_, new) in changes.items() if new == Status.PRESENT]
@@ -614,29 +806,48 @@ def _propagate_makeup(session, actor: Actor, ts: TrainingSession, changes: dict[
     events = _take_back_makeups(session, ts.id, withdrawn) if withdrawn else []
     if attended:
         owing = session.execute(
-            select(Attendance.id, Attendance.employee_id, Attendance.status)
-            .where(Attendance.session_id == ts.makeup_of_id, Attendance.employee_id.in_(attended),
-                   Attendance.status.in_(OWING))
+            select(Attendance.id, Attendance.employee_id, Attendance.status).where(
+                Attendance.session_id == ts.makeup_of_id,
+                Attendance.employee_id.in_(attended),
+                Attendance.status.in_(OWING),
+            )
         ).all()
         for status in OWING:
             ids = [r.id for r in owing if r.status == status]
             if ids:
                 session.execute(
-                    update(Attendance).where(Attendance.id.in_(ids))
-                    .values(status="made_up", made_up_in_id=ts.id, made_up_from=status, marked_at=now, marked_by=actor.username)
+                    update(Attendance)
+                    .where(Attendance.id.in_(ids))
+                    .values(
+                        status="made_up",
+                        made_up_in_id=ts.id,
+                        made_up_from=status,
+                        marked_at=now,
+                        marked_by=actor.username,
+                    )
                 )
         events += [
-            {"action": "update", "entity_type": "attendance", "entity_id": f"{ts.makeup_of_id}:{r.employee_id}",
-             "household_id": r.employee_id, "before": {"status": r.status}, "after": {"status": "made_up"},
-             "details": {"session": ts.makeup_of_id, "makeup": ts.id}}
+            {
+                "action": "update",
+                "entity_type": "attendance",
+                "entity_id": f"{ts.makeup_of_id}:{r.employee_id}",
+                "household_id": r.employee_id,
+                "before": {"status": r.status},
+                "after": {"status": "made_up"},
+                "details": {"session": ts.makeup_of_id, "makeup": ts.id},
+            }
             for r in owing
         ]
     return events
 
 
 SHEET_MARKS = {
-    "缺席": Status.ABSENT, "缺": Status.ABSENT, "absent": Status.ABSENT,
-    "请假": Status.EXCUSED, "假": Status.EXCUSED, "excused": Status.EXCUSED,
+    "缺席": Status.ABSENT,
+    "缺": Status.ABSENT,
+    "absent": Status.ABSENT,
+    "请假": Status.EXCUSED,
+    "假": Status.EXCUSED,
+    "excused": Status.EXCUSED,
 }
 
 
@@ -650,27 +861,36 @@ def marks_from_sign_in_sheet(engine: Engine, actor: Actor, session_id: int, data
     try:
         sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    except Exception:  # noqa: BLE001 - any unreadable file gets the same message
+    except Exception:
         raise ValidationError(N_("This file is not a sign-in sheet workbook (.xlsx)."), field="file") from None
-    header_at = next((i for i, r in enumerate(rows) if r and any(str(c).strip() in ("工号", "Staff no.") for c in r if c)), None)
+    header_at = next(
+        (i for i, r in enumerate(rows) if r and any(str(c).strip() in ("工号", "Staff no.") for c in r if c)), None
+    )
     if header_at is None:
         raise ValidationError(N_("No header row with a staff no. column was found in the sheet."), field="file")
     header = [str(c).strip() if c is not None else "" for c in rows[header_at]]
     no_col = next(i for i, h in enumerate(header) if h in ("工号", "Staff no."))
     sign_col = next((i for i, h in enumerate(header) if h in ("签名", "Signature")), len(header) - 1)
     with read_session(engine) as session:
-        expected = dict(session.execute(
-            select(Employee.staff_no, Employee.id).join(Attendance, Attendance.employee_id == Employee.id)
-            .where(Attendance.session_id == session_id)
-        ).all())
+        expected = dict(
+            session.execute(
+                select(Employee.staff_no, Employee.id)
+                .join(Attendance, Attendance.employee_id == Employee.id)
+                .where(Attendance.session_id == session_id)
+            ).all()
+        )
     marks: dict[int, str] = {}
-    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         staff_no = str(row[no_col]).strip() if no_col < len(row) and row[no_col] is not None else ""
         if not staff_no:
             continue
         if staff_no not in expected:
-            raise ValidationError(N_("Row {row}: staff no. {staff_no} is not on this session's expected list."),
-                                  field="file", row=offset, staff_no=staff_no)
+            raise ValidationError(
+                N_("Row {row}: staff no. {staff_no} is not on this session's expected list."),
+                field="file",
+                row=offset,
+                staff_no=staff_no,
+            )
         cell = str(row[sign_col]).strip() if sign_col < len(row) and row[sign_col] is not None else ""
         marks[expected[staff_no]] = SHEET_MARKS.get(cell.lower(), Status.ABSENT if not cell else Status.PRESENT).value
     return marks
@@ -729,25 +949,53 @@ def attendance_rates(engine: Engine, actor: Actor, year: int, by: str = "person"
     )
     sums = _status_sums(counted)
     if by == "person":
-        keys = [Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"),
-                Employee.status.label("employment")]
-        stmt = base.add_columns(*keys, *sums).where(TrainingSession.makeup_of_id.is_(None)).group_by(
-            Employee.id, Employee.staff_no, Employee.name, Department.name, Employee.status
-        ).having(sums[0] > 0).order_by(Department.name, Employee.staff_no)
+        keys = [
+            Employee.id.label("employee_id"),
+            Employee.staff_no,
+            Employee.name,
+            Department.name.label("department"),
+            Employee.status.label("employment"),
+        ]
+        stmt = (
+            base.add_columns(*keys, *sums)
+            .where(TrainingSession.makeup_of_id.is_(None))
+            .group_by(Employee.id, Employee.staff_no, Employee.name, Department.name, Employee.status)
+            .having(sums[0] > 0)
+            .order_by(Department.name, Employee.staff_no)
+        )
     elif by == "department":
         keys = [Department.name.label("department")]
-        stmt = base.add_columns(*keys, *sums).where(TrainingSession.makeup_of_id.is_(None)).group_by(
-            Department.name).order_by(Department.name)
+        stmt = (
+            base.add_columns(*keys, *sums)
+            .where(TrainingSession.makeup_of_id.is_(None))
+            .group_by(Department.name)
+            .order_by(Department.name)
+        )
     elif by == "session":
-        keys = [TrainingSession.id.label("session_id"), TrainingSession.held_on, TrainingSession.title,
-                TrainingSession.form, TrainingSession.makeup_of_id]
-        stmt = base.add_columns(*keys, *sums).group_by(
-            TrainingSession.id, TrainingSession.held_on, TrainingSession.title, TrainingSession.form, TrainingSession.makeup_of_id
-        ).order_by(TrainingSession.held_on, TrainingSession.id)
+        keys = [
+            TrainingSession.id.label("session_id"),
+            TrainingSession.held_on,
+            TrainingSession.title,
+            TrainingSession.form,
+            TrainingSession.makeup_of_id,
+        ]
+        stmt = (
+            base.add_columns(*keys, *sums)
+            .group_by(
+                TrainingSession.id,
+                TrainingSession.held_on,
+                TrainingSession.title,
+                TrainingSession.form,
+                TrainingSession.makeup_of_id,
+            )
+            .order_by(TrainingSession.held_on, TrainingSession.id)
+        )
     elif by == "month":
         month = extract("month", TrainingSession.held_on)
         keys = [month.label("month")]
-        stmt = base.add_columns(*keys, *sums).where(TrainingSession.makeup_of_id.is_(None)).group_by(month).order_by(month)
+        stmt = (
+            base.add_columns(*keys, *sums).where(TrainingSession.makeup_of_id.is_(None)).group_by(month).order_by(month)
+        )
     else:
         raise ValueError(f"by must be person, department, session or month, not {by!r}")
     with read_session(engine) as session:
@@ -763,14 +1011,26 @@ def owed_makeups(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
     made up, and still on the staff (one query)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read owed make-ups")
     stmt = (
-        select(TrainingSession.id.label("session_id"), TrainingSession.held_on, TrainingSession.title,
-               Employee.id.label("employee_id"), Department.name.label("department"), Employee.staff_no, Employee.name,
-               Attendance.status)
+        select(
+            TrainingSession.id.label("session_id"),
+            TrainingSession.held_on,
+            TrainingSession.title,
+            Employee.id.label("employee_id"),
+            Department.name.label("department"),
+            Employee.staff_no,
+            Employee.name,
+            Attendance.status,
+        )
         .join(TrainingSession, TrainingSession.id == Attendance.session_id)
         .join(Employee, Employee.id == Attendance.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
-        .where(*_year_range(TrainingSession.held_on, year), TrainingSession.makeup_of_id.is_(None),
-               Attendance.status.in_(OWING), Employee.status == "active", in_post_on(TrainingSession.held_on))
+        .where(
+            *_year_range(TrainingSession.held_on, year),
+            TrainingSession.makeup_of_id.is_(None),
+            Attendance.status.in_(OWING),
+            Employee.status == "active",
+            in_post_on(TrainingSession.held_on),
+        )
         .order_by(TrainingSession.held_on, TrainingSession.id, Department.name, Employee.staff_no)
     )
     with read_session(engine) as session:
@@ -781,11 +1041,27 @@ def owed_makeups(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
 def followup_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
     """The year's follow-up as a workbook: by person, department, session, and owed make-ups."""
     t = lambda m: translate(lang, m)  # noqa: E731
-    names = {"employee_id": None, "session_id": None, "makeup_of_id": None, "staff_no": N_("Staff no."),
-             "name": N_("Name"), "department": N_("Department"), "employment": N_("Employment status"),
-             "held_on": N_("Date"), "title": N_("Title"), "form": N_("Form"), "month": N_("Month"),
-             "expected": N_("Expected"), "present": N_("Present"), "made_up": N_("Made up"), "absent": N_("Absent"),
-             "excused": N_("Excused"), "unmarked": N_("Not yet marked"), "rate": N_("Attendance rate"), "status": N_("Status")}
+    names = {
+        "employee_id": None,
+        "session_id": None,
+        "makeup_of_id": None,
+        "staff_no": N_("Staff no."),
+        "name": N_("Name"),
+        "department": N_("Department"),
+        "employment": N_("Employment status"),
+        "held_on": N_("Date"),
+        "title": N_("Title"),
+        "form": N_("Form"),
+        "month": N_("Month"),
+        "expected": N_("Expected"),
+        "present": N_("Present"),
+        "made_up": N_("Made up"),
+        "absent": N_("Absent"),
+        "excused": N_("Excused"),
+        "unmarked": N_("Not yet marked"),
+        "rate": N_("Attendance rate"),
+        "status": N_("Status"),
+    }
 
     def shown(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.drop(columns=[c for c in frame.columns if names.get(c, "") is None])
@@ -829,14 +1105,18 @@ def sign_in_sheet(engine: Engine, actor: Actor, session_id: int, lang: str, fmt:
     data = PRINT_FORMATS[fmt](
         t(N_("Sign-in sheet")),
         f"{unit.name if unit else ''} {t(N_('Sign-in sheet'))}",
-        [f"{t(N_('Title'))}: {ts.title}",
-         f"{t(N_('Date'))}: {fmt_date(ts.held_on)}    {t(N_('Place'))}: {ts.place or ''}    "
-         f"{t(N_('Organiser'))}: {ts.organiser or ''}    {t(N_('Hours'))}: {hours}"],
+        [
+            f"{t(N_('Title'))}: {ts.title}",
+            f"{t(N_('Date'))}: {fmt_date(ts.held_on)}    {t(N_('Place'))}: {ts.place or ''}    "
+            f"{t(N_('Organiser'))}: {ts.organiser or ''}    {t(N_('Hours'))}: {hours}",
+        ],
         [t(N_("No.")), t(N_("Department")), t(N_("Staff no.")), t(N_("Name")), t(N_("Signature"))],
         [7, 16, 12, 12, 30],
         [[r[2], r[3], r[4], ""] for r in rows],
     )
-    record_export(engine, actor, "training_session", len(rows), session=session_id, document="sign_in_sheet", format=fmt)
+    record_export(
+        engine, actor, "training_session", len(rows), session=session_id, document="sign_in_sheet", format=fmt
+    )
     return data
 
 

@@ -98,8 +98,18 @@ def _blocks(conn: Connection, year: int, employee_id: int | None = None) -> list
     if employee_id is not None:
         stmt = stmt.where(ViolationCase.employee_id == employee_id)
     return [
-        Block(r.employee_id, r.case_id, r.case_no, r.case_year, r.state, r.category, r.basis,
-              r.recorded_by_name, r.decided_by_name, r.decided_at)
+        Block(
+            r.employee_id,
+            r.case_id,
+            r.case_no,
+            r.case_year,
+            r.state,
+            r.category,
+            r.basis,
+            r.recorded_by_name,
+            r.decided_by_name,
+            r.decided_at,
+        )
         for r in conn.execute(stmt)
     ]
 
@@ -111,8 +121,14 @@ def reason_text(block: Block, lang: str = "zh_CN") -> str:
     """The explanation of one block: case no., category, basis, recorder, decider and the
     (local) day of the decision."""
     return translate(
-        lang, REASON, case_no=block.case_no, category=block.category, basis=block.basis,
-        recorder=block.recorded_by, decider=block.confirmed_by or "", date=fmt_datetime(block.confirmed_at)[:10],
+        lang,
+        REASON,
+        case_no=block.case_no,
+        category=block.category,
+        basis=block.basis,
+        recorder=block.recorded_by,
+        decider=block.confirmed_by or "",
+        date=fmt_datetime(block.confirmed_at)[:10],
     )
 
 
@@ -179,9 +195,13 @@ def person_eligibility(engine: Engine, actor: Actor, employee_id: int, year: int
     authorize(engine, actor, Permission.READ_LEDGER, "eligibility")
     with engine.connect() as conn:
         blocks = _blocks(conn, year, employee_id)
-        pending = list(conn.execute(
-            select(ViolationCase.case_no).where(
-                ViolationCase.employee_id == employee_id, ViolationCase.state.in_(PENDING_STATES), blocks_year(year)
-            ).order_by(ViolationCase.case_no)
-        ).scalars())
+        pending = list(
+            conn.execute(
+                select(ViolationCase.case_no)
+                .where(
+                    ViolationCase.employee_id == employee_id, ViolationCase.state.in_(PENDING_STATES), blocks_year(year)
+                )
+                .order_by(ViolationCase.case_no)
+            ).scalars()
+        )
     return PersonEligibility(year=year, eligible=not blocks, blocks=blocks, pending_case_nos=pending)

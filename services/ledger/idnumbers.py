@@ -73,8 +73,15 @@ def valid_id_number(rng: random.Random, birth_date: date, gender: str, region: s
 PROVINCE_CODES = frozenset(
     f"{n}"
     for n in [
-        *range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47),
-        *range(50, 55), *range(61, 66), 71, 81, 82,
+        *range(11, 16),
+        *range(21, 24),
+        *range(31, 38),
+        *range(41, 47),
+        *range(50, 55),
+        *range(61, 66),
+        71,
+        81,
+        82,
     ]
 )
 EARLIEST_BIRTH = date(1900, 1, 1)

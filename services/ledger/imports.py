@@ -171,9 +171,7 @@ NOT_A_SPREADSHEET = N_(
     "“{filename}” is not a spreadsheet Taizhang can read. Save it from Excel or WPS as a workbook (.xlsx) or as CSV."
 )
 NO_SUCH_SHEET = N_("The workbook has no sheet named “{sheet}”. Its sheets are: {sheets}.")
-NO_HEADER = N_(
-    "No header row found in the first 10 rows. One row must name the columns, for example: {expected}."
-)
+NO_HEADER = N_("No header row found in the first 10 rows. One row must name the columns, for example: {expected}.")
 MISSING_COLUMNS = N_("The header row (row {row}) lacks the required column(s): {columns}.")
 DUPLICATE_COLUMN = N_("The columns “{first}” and “{second}” both mean {label}. Keep only one of them.")
 DUPLICATE_STAFF_NO = N_("Duplicate staff no. {staff_no}: row {first_row} already has it.")
@@ -188,7 +186,9 @@ ID_NUMBER_TAKEN = N_("This ID number already belongs to staff no. {staff_no} in 
 STAFF_UNKNOWN = N_("Staff no. {staff_no} does not exist in the ledger. Import the staff list first.")
 FAMILY_DUPLICATE = N_("This family member appears twice: row {first_row} has the same staff no., relation and name.")
 FAMILY_DUPLICATE_ID = N_("Duplicate ID number within the household: row {first_row} already has it.")
-FAMILY_EXISTS = N_("This family member is already in the ledger (staff no. {staff_no}, {name}); do not import it twice.")
+FAMILY_EXISTS = N_(
+    "This family member is already in the ledger (staff no. {staff_no}, {name}); do not import it twice."
+)
 HAS_ERRORS = N_(
     "The file has {count} error(s) in {rows} row(s); nothing was imported. Correct them and check the file again, "
     "or import only the correct rows."
@@ -259,8 +259,11 @@ def expected_headers(kind: str) -> list[str]:
 
 
 def _blank(cell: Any) -> bool:
-    return cell is None or cell == "" or (isinstance(cell, str) and not cell.strip()) or (
-        isinstance(cell, float) and cell != cell
+    return (
+        cell is None
+        or cell == ""
+        or (isinstance(cell, str) and not cell.strip())
+        or (isinstance(cell, float) and cell != cell)
     )
 
 
@@ -336,7 +339,7 @@ def _raw_rows(data: bytes, filename: str, sheet: str | None) -> tuple[list[list[
             raise ValidationError(FILE_EMPTY, field="file")
         try:
             rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
-        except Exception as exc:  # noqa: BLE001 - calamine raises several types for broken sheets
+        except Exception as exc:
             raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename) from exc
         return rows, chosen, names
     if filename.lower().endswith(_WORKBOOK_SUFFIXES):
@@ -534,7 +537,9 @@ def finish_preview(
     )
 
 
-def check_rows(table: Table, check: Callable[[TableRow], RowOutcome], *, progress: Progress | None = None) -> ImportPreview:
+def check_rows(
+    table: Table, check: Callable[[TableRow], RowOutcome], *, progress: Progress | None = None
+) -> ImportPreview:
     """Check every row with `check` and preview the result (rows only ever created).
 
     `check(row)` returns (problems, values, employee_id): a row with problems
@@ -651,17 +656,21 @@ def preview_family(
     staff_nos = {t for t in (text_of(r.values.get("staff_no")) for r in table.rows) if t}
 
     with read_session(engine) as session:
-        households = {
-            no: (pk, born)
-            for no, pk, born in session.execute(
-                select(Employee.staff_no, Employee.id, Employee.birth_date).where(Employee.staff_no.in_(staff_nos))
-            )
-        } if staff_nos else {}
+        households = (
+            {
+                no: (pk, born)
+                for no, pk, born in session.execute(
+                    select(Employee.staff_no, Employee.id, Employee.birth_date).where(Employee.staff_no.in_(staff_nos))
+                )
+            }
+            if staff_nos
+            else {}
+        )
         members = (
             session.execute(
-                select(FamilyMember.employee_id, FamilyMember.relation, FamilyMember.name, FamilyMember.id_number).where(
-                    FamilyMember.employee_id.in_([pk for pk, _ in households.values()])
-                )
+                select(
+                    FamilyMember.employee_id, FamilyMember.relation, FamilyMember.name, FamilyMember.id_number
+                ).where(FamilyMember.employee_id.in_([pk for pk, _ in households.values()]))
             ).all()
             if households
             else []
@@ -695,8 +704,10 @@ def preview_family(
             first = first_by_id.setdefault((staff_no, id_number), row.sheet_row)
             if first != row.sheet_row:
                 found.append(("id_number", FAMILY_DUPLICATE_ID, {"first_row": first}))
-            elif employee_id is not None and (employee_id, id_number) in existing_ids and not any(
-                m == FAMILY_EXISTS for _, m, _ in found
+            elif (
+                employee_id is not None
+                and (employee_id, id_number) in existing_ids
+                and not any(m == FAMILY_EXISTS for _, m, _ in found)
             ):
                 found.append(("id_number", FAMILY_EXISTS, {"staff_no": staff_no, "name": name}))
         return found, values, employee_id
@@ -739,7 +750,12 @@ def _changed(staff_nos: Iterable[str]) -> ValidationError:
 def file_details(preview: ImportPreview) -> dict[str, Any]:
     """What identifies the imported file in the import's one audit event
     (every kind adds its counts): name, sheet, SHA-256, rows in the file."""
-    return {"file": preview.filename, "sheet": preview.sheet, "sha256": preview.sha256, "rows_in_file": preview.total_rows}
+    return {
+        "file": preview.filename,
+        "sheet": preview.sheet,
+        "sha256": preview.sha256,
+        "rows_in_file": preview.total_rows,
+    }
 
 
 def _listed(values: list[str]) -> dict[str, Any]:
@@ -839,7 +855,9 @@ def commit_staff(
     # Columns absent from the file are left alone on update; gender, birth
     # date and ID number are always known (derived from the ID number).
     update_fields = [
-        f for f in EMPLOYEE_FIELDS if f not in ("staff_no", "department") and (f in present or f in ("gender", "birth_date", "id_number"))
+        f
+        for f in EMPLOYEE_FIELDS
+        if f not in ("staff_no", "department") and (f in present or f in ("gender", "birth_date", "id_number"))
     ]
     update_department = "department" in present
 
@@ -909,9 +927,18 @@ def commit_staff(
         return _Written("employee", len(creates), details, len(updates), created_departments)
 
     # A concurrent writer took a staff no. or ID number between our check and the insert.
-    return _commit(engine, actor, preview, kind="staff", what="import staff", write=write,
-                   race=lambda rows: [r.values["staff_no"] for r in rows][:10],
-                   clean_rows_only=clean_rows_only, progress=progress, via=via)
+    return _commit(
+        engine,
+        actor,
+        preview,
+        kind="staff",
+        what="import staff",
+        write=write,
+        race=lambda rows: [r.values["staff_no"] for r in rows][:10],
+        clean_rows_only=clean_rows_only,
+        progress=progress,
+        via=via,
+    )
 
 
 def _resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: ANN001
@@ -965,9 +992,18 @@ def commit_family(
         session.execute(insert(FamilyMember.__table__), inserts)
         return _Written("family_member", len(inserts), {"households": _listed(sorted(staff_nos))})
 
-    return _commit(engine, actor, preview, kind="family", what="import family members", write=write,
-                   race=lambda rows: sorted({r.values["staff_no"] for r in rows})[:10],
-                   clean_rows_only=clean_rows_only, progress=progress, via=via)
+    return _commit(
+        engine,
+        actor,
+        preview,
+        kind="family",
+        what="import family members",
+        write=write,
+        race=lambda rows: sorted({r.values["staff_no"] for r in rows})[:10],
+        clean_rows_only=clean_rows_only,
+        progress=progress,
+        via=via,
+    )
 
 
 # ---------------------------------------------------------------- rejected rows

@@ -62,7 +62,11 @@ class FpStatus(StrEnum):
     VIOLATION = "violation"
 
 
-FP_STATUS_LABELS = {FpStatus.NORMAL: N_("Normal"), FpStatus.PENDING: N_("To be verified"), FpStatus.VIOLATION: N_("Violation")}
+FP_STATUS_LABELS = {
+    FpStatus.NORMAL: N_("Normal"),
+    FpStatus.PENDING: N_("To be verified"),
+    FpStatus.VIOLATION: N_("Violation"),
+}
 
 EMPLOYEE_FIELDS = list(validation.EMPLOYEE_FIELDS)
 FAMILY_FIELDS = [f for f in validation.FAMILY_FIELDS if f != "staff_no"]  # the household is known
@@ -126,31 +130,30 @@ def _staff_select(query: StaffQuery):  # noqa: ANN202
     # Correlated, so it is counted for the rows of the page only (by the
     # family_member.employee_id index), not for the whole table.
     children = (
-        select(func.count()).select_from(FamilyMember)
+        select(func.count())
+        .select_from(FamilyMember)
         .where(FamilyMember.employee_id == Employee.id, FamilyMember.relation == "child")
-        .correlate(Employee).scalar_subquery()
+        .correlate(Employee)
+        .scalar_subquery()
     )
     fp_status = fp_status_column(year).label("fp_status")
-    stmt = (
-        select(
-            Employee.id,
-            Employee.staff_no,
-            Employee.name,
-            Employee.gender,
-            Employee.birth_date,
-            Employee.id_number,
-            Department.name.label("department"),
-            Employee.post,
-            Employee.status,
-            Employee.marital_status,
-            children.label("children"),
-            Employee.only_child_certificate_no,
-            Employee.phone,
-            Employee.hire_date,
-            fp_status,
-        )
-        .outerjoin(Department, Department.id == Employee.department_id)
-    )
+    stmt = select(
+        Employee.id,
+        Employee.staff_no,
+        Employee.name,
+        Employee.gender,
+        Employee.birth_date,
+        Employee.id_number,
+        Department.name.label("department"),
+        Employee.post,
+        Employee.status,
+        Employee.marital_status,
+        children.label("children"),
+        Employee.only_child_certificate_no,
+        Employee.phone,
+        Employee.hire_date,
+        fp_status,
+    ).outerjoin(Department, Department.id == Employee.department_id)
     conditions = []
     text = (query.search or "").strip()
     if text:
@@ -160,7 +163,9 @@ def _staff_select(query: StaffQuery):  # noqa: ANN202
         # ID numbers are found by the whole number or its last four or more
         # characters (what a masked list shows), never by any inner fragment.
         if len(id_like) >= 4 and id_like[:-1].isdigit():
-            alternatives.append(Employee.id_number == id_like if len(id_like) == 18 else Employee.id_number.like(f"%{id_like}"))
+            alternatives.append(
+                Employee.id_number == id_like if len(id_like) == 18 else Employee.id_number.like(f"%{id_like}")
+            )
         conditions.append(or_(*alternatives))
     if query.department_id:
         conditions.append(Employee.department_id == query.department_id)
@@ -173,7 +178,9 @@ def _staff_select(query: StaffQuery):  # noqa: ANN202
     return stmt.where(*conditions), conditions
 
 
-def list_staff(engine: Engine, actor: Actor, query: StaffQuery, *, limit: int | None = 50, offset: int = 0) -> tuple[pd.DataFrame, int]:
+def list_staff(
+    engine: Engine, actor: Actor, query: StaffQuery, *, limit: int | None = 50, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
     """One page of the filtered, sorted staff list (IDs masked) and the total count.
 
     Two statements whatever the size of the ledger: the count and the page.
@@ -197,7 +204,9 @@ def list_staff(engine: Engine, actor: Actor, query: StaffQuery, *, limit: int | 
 def departments(engine: Engine, actor: Actor) -> list[tuple[int, str]]:
     authorize(engine, actor, Permission.READ_LEDGER, "list departments")
     with read_session(engine) as session:
-        return [tuple(r) for r in session.execute(select(Department.id, Department.name).order_by(Department.name)).all()]
+        return [
+            tuple(r) for r in session.execute(select(Department.id, Department.name).order_by(Department.name)).all()
+        ]
 
 
 def resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: ANN001
@@ -243,16 +252,22 @@ def get_household(engine: Engine, actor: Actor, employee_id: int) -> Household:
     authorize(engine, actor, Permission.READ_LEDGER, "read household")
     with read_session(engine) as session:
         row = session.execute(
-            select(Employee, Department.name).outerjoin(Department, Department.id == Employee.department_id)
+            select(Employee, Department.name)
+            .outerjoin(Department, Department.id == Employee.department_id)
             .where(Employee.id == employee_id)
         ).first()
         if row is None:
             raise NotFound(N_("No such staff member."))
         employee, department = row
-        members = session.execute(
-            select(FamilyMember).where(FamilyMember.employee_id == employee_id)
-            .order_by(_RELATION_ORDER, FamilyMember.birth_date, FamilyMember.id)
-        ).scalars().all()
+        members = (
+            session.execute(
+                select(FamilyMember)
+                .where(FamilyMember.employee_id == employee_id)
+                .order_by(_RELATION_ORDER, FamilyMember.birth_date, FamilyMember.id)
+            )
+            .scalars()
+            .all()
+        )
     values = _employee_dict(employee, department)
     values["id_number"] = mask_id_number(values["id_number"])
     family = pd.DataFrame(
@@ -273,12 +288,16 @@ def reveal_id_number(engine: Engine, actor: Actor, employee_id: int, family_memb
             entity_type, entity_id = "employee", employee_id
         else:
             number = session.execute(
-                select(FamilyMember.id_number).where(FamilyMember.id == family_member_id, FamilyMember.employee_id == employee_id)
+                select(FamilyMember.id_number).where(
+                    FamilyMember.id == family_member_id, FamilyMember.employee_id == employee_id
+                )
             ).scalar_one_or_none()
             entity_type, entity_id = "family_member", family_member_id
         if number is None:
             raise NotFound(N_("No such record."))
-        trail.record(session, actor, "reveal_id", entity_type=entity_type, entity_id=entity_id, household_id=employee_id)
+        trail.record(
+            session, actor, "reveal_id", entity_type=entity_type, entity_id=entity_id, household_id=employee_id
+        )
     return number
 
 
@@ -304,9 +323,6 @@ def in_post_on(day: date | ColumnElement[date]) -> ColumnElement[bool]:
     )
 
 
-
-
-
 def staff_in_post(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
     """Staff on the staff on `day` (id, staff no., name, department), for choosing
     an audience or adding people to an expected list (one query)."""
@@ -322,8 +338,7 @@ def staff_in_post(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
 
 
-def search_staff(engine: Engine, actor: Actor, day: date, text: str = "",
-                 limit: int = 50) -> tuple[pd.DataFrame, int]:
+def search_staff(engine: Engine, actor: Actor, day: date, text: str = "", limit: int = 50) -> tuple[pd.DataFrame, int]:
     """Staff on the staff on `day` whose staff no., name or department contains
     every word of `text` (everyone for no text), for a people picker: the first
     `limit` (an exact staff no. first, then by department and staff no.) and how
@@ -332,11 +347,14 @@ def search_staff(engine: Engine, actor: Actor, day: date, text: str = "",
     conditions = [in_post_on(day)]
     for word in (text or "").split():
         like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(*(column.ilike(like, escape="\\")
-                                for column in (Employee.staff_no, Employee.name, Department.name))))
+        conditions.append(
+            or_(*(column.ilike(like, escape="\\") for column in (Employee.staff_no, Employee.name, Department.name)))
+        )
     columns = (Employee.id.label("employee_id"), Employee.staff_no, Employee.name, Department.name.label("department"))
     stmt = (
-        select(*columns).outerjoin(Department, Department.id == Employee.department_id).where(*conditions)
+        select(*columns)
+        .outerjoin(Department, Department.id == Employee.department_id)
+        .where(*conditions)
         .order_by(case((Employee.staff_no == (text or "").strip(), 0), else_=1), Department.name, Employee.staff_no)
         .limit(max(int(limit), 0))
     )
@@ -365,10 +383,17 @@ def _check_unique_employee(session, cleaned: dict[str, Any], own_id: int | None)
     if clash is None:
         return
     if clash.staff_no == cleaned["staff_no"]:
-        raise ValidationError(N_("Staff no. {staff_no} is already used by {name}."), field="staff_no",
-                              staff_no=clash.staff_no, name=clash.name)
-    raise ValidationError(N_("This ID number is already on the ledger (staff no. {staff_no})."), field="id_number",
-                          staff_no=clash.staff_no)
+        raise ValidationError(
+            N_("Staff no. {staff_no} is already used by {name}."),
+            field="staff_no",
+            staff_no=clash.staff_no,
+            name=clash.name,
+        )
+    raise ValidationError(
+        N_("This ID number is already on the ledger (staff no. {staff_no})."),
+        field="id_number",
+        staff_no=clash.staff_no,
+    )
 
 
 def _stored_values(cleaned: dict[str, Any], department_ids: dict[str, int]) -> dict[str, Any]:
@@ -398,8 +423,15 @@ def create_employee(engine: Engine, actor: Actor, raw: dict[str, Any]) -> int:
         employee = Employee(**values, updated_by=actor.username)
         session.add(employee)
         session.flush()
-        trail.record(session, actor, "create", entity_type="employee", entity_id=employee.id, household_id=employee.id,
-                     after=_audit_view(values, cleaned.get("department")))
+        trail.record(
+            session,
+            actor,
+            "create",
+            entity_type="employee",
+            entity_id=employee.id,
+            household_id=employee.id,
+            after=_audit_view(values, cleaned.get("department")),
+        )
         return employee.id
 
 
@@ -437,16 +469,27 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
         if result.rowcount != 1:  # saved by someone else between our read and write
             session.refresh(current)
             _refuse_if_stale(current, based_on_version)
-        trail.record(session, actor, "update", entity_type="employee", entity_id=employee_id, household_id=employee_id,
-                     before=before, after=after)
+        trail.record(
+            session,
+            actor,
+            "update",
+            entity_type="employee",
+            entity_id=employee_id,
+            household_id=employee_id,
+            before=before,
+            after=after,
+        )
         return based_on_version + 1
 
 
 def _refuse_if_stale(record: Employee | FamilyMember, based_on_version: int) -> None:
     if record.version != based_on_version:
         raise StaleVersion(
-            N_("{who} saved this record at {when}, after you opened it. Your changes were not saved; they are still in the form. Reload to see the current record, then apply your changes again."),
-            who=record.updated_by or "?", when=fmt_datetime(record.updated_at),
+            N_(
+                "{who} saved this record at {when}, after you opened it. Your changes were not saved; they are still in the form. Reload to see the current record, then apply your changes again."
+            ),
+            who=record.updated_by or "?",
+            when=fmt_datetime(record.updated_at),
         )
 
 
@@ -487,30 +530,51 @@ def add_family_member(engine: Engine, actor: Actor, employee_id: int, raw: dict[
         try:
             session.flush()
         except IntegrityError as exc:
-            raise ValidationError(N_("This ID number is already recorded in this household."), field="id_number") from exc
-        trail.record(session, actor, "create", entity_type="family_member", entity_id=member.id, household_id=employee_id,
-                     after=_family_audit_view(values))
+            raise ValidationError(
+                N_("This ID number is already recorded in this household."), field="id_number"
+            ) from exc
+        trail.record(
+            session,
+            actor,
+            "create",
+            entity_type="family_member",
+            entity_id=member.id,
+            household_id=employee_id,
+            after=_family_audit_view(values),
+        )
         return member.id
 
 
-def update_family_member(engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int,
-                         raw: dict[str, Any]) -> None:
+def update_family_member(
+    engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int, raw: dict[str, Any]
+) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit family member")
     with write_session(engine) as session:
         member = _household_member(session, employee_id, member_id, based_on_version)
         values = _family_values(session, employee_id, raw, member.id_number)
-        before, after = trail.diff(_family_audit_view({k: getattr(member, k) for k in values}), _family_audit_view(values))
+        before, after = trail.diff(
+            _family_audit_view({k: getattr(member, k) for k in values}), _family_audit_view(values)
+        )
         if not after:
             return
         result = session.execute(
-            update(FamilyMember).where(FamilyMember.id == member_id, FamilyMember.version == based_on_version)
+            update(FamilyMember)
+            .where(FamilyMember.id == member_id, FamilyMember.version == based_on_version)
             .values(**values, version=FamilyMember.version + 1, updated_at=utcnow(), updated_by=actor.username)
         )
         if result.rowcount != 1:
             session.refresh(member)
             _refuse_if_stale(member, based_on_version)
-        trail.record(session, actor, "update", entity_type="family_member", entity_id=member_id, household_id=employee_id,
-                     before=before, after=after)
+        trail.record(
+            session,
+            actor,
+            "update",
+            entity_type="family_member",
+            entity_id=member_id,
+            household_id=employee_id,
+            before=before,
+            after=after,
+        )
 
 
 def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int) -> None:
@@ -519,12 +583,33 @@ def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_
         member = _household_member(session, employee_id, member_id, based_on_version)
         before = _family_audit_view({k: getattr(member, k) for k in FAMILY_FIELDS})
         session.delete(member)
-        trail.record(session, actor, "delete", entity_type="family_member", entity_id=member_id, household_id=employee_id,
-                     before=before)
+        trail.record(
+            session,
+            actor,
+            "delete",
+            entity_type="family_member",
+            entity_id=member_id,
+            household_id=employee_id,
+            before=before,
+        )
 
 
-_LIST_COLUMNS = ["staff_no", "name", "gender", "birth_date", "id_number", "department", "post", "status",
-                 "marital_status", "children", "only_child_certificate_no", "phone", "hire_date", "fp_status"]
+_LIST_COLUMNS = [
+    "staff_no",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "department",
+    "post",
+    "status",
+    "marital_status",
+    "children",
+    "only_child_certificate_no",
+    "phone",
+    "hire_date",
+    "fp_status",
+]
 STAFF_COLUMN_LABELS = {
     c: FIELD_LABELS.get(c) or {"children": N_("Children"), "fp_status": N_("Family-planning status")}[c]
     for c in _LIST_COLUMNS
@@ -544,7 +629,9 @@ def label_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     shown = frame.astype(object).where(frame.notna(), "")
     for column, labels in _CODE_LABELS.items():
         if column in shown:
-            shown[column] = shown[column].map(lambda code, labels=labels: translate(lang, labels[code]) if code in labels else (code or ""))
+            shown[column] = shown[column].map(
+                lambda code, labels=labels: translate(lang, labels[code]) if code in labels else (code or "")
+            )
     return shown
 
 
@@ -559,6 +646,11 @@ def export_staff(engine: Engine, actor: Actor, query: StaffQuery, lang: str) -> 
     """The filtered list as xlsx (IDs masked), recorded as an export."""
     frame, total = list_staff(engine, actor, query, limit=None)
     data = exports.frames_to_xlsx({translate(lang, N_("Staff")): staff_table(frame, lang)})
-    trail.record_export(engine, actor, "employee", total,
-                          filters={k: v for k, v in query.__dict__.items() if v not in (None, "", False)})
+    trail.record_export(
+        engine,
+        actor,
+        "employee",
+        total,
+        filters={k: v for k, v in query.__dict__.items() if v not in (None, "", False)},
+    )
     return data, total

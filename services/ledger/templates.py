@@ -29,8 +29,12 @@ RULES = {
     "name": N_("1 to 30 characters."),
     "gender": N_("男 or 女. May stay empty: it is taken from the ID number; if filled in it must match it."),
     "birth_date": N_("May stay empty: it is taken from the ID number; if filled in it must match it."),
-    "id_number": N_("18 characters, the last may be X. The column is formatted as text: keep it so, or Excel destroys the number."),
-    "id_number_family": N_("Optional. When filled in it is checked like a staff ID number and gives gender and birth date."),
+    "id_number": N_(
+        "18 characters, the last may be X. The column is formatted as text: keep it so, or Excel destroys the number."
+    ),
+    "id_number_family": N_(
+        "Optional. When filled in it is checked like a staff ID number and gives gender and birth date."
+    ),
     "department": N_("New departments are created automatically."),
     "post": N_("For example 教师, 班主任, 会计."),
     "hire_date": N_("Not in the future."),
@@ -51,10 +55,14 @@ HELP_SHEET = N_("How to fill in")
 HELP_HEADERS = (N_("Column"), N_("Required"), N_("What to enter"), N_("Also accepted as header"))
 YES, NO = N_("Yes"), N_("No")
 GENERAL_NOTES = (
-    N_("Fill in one person per row below the header. Do not change the header texts; columns may be moved or left out "
-       "(except the required ones). Title rows above the header are allowed."),
-    N_("The whole file is checked first. If anything is wrong, nothing is imported and every problem is listed "
-       "with its row and column."),
+    N_(
+        "Fill in one person per row below the header. Do not change the header texts; columns may be moved or left out "
+        "(except the required ones). Title rows above the header are allowed."
+    ),
+    N_(
+        "The whole file is checked first. If anything is wrong, nothing is imported and every problem is listed "
+        "with its row and column."
+    ),
 )
 
 

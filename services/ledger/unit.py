@@ -46,7 +46,9 @@ def _clean_profile(name: str, district: str, leader_name: str, principal_name: s
     for field, value in values.items():
         limit = 100 if field in ("name", "district") else 50
         if not 1 <= len(value) <= limit:
-            raise ValidationError(N_("{label}: enter 1 to {limit} characters."), field=field, label=labels[field], limit=limit)
+            raise ValidationError(
+                N_("{label}: enter 1 to {limit} characters."), field=field, label=labels[field], limit=limit
+            )
     return values
 
 
@@ -77,7 +79,15 @@ def initialise(
             unit = Unit(id=UNIT_ID, current_year=local_today().year, **profile)
             session.add(unit)
             session.flush()
-            trail.record(session, None, "create", entity_type="unit", entity_id=UNIT_ID, after=trail.snapshot(unit), actor_name=via)
+            trail.record(
+                session,
+                None,
+                "create",
+                entity_type="unit",
+                entity_id=UNIT_ID,
+                after=trail.snapshot(unit),
+                actor_name=via,
+            )
         add_user(session, None, admin, via=via)
     return admin
 

@@ -85,39 +85,117 @@ RELATION_LABELS: dict[str, Msg] = {
 # Accepted spellings (after NFKC, spaces removed, ASCII lower-cased) -> code.
 GENDER_VALUES = {"男": "M", "女": "F", "男性": "M", "女性": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
 STATUS_VALUES = {
-    "在职": "active", "在岗": "active", "active": "active",
-    "离职": "left", "已离职": "left", "调离": "left", "left": "left",
-    "退休": "retired", "已退休": "retired", "retired": "retired",
+    "在职": "active",
+    "在岗": "active",
+    "active": "active",
+    "离职": "left",
+    "已离职": "left",
+    "调离": "left",
+    "left": "left",
+    "退休": "retired",
+    "已退休": "retired",
+    "retired": "retired",
 }
 MARITAL_VALUES = {
-    "未婚": "single", "single": "single",
-    "已婚": "married", "初婚": "married", "再婚": "married", "复婚": "married", "married": "married",
-    "离异": "divorced", "离婚": "divorced", "divorced": "divorced",
-    "丧偶": "widowed", "widowed": "widowed",
+    "未婚": "single",
+    "single": "single",
+    "已婚": "married",
+    "初婚": "married",
+    "再婚": "married",
+    "复婚": "married",
+    "married": "married",
+    "离异": "divorced",
+    "离婚": "divorced",
+    "divorced": "divorced",
+    "丧偶": "widowed",
+    "widowed": "widowed",
 }
 RELATION_VALUES = {
-    "配偶": "spouse", "丈夫": "spouse", "妻子": "spouse", "夫": "spouse", "妻": "spouse", "spouse": "spouse",
-    "子女": "child", "儿子": "child", "女儿": "child", "子": "child", "女": "child",
-    "长子": "child", "长女": "child", "次子": "child", "次女": "child", "child": "child",
-    "父母": "parent", "父亲": "parent", "母亲": "parent", "父": "parent", "母": "parent", "parent": "parent",
-    "其他": "other", "其它": "other", "other": "other",
+    "配偶": "spouse",
+    "丈夫": "spouse",
+    "妻子": "spouse",
+    "夫": "spouse",
+    "妻": "spouse",
+    "spouse": "spouse",
+    "子女": "child",
+    "儿子": "child",
+    "女儿": "child",
+    "子": "child",
+    "女": "child",
+    "长子": "child",
+    "长女": "child",
+    "次子": "child",
+    "次女": "child",
+    "child": "child",
+    "父母": "parent",
+    "父亲": "parent",
+    "母亲": "parent",
+    "父": "parent",
+    "母": "parent",
+    "parent": "parent",
+    "其他": "other",
+    "其它": "other",
+    "other": "other",
 }
 # A relation word that names a sex fills an empty gender when there is no ID number.
-RELATION_GENDER = {"丈夫": "M", "夫": "M", "儿子": "M", "长子": "M", "次子": "M", "子": "M", "父亲": "M", "父": "M",
-                   "妻子": "F", "妻": "F", "女儿": "F", "长女": "F", "次女": "F", "女": "F", "母亲": "F", "母": "F"}
+RELATION_GENDER = {
+    "丈夫": "M",
+    "夫": "M",
+    "儿子": "M",
+    "长子": "M",
+    "次子": "M",
+    "子": "M",
+    "父亲": "M",
+    "父": "M",
+    "妻子": "F",
+    "妻": "F",
+    "女儿": "F",
+    "长女": "F",
+    "次女": "F",
+    "女": "F",
+    "母亲": "F",
+    "母": "F",
+}
 
 # Longest text per field (the model's column sizes).
 MAX_LENGTHS = {
-    "staff_no": 30, "name": 30, "department": 50, "post": 50, "phone": 20,
-    "only_child_certificate_no": 50, "notes": 500, "work_unit": 100, "birth_registration_no": 50,
+    "staff_no": 30,
+    "name": 30,
+    "department": 50,
+    "post": 50,
+    "phone": 20,
+    "only_child_certificate_no": 50,
+    "notes": 500,
+    "work_unit": 100,
+    "birth_registration_no": 50,
 }
 
 EMPLOYEE_FIELDS = (
-    "staff_no", "name", "gender", "birth_date", "id_number", "department", "post", "hire_date", "status",
-    "left_on", "phone", "marital_status", "only_child_certificate_no", "notes",
+    "staff_no",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "department",
+    "post",
+    "hire_date",
+    "status",
+    "left_on",
+    "phone",
+    "marital_status",
+    "only_child_certificate_no",
+    "notes",
 )
 FAMILY_FIELDS = (
-    "staff_no", "relation", "name", "gender", "birth_date", "id_number", "work_unit", "birth_registration_no", "notes",
+    "staff_no",
+    "relation",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "work_unit",
+    "birth_registration_no",
+    "notes",
 )
 
 # ---------------------------------------------------------------- messages
@@ -135,7 +213,9 @@ HIRE_BEFORE_BIRTH = N_("Hire date {hire} is before the birth date {birth}.")
 STATUS_UNKNOWN = N_("Employment status must be 在职, 离职 or 退休, not “{value}”.")
 MARITAL_UNKNOWN = N_("Marital status must be 未婚, 已婚, 离异 or 丧偶, not “{value}”.")
 RELATION_UNKNOWN = N_("Relation must be 配偶, 子女, 父母 or 其他 (also 丈夫, 妻子, 儿子, 女儿), not “{value}”.")
-PHONE_INVALID = N_("Phone “{value}” is neither an 11-digit mobile number nor a landline number with area code (like 0314-1234567).")
+PHONE_INVALID = N_(
+    "Phone “{value}” is neither an 11-digit mobile number nor a landline number with area code (like 0314-1234567)."
+)
 CHILD_NOT_AFTER_PARENT = N_("The child's birth date {child} is not after the staff member's birth date {parent}.")
 PARENT_NOT_BEFORE_CHILD = N_("The parent's birth date {parent} is not before the staff member's birth date {child}.")
 
@@ -305,7 +385,9 @@ def clean_phone(value: Any) -> tuple[str | None, bool]:
     return text, False
 
 
-def _text_field(raw: Mapping[str, Any], name: str, values: dict, errors: list[FieldError], *, required: bool = False) -> str | None:
+def _text_field(
+    raw: Mapping[str, Any], name: str, values: dict, errors: list[FieldError], *, required: bool = False
+) -> str | None:
     text = clean_name(raw.get(name)) if name == "name" else text_of(raw.get(name))
     if not text:
         values[name] = None
@@ -372,9 +454,7 @@ def _person_fields(
             values["birth_date"] = derived_birth
     elif not birth_bad and birth != derived_birth:
         errors.append(
-            FieldError(
-                "birth_date", BIRTH_MISMATCH, {"given": birth.isoformat(), "derived": derived_birth.isoformat()}
-            )
+            FieldError("birth_date", BIRTH_MISMATCH, {"given": birth.isoformat(), "derived": derived_birth.isoformat()})
         )
 
 
@@ -398,7 +478,9 @@ def clean_employee(raw: Mapping[str, Any], *, today: date) -> tuple[dict, list[F
     _date_field(raw, "hire_date", values, errors, today)
     hire, birth = values["hire_date"], values["birth_date"]
     if hire is not None and birth is not None and hire < birth:
-        errors.append(FieldError("hire_date", HIRE_BEFORE_BIRTH, {"hire": hire.isoformat(), "birth": birth.isoformat()}))
+        errors.append(
+            FieldError("hire_date", HIRE_BEFORE_BIRTH, {"hire": hire.isoformat(), "birth": birth.isoformat()})
+        )
     _choice_field(raw, "status", STATUS_VALUES, STATUS_UNKNOWN, values, errors)
     if values["status"] is None and not text_of(raw.get("status")):
         values["status"] = "active"
@@ -469,7 +551,9 @@ _IN_LIST_LIMIT = 2000
 
 
 def existing_conflicts(
-    session, staff_nos: Iterable[str], id_numbers: Iterable[str]  # noqa: ANN001 - a SQLModel/SQLAlchemy session
+    session,
+    staff_nos: Iterable[str],
+    id_numbers: Iterable[str],
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Which of these staff numbers and ID numbers the ledger already holds.
 

@@ -66,7 +66,9 @@ NOTHING_TO_FINALISE = N_("There is no eligible nomination to finalise.")
 NOT_THIS_AWARD = N_("The chosen nominations must belong to the award “{award}” of {year}.")
 FILE_HAS_ERRORS = imports.HAS_ERRORS_ALL_OR_NOTHING
 NOTHING_TO_IMPORT = imports.NOTHING_TO_IMPORT
-CHANGED_MEANWHILE = N_("Nominations changed after the file was checked ({details}). Nothing was imported; check the file again.")
+CHANGED_MEANWHILE = N_(
+    "Nominations changed after the file was checked ({details}). Nothing was imported; check the file again."
+)
 
 # Column labels of the list and the export.
 COLUMN_LABELS = {
@@ -95,7 +97,9 @@ def staff_by_no(session: Session, staff_nos: set[str]) -> dict[str, tuple[int, s
     """staff no. -> (employee id, name), one statement."""
     if not staff_nos:
         return {}
-    rows = session.execute(select(Employee.staff_no, Employee.id, Employee.name).where(Employee.staff_no.in_(staff_nos)))
+    rows = session.execute(
+        select(Employee.staff_no, Employee.id, Employee.name).where(Employee.staff_no.in_(staff_nos))
+    )
     return {no: (pk, name) for no, pk, name in rows}
 
 
@@ -134,8 +138,17 @@ def _nominations_select(year: int):  # noqa: ANN202
 
 
 NOMINATION_COLUMNS = [
-    "id", "award_name", "employee_id", "staff_no", "name", "department", "eligible", "reason",
-    "finalised", "finalised_at", "finalised_by",
+    "id",
+    "award_name",
+    "employee_id",
+    "staff_no",
+    "name",
+    "department",
+    "eligible",
+    "reason",
+    "finalised",
+    "finalised_at",
+    "finalised_by",
 ]
 
 
@@ -152,10 +165,17 @@ def list_nominations(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
     frame = pd.DataFrame(
         [
             {
-                "id": r.id, "award_name": r.award_name, "employee_id": r.employee_id, "staff_no": r.staff_no,
-                "name": r.name, "department": r.department, "eligible": bool(r.eligible),
+                "id": r.id,
+                "award_name": r.award_name,
+                "employee_id": r.employee_id,
+                "staff_no": r.staff_no,
+                "name": r.name,
+                "department": r.department,
+                "eligible": bool(r.eligible),
                 "reason": "" if r.eligible else reasons.get(r.employee_id, ""),
-                "finalised": bool(r.finalised), "finalised_at": r.finalised_at, "finalised_by": r.finalised_by,
+                "finalised": bool(r.finalised),
+                "finalised_at": r.finalised_at,
+                "finalised_by": r.finalised_by,
             }
             for r in rows
         ],
@@ -181,7 +201,13 @@ def _snapshot(row: AwardNomination) -> dict:
 
 
 def add_nomination(
-    engine: Engine, actor: Actor, year: int, award_name: str, *, staff_no: str | None = None, employee_id: int | None = None
+    engine: Engine,
+    actor: Actor,
+    year: int,
+    award_name: str,
+    *,
+    staff_no: str | None = None,
+    employee_id: int | None = None,
 ) -> int:
     """Nominate one staff member (by staff no. or id) for an award; returns the nomination's id.
 
@@ -197,27 +223,47 @@ def add_nomination(
         with write_session(engine) as s:
             ensure_year_open(s, year)
             query = select(Employee.id, Employee.staff_no, Employee.name)
-            query = query.where(Employee.id == employee_id) if employee_id is not None else query.where(Employee.staff_no == staff_no)
+            query = (
+                query.where(Employee.id == employee_id)
+                if employee_id is not None
+                else query.where(Employee.staff_no == staff_no)
+            )
             person = s.execute(query).first()
             if person is None:
                 raise ValidationError(STAFF_UNKNOWN, field="staff_no", staff_no=staff_no or str(employee_id))
             taken = s.execute(
                 select(AwardNomination.id).where(
-                    AwardNomination.year == year, AwardNomination.award_name == award, AwardNomination.employee_id == person.id
+                    AwardNomination.year == year,
+                    AwardNomination.award_name == award,
+                    AwardNomination.employee_id == person.id,
                 )
             ).first()
             if taken is not None:
-                raise ValidationError(ALREADY_NOMINATED, field="staff_no", name=person.name, staff_no=person.staff_no,
-                                      award=award, year=year)
+                raise ValidationError(
+                    ALREADY_NOMINATED,
+                    field="staff_no",
+                    name=person.name,
+                    staff_no=person.staff_no,
+                    award=award,
+                    year=year,
+                )
             row = AwardNomination(year=year, award_name=award, employee_id=person.id, created_by=actor.username)
             s.add(row)
             s.flush()
-            trail.record(s, actor, "create", entity_type="award_nomination", entity_id=row.id, household_id=person.id,
-                         after=_snapshot(row))
+            trail.record(
+                s,
+                actor,
+                "create",
+                entity_type="award_nomination",
+                entity_id=row.id,
+                household_id=person.id,
+                after=_snapshot(row),
+            )
             return row.id
     except IntegrityError as exc:  # a concurrent identical nomination
-        raise ValidationError(ALREADY_NOMINATED, field="staff_no", name=person.name, staff_no=person.staff_no,
-                              award=award, year=year) from exc
+        raise ValidationError(
+            ALREADY_NOMINATED, field="staff_no", name=person.name, staff_no=person.staff_no, award=award, year=year
+        ) from exc
 
 
 def remove_nomination(engine: Engine, actor: Actor, nomination_id: int) -> None:
@@ -230,8 +276,15 @@ def remove_nomination(engine: Engine, actor: Actor, nomination_id: int) -> None:
         before = _snapshot(row)
         employee_id = row.employee_id
         s.execute(delete(AwardNomination).where(AwardNomination.id == nomination_id))
-        trail.record(s, actor, "delete", entity_type="award_nomination", entity_id=nomination_id,
-                     household_id=employee_id, before=before)
+        trail.record(
+            s,
+            actor,
+            "delete",
+            entity_type="award_nomination",
+            entity_id=nomination_id,
+            household_id=employee_id,
+            before=before,
+        )
 
 
 # ---------------------------------------------------------------- import
@@ -246,8 +299,9 @@ def _nominated(session: Session, year: int) -> set[tuple[str, int]]:
     )
 
 
-def preview_nominations(engine: Engine, actor: Actor, data: bytes, filename: str, year: int, *,
-                        sheet: str | None = None) -> imports.ImportPreview:
+def preview_nominations(
+    engine: Engine, actor: Actor, data: bytes, filename: str, year: int, *, sheet: str | None = None
+) -> imports.ImportPreview:
     """Check an award sheet (奖项名称, 工号, 姓名) completely; writes nothing.
 
     Every row needs all three; the name must be the ledger's name for the
@@ -284,8 +338,17 @@ def preview_nominations(engine: Engine, actor: Actor, data: bytes, filename: str
         if earlier != row.sheet_row:
             return [("staff_no", DUPLICATE_NOMINATION, {"first_row": earlier})], {}, None
         if (award, employee_id) in existing:
-            return [("staff_no", ALREADY_NOMINATED,
-                     {"name": ledger_name, "staff_no": staff_no, "award": award, "year": year})], {}, None
+            return (
+                [
+                    (
+                        "staff_no",
+                        ALREADY_NOMINATED,
+                        {"name": ledger_name, "staff_no": staff_no, "award": award, "year": year},
+                    )
+                ],
+                {},
+                None,
+            )
         return [], {"award_name": award, "staff_no": staff_no, "name": name}, employee_id
 
     return imports.check_rows(table, check)
@@ -307,25 +370,40 @@ def commit_nominations(engine: Engine, actor: Actor, preview: imports.ImportPrev
     try:
         with write_session(engine) as s:
             ensure_year_open(s, year)
-            ids = {pk for pk, in s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows})))}
+            ids = {pk for (pk,) in s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows})))}
             existing = _nominated(s, year)
-            gone = [r.values["staff_no"] for r in rows
-                    if r.employee_id not in ids or (r.values["award_name"], r.employee_id) in existing]
+            gone = [
+                r.values["staff_no"]
+                for r in rows
+                if r.employee_id not in ids or (r.values["award_name"], r.employee_id) in existing
+            ]
             if gone:
                 raise ValidationError(CHANGED_MEANWHILE, field="file", details="、".join(sorted(set(gone))[:10]))
             s.execute(
                 insert(AwardNomination).execution_options(render_nulls=True),
                 [
-                    {"year": year, "award_name": r.values["award_name"], "employee_id": r.employee_id,
-                     "finalised": False, "finalised_at": None, "finalised_by": None,
-                     "created_at": now, "created_by": actor.username}
+                    {
+                        "year": year,
+                        "award_name": r.values["award_name"],
+                        "employee_id": r.employee_id,
+                        "finalised": False,
+                        "finalised_at": None,
+                        "finalised_by": None,
+                        "created_at": now,
+                        "created_by": actor.username,
+                    }
                     for r in rows
                 ],
             )
             event = trail.record(
-                s, actor, "import", entity_type="award_nomination",
+                s,
+                actor,
+                "import",
+                entity_type="award_nomination",
                 details={
-                    **imports.file_details(preview), "year": year, "created": len(rows),
+                    **imports.file_details(preview),
+                    "year": year,
+                    "created": len(rows),
                     "awards": sorted({r.values["award_name"] for r in rows}),
                 },
             )
@@ -344,7 +422,12 @@ class FinaliseResult:
 
 
 def finalise(
-    engine: Engine, actor: Actor, year: int, award_name: str, nomination_ids: list[int] | None = None, lang: str = "zh_CN"
+    engine: Engine,
+    actor: Actor,
+    year: int,
+    award_name: str,
+    nomination_ids: list[int] | None = None,
+    lang: str = "zh_CN",
 ) -> FinaliseResult:
     """Finalise nominations of one award: the chosen ones, or (None) every eligible one.
 
@@ -358,8 +441,15 @@ def finalise(
     with write_session(engine) as s:
         ensure_year_open(s, year)
         query = (
-            select(AwardNomination.id, AwardNomination.award_name, AwardNomination.employee_id, AwardNomination.finalised,
-                   Employee.staff_no, Employee.name, blocked_exists(year, AwardNomination.employee_id).label("blocked"))
+            select(
+                AwardNomination.id,
+                AwardNomination.award_name,
+                AwardNomination.employee_id,
+                AwardNomination.finalised,
+                Employee.staff_no,
+                Employee.name,
+                blocked_exists(year, AwardNomination.employee_id).label("blocked"),
+            )
             .join(Employee, Employee.id == AwardNomination.employee_id)
             .where(AwardNomination.year == year)
         )
@@ -376,8 +466,15 @@ def finalise(
             if blocked:
                 reasons = reasons_by_employee(s.connection(), year, lang)
                 problems = [
-                    _Problem(BLOCKED_NOMINEE, {"name": r.name, "staff_no": r.staff_no, "award": award,
-                                               "reason": reasons.get(r.employee_id, "")})
+                    _Problem(
+                        BLOCKED_NOMINEE,
+                        {
+                            "name": r.name,
+                            "staff_no": r.staff_no,
+                            "award": award,
+                            "reason": reasons.get(r.employee_id, ""),
+                        },
+                    )
                     for r in blocked
                 ]
                 raise ValidationError.from_problems(problems)
@@ -390,12 +487,22 @@ def finalise(
             .where(AwardNomination.id.in_([r.id for r in todo]))
             .values(finalised=True, finalised_at=now, finalised_by=actor.username)
         )
-        trail.record_many(s, actor, [
-            {"action": "finalise", "entity_type": "award_nomination", "entity_id": r.id, "household_id": r.employee_id,
-             "before": {"finalised": False}, "after": {"finalised": True, "finalised_by": actor.username},
-             "details": {"year": year, "award_name": award, "staff_no": r.staff_no}}
-            for r in todo
-        ])
+        trail.record_many(
+            s,
+            actor,
+            [
+                {
+                    "action": "finalise",
+                    "entity_type": "award_nomination",
+                    "entity_id": r.id,
+                    "household_id": r.employee_id,
+                    "before": {"finalised": False},
+                    "after": {"finalised": True, "finalised_by": actor.username},
+                    "details": {"year": year, "award_name": award, "staff_no": r.staff_no},
+                }
+                for r in todo
+            ],
+        )
     return FinaliseResult(len(todo), skipped)
 
 

@@ -72,7 +72,9 @@ BONUS_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "amount": ("金额", ("应发金额", "应发", "发放金额", "金额(元)", "金额（元）", "amount")),
 }
 imports.register_kind(
-    "bonus", BONUS_COLUMNS, ("staff_no", "name", "item", "month", "amount"),
+    "bonus",
+    BONUS_COLUMNS,
+    ("staff_no", "name", "item", "month", "amount"),
     {"item": N_("Item"), "month": N_("Month"), "amount": N_("Amount")},
 )
 
@@ -90,7 +92,9 @@ AMOUNT_TOO_LARGE = N_("The amount {value} is implausibly large for one line.")
 DUPLICATE_LINE = N_("This line appears twice: row {first_row} has the same staff no., item and month.")
 LINE_EXISTS = N_("{item} for {month} of staff no. {staff_no} is already imported; do not import it twice.")
 FILE_HAS_ERRORS = imports.HAS_ERRORS_ALL_OR_NOTHING
-CHANGED_MEANWHILE = N_("Pay lines changed after the file was checked ({details}). Nothing was imported; check the file again.")
+CHANGED_MEANWHILE = N_(
+    "Pay lines changed after the file was checked ({details}). Nothing was imported; check the file again."
+)
 CASE_UNKNOWN = N_("This case does not exist.")
 CASE_NOT_LIFTED = N_("Case {case_no} has not been revoked or overturned, so nothing is owed back.")
 
@@ -190,8 +194,9 @@ def yuan(fen: int | None) -> Decimal:
 # ---------------------------------------------------------------- import
 
 
-def preview_pay_sheet(engine: Engine, actor: Actor, data: bytes, filename: str, *,
-                      sheet: str | None = None) -> imports.ImportPreview:
+def preview_pay_sheet(
+    engine: Engine, actor: Actor, data: bytes, filename: str, *, sheet: str | None = None
+) -> imports.ImportPreview:
     """Check the finance office's sheet completely; writes nothing.
 
     Row errors: a missing cell, an unknown staff no. or a name that is not
@@ -243,7 +248,11 @@ def preview_pay_sheet(engine: Engine, actor: Actor, data: bytes, filename: str, 
             return [("item", DUPLICATE_LINE, {"first_row": earlier})], {}, None
         if (employee_id, item, month) in stored:
             return [("item", LINE_EXISTS, {"item": item, "month": month, "staff_no": staff_no})], {}, None
-        return [], {"staff_no": staff_no, "name": ledger_name, "item": item, "pay_month": month, "amount_fen": fen}, employee_id
+        return (
+            [],
+            {"staff_no": staff_no, "name": ledger_name, "item": item, "pay_month": month, "amount_fen": fen},
+            employee_id,
+        )
 
     return imports.check_rows(table, check)
 
@@ -295,24 +304,41 @@ def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPrevie
             ids = set(s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows}))).scalars())
             keys = {(r.employee_id, r.values["item"], r.values["pay_month"]) for r in rows}
             clash = _stored_keys(s, keys)
-            gone = [r.values["staff_no"] for r in rows
-                    if r.employee_id not in ids or (r.employee_id, r.values["item"], r.values["pay_month"]) in clash]
+            gone = [
+                r.values["staff_no"]
+                for r in rows
+                if r.employee_id not in ids or (r.employee_id, r.values["item"], r.values["pay_month"]) in clash
+            ]
             if gone:
                 raise ValidationError(CHANGED_MEANWHILE, field="file", details="、".join(sorted(set(gone))[:10]))
             s.execute(
                 insert(BonusLine).execution_options(render_nulls=True),
                 [
-                    {"year": int(r.values["pay_month"][:4]), "pay_month": r.values["pay_month"], "employee_id": r.employee_id,
-                     "item": r.values["item"], "amount_fen": r.values["amount_fen"], "source_sha256": preview.sha256,
-                     "source_row": r.sheet_row, "imported_at": now, "imported_by": actor.username}
+                    {
+                        "year": int(r.values["pay_month"][:4]),
+                        "pay_month": r.values["pay_month"],
+                        "employee_id": r.employee_id,
+                        "item": r.values["item"],
+                        "amount_fen": r.values["amount_fen"],
+                        "source_sha256": preview.sha256,
+                        "source_row": r.sheet_row,
+                        "imported_at": now,
+                        "imported_by": actor.username,
+                    }
                     for r in rows
                 ],
             )
             event = trail.record(
-                s, actor, "import", entity_type="bonus_line",
+                s,
+                actor,
+                "import",
+                entity_type="bonus_line",
                 details={
-                    **imports.file_details(preview), "created": len(rows), "total_fen": total_fen,
-                    "years": years, "months": sorted({r.values["pay_month"] for r in rows}),
+                    **imports.file_details(preview),
+                    "created": len(rows),
+                    "total_fen": total_fen,
+                    "years": years,
+                    "months": sorted({r.values["pay_month"] for r in rows}),
                     "people": len({r.employee_id for r in rows}),
                 },
             )
@@ -324,8 +350,19 @@ def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPrevie
 # ---------------------------------------------------------------- outcome
 
 
-LINE_COLUMNS = ["id", "employee_id", "staff_no", "name", "department", "pay_month", "item", "due", "withheld", "paid",
-                "reason"]
+LINE_COLUMNS = [
+    "id",
+    "employee_id",
+    "staff_no",
+    "name",
+    "department",
+    "pay_month",
+    "item",
+    "due",
+    "withheld",
+    "paid",
+    "reason",
+]
 PERSON_COLUMNS = ["employee_id", "staff_no", "name", "department", "lines", "due", "withheld", "paid", "reason"]
 FEN_COLUMNS = ["due_fen", "withheld_fen", "paid_fen"]  # the same amounts as integer fen
 RAW_COLUMNS = ["id", "employee_id", "staff_no", "name", "department", "pay_month", "item", "amount_fen", "blocked"]
@@ -350,8 +387,14 @@ def pay_outcome(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") ->
     authorize(engine, actor, Permission.RUN_REPORTS, "incentive pay")
     stmt = (
         select(
-            BonusLine.id, BonusLine.employee_id, Employee.staff_no, Employee.name, Department.name.label("department"),
-            BonusLine.pay_month, BonusLine.item, BonusLine.amount_fen,
+            BonusLine.id,
+            BonusLine.employee_id,
+            Employee.staff_no,
+            Employee.name,
+            Department.name.label("department"),
+            BonusLine.pay_month,
+            BonusLine.item,
+            BonusLine.amount_fen,
             blocked_exists(year, BonusLine.employee_id).label("blocked"),
         )
         .join(Employee, Employee.id == BonusLine.employee_id)
@@ -372,17 +415,28 @@ def pay_outcome(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") ->
     lines["reason"] = raw["employee_id"].map(reasons).where(blocked, "").fillna("")
     people = (
         lines.groupby("employee_id", sort=False)
-        .agg(staff_no=("staff_no", "first"), name=("name", "first"), department=("department", "first"),
-             lines=("id", "size"), due_fen=("due_fen", "sum"), withheld_fen=("withheld_fen", "sum"),
-             paid_fen=("paid_fen", "sum"), reason=("reason", "first"))
+        .agg(
+            staff_no=("staff_no", "first"),
+            name=("name", "first"),
+            department=("department", "first"),
+            lines=("id", "size"),
+            due_fen=("due_fen", "sum"),
+            withheld_fen=("withheld_fen", "sum"),
+            paid_fen=("paid_fen", "sum"),
+            reason=("reason", "first"),
+        )
         .reset_index()
     )
     for frame in (lines, people):
         for column in ("due", "withheld", "paid"):
             frame[column] = _to_yuan(frame[f"{column}_fen"])
     return PayOutcome(
-        year=year, lines=lines[LINE_COLUMNS + FEN_COLUMNS], people=people[PERSON_COLUMNS + FEN_COLUMNS],
-        due=yuan(int(due.sum())), withheld=yuan(int(withheld.sum())), paid=yuan(int((due - withheld).sum())),
+        year=year,
+        lines=lines[LINE_COLUMNS + FEN_COLUMNS],
+        people=people[PERSON_COLUMNS + FEN_COLUMNS],
+        due=yuan(int(due.sum())),
+        withheld=yuan(int(withheld.sum())),
+        paid=yuan(int((due - withheld).sum())),
     )
 
 
@@ -412,17 +466,26 @@ def _withheld_fen(year: int):  # noqa: ANN202
 def _totals(conn, year: int, withheld) -> tuple[int, int, int]:  # noqa: ANN001
     """(lines, 应发 fen, 扣发 fen) of `year`."""
     count, due, held = conn.execute(
-        select(func.count(), func.coalesce(func.sum(BonusLine.amount_fen), 0), func.coalesce(func.sum(withheld), 0))
-        .where(BonusLine.year == year)
+        select(
+            func.count(), func.coalesce(func.sum(BonusLine.amount_fen), 0), func.coalesce(func.sum(withheld), 0)
+        ).where(BonusLine.year == year)
     ).one()
     return int(count), int(due), int(held)
 
 
 def _lines_select(condition, withheld):  # noqa: ANN001, ANN202
     return (
-        select(BonusLine.id, BonusLine.employee_id, Employee.staff_no, Employee.name,
-               Department.name.label("department"), BonusLine.pay_month, BonusLine.item,
-               BonusLine.amount_fen.label("due_fen"), withheld.label("withheld_fen"))
+        select(
+            BonusLine.id,
+            BonusLine.employee_id,
+            Employee.staff_no,
+            Employee.name,
+            Department.name.label("department"),
+            BonusLine.pay_month,
+            BonusLine.item,
+            BonusLine.amount_fen.label("due_fen"),
+            withheld.label("withheld_fen"),
+        )
         .join(Employee, Employee.id == BonusLine.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
         .where(condition)
@@ -433,8 +496,12 @@ def _lines_select(condition, withheld):  # noqa: ANN001, ANN202
 def _per_person_select(year: int, withheld):  # noqa: ANN001, ANN202
     return (
         select(
-            BonusLine.employee_id, Employee.staff_no, Employee.name, Department.name.label("department"),
-            func.count().label("lines"), func.sum(BonusLine.amount_fen).label("due_fen"),
+            BonusLine.employee_id,
+            Employee.staff_no,
+            Employee.name,
+            Department.name.label("department"),
+            func.count().label("lines"),
+            func.sum(BonusLine.amount_fen).label("due_fen"),
             func.sum(withheld).label("withheld_fen"),
         )
         .join(Employee, Employee.id == BonusLine.employee_id)
@@ -449,14 +516,24 @@ def _finish(frame: pd.DataFrame, reasons: dict[int, str]) -> pd.DataFrame:
     for column in ("due_fen", "withheld_fen"):  # PostgreSQL sums bigint as numeric
         frame[column] = frame[column].map(int).astype("int64") if len(frame) else frame[column].astype("int64")
     frame["paid_fen"] = frame["due_fen"] - frame["withheld_fen"]
-    frame["reason"] = [reasons.get(e, "") if w else "" for e, w in zip(frame["employee_id"], frame["withheld_fen"], strict=True)]
+    frame["reason"] = [
+        reasons.get(e, "") if w else "" for e, w in zip(frame["employee_id"], frame["withheld_fen"], strict=True)
+    ]
     for column in ("due", "withheld", "paid"):
         frame[column] = _to_yuan(frame[f"{column}_fen"])
     return frame
 
 
-def pay_page(engine: Engine, actor: Actor, year: int, view: str = "people", *, limit: int = 100, offset: int = 0,
-             lang: str = "zh_CN") -> PayPage:
+def pay_page(
+    engine: Engine,
+    actor: Actor,
+    year: int,
+    view: str = "people",
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    lang: str = "zh_CN",
+) -> PayPage:
     """The outcome of `year` one page at a time, computed in SQL (the same rule as
     `pay_outcome`: a blocked person's lines are withheld in full): totals, the
     withheld people, and `limit` rows of the view -- per person, every line, or
@@ -484,19 +561,36 @@ def pay_page(engine: Engine, actor: Actor, year: int, view: str = "people", *, l
             )
         else:
             condition = and_(BonusLine.year == year, blocked) if view == "withheld" else BonusLine.year == year
-            total_rows = line_count if view == "lines" else conn.execute(
-                select(func.count()).select_from(BonusLine).where(condition)
-            ).scalar_one()
+            total_rows = (
+                line_count
+                if view == "lines"
+                else conn.execute(select(func.count()).select_from(BonusLine).where(condition)).scalar_one()
+            )
             stmt = _lines_select(condition, withheld).limit(limit).offset(offset)
             rows = pd.DataFrame(
                 [tuple(r) for r in conn.execute(stmt)],
-                columns=["id", "employee_id", "staff_no", "name", "department", "pay_month", "item", "due_fen", "withheld_fen"],
+                columns=[
+                    "id",
+                    "employee_id",
+                    "staff_no",
+                    "name",
+                    "department",
+                    "pay_month",
+                    "item",
+                    "due_fen",
+                    "withheld_fen",
+                ],
             )
     columns = PERSON_COLUMNS if view == "people" else LINE_COLUMNS
     return PayPage(
-        year=year, due=yuan(int(due)), withheld=yuan(int(held)), paid=yuan(int(due) - int(held)), line_count=int(line_count),
+        year=year,
+        due=yuan(int(due)),
+        withheld=yuan(int(held)),
+        paid=yuan(int(due) - int(held)),
+        line_count=int(line_count),
         withheld_people=_finish(withheld_people, reasons)[PERSON_COLUMNS + FEN_COLUMNS],
-        rows=_finish(rows, reasons)[columns + FEN_COLUMNS], total_rows=int(total_rows),
+        rows=_finish(rows, reasons)[columns + FEN_COLUMNS],
+        total_rows=int(total_rows),
     )
 
 
@@ -519,10 +613,27 @@ def _with_total(frame: pd.DataFrame, lang: str, sums: dict[str, Any], label_colu
     return pd.concat([frame, pd.DataFrame([total], columns=frame.columns, dtype=object)], ignore_index=True)
 
 
-LINE_SHEET_COLUMNS = [("staff_no", TEXT), ("name", TEXT), ("department", TEXT), ("pay_month", TEXT), ("item", TEXT),
-                      ("due", MONEY), ("withheld", MONEY), ("paid", MONEY), ("reason", TEXT)]
-PERSON_SHEET_COLUMNS = [("staff_no", TEXT), ("name", TEXT), ("department", TEXT), ("lines", INT), ("due", MONEY),
-                        ("withheld", MONEY), ("paid", MONEY), ("reason", TEXT)]
+LINE_SHEET_COLUMNS = [
+    ("staff_no", TEXT),
+    ("name", TEXT),
+    ("department", TEXT),
+    ("pay_month", TEXT),
+    ("item", TEXT),
+    ("due", MONEY),
+    ("withheld", MONEY),
+    ("paid", MONEY),
+    ("reason", TEXT),
+]
+PERSON_SHEET_COLUMNS = [
+    ("staff_no", TEXT),
+    ("name", TEXT),
+    ("department", TEXT),
+    ("lines", INT),
+    ("due", MONEY),
+    ("withheld", MONEY),
+    ("paid", MONEY),
+    ("reason", TEXT),
+]
 REASON_WIDTH = 60
 
 
@@ -535,9 +646,12 @@ def pay_outcome_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
     withheld = _withheld_fen(year)
 
     def sheet(book, formats, name: str, columns: list[tuple[str, str]]) -> SheetWriter:  # noqa: ANN001
-        return SheetWriter(book.add_worksheet(translate(lang, name)[:31]),
-                           [(translate(lang, COLUMN_LABELS[c]), kind) for c, kind in columns], formats,
-                           widths={len(columns) - 1: REASON_WIDTH})
+        return SheetWriter(
+            book.add_worksheet(translate(lang, name)[:31]),
+            [(translate(lang, COLUMN_LABELS[c]), kind) for c, kind in columns],
+            formats,
+            widths={len(columns) - 1: REASON_WIDTH},
+        )
 
     buffer = io.BytesIO()
     with engine.connect() as conn:
@@ -549,15 +663,36 @@ def pay_outcome_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
             stmt = _lines_select(BonusLine.year == year, withheld).execution_options(yield_per=2000)
             for r in conn.execute(stmt):
                 due_fen, withheld_fen = int(r.due_fen), int(r.withheld_fen)
-                lines.append([r.staff_no, r.name, r.department, r.pay_month, r.item, yuan(due_fen), yuan(withheld_fen),
-                              yuan(due_fen - withheld_fen), reasons.get(r.employee_id, "") if withheld_fen else ""])
+                lines.append(
+                    [
+                        r.staff_no,
+                        r.name,
+                        r.department,
+                        r.pay_month,
+                        r.item,
+                        yuan(due_fen),
+                        yuan(withheld_fen),
+                        yuan(due_fen - withheld_fen),
+                        reasons.get(r.employee_id, "") if withheld_fen else "",
+                    ]
+                )
             if line_count:
                 lines.append([total, None, None, None, None, yuan(due), yuan(held), yuan(due - held), None])
             people = sheet(book, formats, SHEET_PEOPLE, PERSON_SHEET_COLUMNS)
             for r in conn.execute(_per_person_select(year, withheld).execution_options(yield_per=2000)):
                 due_fen, withheld_fen = int(r.due_fen), int(r.withheld_fen)
-                people.append([r.staff_no, r.name, r.department, r.lines, yuan(due_fen), yuan(withheld_fen),
-                               yuan(due_fen - withheld_fen), reasons.get(r.employee_id, "") if withheld_fen else ""])
+                people.append(
+                    [
+                        r.staff_no,
+                        r.name,
+                        r.department,
+                        r.lines,
+                        yuan(due_fen),
+                        yuan(withheld_fen),
+                        yuan(due_fen - withheld_fen),
+                        reasons.get(r.employee_id, "") if withheld_fen else "",
+                    ]
+                )
             if line_count:
                 people.append([total, None, None, line_count, yuan(due), yuan(held), yuan(due - held), None])
     record_export(engine, actor, "bonus_line", line_count, year=year, withheld_fen=held)
@@ -574,10 +709,19 @@ LIFTED_STATE = "revoked"  # both a revocation and an overturned appeal end here
 def _back_pay_frame(rows) -> pd.DataFrame:  # noqa: ANN001
     merged: dict[int, dict] = {}
     for r in rows:
-        line = merged.setdefault(r.id, {
-            "case_nos": [], "employee_id": r.employee_id, "staff_no": r.staff_no, "name": r.name,
-            "department": r.department, "pay_month": r.pay_month, "item": r.item, "back_pay": yuan(r.amount_fen),
-        })
+        line = merged.setdefault(
+            r.id,
+            {
+                "case_nos": [],
+                "employee_id": r.employee_id,
+                "staff_no": r.staff_no,
+                "name": r.name,
+                "department": r.department,
+                "pay_month": r.pay_month,
+                "item": r.item,
+                "back_pay": yuan(r.amount_fen),
+            },
+        )
         if r.case_no not in line["case_nos"]:
             line["case_nos"].append(r.case_no)
     for line in merged.values():
@@ -592,8 +736,15 @@ Lifted = aliased(ViolationCase, name="lifted_case")
 def _line_select():  # noqa: ANN202
     return (
         select(
-            BonusLine.id, BonusLine.employee_id, Employee.staff_no, Employee.name, Department.name.label("department"),
-            BonusLine.pay_month, BonusLine.item, BonusLine.amount_fen, Lifted.case_no,
+            BonusLine.id,
+            BonusLine.employee_id,
+            Employee.staff_no,
+            Employee.name,
+            Department.name.label("department"),
+            BonusLine.pay_month,
+            BonusLine.item,
+            BonusLine.amount_fen,
+            Lifted.case_no,
         )
         .join(Employee, Employee.id == BonusLine.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
@@ -609,8 +760,13 @@ def back_pay(engine: Engine, actor: Actor, case_id: int) -> pd.DataFrame:
     authorize(engine, actor, Permission.RUN_REPORTS, "back pay")
     with engine.connect() as conn:
         case = conn.execute(
-            select(ViolationCase.id, ViolationCase.case_no, ViolationCase.year, ViolationCase.state,
-                   sanction_years_expr().label("n")).where(ViolationCase.id == case_id)
+            select(
+                ViolationCase.id,
+                ViolationCase.case_no,
+                ViolationCase.year,
+                ViolationCase.state,
+                sanction_years_expr().label("n"),
+            ).where(ViolationCase.id == case_id)
         ).first()
         if case is None:
             raise NotFound(CASE_UNKNOWN)
@@ -618,9 +774,7 @@ def back_pay(engine: Engine, actor: Actor, case_id: int) -> pd.DataFrame:
             raise ServiceError(CASE_NOT_LIFTED, case_no=case.case_no)
         years = list(range(case.year, case.year + max(1, int(case.n or 1))))
         still_blocked = or_(*(and_(BonusLine.year == y, blocked_exists(y, BonusLine.employee_id)) for y in years))
-        rows = conn.execute(
-            _line_select().where(Lifted.id == case_id, BonusLine.year.in_(years), ~still_blocked)
-        ).all()
+        rows = conn.execute(_line_select().where(Lifted.id == case_id, BonusLine.year.in_(years), ~still_blocked)).all()
     return _back_pay_frame(rows)
 
 
@@ -632,7 +786,9 @@ def back_pay_for_year(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(
             _line_select().where(
-                Lifted.state == LIFTED_STATE, Lifted.year <= year, Lifted.year > year - sanction_years_expr(),
+                Lifted.state == LIFTED_STATE,
+                Lifted.year <= year,
+                Lifted.year > year - sanction_years_expr(),
                 BonusLine.year == year,
                 ~blocked_exists(year, BonusLine.employee_id),
             )
@@ -653,4 +809,3 @@ def back_pay_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN") 
     data = frames_to_xlsx({translate(lang, SHEET_BACK_PAY)[:31]: labelled(out, lang, cols)})
     record_export(engine, actor, "back_pay", len(frame), year=year)
     return data
-

@@ -139,7 +139,11 @@ def _text(value: Any, name: str, *, required: bool, problems: list[FieldError]) 
         problems.append(FieldError(name, N_("{field}: this field is required."), {"field": FIELD_LABELS[name]}))
         return None
     if len(text) > LIMITS[name]:
-        problems.append(FieldError(name, N_("{field}: at most {max} characters."), {"field": FIELD_LABELS[name], "max": LIMITS[name]}))
+        problems.append(
+            FieldError(
+                name, N_("{field}: at most {max} characters."), {"field": FIELD_LABELS[name], "max": LIMITS[name]}
+            )
+        )
     return text or None
 
 
@@ -163,9 +167,20 @@ def _clean_category(name: Any, basis: Any) -> dict[str, str]:
     values = {"name": _text(name, "name", required=True, problems=problems)}
     text = str(basis).strip() if basis is not None else ""
     if not text:
-        problems.append(FieldError("basis", N_("No category may be saved without its basis: name the law, regulation or unit rule and article.")))
+        problems.append(
+            FieldError(
+                "basis",
+                N_("No category may be saved without its basis: name the law, regulation or unit rule and article."),
+            )
+        )
     elif len(text) > LIMITS["basis"]:
-        problems.append(FieldError("basis", N_("{field}: at most {max} characters."), {"field": FIELD_LABELS["basis"], "max": LIMITS["basis"]}))
+        problems.append(
+            FieldError(
+                "basis",
+                N_("{field}: at most {max} characters."),
+                {"field": FIELD_LABELS["basis"], "max": LIMITS["basis"]},
+            )
+        )
     values["basis"] = text
     if problems:
         raise ValidationError.from_problems(problems)
@@ -176,9 +191,22 @@ def list_categories(engine: Engine, actor: Actor, *, active_only: bool = False) 
     """Categories with the number of cases citing each (one query).
     Columns: id, name, basis, active, version, cases, updated_at, updated_by."""
     authorize(engine, actor, Permission.READ_LEDGER, "list violation categories")
-    used = select(func.count()).where(ViolationCase.category_id == ViolationCategory.id).correlate(ViolationCategory).scalar_subquery()
-    stmt = select(ViolationCategory.id, ViolationCategory.name, ViolationCategory.basis, ViolationCategory.active,
-                  ViolationCategory.version, used.label("cases"), ViolationCategory.updated_at, ViolationCategory.updated_by)
+    used = (
+        select(func.count())
+        .where(ViolationCase.category_id == ViolationCategory.id)
+        .correlate(ViolationCategory)
+        .scalar_subquery()
+    )
+    stmt = select(
+        ViolationCategory.id,
+        ViolationCategory.name,
+        ViolationCategory.basis,
+        ViolationCategory.active,
+        ViolationCategory.version,
+        used.label("cases"),
+        ViolationCategory.updated_at,
+        ViolationCategory.updated_by,
+    )
     if active_only:
         stmt = stmt.where(ViolationCategory.active.is_(True))
     with read_session(engine) as session:
@@ -187,13 +215,17 @@ def list_categories(engine: Engine, actor: Actor, *, active_only: bool = False) 
 
 
 def _stale_category(c: ViolationCategory) -> StaleVersion:
-    return StaleVersion(N_("{who} saved this category at {when}, after you opened it. Reload it and try again."),
-                        who=c.updated_by or "?", when=fmt_datetime(c.updated_at))
+    return StaleVersion(
+        N_("{who} saved this category at {when}, after you opened it. Reload it and try again."),
+        who=c.updated_by or "?",
+        when=fmt_datetime(c.updated_at),
+    )
 
 
 def _name_taken(session, name: str, own_id: int | None) -> None:  # noqa: ANN001
-    clash = session.execute(select(ViolationCategory.id).where(ViolationCategory.name == name,
-                                                               ViolationCategory.id != (own_id or -1))).first()
+    clash = session.execute(
+        select(ViolationCategory.id).where(ViolationCategory.name == name, ViolationCategory.id != (own_id or -1))
+    ).first()
     if clash is not None:
         raise ValidationError(N_("A category named {name} already exists."), field="name", name=name)
 
@@ -206,12 +238,20 @@ def create_category(engine: Engine, actor: Actor, *, name: str, basis: str) -> i
         category = ViolationCategory(**values, active=True, updated_by=actor.username)
         session.add(category)
         session.flush()
-        trail.record(session, actor, "create", entity_type="violation_category", entity_id=category.id,
-                     after=_category_view(category))
+        trail.record(
+            session,
+            actor,
+            "create",
+            entity_type="violation_category",
+            entity_id=category.id,
+            after=_category_view(category),
+        )
         return category.id
 
 
-def _change_category(engine: Engine, actor: Actor, category_id: int, based_on_version: int, values: dict[str, Any]) -> int:
+def _change_category(
+    engine: Engine, actor: Actor, category_id: int, based_on_version: int, values: dict[str, Any]
+) -> int:
     with write_session(engine) as session:
         category = session.get(ViolationCategory, category_id)
         if category is None:
@@ -231,12 +271,21 @@ def _change_category(engine: Engine, actor: Actor, category_id: int, based_on_ve
         if result.rowcount != 1:
             session.refresh(category)
             raise _stale_category(category)
-        trail.record(session, actor, "update", entity_type="violation_category", entity_id=category_id,
-                     before=before, after=after)
+        trail.record(
+            session,
+            actor,
+            "update",
+            entity_type="violation_category",
+            entity_id=category_id,
+            before=before,
+            after=after,
+        )
         return based_on_version + 1
 
 
-def update_category(engine: Engine, actor: Actor, category_id: int, based_on_version: int, *, name: str, basis: str) -> int:
+def update_category(
+    engine: Engine, actor: Actor, category_id: int, based_on_version: int, *, name: str, basis: str
+) -> int:
     """Change name and basis; refused without a basis or after someone else's save. Returns the new version.
     Cases already recorded keep the basis they cited."""
     authorize(engine, actor, Permission.ADMINISTER, "edit violation category")
@@ -260,8 +309,11 @@ def delete_category(engine: Engine, actor: Actor, category_id: int, based_on_ver
             raise _stale_category(category)
         used = session.execute(select(func.count()).where(ViolationCase.category_id == category_id)).scalar_one()
         if used:
-            raise ServiceError(N_("Category {name} is cited by {count} case(s) and cannot be deleted; deactivate it instead."),
-                               name=category.name, count=used)
+            raise ServiceError(
+                N_("Category {name} is cited by {count} case(s) and cannot be deleted; deactivate it instead."),
+                name=category.name,
+                count=used,
+            )
         before = _category_view(category)
         session.delete(category)
         trail.record(session, actor, "delete", entity_type="violation_category", entity_id=category_id, before=before)
@@ -272,8 +324,21 @@ def delete_category(engine: Engine, actor: Actor, category_id: int, based_on_ver
 
 def _case_view(case: ViolationCase | dict[str, Any]) -> dict[str, Any]:
     get = case.get if isinstance(case, dict) else lambda k: getattr(case, k)
-    view = {k: get(k) for k in ("case_no", "employee_id", "family_member_id", "category_id", "occurred_on", "facts",
-                                 "basis", "evidence_note", "year", "state")}
+    view = {
+        k: get(k)
+        for k in (
+            "case_no",
+            "employee_id",
+            "family_member_id",
+            "category_id",
+            "occurred_on",
+            "facts",
+            "basis",
+            "evidence_note",
+            "year",
+            "state",
+        )
+    }
     if isinstance(view["occurred_on"], date):
         view["occurred_on"] = view["occurred_on"].isoformat()
     return view
@@ -301,7 +366,9 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
     if member_id not in (None, ""):
         member = session.get(FamilyMember, int(member_id)) if str(member_id).isdigit() else None
         if member is None or employee is None or member.employee_id != employee.id:
-            problems.append(FieldError("family_member_id", N_("The family member must belong to this staff member's household.")))
+            problems.append(
+                FieldError("family_member_id", N_("The family member must belong to this staff member's household."))
+            )
         else:
             values["family_member_id"] = member.id
 
@@ -312,7 +379,11 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
     if category is None:
         problems.append(FieldError("category_id", N_("Choose the category of the violation.")))
     elif require_active_category and not category.active:
-        problems.append(FieldError("category_id", N_("Category {name} is no longer in use; choose another."), {"name": category.name}))
+        problems.append(
+            FieldError(
+                "category_id", N_("Category {name} is no longer in use; choose another."), {"name": category.name}
+            )
+        )
     else:
         values["category_id"] = category.id
 
@@ -322,11 +393,21 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
     if not isinstance(occurred_on, date):
         problems.append(FieldError("occurred_on", N_("Enter the date of the violation.")))
     elif occurred_on > local_today():
-        problems.append(FieldError("occurred_on", N_("The date of the violation ({value}) is in the future."),
-                                   {"value": occurred_on.isoformat()}))
+        problems.append(
+            FieldError(
+                "occurred_on",
+                N_("The date of the violation ({value}) is in the future."),
+                {"value": occurred_on.isoformat()},
+            )
+        )
     elif occurred_on.year < 1950:
-        problems.append(FieldError("occurred_on", N_("The date of the violation ({value}) is too early."),
-                                   {"value": occurred_on.isoformat()}))
+        problems.append(
+            FieldError(
+                "occurred_on",
+                N_("The date of the violation ({value}) is too early."),
+                {"value": occurred_on.isoformat()},
+            )
+        )
     else:
         values["occurred_on"] = occurred_on
 
@@ -336,7 +417,9 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
         basis = category.basis  # pre-filled from the category
     basis_text = str(basis).strip() if basis is not None else ""
     if not basis_text:
-        problems.append(FieldError("basis", N_("A case must cite its basis: the law, regulation or unit rule and article.")))
+        problems.append(
+            FieldError("basis", N_("A case must cite its basis: the law, regulation or unit rule and article."))
+        )
     else:
         values["basis"] = _text(basis_text, "basis", required=True, problems=problems)
     values["evidence_note"] = _text(raw.get("evidence_note"), "evidence_note", required=False, problems=problems)
@@ -348,8 +431,11 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
             raise ValueError
         values["year"] = year
     except (TypeError, ValueError):
-        problems.append(FieldError("year", N_("The assessment year must be between {min} and {max}."),
-                                   {"min": MIN_YEAR, "max": MAX_YEAR}))
+        problems.append(
+            FieldError(
+                "year", N_("The assessment year must be between {min} and {max}."), {"min": MIN_YEAR, "max": MAX_YEAR}
+            )
+        )
     if problems:
         raise ValidationError.from_problems(problems)
     return values
@@ -370,14 +456,27 @@ def _next_case_no(session, year: int) -> str:  # noqa: ANN001
 def _attachment_info(filename: str | None, data: bytes, case_no: str) -> dict[str, Any]:
     check_pdf(data)
     data = bytes(data)
-    return {"filename": safe_pdf_filename(filename, fallback=case_no), "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "content": data}
+    return {
+        "filename": safe_pdf_filename(filename, fallback=case_no),
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content": data,
+    }
 
 
 def create_case(
-    engine: Engine, actor: Actor, *, employee_id: int, category_id: int, occurred_on: date, facts: str,
-    basis: str | None = None, evidence_note: str | None = None, year: int | None = None,
-    family_member_id: int | None = None, attachment: tuple[str, bytes] | None = None,
+    engine: Engine,
+    actor: Actor,
+    *,
+    employee_id: int,
+    category_id: int,
+    occurred_on: date,
+    facts: str,
+    basis: str | None = None,
+    evidence_note: str | None = None,
+    year: int | None = None,
+    family_member_id: int | None = None,
+    attachment: tuple[str, bytes] | None = None,
 ) -> int:
     """Record a draft case (RECORD_CASE).  `basis` None takes the category's; `year` None the unit's
     current year; `attachment` is an optional (filename, PDF bytes).  One transaction, one event."""
@@ -385,15 +484,30 @@ def create_case(
     if attachment is not None:
         check_pdf(attachment[1])
     with write_session(engine) as session:
-        raw = {"employee_id": employee_id, "family_member_id": family_member_id, "category_id": category_id,
-               "occurred_on": occurred_on, "facts": facts, "basis": basis, "evidence_note": evidence_note,
-               "year": _current_year(session) if year is None else year}
+        raw = {
+            "employee_id": employee_id,
+            "family_member_id": family_member_id,
+            "category_id": category_id,
+            "occurred_on": occurred_on,
+            "facts": facts,
+            "basis": basis,
+            "evidence_note": evidence_note,
+            "year": _current_year(session) if year is None else year,
+        }
         values = _clean_case(session, raw)
         ensure_year_open(session, values["year"])
         case_no = _next_case_no(session, values["year"])
         now = utcnow()
-        case = ViolationCase(**values, case_no=case_no, state=CaseState.DRAFT, recorded_by_id=actor.id,
-                             recorded_by_name=actor.display_name, recorded_at=now, updated_at=now, updated_by=actor.username)
+        case = ViolationCase(
+            **values,
+            case_no=case_no,
+            state=CaseState.DRAFT,
+            recorded_by_id=actor.id,
+            recorded_by_name=actor.display_name,
+            recorded_at=now,
+            updated_at=now,
+            updated_by=actor.username,
+        )
         session.add(case)
         try:
             session.flush()
@@ -402,18 +516,32 @@ def create_case(
         details = None
         if attachment is not None:
             info = _attachment_info(attachment[0], attachment[1], case_no)
-            session.execute(insert(CaseAttachment), [{"case_id": case.id, **info, "uploaded_at": now,
-                                                     "uploaded_by": actor.username}])
+            session.execute(
+                insert(CaseAttachment),
+                [{"case_id": case.id, **info, "uploaded_at": now, "uploaded_by": actor.username}],
+            )
             details = {"attachment": info["filename"], "size": info["size"], "sha256": info["sha256"]}
-        trail.record(session, actor, "create", entity_type="violation_case", entity_id=case.id,
-                     household_id=case.employee_id, after=_case_view(case), details=details)
+        trail.record(
+            session,
+            actor,
+            "create",
+            entity_type="violation_case",
+            entity_id=case.id,
+            household_id=case.employee_id,
+            after=_case_view(case),
+            details=details,
+        )
         return case.id
 
 
 def _stale(case: ViolationCase) -> StaleVersion:
     return StaleVersion(
-        N_("{who} changed case {case_no} at {when}, after you opened it. Nothing was saved; reload the case and try again."),
-        who=case.updated_by or "?", case_no=case.case_no, when=fmt_datetime(case.updated_at),
+        N_(
+            "{who} changed case {case_no} at {when}, after you opened it. Nothing was saved; reload the case and try again."
+        ),
+        who=case.updated_by or "?",
+        case_no=case.case_no,
+        when=fmt_datetime(case.updated_at),
     )
 
 
@@ -435,13 +563,24 @@ def _refuse_recorder(case: ViolationCase, actor: Actor, action: str) -> None:
     """The four-eyes rule: whoever recorded a case never decides it, its appeal or its revocation."""
     if case.recorded_by_id == actor.id:
         raise PermissionDenied(
-            N_("You recorded case {case_no}, so you may not {action} it: a case is decided by someone other than its recorder."),
-            case_no=case.case_no, action=ACTION_LABELS[action],
+            N_(
+                "You recorded case {case_no}, so you may not {action} it: a case is decided by someone other than its recorder."
+            ),
+            case_no=case.case_no,
+            action=ACTION_LABELS[action],
         )
 
 
-def _write(session, case: ViolationCase, based_on_version: int, actor: Actor, action: str,  # noqa: ANN001
-           values: dict[str, Any], details: dict[str, Any] | None = None, audit_action: str | None = None) -> int:
+def _write(
+    session,
+    case: ViolationCase,
+    based_on_version: int,
+    actor: Actor,
+    action: str,
+    values: dict[str, Any],
+    details: dict[str, Any] | None = None,
+    audit_action: str | None = None,
+) -> int:
     """The guarded UPDATE and its one audit event. Returns the new version."""
     before = {k: _jsonable(getattr(case, k)) for k in values}
     result = session.execute(
@@ -453,9 +592,17 @@ def _write(session, case: ViolationCase, based_on_version: int, actor: Actor, ac
         session.refresh(case)
         raise _stale(case)
     old, new = trail.diff(before, {k: _jsonable(v) for k, v in values.items()})
-    trail.record(session, actor, audit_action or action, entity_type="violation_case", entity_id=case.id,
-                 household_id=case.employee_id, before=old, after=new,
-                 details={"case_no": case.case_no, **(details or {})})
+    trail.record(
+        session,
+        actor,
+        audit_action or action,
+        entity_type="violation_case",
+        entity_id=case.id,
+        household_id=case.employee_id,
+        before=old,
+        after=new,
+        details={"case_no": case.case_no, **(details or {})},
+    )
     return based_on_version + 1
 
 
@@ -487,8 +634,14 @@ def submit_case(engine: Engine, actor: Actor, case_id: int, based_on_version: in
     authorize(engine, actor, Permission.RECORD_CASE, "submit violation case")
     with write_session(engine) as session:
         case = _locked_case(session, case_id, based_on_version, "submit")
-        return _write(session, case, based_on_version, actor, "submit",
-                      {"state": CaseState.PENDING.value, "submitted_at": utcnow()})
+        return _write(
+            session,
+            case,
+            based_on_version,
+            actor,
+            "submit",
+            {"state": CaseState.PENDING.value, "submitted_at": utcnow()},
+        )
 
 
 def confirm_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str | None = None) -> int:
@@ -512,11 +665,21 @@ def _decide(engine: Engine, actor: Actor, case_id: int, based_on_version: int, a
     with write_session(engine) as session:
         case = _locked_case(session, case_id, based_on_version, action)
         _refuse_recorder(case, actor, action)
-        return _write(session, case, based_on_version, actor, action, {
-            "state": TRANSITIONS[action][1].value, "decision": "confirmed" if action == "confirm" else "rejected",
-            "decided_by_id": actor.id, "decided_by_name": actor.display_name, "decided_at": utcnow(),
-            "decision_reason": reason,
-        })
+        return _write(
+            session,
+            case,
+            based_on_version,
+            actor,
+            action,
+            {
+                "state": TRANSITIONS[action][1].value,
+                "decision": "confirmed" if action == "confirm" else "rejected",
+                "decided_by_id": actor.id,
+                "decided_by_name": actor.display_name,
+                "decided_at": utcnow(),
+                "decision_reason": reason,
+            },
+        )
 
 
 def record_appeal(engine: Engine, actor: Actor, case_id: int, based_on_version: int, grounds: str) -> int:
@@ -526,11 +689,23 @@ def record_appeal(engine: Engine, actor: Actor, case_id: int, based_on_version: 
     grounds = _required_reason(grounds, "grounds")
     with write_session(engine) as session:
         case = _locked_case(session, case_id, based_on_version, "appeal")
-        return _write(session, case, based_on_version, actor, "appeal", {
-            "state": CaseState.UNDER_APPEAL.value, "appeal_grounds": grounds, "appealed_at": utcnow(),
-            "appeal_result": None, "appeal_decided_by_id": None, "appeal_decided_by_name": None,
-            "appeal_decided_at": None, "appeal_reason": None,
-        })
+        return _write(
+            session,
+            case,
+            based_on_version,
+            actor,
+            "appeal",
+            {
+                "state": CaseState.UNDER_APPEAL.value,
+                "appeal_grounds": grounds,
+                "appealed_at": utcnow(),
+                "appeal_result": None,
+                "appeal_decided_by_id": None,
+                "appeal_decided_by_name": None,
+                "appeal_decided_at": None,
+                "appeal_reason": None,
+            },
+        )
 
 
 def uphold_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str) -> int:
@@ -550,12 +725,21 @@ def _decide_appeal(engine: Engine, actor: Actor, case_id: int, based_on_version:
         case = _locked_case(session, case_id, based_on_version, action)
         _refuse_recorder(case, actor, action)
         now = utcnow()
-        values = {"state": TRANSITIONS[action][1].value, "appeal_result": "upheld" if action == "uphold" else "overturned",
-                  "appeal_decided_by_id": actor.id, "appeal_decided_by_name": actor.display_name,
-                  "appeal_decided_at": now, "appeal_reason": reason}
+        values = {
+            "state": TRANSITIONS[action][1].value,
+            "appeal_result": "upheld" if action == "uphold" else "overturned",
+            "appeal_decided_by_id": actor.id,
+            "appeal_decided_by_name": actor.display_name,
+            "appeal_decided_at": now,
+            "appeal_reason": reason,
+        }
         if action == "overturn":
-            values |= {"revoked_by_id": actor.id, "revoked_by_name": actor.display_name, "revoked_at": now,
-                       "revoke_reason": reason}
+            values |= {
+                "revoked_by_id": actor.id,
+                "revoked_by_name": actor.display_name,
+                "revoked_at": now,
+                "revoke_reason": reason,
+            }
         return _write(session, case, based_on_version, actor, action, values)
 
 
@@ -566,14 +750,29 @@ def revoke_case(engine: Engine, actor: Actor, case_id: int, based_on_version: in
     with write_session(engine) as session:
         case = _locked_case(session, case_id, based_on_version, "revoke")
         _refuse_recorder(case, actor, "revoke")
-        return _write(session, case, based_on_version, actor, "revoke", {
-            "state": CaseState.REVOKED.value, "revoked_by_id": actor.id, "revoked_by_name": actor.display_name,
-            "revoked_at": utcnow(), "revoke_reason": reason,
-        })
+        return _write(
+            session,
+            case,
+            based_on_version,
+            actor,
+            "revoke",
+            {
+                "state": CaseState.REVOKED.value,
+                "revoked_by_id": actor.id,
+                "revoked_by_name": actor.display_name,
+                "revoked_at": utcnow(),
+                "revoke_reason": reason,
+            },
+        )
 
 
-DECISIONS = {"confirm": confirm_case, "reject": reject_case, "uphold": uphold_case, "overturn": overturn_case,
-             "revoke": revoke_case}
+DECISIONS = {
+    "confirm": confirm_case,
+    "reject": reject_case,
+    "uphold": uphold_case,
+    "overturn": overturn_case,
+    "revoke": revoke_case,
+}
 
 
 def actions_for(actor: Actor, case: dict[str, Any]) -> list[str]:
@@ -600,21 +799,37 @@ def attach_pdf(engine: Engine, actor: Actor, case_id: int, based_on_version: int
     with write_session(engine) as session:
         case = _locked_case(session, case_id, based_on_version, "edit")
         info = _attachment_info(filename, data, case.case_no)
-        old = session.execute(select(CaseAttachment.filename, CaseAttachment.size, CaseAttachment.sha256)
-                              .where(CaseAttachment.case_id == case_id)).first()
+        old = session.execute(
+            select(CaseAttachment.filename, CaseAttachment.size, CaseAttachment.sha256).where(
+                CaseAttachment.case_id == case_id
+            )
+        ).first()
         if old is not None:
             session.execute(delete(CaseAttachment).where(CaseAttachment.case_id == case_id))
-        session.execute(insert(CaseAttachment), [{"case_id": case_id, **info, "uploaded_at": utcnow(),
-                                                 "uploaded_by": actor.username}])
+        session.execute(
+            insert(CaseAttachment),
+            [{"case_id": case_id, **info, "uploaded_at": utcnow(), "uploaded_by": actor.username}],
+        )
         shown = {k: info[k] for k in ("filename", "size", "sha256")}
-        result = session.execute(update(ViolationCase).where(ViolationCase.id == case_id, ViolationCase.version == based_on_version)
-                                 .values(version=ViolationCase.version + 1, updated_at=utcnow(), updated_by=actor.username))
+        result = session.execute(
+            update(ViolationCase)
+            .where(ViolationCase.id == case_id, ViolationCase.version == based_on_version)
+            .values(version=ViolationCase.version + 1, updated_at=utcnow(), updated_by=actor.username)
+        )
         if result.rowcount != 1:
             session.refresh(case)
             raise _stale(case)
-        trail.record(session, actor, "update" if old else "create", entity_type="case_attachment", entity_id=case_id,
-                     household_id=case.employee_id, before=dict(old._mapping) if old else None, after=shown,
-                     details={"case_no": case.case_no})
+        trail.record(
+            session,
+            actor,
+            "update" if old else "create",
+            entity_type="case_attachment",
+            entity_id=case_id,
+            household_id=case.employee_id,
+            before=dict(old._mapping) if old else None,
+            after=shown,
+            details={"case_no": case.case_no},
+        )
         return based_on_version + 1
 
 
@@ -622,8 +837,9 @@ def get_attachment(engine: Engine, actor: Actor, case_id: int) -> tuple[str, byt
     """(filename, bytes) for a download button with mime `application/pdf`; never rendered."""
     authorize(engine, actor, Permission.READ_LEDGER, "download case PDF")
     with read_session(engine) as session:
-        row = session.execute(select(CaseAttachment.filename, CaseAttachment.content)
-                              .where(CaseAttachment.case_id == case_id)).first()
+        row = session.execute(
+            select(CaseAttachment.filename, CaseAttachment.content).where(CaseAttachment.case_id == case_id)
+        ).first()
     if row is None:
         raise NotFound(N_("This case has no attachment."))
     return row.filename, bytes(row.content)
@@ -651,25 +867,64 @@ SORT_COLUMNS = {
     "state": N_("State"),
     "updated_at": N_("Last change"),
 }
-LIST_COLUMNS = ["case_no", "year", "state", "staff_no", "name", "department", "family_member", "category",
-                "occurred_on", "recorded_by_name", "decided_by_name", "decided_at", "attachment", "updated_at"]
+LIST_COLUMNS = [
+    "case_no",
+    "year",
+    "state",
+    "staff_no",
+    "name",
+    "department",
+    "family_member",
+    "category",
+    "occurred_on",
+    "recorded_by_name",
+    "decided_by_name",
+    "decided_at",
+    "attachment",
+    "updated_at",
+]
 LIST_LABELS = {
-    "case_no": N_("Case no."), "year": N_("Assessment year"), "state": N_("State"), "staff_no": N_("Staff no."),
-    "name": N_("Name"), "department": N_("Department"), "family_member": N_("Family member"), "category": N_("Category"),
-    "occurred_on": N_("Date of the violation"), "recorded_by_name": N_("Recorded by"), "decided_by_name": N_("Decided by"),
-    "decided_at": N_("Decided at"), "attachment": N_("Attachment"), "updated_at": N_("Last change"),
+    "case_no": N_("Case no."),
+    "year": N_("Assessment year"),
+    "state": N_("State"),
+    "staff_no": N_("Staff no."),
+    "name": N_("Name"),
+    "department": N_("Department"),
+    "family_member": N_("Family member"),
+    "category": N_("Category"),
+    "occurred_on": N_("Date of the violation"),
+    "recorded_by_name": N_("Recorded by"),
+    "decided_by_name": N_("Decided by"),
+    "decided_at": N_("Decided at"),
+    "attachment": N_("Attachment"),
+    "updated_at": N_("Last change"),
 }
 
 
 def _list_select():  # noqa: ANN202
     return (
-        select(ViolationCase.id, ViolationCase.case_no, ViolationCase.year, ViolationCase.state,
-               ViolationCase.employee_id, Employee.staff_no, Employee.name, Department.name.label("department"),
-               FamilyMember.name.label("family_member"), ViolationCategory.name.label("category"),
-               ViolationCase.occurred_on, ViolationCase.recorded_by_id, ViolationCase.recorded_by_name,
-               ViolationCase.submitted_at, ViolationCase.decided_by_name, ViolationCase.decided_at,
-               ViolationCase.appealed_at, CaseAttachment.filename.label("attachment"), ViolationCase.version,
-               ViolationCase.updated_at)
+        select(
+            ViolationCase.id,
+            ViolationCase.case_no,
+            ViolationCase.year,
+            ViolationCase.state,
+            ViolationCase.employee_id,
+            Employee.staff_no,
+            Employee.name,
+            Department.name.label("department"),
+            FamilyMember.name.label("family_member"),
+            ViolationCategory.name.label("category"),
+            ViolationCase.occurred_on,
+            ViolationCase.recorded_by_id,
+            ViolationCase.recorded_by_name,
+            ViolationCase.submitted_at,
+            ViolationCase.decided_by_name,
+            ViolationCase.decided_at,
+            ViolationCase.appealed_at,
+            CaseAttachment.filename.label("attachment"),
+            ViolationCase.version,
+            ViolationCase.updated_at,
+        )
         .join(Employee, Employee.id == ViolationCase.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
         .outerjoin(FamilyMember, FamilyMember.id == ViolationCase.family_member_id)
@@ -698,9 +953,14 @@ def list_cases(engine: Engine, actor: Actor, query: CaseQuery = CaseQuery()) -> 
     if text:
         like = f"%{text}%"
         conditions.append(or_(Employee.name.like(like), Employee.staff_no.like(like), ViolationCase.case_no.like(like)))
-    sort_column = {"case_no": ViolationCase.case_no, "occurred_on": ViolationCase.occurred_on, "name": Employee.name,
-                   "staff_no": Employee.staff_no, "state": ViolationCase.state,
-                   "updated_at": ViolationCase.updated_at}.get(query.sort, ViolationCase.case_no)
+    sort_column = {
+        "case_no": ViolationCase.case_no,
+        "occurred_on": ViolationCase.occurred_on,
+        "name": Employee.name,
+        "staff_no": Employee.staff_no,
+        "state": ViolationCase.state,
+        "updated_at": ViolationCase.updated_at,
+    }.get(query.sort, ViolationCase.case_no)
     order = sort_column.desc() if query.descending else sort_column.asc()
     stmt = _list_select().where(*conditions).order_by(order, ViolationCase.id)
     with read_session(engine) as session:
@@ -724,9 +984,12 @@ def queue(engine: Engine, actor: Actor) -> pd.DataFrame:
     `can_decide` is False for a case the actor recorded (someone else must decide it)."""
     authorize(engine, actor, Permission.DECIDE_CASE, "read decision queue")
     waiting_since = func.coalesce(ViolationCase.appealed_at, ViolationCase.submitted_at)
-    stmt = (_list_select().add_columns(waiting_since.label("waiting_since"))
-            .where(ViolationCase.state.in_([CaseState.PENDING.value, CaseState.UNDER_APPEAL.value]))
-            .order_by(waiting_since, ViolationCase.id))
+    stmt = (
+        _list_select()
+        .add_columns(waiting_since.label("waiting_since"))
+        .where(ViolationCase.state.in_([CaseState.PENDING.value, CaseState.UNDER_APPEAL.value]))
+        .order_by(waiting_since, ViolationCase.id)
+    )
     with read_session(engine) as session:
         rows = session.execute(stmt).all()
     frame = _frame(rows, stmt)
@@ -757,8 +1020,15 @@ def get_case(engine: Engine, actor: Actor, case_id: int) -> CaseDetail:
     member = aliased(FamilyMember)
     with read_session(engine) as session:
         row = session.execute(
-            select(ViolationCase, Employee.staff_no, Employee.name, Department.name, member.name, member.relation,
-                   ViolationCategory.name)
+            select(
+                ViolationCase,
+                Employee.staff_no,
+                Employee.name,
+                Department.name,
+                member.name,
+                member.relation,
+                ViolationCategory.name,
+            )
             .join(Employee, Employee.id == ViolationCase.employee_id)
             .outerjoin(Department, Department.id == Employee.department_id)
             .outerjoin(member, member.id == ViolationCase.family_member_id)
@@ -769,12 +1039,23 @@ def get_case(engine: Engine, actor: Actor, case_id: int) -> CaseDetail:
             raise NotFound(N_("No such case."))
         case, staff_no, name, department, member_name, relation, category = row
         attachment = session.execute(
-            select(CaseAttachment.filename, CaseAttachment.size, CaseAttachment.sha256, CaseAttachment.uploaded_at,
-                   CaseAttachment.uploaded_by).where(CaseAttachment.case_id == case_id)
+            select(
+                CaseAttachment.filename,
+                CaseAttachment.size,
+                CaseAttachment.sha256,
+                CaseAttachment.uploaded_at,
+                CaseAttachment.uploaded_by,
+            ).where(CaseAttachment.case_id == case_id)
         ).first()
         history = _history(session, case_id)
-    values = case.model_dump() | {"staff_no": staff_no, "name": name, "department": department,
-                                  "family_member": member_name, "family_relation": relation, "category": category}
+    values = case.model_dump() | {
+        "staff_no": staff_no,
+        "name": name,
+        "department": department,
+        "family_member": member_name,
+        "family_relation": relation,
+        "category": category,
+    }
     return CaseDetail(values, dict(attachment._mapping) if attachment else None, history)
 
 
@@ -782,7 +1063,8 @@ def _history(session: Session, case_id: int) -> pd.DataFrame:
     """The case's audit events, oldest first."""
     return reading.events_frame(
         session,
-        AuditEvent.entity_type.in_(["violation_case", "case_attachment"]), AuditEvent.entity_id == str(case_id),
+        AuditEvent.entity_type.in_(["violation_case", "case_attachment"]),
+        AuditEvent.entity_id == str(case_id),
         newest_first=False,
     )
 
@@ -791,6 +1073,9 @@ def family_choices(engine: Engine, actor: Actor, employee_id: int) -> list[tuple
     """(id, relation code, name) of the household's family members, for the case form."""
     authorize(engine, actor, Permission.READ_LEDGER, "list family members")
     with read_session(engine) as session:
-        rows = session.execute(select(FamilyMember.id, FamilyMember.relation, FamilyMember.name)
-                               .where(FamilyMember.employee_id == employee_id).order_by(FamilyMember.id)).all()
+        rows = session.execute(
+            select(FamilyMember.id, FamilyMember.relation, FamilyMember.name)
+            .where(FamilyMember.employee_id == employee_id)
+            .order_by(FamilyMember.id)
+        ).all()
     return [(r.id, r.relation, r.name) for r in rows]

@@ -55,7 +55,15 @@ PAGE_SIZE = 50
 
 # The headline figures, in the order the page shows them.  Rates are percentages
 # with one decimal (Decimal, None when nothing was expected); the amount is integer fen.
-HEADLINE_KEYS = ("staff_in_post", "family_members", "attendance_rate", "coverage", "cases_in_force", "blocked", "withheld_fen")
+HEADLINE_KEYS = (
+    "staff_in_post",
+    "family_members",
+    "attendance_rate",
+    "coverage",
+    "cases_in_force",
+    "blocked",
+    "withheld_fen",
+)
 HEADLINE_LABELS = {
     "staff_in_post": N_("Staff in post"),
     "family_members": N_("Family members"),
@@ -133,7 +141,9 @@ class Charts:
 
     attendance_by_month: pd.DataFrame  # month, expected, present, made_up, absent, excused, unmarked, rate
     attendance_by_department: pd.DataFrame  # department, ... , rate
-    coverage_by_leaflet: pd.DataFrame  # leaflet_id, issued_on, title, kind, expected, delivered, signed, not_reached, coverage
+    coverage_by_leaflet: (
+        pd.DataFrame
+    )  # leaflet_id, issued_on, title, kind, expected, delivered, signed, not_reached, coverage
     coverage_by_department: pd.DataFrame  # department, expected, delivered, signed, not_reached, coverage
     cases_by_category: pd.DataFrame  # category, state, cases
 
@@ -193,65 +203,98 @@ def _people_frame(rows: list, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-PERSON_COLUMNS = [Employee.id.label("employee_id"), Department.name.label("department"), Employee.staff_no, Employee.name,
-                  Employee.id_number]
+PERSON_COLUMNS = [
+    Employee.id.label("employee_id"),
+    Department.name.label("department"),
+    Employee.staff_no,
+    Employee.name,
+    Employee.id_number,
+]
 _PERSON_GROUP = (Employee.id, Department.name, Employee.staff_no, Employee.name, Employee.id_number)
 _PERSON_ORDER = [Department.name, Employee.staff_no]
 
 
-def absentees(engine: Engine, actor: Actor, year: int, *, department: str | None = None,
-              limit: int = PAGE_SIZE, offset: int = 0) -> tuple[pd.DataFrame, int]:
+def absentees(
+    engine: Engine, actor: Actor, year: int, *, department: str | None = None, limit: int = PAGE_SIZE, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
     """Staff in post who were absent or excused at a session of `year` and have
     not made it up, one row per person (sessions owed, last one missed), one page.
 
     The same rule as training.owed_makeups; `department` is a department name."""
     authorize(engine, actor, Permission.READ_COMPLIANCE, "list absentees")
     grouped = (
-        select(*PERSON_COLUMNS, func.count().label("sessions_owed"),
-               func.sum(case((Attendance.status == training.Status.EXCUSED.value, 1), else_=0)).label("excused"),
-               func.max(TrainingSession.held_on).label("last_missed"))
+        select(
+            *PERSON_COLUMNS,
+            func.count().label("sessions_owed"),
+            func.sum(case((Attendance.status == training.Status.EXCUSED.value, 1), else_=0)).label("excused"),
+            func.max(TrainingSession.held_on).label("last_missed"),
+        )
         .select_from(Attendance)
         .join(TrainingSession, TrainingSession.id == Attendance.session_id)
         .join(Employee, Employee.id == Attendance.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
-        .where(*_year_bounds(TrainingSession.held_on, year), TrainingSession.makeup_of_id.is_(None),
-               Attendance.status.in_(training.OWING), Employee.status == "active",
-               roster.in_post_on(TrainingSession.held_on), *_department_filter(department))
+        .where(
+            *_year_bounds(TrainingSession.held_on, year),
+            TrainingSession.makeup_of_id.is_(None),
+            Attendance.status.in_(training.OWING),
+            Employee.status == "active",
+            roster.in_post_on(TrainingSession.held_on),
+            *_department_filter(department),
+        )
         .group_by(*_PERSON_GROUP)
     )
     with engine.connect() as conn:
         rows, total = _page(conn, grouped, _PERSON_ORDER, limit, offset)
-    frame = _people_frame(rows, ["employee_id", "department", "staff_no", "name", "id_number", "sessions_owed", "excused",
-                                 "last_missed"])
+    frame = _people_frame(
+        rows, ["employee_id", "department", "staff_no", "name", "id_number", "sessions_owed", "excused", "last_missed"]
+    )
     return frame.astype({"sessions_owed": int, "excused": int}), total
 
 
-def unreached(engine: Engine, actor: Actor, year: int, *, department: str | None = None, leaflet_id: int | None = None,
-              limit: int = PAGE_SIZE, offset: int = 0) -> tuple[pd.DataFrame, int]:
+def unreached(
+    engine: Engine,
+    actor: Actor,
+    year: int,
+    *,
+    department: str | None = None,
+    leaflet_id: int | None = None,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+) -> tuple[pd.DataFrame, int]:
     """Households expected to receive a leaflet of `year` and not reached, one row
     per household (leaflets missing), one page.  The same rule as
     outreach.unreached_households; optionally one department (name) or one leaflet."""
     authorize(engine, actor, Permission.READ_COMPLIANCE, "list households not reached")
     grouped = (
-        select(*PERSON_COLUMNS, func.count().label("leaflets_missing"), func.min(Leaflet.issued_on).label("first_issued"))
+        select(
+            *PERSON_COLUMNS, func.count().label("leaflets_missing"), func.min(Leaflet.issued_on).label("first_issued")
+        )
         .select_from(Distribution)
         .join(Leaflet, Leaflet.id == Distribution.leaflet_id)
         .join(Employee, Employee.id == Distribution.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
-        .where(*_year_bounds(Leaflet.issued_on, year), Distribution.expected, Distribution.delivered_on.is_(None),
-               roster.in_post_on(Leaflet.issued_on), Employee.status == "active", *_department_filter(department),
-               *([] if leaflet_id is None else [Leaflet.id == leaflet_id]))
+        .where(
+            *_year_bounds(Leaflet.issued_on, year),
+            Distribution.expected,
+            Distribution.delivered_on.is_(None),
+            roster.in_post_on(Leaflet.issued_on),
+            Employee.status == "active",
+            *_department_filter(department),
+            *([] if leaflet_id is None else [Leaflet.id == leaflet_id]),
+        )
         .group_by(*_PERSON_GROUP)
     )
     with engine.connect() as conn:
         rows, total = _page(conn, grouped, _PERSON_ORDER, limit, offset)
-    frame = _people_frame(rows, ["employee_id", "department", "staff_no", "name", "id_number", "leaflets_missing",
-                                 "first_issued"])
+    frame = _people_frame(
+        rows, ["employee_id", "department", "staff_no", "name", "id_number", "leaflets_missing", "first_issued"]
+    )
     return frame.astype({"leaflets_missing": int}), total
 
 
-def blocked_staff(engine: Engine, actor: Actor, year: int, *, department: str | None = None,
-                  limit: int = PAGE_SIZE, offset: int = 0) -> tuple[pd.DataFrame, int]:
+def blocked_staff(
+    engine: Engine, actor: Actor, year: int, *, department: str | None = None, limit: int = PAGE_SIZE, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
     """Staff blocked from awards and incentive pay in `year`, one row per person with
     the reason (`blocks`: an eligibility.Block per case in force, for
     eligibility.reason_text) and the year's incentive pay withheld (fen), one page."""
@@ -261,7 +304,8 @@ def blocked_staff(engine: Engine, actor: Actor, year: int, *, department: str | 
     withheld = (
         select(func.coalesce(func.sum(case((BonusLine.year == year, BonusLine.amount_fen), else_=0)), 0))
         .where(BonusLine.employee_id == Employee.id)
-        .correlate(Employee).scalar_subquery()
+        .correlate(Employee)
+        .scalar_subquery()
     )
     people = (
         select(*PERSON_COLUMNS, withheld.label("withheld_fen"))
@@ -275,11 +319,23 @@ def blocked_staff(engine: Engine, actor: Actor, year: int, *, department: str | 
         # The page's reasons in a statement of their own: joined to the paged
         # subquery, SQLite re-runs the page for every case (seconds at 30,000 staff).
         blocks: dict[int, list[Block]] = {}
-        for r in conn.execute(blocking_cases_select(year).where(
-                ViolationCase.employee_id.in_([p.employee_id for p in page]))):
+        for r in conn.execute(
+            blocking_cases_select(year).where(ViolationCase.employee_id.in_([p.employee_id for p in page]))
+        ):
             blocks.setdefault(r.employee_id, []).append(
-                Block(r.employee_id, r.case_id, r.case_no, r.case_year, r.state, r.category, r.basis,
-                      r.recorded_by_name, r.decided_by_name, r.decided_at))
+                Block(
+                    r.employee_id,
+                    r.case_id,
+                    r.case_no,
+                    r.case_year,
+                    r.state,
+                    r.category,
+                    r.basis,
+                    r.recorded_by_name,
+                    r.decided_by_name,
+                    r.decided_at,
+                )
+            )
     columns = ["employee_id", "department", "staff_no", "name", "id_number", "withheld_fen"]
     people_rows = [{**{c: getattr(p, c) for c in columns}, "blocks": blocks.get(p.employee_id, [])} for p in page]
     frame = _people_frame(people_rows, [*columns, "blocks"])
@@ -329,12 +385,20 @@ def attention(engine: Engine, actor: Actor, year: int) -> Attention:
     authorize(engine, actor, Permission.READ_COMPLIANCE, "read compliance overview")
     since = func.coalesce(ViolationCase.appealed_at, ViolationCase.submitted_at, ViolationCase.recorded_at)
     ranked = (
-        select(ViolationCase.id.label("case_id"), ViolationCase.case_no, ViolationCase.year, ViolationCase.state,
-               Employee.id.label("employee_id"), Employee.staff_no, Employee.name,
-               ViolationCategory.name.label("category"), ViolationCase.recorded_by_name.label("recorded_by"),
-               since.label("since"),
-               func.count().over(partition_by=ViolationCase.state).label("total"),
-               func.row_number().over(partition_by=ViolationCase.state, order_by=(since, ViolationCase.id)).label("n"))
+        select(
+            ViolationCase.id.label("case_id"),
+            ViolationCase.case_no,
+            ViolationCase.year,
+            ViolationCase.state,
+            Employee.id.label("employee_id"),
+            Employee.staff_no,
+            Employee.name,
+            ViolationCategory.name.label("category"),
+            ViolationCase.recorded_by_name.label("recorded_by"),
+            since.label("since"),
+            func.count().over(partition_by=ViolationCase.state).label("total"),
+            func.row_number().over(partition_by=ViolationCase.state, order_by=(since, ViolationCase.id)).label("n"),
+        )
         .join(Employee, Employee.id == ViolationCase.employee_id)
         .join(ViolationCategory, ViolationCategory.id == ViolationCase.category_id)
         .where(ViolationCase.state.in_(("pending", "under_appeal")))
@@ -342,17 +406,32 @@ def attention(engine: Engine, actor: Actor, year: int) -> Attention:
     )
     columns = ["case_id", "case_no", "year", "employee_id", "staff_no", "name", "category", "recorded_by", "since"]
     with engine.connect() as conn:
-        rows = conn.execute(select(ranked).where(ranked.c.n <= ATTENTION_LIMIT).order_by(ranked.c.state, ranked.c.n)).all()
+        rows = conn.execute(
+            select(ranked).where(ranked.c.n <= ATTENTION_LIMIT).order_by(ranked.c.state, ranked.c.n)
+        ).all()
     status = signoff.closure_status(engine, actor, year)
 
     def part(state: str) -> tuple[pd.DataFrame, int]:
         mine = [r for r in rows if r.state == state]
-        return pd.DataFrame([[getattr(r, c) for c in columns] for r in mine], columns=columns), (mine[0].total if mine else 0)
+        return pd.DataFrame([[getattr(r, c) for c in columns] for r in mine], columns=columns), (
+            mine[0].total if mine else 0
+        )
 
     pending, pending_total = part("pending")
     appeals, appeals_total = part("under_appeal")
     latest = status.current
-    sign_off = SignOff(year, status.locked) if latest is None else SignOff(
-        year, status.locked, latest.version, latest.signed_off_by, latest.signed_off_at, latest.reopened_at,
-        latest.reopened_by, latest.reopen_reason)
+    sign_off = (
+        SignOff(year, status.locked)
+        if latest is None
+        else SignOff(
+            year,
+            status.locked,
+            latest.version,
+            latest.signed_off_by,
+            latest.signed_off_at,
+            latest.reopened_at,
+            latest.reopened_by,
+            latest.reopen_reason,
+        )
+    )
     return Attention(pending, appeals, int(pending_total), int(appeals_total), sign_off)

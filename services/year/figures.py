@@ -150,7 +150,9 @@ def year_figures(conn: Connection, year: int, *, today: date | None = None) -> Y
     in_post = in_post_on(last)
 
     staff_in_post = select(func.count()).select_from(Employee).where(in_post).scalar_subquery()
-    child_born = and_(FamilyMember.relation == "child", FamilyMember.birth_date >= first, FamilyMember.birth_date <= last)
+    child_born = and_(
+        FamilyMember.relation == "child", FamilyMember.birth_date >= first, FamilyMember.birth_date <= last
+    )
     family = (
         select(
             func.count().label("members"),
@@ -163,7 +165,8 @@ def year_figures(conn: Connection, year: int, *, today: date | None = None) -> Y
         .where(in_post)
     )
     certificates = (
-        select(func.count()).select_from(Employee)
+        select(func.count())
+        .select_from(Employee)
         .where(in_post, Employee.only_child_certificate_no.is_not(None), Employee.only_child_certificate_no != "")
         .scalar_subquery()
     )
@@ -171,13 +174,19 @@ def year_figures(conn: Connection, year: int, *, today: date | None = None) -> Y
     family_row = conn.execute(family).one()
 
     counted = in_post_on(TrainingSession.held_on)
-    held = and_(TrainingSession.held_on >= first, TrainingSession.held_on <= last, TrainingSession.held_on <= today,
-                TrainingSession.makeup_of_id.is_(None))
+    held = and_(
+        TrainingSession.held_on >= first,
+        TrainingSession.held_on <= last,
+        TrainingSession.held_on <= today,
+        TrainingSession.makeup_of_id.is_(None),
+    )
     sessions = select(func.count()).select_from(TrainingSession).where(held).correlate(None).scalar_subquery()
     attendance = (
         select(
             sessions.label("sessions"),
-            _n(and_(counted, Attendance.status.in_(("expected", "present", "absent", "excused", "made_up")))).label("expected"),
+            _n(and_(counted, Attendance.status.in_(("expected", "present", "absent", "excused", "made_up")))).label(
+                "expected"
+            ),
             _n(and_(counted, Attendance.status == "present")).label("present"),
             _n(and_(counted, Attendance.status == "made_up")).label("made_up"),
             _n(and_(counted, Attendance.status == "absent")).label("absent"),
@@ -207,7 +216,10 @@ def year_figures(conn: Connection, year: int, *, today: date | None = None) -> Y
     out = conn.execute(outreach).one()
 
     blocked = (
-        select(func.count(distinct(ViolationCase.employee_id))).where(in_force_for(year)).correlate(None).scalar_subquery()
+        select(func.count(distinct(ViolationCase.employee_id)))
+        .where(in_force_for(year))
+        .correlate(None)
+        .scalar_subquery()
     )
     cases = select(
         _n(ViolationCase.state.in_(IN_FORCE_STATES)).label("in_force"),

@@ -97,28 +97,93 @@ GENERATED_LABEL = "报表生成时间"
 
 # The data sheets, in workbook order: name -> [(header, kind)].
 SHEETS: dict[str, list[tuple[str, str]]] = {
-    "职工台账": [("序号", INT), ("工号", TEXT), ("姓名", TEXT), ("性别", TEXT), ("出生日期", DATE), ("身份证号", TEXT),
-                 ("部门", TEXT), ("岗位", TEXT), ("在职状态", TEXT), ("婚姻状况", TEXT), ("子女数", INT),
-                 ("独生子女证号", TEXT), ("计生状态", TEXT), ("备注", TEXT)],
-    "家庭成员": [("工号", TEXT), ("职工姓名", TEXT), ("关系", TEXT), ("姓名", TEXT), ("性别", TEXT), ("出生日期", DATE),
-                 ("工作单位", TEXT), ("生育登记号", TEXT)],
-    "学习培训": [("日期", DATE), ("主题", TEXT), ("形式", TEXT), ("学时", HOURS), ("应到", INT), ("实到", INT),
-                 ("请假", INT), ("缺席", INT), ("补学", INT), ("参训率", TEXT)],
-    "宣传资料发放": [("资料名称", TEXT), ("类别", TEXT), ("发放日期", DATE), ("应发放户数", INT), ("已发放户数", INT),
-                     ("签收户数", INT), ("覆盖率", TEXT)],
-    "违规处理": [("案件编号", TEXT), ("工号", TEXT), ("姓名", TEXT), ("类别", TEXT), ("发生日期", DATE), ("依据", TEXT),
-                 ("登记人", TEXT), ("确认人", TEXT), ("确认日期", DATE), ("状态", TEXT), ("取消评优", TEXT),
-                 ("扣发金额(元)", MONEY), ("申诉结果", TEXT)],
-    "奖惩执行": [("工号", TEXT), ("姓名", TEXT), ("评优提名数", INT), ("被否决提名数", INT), ("应发奖励性工资(元)", MONEY),
-                 ("扣发(元)", MONEY), ("实发(元)", MONEY), ("原因", TEXT)],
+    "职工台账": [
+        ("序号", INT),
+        ("工号", TEXT),
+        ("姓名", TEXT),
+        ("性别", TEXT),
+        ("出生日期", DATE),
+        ("身份证号", TEXT),
+        ("部门", TEXT),
+        ("岗位", TEXT),
+        ("在职状态", TEXT),
+        ("婚姻状况", TEXT),
+        ("子女数", INT),
+        ("独生子女证号", TEXT),
+        ("计生状态", TEXT),
+        ("备注", TEXT),
+    ],
+    "家庭成员": [
+        ("工号", TEXT),
+        ("职工姓名", TEXT),
+        ("关系", TEXT),
+        ("姓名", TEXT),
+        ("性别", TEXT),
+        ("出生日期", DATE),
+        ("工作单位", TEXT),
+        ("生育登记号", TEXT),
+    ],
+    "学习培训": [
+        ("日期", DATE),
+        ("主题", TEXT),
+        ("形式", TEXT),
+        ("学时", HOURS),
+        ("应到", INT),
+        ("实到", INT),
+        ("请假", INT),
+        ("缺席", INT),
+        ("补学", INT),
+        ("参训率", TEXT),
+    ],
+    "宣传资料发放": [
+        ("资料名称", TEXT),
+        ("类别", TEXT),
+        ("发放日期", DATE),
+        ("应发放户数", INT),
+        ("已发放户数", INT),
+        ("签收户数", INT),
+        ("覆盖率", TEXT),
+    ],
+    "违规处理": [
+        ("案件编号", TEXT),
+        ("工号", TEXT),
+        ("姓名", TEXT),
+        ("类别", TEXT),
+        ("发生日期", DATE),
+        ("依据", TEXT),
+        ("登记人", TEXT),
+        ("确认人", TEXT),
+        ("确认日期", DATE),
+        ("状态", TEXT),
+        ("取消评优", TEXT),
+        ("扣发金额(元)", MONEY),
+        ("申诉结果", TEXT),
+    ],
+    "奖惩执行": [
+        ("工号", TEXT),
+        ("姓名", TEXT),
+        ("评优提名数", INT),
+        ("被否决提名数", INT),
+        ("应发奖励性工资(元)", MONEY),
+        ("扣发(元)", MONEY),
+        ("实发(元)", MONEY),
+        ("原因", TEXT),
+    ],
 }
 SHEET_NAMES = [SUMMARY_SHEET, *SHEETS]
 
 
 def data_selects(year: int, today: date) -> dict:
     """The statement behind each data sheet (for the benchmark's bare baseline)."""
-    return {"职工台账": staff_select(year), "家庭成员": family_select(year), "学习培训": session_select(year, today),
-            "宣传资料发放": leaflet_select(year), "违规处理": case_select(year), "奖惩执行": award_select(year)}
+    return {
+        "职工台账": staff_select(year),
+        "家庭成员": family_select(year),
+        "学习培训": session_select(year, today),
+        "宣传资料发放": leaflet_select(year),
+        "违规处理": case_select(year),
+        "奖惩执行": award_select(year),
+    }
+
 
 FP_STATUS_TEXT = {"normal": "正常", "pending": "待核实", "violation": "违规"}
 CASE_STATE_TEXT = {"confirmed": "已确认", "under_appeal": "申诉中", "revoked": "已撤销"}
@@ -235,13 +300,26 @@ def staff_select(year: int):  # noqa: ANN201
 
     children = (
         select(FamilyMember.employee_id, func.count().label("n"))
-        .where(FamilyMember.relation == "child").group_by(FamilyMember.employee_id).subquery()
+        .where(FamilyMember.relation == "child")
+        .group_by(FamilyMember.employee_id)
+        .subquery()
     )
     return (
-        select(Employee.staff_no, Employee.name, Employee.gender, Employee.birth_date, Employee.id_number,
-               Department.name.label("department"), Employee.post, Employee.status, Employee.marital_status,
-               func.coalesce(children.c.n, 0).label("children"), Employee.only_child_certificate_no,
-               fp_status_column(year).label("fp_status"), Employee.notes)
+        select(
+            Employee.staff_no,
+            Employee.name,
+            Employee.gender,
+            Employee.birth_date,
+            Employee.id_number,
+            Department.name.label("department"),
+            Employee.post,
+            Employee.status,
+            Employee.marital_status,
+            func.coalesce(children.c.n, 0).label("children"),
+            Employee.only_child_certificate_no,
+            fp_status_column(year).label("fp_status"),
+            Employee.notes,
+        )
         .outerjoin(Department, Department.id == Employee.department_id)
         .outerjoin(children, children.c.employee_id == Employee.id)
         .where(in_post_during(year))
@@ -252,15 +330,36 @@ def staff_select(year: int):  # noqa: ANN201
 def _staff_rows(conn: Connection, year: int):  # noqa: ANN202
 
     for n, r in enumerate(_stream(conn, staff_select(year)), start=1):
-        yield [n, r.staff_no, r.name, _label(GENDER_LABELS, r.gender), r.birth_date, mask_id_number(r.id_number),
-               r.department, r.post, _label(STATUS_LABELS, r.status), _label(MARITAL_LABELS, r.marital_status),
-               r.children, r.only_child_certificate_no, FP_STATUS_TEXT.get(r.fp_status, r.fp_status), r.notes]
+        yield [
+            n,
+            r.staff_no,
+            r.name,
+            _label(GENDER_LABELS, r.gender),
+            r.birth_date,
+            mask_id_number(r.id_number),
+            r.department,
+            r.post,
+            _label(STATUS_LABELS, r.status),
+            _label(MARITAL_LABELS, r.marital_status),
+            r.children,
+            r.only_child_certificate_no,
+            FP_STATUS_TEXT.get(r.fp_status, r.fp_status),
+            r.notes,
+        ]
 
 
 def family_select(year: int):  # noqa: ANN201
     return (
-        select(Employee.staff_no, Employee.name.label("staff_name"), FamilyMember.relation, FamilyMember.name,
-               FamilyMember.gender, FamilyMember.birth_date, FamilyMember.work_unit, FamilyMember.birth_registration_no)
+        select(
+            Employee.staff_no,
+            Employee.name.label("staff_name"),
+            FamilyMember.relation,
+            FamilyMember.name,
+            FamilyMember.gender,
+            FamilyMember.birth_date,
+            FamilyMember.work_unit,
+            FamilyMember.birth_registration_no,
+        )
         .join(Employee, Employee.id == FamilyMember.employee_id)
         .where(in_post_during(year))
         .order_by(Employee.staff_no, FamilyMember.id)
@@ -270,8 +369,16 @@ def family_select(year: int):  # noqa: ANN201
 def _family_rows(conn: Connection, year: int):  # noqa: ANN202
 
     for r in _stream(conn, family_select(year)):
-        yield [r.staff_no, r.staff_name, _label(RELATION_LABELS, r.relation), r.name, _label(GENDER_LABELS, r.gender),
-               r.birth_date, r.work_unit, r.birth_registration_no]
+        yield [
+            r.staff_no,
+            r.staff_name,
+            _label(RELATION_LABELS, r.relation),
+            r.name,
+            _label(GENDER_LABELS, r.gender),
+            r.birth_date,
+            r.work_unit,
+            r.birth_registration_no,
+        ]
 
 
 def _n(condition):  # noqa: ANN001, ANN202
@@ -287,20 +394,34 @@ def session_select(year: int, today: date):  # noqa: ANN201
     counted = and_(Employee.id.is_not(None), in_post_on(TrainingSession.held_on))
     status = Attendance.status
     return (
-        select(TrainingSession.id, TrainingSession.held_on, TrainingSession.title, TrainingSession.form,
-               TrainingSession.hours_tenths,
-               _n(and_(counted, status.in_(("expected", "present", "absent", "excused", "made_up")))).label("expected"),
-               _n(and_(counted, status == "present")).label("present"),
-               _n(and_(counted, status == "excused")).label("excused"),
-               _n(and_(counted, status == "absent")).label("absent"),
-               _n(and_(counted, status == "made_up")).label("made_up"))
+        select(
+            TrainingSession.id,
+            TrainingSession.held_on,
+            TrainingSession.title,
+            TrainingSession.form,
+            TrainingSession.hours_tenths,
+            _n(and_(counted, status.in_(("expected", "present", "absent", "excused", "made_up")))).label("expected"),
+            _n(and_(counted, status == "present")).label("present"),
+            _n(and_(counted, status == "excused")).label("excused"),
+            _n(and_(counted, status == "absent")).label("absent"),
+            _n(and_(counted, status == "made_up")).label("made_up"),
+        )
         .select_from(TrainingSession)
         .outerjoin(Attendance, Attendance.session_id == TrainingSession.id)
         .outerjoin(Employee, Employee.id == Attendance.employee_id)
-        .where(TrainingSession.held_on >= first, TrainingSession.held_on <= last, TrainingSession.held_on <= today,
-               TrainingSession.makeup_of_id.is_(None))
-        .group_by(TrainingSession.id, TrainingSession.held_on, TrainingSession.title, TrainingSession.form,
-                  TrainingSession.hours_tenths)
+        .where(
+            TrainingSession.held_on >= first,
+            TrainingSession.held_on <= last,
+            TrainingSession.held_on <= today,
+            TrainingSession.makeup_of_id.is_(None),
+        )
+        .group_by(
+            TrainingSession.id,
+            TrainingSession.held_on,
+            TrainingSession.title,
+            TrainingSession.form,
+            TrainingSession.hours_tenths,
+        )
         .order_by(TrainingSession.held_on, TrainingSession.id)
     )
 
@@ -308,8 +429,18 @@ def session_select(year: int, today: date):  # noqa: ANN201
 def _session_rows(conn: Connection, year: int, today: date):  # noqa: ANN202
 
     for r in _stream(conn, session_select(year, today)):
-        yield [r.held_on, r.title, _label(FORM_LABELS, r.form), Decimal(r.hours_tenths) / 10, r.expected, r.present,
-               r.excused, r.absent, r.made_up, percent_text(int(r.present) + int(r.made_up), int(r.expected))]
+        yield [
+            r.held_on,
+            r.title,
+            _label(FORM_LABELS, r.form),
+            Decimal(r.hours_tenths) / 10,
+            r.expected,
+            r.present,
+            r.excused,
+            r.absent,
+            r.made_up,
+            percent_text(int(r.present) + int(r.made_up), int(r.expected)),
+        ]
 
 
 def leaflet_select(year: int):  # noqa: ANN201
@@ -317,8 +448,15 @@ def leaflet_select(year: int):  # noqa: ANN201
     reach = and_(Employee.id.is_not(None), Distribution.expected, in_post_on(Leaflet.issued_on))
     delivered = and_(reach, Distribution.delivered_on.is_not(None))
     return (
-        select(Leaflet.id, Leaflet.title, Leaflet.kind, Leaflet.issued_on, _n(reach).label("expected"),
-               _n(delivered).label("delivered"), _n(and_(delivered, Distribution.signed)).label("signed"))
+        select(
+            Leaflet.id,
+            Leaflet.title,
+            Leaflet.kind,
+            Leaflet.issued_on,
+            _n(reach).label("expected"),
+            _n(delivered).label("delivered"),
+            _n(and_(delivered, Distribution.signed)).label("signed"),
+        )
         .select_from(Leaflet)
         .outerjoin(Distribution, Distribution.leaflet_id == Leaflet.id)
         .outerjoin(Employee, Employee.id == Distribution.employee_id)
@@ -331,14 +469,23 @@ def leaflet_select(year: int):  # noqa: ANN201
 def _leaflet_rows(conn: Connection, year: int):  # noqa: ANN202
 
     for r in _stream(conn, leaflet_select(year)):
-        yield [r.title, _label(KIND_LABELS, r.kind), r.issued_on, r.expected, r.delivered, r.signed,
-               percent_text(int(r.delivered), int(r.expected))]
+        yield [
+            r.title,
+            _label(KIND_LABELS, r.kind),
+            r.issued_on,
+            r.expected,
+            r.delivered,
+            r.signed,
+            percent_text(int(r.delivered), int(r.expected)),
+        ]
 
 
 def _pay_by_employee(year: int):  # noqa: ANN202
     return (
         select(BonusLine.employee_id, func.sum(BonusLine.amount_fen).label("fen"))
-        .where(BonusLine.year == year).group_by(BonusLine.employee_id).subquery()
+        .where(BonusLine.year == year)
+        .group_by(BonusLine.employee_id)
+        .subquery()
     )
 
 
@@ -346,10 +493,21 @@ def case_select(year: int):  # noqa: ANN201
     """Every case of year Y that was ever confirmed."""
     pay = _pay_by_employee(year)
     return (
-        select(ViolationCase.case_no, ViolationCase.employee_id, Employee.staff_no, Employee.name,
-               ViolationCategory.name.label("category"), ViolationCase.occurred_on, ViolationCase.basis,
-               ViolationCase.recorded_by_name, ViolationCase.decided_by_name, ViolationCase.decided_at,
-               ViolationCase.state, ViolationCase.appeal_result, func.coalesce(pay.c.fen, 0).label("fen"))
+        select(
+            ViolationCase.case_no,
+            ViolationCase.employee_id,
+            Employee.staff_no,
+            Employee.name,
+            ViolationCategory.name.label("category"),
+            ViolationCase.occurred_on,
+            ViolationCase.basis,
+            ViolationCase.recorded_by_name,
+            ViolationCase.decided_by_name,
+            ViolationCase.decided_at,
+            ViolationCase.state,
+            ViolationCase.appeal_result,
+            func.coalesce(pay.c.fen, 0).label("fen"),
+        )
         .join(Employee, Employee.id == ViolationCase.employee_id)
         .join(ViolationCategory, ViolationCategory.id == ViolationCase.category_id)
         .outerjoin(pay, pay.c.employee_id == ViolationCase.employee_id)
@@ -375,21 +533,41 @@ def _case_rows(conn: Connection, year: int):  # noqa: ANN202
 
                 decided = decided.replace(tzinfo=UTC)
             decided = decided.astimezone(LOCAL_TZ).date()
-        yield [r.case_no, r.staff_no, r.name, r.category, r.occurred_on, r.basis, r.recorded_by_name,
-               r.decided_by_name, decided, CASE_STATE_TEXT.get(r.state, r.state), YES if in_force else NO,
-               _yuan(fen), APPEAL_RESULT_TEXT.get(r.appeal_result or "", "")]
+        yield [
+            r.case_no,
+            r.staff_no,
+            r.name,
+            r.category,
+            r.occurred_on,
+            r.basis,
+            r.recorded_by_name,
+            r.decided_by_name,
+            decided,
+            CASE_STATE_TEXT.get(r.state, r.state),
+            YES if in_force else NO,
+            _yuan(fen),
+            APPEAL_RESULT_TEXT.get(r.appeal_result or "", ""),
+        ]
 
 
 def award_select(year: int):  # noqa: ANN201
     """One row per staff member with a nomination or an incentive-pay line in Y."""
     noms = (
         select(AwardNomination.employee_id, func.count().label("n"))
-        .where(AwardNomination.year == year).group_by(AwardNomination.employee_id).subquery()
+        .where(AwardNomination.year == year)
+        .group_by(AwardNomination.employee_id)
+        .subquery()
     )
     pay = _pay_by_employee(year)
     return (
-        select(Employee.id, Employee.staff_no, Employee.name, func.coalesce(noms.c.n, 0).label("nominations"),
-               func.coalesce(pay.c.fen, 0).label("fen"), blocked_exists(year).label("blocked"))
+        select(
+            Employee.id,
+            Employee.staff_no,
+            Employee.name,
+            func.coalesce(noms.c.n, 0).label("nominations"),
+            func.coalesce(pay.c.fen, 0).label("fen"),
+            blocked_exists(year).label("blocked"),
+        )
         .outerjoin(noms, noms.c.employee_id == Employee.id)
         .outerjoin(pay, pay.c.employee_id == Employee.id)
         .where(or_(noms.c.n.is_not(None), pay.c.fen.is_not(None)))
@@ -403,8 +581,16 @@ def _award_rows(conn: Connection, year: int):  # noqa: ANN202
         blocked = bool(r.blocked)
         due = int(r.fen)
         withheld = due if blocked else 0
-        yield [r.staff_no, r.name, r.nominations, r.nominations if blocked else 0, _yuan(due), _yuan(withheld),
-               _yuan(due - withheld), reasons.get(r.id, "") if blocked else ""]
+        yield [
+            r.staff_no,
+            r.name,
+            r.nominations,
+            r.nominations if blocked else 0,
+            _yuan(due),
+            _yuan(withheld),
+            _yuan(due - withheld),
+            reasons.get(r.id, "") if blocked else "",
+        ]
 
 
 # ---------------------------------------------------------------- the work summary
@@ -414,7 +600,7 @@ def _cn_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def summary_paragraphs(unit: "UnitProfile", f: YearFigures, day: date) -> list[tuple[str, str]]:
+def summary_paragraphs(unit: UnitProfile, f: YearFigures, day: date) -> list[tuple[str, str]]:
     """The work summary as (style, text): title, opening, four numbered sections
     (heading, then body), closing.  Every number is taken from `f`, the same
     object the 汇总 sheet is written from."""
@@ -426,39 +612,49 @@ def summary_paragraphs(unit: "UnitProfile", f: YearFigures, day: date) -> list[t
     years = f"（处理期{unit.sanction_years}年）" if unit.sanction_years > 1 else ""
     return [
         ("title", f"{unit.name}{f.year}年计划生育综合治理工作总结"),
-        ("body",
-         f"{f.year}年，我单位在{unit.district}的指导下，认真贯彻落实《中华人民共和国人口与计划生育法》及上级有关要求，"
-         f"扎实开展计划生育综合治理工作。截至{f.year}年12月31日，全单位在职职工{f.staff_in_post}人，家庭成员{f.family_members}人；"
-         f"本年出生子女{f.children_born}人，其中男孩{f.boys_born}人、女孩{f.girls_born}人；"
-         f"独生子女父母光荣证持证{f.certificate_holders}人。{result}现将全年工作总结如下。"),
+        (
+            "body",
+            f"{f.year}年，我单位在{unit.district}的指导下，认真贯彻落实《中华人民共和国人口与计划生育法》及上级有关要求，"
+            f"扎实开展计划生育综合治理工作。截至{f.year}年12月31日，全单位在职职工{f.staff_in_post}人，家庭成员{f.family_members}人；"
+            f"本年出生子女{f.children_born}人，其中男孩{f.boys_born}人、女孩{f.girls_born}人；"
+            f"独生子女父母光荣证持证{f.certificate_holders}人。{result}现将全年工作总结如下。",
+        ),
         ("heading", "一、强化领导，落实责任"),
-        ("body",
-         f"单位成立了计划生育综合治理领导小组，由单位负责人{unit.principal_name}任组长、分管领导{unit.leader_name}任副组长，"
-         f"具体负责日常台账管理和政策宣传。严格执行奖惩制度：职工经确认有违规情况的，当年{years}取消评优评先资格，"
-         f"并扣发奖励性工资；违规记录须经分管领导登记、单位负责人确认，职工可依规申诉。"),
+        (
+            "body",
+            f"单位成立了计划生育综合治理领导小组，由单位负责人{unit.principal_name}任组长、分管领导{unit.leader_name}任副组长，"
+            f"具体负责日常台账管理和政策宣传。严格执行奖惩制度：职工经确认有违规情况的，当年{years}取消评优评先资格，"
+            f"并扣发奖励性工资；违规记录须经分管领导登记、单位负责人确认，职工可依规申诉。",
+        ),
         ("heading", "二、加强宣传教育"),
-        ("body",
-         f"全年组织政策学习培训{f.sessions_held}场次，应参训{f.expected_attendance}人次，实参训{f.attended}人次"
-         f"（其中补学{f.made_up}人次），参训率{rate}。"
-         f"发放宣传资料{f.leaflets_issued}种，应发放{f.households_expected}户，已发放{f.households_delivered}户，"
-         f"签收{f.households_signed}户，发放覆盖率{coverage}。"),
+        (
+            "body",
+            f"全年组织政策学习培训{f.sessions_held}场次，应参训{f.expected_attendance}人次，实参训{f.attended}人次"
+            f"（其中补学{f.made_up}人次），参训率{rate}。"
+            f"发放宣传资料{f.leaflets_issued}种，应发放{f.households_expected}户，已发放{f.households_delivered}户，"
+            f"签收{f.households_signed}户，发放覆盖率{coverage}。",
+        ),
         ("heading", "三、规范管理，严格奖惩"),
-        ("body",
-         f"本年度经确认的违规案件{f.cases_ever_confirmed}件，现有效{f.cases_in_force}件（其中申诉中{f.cases_under_appeal}件），"
-         f"已撤销{f.cases_revoked}件；申诉维持{f.appeals_upheld}件、撤销{f.appeals_overturned}件。"
-         f"依规取消评优资格{f.staff_blocked}人，扣发奖励性工资{f.staff_pay_withheld}人，"
-         f"扣发金额合计{f.withheld_yuan}元。"),
+        (
+            "body",
+            f"本年度经确认的违规案件{f.cases_ever_confirmed}件，现有效{f.cases_in_force}件（其中申诉中{f.cases_under_appeal}件），"
+            f"已撤销{f.cases_revoked}件；申诉维持{f.appeals_upheld}件、撤销{f.appeals_overturned}件。"
+            f"依规取消评优资格{f.staff_blocked}人，扣发奖励性工资{f.staff_pay_withheld}人，"
+            f"扣发金额合计{f.withheld_yuan}元。",
+        ),
         ("heading", "四、存在问题及下一步打算"),
-        ("body",
-         f"一是仍有{f.absences_not_made_up}人次缺席或请假尚未补学；二是仍有{f.households_not_reached}户未送达宣传资料。"
-         f"下一步，我们将督促未参训人员及时补学，做好宣传资料的补发和签收，进一步规范台账管理，"
-         f"推动计划生育综合治理工作再上新台阶。"),
+        (
+            "body",
+            f"一是仍有{f.absences_not_made_up}人次缺席或请假尚未补学；二是仍有{f.households_not_reached}户未送达宣传资料。"
+            f"下一步，我们将督促未参训人员及时补学，做好宣传资料的补发和签收，进一步规范台账管理，"
+            f"推动计划生育综合治理工作再上新台阶。",
+        ),
         ("closing", unit.name),
         ("closing", _cn_date(day)),
     ]
 
 
-def work_summary_docx(unit: "UnitProfile", f: YearFigures, now: datetime) -> bytes:
+def work_summary_docx(unit: UnitProfile, f: YearFigures, now: datetime) -> bytes:
     """The work summary as a .docx draft (python-docx), A4, Song typeface."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -582,7 +778,9 @@ def summary_rows(unit: UnitProfile, f: YearFigures, generated: str, checksum: st
 
 def _unit_profile(conn: Connection) -> UnitProfile:
     row = conn.execute(
-        select(Unit.name, Unit.district, Unit.leader_name, Unit.principal_name, Unit.sanction_years).where(Unit.id == UNIT_ID)
+        select(Unit.name, Unit.district, Unit.leader_name, Unit.principal_name, Unit.sanction_years).where(
+            Unit.id == UNIT_ID
+        )
     ).first()
     if row is None:
         raise NotFound(N_("Taizhang is not set up yet: there is no unit profile."))
@@ -602,8 +800,14 @@ REPORT_STEPS = [
 ]
 
 
-def generate(conn: Connection, year: int, *, progress: Progress | None = None, now: datetime | None = None,
-             today: date | None = None) -> Report:
+def generate(
+    conn: Connection,
+    year: int,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    today: date | None = None,
+) -> Report:
     """Build both files on `conn` (no authorisation: `build_report` and sign-off check)."""
     step = [0]
 
@@ -652,13 +856,30 @@ def generate(conn: Connection, year: int, *, progress: Progress | None = None, n
     docx = work_summary_docx(unit, figures, now)
     workbook_name, summary_name = file_names(unit.name, year)
     advance()
-    return Report(year=year, unit=unit, figures=figures, generated_at=now, checksum=checksum,
-                  workbook_filename=workbook_name, workbook=workbook, summary_filename=summary_name, summary=docx,
-                  rows=rows)
+    return Report(
+        year=year,
+        unit=unit,
+        figures=figures,
+        generated_at=now,
+        checksum=checksum,
+        workbook_filename=workbook_name,
+        workbook=workbook,
+        summary_filename=summary_name,
+        summary=docx,
+        rows=rows,
+    )
 
 
-def build_report(engine: Engine, actor: Actor | None, year: int, progress: Progress | None = None, *,
-                 via: str | None = None, now: datetime | None = None, today: date | None = None) -> Report:
+def build_report(
+    engine: Engine,
+    actor: Actor | None,
+    year: int,
+    progress: Progress | None = None,
+    *,
+    via: str | None = None,
+    now: datetime | None = None,
+    today: date | None = None,
+) -> Report:
     """The district report of `year` (RUN_REPORTS).  Taking the files out is recorded
     in the audit trail.  manage.py passes actor=None and via="manage.py"."""
     if not (actor is None and via):
@@ -666,8 +887,17 @@ def build_report(engine: Engine, actor: Actor | None, year: int, progress: Progr
     with engine.connect() as conn:
         report = generate(conn, year, progress=progress, now=now, today=today)
     trail.record_standalone(
-        engine, actor, "export", entity_type="year_report", entity_id=year, actor_name=via,
-        details={"year": year, "checksum": report.checksum, "rows": report.rows,
-                 "files": [report.workbook_filename, report.summary_filename]},
+        engine,
+        actor,
+        "export",
+        entity_type="year_report",
+        entity_id=year,
+        actor_name=via,
+        details={
+            "year": year,
+            "checksum": report.checksum,
+            "rows": report.rows,
+            "files": [report.workbook_filename, report.summary_filename],
+        },
     )
     return report

@@ -75,9 +75,16 @@ class SignedReport:
 
 
 _VERSION_COLUMNS = (
-    YearClosure.year, YearClosure.version, YearClosure.signed_off_by_name, YearClosure.signed_off_at,
-    YearClosure.checksum, YearClosure.workbook_filename, YearClosure.summary_filename, YearClosure.reopened_at,
-    YearClosure.reopened_by_name, YearClosure.reopen_reason,
+    YearClosure.year,
+    YearClosure.version,
+    YearClosure.signed_off_by_name,
+    YearClosure.signed_off_at,
+    YearClosure.checksum,
+    YearClosure.workbook_filename,
+    YearClosure.summary_filename,
+    YearClosure.reopened_at,
+    YearClosure.reopened_by_name,
+    YearClosure.reopen_reason,
 )
 
 
@@ -87,10 +94,17 @@ def _version(row) -> ClosureVersion:  # noqa: ANN001
 
 def _audit_view(c: YearClosure) -> dict:
     return {
-        "year": c.year, "version": c.version, "checksum": c.checksum, "signed_off_by": c.signed_off_by_name,
-        "workbook": c.workbook_filename, "workbook_sha256": c.workbook_sha256,
-        "summary": c.summary_filename, "summary_sha256": c.summary_sha256,
-        "reopened_at": c.reopened_at, "reopened_by": c.reopened_by_name, "reopen_reason": c.reopen_reason,
+        "year": c.year,
+        "version": c.version,
+        "checksum": c.checksum,
+        "signed_off_by": c.signed_off_by_name,
+        "workbook": c.workbook_filename,
+        "workbook_sha256": c.workbook_sha256,
+        "summary": c.summary_filename,
+        "summary_sha256": c.summary_sha256,
+        "reopened_at": c.reopened_at,
+        "reopened_by": c.reopened_by_name,
+        "reopen_reason": c.reopen_reason,
     }
 
 
@@ -104,23 +118,41 @@ def sign_off(engine: Engine, actor: Actor, year: int, progress=None, *, now: dat
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("LOCK TABLE year_closure IN ACCESS EXCLUSIVE MODE"))
         if is_locked(s, year):
-            raise YearLocked(N_("The year {year} is already signed off. An administrator must reopen it before it can be signed off again."),
-                             year=year)
+            raise YearLocked(
+                N_(
+                    "The year {year} is already signed off. An administrator must reopen it before it can be signed off again."
+                ),
+                year=year,
+            )
         report = generate(s.connection(), year, progress=progress, now=now)
-        last = s.execute(select(YearClosure.version).where(YearClosure.year == year)
-                         .order_by(YearClosure.version.desc()).limit(1)).scalar()
+        last = s.execute(
+            select(YearClosure.version).where(YearClosure.year == year).order_by(YearClosure.version.desc()).limit(1)
+        ).scalar()
         closure = YearClosure(
-            year=year, version=(last or 0) + 1, signed_off_by_id=actor.id, signed_off_by_name=actor.display_name,
-            signed_off_at=utcnow(), checksum=report.checksum,
-            workbook_filename=report.workbook_filename, workbook_sha256=hashlib.sha256(report.workbook).hexdigest(),
+            year=year,
+            version=(last or 0) + 1,
+            signed_off_by_id=actor.id,
+            signed_off_by_name=actor.display_name,
+            signed_off_at=utcnow(),
+            checksum=report.checksum,
+            workbook_filename=report.workbook_filename,
+            workbook_sha256=hashlib.sha256(report.workbook).hexdigest(),
             workbook=report.workbook,
-            summary_filename=report.summary_filename, summary_sha256=hashlib.sha256(report.summary).hexdigest(),
+            summary_filename=report.summary_filename,
+            summary_sha256=hashlib.sha256(report.summary).hexdigest(),
             summary=report.summary,
         )
         s.add(closure)
         s.flush()
-        trail.record(s, actor, "sign_off", entity_type="year_closure", entity_id=closure.id, after=_audit_view(closure),
-                     details={"rows": report.rows})
+        trail.record(
+            s,
+            actor,
+            "sign_off",
+            entity_type="year_closure",
+            entity_id=closure.id,
+            after=_audit_view(closure),
+            details={"rows": report.rows},
+        )
         return _version(tuple(getattr(closure, c.key) for c in _VERSION_COLUMNS))
 
 
@@ -133,8 +165,11 @@ def reopen(engine: Engine, actor: Actor, year: int, reason: str) -> ClosureVersi
     if len(reason) > MAX_REASON:
         raise ValidationError(N_("The reason is too long (at most {max} characters)."), field="reason", max=MAX_REASON)
     with write_session(engine) as s:
-        closure = s.execute(select(YearClosure).where(YearClosure.year == year)
-                            .order_by(YearClosure.version.desc()).limit(1)).scalars().first()
+        closure = (
+            s.execute(select(YearClosure).where(YearClosure.year == year).order_by(YearClosure.version.desc()).limit(1))
+            .scalars()
+            .first()
+        )
         if closure is None or closure.reopened_at is not None:
             raise ServiceError(N_("The year {year} is not signed off, so there is nothing to reopen."), year=year)
         before = _audit_view(closure)
@@ -143,8 +178,16 @@ def reopen(engine: Engine, actor: Actor, year: int, reason: str) -> ClosureVersi
         closure.reopened_by_name = actor.display_name
         closure.reopen_reason = reason
         s.flush()
-        trail.record(s, actor, "reopen", entity_type="year_closure", entity_id=closure.id, before=before,
-                     after=_audit_view(closure), details={"reason": reason})
+        trail.record(
+            s,
+            actor,
+            "reopen",
+            entity_type="year_closure",
+            entity_id=closure.id,
+            before=before,
+            after=_audit_view(closure),
+            details={"reason": reason},
+        )
         return _version(tuple(getattr(closure, c.key) for c in _VERSION_COLUMNS))
 
 
@@ -161,7 +204,11 @@ def signed_report(engine: Engine, actor: Actor, year: int, version: int | None =
     """The files of a sign-off exactly as stored (RUN_REPORTS); the newest version by default."""
     authorize(engine, actor, Permission.RUN_REPORTS, "signed year report")
     stmt = select(*_VERSION_COLUMNS, YearClosure.workbook, YearClosure.summary).where(YearClosure.year == year)
-    stmt = stmt.where(YearClosure.version == version) if version is not None else stmt.order_by(YearClosure.version.desc()).limit(1)
+    stmt = (
+        stmt.where(YearClosure.version == version)
+        if version is not None
+        else stmt.order_by(YearClosure.version.desc()).limit(1)
+    )
     with read_session(engine) as s:
         row = s.execute(stmt).first()
     if row is None:
