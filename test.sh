@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the tests: ./test.sh [pytest options], e.g. ./test.sh -q tests/test_auth.py
+# Run the tests: ./test.sh [pytest options], e.g. ./test.sh -q tests/accounts/test_auth.py
 # Creates .venv and installs requirements-dev.txt on first run (PYTHON=... picks the interpreter).
 set -euo pipefail
 cd "$(dirname "$0")"

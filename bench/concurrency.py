@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.browser import CHROMIUM_ARGS as BROWSER_TEST_ARGS
+from tests.browser.harness import CHROMIUM_ARGS as BROWSER_TEST_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -170,7 +170,7 @@ class MemoryWatch:
 def streamlit_server(database_url: str, log_path: Path):
     """The browser tests' server (tests/browser.py), without file watching, so
     nothing reloads mid-run, and with more time to start at district scale."""
-    from tests.browser import streamlit_process
+    from tests.browser.harness import streamlit_process
 
     with streamlit_process(
         database_url, log_path, start_timeout=120, extra_args=("--server.fileWatcherType", "none")

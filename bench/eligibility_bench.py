@@ -6,7 +6,7 @@ figure), in SQLite and, when TAIZHANG_DATABASE_URL names one, PostgreSQL.  The
 year measured is the one with the most cases in force.  If the generated unit
 has no cases (an older generator), a few hundred confirmed cases are inserted
 into the run's copy first.  The statement count is reported: it is the same at
-any number of staff (tests/test_eligibility.py checks 100 against 1,000).
+any number of staff (tests/ledger/test_eligibility.py checks 100 against 1,000).
 """
 
 from __future__ import annotations

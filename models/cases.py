@@ -24,7 +24,7 @@ class ViolationCategory(SQLModel, table=True):
 
 class ViolationCase(SQLModel, table=True):
     """A violation case (违规记录) and where it stands in its lifecycle
-    (DESIGN.md section 6).  The user ids are kept so the service can refuse a
+    (docs/architecture.md, "Case lifecycle and the sanction rule").  The user ids are kept so the service can refuse a
     decision by the case's own recorder; the names are kept for the explanation
     a person is entitled to even after an account is renamed."""
 

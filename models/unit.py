@@ -16,6 +16,6 @@ class Unit(SQLModel, table=True):
     leader_name: str = Field(max_length=50)
     principal_name: str = Field(max_length=50)
     current_year: int
-    # How many assessment years a case in force blocks (DESIGN.md section 6).
+    # How many assessment years a case in force blocks (docs/architecture.md, "Case lifecycle and the sanction rule").
     sanction_years: int = Field(default=1)
     updated_at: datetime = Field(default_factory=utcnow)

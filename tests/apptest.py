@@ -52,3 +52,13 @@ def fill(at: AppTest, values: dict[str, str]) -> None:
 def submit(at: AppTest, label: str) -> AppTest:
     next(b for b in at.button if b.label == label).click()
     return at.run()
+
+
+def open_page(actor, page, **params):
+    """AppTest signed in as `actor` on `page` with these query parameters, run once."""
+    at = signed_in(actor)
+    for key, value in params.items():
+        at.query_params[key] = str(value)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at

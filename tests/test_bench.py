@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from bench.workloads import REGISTRY
-from tests.browser import ROOT
+from tests.browser.harness import ROOT
 
 
 def test_every_workload_runs_and_is_reported():

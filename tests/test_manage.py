@@ -1,9 +1,6 @@
 """manage.py, run as an administrator would: a separate process, exit codes, messages."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from services.accounts import auth
 from services.core import db
 from services.core.db import read_session
 from tests.conftest import STRONG_PASSWORD
+from tests.factories import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
@@ -32,24 +30,6 @@ INIT_ARGS = [
     "--admin-display-name",
     "系统管理员",
 ]
-
-
-def run(args, url, *, env=None, stdin=None, cwd=None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_")}
-    full_env.update({"TAIZHANG_DATABASE_URL": url, "PYTHONIOENCODING": "utf-8"}, **(env or {}))
-    return subprocess.run(
-        [sys.executable, str(MANAGE), *args],
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-        cwd=cwd,
-        # No controlling terminal: getpass reads stdin instead of waiting at a real terminal.
-        start_new_session=True,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture
@@ -82,7 +62,7 @@ def assert_clean_failure(proc, code=1):
 
 @pytest.mark.parametrize("command", [[], ["init"], ["create-user"], ["reset-password"], ["demo"], ["backup"]])
 def test_help_of_every_command(command, url, tmp_path):
-    proc = run([*command, "--help"], url)
+    proc = run_manage([*command, "--help"], url)
     assert proc.returncode == 0, proc.stderr
     assert "usage: manage.py" in proc.stdout
     assert "显示本帮助并退出" in proc.stdout  # Chinese by default
@@ -93,26 +73,28 @@ def test_help_of_every_command(command, url, tmp_path):
 
 
 def test_help_documents_password_variables_and_roles(url):
-    assert "TAIZHANG_ADMIN_PASSWORD" in run(["init", "--help"], url).stdout
-    text = run(["create-user", "--help"], url).stdout
+    assert "TAIZHANG_ADMIN_PASSWORD" in run_manage(["init", "--help"], url).stdout
+    text = run_manage(["create-user", "--help"], url).stdout
     assert "TAIZHANG_NEW_PASSWORD" in text
     assert all(role in text for role in ("admin", "leader", "principal", "auditor"))
-    assert "data/backups" in run(["backup", "--help"], url).stdout
+    assert "data/backups" in run_manage(["backup", "--help"], url).stdout
 
 
 def test_help_in_english(url):
-    proc = run(["--lang", "en", "--help"], url)
+    proc = run_manage(["--lang", "en", "--help"], url)
     assert proc.returncode == 0
     assert "Show this help and exit." in proc.stdout and "First-run setup" in proc.stdout
-    proc = run(["demo", "--lang", "en", "--help"], url)
+    proc = run_manage(["demo", "--lang", "en", "--help"], url)
     assert "Random seed" in proc.stdout
 
 
 def test_usage_errors_exit_2(url):
-    assert run([], url).returncode == 2
-    assert run(["create-user", "--username", "x"], url).returncode == 2
-    assert run(["create-user", "--username", "abc", "--display-name", "x", "--role", "boss"], url).returncode == 2
-    assert run(["--lang", "fr", "backup"], url).returncode == 2
+    assert run_manage([], url).returncode == 2
+    assert run_manage(["create-user", "--username", "x"], url).returncode == 2
+    assert (
+        run_manage(["create-user", "--username", "abc", "--display-name", "x", "--role", "boss"], url).returncode == 2
+    )
+    assert run_manage(["--lang", "fr", "backup"], url).returncode == 2
 
 
 # ---------------------------------------------------------------- a whole installation
@@ -120,11 +102,11 @@ def test_usage_errors_exit_2(url):
 
 def test_init_create_user_demo_backup(url, tmp_path, engine_for):
     # Run from another folder: manage.py finds its own package.
-    proc = run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}, cwd=tmp_path)
+    proc = run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "朝阳区第一实验小学" in proc.stdout
 
-    proc = run(
+    proc = run_manage(
         ["create-user", "--username", "wang", "--display-name", "王分管", "--role", "leader"],
         url,
         env={"TAIZHANG_NEW_PASSWORD": "Another-Fine-Pass-9"},
@@ -132,14 +114,14 @@ def test_init_create_user_demo_backup(url, tmp_path, engine_for):
     assert proc.returncode == 0, proc.stderr
     assert "wang" in proc.stdout
 
-    proc = run(["demo", "--staff", "15", "--seed", "3"], url)
+    proc = run_manage(["demo", "--staff", "15", "--seed", "3"], url)
     assert proc.returncode == 0, proc.stderr
     passwords = dict(re.findall(r"^\s+(demo_\w+)\s+.*?(\S+)$", proc.stdout, flags=re.MULTILINE))
     assert set(passwords) == {"demo_leader", "demo_principal", "demo_auditor"}
     assert "15" in proc.stdout
 
     out = tmp_path / "my backups"
-    proc = run(["backup", "--out", str(out)], url)
+    proc = run_manage(["backup", "--out", str(out)], url)
     assert proc.returncode == 0, proc.stderr
     written = [p for p in out.iterdir()]
     assert len(written) == 1 and str(written[0]) in proc.stdout
@@ -159,8 +141,8 @@ def test_init_create_user_demo_backup(url, tmp_path, engine_for):
 
 
 def test_init_twice_fails_in_chinese(url):
-    assert run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
-    proc = run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD})
+    assert run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
+    proc = run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD})
     assert_clean_failure(proc)
     assert "台账已完成首次设置" in proc.stderr
 
@@ -173,47 +155,47 @@ def test_commands_before_init_say_run_init_first(url):
         ),
         (["demo"], {}),
     ]:
-        proc = run(args, url, env=env)
+        proc = run_manage(args, url, env=env)
         assert_clean_failure(proc)
         assert "manage.py init" in proc.stderr and "尚未完成首次设置" in proc.stderr
 
 
 def test_password_asked_twice_must_match(url):
-    proc = run(INIT_ARGS, url, stdin=f"{STRONG_PASSWORD}\nSomething-Else-77\n")
+    proc = run_manage(INIT_ARGS, url, stdin=f"{STRONG_PASSWORD}\nSomething-Else-77\n")
     assert_clean_failure(proc)
     assert "不一致" in proc.stderr
-    proc = run(INIT_ARGS, url, stdin=f"{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n")
+    proc = run_manage(INIT_ARGS, url, stdin=f"{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n")
     assert proc.returncode == 0, proc.stderr
     assert STRONG_PASSWORD not in proc.stdout + proc.stderr
 
 
 def test_no_password_and_no_terminal(url):
-    proc = run(INIT_ARGS, url, stdin="")
+    proc = run_manage(INIT_ARGS, url, stdin="")
     assert_clean_failure(proc)
     assert "TAIZHANG_ADMIN_PASSWORD" in proc.stderr
 
 
 def test_weak_password_is_refused_cleanly(url):
-    proc = run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": "short"})
+    proc = run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": "short"})
     assert_clean_failure(proc)
-    assert run(["demo"], url).returncode == 1  # still not set up
+    assert run_manage(["demo"], url).returncode == 1  # still not set up
 
 
 def test_error_in_english(url):
-    proc = run(["--lang", "en", "demo"], url)
+    proc = run_manage(["--lang", "en", "demo"], url)
     assert_clean_failure(proc)
     assert "Taizhang is not set up yet" in proc.stderr
 
 
 def test_unreachable_database_is_a_clear_message(url):
-    proc = run(["backup"], "postgresql+psycopg://x:y@127.0.0.1:1/nope")
+    proc = run_manage(["backup"], "postgresql+psycopg://x:y@127.0.0.1:1/nope")
     assert_clean_failure(proc)
     assert "127.0.0.1" in proc.stderr and "TAIZHANG_DATABASE_URL" in proc.stderr
     assert "x:y@" not in proc.stderr  # the password is not shown
 
 
 def test_malformed_database_url_is_a_clear_message(url):
-    proc = run(["backup"], "this is not a url")
+    proc = run_manage(["backup"], "this is not a url")
     assert_clean_failure(proc)
     assert proc.stderr.strip()
 
@@ -229,33 +211,33 @@ def _samples():
 
 @pytest.fixture
 def set_up(url):
-    assert run(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
+    assert run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
     return url
 
 
 def test_import_help(url):
-    proc = run(["import", "--help"], url)
+    proc = run_manage(["import", "--help"], url)
     assert proc.returncode == 0
     assert "--dry-run" in proc.stdout and "--update-existing" in proc.stdout and "GB18030" in proc.stdout
 
 
 def test_import_staff_then_family(set_up, engine_for):
     samples = _samples()
-    proc = run(["import", "staff", str(samples / "staff_clean.xlsx"), "--dry-run"], set_up)
+    proc = run_manage(["import", "staff", str(samples / "staff_clean.xlsx"), "--dry-run"], set_up)
     assert proc.returncode == 0, proc.stderr
     assert "试运行" in proc.stdout and "新增 40 行" in proc.stdout
 
-    proc = run(["import", "staff", str(samples / "staff_clean.xlsx")], set_up)
+    proc = run_manage(["import", "staff", str(samples / "staff_clean.xlsx")], set_up)
     assert proc.returncode == 0, proc.stderr
     assert "新增 40 条" in proc.stdout and "新建的部门" in proc.stdout
-    proc = run(["import", "family", str(samples / "family_gbk.csv")], set_up)
+    proc = run_manage(["import", "family", str(samples / "family_gbk.csv")], set_up)
     assert proc.returncode == 0, proc.stderr
 
     # Again without --update-existing: every row refused, nothing written.
-    proc = run(["import", "staff", str(samples / "staff_clean.xlsx")], set_up)
+    proc = run_manage(["import", "staff", str(samples / "staff_clean.xlsx")], set_up)
     assert_clean_failure(proc)
     assert "第 4 行，工号：工号已存在" in proc.stdout and "没有导入任何数据" in proc.stderr
-    proc = run(["import", "staff", str(samples / "staff_clean.xlsx"), "--update-existing"], set_up)
+    proc = run_manage(["import", "staff", str(samples / "staff_clean.xlsx"), "--update-existing"], set_up)
     assert proc.returncode == 0, proc.stderr
     assert "更新 40 条" in proc.stdout
 
@@ -268,20 +250,22 @@ def test_import_staff_then_family(set_up, engine_for):
 
 def test_import_messy_file_lists_each_error_and_writes_nothing(set_up, engine_for, tmp_path):
     messy = str(_samples() / "staff_messy.xlsx")
-    proc = run(["import", "staff", messy, "--dry-run"], set_up)
+    proc = run_manage(["import", "staff", messy, "--dry-run"], set_up)
     assert_clean_failure(proc)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("第 ")]
     assert [re.match(r"第 (\d+) 行，", line)[1] for line in lines] == ["3", "5", "7", "9", "11"]
     assert lines[0] == "第 3 行，身份证号：身份证号校验位错误（最后一位不对），请对照身份证核对号码。"
     assert "有错误 5 行" in proc.stdout and "试运行" in proc.stderr
 
-    proc = run(["import", "staff", messy], set_up)
+    proc = run_manage(["import", "staff", messy], set_up)
     assert_clean_failure(proc)
     with read_session(engine_for()) as s:
         assert s.execute(select(Employee.id)).all() == []
 
     rejected = tmp_path / "rejected.xlsx"
-    proc = run(["--lang", "en", "import", "staff", messy, "--clean-rows-only", "--rejected", str(rejected)], set_up)
+    proc = run_manage(
+        ["--lang", "en", "import", "staff", messy, "--clean-rows-only", "--rejected", str(rejected)], set_up
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Row 3, 身份证号: The check digit" in proc.stdout
     assert "Imported: 7 created, 0 updated." in proc.stdout and "5 rows with errors were left out." in proc.stdout
@@ -291,14 +275,14 @@ def test_import_messy_file_lists_each_error_and_writes_nothing(set_up, engine_fo
 def test_import_refusals_are_clean(set_up, tmp_path):
     garbage = tmp_path / "x.xlsx"
     garbage.write_bytes(b"not a workbook at all")
-    proc = run(["import", "staff", str(garbage)], set_up)
+    proc = run_manage(["import", "staff", str(garbage)], set_up)
     assert_clean_failure(proc)
     assert "不是台账能读取的表格文件" in proc.stderr
-    proc = run(["import", "staff", str(tmp_path / "missing.xlsx")], set_up)
+    proc = run_manage(["import", "staff", str(tmp_path / "missing.xlsx")], set_up)
     assert_clean_failure(proc)
-    proc = run(["import", "family", str(garbage), "--update-existing"], set_up)
+    proc = run_manage(["import", "family", str(garbage), "--update-existing"], set_up)
     assert proc.returncode == 2
-    proc = run(["import", "family", str(_samples() / "family_gbk.csv")], set_up)  # no staff yet
+    proc = run_manage(["import", "family", str(_samples() / "family_gbk.csv")], set_up)  # no staff yet
     assert_clean_failure(proc)
     assert "工号 T0003 不存在" in proc.stdout
 
@@ -313,7 +297,7 @@ def test_reset_password_lets_a_locked_out_administrator_back_in(set_up, engine_f
     with pytest.raises(AuthError):  # locked: even the right password is refused
         auth.authenticate(engine, "admin", STRONG_PASSWORD)
     new = "Fresh-Winter-Pine-4"
-    proc = run(["reset-password", "--username", "ADMIN"], set_up, env={"TAIZHANG_NEW_PASSWORD": new})
+    proc = run_manage(["reset-password", "--username", "ADMIN"], set_up, env={"TAIZHANG_NEW_PASSWORD": new})
     assert proc.returncode == 0, proc.stderr
     assert "已为 admin 重设密码，账户已解锁" in proc.stdout
     assert auth.authenticate(engine, "admin", new).username == "admin"
@@ -323,13 +307,17 @@ def test_reset_password_lets_a_locked_out_administrator_back_in(set_up, engine_f
 
 
 def test_reset_password_refusals_change_nothing(set_up, engine_for):
-    proc = run(["reset-password", "--username", "nobody"], set_up, env={"TAIZHANG_NEW_PASSWORD": "Fresh-Winter-Pine-4"})
+    proc = run_manage(
+        ["reset-password", "--username", "nobody"], set_up, env={"TAIZHANG_NEW_PASSWORD": "Fresh-Winter-Pine-4"}
+    )
     assert_clean_failure(proc)
     assert "没有名为 nobody 的账户" in proc.stderr
-    proc = run(["reset-password", "--username", "admin"], set_up, env={"TAIZHANG_NEW_PASSWORD": "12345678"})
+    proc = run_manage(["reset-password", "--username", "admin"], set_up, env={"TAIZHANG_NEW_PASSWORD": "12345678"})
     assert_clean_failure(proc)
     assert "过于常见" in proc.stderr
-    proc = run(["reset-password", "--username", "admin"], set_up, stdin="Fresh-Winter-Pine-4\nSomething-Else-77\n")
+    proc = run_manage(
+        ["reset-password", "--username", "admin"], set_up, stdin="Fresh-Winter-Pine-4\nSomething-Else-77\n"
+    )
     assert_clean_failure(proc)
     with read_session(engine_for()) as s:
         assert s.execute(select(AuditEvent).where(AuditEvent.action == "reset_password")).first() is None

@@ -14,14 +14,12 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import date
 
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine as sa_create_engine
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from models import Department
@@ -34,30 +32,10 @@ from services.ledger import eligibility, roster
 from services.sanctions import awards, bonus, cases
 from services.year import compliance, figures
 from tests.conftest import PG_URL_ENV, make_unit_and_users, skip_or_fail
+from tests.factories import counting, statements
 
 SIZES = (1_000, 10_000)
 TODAY = date(2026, 6, 15)
-
-
-@contextmanager
-def counting(engine):
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith("BEGIN"):  # SQLite's explicit BEGIN is not a query
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def statements(engine, action: Callable[[], object]) -> int:
-    with counting(engine) as seen:
-        action()
-    return len(seen)
 
 
 def _fill(engine, staff: int):

@@ -212,7 +212,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("case_id"),
     )
 
-    # The default categories of DESIGN.md section 2: rules that still stand.
+    # The default categories of docs/architecture.md, "Legal frame": rules that still stand.
     # None of them turns a birth or a number of children into a violation.
     category = sa.table(
         "violation_category",

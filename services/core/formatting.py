@@ -1,4 +1,4 @@
-"""How values are shown: dates, times, money, masked ID numbers (DESIGN.md section 8)."""
+"""How values are shown: dates, times, money, masked ID numbers (docs/architecture.md, "Conventions")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Roles and what each may do (DESIGN.md section 4).
+"""Roles and what each may do (docs/architecture.md, "Roles").
 
 Pure data: which role may do what.  Every service function takes the acting
 user and calls `services.audit.access.authorize` itself (which records a

@@ -1,5 +1,5 @@
 """Import of staff and family members from the leader's spreadsheets (issue 3;
-contract: /work/shared/spec/import-templates.md).
+contract: the spec import-templates.md).
 
 Two steps, so a page can show what would happen before anything is written:
 

@@ -1,5 +1,5 @@
 """One set of rules for staff and family records, used by the edit forms and by
-the import (issue 3, docs: /work/shared/spec/import-templates.md).
+the import (issue 3, contract: the spec import-templates.md).
 
 `clean_employee` / `clean_family_member` take raw values keyed by model field
 name -- what a form returns or what a spreadsheet cell holds (Chinese labels or

@@ -1,4 +1,4 @@
-"""Violation categories and cases (违规类别, 违规记录): the two-person workflow of DESIGN.md section 6.
+"""Violation categories and cases (违规类别, 违规记录): the two-person workflow of docs/architecture.md, "Case lifecycle and the sanction rule".
 
 ```
 draft --submit--> pending --confirm (principal, not the recorder)--> confirmed
@@ -79,7 +79,7 @@ STATE_LABELS = {
     CaseState.REVOKED: N_("Revoked"),
 }
 
-# The transitions of DESIGN.md section 6: action -> (states it starts from, state it leads to).
+# The transitions of docs/architecture.md, "Case lifecycle and the sanction rule": action -> (states it starts from, state it leads to).
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "submit": (frozenset({CaseState.DRAFT}), CaseState.PENDING),
     "confirm": (frozenset({CaseState.PENDING}), CaseState.CONFIRMED),

@@ -1,4 +1,4 @@
-"""Year sign-off (DESIGN.md section 5, YearClosure): a signed year's records are read-only.
+"""Year sign-off (docs/architecture.md, "Data model", YearClosure): a signed year's records are read-only.
 
 The lock itself (`services.core.yearlock.ensure_year_open`) is a leaf every
 domain's write calls; this module sets and lifts it.

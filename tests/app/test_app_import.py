@@ -1,0 +1,93 @@
+"""The import page through AppTest: the shared sample ledgers, clean and messy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from models import Employee, FamilyMember
+from services.core.db import read_session
+from services.core.permissions import Role
+from tests.apptest import TIMEOUT, events, signed_in, submit, texts
+from tests.conftest import make_unit_and_users
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def people(app_env):
+    if not SAMPLES.exists():
+        pytest.skip(f"shared samples not found at {SAMPLES}")
+    return make_unit_and_users(app_env)
+
+
+def count(engine, model) -> int:
+    with read_session(engine) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def open_import(actor):
+    at = signed_in(actor)
+    at.switch_page("pages/import_data.py").run(timeout=TIMEOUT)
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at, path: Path, mime: str):
+    at.file_uploader[0].set_value((path.name, path.read_bytes(), mime))
+    return at.run()
+
+
+def test_clean_staff_then_gbk_family_import(people, app_env):
+    at = open_import(people[Role.LEADER])
+    at = upload(at, SAMPLES / "staff_clean.xlsx", XLSX)
+    at = submit(at, "检查文件")
+    assert "所有行均无误。" in texts(at.success), texts(at.error)
+    added = next(m for m in at.metric if m.label == "将新增").value
+    at = submit(at, next(b.label for b in at.button if b.label.startswith("导入 ")))
+    assert any(m.startswith("导入完成") for m in texts(at.success)), texts(at.error)
+    assert count(app_env, Employee) == int(added) > 0
+    assert events(app_env, "import")
+
+    at.segmented_control(key="import_kind").set_value("family").run()
+    at = upload(at, SAMPLES / "family_gbk.csv", "text/csv")
+    at = submit(at, "检查文件")
+    assert "所有行均无误。" in texts(at.success), texts(at.error)
+    at = submit(at, next(b.label for b in at.button if b.label.startswith("导入 ")))
+    assert any(m.startswith("导入完成") for m in texts(at.success)), texts(at.error)
+    assert count(app_env, FamilyMember) > 0
+
+
+def test_messy_staff_file_is_refused_with_its_errors(people, app_env):
+    expected = json.loads((SAMPLES / "staff_messy.expected.json").read_text(encoding="utf-8"))["errors_by_sheet_row"]
+    at = open_import(people[Role.LEADER])
+    at = upload(at, SAMPLES / "staff_messy.xlsx", XLSX)
+    at = submit(at, "检查文件")
+    assert texts(at.error) and "未导入任何数据" in texts(at.error)[0]
+    table = at.dataframe[0].value
+    # Rows are numbered as Excel shows them, as expected.json numbers them.
+    assert sorted(int(r) for r in table["行号"]) == sorted(int(k) for k in expected)
+    assert "工号重复" in " ".join(table["问题"])
+    import_button = next(b for b in at.button if b.label.startswith("导入 "))
+    assert import_button.disabled
+    assert count(app_env, Employee) == 0
+    assert at.get("download_button")  # templates and the rejected rows
+
+
+def test_not_a_spreadsheet_gets_a_clear_message(people, app_env, tmp_path):
+    junk = tmp_path / "notes.xlsx"
+    junk.write_bytes(b"this is not a spreadsheet at all" * 100)
+    at = open_import(people[Role.LEADER])
+    at = upload(at, junk, XLSX)
+    assert texts(at.error), "expected a readable refusal"
+    assert count(app_env, Employee) == 0
+
+
+def test_import_page_is_the_leaders(people):
+    at = signed_in(people[Role.PRINCIPAL])
+    with pytest.raises(ValueError):
+        at.switch_page("pages/import_data.py")

@@ -1,0 +1,1 @@
+"""Playwright journeys in the system Chromium against a real server."""
