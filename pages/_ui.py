@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -159,6 +159,64 @@ def run_action(action: Callable[[], Any], success: str | None = None) -> Any | N
     return result if result is not None else True
 
 
+# ---------------------------------------------------------------- cached reads
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# One st.cache_data function per service read (and ttl, max_entries), made once per process.
+_READERS: dict[tuple[str, float, int | None], Callable[..., Any]] = {}
+
+
+def _reader(service: Callable[..., Any], ttl: float, max_entries: int | None) -> Callable[..., Any]:
+    """The st.cache_data function that keeps `service`'s results.
+
+    Each service gets a cache of its own, named after it: st.cache_data names a
+    function's cache by its module, qualified name and source, so the one `read`
+    below would otherwise be a single cache for every service, emptied whenever
+    a call with another ttl or max_entries came in.  (A page script's functions
+    all live in "__main__", hence its file in the name.)  The service and the
+    actor are passed as `_service` and `_actor`: leading underscores keep them
+    out of the key, which is the database URL, the role and the arguments.
+    """
+    where = getattr(getattr(service, "__code__", None), "co_filename", "?")
+    name = f"{service.__module__}.{service.__qualname__} ({where})"
+    config = (name, ttl, max_entries)
+    reader = _READERS.get(config)
+    if reader is None:
+
+        def read(_service: Callable[..., Any], _actor: Actor, url: str, role: str, *args: Any, **kwargs: Any) -> Any:
+            return _service(_engine_at_head(url), _actor, *args, **kwargs)
+
+        read.__name__ = read.__qualname__ = f"cached_read[{name}, ttl={ttl}, max_entries={max_entries}]"
+        reader = _READERS[config] = st.cache_data(ttl=ttl, max_entries=max_entries, show_spinner=False)(read)
+    return reader
+
+
+def cached_read(
+    service: Callable[Concatenate[Engine, Actor, P], R], *, ttl: float, max_entries: int | None = None
+) -> Callable[Concatenate[Actor, P], R]:
+    """`service` (a read taking the engine and the actor) as `read(actor, *args, **kwargs)`, cached.
+
+    The result is kept for `ttl` seconds (and at most `max_entries` of them),
+    shared by every session of the process and keyed by the database URL, the
+    actor's **role** and the arguments -- never by the user: what a role may see
+    is decided by its role alone.  The actor whose call fills an entry is the
+    one the service checks.  Cache only small aggregates or one page of a list.
+    Each caller gets its own copy of the result (st.cache_data unpickles it),
+    so a page may change what it is given.  Every write through run_action
+    (and sign_out) clears all of it; another process sees a change after `ttl`.
+    """
+    reader = _reader(service, ttl, max_entries)
+
+    def read(actor: Actor, *args: P.args, **kwargs: P.kwargs) -> R:
+        from services.core.db import database_url
+
+        return reader(service, actor, database_url(), str(actor.role), *args, **kwargs)
+
+    return read
+
+
 def _language_changed(key: str) -> None:
     st.session_state[LANG_KEY] = st.session_state[key]
     actor = current_actor()
@@ -219,17 +277,10 @@ def person_labels(people: pd.DataFrame) -> dict[int, str]:
     return {int(r.employee_id): f"{r.staff_no} · {r.name} · {r.department or ''}" for r in people.itertuples()}
 
 
-@st.cache_data(ttl=120, show_spinner=False)
-def _staff_in_post_matching(url: str | None, day: date, text: str, limit: int, role: str, _actor: Actor):
-    return roster.search_staff(engine(), _actor, day, text, limit)
-
-
 def staff_in_post_search(actor: Actor, day: date) -> PeopleSearch:
     """Search the staff in post on `day` in the database (cached per text and role, cleared by every write)."""
-    from services.core.db import database_url
-
-    url = database_url()
-    return lambda text, limit: _staff_in_post_matching(url, day, " ".join(text.split()), limit, actor.role, actor)
+    search = cached_read(roster.search_staff, ttl=120)
+    return lambda text, limit: search(actor, day, " ".join(text.split()), limit)
 
 
 def frame_search(people: pd.DataFrame) -> PeopleSearch:

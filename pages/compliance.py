@@ -1,12 +1,14 @@
 """The compliance overview: a year's headline figures against the year before,
 charts, the people behind a figure, and what waits for the principal.
 
-Reads are cached (st.cache_data) by database, year and role — never by user —
+Reads are cached (ui.cached_read) by database, year and role — never by user —
 and hold only small aggregates or one page of rows; ui.run_action clears them
 on every write, and the ttl bounds what another app process may still show.
 """
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -26,61 +28,43 @@ actor = ui.require(Permission.READ_COMPLIANCE)
 TTL = 300  # seconds: another process's write is seen at the latest this much later
 PAGE_SIZE = compliance.PAGE_SIZE
 CHART_ROWS = 15  # the lowest rows of a long list (hundreds of departments at district scale)
+R = TypeVar("R")
 
 
 # ---------------------------------------------------------------- cached reads
-# `role` is part of every key (what a role may see is decided by its role, never
-# by who the user is); `_actor` is not hashed. `url` keeps databases apart.
+# ui.cached_read keys a read by database URL, role and arguments -- never by user
+# (what a role may see is decided by its role, never by who the user is).
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def current_year(url: str) -> int | None:
+    """The unit's current assessment year: the same for every role, so keyed by database alone."""
     profile = unit.get_unit(ui.engine())
     return profile.current_year if profile else None
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def headline(url: str, year: int, role: str, _actor) -> compliance.Headline:
-    return compliance.headline(ui.engine(), _actor, year)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def charts(url: str, year: int, role: str, _actor) -> compliance.Charts:
-    return compliance.charts(ui.engine(), _actor, year)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def attention(url: str, year: int, role: str, _actor) -> compliance.Attention:
-    return compliance.attention(ui.engine(), _actor, year)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False, max_entries=200)
-def drill(url: str, kind: str, year: int, department: str | None, leaflet_id: int | None, page: int, role: str, _actor):
-    offset = (page - 1) * PAGE_SIZE
-    if kind == "absentees":
-        return compliance.absentees(ui.engine(), _actor, year, department=department, limit=PAGE_SIZE, offset=offset)
-    if kind == "unreached":
-        return compliance.unreached(
-            ui.engine(), _actor, year, department=department, leaflet_id=leaflet_id, limit=PAGE_SIZE, offset=offset
-        )
-    return compliance.blocked_staff(ui.engine(), _actor, year, department=department, limit=PAGE_SIZE, offset=offset)
-
-
-url = database_url()
-role = str(actor.role)
+headline = ui.cached_read(compliance.headline, ttl=TTL)
+charts = ui.cached_read(compliance.charts, ttl=TTL)
+attention = ui.cached_read(compliance.attention, ttl=TTL)
+# One page of a drill-down list at a time.
+DRILLS = {
+    "absentees": ui.cached_read(compliance.absentees, ttl=TTL, max_entries=200),
+    "unreached": ui.cached_read(compliance.unreached, ttl=TTL, max_entries=200),
+    "blocked": ui.cached_read(compliance.blocked_staff, ttl=TTL, max_entries=200),
+}
 
 # ---------------------------------------------------------------- year and headline
 
 st.title(t("Compliance overview"))
-this_year = current_year(url) or local_today().year
+this_year = current_year(database_url()) or local_today().year
 years = list(range(this_year, this_year - 5, -1))
 year = st.selectbox(t("Assessment year"), years, key="cmp_year")
 
 
-def read(load, *args):  # noqa: ANN001, ANN201
-    """A cached read; a refusal is shown and ends the run."""
+def read(load: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """A cached read as the actor; a refusal is shown and ends the run."""
     try:
-        return load(url, *args, role, actor)
+        return load(actor, *args, **kwargs)
     except ServiceError as err:
         ui.show_error(err)
         st.stop()
@@ -348,7 +332,8 @@ if kind == "unreached":
     )
 
 page_no = st.session_state.get("cmp_page", 1)
-people, total = read(drill, kind, year, department, leaflet_id, page_no)
+filters: dict[str, Any] = {"department": department} | ({"leaflet_id": leaflet_id} if kind == "unreached" else {})
+people, total = read(DRILLS[kind], year, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
 pages = max(1, -(-total // PAGE_SIZE))
 if page_no > pages:  # the filter shrank the list
     st.session_state["cmp_page"] = 1

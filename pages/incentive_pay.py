@@ -9,7 +9,6 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.core.db import database_url
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_money, local_today
 from services.core.permissions import Permission
@@ -29,15 +28,9 @@ TTL = 60
 PAGE_SIZE = 100
 
 
-@st.cache_data(ttl=TTL, show_spinner=False, max_entries=50)
-def page_of(url: str, year: int, role: str, lang: str, view: str, page: int, _actor) -> bonus.PayPage:  # noqa: ANN001
-    # One page of rows and the totals: never the whole year's lines.
-    return bonus.pay_page(ui.engine(), _actor, year, view, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, lang=lang)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False, max_entries=20)
-def back_pay_of(url: str, year: int, role: str, _actor) -> pd.DataFrame:  # noqa: ANN001
-    return bonus.back_pay_for_year(ui.engine(), _actor, year)
+# One page of rows and the totals (never the whole year's lines), keyed by language too.
+page_of = ui.cached_read(bonus.pay_page, ttl=TTL, max_entries=50)
+back_pay_of = ui.cached_read(bonus.back_pay_for_year, ttl=TTL, max_entries=20)
 
 
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -169,7 +162,7 @@ view = (
 )
 page_no = st.session_state.get(f"pay_page_{view}", 1)
 try:
-    outcome = page_of(database_url(), year, str(actor.role), ui.lang(), view, page_no, actor)
+    outcome = page_of(actor, year, view, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, lang=ui.lang())
 except ServiceError as err:
     ui.show_error(err)
     st.stop()
@@ -239,7 +232,7 @@ st.caption(
         year=year,
     )
 )
-owed = back_pay_of(database_url(), year, str(actor.role), actor)
+owed = back_pay_of(actor, year)
 if owed.empty:
     st.info(t("Nothing is owed back for {year}.", year=year))
 else:

@@ -10,7 +10,6 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.core.db import database_url
 from services.core.formatting import fmt_date, local_today
 from services.core.permissions import Permission
 from services.education import outreach
@@ -23,22 +22,10 @@ today = local_today()
 TTL = 120  # seconds: another process's write is seen at the latest this much later
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def year_leaflets(url: str, year: int, role: str, _actor):
-    return outreach.list_leaflets(ui.engine(), _actor, year)
+year_leaflets = ui.cached_read(outreach.list_leaflets, ttl=TTL)
+year_coverage = ui.cached_read(outreach.coverage, ttl=TTL)
+year_unreached = ui.cached_read(outreach.unreached_households, ttl=TTL)
 
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def year_coverage(url: str, year: int, by: str, role: str, _actor):
-    return outreach.coverage(ui.engine(), _actor, year, by)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def year_unreached(url: str, year: int, role: str, _actor):
-    return outreach.unreached_households(ui.engine(), _actor, year)
-
-
-URL = database_url()
 st.title(t("Leaflets"))
 
 years = list(range(today.year, today.year - 6, -1))
@@ -127,7 +114,7 @@ view = st.radio(
 
 # ---------------------------------------------------------------- the year's leaflets
 if view == "list":
-    leaflets = year_leaflets(URL, year, actor.role, actor)
+    leaflets = year_leaflets(actor, year)
     c1, c2, c3 = st.columns([2, 1, 1])
     search = c1.text_input(t("Search"), placeholder=t("Title"), key="leaflets_search")
     sort_columns = {
@@ -177,7 +164,7 @@ if view == "list":
 
 # ---------------------------------------------------------------- coverage
 else:
-    by_leaflet = year_coverage(URL, year, "leaflet", actor.role, actor)
+    by_leaflet = year_coverage(actor, year, "leaflet")
     if by_leaflet.empty:
         st.info(t("No leaflets recorded for {year}.", year=year))
     else:
@@ -187,7 +174,7 @@ else:
         )
         ui.show_table(table, {"issued_on": t("Issued on"), "title": t("Title"), "kind": t("Kind"), **COUNTS})
 
-        by_department = year_coverage(URL, year, "department", actor.role, actor)
+        by_department = year_coverage(actor, year, "department")
         st.markdown(f"**{t('Coverage by department')}**")
         chart_data = by_department.assign(
             percent=(by_department["coverage"] * 100).round(1),
@@ -225,7 +212,7 @@ else:
             ui.show_table(by_department, {"department": t("Department"), **COUNTS})
 
         st.subheader(t("Households not yet reached"))
-        unreached = year_unreached(URL, year, actor.role, actor)
+        unreached = year_unreached(actor, year)
         if unreached.empty:
             st.caption(t("Every expected household has been reached."))
         else:

@@ -1,6 +1,6 @@
 """Study sessions: the year's list, a new session (or a make-up), and the follow-up.
 
-The year's aggregates are cached (st.cache_data) by database, year and role, as
+The year's aggregates are cached (ui.cached_read) by database, year and role, as
 on the compliance page: at district scale each is an aggregate over hundreds of
 thousands of attendance rows.  ui.run_action clears them on every write; the ttl
 bounds what another app process may still show.  Only the chosen view runs.
@@ -12,7 +12,6 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.core.db import database_url
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, local_today
 from services.core.permissions import Permission
@@ -26,22 +25,10 @@ today = local_today()
 TTL = 120  # seconds: another process's write is seen at the latest this much later
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def year_sessions(url: str, year: int, role: str, _actor):
-    return training.list_sessions(ui.engine(), _actor, year)
+year_sessions = ui.cached_read(training.list_sessions, ttl=TTL)
+year_rates = ui.cached_read(training.attendance_rates, ttl=TTL)
+year_owed = ui.cached_read(training.owed_makeups, ttl=TTL)
 
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def year_rates(url: str, year: int, by: str, role: str, _actor):
-    return training.attendance_rates(ui.engine(), _actor, year, by)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def year_owed(url: str, year: int, role: str, _actor):
-    return training.owed_makeups(ui.engine(), _actor, year)
-
-
-URL = database_url()
 st.title(t("Study sessions"))
 
 years = list(range(today.year, today.year - 6, -1))
@@ -158,7 +145,7 @@ if can_edit:
             )
             place = c2.text_input(t("Place"), key=prefix + "place", value=(original["place"] or "") if original else "")
             if not original:
-                originals = year_sessions(URL, year, actor.role, actor)
+                originals = year_sessions(actor, year)
                 originals = originals[originals["makeup_of_id"].isna()]
                 original_labels = {r.id: f"{fmt_date(r.held_on)} · {r.title}" for r in originals.itertuples()}
                 chosen_original = st.selectbox(
@@ -207,7 +194,7 @@ view = st.radio(
 
 # ---------------------------------------------------------------- the year's sessions
 if view == "list":
-    sessions = year_sessions(URL, year, actor.role, actor)
+    sessions = year_sessions(actor, year)
     c1, c2, c3 = st.columns([2, 1, 1])
     search = c1.text_input(t("Search"), placeholder=t("Title, organiser or place"), key="sessions_search")
     sort_columns = {
@@ -269,7 +256,7 @@ else:
         "month": t("By month"),
     }
     by = st.radio(t("Attendance rates"), list(views), format_func=views.get, horizontal=True, key="followup_by")
-    rates = year_rates(URL, year, by, actor.role, actor)
+    rates = year_rates(actor, year, by)
     if rates.empty:
         st.info(t("No attendance recorded for {year} yet.", year=year))
     else:
@@ -284,8 +271,8 @@ else:
             table["held_on"] = table["held_on"].map(fmt_date)
         ui.show_table(table, {**keys, **counts_config()})
 
-    monthly = year_rates(URL, year, "month", actor.role, actor)
-    by_department = year_rates(URL, year, "department", actor.role, actor)
+    monthly = year_rates(actor, year, "month")
+    by_department = year_rates(actor, year, "department")
     rate_title = t("Attendance rate")
     if not monthly.empty:
         c1, c2 = st.columns(2)
@@ -347,7 +334,7 @@ else:
             st.altair_chart(chart, width="stretch")
 
     st.subheader(t("Owed make-ups"))
-    owed = year_owed(URL, year, actor.role, actor)
+    owed = year_owed(actor, year)
     if owed.empty:
         st.caption(t("Nobody owes a make-up for {year}.", year=year))
     else:
