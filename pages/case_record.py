@@ -12,7 +12,7 @@ from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
 from services.ledger import roster, unit
-from services.sanctions import cases
+from services.sanctions import cases, lifecycle
 
 actor = ui.require(Permission.READ_LEDGER)
 EARLIEST = dt.date(1950, 1, 1)
@@ -203,7 +203,7 @@ def attempt(action):
 
 
 st.title(t("Case {case_no}", case_no=case["case_no"]))
-st.subheader(t(cases.STATE_LABELS.get(case["state"], case["state"])))
+st.subheader(t(lifecycle.STATE_LABELS.get(case["state"], case["state"])))
 st.page_link(
     "pages/staff_record.py",
     label=f"{case['staff_no']} · {case['name']}" + (f" · {case['department']}" if case["department"] else ""),
@@ -229,7 +229,7 @@ if case["decided_at"]:
     meta.append(
         (
             t("Decision"),
-            f"{t(cases.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
+            f"{t(lifecycle.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
             f"{fmt_datetime(case['decided_at'])}"
             + (f" · {case['decision_reason']}" if case["decision_reason"] else ""),
         )

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -59,25 +58,7 @@ from services.core.permissions import Actor, Permission
 from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
 from services.ledger.validation import FieldError
-
-
-class CaseState(StrEnum):
-    DRAFT = "draft"
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
-    UNDER_APPEAL = "under_appeal"
-    REVOKED = "revoked"
-
-
-STATE_LABELS = {
-    CaseState.DRAFT: N_("Draft"),
-    CaseState.PENDING: N_("Awaiting decision"),
-    CaseState.CONFIRMED: N_("Confirmed"),
-    CaseState.REJECTED: N_("Rejected"),
-    CaseState.UNDER_APPEAL: N_("Under appeal"),
-    CaseState.REVOKED: N_("Revoked"),
-}
+from services.sanctions.lifecycle import STATE_LABELS, CaseState, state_label
 
 # The transitions of DESIGN.md section 6: action -> (states it starts from, state it leads to).
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -127,10 +108,6 @@ FIELD_LABELS = {
 LIMITS = {"facts": 4000, "basis": 1000, "evidence_note": 2000, "reason": 1000, "grounds": 2000, "name": 100}
 EDITABLE = ("employee_id", "family_member_id", "category_id", "occurred_on", "facts", "basis", "evidence_note", "year")
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-def state_label(state: str) -> str:
-    return STATE_LABELS.get(state, state)
 
 
 def _text(value: Any, name: str, *, required: bool, problems: list[FieldError]) -> str | None:
