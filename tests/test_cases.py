@@ -30,7 +30,7 @@ from services.core.formatting import local_today
 from services.core.permissions import Actor, Role
 from services.core.yearlock import YearLocked
 from services.ledger import roster
-from services.sanctions import cases
+from services.sanctions import cases, lifecycle
 from tests.test_training import make_staff
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -388,9 +388,9 @@ def test_appeal_needs_grounds_and_decision_a_reason(engine, actors, leader, prin
 # Every action from every state it may not start from: refused, nothing written.
 WRONG = [
     (action, state)
-    for action, (starts, _) in cases.TRANSITIONS.items()
+    for action, step in lifecycle.TRANSITIONS.items()
     for state in ("draft", "pending", "confirmed", "rejected", "under_appeal", "revoked")
-    if state not in starts
+    if state not in step.from_states
 ]
 
 
