@@ -667,15 +667,6 @@ def revoke_case(engine: Engine, actor: Actor, case_id: int, based_on_version: in
     return transition(engine, actor, case_id, based_on_version, "revoke", reason)
 
 
-DECISIONS = {
-    "confirm": confirm_case,
-    "reject": reject_case,
-    "uphold": uphold_case,
-    "overturn": overturn_case,
-    "revoke": revoke_case,
-}
-
-
 def actions_for(actor: Actor, case: dict[str, Any]) -> list[str]:
     """What `actor` may do to the case now, by the same rows the service checks (for the page;
     the service checks again)."""

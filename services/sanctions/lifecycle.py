@@ -62,6 +62,17 @@ class Transition:
     wrong_state: Msg  # why it is refused from any state but `from_states`
     text_field: str | None = None  # the free text it takes ("reason", "grounds"), if any
     text_required: bool = False
+    # How the case page offers it: the button, the icon, the confirmation prompt (only the
+    # principal's decisions have one, {case_no} and {name} filled in) and the message once done.
+    button: Msg | None = None
+    icon: str | None = None
+    prompt: Msg | None = None
+    done: Msg | None = None
+
+    @property
+    def is_decision(self) -> bool:
+        """Taken on the page's decision form: confirmed at a prompt, with a reason."""
+        return self.prompt is not None
 
 
 # Changing a draft (its fields or its PDF) is not a transition, but it is guarded the same way.
@@ -89,6 +100,9 @@ TRANSITIONS: dict[str, Transition] = {
             what="submit violation case",
             label=N_("submit"),
             wrong_state=N_("Case {case_no} is {state}; only a draft can be submitted."),
+            button=N_("Submit for decision"),
+            icon=":material/send:",
+            done=N_("Case submitted for decision."),
         ),
         Transition(
             action="confirm",
@@ -100,6 +114,13 @@ TRANSITIONS: dict[str, Transition] = {
             label=N_("confirm"),
             wrong_state=N_("Case {case_no} is {state}; only a case awaiting decision can be confirmed."),
             text_field="reason",
+            button=N_("Confirm the case"),
+            icon=":material/gavel:",
+            prompt=N_(
+                "You are about to confirm case {case_no}. From then on {name} has no award eligibility "
+                "and no incentive pay for the assessment year(s) it covers."
+            ),
+            done=N_("Case confirmed."),
         ),
         Transition(
             action="reject",
@@ -112,6 +133,10 @@ TRANSITIONS: dict[str, Transition] = {
             wrong_state=N_("Case {case_no} is {state}; only a case awaiting decision can be rejected."),
             text_field="reason",
             text_required=True,
+            button=N_("Reject the case"),
+            icon=":material/block:",
+            prompt=N_("You are about to reject case {case_no}. A reason is required."),
+            done=N_("Case rejected."),
         ),
         Transition(
             action="appeal",
@@ -124,6 +149,8 @@ TRANSITIONS: dict[str, Transition] = {
             wrong_state=N_("Case {case_no} is {state}; an appeal can only be recorded against a confirmed case."),
             text_field="grounds",
             text_required=True,
+            button=N_("Record appeal"),
+            done=N_("Appeal recorded; it waits for the principal's decision."),
         ),
         Transition(
             action="uphold",
@@ -136,6 +163,10 @@ TRANSITIONS: dict[str, Transition] = {
             wrong_state=N_("Case {case_no} is {state}; only a case under appeal can have its appeal decided."),
             text_field="reason",
             text_required=True,
+            button=N_("Dismiss the appeal (uphold the case)"),
+            icon=":material/gavel:",
+            prompt=N_("You are about to dismiss the appeal: case {case_no} stays in force. A reason is required."),
+            done=N_("Appeal dismissed; the case stays in force."),
         ),
         Transition(
             action="overturn",
@@ -148,6 +179,13 @@ TRANSITIONS: dict[str, Transition] = {
             wrong_state=N_("Case {case_no} is {state}; only a case under appeal can have its appeal decided."),
             text_field="reason",
             text_required=True,
+            button=N_("Overturn the case on appeal"),
+            icon=":material/undo:",
+            prompt=N_(
+                "You are about to overturn case {case_no} on appeal: {name}'s eligibility returns at once. "
+                "A reason is required."
+            ),
+            done=N_("Case overturned on appeal."),
         ),
         Transition(
             action="revoke",
@@ -160,6 +198,12 @@ TRANSITIONS: dict[str, Transition] = {
             wrong_state=N_("Case {case_no} is {state}; only a confirmed case can be revoked."),
             text_field="reason",
             text_required=True,
+            button=N_("Revoke the case"),
+            icon=":material/undo:",
+            prompt=N_(
+                "You are about to revoke case {case_no}: {name}'s eligibility returns at once. A reason is required."
+            ),
+            done=N_("Case revoked."),
         ),
     )
 }
