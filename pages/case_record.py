@@ -12,36 +12,10 @@ from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
 from services.ledger import roster, unit
-from services.sanctions import cases
+from services.sanctions import cases, lifecycle
 
 actor = ui.require(Permission.READ_LEDGER)
 EARLIEST = dt.date(1950, 1, 1)
-
-DECISION_BUTTONS = {
-    "confirm": (t("Confirm the case"), ":material/gavel:"),
-    "reject": (t("Reject the case"), ":material/block:"),
-    "uphold": (t("Dismiss the appeal (uphold the case)"), ":material/gavel:"),
-    "overturn": (t("Overturn the case on appeal"), ":material/undo:"),
-    "revoke": (t("Revoke the case"), ":material/undo:"),
-}
-DECISION_PROMPTS = {
-    "confirm": t(
-        "You are about to confirm case {case_no}. From then on {name} has no award eligibility and no incentive pay for the assessment year(s) it covers."
-    ),
-    "reject": t("You are about to reject case {case_no}. A reason is required."),
-    "uphold": t("You are about to dismiss the appeal: case {case_no} stays in force. A reason is required."),
-    "overturn": t(
-        "You are about to overturn case {case_no} on appeal: {name}'s eligibility returns at once. A reason is required."
-    ),
-    "revoke": t("You are about to revoke case {case_no}: {name}'s eligibility returns at once. A reason is required."),
-}
-DECISION_DONE = {
-    "confirm": t("Case confirmed."),
-    "reject": t("Case rejected."),
-    "uphold": t("Appeal dismissed; the case stays in force."),
-    "overturn": t("Case overturned on appeal."),
-    "revoke": t("Case revoked."),
-}
 
 param = st.query_params.get("id", "")
 creating = param == "new"
@@ -203,7 +177,7 @@ def attempt(action):
 
 
 st.title(t("Case {case_no}", case_no=case["case_no"]))
-st.subheader(t(cases.STATE_LABELS.get(case["state"], case["state"])))
+st.subheader(t(lifecycle.STATE_LABELS.get(case["state"], case["state"])))
 st.page_link(
     "pages/staff_record.py",
     label=f"{case['staff_no']} · {case['name']}" + (f" · {case['department']}" if case["department"] else ""),
@@ -229,7 +203,7 @@ if case["decided_at"]:
     meta.append(
         (
             t("Decision"),
-            f"{t(cases.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
+            f"{t(lifecycle.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
             f"{fmt_datetime(case['decided_at'])}"
             + (f" · {case['decision_reason']}" if case["decision_reason"] else ""),
         )
@@ -330,12 +304,14 @@ if "edit" in actions:
             if new_version:
                 done(t("PDF attached."), new_version)
     st.info(t("Submitting sends the case to the principal for decision; it can no longer be changed."))
-    if st.button(t("Submit for decision"), type="primary", icon=":material/send:"):
+    submit = lifecycle.TRANSITIONS["submit"]
+    if st.button(t(submit.button), type="primary", icon=submit.icon):
         new_version = attempt(lambda: cases.submit_case(ui.engine(), actor, case_id, base_version))
         if new_version:
-            done(t("Case submitted for decision."), new_version)
+            done(t(submit.done), new_version)
 
 if "appeal" in actions:
+    appeal = lifecycle.TRANSITIONS["appeal"]
     st.subheader(t("Record an appeal"))
     st.caption(
         t(
@@ -344,26 +320,27 @@ if "appeal" in actions:
     )
     with st.form(f"appeal_{case_id}_{base_version}"):
         grounds = st.text_area(t("Grounds of appeal"), max_chars=cases.LIMITS["grounds"])
-        appealed = st.form_submit_button(t("Record appeal"), type="primary")
+        appealed = st.form_submit_button(t(appeal.button), type="primary", icon=appeal.icon)
     if appealed:
         new_version = attempt(lambda: cases.record_appeal(ui.engine(), actor, case_id, base_version, grounds))
         if new_version:
-            done(t("Appeal recorded; it waits for the principal's decision."), new_version)
+            done(t(appeal.done), new_version)
 
 # ---------------------------------------------------------------- principal: decisions
-decisions = [a for a in actions if a in cases.DECISIONS]
+decisions = [a for a in actions if a in lifecycle.TRANSITIONS and lifecycle.TRANSITIONS[a].is_decision]
 if decisions:
     st.subheader(t("Decision"))
     choice_key = f"decide_{case_id}"
     buttons = st.columns(len(decisions))
-    for column, action in zip(buttons, decisions):
-        label, icon = DECISION_BUTTONS[action]
-        if column.button(label, icon=icon, key=f"choose_{action}"):
+    for column, action in zip(buttons, decisions, strict=True):
+        step = lifecycle.TRANSITIONS[action]
+        if column.button(t(step.button), icon=step.icon, key=f"choose_{action}"):
             st.session_state[choice_key] = action
     chosen = st.session_state.get(choice_key)
     if chosen in decisions:
+        step = lifecycle.TRANSITIONS[chosen]
         with st.form(f"decision_{case_id}_{chosen}"):
-            st.warning(DECISION_PROMPTS[chosen].format(case_no=case["case_no"], name=case["name"]))
+            st.warning(t(step.prompt, case_no=case["case_no"], name=case["name"]))
             reason = st.text_area(
                 t("Reason"), max_chars=cases.LIMITS["reason"], help=t("Optional when confirming; required otherwise.")
             )
@@ -374,9 +351,9 @@ if decisions:
             st.session_state.pop(choice_key, None)
             st.rerun()
         if go:
-            new_version = attempt(lambda: cases.DECISIONS[chosen](ui.engine(), actor, case_id, base_version, reason))
+            new_version = attempt(lambda: cases.transition(ui.engine(), actor, case_id, base_version, chosen, reason))
             if new_version:
-                done(DECISION_DONE[chosen], new_version)
+                done(t(step.done), new_version)
 elif actor.can(Permission.DECIDE_CASE) and case["recorded_by_id"] == actor.id:
     st.info(t("You recorded this case, so someone else decides it."))
 

@@ -6,7 +6,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services.core.permissions import Permission
 from services.ledger import unit
-from services.sanctions import cases
+from services.sanctions import cases, lifecycle
 
 actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())
@@ -35,8 +35,8 @@ with st.container(border=True):
     )
     state = c3.selectbox(
         t("State"),
-        [None, *cases.STATE_LABELS],
-        format_func=lambda s: any_label if s is None else t(cases.STATE_LABELS[s]),
+        [None, *lifecycle.STATE_LABELS],
+        format_func=lambda s: any_label if s is None else t(lifecycle.STATE_LABELS[s]),
         key="cases_state",
     )
     category_id = c4.selectbox(
@@ -54,7 +54,7 @@ with st.container(border=True):
 counts = cases.state_counts(ui.engine(), actor, year)
 columns = st.columns(len(counts))
 for column, (code, number) in zip(columns, counts.items()):
-    column.metric(t(cases.STATE_LABELS[code]), number)
+    column.metric(t(lifecycle.STATE_LABELS[code]), number)
 
 query = cases.CaseQuery(
     year=year, state=state, category_id=category_id, search=search, sort=sort, descending=descending
@@ -66,7 +66,7 @@ if frame.empty:
 else:
     st.dataframe(cases.cases_table(frame, ui.lang()), hide_index=True, width="stretch")
     rows = {
-        row.id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(cases.STATE_LABELS.get(row.state, row.state))}"
+        row.id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(lifecycle.STATE_LABELS.get(row.state, row.state))}"
         for row in frame.itertuples()
     }
     c1, c2 = st.columns([3, 1])

@@ -11,7 +11,7 @@ from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
 from services.ledger import eligibility, roster, unit
-from services.sanctions import cases
+from services.sanctions import cases, lifecycle
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -337,7 +337,7 @@ else:
                     t("Content"): [
                         block.category,
                         block.basis,
-                        t(cases.STATE_LABELS.get(block.state, block.state)),
+                        t(lifecycle.STATE_LABELS.get(block.state, block.state)),
                         str(block.case_year),
                         block.recorded_by,
                         block.confirmed_by or "",
@@ -361,7 +361,7 @@ if not own_cases.empty:
         for row in own_cases.itertuples():
             st.page_link(
                 "pages/case_record.py",
-                label=f"{row.case_no} · {t(cases.STATE_LABELS.get(row.state, row.state))} · {row.category} · {fmt_date(row.occurred_on)}",
+                label=f"{row.case_no} · {t(lifecycle.STATE_LABELS.get(row.state, row.state))} · {row.category} · {fmt_date(row.occurred_on)}",
                 icon=":material/gavel:",
                 query_params={"id": str(row.id)},
             )

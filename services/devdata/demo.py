@@ -36,7 +36,8 @@ from services.devdata.demo_activity import load_demo_activity
 from services.devdata.demo_sanctions import load_demo_sanctions
 from services.ledger.idnumbers import valid_id_number
 from services.ledger.unit import UNIT_ID
-from services.sanctions.cases import CaseState, _case_view
+from services.sanctions.cases import _case_view
+from services.sanctions.lifecycle import CaseState
 
 MAX_STAFF = 500
 

@@ -1,18 +1,13 @@
-"""Violation categories and cases (违规类别, 违规记录): the two-person workflow of docs/architecture.md, "Case lifecycle and the sanction rule".
-
-```
-draft --submit--> pending --confirm (principal, not the recorder)--> confirmed
-                     \\--reject--> rejected
-confirmed --appeal--> under_appeal --uphold--> confirmed
-                                   \\--overturn--> revoked
-confirmed --revoke (principal, reason)--> revoked
-```
+"""Violation categories and cases (违规类别, 违规记录): the two-person workflow
+(docs/architecture.md, "Case lifecycle and the sanction rule").
 
 The designated leader records and submits a case; a principal decides it.
 Whoever recorded a case can never decide it, its appeal or its revocation:
-that is checked here by user id, whatever the role.  Every transition is one
-guarded UPDATE (the version the user saw) and one audit event in the same
-transaction, after the year lock has been checked.  A case's history is its
+that is checked here by user id, whatever the role.  The states, the
+transitions and who may take each are the table in `lifecycle`; every
+transition goes through `transition`, which checks it against its row, then
+makes one guarded UPDATE (the version the user saw) and one audit event in the
+same transaction, after the year lock has been checked.  A case's history is its
 audit events.  No rule here derives a violation from births or number of
 children: what counts is only the administrator's categories, each with its basis.
 """
@@ -22,7 +17,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -59,57 +53,7 @@ from services.core.permissions import Actor, Permission
 from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
 from services.ledger.validation import FieldError
-
-
-class CaseState(StrEnum):
-    DRAFT = "draft"
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
-    UNDER_APPEAL = "under_appeal"
-    REVOKED = "revoked"
-
-
-STATE_LABELS = {
-    CaseState.DRAFT: N_("Draft"),
-    CaseState.PENDING: N_("Awaiting decision"),
-    CaseState.CONFIRMED: N_("Confirmed"),
-    CaseState.REJECTED: N_("Rejected"),
-    CaseState.UNDER_APPEAL: N_("Under appeal"),
-    CaseState.REVOKED: N_("Revoked"),
-}
-
-# The transitions of docs/architecture.md, "Case lifecycle and the sanction rule": action -> (states it starts from, state it leads to).
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "submit": (frozenset({CaseState.DRAFT}), CaseState.PENDING),
-    "confirm": (frozenset({CaseState.PENDING}), CaseState.CONFIRMED),
-    "reject": (frozenset({CaseState.PENDING}), CaseState.REJECTED),
-    "appeal": (frozenset({CaseState.CONFIRMED}), CaseState.UNDER_APPEAL),
-    "uphold": (frozenset({CaseState.UNDER_APPEAL}), CaseState.CONFIRMED),
-    "overturn": (frozenset({CaseState.UNDER_APPEAL}), CaseState.REVOKED),
-    "revoke": (frozenset({CaseState.CONFIRMED}), CaseState.REVOKED),
-}
-ACTION_LABELS = {
-    "submit": N_("submit"),
-    "confirm": N_("confirm"),
-    "reject": N_("reject"),
-    "appeal": N_("record an appeal against"),
-    "uphold": N_("uphold"),
-    "overturn": N_("overturn"),
-    "revoke": N_("revoke"),
-    "edit": N_("edit"),
-}
-# Why each action is refused from any other state, in words a secretary understands.
-_WRONG_STATE = {
-    "submit": N_("Case {case_no} is {state}; only a draft can be submitted."),
-    "confirm": N_("Case {case_no} is {state}; only a case awaiting decision can be confirmed."),
-    "reject": N_("Case {case_no} is {state}; only a case awaiting decision can be rejected."),
-    "appeal": N_("Case {case_no} is {state}; an appeal can only be recorded against a confirmed case."),
-    "uphold": N_("Case {case_no} is {state}; only a case under appeal can have its appeal decided."),
-    "overturn": N_("Case {case_no} is {state}; only a case under appeal can have its appeal decided."),
-    "revoke": N_("Case {case_no} is {state}; only a confirmed case can be revoked."),
-    "edit": N_("Case {case_no} is {state}; only a draft can be changed."),
-}
+from services.sanctions.lifecycle import EDIT, TRANSITIONS, CaseState, Transition, state_label
 
 FIELD_LABELS = {
     "employee_id": N_("Staff member"),
@@ -129,10 +73,6 @@ EDITABLE = ("employee_id", "family_member_id", "category_id", "occurred_on", "fa
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
-def state_label(state: str) -> str:
-    return STATE_LABELS.get(state, state)
-
-
 def _text(value: Any, name: str, *, required: bool, problems: list[FieldError]) -> str | None:
     text = str(value).strip() if value is not None else ""
     if required and not text:
@@ -147,9 +87,10 @@ def _text(value: Any, name: str, *, required: bool, problems: list[FieldError]) 
     return text or None
 
 
-def _required_reason(value: Any, name: str = "reason") -> str:
+def _clean_text(value: Any, name: str, *, required: bool) -> str | None:
+    """One free-text field on its own (a reason, the grounds), refused at once if wrong."""
     problems: list[FieldError] = []
-    text = _text(value, name, required=True, problems=problems)
+    text = _text(value, name, required=required, problems=problems)
     if problems:
         raise ValidationError.from_problems(problems)
     return text
@@ -545,34 +486,34 @@ def _stale(case: ViolationCase) -> StaleVersion:
     )
 
 
-def _locked_case(session, case_id: int, based_on_version: int, action: str) -> ViolationCase:  # noqa: ANN001
-    """The case, in an open year, at the version the user saw, in a state `action` starts from."""
+def _locked_case(session: Session, case_id: int, based_on_version: int, step: Transition) -> ViolationCase:
+    """The case, in an open year, at the version the user saw, in a state `step` starts from."""
     case = session.get(ViolationCase, case_id)
     if case is None:
         raise NotFound(N_("No such case."))
     ensure_year_open(session, case.year)
     if case.version != based_on_version:
         raise _stale(case)
-    starts = TRANSITIONS[action][0] if action in TRANSITIONS else frozenset({CaseState.DRAFT})
-    if case.state not in starts:
-        raise ServiceError(_WRONG_STATE[action], case_no=case.case_no, state=STATE_LABELS.get(case.state, case.state))
+    if case.state not in step.from_states:
+        raise ServiceError(step.wrong_state, case_no=case.case_no, state=state_label(case.state))
     return case
 
 
-def _refuse_recorder(case: ViolationCase, actor: Actor, action: str) -> None:
+def _refuse_recorder(case: ViolationCase, actor: Actor, step: Transition) -> None:
     """The four-eyes rule: whoever recorded a case never decides it, its appeal or its revocation."""
     if case.recorded_by_id == actor.id:
         raise PermissionDenied(
             N_(
-                "You recorded case {case_no}, so you may not {action} it: a case is decided by someone other than its recorder."
+                "You recorded case {case_no}, so you may not {action} it: "
+                "a case is decided by someone other than its recorder."
             ),
             case_no=case.case_no,
-            action=ACTION_LABELS[action],
+            action=step.label,
         )
 
 
 def _write(
-    session,
+    session: Session,
     case: ViolationCase,
     based_on_version: int,
     actor: Actor,
@@ -612,12 +553,12 @@ def _jsonable(value: Any) -> Any:
 
 def update_draft(engine: Engine, actor: Actor, case_id: int, based_on_version: int, **changes: Any) -> int:
     """Change a draft's fields (any of EDITABLE).  Returns the new version."""
-    authorize(engine, actor, Permission.RECORD_CASE, "edit violation case")
+    authorize(engine, actor, EDIT.permission, EDIT.what)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     with write_session(engine) as session:
-        case = _locked_case(session, case_id, based_on_version, "edit")
+        case = _locked_case(session, case_id, based_on_version, EDIT)
         raw = {k: getattr(case, k) for k in EDITABLE} | changes
         keep_category = "category_id" not in changes or changes["category_id"] == case.category_id
         values = _clean_case(session, raw, require_active_category=not keep_category)
@@ -629,164 +570,113 @@ def update_draft(engine: Engine, actor: Actor, case_id: int, based_on_version: i
         return _write(session, case, based_on_version, actor, "edit", changed, audit_action="update")
 
 
-def submit_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int) -> int:
-    """Draft -> pending: the case goes to the principal."""
-    authorize(engine, actor, Permission.RECORD_CASE, "submit violation case")
+def transition(
+    engine: Engine, actor: Actor, case_id: int, based_on_version: int, action: str, text: str | None = None
+) -> int:
+    """Take `action` (a key of `lifecycle.TRANSITIONS`) on the case; `text` is its reason or grounds.
+
+    The one path of every transition, checked against the action's row: its permission (a refusal is
+    audited), its text, then in one transaction the year lock, the version the user saw, the states
+    it starts from and the four-eyes rule.  Returns the new version."""
+    step = TRANSITIONS[action]
+    authorize(engine, actor, step.permission, step.what)
+    text = _clean_text(text, step.text_field, required=step.text_required) if step.text_field else None
     with write_session(engine) as session:
-        case = _locked_case(session, case_id, based_on_version, "submit")
-        return _write(
-            session,
-            case,
-            based_on_version,
-            actor,
-            "submit",
-            {"state": CaseState.PENDING.value, "submitted_at": utcnow()},
-        )
+        case = _locked_case(session, case_id, based_on_version, step)
+        if step.four_eyes:
+            _refuse_recorder(case, actor, step)
+        values = {"state": step.to_state.value, **_changes(step.action, actor, text, utcnow())}
+        return _write(session, case, based_on_version, actor, step.action, values)
 
 
-def confirm_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str | None = None) -> int:
-    """Pending -> confirmed, by a principal who did not record it.  From now the case is in force."""
-    return _decide(engine, actor, case_id, based_on_version, "confirm", reason)
-
-
-def reject_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str) -> int:
-    """Pending -> rejected, with the reason (required)."""
-    return _decide(engine, actor, case_id, based_on_version, "reject", reason)
-
-
-def _decide(engine: Engine, actor: Actor, case_id: int, based_on_version: int, action: str, reason: str | None) -> int:
-    authorize(engine, actor, Permission.DECIDE_CASE, f"{action} violation case")
-    if action == "reject":
-        reason = _required_reason(reason)
-    else:
-        reason = _text(reason, "reason", required=False, problems=(problems := []))
-        if problems:
-            raise ValidationError.from_problems(problems)
-    with write_session(engine) as session:
-        case = _locked_case(session, case_id, based_on_version, action)
-        _refuse_recorder(case, actor, action)
-        return _write(
-            session,
-            case,
-            based_on_version,
-            actor,
-            action,
-            {
-                "state": TRANSITIONS[action][1].value,
+def _changes(action: str, actor: Actor, text: str | None, now: datetime) -> dict[str, Any]:
+    """The columns a transition writes besides the state: who took it, when, and its text."""
+    revoked = {
+        "revoked_by_id": actor.id,
+        "revoked_by_name": actor.display_name,
+        "revoked_at": now,
+        "revoke_reason": text,
+    }
+    match action:
+        case "submit":
+            return {"submitted_at": now}
+        case "confirm" | "reject":
+            return {
                 "decision": "confirmed" if action == "confirm" else "rejected",
                 "decided_by_id": actor.id,
                 "decided_by_name": actor.display_name,
-                "decided_at": utcnow(),
-                "decision_reason": reason,
-            },
-        )
-
-
-def record_appeal(engine: Engine, actor: Actor, case_id: int, based_on_version: int, grounds: str) -> int:
-    """Confirmed -> under appeal, with the person's grounds (RECORD_CASE).  The case stays in force
-    until the appeal is decided."""
-    authorize(engine, actor, Permission.RECORD_CASE, "record appeal")
-    grounds = _required_reason(grounds, "grounds")
-    with write_session(engine) as session:
-        case = _locked_case(session, case_id, based_on_version, "appeal")
-        return _write(
-            session,
-            case,
-            based_on_version,
-            actor,
-            "appeal",
-            {
-                "state": CaseState.UNDER_APPEAL.value,
-                "appeal_grounds": grounds,
-                "appealed_at": utcnow(),
+                "decided_at": now,
+                "decision_reason": text,
+            }
+        case "appeal":  # a second appeal (after one was dismissed) starts with no result
+            return {
+                "appeal_grounds": text,
+                "appealed_at": now,
                 "appeal_result": None,
                 "appeal_decided_by_id": None,
                 "appeal_decided_by_name": None,
                 "appeal_decided_at": None,
                 "appeal_reason": None,
-            },
-        )
+            }
+        case "uphold" | "overturn":
+            decided = {
+                "appeal_result": "upheld" if action == "uphold" else "overturned",
+                "appeal_decided_by_id": actor.id,
+                "appeal_decided_by_name": actor.display_name,
+                "appeal_decided_at": now,
+                "appeal_reason": text,
+            }
+            return decided | revoked if action == "overturn" else decided
+        case "revoke":
+            return revoked
+    raise KeyError(action)
+
+
+def submit_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int) -> int:
+    """Draft -> pending: the case goes to the principal."""
+    return transition(engine, actor, case_id, based_on_version, "submit")
+
+
+def confirm_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str | None = None) -> int:
+    """Pending -> confirmed, by a principal who did not record it.  From now the case is in force."""
+    return transition(engine, actor, case_id, based_on_version, "confirm", reason)
+
+
+def reject_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str) -> int:
+    """Pending -> rejected, with the reason (required)."""
+    return transition(engine, actor, case_id, based_on_version, "reject", reason)
+
+
+def record_appeal(engine: Engine, actor: Actor, case_id: int, based_on_version: int, grounds: str) -> int:
+    """Confirmed -> under appeal, with the person's grounds (RECORD_CASE).  The case stays in force
+    until the appeal is decided."""
+    return transition(engine, actor, case_id, based_on_version, "appeal", grounds)
 
 
 def uphold_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str) -> int:
     """Under appeal -> confirmed: the appeal fails, the case stays in force."""
-    return _decide_appeal(engine, actor, case_id, based_on_version, "uphold", reason)
+    return transition(engine, actor, case_id, based_on_version, "uphold", reason)
 
 
 def overturn_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str) -> int:
     """Under appeal -> revoked: the appeal succeeds and eligibility returns at once."""
-    return _decide_appeal(engine, actor, case_id, based_on_version, "overturn", reason)
-
-
-def _decide_appeal(engine: Engine, actor: Actor, case_id: int, based_on_version: int, action: str, reason: str) -> int:
-    authorize(engine, actor, Permission.DECIDE_CASE, f"{action} appeal")
-    reason = _required_reason(reason)
-    with write_session(engine) as session:
-        case = _locked_case(session, case_id, based_on_version, action)
-        _refuse_recorder(case, actor, action)
-        now = utcnow()
-        values = {
-            "state": TRANSITIONS[action][1].value,
-            "appeal_result": "upheld" if action == "uphold" else "overturned",
-            "appeal_decided_by_id": actor.id,
-            "appeal_decided_by_name": actor.display_name,
-            "appeal_decided_at": now,
-            "appeal_reason": reason,
-        }
-        if action == "overturn":
-            values |= {
-                "revoked_by_id": actor.id,
-                "revoked_by_name": actor.display_name,
-                "revoked_at": now,
-                "revoke_reason": reason,
-            }
-        return _write(session, case, based_on_version, actor, action, values)
+    return transition(engine, actor, case_id, based_on_version, "overturn", reason)
 
 
 def revoke_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str) -> int:
     """Confirmed -> revoked by a principal (not the recorder), with the reason."""
-    authorize(engine, actor, Permission.DECIDE_CASE, "revoke violation case")
-    reason = _required_reason(reason)
-    with write_session(engine) as session:
-        case = _locked_case(session, case_id, based_on_version, "revoke")
-        _refuse_recorder(case, actor, "revoke")
-        return _write(
-            session,
-            case,
-            based_on_version,
-            actor,
-            "revoke",
-            {
-                "state": CaseState.REVOKED.value,
-                "revoked_by_id": actor.id,
-                "revoked_by_name": actor.display_name,
-                "revoked_at": utcnow(),
-                "revoke_reason": reason,
-            },
-        )
-
-
-DECISIONS = {
-    "confirm": confirm_case,
-    "reject": reject_case,
-    "uphold": uphold_case,
-    "overturn": overturn_case,
-    "revoke": revoke_case,
-}
+    return transition(engine, actor, case_id, based_on_version, "revoke", reason)
 
 
 def actions_for(actor: Actor, case: dict[str, Any]) -> list[str]:
-    """What `actor` may do to the case now (for the page; the service checks again)."""
-    state = case["state"]
-    found = []
-    if actor.can(Permission.RECORD_CASE):
-        if state == CaseState.DRAFT:
-            found += ["edit", "submit"]
-        if state == CaseState.CONFIRMED:
-            found.append("appeal")
-    if actor.can(Permission.DECIDE_CASE) and case["recorded_by_id"] != actor.id:
-        found += [a for a in DECISIONS if state in TRANSITIONS[a][0]]
-    return found
+    """What `actor` may do to the case now, by the same rows the service checks (for the page;
+    the service checks again)."""
+    recorded_it = case["recorded_by_id"] == actor.id
+    return [
+        step.action
+        for step in (EDIT, *TRANSITIONS.values())
+        if case["state"] in step.from_states and actor.can(step.permission) and not (step.four_eyes and recorded_it)
+    ]
 
 
 # ---------------------------------------------------------------- attachment
@@ -794,10 +684,10 @@ def actions_for(actor: Actor, case: dict[str, Any]) -> list[str]:
 
 def attach_pdf(engine: Engine, actor: Actor, case_id: int, based_on_version: int, filename: str, data: bytes) -> int:
     """Attach (or replace) a draft's PDF evidence.  One event; the case's version moves on."""
-    authorize(engine, actor, Permission.RECORD_CASE, "attach case PDF")
+    authorize(engine, actor, EDIT.permission, "attach case PDF")
     check_pdf(data)
     with write_session(engine) as session:
-        case = _locked_case(session, case_id, based_on_version, "edit")
+        case = _locked_case(session, case_id, based_on_version, EDIT)
         info = _attachment_info(filename, data, case.case_no)
         old = session.execute(
             select(CaseAttachment.filename, CaseAttachment.size, CaseAttachment.sha256).where(

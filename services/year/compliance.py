@@ -45,7 +45,7 @@ from services.core.permissions import Actor, Permission
 from services.education import outreach, training
 from services.ledger import roster
 from services.ledger.eligibility import Block, blocked_exists, blocking_cases_select
-from services.sanctions.cases import STATE_LABELS
+from services.sanctions.lifecycle import STATE_LABELS
 from services.year import signoff
 from services.year.figures import NO_RATE, percent_text, year_figures
 

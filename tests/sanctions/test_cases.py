@@ -30,7 +30,7 @@ from services.core.formatting import local_today
 from services.core.permissions import Actor, Role
 from services.core.yearlock import YearLocked
 from services.ledger import roster
-from services.sanctions import cases
+from services.sanctions import cases, lifecycle
 from tests.factories import CASE_YEAR, OCCURRED, PDF, count, first_category, get_case, make_staff, new_case, to_state
 
 
@@ -334,9 +334,9 @@ def test_appeal_needs_grounds_and_decision_a_reason(engine, actors, leader, prin
 # Every action from every state it may not start from: refused, nothing written.
 WRONG = [
     (action, state)
-    for action, (starts, _) in cases.TRANSITIONS.items()
+    for action, step in lifecycle.TRANSITIONS.items()
     for state in ("draft", "pending", "confirmed", "rejected", "under_appeal", "revoked")
-    if state not in starts
+    if state not in step.from_states
 ]
 
 
