@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from services.core.formatting import LOCAL_TZ
 
@@ -362,7 +363,7 @@ class SheetWriter:
 
     def __init__(
         self,
-        sheet,
+        sheet: Worksheet,
         columns: list[tuple[str, str]],
         formats: dict,
         digest: Any = None,
