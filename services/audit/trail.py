@@ -18,7 +18,7 @@ from typing import Any, overload
 import pandas as pd
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from models import AuditEvent
 from models._common import utcnow

@@ -41,7 +41,7 @@ import pandas as pd
 from sqlalchemy import BindParameter, bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from models import Department, Employee, FamilyMember
 from models._common import utcnow
@@ -977,7 +977,7 @@ def commit_family(
         session: Session, rows: list[PreviewRow], by: str, now: datetime, tick: Callable[[int], None]
     ) -> _Written:
         staff_nos = {r.values["staff_no"] for r in rows}
-        ids = dict(
+        ids: dict[str, int] = dict(
             session.execute(select(Employee.staff_no, Employee.id).where(Employee.staff_no.in_(staff_nos))).all()
         )
         missing = [no for no in staff_nos if no not in ids]

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from models import AuditEvent, Department, Employee, FamilyMember
 from models._common import utcnow
@@ -221,7 +221,9 @@ def resolve_departments(session: Session, names: set[str]) -> dict[str, int]:
     names = {n.strip() for n in names if n and n.strip()}
     if not names:
         return {}
-    found = dict(session.execute(select(Department.name, Department.id).where(Department.name.in_(names))).all())
+    found: dict[str, int] = dict(
+        session.execute(select(Department.name, Department.id).where(Department.name.in_(names))).all()
+    )
     missing = sorted(names - set(found))
     if missing:
         session.execute(insert(Department), [{"name": n} for n in missing])
