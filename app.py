@@ -4,6 +4,7 @@ navigation.  `streamlit run app.py`."""
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from models._common import utcnow
 from pages import _ui as ui
@@ -11,7 +12,7 @@ from pages._ui import t
 from services.accounts import auth
 from services.core.errors import ServiceError
 from services.core.i18n import N_
-from services.core.permissions import Permission
+from services.core.permissions import Actor, Permission
 from services.ledger import unit
 
 st.set_page_config(page_title="台账 Taizhang", page_icon=":material/menu_book:", layout="wide")
@@ -83,8 +84,8 @@ GATE_URL = "start"
 ACTOR_RECHECK_SECONDS = 60
 
 
-def menu_for(actor) -> dict[str, list]:  # noqa: ANN001
-    sections = {}
+def menu_for(actor: Actor) -> dict[str, list[st.Page]]:
+    sections: dict[str, list[st.Page]] = {}
     for section, entries in MENU.items():
         pages = [
             st.Page(
@@ -103,10 +104,11 @@ def menu_for(actor) -> dict[str, list]:  # noqa: ANN001
     return sections
 
 
-def check_session(engine) -> None:  # noqa: ANN001
+def check_session(engine: Engine) -> None:
     """End the session after 30 idle minutes, or when the account was disabled."""
     now = utcnow()
     actor = ui.current_actor()
+    assert actor is not None  # main() checks the session of a signed-in user only
     if auth.session_expired(st.session_state.get(ui.LAST_ACTIVITY_KEY), now):
         ui.sign_out("idle_timeout")
         ui.flash("info", t("Your session ended after 30 minutes without activity. Please sign in again."))
@@ -123,7 +125,7 @@ def check_session(engine) -> None:  # noqa: ANN001
     st.session_state[ui.LAST_ACTIVITY_KEY] = now
 
 
-def sidebar(actor) -> None:  # noqa: ANN001
+def sidebar(actor: Actor) -> None:
     with st.sidebar:
         profile = unit.get_unit(ui.engine())
         if profile:

@@ -14,8 +14,12 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 VIA = "manage.py"
 ADMIN_PASSWORD_ENV = "TAIZHANG_ADMIN_PASSWORD"
@@ -31,13 +35,13 @@ def t(msgid: str, **kw: object) -> str:
 # ---------------------------------------------------------------- helpers
 
 
-def _fail(msgid: str, **params: object):  # noqa: ANN202 - raises
+def _fail(msgid: str, **params: object) -> NoReturn:
     from services.core.errors import ServiceError
 
     raise ServiceError(msgid, **params)
 
 
-def _require_initialised(engine) -> None:  # noqa: ANN001
+def _require_initialised(engine: Engine) -> None:
     from services.core.i18n import N_
     from services.ledger.unit import is_initialised
 
@@ -80,7 +84,7 @@ def _role_label(role: str) -> str:
 # ---------------------------------------------------------------- commands
 
 
-def cmd_init(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_init(engine: Engine, args: argparse.Namespace) -> None:
     from services.accounts import auth
     from services.core.i18n import N_
     from services.ledger import unit
@@ -109,7 +113,7 @@ def cmd_init(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     )
 
 
-def cmd_create_user(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_create_user(engine: Engine, args: argparse.Namespace) -> None:
     from services.accounts import auth
     from services.core.db import write_session
     from services.core.permissions import Role
@@ -122,7 +126,7 @@ def cmd_create_user(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     print(t("Account {username} created with the role {role}.", username=user.username, role=_role_label(user.role)))
 
 
-def cmd_reset_password(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_reset_password(engine: Engine, args: argparse.Namespace) -> None:
     from services.accounts import auth
 
     _require_initialised(engine)
@@ -143,7 +147,7 @@ def cmd_reset_password(engine, args: argparse.Namespace) -> None:  # noqa: ANN00
         )
 
 
-def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_demo(engine: Engine, args: argparse.Namespace) -> None:
     from services.devdata import demo
 
     _require_initialised(engine)
@@ -171,7 +175,7 @@ def cmd_demo(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         )
 
 
-def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_generate(engine: Engine, args: argparse.Namespace) -> None:
     import time
 
     from services.devdata import generate
@@ -179,6 +183,7 @@ def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     start = time.perf_counter()
     result = generate.generate(engine, staff=args.staff, seed=args.seed, years=args.years, via=VIA)
     if result.admin_password:
+        assert result.admin_username is not None  # the new administrator's, set with the password
         print(
             t("Taizhang was not set up: created the fictional unit {unit}.", unit=generate.FICTIONAL_UNIT["unit_name"])
         )
@@ -186,7 +191,8 @@ def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         print(t("This password is shown only this once: note it now."))
     print(
         t(
-            "Generated {employees} staff, {family} family members and {departments} departments (seed {seed}) in {seconds} s.",
+            "Generated {employees} staff, {family} family members and {departments} departments"
+            " (seed {seed}) in {seconds} s.",
             employees=result.employees,
             family=result.family_members,
             departments=result.departments,
@@ -196,7 +202,7 @@ def cmd_generate(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
     )
 
 
-def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_import(engine: Engine, args: argparse.Namespace) -> None:
     """Same checks and the same all-or-nothing commit as the import page."""
     from services.core.i18n import N_
     from services.ledger import imports
@@ -239,14 +245,14 @@ def cmd_import(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
         print(t("New departments: {names}", names="、".join(result.departments_created)))
 
 
-def cmd_backup(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_backup(engine: Engine, args: argparse.Namespace) -> None:
     from services.accounts import backup
 
     path = backup.backup(engine, None, Path(args.out) if args.out else backup.DEFAULT_BACKUP_DIR, via=VIA)
     print(t("Backup written: {path} ({size} KB)", path=str(path), size=max(1, round(path.stat().st_size / 1024))))
 
 
-def cmd_report(engine, args: argparse.Namespace) -> None:  # noqa: ANN001
+def cmd_report(engine: Engine, args: argparse.Namespace) -> None:
     """The year-end district report: the same two files as the 年度报表 page."""
     from services.year import report
 
@@ -342,8 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         "create-user",
         t("Create an account."),
         t(
-            "Create an account with one of the roles: admin (accounts, unit profile, backups), leader (keeps the ledger), "
-            "principal (decides cases, signs off the year), auditor (reads only). Taizhang must be set up first (init)."
+            "Create an account with one of the roles: admin (accounts, unit profile, backups), "
+            "leader (keeps the ledger), principal (decides cases, signs off the year), auditor (reads only). "
+            "Taizhang must be set up first (init)."
         ),
         t(
             "The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
@@ -364,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
         t("Set a new password for an account."),
         t(
             "Set a new password for an account and lift a lockout after failed sign-ins, for when no administrator "
-            "can sign in (the only one forgot the password). In Taizhang an administrator does this on the accounts page. "
-            "Recorded in the audit trail."
+            "can sign in (the only one forgot the password). "
+            "In Taizhang an administrator does this on the accounts page. Recorded in the audit trail."
         ),
         t(
             "The password is asked twice without echo. For a scripted run set the environment variable {env} instead.",
@@ -472,8 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         t("Write the year-end district report (workbook and work summary)."),
         t(
-            "Write the two files the district receives for an assessment year: the workbook and the draft work summary, "
-            "the same as the year-end report page produces. Taizhang must be set up first (init). "
+            "Write the two files the district receives for an assessment year: "
+            "the workbook and the draft work summary, the same as the year-end report page produces. "
+            "Taizhang must be set up first (init). "
             "The files hold personal information (ID numbers are masked): keep them safe."
         ),
     )

@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from models import User
 from models._common import utcnow
@@ -87,7 +88,7 @@ def new_user(username: str, display_name: str, role: Role, password: str) -> Use
     )
 
 
-def add_user(session, creator: Actor | None, user: User, via: str | None = None) -> User:  # noqa: ANN001
+def add_user(session: Session, creator: Actor | None, user: User, via: str | None = None) -> User:
     """Insert an account in the caller's transaction. `via` names the tool when no
     account is acting (first-run setup, manage.py)."""
     if session.execute(select(User.id).where(is_username(user.username))).first():
@@ -239,19 +240,19 @@ def user_language(engine: Engine, user_id: int) -> str:
         return session.execute(select(User.language).where(User.id == user_id)).scalar_one_or_none() or "zh_CN"
 
 
-def is_username(username: str):  # noqa: ANN201 - a SQL condition
+def is_username(username: str) -> ColumnElement[bool]:
     """User names are compared without regard to case: Admin signs in as admin."""
     return func.lower(User.username) == username.lower()
 
 
-def _get_user(session, user_id: int) -> User:  # noqa: ANN001
+def _get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(N_("No such account."))
     return user
 
 
-def _keep_another_active_admin(session, user: User) -> None:  # noqa: ANN001
+def _keep_another_active_admin(session: Session, user: User) -> None:
     """Refuse to disable or demote `user` if they are the last active administrator."""
     if user.role != Role.ADMIN or not user.active:
         return
@@ -310,7 +311,9 @@ def reset_password_via(engine: Engine, username: str, new_password: str, via: st
         return user
 
 
-def _set_new_password(session, actor: Actor | None, user: User, new_password: str, via: str | None = None) -> None:  # noqa: ANN001
+def _set_new_password(
+    session: Session, actor: Actor | None, user: User, new_password: str, via: str | None = None
+) -> None:
     """A reset also lifts a lockout: the person locked out is usually why it is asked for."""
     check_password_policy(new_password, user.username)
     user.password_hash = hash_password(new_password)

@@ -55,6 +55,7 @@ def _sqlite_backup(engine: Engine, partial: Path) -> None:
     raw = engine.raw_connection()
     try:
         source = raw.driver_connection
+        assert source is not None, "a pooled connection just checked out is never detached"
         dest = sqlite3.connect(partial)
         try:
             source.backup(dest)
@@ -99,7 +100,8 @@ def _pg_dump(engine: Engine, partial: Path) -> None:
     if pg_dump is None:
         raise ServiceError(
             N_(
-                "pg_dump was not found. Install the PostgreSQL client tools (Debian: postgresql-client) to back up a PostgreSQL database."
+                "pg_dump was not found. Install the PostgreSQL client tools (Debian: postgresql-client)"
+                " to back up a PostgreSQL database."
             )
         )
     url, password = libpq_url(engine)

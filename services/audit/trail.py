@@ -13,12 +13,12 @@ import hashlib
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from models import AuditEvent
 from models._common import utcnow
@@ -94,6 +94,12 @@ def _json_default(value: Any) -> str:
     return str(value)
 
 
+@overload
+def canonical_json(value: None) -> None: ...
+@overload
+def canonical_json(value: dict[str, Any]) -> str: ...
+@overload
+def canonical_json(value: Any) -> str | None: ...
 def canonical_json(value: Any) -> str | None:
     if value is None:
         return None
@@ -110,7 +116,15 @@ def snapshot(model: Any, fields: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[dict | None, dict | None]:
+@overload
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]: ...
+@overload
+def diff(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]: ...
+def diff(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Only the fields that changed, on both sides."""
     if before is None or after is None:
         return before, after
@@ -141,13 +155,19 @@ def summarize(before: str | None, after: str | None, details: str | None, limit:
 
 def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.DataFrame:
     """Events as people read them; `full` keeps the raw before/after (exports)."""
+
+    def action_label(action: str) -> str:
+        return translate(lang, ACTION_LABELS.get(action, action))
+
     shown = events.assign(
         at=events["at"].map(fmt_datetime),
-        action=events["action"].map(lambda a: translate(lang, ACTION_LABELS.get(a, a))),
+        action=events["action"].map(action_label),
         entity_type=events["entity_type"].map(
             lambda e: translate(lang, ENTITY_LABELS.get(e, e)) if isinstance(e, str) else ""
         ),
-        summary=[summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"])],
+        summary=[
+            summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"], strict=True)
+        ],
     )
     columns = {
         "id": N_("No."),

@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from services.core.formatting import LOCAL_TZ
 
@@ -33,7 +35,7 @@ WORKBOOK_OPTIONS = {
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_sheet(workbook: xlsxwriter.Workbook, name: str, frame: pd.DataFrame, formats: dict) -> None:
+def write_sheet(workbook: xlsxwriter.Workbook, name: str, frame: pd.DataFrame, formats: dict[str, Format]) -> None:
     sheet = workbook.add_worksheet(name)
     for col, header in enumerate(frame.columns):
         sheet.write_string(0, col, str(header), formats["header"])
@@ -329,7 +331,7 @@ TEXT, INT, DATE, MONEY, HOURS = "text", "int", "date", "money", "hours"
 
 
 @contextmanager
-def streamed_workbook(buffer: io.BytesIO) -> Iterator[tuple[xlsxwriter.Workbook, dict]]:
+def streamed_workbook(buffer: io.BytesIO) -> Iterator[tuple[xlsxwriter.Workbook, dict[str, Format]]]:
     """A workbook whose rows spill to temporary files as they are written
     (bounded memory, whatever the number of rows), closed into `buffer` on exit;
     yields it with the cell formats `SheetWriter` uses."""
@@ -362,9 +364,9 @@ class SheetWriter:
 
     def __init__(
         self,
-        sheet,
+        sheet: Worksheet,
         columns: list[tuple[str, str]],
-        formats: dict,
+        formats: dict[str, Format],
         digest: Any = None,
         widths: dict[int, int] | None = None,
     ) -> None:

@@ -32,7 +32,12 @@ def catalog(lang: str) -> dict[str, str]:
         return {}
     with path.open("rb") as fh:
         cat = read_po(fh)
-    return {m.id: m.string for m in cat if m.id and m.string and not m.fuzzy}
+    # A plural entry's id and string are tuples; the catalogs have none, and `translate` could not use one.
+    return {
+        m.id: m.string
+        for m in cat
+        if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string and not m.fuzzy
+    }
 
 
 def translate(lang: str, msgid: str, **params: object) -> str:

@@ -33,7 +33,8 @@ def ensure_year_open(session: Session, year: int | None) -> None:
     if year is not None and is_locked(session, year):
         raise YearLocked(
             N_(
-                "The year {year} has been signed off, so its records are read-only. An administrator can reopen it, giving a reason."
+                "The year {year} has been signed off, so its records are read-only."
+                " An administrator can reopen it, giving a reason."
             ),
             year=year,
         )

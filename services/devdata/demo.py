@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from models import Department, Employee, FamilyMember, Unit, User, ViolationCase
 from services.accounts import auth
@@ -67,7 +68,10 @@ SUPPORT_POSTS = ["办公室主任", "会计", "出纳", "后勤", "后勤", "门
 # (python-stdnum checks the code against the birth year).
 REGIONS = ["110105"] * 6 + ["110101", "110102", "110106", "110108", "120103", "310104"]
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹"
+    "袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭"
+)
 MALE_CHARS = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林博文志建国海峰晨阳东亮立新洋成"
 FEMALE_CHARS = "芳娜敏静丽艳娟霞秀英慧巧美琳玲婷雪倩颖洁琪晶燕红梅莉萍蕾薇月悦欣怡佳丹"
 BOYS = ["子轩", "浩宇", "宇轩", "子墨", "沐宸", "浩然", "一鸣", "俊熙", "梓睿", "奕辰", "嘉懿", "明哲", "思远", "天佑"]
@@ -572,7 +576,7 @@ def case_history_events(
     return [spec for *_, spec in sorted(events, key=lambda e: e[:3])]
 
 
-def record_case_histories(session, cases: list[Mapping[str, Any]], *, via: str) -> int:  # noqa: ANN001
+def record_case_histories(session: Session, cases: Sequence[Mapping[str, Any]], *, via: str) -> int:
     """Write the history of `cases` (inserted in bulk, with their ids) in the caller's
     transaction: one query for the accounts they name, one insert of events."""
     ids = {c[k] for c in cases for k in ("recorded_by_id", "decided_by_id", "appeal_decided_by_id", "revoked_by_id")}
@@ -590,7 +594,7 @@ def record_case_histories(session, cases: list[Mapping[str, Any]], *, via: str) 
     return trail.record_many(session, None, case_history_events(cases, users, via=via))
 
 
-def record_load(session, actor: Actor | None, action: str, details: dict[str, Any], *, via: str) -> None:  # noqa: ANN001
+def record_load(session: Session, actor: Actor | None, action: str, details: dict[str, Any], *, via: str) -> None:
     """The one summary event of a demo or generated unit: by `actor`, or else by the tool `via`."""
     trail.record(
         session,
@@ -612,11 +616,11 @@ def random_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
 
 
-def _has_staff(session) -> bool:  # noqa: ANN001
+def _has_staff(session: Session) -> bool:
     return session.execute(select(Employee.id).limit(1)).first() is not None
 
 
-def _refuse_if_not_empty(session) -> None:  # noqa: ANN001
+def _refuse_if_not_empty(session: Session) -> None:
     if session.get(Unit, UNIT_ID) is None:
         raise ValidationError(N_("Set up the unit first; the demo is loaded into a set-up unit."))
     if _has_staff(session):

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from models import (
     Attendance,
@@ -51,7 +52,7 @@ def _in_post(e: Any, day: date) -> bool:
     return e.status == "active"
 
 
-def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str, int]:  # noqa: ANN001
+def load_demo_activity(session: Session, *, seed: int, today: date, by: str) -> dict[str, int]:
     """Sessions, roll calls, make-ups, leaflets and receipts for the demo unit."""
     rng = random.Random(seed * 7 + 1)
     year = today.year
@@ -60,7 +61,7 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
             Employee.id, Employee.name, Employee.department_id, Employee.hire_date, Employee.status, Employee.left_on
         ).order_by(Employee.id)
     ).all()
-    spouses = dict(
+    spouses: dict[int, str] = dict(
         session.execute(
             select(FamilyMember.employee_id, FamilyMember.name).where(FamilyMember.relation == "spouse")
         ).all()
@@ -78,7 +79,13 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
     if upcoming is not None:
         plan.append((upcoming, SESSIONS[len(held) % len(SESSIONS)]))
 
-    def session_row(day: date, spec, audience: str, departments: list[int] | None = None, makeup_of: int | None = None):  # noqa: ANN001, ANN202
+    def session_row(
+        day: date,
+        spec: tuple[str, str, str, int],
+        audience: str,
+        departments: list[int] | None = None,
+        makeup_of: int | None = None,
+    ) -> dict[str, Any]:
         title, form, content, tenths = spec
         return {
             "held_on": day,
@@ -108,7 +115,8 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
     ids = list(session.execute(select(TrainingSession.id).order_by(TrainingSession.id)).scalars())
 
     attendance: dict[tuple[int, int], dict[str, Any]] = {}
-    for sid, row in zip(ids, rows):
+    # strict=False: `ids` are every stored session's; the demo refuses a ledger with staff, not one with sessions.
+    for sid, row in zip(ids, rows, strict=False):
         departments = set(small_departments) if row["audience"] == "departments" else None
         for e in staff:
             if not _in_post(e, row["held_on"]) or (departments is not None and e.department_id not in departments):
@@ -128,7 +136,7 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
 
     # Make-ups for the first two held sessions, a week later (never after today).
     makeups = []
-    for sid, row in list(zip(ids, rows))[:2]:
+    for sid, row in list(zip(ids, rows, strict=False))[:2]:
         day = min(row["held_on"] + timedelta(days=7), today)
         owing = [a for a in attendance.values() if a["session_id"] == sid and a["status"] in ("absent", "excused")]
         if owing:
@@ -151,7 +159,7 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
                 select(TrainingSession.id).where(TrainingSession.makeup_of_id.is_not(None)).order_by(TrainingSession.id)
             ).scalars()
         )
-        for mid, (_sid, _row, _day, owing) in zip(makeup_ids, makeups):
+        for mid, (_sid, _row, _day, owing) in zip(makeup_ids, makeups, strict=False):
             for a in owing:
                 came = rng.random() < 0.7
                 attendance[(mid, a["employee_id"])] = {
@@ -193,7 +201,7 @@ def load_demo_activity(session, *, seed: int, today: date, by: str) -> dict[str,
     )
     leaflet_ids = list(session.execute(select(Leaflet.id).order_by(Leaflet.id)).scalars())
     distributions = []
-    for lid, (_t, _k, issued) in zip(leaflet_ids, leaflets):
+    for lid, (_t, _k, issued) in zip(leaflet_ids, leaflets, strict=False):
         for e in staff:
             if not _in_post(e, issued):
                 continue

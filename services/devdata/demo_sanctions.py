@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from models import (
     AwardNomination,
@@ -67,7 +68,7 @@ PAY_ITEMS = ["奖励性绩效工资", "班主任津贴", "超课时补贴"]
 TEACHING = {"语文组", "数学组", "英语组", "综合组"}
 
 
-def _user(session, role: str, preferred: str) -> tuple[int, str, str] | None:  # noqa: ANN001
+def _user(session: Session, role: str, preferred: str) -> tuple[int, str, str] | None:
     rows = session.execute(
         select(User.id, User.username, User.display_name).where(User.role == role, User.active).order_by(User.id)
     ).all()
@@ -79,7 +80,7 @@ def _in_post_all_year(e: Any, year: int) -> bool:
     return e.status == "active" and (e.hire_date is None or e.hire_date <= date(year, 1, 1))
 
 
-def load_demo_sanctions(session, *, seed: int, today: date, by: str) -> dict[str, int]:  # noqa: ANN001
+def load_demo_sanctions(session: Session, *, seed: int, today: date, by: str) -> dict[str, int]:
     """Cases, nominations and pay lines of the current year; returns their counts."""
     rng = random.Random(seed * 11 + 5)
     year = today.year

@@ -30,14 +30,16 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
 
 from models import (
     Attendance,
@@ -102,7 +104,8 @@ def chinese_number(n: int) -> str:
     if not 1 <= n <= 9999:
         raise ValueError(n)
     units = [(1000, "千"), (100, "百"), (10, "十"), (1, "")]
-    out, zero = [], False
+    out: list[str] = []
+    zero = False
     for value, name in units:
         digit = n // value % 10
         if digit == 0:
@@ -352,7 +355,7 @@ class _Activity:
             calendar = days
         count = round(len(self.people) * SESSIONS_PER_STAFF * len(calendar) / max(1, len(days)))
         count = max(count, 2 if calendar else 0)
-        plan = []
+        plan: list[dict[str, Any]] = []
         for i, day in enumerate(sorted(rng.choice(calendar) for _ in range(count))):
             title, form, content, tenths = demo_activity.SESSIONS[(i + rng.randrange(3)) % len(demo_activity.SESSIONS)]
             school = rng.randrange(len(self.schools))
@@ -405,7 +408,8 @@ class _Activity:
         self, originals: list[tuple[int, dict[str, Any], dict[int, dict[str, Any]]]]
     ) -> list[dict[str, Any]]:
         """Make-up sessions for some held originals with absences: {row, of, owing}."""
-        rng, plan = self.rng, []
+        rng = self.rng
+        plan: list[dict[str, Any]] = []
         people = {p.id: p for p in self.people}
         for session_id, row, roll in originals:
             day = row["held_on"] + timedelta(days=rng.randint(5, 14))
@@ -463,7 +467,8 @@ class _Activity:
 
     def leaflet_plan(self, year: int) -> list[dict[str, Any]]:
         """Leaflets of `year` issued by today: {row, departments (None: everyone)}."""
-        rng, plan = self.rng, []
+        rng = self.rng
+        plan: list[dict[str, Any]] = []
         for title, kind, month in demo_activity.LEAFLETS:
             issued = date(year, month, 12)
             if issued <= self.today:
@@ -499,7 +504,7 @@ class _Activity:
         reach = 0.95 if (self.today - issued).days > 30 else 0.6
         rows = []
         for p in households:
-            row = {
+            row: dict[str, Any] = {
                 "leaflet_id": leaflet_id,
                 "employee_id": p.id,
                 "expected": True,
@@ -734,7 +739,8 @@ class _Activity:
         return rows
 
     def bonus_lines(self) -> list[dict[str, Any]]:
-        rng, rows = self.rng, []
+        rng = self.rng
+        rows: list[dict[str, Any]] = []
         base = {}
         for p in self.people:  # a person's monthly performance pay, in whole yuan
             low, high = (
@@ -786,18 +792,25 @@ def _chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterable[list[dict
         yield rows[start : start + size]
 
 
-def _insert(session, model, rows: list[dict[str, Any]]) -> None:  # noqa: ANN001
+class _IdTable(Protocol):
+    """A table whose rows the generator finds again by their integer `id`."""
+
+    __tablename__: ClassVar[str | Callable[..., str]]
+    id: Any  # the primary-key column (SQLModel types it as the value)
+
+
+def _insert(session: Session, model: type[SQLModel] | type[_IdTable], rows: list[dict[str, Any]]) -> None:
     """Bulk insert (executemany in chunks): no INSERT ... RETURNING per row."""
     statement = insert(model).execution_options(render_nulls=True)
     for chunk in _chunks(rows):
         session.execute(statement, chunk)
 
 
-def _max_id(session, model) -> int:  # noqa: ANN001
+def _max_id(session: Session, model: type[_IdTable]) -> int:
     return session.execute(select(func.coalesce(func.max(model.id), 0))).scalar_one()
 
 
-def _insert_returning_ids(session, model, rows: list[dict[str, Any]]) -> list[int]:  # noqa: ANN001
+def _insert_returning_ids(session: Session, model: type[_IdTable], rows: list[dict[str, Any]]) -> list[int]:
     """Bulk insert, then the new ids in insertion order (one SELECT, not RETURNING per row)."""
     after = _max_id(session, model)
     _insert(session, model, rows)
@@ -807,7 +820,7 @@ def _insert_returning_ids(session, model, rows: list[dict[str, Any]]) -> list[in
     return ids
 
 
-def _refuse_if_not_empty(session) -> None:  # noqa: ANN001
+def _refuse_if_not_empty(session: Session) -> None:
     if session.execute(select(Employee.id).limit(1)).first() is not None:
         raise ValidationError(NOT_EMPTY)
 
@@ -872,7 +885,7 @@ def _people(
     return people
 
 
-def _load_activity(session, builder: _Activity) -> dict[str, int]:  # noqa: ANN001
+def _load_activity(session: Session, builder: _Activity) -> dict[str, int]:
     """Sessions, roll calls, make-ups, leaflets, receipts, cases, nominations and pay lines."""
     originals = [item for year in builder.year_list for item in builder.session_plan(year)]
     session_ids = _insert_returning_ids(session, TrainingSession, [item["row"] for item in originals])
@@ -907,7 +920,7 @@ def _load_activity(session, builder: _Activity) -> dict[str, int]:  # noqa: ANN0
             .order_by(ViolationCategory.id)
         ).all()
     ]
-    spouses = dict(
+    spouses: dict[int, int] = dict(
         session.execute(
             select(FamilyMember.employee_id, func.min(FamilyMember.id))
             .where(FamilyMember.relation == "spouse")

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, exists, select
+from sqlalchemy import ColumnElement, Exists, ScalarSelect, Select, SQLColumnExpression, and_, exists, select
 from sqlalchemy.engine import Connection, Engine
 
 from models import Department, Employee, Unit, ViolationCase, ViolationCategory
@@ -29,34 +30,34 @@ PENDING_STATES = ("pending",)
 DEFAULT_SANCTION_YEARS = 1
 
 
-def sanction_years_expr():  # noqa: ANN201 - a SQL scalar subquery
+def sanction_years_expr() -> ScalarSelect[int]:
     """N of the rule, read from the unit profile inside the same statement."""
     return select(Unit.sanction_years).where(Unit.id == 1).scalar_subquery()
 
 
-def blocks_year(year: int):  # noqa: ANN201 - a SQL condition on ViolationCase
+def blocks_year(year: int) -> ColumnElement[bool]:
     """The case's assessment-year window Y ... Y+N-1 contains `year`."""
     return and_(ViolationCase.year <= year, ViolationCase.year > year - sanction_years_expr())
 
 
-def in_force_for(year: int):  # noqa: ANN201
+def in_force_for(year: int) -> ColumnElement[bool]:
     """A case in force that blocks `year`."""
     return and_(ViolationCase.state.in_(IN_FORCE_STATES), blocks_year(year))
 
 
-def blocked_exists(year: int, employee_id_column=Employee.id):  # noqa: ANN001, ANN201
+def blocked_exists(year: int, employee_id_column: SQLColumnExpression[int | None] = Employee.id) -> Exists:
     """Correlated EXISTS: the employee in `employee_id_column` is blocked in `year`."""
     return exists().where(ViolationCase.employee_id == employee_id_column, in_force_for(year))
 
 
-def pending_exists(year: int, employee_id_column=Employee.id):  # noqa: ANN001, ANN201
+def pending_exists(year: int, employee_id_column: SQLColumnExpression[int | None] = Employee.id) -> Exists:
     """Correlated EXISTS: a submitted case awaiting the principal's decision would block `year`."""
     return exists().where(
         ViolationCase.employee_id == employee_id_column, ViolationCase.state.in_(PENDING_STATES), blocks_year(year)
     )
 
 
-def blocking_cases_select(year: int):  # noqa: ANN201
+def blocking_cases_select(year: int) -> Select[*tuple[Any, ...]]:
     """One row per (staff member, case in force blocking `year`), with everything the explanation needs."""
     return (
         select(

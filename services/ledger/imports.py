@@ -33,13 +33,15 @@ import io
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import BindParameter, bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from models import Department, Employee, FamilyMember
 from models._common import utcnow
@@ -61,6 +63,9 @@ from services.ledger.validation import (
     existing_conflicts,
     text_of,
 )
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineWorkbook
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
@@ -140,8 +145,12 @@ def register_kind(
     """
     columns = {name: (header, tuple(others)) for name, (header, others) in columns.items()}
     required = tuple(required)
-    labels = {name: (field_labels or {}).get(name) or FIELD_LABELS.get(name) for name in columns}
-    unlabelled = sorted(name for name, label in labels.items() if not label)
+    labels: dict[str, str] = {}
+    for name in columns:
+        label = (field_labels or {}).get(name) or FIELD_LABELS.get(name)
+        if label:
+            labels[name] = label
+    unlabelled = sorted(columns.keys() - labels.keys())
     if unlabelled:
         raise ValueError(f"import kind {kind!r}: no label for {unlabelled}")
     unknown = sorted(set(required) - columns.keys())
@@ -285,7 +294,7 @@ def _check_size(data: bytes, filename: str) -> None:
         raise ValidationError(FILE_EMPTY, field="file")
 
 
-def _workbook(data: bytes, filename: str):  # noqa: ANN202 - python_calamine.CalamineWorkbook
+def _workbook(data: bytes, filename: str) -> CalamineWorkbook:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -365,7 +374,7 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: st
         raise ValidationError(FILE_EMPTY, field="file")
 
     aliases = _aliases(kind)
-    best_index, best_fields = -1, set()
+    best_index, best_fields = -1, set[str]()
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         fields = {aliases[k] for k in (_header_key(c) for c in row if not _blank(c)) if k in aliases}
         if len(fields) > len(best_fields):
@@ -774,7 +783,7 @@ class _Written:
 
 
 # (session, clean rows, who, when, tick(rows done)) -> what was written; raises _changed(...) on a conflict.
-_Writer = Callable[[Any, list[PreviewRow], str, Any, Callable[[int], None]], _Written]
+_Writer = Callable[[Session, list[PreviewRow], str, datetime, Callable[[int], None]], _Written]
 
 
 def _commit(
@@ -826,7 +835,7 @@ def _commit(
     return ImportResult(written.created, written.updated, preview.error_rows, written.departments_created, event.id)
 
 
-def _created(by: str, now: Any) -> dict[str, Any]:
+def _created(by: str, now: datetime) -> dict[str, Any]:
     """The bookkeeping columns of a record an import creates."""
     return {"version": 1, "created_at": now, "updated_at": now, "updated_by": by}
 
@@ -861,7 +870,9 @@ def commit_staff(
     ]
     update_department = "department" in present
 
-    def write(session, rows: list[PreviewRow], by: str, now: Any, tick: Callable[[int], None]) -> _Written:  # noqa: ANN001
+    def write(
+        session: Session, rows: list[PreviewRow], by: str, now: datetime, tick: Callable[[int], None]
+    ) -> _Written:
         by_no, by_id = existing_conflicts(
             session, [r.values["staff_no"] for r in rows], [r.values["id_number"] for r in rows]
         )
@@ -904,7 +915,7 @@ def commit_staff(
         if creates:
             session.execute(insert(table), creates)
         if updates:
-            assignments = {f: bindparam(f"p_{f}") for f in update_fields}
+            assignments: dict[str, BindParameter[Any]] = {f: bindparam(f"p_{f}") for f in update_fields}
             if update_department:
                 assignments["department_id"] = bindparam("p_department_id")
             statement = (
@@ -941,7 +952,7 @@ def commit_staff(
     )
 
 
-def _resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: ANN001
+def _resolve_departments(session: Session, names: set[str]) -> dict[str, int]:
 
     return resolve_departments(session, names)
 
@@ -962,9 +973,11 @@ def commit_family(
     executemany; ONE `import` audit event, as for staff (see commit_staff).
     """
 
-    def write(session, rows: list[PreviewRow], by: str, now: Any, tick: Callable[[int], None]) -> _Written:  # noqa: ANN001
+    def write(
+        session: Session, rows: list[PreviewRow], by: str, now: datetime, tick: Callable[[int], None]
+    ) -> _Written:
         staff_nos = {r.values["staff_no"] for r in rows}
-        ids = dict(
+        ids: dict[str, int] = dict(
             session.execute(select(Employee.staff_no, Employee.id).where(Employee.staff_no.in_(staff_nos))).all()
         )
         missing = [no for no in staff_nos if no not in ids]

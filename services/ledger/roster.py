@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     func,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from models import AuditEvent, Department, Employee, FamilyMember
 from models._common import utcnow
@@ -49,6 +51,7 @@ from services.ledger.validation import (
     MARITAL_LABELS,
     RELATION_LABELS,
     STATUS_LABELS,
+    FieldError,
     clean_employee,
     clean_family_member,
 )
@@ -102,7 +105,7 @@ def ledger_counts(engine: Engine, actor: Actor) -> LedgerCounts:
     return LedgerCounts(*row)
 
 
-def fp_status_column(year: int):  # noqa: ANN201 - a SQL expression
+def fp_status_column(year: int) -> ColumnElement[str]:
     """计生状态 of each employee for `year`, as a SQL expression: 违规 while a
     case in force blocks the year, 待核实 while a submitted case awaits the
     principal, else 正常.  One expression, so the list filters and sorts on it in SQL."""
@@ -125,7 +128,7 @@ class StaffQuery:
     descending: bool = False
 
 
-def _staff_select(query: StaffQuery):  # noqa: ANN202
+def _staff_select(query: StaffQuery) -> tuple[Select[*tuple[Any, ...]], list[ColumnElement[bool]]]:
     year = query.year or local_today().year
     # Correlated, so it is counted for the rows of the page only (by the
     # family_member.employee_id index), not for the whole table.
@@ -154,7 +157,7 @@ def _staff_select(query: StaffQuery):  # noqa: ANN202
         Employee.hire_date,
         fp_status,
     ).outerjoin(Department, Department.id == Employee.department_id)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     text = (query.search or "").strip()
     if text:
         id_like = normalise_id_number(text)
@@ -209,7 +212,7 @@ def departments(engine: Engine, actor: Actor) -> list[tuple[int, str]]:
         ]
 
 
-def resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: ANN001
+def resolve_departments(session: Session, names: set[str]) -> dict[str, int]:
     """Ids of the named departments, creating the new ones, in the caller's transaction.
 
     A select and, when some are new, one bulk insert and one more select —
@@ -218,7 +221,9 @@ def resolve_departments(session, names: set[str]) -> dict[str, int]:  # noqa: AN
     names = {n.strip() for n in names if n and n.strip()}
     if not names:
         return {}
-    found = dict(session.execute(select(Department.name, Department.id).where(Department.name.in_(names))).all())
+    found: dict[str, int] = dict(
+        session.execute(select(Department.name, Department.id).where(Department.name.in_(names))).all()
+    )
     missing = sorted(names - set(found))
     if missing:
         session.execute(insert(Department), [{"name": n} for n in missing])
@@ -368,12 +373,12 @@ def search_staff(engine: Engine, actor: Actor, day: date, text: str = "", limit:
 # ---------------------------------------------------------------- writes
 
 
-def _raise_field_errors(errors) -> None:  # noqa: ANN001
+def _raise_field_errors(errors: list[FieldError]) -> None:
     if errors:
         raise ValidationError.from_problems(errors)
 
 
-def _check_unique_employee(session, cleaned: dict[str, Any], own_id: int | None) -> None:  # noqa: ANN001
+def _check_unique_employee(session: Session, cleaned: dict[str, Any], own_id: int | None) -> None:
     clash = session.execute(
         select(Employee.id, Employee.staff_no, Employee.id_number, Employee.name).where(
             or_(Employee.staff_no == cleaned["staff_no"], Employee.id_number == cleaned["id_number"]),
@@ -455,13 +460,14 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
         _check_unique_employee(session, cleaned, employee_id)
         department_ids = resolve_departments(session, {cleaned.get("department") or ""})
         values = _stored_values(cleaned, department_ids)
-        old_department = session.get(Department, current.department_id).name if current.department_id else None
+        # department_id is a foreign key: the department is there.
+        old_department = session.get_one(Department, current.department_id).name if current.department_id else None
         before = _audit_view({k: getattr(current, k) for k in values}, old_department)
         after = _audit_view(values, cleaned.get("department") or None)
         before, after = trail.diff(before, after)
         if not after:
             return current.version
-        result = session.execute(
+        result = session.exec(
             update(Employee)
             .where(Employee.id == employee_id, Employee.version == based_on_version)
             .values(**values, version=Employee.version + 1, updated_at=utcnow(), updated_by=actor.username)
@@ -486,14 +492,17 @@ def _refuse_if_stale(record: Employee | FamilyMember, based_on_version: int) -> 
     if record.version != based_on_version:
         raise StaleVersion(
             N_(
-                "{who} saved this record at {when}, after you opened it. Your changes were not saved; they are still in the form. Reload to see the current record, then apply your changes again."
+                "{who} saved this record at {when}, after you opened it. Your changes were not saved;"
+                " they are still in the form. Reload to see the current record, then apply your changes again."
             ),
             who=record.updated_by or "?",
             when=fmt_datetime(record.updated_at),
         )
 
 
-def _family_values(session, employee_id: int, raw: dict[str, Any], stored_id_number: str | None) -> dict[str, Any]:  # noqa: ANN001
+def _family_values(
+    session: Session, employee_id: int, raw: dict[str, Any], stored_id_number: str | None
+) -> dict[str, Any]:
     employee = session.get(Employee, employee_id)
     if employee is None:
         raise NotFound(N_("No such staff member."))
@@ -512,7 +521,7 @@ def _family_audit_view(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _household_member(session, employee_id: int, member_id: int, based_on_version: int) -> FamilyMember:  # noqa: ANN001
+def _household_member(session: Session, employee_id: int, member_id: int, based_on_version: int) -> FamilyMember:
     """The member, if it belongs to this household and is still at the version the user saw."""
     member = session.get(FamilyMember, member_id)
     if member is None or member.employee_id != employee_id:
@@ -557,7 +566,7 @@ def update_family_member(
         )
         if not after:
             return
-        result = session.execute(
+        result = session.exec(
             update(FamilyMember)
             .where(FamilyMember.id == member_id, FamilyMember.version == based_on_version)
             .values(**values, version=FamilyMember.version + 1, updated_at=utcnow(), updated_by=actor.username)

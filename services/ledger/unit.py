@@ -110,7 +110,7 @@ def update_unit(
     if not 1 <= int(sanction_years) <= 5:
         raise ValidationError(N_("A case blocks between 1 and 5 years."), field="sanction_years")
     with write_session(engine) as session:
-        unit = session.get(Unit, UNIT_ID)
+        unit = session.get_one(Unit, UNIT_ID)  # set up before anyone can sign in to edit it
         wanted = {**profile, "current_year": int(current_year), "sanction_years": int(sanction_years)}
         before, after = trail.diff(trail.snapshot(unit, list(wanted)), wanted)
         if after:

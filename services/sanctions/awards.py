@@ -16,9 +16,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -116,7 +117,7 @@ def staff_problem(staff: dict[str, tuple[int, str]], staff_no: str, name: str) -
 # ---------------------------------------------------------------- reading
 
 
-def _nominations_select(year: int):  # noqa: ANN202
+def _nominations_select(year: int) -> Select[*tuple[Any, ...]]:
     return (
         select(
             AwardNomination.id,
@@ -261,6 +262,7 @@ def add_nomination(
             )
             return row.id
     except IntegrityError as exc:  # a concurrent identical nomination
+        assert person is not None  # only the insert, after the person was found, can clash
         raise ValidationError(
             ALREADY_NOMINATED, field="staff_no", name=person.name, staff_no=person.staff_no, award=award, year=year
         ) from exc

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, insert, literal, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, insert, literal, or_, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
 
 from models import BonusLine, Department, Employee, ViolationCase
 from models._common import utcnow
@@ -257,7 +260,7 @@ def preview_pay_sheet(
     return imports.check_rows(table, check)
 
 
-def _stored_keys(session, keys: set[tuple[int, str, str]]) -> set[tuple[int, str, str]]:  # noqa: ANN001
+def _stored_keys(session: Session, keys: set[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
     """Which (employee, item, month) are already stored: one statement."""
     if not keys:
         return set()
@@ -269,6 +272,12 @@ def _stored_keys(session, keys: set[tuple[int, str, str]]) -> set[tuple[int, str
         )
     ).all()
     return {tuple(r) for r in rows} & keys
+
+
+def _line_key(row: imports.PreviewRow) -> tuple[int, str, str]:
+    """(employee, item, month) of a checked pay line; the check found its employee."""
+    assert row.employee_id is not None
+    return row.employee_id, row.values["item"], row.values["pay_month"]
 
 
 def preview_total(preview: imports.ImportPreview) -> Decimal:
@@ -302,13 +311,8 @@ def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPrevie
             for year in years:
                 ensure_year_open(s, year)
             ids = set(s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows}))).scalars())
-            keys = {(r.employee_id, r.values["item"], r.values["pay_month"]) for r in rows}
-            clash = _stored_keys(s, keys)
-            gone = [
-                r.values["staff_no"]
-                for r in rows
-                if r.employee_id not in ids or (r.employee_id, r.values["item"], r.values["pay_month"]) in clash
-            ]
+            clash = _stored_keys(s, {_line_key(r) for r in rows})
+            gone = [r.values["staff_no"] for r in rows if r.employee_id not in ids or _line_key(r) in clash]
             if gone:
                 raise ValidationError(CHANGED_MEANWHILE, field="file", details="、".join(sorted(set(gone))[:10]))
             s.execute(
@@ -458,12 +462,12 @@ class PayPage:
     total_rows: int  # rows of the chosen view, over all pages
 
 
-def _withheld_fen(year: int):  # noqa: ANN202
+def _withheld_fen(year: int) -> ColumnElement[int]:
     """A line's withheld amount in SQL: all of it when its person is blocked in `year`."""
     return case((blocked_exists(year, BonusLine.employee_id), BonusLine.amount_fen), else_=literal(0))
 
 
-def _totals(conn, year: int, withheld) -> tuple[int, int, int]:  # noqa: ANN001
+def _totals(conn: Connection, year: int, withheld: ColumnElement[int]) -> tuple[int, int, int]:
     """(lines, 应发 fen, 扣发 fen) of `year`."""
     count, due, held = conn.execute(
         select(
@@ -473,7 +477,7 @@ def _totals(conn, year: int, withheld) -> tuple[int, int, int]:  # noqa: ANN001
     return int(count), int(due), int(held)
 
 
-def _lines_select(condition, withheld):  # noqa: ANN001, ANN202
+def _lines_select(condition: ColumnElement[bool], withheld: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
     return (
         select(
             BonusLine.id,
@@ -493,7 +497,7 @@ def _lines_select(condition, withheld):  # noqa: ANN001, ANN202
     )
 
 
-def _per_person_select(year: int, withheld):  # noqa: ANN001, ANN202
+def _per_person_select(year: int, withheld: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
     return (
         select(
             BonusLine.employee_id,
@@ -607,7 +611,7 @@ def labelled(frame: pd.DataFrame, lang: str, columns: list[str]) -> pd.DataFrame
 
 
 def _with_total(frame: pd.DataFrame, lang: str, sums: dict[str, Any], label_column: str) -> pd.DataFrame:
-    total = {c: None for c in frame.columns}
+    total: dict[str, Any] = {c: None for c in frame.columns}
     total[label_column] = translate(lang, TOTAL_LABEL)
     total.update(sums)
     return pd.concat([frame, pd.DataFrame([total], columns=frame.columns, dtype=object)], ignore_index=True)
@@ -645,7 +649,7 @@ def pay_outcome_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
     authorize(engine, actor, Permission.RUN_REPORTS, "incentive pay")
     withheld = _withheld_fen(year)
 
-    def sheet(book, formats, name: str, columns: list[tuple[str, str]]) -> SheetWriter:  # noqa: ANN001
+    def sheet(book: Workbook, formats: dict[str, Format], name: str, columns: list[tuple[str, str]]) -> SheetWriter:
         return SheetWriter(
             book.add_worksheet(translate(lang, name)[:31]),
             [(translate(lang, COLUMN_LABELS[c]), kind) for c, kind in columns],
@@ -706,7 +710,7 @@ BACK_PAY_COLUMNS = ["case_nos", "employee_id", "staff_no", "name", "department",
 LIFTED_STATE = "revoked"  # both a revocation and an overturned appeal end here
 
 
-def _back_pay_frame(rows) -> pd.DataFrame:  # noqa: ANN001
+def _back_pay_frame(rows: Sequence[Row[*tuple[Any, ...]]]) -> pd.DataFrame:
     merged: dict[int, dict] = {}
     for r in rows:
         line = merged.setdefault(
@@ -733,7 +737,7 @@ def _back_pay_frame(rows) -> pd.DataFrame:  # noqa: ANN001
 Lifted = aliased(ViolationCase, name="lifted_case")
 
 
-def _line_select():  # noqa: ANN202
+def _line_select() -> Select[*tuple[Any, ...]]:
     return (
         select(
             BonusLine.id,

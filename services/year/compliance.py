@@ -18,13 +18,14 @@ set-based statements whatever the number of staff:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, case, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from models import (
@@ -181,22 +182,28 @@ def charts(engine: Engine, actor: Actor, year: int) -> Charts:
 # ---------------------------------------------------------------- drill-downs
 
 
-def _year_bounds(column, year: int) -> list:  # noqa: ANN001
+def _year_bounds(column: SQLColumnExpression[date], year: int) -> list[ColumnElement[bool]]:
     return [column >= date(year, 1, 1), column <= date(year, 12, 31)]
 
 
-def _department_filter(department: str | None) -> list:
+def _department_filter(department: str | None) -> list[ColumnElement[bool]]:
     return [] if department is None else [Department.name == department]
 
 
-def _page(conn: Connection, grouped, order_by: list, limit: int, offset: int) -> tuple[list, int]:  # noqa: ANN001
+def _page(
+    conn: Connection,
+    grouped: Select[*tuple[Any, ...]],
+    order_by: Sequence[SQLColumnExpression[Any]],
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
     """(rows of one page, total rows) of a grouped select: two statements."""
     total = conn.execute(select(func.count()).select_from(grouped.order_by(None).subquery())).scalar_one()
     rows = conn.execute(grouped.order_by(*order_by).limit(limit).offset(offset)).all()
     return rows, int(total)
 
 
-def _people_frame(rows: list, columns: list[str]) -> pd.DataFrame:
+def _people_frame(rows: Sequence[Row[*tuple[Any, ...]] | Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     if "id_number" in frame:
         frame["id_number"] = frame["id_number"].map(mask_id_number)

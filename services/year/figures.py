@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from models import (
@@ -65,7 +65,7 @@ def year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def in_post_during(year: int):  # noqa: ANN201 - a SQL condition on Employee
+def in_post_during(year: int) -> ColumnElement[bool]:
     """On the staff on at least one day of `year`: hired by 31 Dec and not gone before 1 Jan."""
     first, last = year_bounds(year)
     return and_(
@@ -77,7 +77,7 @@ def in_post_during(year: int):  # noqa: ANN201 - a SQL condition on Employee
     )
 
 
-def _n(condition):  # noqa: ANN001, ANN202
+def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 

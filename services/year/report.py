@@ -26,13 +26,13 @@ import functools
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Select, Subquery, and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from models import (
@@ -292,11 +292,11 @@ def _label(labels: dict, code: str | None) -> str:
     return _zh(msgid) if msgid else code
 
 
-def _stream(conn: Connection, stmt):  # noqa: ANN001, ANN202
+def _stream(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> CursorResult[*tuple[Any, ...]]:
     return conn.execute(stmt.execution_options(yield_per=2000))
 
 
-def staff_select(year: int):  # noqa: ANN201
+def staff_select(year: int) -> Select[*tuple[Any, ...]]:
 
     children = (
         select(FamilyMember.employee_id, func.count().label("n"))
@@ -327,7 +327,7 @@ def staff_select(year: int):  # noqa: ANN201
     )
 
 
-def _staff_rows(conn: Connection, year: int):  # noqa: ANN202
+def _staff_rows(conn: Connection, year: int) -> Iterator[list[Any]]:
 
     for n, r in enumerate(_stream(conn, staff_select(year)), start=1):
         yield [
@@ -348,7 +348,7 @@ def _staff_rows(conn: Connection, year: int):  # noqa: ANN202
         ]
 
 
-def family_select(year: int):  # noqa: ANN201
+def family_select(year: int) -> Select[*tuple[Any, ...]]:
     return (
         select(
             Employee.staff_no,
@@ -366,7 +366,7 @@ def family_select(year: int):  # noqa: ANN201
     )
 
 
-def _family_rows(conn: Connection, year: int):  # noqa: ANN202
+def _family_rows(conn: Connection, year: int) -> Iterator[list[Any]]:
 
     for r in _stream(conn, family_select(year)):
         yield [
@@ -381,13 +381,13 @@ def _family_rows(conn: Connection, year: int):  # noqa: ANN202
         ]
 
 
-def _n(condition):  # noqa: ANN001, ANN202
+def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
     from sqlalchemy import case
 
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def session_select(year: int, today: date):  # noqa: ANN201
+def session_select(year: int, today: date) -> Select[*tuple[Any, ...]]:
     """One row per original session held in Y (as the figures count them): 实到 =
     present, 补学 = made up later, 参训率 = (实到 + 补学) / 应到."""
     first, last = year_bounds(year)
@@ -426,7 +426,7 @@ def session_select(year: int, today: date):  # noqa: ANN201
     )
 
 
-def _session_rows(conn: Connection, year: int, today: date):  # noqa: ANN202
+def _session_rows(conn: Connection, year: int, today: date) -> Iterator[list[Any]]:
 
     for r in _stream(conn, session_select(year, today)):
         yield [
@@ -443,7 +443,7 @@ def _session_rows(conn: Connection, year: int, today: date):  # noqa: ANN202
         ]
 
 
-def leaflet_select(year: int):  # noqa: ANN201
+def leaflet_select(year: int) -> Select[*tuple[Any, ...]]:
     first, last = year_bounds(year)
     reach = and_(Employee.id.is_not(None), Distribution.expected, in_post_on(Leaflet.issued_on))
     delivered = and_(reach, Distribution.delivered_on.is_not(None))
@@ -466,7 +466,7 @@ def leaflet_select(year: int):  # noqa: ANN201
     )
 
 
-def _leaflet_rows(conn: Connection, year: int):  # noqa: ANN202
+def _leaflet_rows(conn: Connection, year: int) -> Iterator[list[Any]]:
 
     for r in _stream(conn, leaflet_select(year)):
         yield [
@@ -480,7 +480,7 @@ def _leaflet_rows(conn: Connection, year: int):  # noqa: ANN202
         ]
 
 
-def _pay_by_employee(year: int):  # noqa: ANN202
+def _pay_by_employee(year: int) -> Subquery:
     return (
         select(BonusLine.employee_id, func.sum(BonusLine.amount_fen).label("fen"))
         .where(BonusLine.year == year)
@@ -489,7 +489,7 @@ def _pay_by_employee(year: int):  # noqa: ANN202
     )
 
 
-def case_select(year: int):  # noqa: ANN201
+def case_select(year: int) -> Select[*tuple[Any, ...]]:
     """Every case of year Y that was ever confirmed."""
     pay = _pay_by_employee(year)
     return (
@@ -516,7 +516,7 @@ def case_select(year: int):  # noqa: ANN201
     )
 
 
-def _case_rows(conn: Connection, year: int):  # noqa: ANN202
+def _case_rows(conn: Connection, year: int) -> Iterator[list[Any]]:
     """扣发金额 is the person's incentive pay of Y withheld, shown on their first
     case in force (by case number) so that no amount is counted twice; 0.00 on the others."""
     charged: set[int] = set()
@@ -550,7 +550,7 @@ def _case_rows(conn: Connection, year: int):  # noqa: ANN202
         ]
 
 
-def award_select(year: int):  # noqa: ANN201
+def award_select(year: int) -> Select[*tuple[Any, ...]]:
     """One row per staff member with a nomination or an incentive-pay line in Y."""
     noms = (
         select(AwardNomination.employee_id, func.count().label("n"))
@@ -575,7 +575,7 @@ def award_select(year: int):  # noqa: ANN201
     )
 
 
-def _award_rows(conn: Connection, year: int):  # noqa: ANN202
+def _award_rows(conn: Connection, year: int) -> Iterator[list[Any]]:
     reasons = reasons_by_employee(conn, year, LANG)
     for r in _stream(conn, award_select(year)):
         blocked = bool(r.blocked)
