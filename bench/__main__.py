@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + "  ".join(cell for cell in row if cell), file=sys.stderr, flush=True)
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *lines]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return 0
 
 

@@ -95,7 +95,8 @@ def _replay(conn, statements: list[tuple[str, object]]) -> int:
 
 @workload("compliance_page", target=3.0)
 def compliance_page(options: argparse.Namespace) -> list[Measurement]:
-    """Compliance page data (headline Y and Y-1, chart aggregates, attention) vs the same SQL through the bare driver."""
+    """Compliance page data (headline Y and Y-1, chart aggregates, attention) vs the same SQL
+    through the bare driver."""
 
     def measure(database: ScaleDatabase, repeat: int) -> Measurement:
         engine = database.engine()

@@ -13,7 +13,8 @@ included.
 
 A page is ready when the run its click started has finished: the browser has
 received Streamlit's `script_finished` message on the websocket (after the
-page's last element), and no further run (st.rerun) starts within 0.3 s.  Printed: failures (timeouts, exceptions shown on a page), p50/p95/max
+page's last element), and no further run (st.rerun) starts within 0.3 s.
+Printed: failures (timeouts, exceptions shown on a page), p50/p95/max
 page-ready time per page and overall, and the server's peak memory (VmHWM of
 the server process from /proc, or psutil's RSS sampled when there is no /proc).
 Nothing is asserted: the figures depend on the machine.

@@ -12,11 +12,14 @@ any number of staff (tests/ledger/test_eligibility.py checks 100 against 1,000).
 from __future__ import annotations
 
 import argparse
+import functools
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 
 from bench.scale import ScaleDatabase, _best, scale_databases
 from bench.workloads import Measurement, count_statements, workload
+from services.core.permissions import Actor
 
 IN_FORCE = ("confirmed", "under_appeal")
 SEEDED_CASES = 300
@@ -46,7 +49,8 @@ def baseline(database: ScaleDatabase, conn, year: int) -> pd.DataFrame:
     for employee_id, case_no, category, basis, recorder, decider, decided_at in blocks:
         case_nos.setdefault(employee_id, []).append(case_no)
         reasons.setdefault(employee_id, []).append(
-            f"违规记录 {case_no}（{category}）；依据：{basis}；登记人：{recorder}；确认人：{decider}；确认日期：{str(decided_at)[:10]}"
+            f"违规记录 {case_no}（{category}）；依据：{basis}；登记人：{recorder}；"
+            f"确认人：{decider}；确认日期：{str(decided_at)[:10]}"
         )
     blocked = staff["employee_id"].isin(case_nos.keys())
     staff["award_eligible"] = ~blocked
@@ -151,13 +155,13 @@ def eligibility_all_staff(options: argparse.Namespace) -> list[Measurement]:
         try:
             year = _busiest_year(conn)
 
-            def ours(year: int = year) -> pd.DataFrame:
+            def ours(engine: Engine = engine, actor: Actor = actor, year: int = year) -> pd.DataFrame:
                 return eligibility.eligibility(engine, actor, year)
 
             frame, base = ours(), baseline(database, conn, year)
             assert len(frame) == len(base) and frame["award_eligible"].sum() == base["award_eligible"].sum()
             assert list(frame["case_nos"]) == list(base["case_nos"])
-            baseline_time = _best(repeat, lambda: baseline(database, conn, year))
+            baseline_time = _best(repeat, functools.partial(baseline, database, conn, year))
         finally:
             conn.close()
         ours_time = _best(repeat, ours)

@@ -3,7 +3,8 @@
 The unit is generated once per run (services.devdata.generate) into a temporary copy
 and shared by every workload here.  The generated SQLite file is cached under
 data/bench-cache/, keyed by staff, seed, schema revision, generator version
-and day (`cache_key`), so a second run that day does not generate again.  When TAIZHANG_DATABASE_URL names a PostgreSQL server,
+and day (`cache_key`), so a second run that day does not generate again.
+When TAIZHANG_DATABASE_URL names a PostgreSQL server,
 the same workloads also run there, in a fresh database generated for the run
 and dropped at exit.
 

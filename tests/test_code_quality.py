@@ -35,7 +35,6 @@ def test_no_test_module_imports_another():
         f"{path.relative_to(ROOT)}: {line.strip()}"
         for path in sorted((ROOT / "tests").rglob("*.py"))
         for line in path.read_text(encoding="utf-8").splitlines()
-        if line.lstrip().startswith(("from tests.", "import tests."))
-        and ".test_" in line.split(" import ")[0]
+        if line.lstrip().startswith(("from tests.", "import tests.")) and ".test_" in line.split(" import ")[0]
     ]
     assert offenders == []

@@ -177,7 +177,7 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(engine, actor
 
 
 def test_lock_is_per_account(engine, actors):
-    for i in range(5):
+    for _ in range(5):
         with pytest.raises(AuthError):
             auth.authenticate(engine, "leader", "nope-nope", now=T0)
     assert auth.authenticate(engine, "principal", STRONG_PASSWORD, now=T0).username == "principal"

@@ -126,8 +126,8 @@ def test_pay_lines_are_shown_one_page_at_a_time(people, app_env):
     at.number_input(key="pay_page_lines").set_value(2).run()
     second = at.dataframe[0].value
     assert len(second) == min(100, total - 100)
-    assert not set(zip(first["工号"], first["月份"], first["项目"])) & set(
-        zip(second["工号"], second["月份"], second["项目"])
+    assert not set(zip(first["工号"], first["月份"], first["项目"], strict=True)) & set(
+        zip(second["工号"], second["月份"], second["项目"], strict=True)
     )
 
 

@@ -248,7 +248,7 @@ def test_staff_record_explains_eligibility_and_pending_cases(people, app_env):
     at = open_page(people[Role.AUDITOR], "pages/staff_record.py", id=1)
     assert any("不具备评优评先资格" in e for e in texts(at.error))
     explanation = next(d.value for d in at.dataframe if "项目" in d.value.columns)
-    content = dict(zip(explanation["项目"], explanation["内容"]))
+    content = dict(zip(explanation["项目"], explanation["内容"], strict=True))
     assert content["依据"] == category(app_env).basis and content["违规类别"] == category(app_env).name
     assert content["登记人"] == people[Role.LEADER].display_name
     assert content["确认人"] == people[Role.PRINCIPAL].display_name and content["确认日期"]

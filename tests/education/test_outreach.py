@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from models import AuditEvent, Distribution, Employee, Leaflet, LeafletAttachment
 from services.audit import reading
@@ -18,7 +18,7 @@ from services.core.permissions import Role
 from services.education import outreach
 from services.education.outreach import DistributionMark as Mark
 from services.education.training import Audience
-from tests.factories import D1, PDF, TODAY, YEAR, admin_of, close_year, count, leave, make_staff, new_leaflet
+from tests.factories import D1, PDF, TODAY, YEAR, admin_of, close_year, count, counting, leave, make_staff, new_leaflet
 
 
 def rows(engine, leaflet_id) -> dict[int, Distribution]:
@@ -217,7 +217,7 @@ def test_coverage_and_unreached_on_a_hand_made_dataset(engine, leader):
     assert by_dept.loc["语文组", ["expected", "delivered"]].tolist() == [3, 2]
     assert by_dept.loc["数学组", ["expected", "delivered"]].tolist() == [3, 1]
     unreached = outreach.unreached_households(engine, leader, YEAR)
-    assert sorted(zip(unreached["leaflet_id"], unreached["employee_id"])) == sorted([(l1, c), (l2, b)])
+    assert sorted(zip(unreached["leaflet_id"], unreached["employee_id"], strict=True)) == sorted([(l1, c), (l2, b)])
     assert list(outreach.unreached_households(engine, leader, YEAR, l2)["employee_id"]) == [b]
     assert outreach.coverage(engine, leader, YEAR - 1).empty
 
@@ -226,16 +226,8 @@ def test_coverage_is_one_query(engine, leader):
     make_staff(engine, 30)
     new_leaflet(engine, leader)
     for by in ("leaflet", "department"):
-        statements = []
-
-        def listen(conn, cursor, statement, params, context, executemany):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", listen)
-        try:
+        with counting(engine) as statements:
             outreach.coverage(engine, leader, YEAR, by)
-        finally:
-            event.remove(engine, "before_cursor_execute", listen)
         assert len([s for s in statements if "distribution" in s.lower()]) == 1
 
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from models import Attendance, AuditEvent, Department, Employee, TrainingSession
 from services.audit import reading
@@ -18,7 +18,7 @@ from services.core.permissions import Role
 from services.education import training
 from services.education.training import Audience
 from services.ledger.roster import search_staff, staff_in_post
-from tests.factories import D1, TODAY, YEAR, admin_of, close_year, count, leave, make_staff, new_session
+from tests.factories import D1, TODAY, YEAR, admin_of, close_year, count, counting, leave, make_staff, new_session
 
 
 def statuses(engine, session_id) -> dict[int, str]:
@@ -253,16 +253,8 @@ def test_rates_take_one_query_whatever_the_number_of_staff(engine, leader, by):
         make_staff(engine, n if not counts else n - 20)
         sid = new_session(engine, leader, title=f"学习{n}")
         training.record_roll_call(engine, leader, sid, {}, others="present")
-        statements = []
-
-        def listen(conn, cursor, statement, params, context, executemany):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", listen)
-        try:
+        with counting(engine) as statements:
             frame = training.attendance_rates(engine, leader, YEAR, by)
-        finally:
-            event.remove(engine, "before_cursor_execute", listen)
         assert not frame.empty
         counts.append(len([s for s in statements if "attendance" in s.lower()]))
     assert counts == [1, 1]
@@ -271,16 +263,8 @@ def test_rates_take_one_query_whatever_the_number_of_staff(engine, leader, by):
 def test_roll_call_audit_is_bulk(engine, leader):
     make_staff(engine, 60)
     sid = new_session(engine, leader)
-    statements = []
-
-    def listen(conn, cursor, statement, params, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with counting(engine) as statements:
         assert training.record_roll_call(engine, leader, sid, {}, others="present") == 60
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert len(statements) < 20
     assert reading.verify_chain(engine, admin_of(engine)).ok
 
@@ -554,16 +538,8 @@ def test_search_staff_in_post_takes_two_statements_whatever_the_size(engine, lea
     counts = []
     for n in (10, 300):
         make_staff(engine, n if not counts else n - 10)
-        statements = []
-
-        def listen(conn, cursor, statement, params, context, executemany):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", listen)
-        try:
+        with counting(engine) as statements:
             page, total = search_staff(engine, leader, D1, "员工", limit=50)
-        finally:
-            event.remove(engine, "before_cursor_execute", listen)
         assert (len(page), total) == (min(n, 50), n)
         counts.append(len([s for s in statements if "employee" in s.lower()]))
     assert counts == [2, 2]

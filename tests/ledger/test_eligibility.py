@@ -185,7 +185,7 @@ def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
             )
             assert sorted(filter(None, row.case_nos.split("、"))) == expected
         listed, _ = roster.list_staff(engine, principal, roster.StaffQuery(year=year), limit=None)
-        status = dict(zip(listed["id"], listed["fp_status"]))
+        status = dict(zip(listed["id"], listed["fp_status"], strict=True))
         assert {e for e in ours if status[e] == "violation"} == model_blocked(model, year, n)
         assert {e for e in ours if status[e] == "pending"} == model_pending(model, year, n) - model_blocked(
             model, year, n

@@ -139,7 +139,11 @@ def test_messy_sample_is_refused_with_exactly_its_five_errors(engine, leader):
     assert sorted(int(k) for k in expected["errors_by_sheet_row"]) == rows
 
     meanings = dict(
-        zip(rows, [expected["errors_by_sheet_row"][k] for k in sorted(expected["errors_by_sheet_row"], key=int)])
+        zip(
+            rows,
+            [expected["errors_by_sheet_row"][k] for k in sorted(expected["errors_by_sheet_row"], key=int)],
+            strict=True,
+        )
     )
     fields = {
         "身份证号校验位错误": ("id_number", "身份证号", ID_CHECKSUM),
@@ -284,7 +288,7 @@ def test_excel_date_cells_and_serial_numbers(engine, leader):
     preview = preview_staff(engine, leader, staff_file(rows), "dates.xlsx")
     assert preview.ok, [e.line("zh_CN") for e in preview.errors]
     expected = staff_rows(3)
-    for row, original in zip(preview.rows, expected):
+    for row, original in zip(preview.rows, expected, strict=True):
         assert row.values["birth_date"] == date.fromisoformat(original[3])
         assert row.values["hire_date"] == date.fromisoformat(original[7])
 

@@ -260,7 +260,7 @@ def test_export_is_masked_formula_safe_and_recorded(unit, actors):
     assert headers[:5] == ["工号", "姓名", "性别", "出生日期", "身份证号"]
     rows = list(sheet.iter_rows(min_row=2))
     assert len(rows) == total == 40
-    first = {h: c for h, c in zip(headers, rows[0])}
+    first = {h: c for h, c in zip(headers, rows[0], strict=True)}
     assert first["岗位"].value == '=HYPERLINK("http://x")' and first["岗位"].data_type == "s"
     assert "********" in first["身份证号"].value
     assert first["性别"].value in ("男", "女")

@@ -156,11 +156,14 @@ def test_blocked_person_has_every_line_withheld_with_the_reason(engine, actors, 
     assert sheet.cell(row=2, column=6).number_format == "0.00"
     people = list(book.worksheets[1].iter_rows(values_only=True))
     assert [r[0] for r in people[1:]] == ["S0000", "S0001", "S0002", "合计"]
+
     # The streamed workbook and the in-memory outcome apply the same rule, line by line and per person.
-    as_rows = lambda frame, cols: [
-        tuple(float(v) if isinstance(v, Decimal) else (v or None) for v in r)
-        for r in frame[cols].itertuples(index=False)
-    ]
+    def as_rows(frame, cols):
+        return [
+            tuple(float(v) if isinstance(v, Decimal) else (v or None) for v in r)
+            for r in frame[cols].itertuples(index=False)
+        ]
+
     line_cols = ["staff_no", "name", "department", "pay_month", "item", "due", "withheld", "paid", "reason"]
     assert rows[1:-1] == as_rows(outcome.lines, line_cols)
     person_cols = ["staff_no", "name", "department", "lines", "due", "withheld", "paid", "reason"]
