@@ -1,6 +1,8 @@
 """Award nominations: every nominee with eligibility and the reason,
 entry and import, finalising the eligible, export of the finalised list."""
 
+from __future__ import annotations
+
 import hashlib
 
 import pandas as pd
@@ -45,7 +47,7 @@ award_filter = st.selectbox(t("Award"), names, index=None, placeholder=t("All aw
 shown = frame if award_filter is None else frame[frame["award_name"] == award_filter]
 
 
-def yes_no(value) -> str:  # noqa: ANN001
+def yes_no(value: bool) -> str:
     return t("Yes") if value else t("No")
 
 
