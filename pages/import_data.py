@@ -1,5 +1,7 @@
 """Import the old staff and family spreadsheets: check first, then all or nothing."""
 
+from __future__ import annotations
+
 import hashlib
 
 import pandas as pd
@@ -64,11 +66,11 @@ update_existing = kind == "staff" and st.checkbox(
 )
 
 
-def progress_bar(label):
+def progress_bar(label: str) -> tuple[st.delta_generator.DeltaGenerator, imports.Progress]:
     """A progress callback, or None for small files (they take a moment only)."""
     bar = st.progress(0.0, text=label)
 
-    def report(done, total):
+    def report(done: int, total: int) -> None:
         if total >= PROGRESS_FROM_ROWS:
             bar.progress(min(1.0, done / max(total, 1)), text=f"{label} {done}/{total}")
 
