@@ -46,7 +46,7 @@ with tab_edit:
     if frame.empty:
         st.caption(t("No categories yet."))
     else:
-        names = dict(zip(frame["id"], frame["name"]))
+        names = dict(zip(frame["id"], frame["name"], strict=True))
         chosen = st.selectbox(t("Category"), list(names), format_func=names.get, key="category_chosen")
         row = frame.set_index("id").loc[chosen]
         version = int(row["version"])

@@ -135,7 +135,7 @@ with tab_roll:
         if editable:
             c1, c2, c3 = st.columns([1, 1, 2])
             if c1.button(t("Save the roll call"), type="primary", icon=":material/save:"):
-                marks = {int(e): codes[s] for e, s in zip(edited["employee_id"], edited["status"])}
+                marks = {int(e): codes[s] for e, s in zip(edited["employee_id"], edited["status"], strict=True)}
                 changed = ui.run_action(lambda: training.record_roll_call(ui.engine(), actor, session_id, marks))
                 if changed is not None:
                     st.session_state.pop(f"roll_preset_{session_id}", None)
