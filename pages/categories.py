@@ -13,7 +13,9 @@ actor = ui.require(Permission.ADMINISTER)
 st.title(t("Violation categories"))
 st.caption(
     t(
-        "What counts as a violation is only what is listed here, each with the law, regulation or unit rule it rests on. No category may derive a violation from a birth or the number of children."
+        "What counts as a violation is only what is listed here, "
+        "each with the law, regulation or unit rule it rests on. "
+        "No category may derive a violation from a birth or the number of children."
     )
 )
 

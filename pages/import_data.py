@@ -22,7 +22,8 @@ actor = ui.require(Permission.EDIT_RECORDS)
 st.title(t("Import spreadsheets"))
 st.write(
     t(
-        "Import the staff list and family members from the old ledgers (.xlsx or .csv, UTF-8 or GBK). The file is checked completely first; nothing is written until every row is right."
+        "Import the staff list and family members from the old ledgers (.xlsx or .csv, UTF-8 or GBK). "
+        "The file is checked completely first; nothing is written until every row is right."
     )
 )
 
@@ -117,7 +118,8 @@ if preview.new_departments:
 if preview.errors:
     st.error(
         t(
-            "The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again, or import only the correct rows.",
+            "The file has {n} errors in {rows} rows. Nothing has been imported. "
+            "Correct the file and check it again, or import only the correct rows.",
             n=len(preview.errors),
             rows=preview.error_rows,
         )

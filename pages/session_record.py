@@ -151,7 +151,8 @@ with tab_roll:
             with st.expander(t("Import a filled-in sign-in sheet"), icon=":material/upload_file:"):
                 st.caption(
                     t(
-                        "A signature (or present) counts as present, excused as excused, absent or an empty cell as absent. "
+                        "A signature (or present) counts as present, excused as excused, "
+                        "absent or an empty cell as absent. "
                         "The marks are put in the table above for you to check and save."
                     )
                 )

@@ -364,7 +364,8 @@ else:
 if standing.pending_case_nos:
     st.warning(
         t(
-            "Awaiting the principal's decision: {cases}. A pending case does not withdraw anything until it is confirmed.",
+            "Awaiting the principal's decision: {cases}. "
+            "A pending case does not withdraw anything until it is confirmed.",
             cases="、".join(standing.pending_case_nos),
         )
     )
@@ -373,9 +374,10 @@ if not own_cases.empty:
     with st.expander(t("All cases of this person ({count})", count=len(own_cases))):
         st.dataframe(cases.cases_table(own_cases, ui.lang()), hide_index=True, width="stretch")
         for row in own_cases.itertuples():
+            state_label = t(cases.STATE_LABELS.get(row.state, row.state))
             st.page_link(
                 "pages/case_record.py",
-                label=f"{row.case_no} · {t(cases.STATE_LABELS.get(row.state, row.state))} · {row.category} · {fmt_date(row.occurred_on)}",
+                label=f"{row.case_no} · {state_label} · {row.category} · {fmt_date(row.occurred_on)}",
                 icon=":material/gavel:",
                 query_params={"id": str(row.id)},
             )
