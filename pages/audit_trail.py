@@ -79,7 +79,8 @@ with c2:
         else:
             st.error(
                 t(
-                    "The chain is broken at event No. {id}: it was changed or removed after it was written. {n} events before it are intact.",
+                    "The chain is broken at event No. {id}: it was changed or removed after it was written. "
+                    "{n} events before it are intact.",
                     id=report.first_broken_id,
                     n=report.checked,
                 )

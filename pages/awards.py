@@ -1,6 +1,8 @@
 """Award nominations: every nominee with eligibility and the reason,
 entry and import, finalising the eligible, export of the finalised list."""
 
+from __future__ import annotations
+
 import hashlib
 
 import pandas as pd
@@ -45,7 +47,7 @@ award_filter = st.selectbox(t("Award"), names, index=None, placeholder=t("All aw
 shown = frame if award_filter is None else frame[frame["award_name"] == award_filter]
 
 
-def yes_no(value) -> str:  # noqa: ANN001
+def yes_no(value: bool) -> str:
     return t("Yes") if value else t("No")
 
 
@@ -163,7 +165,8 @@ with st.expander(t("Import nominations from a sheet (columns: award name, staff 
             if preview.errors:
                 st.error(
                     t(
-                        "The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again.",
+                        "The file has {n} errors in {rows} rows. Nothing has been imported. "
+                        "Correct the file and check it again.",
                         n=len(preview.errors),
                         rows=preview.error_rows,
                     )

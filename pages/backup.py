@@ -12,7 +12,8 @@ actor = ui.require(Permission.ADMINISTER)
 st.title(t("Backup"))
 st.write(
     t(
-        "A backup is a complete copy of the ledger, accounts and audit trail. Keep it somewhere safe: it holds personal information."
+        "A backup is a complete copy of the ledger, accounts and audit trail. "
+        "Keep it somewhere safe: it holds personal information."
     )
 )
 if is_sqlite(ui.engine()):

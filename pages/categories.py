@@ -13,7 +13,9 @@ actor = ui.require(Permission.ADMINISTER)
 st.title(t("Violation categories"))
 st.caption(
     t(
-        "What counts as a violation is only what is listed here, each with the law, regulation or unit rule it rests on. No category may derive a violation from a birth or the number of children."
+        "What counts as a violation is only what is listed here, "
+        "each with the law, regulation or unit rule it rests on. "
+        "No category may derive a violation from a birth or the number of children."
     )
 )
 
@@ -46,7 +48,7 @@ with tab_edit:
     if frame.empty:
         st.caption(t("No categories yet."))
     else:
-        names = dict(zip(frame["id"], frame["name"]))
+        names = dict(zip(frame["id"], frame["name"], strict=True))
         chosen = st.selectbox(t("Category"), list(names), format_func=names.get, key="category_chosen")
         row = frame.set_index("id").loc[chosen]
         version = int(row["version"])

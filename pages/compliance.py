@@ -6,6 +6,8 @@ and hold only small aggregates or one page of rows; ui.run_action clears them
 on every write, and the ttl bounds what another app process may still show.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -80,7 +82,7 @@ def _go(kind: str) -> None:
     st.session_state["cmp_page"] = 1
 
 
-def _shown(key: str, value):
+def _shown(key: str, value: int | Decimal | None) -> str:
     if value is None:
         return "—"
     if key in ("attendance_rate", "coverage"):
@@ -90,7 +92,7 @@ def _shown(key: str, value):
     return f"{value:,}"
 
 
-def _delta(key: str):
+def _delta(key: str) -> str | None:
     change = figures.delta(key)
     if change is None:
         return None
@@ -149,7 +151,7 @@ def _rate_chart(
     rate_title: str,
     tooltip: list,
     horizontal: bool = True,
-    sort=None,
+    sort: list[str] | None = None,
 ) -> alt.Chart:
     data = frame.assign(percent=(frame[rate] * 100).round(1), label=frame[label].fillna(t("(no department)")))
     percent = alt.X if horizontal else alt.Y

@@ -41,7 +41,8 @@ if actor.can(Permission.DECIDE_CASE):
         )
         for row in waiting.itertuples():
             what = t("Appeal") if row.state == "under_appeal" else t("Case to decide")
-            label = f"{what} · {row.case_no} · {row.staff_no} {row.name} · {row.category} · {fmt_datetime(row.waiting_since)}"
+            since = fmt_datetime(row.waiting_since)
+            label = f"{what} · {row.case_no} · {row.staff_no} {row.name} · {row.category} · {since}"
             if not row.can_decide:
                 label += " · " + t("recorded by you: someone else decides it")
             st.page_link("pages/case_record.py", label=label, icon=":material/gavel:", query_params={"id": str(row.id)})

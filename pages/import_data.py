@@ -1,5 +1,7 @@
 """Import the old staff and family spreadsheets: check first, then all or nothing."""
 
+from __future__ import annotations
+
 import hashlib
 
 import pandas as pd
@@ -20,7 +22,8 @@ actor = ui.require(Permission.EDIT_RECORDS)
 st.title(t("Import spreadsheets"))
 st.write(
     t(
-        "Import the staff list and family members from the old ledgers (.xlsx or .csv, UTF-8 or GBK). The file is checked completely first; nothing is written until every row is right."
+        "Import the staff list and family members from the old ledgers (.xlsx or .csv, UTF-8 or GBK). "
+        "The file is checked completely first; nothing is written until every row is right."
     )
 )
 
@@ -64,11 +67,11 @@ update_existing = kind == "staff" and st.checkbox(
 )
 
 
-def progress_bar(label):
+def progress_bar(label: str) -> tuple[st.delta_generator.DeltaGenerator, imports.Progress]:
     """A progress callback, or None for small files (they take a moment only)."""
     bar = st.progress(0.0, text=label)
 
-    def report(done, total):
+    def report(done: int, total: int) -> None:
         if total >= PROGRESS_FROM_ROWS:
             bar.progress(min(1.0, done / max(total, 1)), text=f"{label} {done}/{total}")
 
@@ -115,7 +118,8 @@ if preview.new_departments:
 if preview.errors:
     st.error(
         t(
-            "The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again, or import only the correct rows.",
+            "The file has {n} errors in {rows} rows. Nothing has been imported. "
+            "Correct the file and check it again, or import only the correct rows.",
             n=len(preview.errors),
             rows=preview.error_rows,
         )

@@ -102,7 +102,8 @@ if can_edit:
                     if preview.errors:
                         st.error(
                             t(
-                                "The file has {n} errors in {rows} rows. Nothing has been imported. Correct the file and check it again.",
+                                "The file has {n} errors in {rows} rows. Nothing has been imported. "
+                                "Correct the file and check it again.",
                                 n=len(preview.errors),
                                 rows=preview.error_rows,
                             )

@@ -1,6 +1,9 @@
 """One leaflet: details, PDF, the households to reach, receipts in one table, receipt list, history."""
 
+from __future__ import annotations
+
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -125,10 +128,10 @@ with tab_receipts:
         if can_edit:
             if st.button(t("Save the receipts"), type="primary", icon=":material/save:"):
 
-                def cell(value):
+                def cell(value: Any) -> Any:
                     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
-                def day(value):
+                def day(value: Any) -> dt.date | None:
                     value = cell(value)
                     if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
                         return value

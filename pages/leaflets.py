@@ -4,6 +4,8 @@ The year's aggregates are cached by database, year and role (see pages/sessions.
 ui.run_action clears them on every write.  Only the chosen view runs.
 """
 
+from __future__ import annotations
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -40,7 +42,7 @@ COUNTS = {
 }
 
 
-def kind_label(code) -> str:
+def kind_label(code: str) -> str:
     return t(outreach.KIND_LABELS.get(code, code))
 
 

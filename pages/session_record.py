@@ -1,5 +1,9 @@
 """One study session: details, expected list, sign-in sheet, roll call, make-up, history."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -75,7 +79,7 @@ with tab_roll:
     editor_key = f"roll_{session_id}_{base_version}_{editor_round}"
     preset = st.session_state.get(f"roll_preset_{session_id}")  # {employee_id: status} from "all present" or a sheet
 
-    def initial_status(row) -> str:
+    def initial_status(row: Any) -> str:  # a row of roster.itertuples()
         if row.status == Status.MADE_UP:
             return labels[Status.MADE_UP]
         if preset is not None and row.employee_id in preset:
@@ -131,7 +135,7 @@ with tab_roll:
         if editable:
             c1, c2, c3 = st.columns([1, 1, 2])
             if c1.button(t("Save the roll call"), type="primary", icon=":material/save:"):
-                marks = {int(e): codes[s] for e, s in zip(edited["employee_id"], edited["status"])}
+                marks = {int(e): codes[s] for e, s in zip(edited["employee_id"], edited["status"], strict=True)}
                 changed = ui.run_action(lambda: training.record_roll_call(ui.engine(), actor, session_id, marks))
                 if changed is not None:
                     st.session_state.pop(f"roll_preset_{session_id}", None)
@@ -147,7 +151,8 @@ with tab_roll:
             with st.expander(t("Import a filled-in sign-in sheet"), icon=":material/upload_file:"):
                 st.caption(
                     t(
-                        "A signature (or present) counts as present, excused as excused, absent or an empty cell as absent. "
+                        "A signature (or present) counts as present, excused as excused, "
+                        "absent or an empty cell as absent. "
                         "The marks are put in the table above for you to check and save."
                     )
                 )
@@ -247,7 +252,7 @@ with tab_expected:
         current = {int(e) for e in roster["employee_id"]}
         in_post = ui.staff_in_post_search(actor, details["held_on"])
 
-        def not_yet_expected(text: str, limit: int):
+        def not_yet_expected(text: str, limit: int) -> tuple[pd.DataFrame, int]:
             """Staff in post on the day who are not on the list (those on it are left out of the matches)."""
             found, total = in_post(text, limit)
             return found[~found["employee_id"].isin(current)], total

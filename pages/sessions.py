@@ -6,6 +6,8 @@ thousands of attendance rows.  ui.run_action clears them on every write; the ttl
 bounds what another app process may still show.  Only the chosen view runs.
 """
 
+from __future__ import annotations
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -48,7 +50,7 @@ def counts_config() -> dict:
     return {c: st.column_config.NumberColumn(t(label)) for c, label in COUNT_LABELS.items()} | {"rate": RATE}
 
 
-def form_label(code) -> str:
+def form_label(code: str) -> str:
     return t(training.FORM_LABELS.get(code, code))
 
 

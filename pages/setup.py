@@ -9,7 +9,8 @@ from services.ledger import unit
 st.title(t("Welcome to Taizhang"))
 st.write(
     t(
-        "Taizhang keeps the unit's family-planning compliance ledger. Set up your unit and the first administrator account to begin."
+        "Taizhang keeps the unit's family-planning compliance ledger. "
+        "Set up your unit and the first administrator account to begin."
     )
 )
 ui.language_picker("setup_language")
@@ -24,7 +25,8 @@ with st.form("setup"):
     st.subheader(t("First administrator"))
     st.caption(
         t(
-            "The administrator manages accounts, the unit profile and backups. There is no default password: choose one now (at least 8 characters)."
+            "The administrator manages accounts, the unit profile and backups. "
+            "There is no default password: choose one now (at least 8 characters)."
         )
     )
     col1, col2 = st.columns(2)
@@ -34,7 +36,8 @@ with st.form("setup"):
     password2 = col2.text_input(t("Repeat password"), type="password")
     with_demo = st.checkbox(
         t(
-            "Also load a fictional demo unit (a few dozen staff with families, and demo accounts for each role) to try Taizhang"
+            "Also load a fictional demo unit (a few dozen staff with families, and demo accounts for each role) "
+            "to try Taizhang"
         ),
         value=False,
     )

@@ -1,11 +1,18 @@
 """The staff list: search, filter, sort, page, export; open a household."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
 from services.core.permissions import Permission
 from services.ledger import roster, unit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 PAGE_SIZE = 50
 
@@ -17,7 +24,7 @@ department_choices = dict(roster.departments(ui.engine(), actor))
 any_label = t("(all)")
 
 
-def labelled(mapping):
+def labelled(mapping: Mapping[str, str]) -> Callable[[str | None], str]:
     return lambda code: any_label if code is None else t(mapping[code])
 
 

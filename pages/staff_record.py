@@ -1,6 +1,9 @@
 """One household: the staff member's record, family members, and its history."""
 
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -12,6 +15,9 @@ from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
 from services.ledger import eligibility, roster, unit
 from services.sanctions import cases, lifecycle
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 actor = ui.require(Permission.READ_LEDGER)
 can_edit = actor.can(Permission.EDIT_RECORDS)
@@ -71,7 +77,15 @@ else:
         )
 
 
-def choice(label, options, current, key, allow_empty=False, empty_label=None, disabled=False):
+def choice(
+    label: str,
+    options: Mapping[str, str],
+    current: str | None,
+    key: str,
+    allow_empty: bool = False,
+    empty_label: str | None = None,
+    disabled: bool = False,
+) -> str | None:
     keys = ([None] if allow_empty else []) + list(options)
     index = keys.index(current) if current in keys else 0
     return st.selectbox(
@@ -186,7 +200,7 @@ if saved:
         ui.show_error(err)
 
 
-def reload_record():
+def reload_record() -> None:
     # Dropping the base version gives the form the stored values (new widget keys).
     st.session_state.pop(version_key, None)
     st.session_state.pop(f"stale_{employee_id}", None)
@@ -227,7 +241,7 @@ else:
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
-def family_form(key, member=None):
+def family_form(key: str, member: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any]]:
     member = member or {}
     with st.form(key, clear_on_submit=member == {}):
         c1, c2, c3 = st.columns(3)
@@ -350,7 +364,8 @@ else:
 if standing.pending_case_nos:
     st.warning(
         t(
-            "Awaiting the principal's decision: {cases}. A pending case does not withdraw anything until it is confirmed.",
+            "Awaiting the principal's decision: {cases}. "
+            "A pending case does not withdraw anything until it is confirmed.",
             cases="、".join(standing.pending_case_nos),
         )
     )
@@ -359,9 +374,10 @@ if not own_cases.empty:
     with st.expander(t("All cases of this person ({count})", count=len(own_cases))):
         st.dataframe(cases.cases_table(own_cases, ui.lang()), hide_index=True, width="stretch")
         for row in own_cases.itertuples():
+            state_label = t(lifecycle.STATE_LABELS.get(row.state, row.state))
             st.page_link(
                 "pages/case_record.py",
-                label=f"{row.case_no} · {t(lifecycle.STATE_LABELS.get(row.state, row.state))} · {row.category} · {fmt_date(row.occurred_on)}",
+                label=f"{row.case_no} · {state_label} · {row.category} · {fmt_date(row.occurred_on)}",
                 icon=":material/gavel:",
                 query_params={"id": str(row.id)},
             )

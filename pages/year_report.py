@@ -2,6 +2,8 @@
 sign-off; the administrator's reopening.  Every role may see where a year stands;
 the report itself needs RUN_REPORTS, signing SIGN_OFF, reopening ADMINISTER."""
 
+from __future__ import annotations
+
 import streamlit as st
 
 from pages import _ui as ui
@@ -49,7 +51,7 @@ else:
     st.info(t("{year} is not signed off yet.", year=year), icon=":material/lock_open:")
 
 
-def progress_bar():  # noqa: ANN201
+def progress_bar() -> report.Progress:
     bar = st.progress(0.0, text=t("Starting..."))
     return lambda fraction, msgid: bar.progress(fraction, text=t(msgid))
 
