@@ -17,33 +17,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from models import Employee
-from services.core.i18n import N_, Msg, translate
+from services.core.errors import FieldError
+from services.core.i18n import N_, Msg
 from services.ledger.idnumbers import (
     birth_date_from_id,
     check_id_number,
     gender_from_id,
     normalise_id_number,
 )
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field: `field` is the model field name."""
-
-    field: str
-    msgid: str
-    params: dict = field(default_factory=dict)
-
-    def translated(self, lang: str) -> str:
-        return translate(lang, self.msgid, **self.params)
-
 
 # ---------------------------------------------------------------- labels
 

@@ -46,6 +46,7 @@ from services.audit import reading, trail
 from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import (
+    FieldError,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -58,7 +59,6 @@ from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
-from services.ledger.validation import FieldError
 
 
 class CaseState(StrEnum):
