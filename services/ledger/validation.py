@@ -15,7 +15,6 @@ rows checks it with one query instead of one per row.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from sqlalchemy import select
 from models import Employee
 from services.core.errors import FieldError
 from services.core.i18n import N_, Msg
+from services.core.text import text_of
 from services.ledger.idnumbers import (
     birth_date_from_id,
     check_id_number,
@@ -207,30 +207,6 @@ CHILD_NOT_AFTER_PARENT = N_("The child's birth date {child} is not after the sta
 PARENT_NOT_BEFORE_CHILD = N_("The parent's birth date {parent} is not before the staff member's birth date {child}.")
 
 # ---------------------------------------------------------------- cells
-
-
-def text_of(value: Any) -> str:
-    """A cell as trimmed text: full-width to half-width (NFKC), whole floats
-    without `.0` (Excel stores typed numbers as floats), dates as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, float):
-        if value != value:  # NaN from pandas
-            return ""
-        text = f"{value:.0f}" if value.is_integer() else repr(value)
-    elif isinstance(value, datetime):
-        text = value.date().isoformat() if not (value.hour or value.minute or value.second) else value.isoformat(" ")
-    elif isinstance(value, date):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return text.strip()
 
 
 def _key(text: str) -> str:
