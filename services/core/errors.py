@@ -7,6 +7,7 @@ user's language.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.core.i18n import translate
@@ -32,6 +33,18 @@ class NotFound(ServiceError):
     pass
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field: `field` is the model field name."""
+
+    field: str
+    msgid: str
+    params: dict = field(default_factory=dict)
+
+    def translated(self, lang: str) -> str:
+        return translate(lang, self.msgid, **self.params)
+
+
 class ValidationError(ServiceError):
     """Input that breaks a rule; `field` names the offending field when known."""
 
@@ -42,8 +55,8 @@ class ValidationError(ServiceError):
 
     @classmethod
     def from_problems(cls, problems: list) -> ValidationError:
-        """One error carrying every field problem (objects with field, msgid, params);
-        its own message is the first problem's."""
+        """One error carrying every field problem (FieldErrors, or objects with field, msgid,
+        params); its own message is the first problem's."""
         first = problems[0]
         err = cls.__new__(cls)
         ServiceError.__init__(err, first.msgid, **first.params)

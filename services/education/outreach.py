@@ -30,11 +30,11 @@ from services.core.files import check_pdf, safe_pdf_filename
 from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
+from services.core.text import checked_text, column_length
 from services.core.yearlock import ensure_year_open
 from services.education.training import (
     Audience,
     audience_employee_ids,
-    checked_text,
     joined_between,
     record_history,
 )
@@ -70,6 +70,8 @@ METHOD_LABELS = {
 }
 
 MAX_COPIES = 100_000
+# The longest text each field of a leaflet holds: its column's size.
+TEXT_LIMITS = {"title": column_length(Leaflet.title), "notes": column_length(Leaflet.notes)}
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,11 @@ def create_leaflet(
     if kind not in set(Kind):
         raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
     values = {
-        "title": checked_text(title, "title", 200, required=True),
+        "title": checked_text(title, "title", TEXT_LIMITS["title"], required=True),
         "kind": str(kind),
         "issued_on": issued_on,
         "copies": _copies(copies),
-        "notes": checked_text(notes, "notes", 500),
+        "notes": checked_text(notes, "notes", TEXT_LIMITS["notes"]),
         "audience": audience.kind,
         "audience_departments": ",".join(map(str, audience.department_ids)) or None,
     }
@@ -176,7 +178,7 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         ensure_year_open(session, leaflet.issued_on.year)
         before = _leaflet_view(leaflet)
         if "title" in changes:
-            leaflet.title = checked_text(changes["title"], "title", 200, required=True)
+            leaflet.title = checked_text(changes["title"], "title", TEXT_LIMITS["title"], required=True)
         if "kind" in changes:
             if changes["kind"] not in set(Kind):
                 raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
@@ -187,7 +189,7 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         if "copies" in changes:
             leaflet.copies = _copies(changes["copies"])
         if "notes" in changes:
-            leaflet.notes = checked_text(changes["notes"], "notes", 500)
+            leaflet.notes = checked_text(changes["notes"], "notes", TEXT_LIMITS["notes"])
         old, new = trail.diff(before, _leaflet_view(leaflet))
         if not new:
             return leaflet.version

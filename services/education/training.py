@@ -33,6 +33,7 @@ from services.core.exports import PRINT_FORMATS, frames_to_xlsx
 from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
+from services.core.text import checked_text, column_length
 from services.core.yearlock import ensure_year_open
 from services.ledger.roster import in_post_on
 from services.ledger.unit import UNIT_ID
@@ -73,6 +74,13 @@ MARKABLE = {Status.PRESENT, Status.ABSENT, Status.EXCUSED}
 OWING = (Status.ABSENT.value, Status.EXCUSED.value)
 
 MAX_HOURS = Decimal(24)
+# The longest text each field of a session holds: its column's size.
+TEXT_LIMITS = {
+    "title": column_length(TrainingSession.title),
+    "content": column_length(TrainingSession.content),
+    "organiser": column_length(TrainingSession.organiser),
+    "place": column_length(TrainingSession.place),
+}
 
 
 @dataclass(frozen=True)
@@ -182,16 +190,6 @@ def parse_hours(value: Any) -> int:
     return int(tenths)
 
 
-def checked_text(value: Any, name: str, limit: int, *, required: bool = False) -> str | None:
-    """A trimmed text field for a form: required and length checked, empty -> None."""
-    text = str(value).strip() if value is not None else ""
-    if required and not text:
-        raise ValidationError(N_("This field is required."), field=name)
-    if len(text) > limit:
-        raise ValidationError(N_("At most {max} characters."), field=name, max=limit)
-    return text or None
-
-
 def _session_view(s: TrainingSession) -> dict[str, Any]:
     return {
         "held_on": s.held_on.isoformat(),
@@ -250,16 +248,16 @@ def create_session(
     authorize(engine, actor, Permission.EDIT_RECORDS, "create study session")
     if not isinstance(held_on, date):
         raise ValidationError(N_("Enter the date of the session."), field="held_on")
-    title_ = checked_text(title, "title", 200, required=True)
+    title_ = checked_text(title, "title", TEXT_LIMITS["title"], required=True)
     if form not in set(Form):
         raise ValidationError(N_("Choose the form of the session."), field="form")
     values = {
         "held_on": held_on,
         "title": title_,
         "form": str(form),
-        "content": checked_text(content, "content", 4000),
-        "organiser": checked_text(organiser, "organiser", 50),
-        "place": checked_text(place, "place", 100),
+        "content": checked_text(content, "content", TEXT_LIMITS["content"]),
+        "organiser": checked_text(organiser, "organiser", TEXT_LIMITS["organiser"]),
+        "place": checked_text(place, "place", TEXT_LIMITS["place"]),
         "hours_tenths": parse_hours(hours),
         "audience": audience.kind,
         "audience_departments": ",".join(map(str, audience.department_ids)) or None,
@@ -321,14 +319,14 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
         ensure_year_open(session, ts.held_on.year)
         before = _session_view(ts)
         if "title" in changes:
-            ts.title = checked_text(changes["title"], "title", 200, required=True)
+            ts.title = checked_text(changes["title"], "title", TEXT_LIMITS["title"], required=True)
         if "form" in changes:
             if changes["form"] not in set(Form):
                 raise ValidationError(N_("Choose the form of the session."), field="form")
             ts.form = str(changes["form"])
-        for name, limit in (("content", 4000), ("organiser", 50), ("place", 100)):
+        for name in ("content", "organiser", "place"):
             if name in changes:
-                setattr(ts, name, checked_text(changes[name], name, limit))
+                setattr(ts, name, checked_text(changes[name], name, TEXT_LIMITS[name]))
         if "hours" in changes:
             ts.hours_tenths = parse_hours(changes["hours"])
         events: list[dict[str, Any]] = []

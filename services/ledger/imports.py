@@ -53,6 +53,7 @@ from services.core.exports import frames_to_xlsx
 from services.core.formatting import local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
+from services.core.text import text_of
 from services.ledger.roster import resolve_departments
 from services.ledger.validation import (
     EMPLOYEE_FIELDS,
@@ -61,7 +62,6 @@ from services.ledger.validation import (
     clean_employee,
     clean_family_member,
     existing_conflicts,
-    text_of,
 )
 
 if TYPE_CHECKING:

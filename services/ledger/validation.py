@@ -15,35 +15,22 @@ rows checks it with one query instead of one per row.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from models import Employee
-from services.core.i18n import N_, Msg, translate
+from models import Department, Employee, FamilyMember
+from services.core.errors import FieldError, ValidationError
+from services.core.i18n import N_, Msg
+from services.core.text import TextMessages, checked_text, column_length, text_of
 from services.ledger.idnumbers import (
     birth_date_from_id,
     check_id_number,
     gender_from_id,
     normalise_id_number,
 )
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field: `field` is the model field name."""
-
-    field: str
-    msgid: str
-    params: dict = field(default_factory=dict)
-
-    def translated(self, lang: str) -> str:
-        return translate(lang, self.msgid, **self.params)
-
 
 # ---------------------------------------------------------------- labels
 
@@ -157,17 +144,18 @@ RELATION_GENDER = {
     "母": "F",
 }
 
-# Longest text per field (the model's column sizes).
+# Longest text per field: the size of the column it is stored in.  Staff and family
+# rows share `name` and `notes`, so those take the smaller of the two columns.
 MAX_LENGTHS = {
-    "staff_no": 30,
-    "name": 30,
-    "department": 50,
-    "post": 50,
-    "phone": 20,
-    "only_child_certificate_no": 50,
-    "notes": 500,
-    "work_unit": 100,
-    "birth_registration_no": 50,
+    "staff_no": column_length(Employee.staff_no),
+    "name": min(column_length(Employee.name), column_length(FamilyMember.name)),
+    "department": column_length(Department.name),
+    "post": column_length(Employee.post),
+    "phone": column_length(Employee.phone),
+    "only_child_certificate_no": column_length(Employee.only_child_certificate_no),
+    "notes": min(column_length(Employee.notes), column_length(FamilyMember.notes)),
+    "work_unit": column_length(FamilyMember.work_unit),
+    "birth_registration_no": column_length(FamilyMember.birth_registration_no),
 }
 
 EMPLOYEE_FIELDS = (
@@ -202,6 +190,7 @@ FAMILY_FIELDS = (
 
 REQUIRED = N_("{field} is required.")
 TOO_LONG = N_("{field} may have at most {max} characters.")
+_CELL_TEXT = TextMessages(required=REQUIRED, too_long=TOO_LONG)
 GENDER_UNKNOWN = N_("Gender must be male or female (男 or 女), not “{value}”.")
 GENDER_MISMATCH = N_("Gender does not match the ID number: the row says {given}, the ID number says {derived}.")
 BIRTH_MISMATCH = N_("Birth date does not match the ID number: the row says {given}, the ID number says {derived}.")
@@ -220,30 +209,6 @@ CHILD_NOT_AFTER_PARENT = N_("The child's birth date {child} is not after the sta
 PARENT_NOT_BEFORE_CHILD = N_("The parent's birth date {parent} is not before the staff member's birth date {child}.")
 
 # ---------------------------------------------------------------- cells
-
-
-def text_of(value: Any) -> str:
-    """A cell as trimmed text: full-width to half-width (NFKC), whole floats
-    without `.0` (Excel stores typed numbers as floats), dates as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, float):
-        if value != value:  # NaN from pandas
-            return ""
-        text = f"{value:.0f}" if value.is_integer() else repr(value)
-    elif isinstance(value, datetime):
-        text = value.date().isoformat() if not (value.hour or value.minute or value.second) else value.isoformat(" ")
-    elif isinstance(value, date):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return text.strip()
 
 
 def _key(text: str) -> str:
@@ -389,16 +354,17 @@ def _text_field(
     raw: Mapping[str, Any], name: str, values: dict, errors: list[FieldError], *, required: bool = False
 ) -> str | None:
     text = clean_name(raw.get(name)) if name == "name" else text_of(raw.get(name))
-    if not text:
-        values[name] = None
-        if required:
-            errors.append(FieldError(name, REQUIRED, {"field": FIELD_LABELS[name]}))
-        return None
-    limit = MAX_LENGTHS.get(name)
-    if limit and len(text) > limit:
-        errors.append(FieldError(name, TOO_LONG, {"field": FIELD_LABELS[name], "max": limit}))
-    values[name] = text
-    return text
+    values[name] = text or None  # kept even when too long, as the row shows it
+    _check_text(text, name, errors, required=required)
+    return values[name]
+
+
+def _check_text(text: str, name: str, errors: list[FieldError], *, required: bool = False) -> None:
+    """Adds what the text checker finds wrong with `text` (a cell already made text) to `errors`."""
+    try:
+        checked_text(text, name, MAX_LENGTHS[name], required=required, messages=_CELL_TEXT, label=FIELD_LABELS[name])
+    except ValidationError as err:
+        errors.extend(err.problems)
 
 
 def _choice_field(
@@ -489,8 +455,8 @@ def clean_employee(raw: Mapping[str, Any], *, today: date) -> tuple[dict, list[F
     values["phone"] = phone
     if not ok:
         errors.append(FieldError("phone", PHONE_INVALID, {"value": phone}))
-    elif phone and len(phone) > MAX_LENGTHS["phone"]:
-        errors.append(FieldError("phone", TOO_LONG, {"field": FIELD_LABELS["phone"], "max": MAX_LENGTHS["phone"]}))
+    elif phone:
+        _check_text(phone, "phone", errors)
     _choice_field(raw, "marital_status", MARITAL_VALUES, MARITAL_UNKNOWN, values, errors)
     _text_field(raw, "only_child_certificate_no", values, errors)
     _text_field(raw, "notes", values, errors)

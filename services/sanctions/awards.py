@@ -35,10 +35,10 @@ from services.core.exports import frames_to_xlsx
 from services.core.formatting import LOCAL_TZ
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
+from services.core.text import text_of
 from services.core.yearlock import ensure_year_open
 from services.ledger import imports
 from services.ledger.eligibility import blocked_exists, reasons_by_employee
-from services.ledger.validation import text_of
 
 MAX_AWARD_NAME = 100
 

@@ -48,6 +48,7 @@ from services.core.exports import (
 )
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
+from services.core.text import text_of
 from services.core.yearlock import ensure_year_open
 from services.ledger import imports
 from services.ledger.eligibility import (
@@ -55,7 +56,6 @@ from services.ledger.eligibility import (
     reasons_by_employee,
     sanction_years_expr,
 )
-from services.ledger.validation import text_of
 from services.sanctions.awards import (
     NAME_REQUIRED,
     STAFF_REQUIRED,

@@ -40,6 +40,7 @@ from services.audit import reading, trail
 from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import (
+    FieldError,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -50,9 +51,9 @@ from services.core.files import check_pdf, safe_pdf_filename
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
+from services.core.text import TextMessages, checked_text, column_length, stripped
 from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
-from services.ledger.validation import FieldError
 from services.sanctions.lifecycle import EDIT, TRANSITIONS, CaseState, Transition, state_label
 
 FIELD_LABELS = {
@@ -68,32 +69,38 @@ FIELD_LABELS = {
     "grounds": N_("Grounds of appeal"),
     "name": N_("Name"),
 }
-LIMITS = {"facts": 4000, "basis": 1000, "evidence_note": 2000, "reason": 1000, "grounds": 2000, "name": 100}
+# The longest text per field: the size of the column it is stored in.  A category's basis
+# pre-fills its cases' basis, and a reason goes to the decision, appeal or revocation column,
+# so those take the smallest of their columns.
+LIMITS = {
+    "facts": column_length(ViolationCase.facts),
+    "basis": min(column_length(ViolationCategory.basis), column_length(ViolationCase.basis)),
+    "evidence_note": column_length(ViolationCase.evidence_note),
+    "reason": min(
+        column_length(ViolationCase.decision_reason),
+        column_length(ViolationCase.appeal_reason),
+        column_length(ViolationCase.revoke_reason),
+    ),
+    "grounds": column_length(ViolationCase.appeal_grounds),
+    "name": column_length(ViolationCategory.name),
+}
+_TEXT = TextMessages(required=N_("{field}: this field is required."), too_long=N_("{field}: at most {max} characters."))
 EDITABLE = ("employee_id", "family_member_id", "category_id", "occurred_on", "facts", "basis", "evidence_note", "year")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _text(value: Any, name: str, *, required: bool, problems: list[FieldError]) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    if required and not text:
-        problems.append(FieldError(name, N_("{field}: this field is required."), {"field": FIELD_LABELS[name]}))
+    """The checked text (None for empty), or None with its problem added to `problems`."""
+    try:
+        return checked_text(value, name, LIMITS[name], required=required, messages=_TEXT, label=FIELD_LABELS[name])
+    except ValidationError as err:
+        problems.extend(err.problems)
         return None
-    if len(text) > LIMITS[name]:
-        problems.append(
-            FieldError(
-                name, N_("{field}: at most {max} characters."), {"field": FIELD_LABELS[name], "max": LIMITS[name]}
-            )
-        )
-    return text or None
 
 
 def _clean_text(value: Any, name: str, *, required: bool) -> str | None:
     """One free-text field on its own (a reason, the grounds), refused at once if wrong."""
-    problems: list[FieldError] = []
-    text = _text(value, name, required=required, problems=problems)
-    if problems:
-        raise ValidationError.from_problems(problems)
-    return text
+    return checked_text(value, name, LIMITS[name], required=required, messages=_TEXT, label=FIELD_LABELS[name])
 
 
 # ---------------------------------------------------------------- categories
@@ -106,7 +113,7 @@ def _category_view(c: ViolationCategory) -> dict[str, Any]:
 def _clean_category(name: Any, basis: Any) -> dict[str, str]:
     problems: list[FieldError] = []
     values = {"name": _text(name, "name", required=True, problems=problems)}
-    text = str(basis).strip() if basis is not None else ""
+    text = stripped(basis)
     if not text:
         problems.append(
             FieldError(
@@ -114,14 +121,8 @@ def _clean_category(name: Any, basis: Any) -> dict[str, str]:
                 N_("No category may be saved without its basis: name the law, regulation or unit rule and article."),
             )
         )
-    elif len(text) > LIMITS["basis"]:
-        problems.append(
-            FieldError(
-                "basis",
-                N_("{field}: at most {max} characters."),
-                {"field": FIELD_LABELS["basis"], "max": LIMITS["basis"]},
-            )
-        )
+    else:
+        _text(text, "basis", required=True, problems=problems)
     values["basis"] = text
     if problems:
         raise ValidationError.from_problems(problems)
@@ -356,7 +357,7 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
     basis = raw.get("basis")
     if basis is None and category is not None:
         basis = category.basis  # pre-filled from the category
-    basis_text = str(basis).strip() if basis is not None else ""
+    basis_text = stripped(basis)
     if not basis_text:
         problems.append(
             FieldError("basis", N_("A case must cite its basis: the law, regulation or unit rule and article."))

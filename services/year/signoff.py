@@ -31,10 +31,15 @@ from services.core.errors import NotFound, ServiceError, ValidationError
 from services.core.formatting import local_today
 from services.core.i18n import N_
 from services.core.permissions import Actor, Permission
+from services.core.text import TextMessages, checked_text, column_length
 from services.core.yearlock import YearLocked, is_locked
 from services.year.report import generate
 
-MAX_REASON = 1000
+MAX_REASON = column_length(YearClosure.reopen_reason)
+_REASON_TEXT = TextMessages(
+    required=N_("Give the reason for reopening the year."),
+    too_long=N_("The reason is too long (at most {max} characters)."),
+)
 
 
 # ---------------------------------------------------------------- sign-off
@@ -159,11 +164,7 @@ def sign_off(engine: Engine, actor: Actor, year: int, progress=None, *, now: dat
 def reopen(engine: Engine, actor: Actor, year: int, reason: str) -> ClosureVersion:
     """An administrator reopens a signed-off year (ADMINISTER), with a reason; audited."""
     authorize(engine, actor, Permission.ADMINISTER, "reopen a year")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(N_("Give the reason for reopening the year."), field="reason")
-    if len(reason) > MAX_REASON:
-        raise ValidationError(N_("The reason is too long (at most {max} characters)."), field="reason", max=MAX_REASON)
+    reason = checked_text(reason, "reason", MAX_REASON, required=True, messages=_REASON_TEXT)
     with write_session(engine) as s:
         closure = (
             s.execute(select(YearClosure).where(YearClosure.year == year).order_by(YearClosure.version.desc()).limit(1))
