@@ -2,6 +2,8 @@
 (with a reason and a confirmation step), download the evidence, read the full history."""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -27,13 +29,13 @@ if not creating and not param.isdigit():
 st.page_link("pages/cases.py", label=t("Back to the list of cases"), icon=":material/arrow_back:")
 
 
-def category_options(include=None):
+def category_options(include: int | None = None) -> dict[int, tuple[str, str]]:
     frame = cases.list_categories(ui.engine(), actor)
     frame = frame[frame["active"] | (frame["id"] == include)]
     return {int(r.id): (r.name, r.basis) for r in frame.itertuples()}
 
 
-def family_options(employee_id):
+def family_options(employee_id: int) -> dict[int | None, str]:
     return {None: t("(none: the staff member)")} | {
         mid: f"{t(roster.RELATION_LABELS.get(rel, rel))} · {name}"
         for mid, rel, name in cases.family_choices(ui.engine(), actor, employee_id)
@@ -46,7 +48,8 @@ if creating:
     st.title(t("Record a violation case"))
     st.caption(
         t(
-            "The case is saved as a draft; submit it when the facts, basis and evidence are complete. The principal then decides it."
+            "The case is saved as a draft; submit it when the facts, basis and evidence are complete. "
+            "The principal then decides it."
         )
     )
     preset = st.query_params.get("employee", "")
@@ -153,7 +156,7 @@ version_key = f"case_version_{case_id}"
 base_version = ui.base_version(version_key, case["version"])
 
 
-def done(message, new_version=None):
+def done(message: str, new_version: int | None = None) -> NoReturn:
     st.session_state[version_key] = new_version if new_version is not None else base_version
     for key in (f"decide_{case_id}", f"case_stale_{case_id}"):
         st.session_state.pop(key, None)
@@ -161,7 +164,7 @@ def done(message, new_version=None):
     st.rerun()
 
 
-def attempt(action):
+def attempt(action: Callable[[], Any]) -> Any:
     """Run a write; a stale version offers a reload."""
     try:
         result = action()
@@ -189,7 +192,8 @@ meta = [
     (t("Staff member"), f"{case['staff_no']} · {case['name']}"),
     (
         t("Family member concerned"),
-        f"{t(roster.RELATION_LABELS.get(case['family_relation'], case['family_relation'] or ''))} · {case['family_member']}"
+        f"{t(roster.RELATION_LABELS.get(case['family_relation'], case['family_relation'] or ''))}"
+        f" · {case['family_member']}"
         if case["family_member"]
         else "—",
     ),
@@ -215,7 +219,8 @@ if case["appeal_decided_at"]:
     meta.append(
         (
             t("Appeal decision"),
-            f"{result} · {case['appeal_decided_by_name']} · {fmt_datetime(case['appeal_decided_at'])} · {case['appeal_reason']}",
+            f"{result} · {case['appeal_decided_by_name']} · {fmt_datetime(case['appeal_decided_at'])}"
+            f" · {case['appeal_reason']}",
         )
     )
 if case["revoked_at"]:
@@ -315,7 +320,8 @@ if "appeal" in actions:
     st.subheader(t("Record an appeal"))
     st.caption(
         t(
-            "The person concerned may appeal a confirmed case. The case stays in force until the principal decides the appeal."
+            "The person concerned may appeal a confirmed case. "
+            "The case stays in force until the principal decides the appeal."
         )
     )
     with st.form(f"appeal_{case_id}_{base_version}"):

@@ -14,13 +14,15 @@ current_year = profile.current_year if profile else None
 st.title(t("Violation cases"))
 st.caption(
     t(
-        "A case is recorded and submitted by the designated leader and decided by the principal; whoever recorded a case never decides it. A confirmed case (also while under appeal) withdraws award eligibility and incentive pay for its assessment year."
+        "A case is recorded and submitted by the designated leader and decided by the principal; "
+        "whoever recorded a case never decides it. A confirmed case (also while under appeal) "
+        "withdraws award eligibility and incentive pay for its assessment year."
     )
 )
 
 any_label = t("(all)")
 categories = cases.list_categories(ui.engine(), actor)
-category_names = dict(zip(categories["id"], categories["name"]))
+category_names = dict(zip(categories["id"], categories["name"], strict=True))
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 2])
@@ -53,7 +55,7 @@ with st.container(border=True):
 
 counts = cases.state_counts(ui.engine(), actor, year)
 columns = st.columns(len(counts))
-for column, (code, number) in zip(columns, counts.items()):
+for column, (code, number) in zip(columns, counts.items(), strict=True):
     column.metric(t(lifecycle.STATE_LABELS[code]), number)
 
 query = cases.CaseQuery(

@@ -7,7 +7,8 @@ user's language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from services.core.i18n import translate
@@ -39,7 +40,7 @@ class FieldError:
 
     field: str
     msgid: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def translated(self, lang: str) -> str:
         return translate(lang, self.msgid, **self.params)

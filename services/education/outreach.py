@@ -17,6 +17,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import Label
 
 from models import Department, Distribution, Employee, Leaflet, LeafletAttachment, Unit
 from models._common import utcnow
@@ -201,7 +204,7 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         return leaflet.version
 
 
-def _move_leaflet(session, leaflet: Leaflet, new_day: Any) -> list[dict[str, Any]]:  # noqa: ANN001
+def _move_leaflet(session: Session, leaflet: Leaflet, new_day: Any) -> list[dict[str, Any]]:
     """Move `leaflet` to the issue date `new_day` and recompute its expected
     households among those not yet reached (as a study session does when it
     moves): staff no longer in post that day are taken off, staff who joined
@@ -332,7 +335,7 @@ _HOUSEHOLD_COLUMNS = [
 ]
 
 
-def _households_select(leaflet_id: int, issued_on: date):  # noqa: ANN202
+def _households_select(leaflet_id: int, issued_on: date) -> Select[Any]:
     return (
         select(
             Employee.id,
@@ -675,10 +678,10 @@ def delete_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
 # ---------------------------------------------------------------- coverage
 
 
-def _coverage_sums() -> list:
+def _coverage_sums() -> list[Label[Any]]:
     counted = and_(Distribution.expected, in_post_on(Leaflet.issued_on))
 
-    def n(condition):  # noqa: ANN001, ANN202
+    def n(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     return [
@@ -771,7 +774,10 @@ def receipt_list(engine: Engine, actor: Actor, leaflet_id: int, lang: str, fmt: 
             raise NotFound(N_("No such leaflet."))
         unit = session.get(Unit, UNIT_ID)
         rows = session.execute(_households_select(leaflet_id, leaflet.issued_on)).all()
-    t = lambda m: translate(lang, m)  # noqa: E731
+
+    def t(msgid: Any) -> str:  # labels, or a frame's cell when it has no label
+        return translate(lang, msgid)
+
     data = PRINT_FORMATS[fmt](
         t(N_("Receipt list")),
         f"{unit.name if unit else ''} {t(N_('Receipt list'))}",
@@ -814,7 +820,10 @@ def receipt_list_xlsx(engine: Engine, actor: Actor, leaflet_id: int, lang: str) 
 
 def coverage_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
     """Coverage by leaflet and by department, and the households not reached."""
-    t = lambda m: translate(lang, m)  # noqa: E731
+
+    def t(msgid: Any) -> str:  # labels, or a frame's cell when it has no label
+        return translate(lang, msgid)
+
     names = {
         "leaflet_id": None,
         "employee_id": None,

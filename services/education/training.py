@@ -12,8 +12,9 @@ the day they left.  Every read is one query whatever the number of staff.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, case, delete, extract, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import Label
 
 from models import Attendance, AuditEvent, Department, Employee, TrainingSession, Unit
 from models._common import utcnow
@@ -97,11 +101,11 @@ class Audience:
         return cls("all")
 
     @classmethod
-    def departments(cls, ids) -> Audience:  # noqa: ANN001
+    def departments(cls, ids: Iterable[int]) -> Audience:
         return cls("departments", department_ids=tuple(sorted(set(ids))))
 
     @classmethod
-    def people(cls, ids) -> Audience:  # noqa: ANN001
+    def people(cls, ids: Iterable[int]) -> Audience:
         return cls("people", employee_ids=tuple(sorted(set(ids))))
 
     @classmethod
@@ -117,7 +121,7 @@ class Audience:
 # ---------------------------------------------------------------- shared helpers
 
 
-def audience_employee_ids(session, audience: Audience, day: date, *, owing_at: int | None = None) -> list[int]:  # noqa: ANN001
+def audience_employee_ids(session: Session, audience: Audience, day: date, *, owing_at: int | None = None) -> list[int]:
     """The employee ids `audience` means on `day` (one query)."""
     stmt = select(Employee.id).where(in_post_on(day))
     if audience.kind == "all":
@@ -159,7 +163,7 @@ def audience_employee_ids(session, audience: Audience, day: date, *, owing_at: i
 
 
 def joined_between(
-    session,
+    session: Session,
     audience: Audience,
     old_day: date,
     new_day: date,
@@ -251,7 +255,7 @@ def create_session(
     title_ = checked_text(title, "title", TEXT_LIMITS["title"], required=True)
     if form not in set(Form):
         raise ValidationError(N_("Choose the form of the session."), field="form")
-    values = {
+    values: dict[str, Any] = {
         "held_on": held_on,
         "title": title_,
         "form": str(form),
@@ -270,7 +274,7 @@ def create_session(
                 raise NotFound(N_("No such study session."))
             # A make-up of a make-up makes up the original.
             if original.makeup_of_id is not None:
-                original = session.get(TrainingSession, original.makeup_of_id)
+                original = session.get_one(TrainingSession, original.makeup_of_id)
             if original.held_on > held_on:
                 raise ValidationError(
                     N_("A make-up session cannot be held before the session it makes up ({date})."),
@@ -345,7 +349,7 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
         return ts.version
 
 
-def _move_session(session, ts: TrainingSession, new_day: Any) -> list[dict[str, Any]]:  # noqa: ANN001
+def _move_session(session: Session, ts: TrainingSession, new_day: Any) -> list[dict[str, Any]]:
     """Move `ts` to `new_day` and recompute who is expected for the people not yet
     marked: those no longer on the staff that day are taken off, those who joined
     between the two days (and fit the audience) are added.  Someone already marked
@@ -377,7 +381,7 @@ def _move_session(session, ts: TrainingSession, new_day: Any) -> list[dict[str, 
             date=fmt_date(new_day),
         )
     if ts.makeup_of_id is not None:
-        original = session.get(TrainingSession, ts.makeup_of_id)
+        original = session.get_one(TrainingSession, ts.makeup_of_id)
         if original.held_on > new_day:
             raise ValidationError(
                 N_("A make-up session cannot be held before the session it makes up ({date})."),
@@ -535,7 +539,7 @@ _ROSTER_COLUMNS = [
 ]
 
 
-def _roster_select(session_id: int, held_on: date):  # noqa: ANN202
+def _roster_select(session_id: int, held_on: date) -> Select[Any]:
     return (
         select(
             Attendance.id,
@@ -555,7 +559,7 @@ def _roster_select(session_id: int, held_on: date):  # noqa: ANN202
     )
 
 
-def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) -> dict[str, int]:  # noqa: ANN001
+def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids: Iterable[int]) -> dict[str, int]:
     """Replace the expected list by `employee_ids` (one transaction, an event per person added or removed).
 
     People removed lose their attendance row; a make-up attendance they had is
@@ -584,7 +588,7 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
         taken_back: list[dict[str, Any]] = []
         if removed:
             if ts.makeup_of_id is not None:
-                original = session.get(TrainingSession, ts.makeup_of_id)
+                original = session.get_one(TrainingSession, ts.makeup_of_id)
                 ensure_year_open(session, original.held_on.year)
             taken_back = _take_back_makeups(session, session_id, removed)
             session.execute(
@@ -623,7 +627,7 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids) ->
     return {"added": len(added), "removed": len(removed)}
 
 
-def _take_back_makeups(session, makeup_id: int, employee_ids: list[int]) -> list[dict[str, Any]]:  # noqa: ANN001
+def _take_back_makeups(session: Session, makeup_id: int, employee_ids: list[int]) -> list[dict[str, Any]]:
     """Undo `made_up` at the original for people no longer present at make-up `makeup_id`."""
     rows = session.execute(
         select(Attendance.id, Attendance.session_id, Attendance.employee_id, Attendance.made_up_from).where(
@@ -676,7 +680,7 @@ def record_roll_call(
             raise NotFound(N_("No such study session."))
         ensure_year_open(session, ts.held_on.year)
         if ts.makeup_of_id is not None:
-            ensure_year_open(session, session.get(TrainingSession, ts.makeup_of_id).held_on.year)
+            ensure_year_open(session, session.get_one(TrainingSession, ts.makeup_of_id).held_on.year)
         if ts.held_on > local_today():
             raise ValidationError(
                 N_("The session on {date} has not taken place yet; attendance can be recorded from that day on."),
@@ -795,7 +799,7 @@ def record_roll_call(
 
 
 def _propagate_makeup(
-    session, actor: Actor, ts: TrainingSession, changes: dict[int, tuple[str, str]], now
+    session: Session, actor: Actor, ts: TrainingSession, changes: dict[int, tuple[str, str]], now: datetime
 ) -> list[dict]:
     """Present at a make-up: absent/excused at the original becomes made_up; no
     longer present: the original goes back to what it was."""
@@ -897,17 +901,17 @@ def marks_from_sign_in_sheet(engine: Engine, actor: Actor, session_id: int, data
 # ---------------------------------------------------------------- follow-up
 
 
-def _year_range(column, year: int) -> list:  # noqa: ANN001
+def _year_range(column: ColumnElement[date], year: int) -> list[ColumnElement[bool]]:
     return [column >= date(year, 1, 1), column <= date(year, 12, 31)]
 
 
-def _counted():  # noqa: ANN202
+def _counted() -> ColumnElement[bool]:
     """An attendance counts while its person was on the staff on the session's day."""
     return in_post_on(TrainingSession.held_on)
 
 
-def _status_sums(counted) -> list:  # noqa: ANN001
-    def n(*statuses: str):  # noqa: ANN202
+def _status_sums(counted: ColumnElement[bool]) -> list[Label[Any]]:
+    def n(*statuses: str) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((and_(counted, Attendance.status.in_(statuses)), 1), else_=0)), 0)
 
     return [
@@ -1038,7 +1042,10 @@ def owed_makeups(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
 
 def followup_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:
     """The year's follow-up as a workbook: by person, department, session, and owed make-ups."""
-    t = lambda m: translate(lang, m)  # noqa: E731
+
+    def t(msgid: Any) -> str:  # labels, or a frame's cell when it has no label
+        return translate(lang, msgid)
+
     names = {
         "employee_id": None,
         "session_id": None,
@@ -1098,7 +1105,10 @@ def sign_in_sheet(engine: Engine, actor: Actor, session_id: int, lang: str, fmt:
             raise NotFound(N_("No such study session."))
         unit = session.get(Unit, UNIT_ID)
         rows = session.execute(_roster_select(session_id, ts.held_on)).all()
-    t = lambda m: translate(lang, m)  # noqa: E731
+
+    def t(msgid: Any) -> str:  # labels, or a frame's cell when it has no label
+        return translate(lang, msgid)
+
     hours = Decimal(ts.hours_tenths) / 10
     data = PRINT_FORMATS[fmt](
         t(N_("Sign-in sheet")),

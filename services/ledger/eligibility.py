@@ -1,4 +1,5 @@
-"""Award and incentive-pay eligibility, derived from violation cases (docs/architecture.md, "Case lifecycle and the sanction rule").
+"""Award and incentive-pay eligibility, derived from violation cases
+(docs/architecture.md, "Case lifecycle and the sanction rule").
 
 The rule, applied without exception: every case *in force* (confirmed, or
 confirmed and under appeal) with assessment year Y blocks its staff member

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models import Department, Employee, FamilyMember
 from services.core.errors import FieldError, ValidationError
@@ -517,7 +518,7 @@ _IN_LIST_LIMIT = 2000
 
 
 def existing_conflicts(
-    session,
+    session: Session,
     staff_nos: Iterable[str],
     id_numbers: Iterable[str],
 ) -> tuple[dict[str, int], dict[str, str]]:

@@ -15,15 +15,17 @@ children: what counts is only the administrator's categories, each with its basi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
 
 from models import (
     AuditEvent,
@@ -110,7 +112,7 @@ def _category_view(c: ViolationCategory) -> dict[str, Any]:
     return {"name": c.name, "basis": c.basis, "active": c.active}
 
 
-def _clean_category(name: Any, basis: Any) -> dict[str, str]:
+def _clean_category(name: Any, basis: Any) -> dict[str, str | None]:
     problems: list[FieldError] = []
     values = {"name": _text(name, "name", required=True, problems=problems)}
     text = stripped(basis)
@@ -164,7 +166,7 @@ def _stale_category(c: ViolationCategory) -> StaleVersion:
     )
 
 
-def _name_taken(session, name: str, own_id: int | None) -> None:  # noqa: ANN001
+def _name_taken(session: Session, name: str | None, own_id: int | None) -> None:
     clash = session.execute(
         select(ViolationCategory.id).where(ViolationCategory.name == name, ViolationCategory.id != (own_id or -1))
     ).first()
@@ -210,7 +212,7 @@ def _change_category(
             .where(ViolationCategory.id == category_id, ViolationCategory.version == based_on_version)
             .values(**values, version=ViolationCategory.version + 1, updated_at=utcnow(), updated_by=actor.username)
         )
-        if result.rowcount != 1:
+        if cast(CursorResult[Any], result).rowcount != 1:
             session.refresh(category)
             raise _stale_category(category)
         trail.record(
@@ -286,7 +288,7 @@ def _case_view(case: ViolationCase | dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool = True) -> dict[str, Any]:  # noqa: ANN001
+def _clean_case(session: Session, raw: dict[str, Any], *, require_active_category: bool = True) -> dict[str, Any]:
     """Every field checked at once; problems name the field. Returns stored values."""
     problems: list[FieldError] = []
     values: dict[str, Any] = {}
@@ -366,7 +368,7 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
         values["basis"] = _text(basis_text, "basis", required=True, problems=problems)
     values["evidence_note"] = _text(raw.get("evidence_note"), "evidence_note", required=False, problems=problems)
 
-    year = raw.get("year")
+    year: Any = raw.get("year")
     try:
         year = int(year)
         if not MIN_YEAR <= year <= MAX_YEAR:
@@ -383,13 +385,13 @@ def _clean_case(session, raw: dict[str, Any], *, require_active_category: bool =
     return values
 
 
-def _current_year(session) -> int:  # noqa: ANN001
+def _current_year(session: Session) -> int:
 
     unit = session.get(Unit, UNIT_ID)
     return unit.current_year if unit else local_today().year
 
 
-def _next_case_no(session, year: int) -> str:  # noqa: ANN001
+def _next_case_no(session: Session, year: int) -> str:
     numbers = session.execute(select(ViolationCase.case_no).where(ViolationCase.case_no.like(f"{year}-%"))).scalars()
     seq = max((int(n.split("-", 1)[1]) for n in numbers if n.split("-", 1)[1].isdigit()), default=0) + 1
     return f"{year}-{seq:03d}"
@@ -479,7 +481,8 @@ def create_case(
 def _stale(case: ViolationCase) -> StaleVersion:
     return StaleVersion(
         N_(
-            "{who} changed case {case_no} at {when}, after you opened it. Nothing was saved; reload the case and try again."
+            "{who} changed case {case_no} at {when}, after you opened it. "
+            "Nothing was saved; reload the case and try again."
         ),
         who=case.updated_by or "?",
         case_no=case.case_no,
@@ -530,7 +533,7 @@ def _write(
         .where(ViolationCase.id == case.id, ViolationCase.version == based_on_version)
         .values(**values, version=ViolationCase.version + 1, updated_at=utcnow(), updated_by=actor.username)
     )
-    if result.rowcount != 1:  # changed by someone else between our read and write
+    if cast(CursorResult[Any], result).rowcount != 1:  # changed by someone else between our read and write
         session.refresh(case)
         raise _stale(case)
     old, new = trail.diff(before, {k: _jsonable(v) for k, v in values.items()})
@@ -707,7 +710,7 @@ def attach_pdf(engine: Engine, actor: Actor, case_id: int, based_on_version: int
             .where(ViolationCase.id == case_id, ViolationCase.version == based_on_version)
             .values(version=ViolationCase.version + 1, updated_at=utcnow(), updated_by=actor.username)
         )
-        if result.rowcount != 1:
+        if cast(CursorResult[Any], result).rowcount != 1:
             session.refresh(case)
             raise _stale(case)
         trail.record(
@@ -792,7 +795,7 @@ LIST_LABELS = {
 }
 
 
-def _list_select():  # noqa: ANN202
+def _list_select() -> Select[Any]:
     return (
         select(
             ViolationCase.id,
@@ -824,7 +827,7 @@ def _list_select():  # noqa: ANN202
     )
 
 
-def _frame(rows, stmt) -> pd.DataFrame:  # noqa: ANN001
+def _frame(rows: Sequence[Row[Any]], stmt: Select[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
 
 

@@ -16,8 +16,10 @@ a reason; the stored files stay, and the next sign-off adds a new version.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
@@ -33,7 +35,7 @@ from services.core.i18n import N_
 from services.core.permissions import Actor, Permission
 from services.core.text import TextMessages, checked_text, column_length
 from services.core.yearlock import YearLocked, is_locked
-from services.year.report import generate
+from services.year.report import Progress, generate
 
 MAX_REASON = column_length(YearClosure.reopen_reason)
 _REASON_TEXT = TextMessages(
@@ -93,7 +95,7 @@ _VERSION_COLUMNS = (
 )
 
 
-def _version(row) -> ClosureVersion:  # noqa: ANN001
+def _version(row: Sequence[Any]) -> ClosureVersion:
     return ClosureVersion(*row[:10])
 
 
@@ -113,7 +115,9 @@ def _audit_view(c: YearClosure) -> dict:
     }
 
 
-def sign_off(engine: Engine, actor: Actor, year: int, progress=None, *, now: datetime | None = None) -> ClosureVersion:  # noqa: ANN001
+def sign_off(
+    engine: Engine, actor: Actor, year: int, progress: Progress | None = None, *, now: datetime | None = None
+) -> ClosureVersion:
     """The principal signs off `year` (SIGN_OFF): the report is generated and stored
     as the next version, with its checksum, and the year becomes read-only."""
     authorize(engine, actor, Permission.SIGN_OFF, "sign off a year")
@@ -125,7 +129,8 @@ def sign_off(engine: Engine, actor: Actor, year: int, progress=None, *, now: dat
         if is_locked(s, year):
             raise YearLocked(
                 N_(
-                    "The year {year} is already signed off. An administrator must reopen it before it can be signed off again."
+                    "The year {year} is already signed off. "
+                    "An administrator must reopen it before it can be signed off again."
                 ),
                 year=year,
             )
