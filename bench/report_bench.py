@@ -119,16 +119,16 @@ def _pay_baseline(engine, year: int) -> int:
     from services.ledger.eligibility import reasons_by_employee
     from services.sanctions import bonus
 
-    withheld = bonus._withheld_fen(year)
+    withheld = bonus.withheld_amount(year)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     written = 0
     with engine.connect() as conn:
-        bonus._totals(conn, year, withheld)
+        bonus.year_totals(conn, year, withheld)
         reasons_by_employee(conn, year)
         for name, stmt in (
-            ("lines", bonus._lines_select(BonusLine.year == year, withheld)),
-            ("people", bonus._per_person_select(year, withheld)),
+            ("lines", bonus.lines_select(BonusLine.year == year, withheld)),
+            ("people", bonus.per_person_select(year, withheld)),
         ):
             sheet = book.add_worksheet(name)
             for n, row in enumerate(conn.execute(stmt).all(), start=1):

@@ -37,7 +37,7 @@ from services.devdata.demo_activity import load_demo_activity
 from services.devdata.demo_sanctions import load_demo_sanctions
 from services.ledger.idnumbers import valid_id_number
 from services.ledger.unit import UNIT_ID
-from services.sanctions.cases import _case_view
+from services.sanctions.cases import case_view
 from services.sanctions.lifecycle import CaseState
 
 MAX_STAFF = 500
@@ -116,7 +116,7 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _random_day(rng: random.Random, start: date, end: date) -> date:
+def random_day(rng: random.Random, start: date, end: date) -> date:
     """A day in [start, end]."""
     return start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
 
@@ -174,7 +174,7 @@ class _Planner:
         """A birth date giving exactly `age` years today."""
         latest = add_years(self.today, -age)
         earliest = add_years(self.today, -age - 1) + timedelta(days=1)
-        return _random_day(self.rng, earliest, latest)
+        return random_day(self.rng, earliest, latest)
 
     # -- people
 
@@ -233,7 +233,7 @@ class _Planner:
         hire = (
             date(hire_year, 9, 1)
             if rng.random() < 0.8
-            else _random_day(rng, date(hire_year, 1, 1), date(hire_year, 12, 31))
+            else random_day(rng, date(hire_year, 1, 1), date(hire_year, 12, 31))
         )
         while hire > today:
             hire = add_years(hire, -1)
@@ -325,13 +325,13 @@ class _Planner:
         dates: list[date] = []
         if newborn:
             start_of_year = date(today.year, 1, 1)
-            dates.append(_random_day(rng, max(start_of_year, earliest), today))
+            dates.append(random_day(rng, max(start_of_year, earliest), today))
             if rng.random() < 0.4 and earliest <= date(today.year - 3, 12, 31):
-                dates.append(_random_day(rng, earliest, date(today.year - 3, 12, 31)))
+                dates.append(random_day(rng, earliest, date(today.year - 3, 12, 31)))
         elif earliest <= latest:
             count = rng.choices([0, 1, 2, 3], [12, 55, 28, 5])[0]
             for _ in range(count):
-                day = _random_day(rng, earliest, latest)
+                day = random_day(rng, earliest, latest)
                 if all(abs((day - d).days) > 400 for d in dates):
                     dates.append(day)
         children = []
@@ -542,7 +542,7 @@ def case_history_events(
                     "actor": users[case["recorded_by_id"]],
                     "at": recorded,
                     **common,
-                    "after": _case_view({**case, "state": CaseState.DRAFT.value}),
+                    "after": case_view({**case, "state": CaseState.DRAFT.value}),
                     "details": {"loaded_by": via},
                 },
             )

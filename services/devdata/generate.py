@@ -558,7 +558,7 @@ class _Activity:
                 else:  # pragma: no cover - a unit where almost nobody was in post
                     continue
                 chosen.add(person.id)
-                occurred = demo._random_day(rng, start, end)
+                occurred = demo.random_day(rng, start, end)
                 category_id, name, basis = rng.choice(categories)
                 facts, evidence = _facts(name, occurred)
                 rows.append(

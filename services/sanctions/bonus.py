@@ -462,12 +462,12 @@ class PayPage:
     total_rows: int  # rows of the chosen view, over all pages
 
 
-def _withheld_fen(year: int) -> ColumnElement[int]:
+def withheld_amount(year: int) -> ColumnElement[int]:
     """A line's withheld amount in SQL: all of it when its person is blocked in `year`."""
     return case((blocked_exists(year, BonusLine.employee_id), BonusLine.amount_fen), else_=literal(0))
 
 
-def _totals(conn: Connection, year: int, withheld: ColumnElement[int]) -> tuple[int, int, int]:
+def year_totals(conn: Connection, year: int, withheld: ColumnElement[int]) -> tuple[int, int, int]:
     """(lines, 应发 fen, 扣发 fen) of `year`."""
     count, due, held = conn.execute(
         select(
@@ -477,7 +477,7 @@ def _totals(conn: Connection, year: int, withheld: ColumnElement[int]) -> tuple[
     return int(count), int(due), int(held)
 
 
-def _lines_select(condition: ColumnElement[bool], withheld: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
+def lines_select(condition: ColumnElement[bool], withheld: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
     return (
         select(
             BonusLine.id,
@@ -497,7 +497,7 @@ def _lines_select(condition: ColumnElement[bool], withheld: ColumnElement[int]) 
     )
 
 
-def _per_person_select(year: int, withheld: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
+def per_person_select(year: int, withheld: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
     return (
         select(
             BonusLine.employee_id,
@@ -546,13 +546,13 @@ def pay_page(
     if view not in PAGE_VIEWS:
         raise ValueError(view)
     blocked = blocked_exists(year, BonusLine.employee_id)
-    withheld = _withheld_fen(year)
+    withheld = withheld_amount(year)
     with engine.connect() as conn:
-        line_count, due, held = _totals(conn, year, withheld)
+        line_count, due, held = year_totals(conn, year, withheld)
         reasons = reasons_by_employee(conn, year, lang) if held else {}
         person_columns = ["employee_id", "staff_no", "name", "department", "lines", "due_fen", "withheld_fen"]
         withheld_people = pd.DataFrame(
-            [tuple(r) for r in conn.execute(_per_person_select(year, withheld).where(blocked))] if held else [],
+            [tuple(r) for r in conn.execute(per_person_select(year, withheld).where(blocked))] if held else [],
             columns=person_columns,
         )
         if view == "people":
@@ -560,7 +560,7 @@ def pay_page(
                 select(func.count(BonusLine.employee_id.distinct())).where(BonusLine.year == year)
             ).scalar_one()
             rows = pd.DataFrame(
-                [tuple(r) for r in conn.execute(_per_person_select(year, withheld).limit(limit).offset(offset))],
+                [tuple(r) for r in conn.execute(per_person_select(year, withheld).limit(limit).offset(offset))],
                 columns=person_columns,
             )
         else:
@@ -570,7 +570,7 @@ def pay_page(
                 if view == "lines"
                 else conn.execute(select(func.count()).select_from(BonusLine).where(condition)).scalar_one()
             )
-            stmt = _lines_select(condition, withheld).limit(limit).offset(offset)
+            stmt = lines_select(condition, withheld).limit(limit).offset(offset)
             rows = pd.DataFrame(
                 [tuple(r) for r in conn.execute(stmt)],
                 columns=[
@@ -647,7 +647,7 @@ def pay_outcome_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
     into the workbook (the same rule and statements as `pay_page`), so memory
     stays small whatever the number of lines."""
     authorize(engine, actor, Permission.RUN_REPORTS, "incentive pay")
-    withheld = _withheld_fen(year)
+    withheld = withheld_amount(year)
 
     def sheet(book: Workbook, formats: dict[str, Format], name: str, columns: list[tuple[str, str]]) -> SheetWriter:
         return SheetWriter(
@@ -659,12 +659,12 @@ def pay_outcome_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
 
     buffer = io.BytesIO()
     with engine.connect() as conn:
-        line_count, due, held = _totals(conn, year, withheld)
+        line_count, due, held = year_totals(conn, year, withheld)
         reasons = reasons_by_employee(conn, year, lang) if held else {}
         total = translate(lang, TOTAL_LABEL)
         with streamed_workbook(buffer) as (book, formats):
             lines = sheet(book, formats, SHEET_LINES, LINE_SHEET_COLUMNS)
-            stmt = _lines_select(BonusLine.year == year, withheld).execution_options(yield_per=2000)
+            stmt = lines_select(BonusLine.year == year, withheld).execution_options(yield_per=2000)
             for r in conn.execute(stmt):
                 due_fen, withheld_fen = int(r.due_fen), int(r.withheld_fen)
                 lines.append(
@@ -683,7 +683,7 @@ def pay_outcome_xlsx(engine: Engine, actor: Actor, year: int, lang: str = "zh_CN
             if line_count:
                 lines.append([total, None, None, None, None, yuan(due), yuan(held), yuan(due - held), None])
             people = sheet(book, formats, SHEET_PEOPLE, PERSON_SHEET_COLUMNS)
-            for r in conn.execute(_per_person_select(year, withheld).execution_options(yield_per=2000)):
+            for r in conn.execute(per_person_select(year, withheld).execution_options(yield_per=2000)):
                 due_fen, withheld_fen = int(r.due_fen), int(r.withheld_fen)
                 people.append(
                     [

@@ -266,7 +266,7 @@ def delete_category(engine: Engine, actor: Actor, category_id: int, based_on_ver
 # ---------------------------------------------------------------- recording a case
 
 
-def _case_view(case: ViolationCase | dict[str, Any]) -> dict[str, Any]:
+def case_view(case: ViolationCase | dict[str, Any]) -> dict[str, Any]:
     get = case.get if isinstance(case, dict) else lambda k: getattr(case, k)
     view = {
         k: get(k)
@@ -472,7 +472,7 @@ def create_case(
             entity_type="violation_case",
             entity_id=case.id,
             household_id=case.employee_id,
-            after=_case_view(case),
+            after=case_view(case),
             details=details,
         )
         return case.id
