@@ -70,7 +70,15 @@ class ValidationError(ServiceError):
 
 
 class StaleVersion(ServiceError):
-    """An edit based on a version someone else has changed since."""
+    """An edit based on a version someone else has changed since.
+
+    `entity_type` and `entity_id` name the record (as the audit trail does); the
+    message names who saved it and when (`services.core.versioning` builds it)."""
+
+    def __init__(self, msgid: str, *, entity_type: str | None = None, entity_id: Any = None, **params: Any) -> None:
+        super().__init__(msgid, **params)
+        self.entity_type = entity_type
+        self.entity_id = entity_id
 
 
 class AuthError(ServiceError):

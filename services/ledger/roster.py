@@ -25,22 +25,21 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, Department, Employee, FamilyMember
-from models._common import utcnow
 from services.audit import reading, trail
 from services.audit.access import authorize
 from services.core import exports
 from services.core.db import read_session, write_session
-from services.core.errors import NotFound, StaleVersion, ValidationError
-from services.core.formatting import fmt_datetime, local_today, mask_id_number
+from services.core.errors import NotFound, ValidationError
+from services.core.formatting import local_today, mask_id_number
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
+from services.core.versioning import check_version, guarded_update
 from services.ledger import eligibility, validation
 from services.ledger.idnumbers import normalise_id_number
 
@@ -451,7 +450,7 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
         current = session.get(Employee, employee_id)
         if current is None:
             raise NotFound(N_("No such staff member."))
-        _refuse_if_stale(current, based_on_version)
+        check_version(session, current, based_on_version, STALE_RECORD, entity_type="employee")
         raw = dict(raw)
         if "*" in str(raw.get("id_number") or ""):
             raw["id_number"] = current.id_number
@@ -467,14 +466,9 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
         before, after = trail.diff(before, after)
         if not after:
             return current.version
-        result = session.exec(
-            update(Employee)
-            .where(Employee.id == employee_id, Employee.version == based_on_version)
-            .values(**values, version=Employee.version + 1, updated_at=utcnow(), updated_by=actor.username)
+        version = guarded_update(
+            session, Employee, employee_id, based_on_version, actor, values, STALE_RECORD, entity_type="employee"
         )
-        if result.rowcount != 1:  # saved by someone else between our read and write
-            session.refresh(current)
-            _refuse_if_stale(current, based_on_version)
         trail.record(
             session,
             actor,
@@ -485,19 +479,13 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
             before=before,
             after=after,
         )
-        return based_on_version + 1
+        return version
 
 
-def _refuse_if_stale(record: Employee | FamilyMember, based_on_version: int) -> None:
-    if record.version != based_on_version:
-        raise StaleVersion(
-            N_(
-                "{who} saved this record at {when}, after you opened it. Your changes were not saved;"
-                " they are still in the form. Reload to see the current record, then apply your changes again."
-            ),
-            who=record.updated_by or "?",
-            when=fmt_datetime(record.updated_at),
-        )
+STALE_RECORD = N_(
+    "{who} saved this record at {when}, after you opened it. Your changes were not saved;"
+    " they are still in the form. Reload to see the current record, then apply your changes again."
+)
 
 
 def _family_values(
@@ -526,7 +514,7 @@ def _household_member(session: Session, employee_id: int, member_id: int, based_
     member = session.get(FamilyMember, member_id)
     if member is None or member.employee_id != employee_id:
         raise NotFound(N_("No such record."))
-    _refuse_if_stale(member, based_on_version)
+    check_version(session, member, based_on_version, STALE_RECORD, entity_type="family_member")
     return member
 
 
@@ -566,14 +554,9 @@ def update_family_member(
         )
         if not after:
             return
-        result = session.exec(
-            update(FamilyMember)
-            .where(FamilyMember.id == member_id, FamilyMember.version == based_on_version)
-            .values(**values, version=FamilyMember.version + 1, updated_at=utcnow(), updated_by=actor.username)
+        guarded_update(
+            session, FamilyMember, member_id, based_on_version, actor, values, STALE_RECORD, entity_type="family_member"
         )
-        if result.rowcount != 1:
-            session.refresh(member)
-            _refuse_if_stale(member, based_on_version)
         trail.record(
             session,
             actor,

@@ -18,11 +18,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.engine import CursorResult, Engine, Row
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
@@ -46,7 +46,6 @@ from services.core.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
-    StaleVersion,
     ValidationError,
 )
 from services.core.files import check_pdf, safe_pdf_filename
@@ -54,6 +53,7 @@ from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.text import TextMessages, checked_text, column_length, stripped
+from services.core.versioning import check_version, guarded_update
 from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
 from services.sanctions.lifecycle import EDIT, TRANSITIONS, CaseState, Transition, state_label
@@ -158,12 +158,7 @@ def list_categories(engine: Engine, actor: Actor, *, active_only: bool = False) 
     return pd.DataFrame(rows, columns=["id", "name", "basis", "active", "version", "cases", "updated_at", "updated_by"])
 
 
-def _stale_category(c: ViolationCategory) -> StaleVersion:
-    return StaleVersion(
-        N_("{who} saved this category at {when}, after you opened it. Reload it and try again."),
-        who=c.updated_by or "?",
-        when=fmt_datetime(c.updated_at),
-    )
+STALE_CATEGORY = N_("{who} saved this category at {when}, after you opened it. Reload it and try again.")
 
 
 def _name_taken(session: Session, name: str | None, own_id: int | None) -> None:
@@ -200,21 +195,22 @@ def _change_category(
         category = session.get(ViolationCategory, category_id)
         if category is None:
             raise NotFound(N_("No such category."))
-        if category.version != based_on_version:
-            raise _stale_category(category)
+        check_version(session, category, based_on_version, STALE_CATEGORY, entity_type="violation_category")
         if "name" in values:
             _name_taken(session, values["name"], category_id)
         before, after = trail.diff(_category_view(category), {**_category_view(category), **values})
         if not after:
             return category.version
-        result = session.execute(
-            update(ViolationCategory)
-            .where(ViolationCategory.id == category_id, ViolationCategory.version == based_on_version)
-            .values(**values, version=ViolationCategory.version + 1, updated_at=utcnow(), updated_by=actor.username)
+        version = guarded_update(
+            session,
+            ViolationCategory,
+            category_id,
+            based_on_version,
+            actor,
+            values,
+            STALE_CATEGORY,
+            entity_type="violation_category",
         )
-        if cast(CursorResult[Any], result).rowcount != 1:
-            session.refresh(category)
-            raise _stale_category(category)
         trail.record(
             session,
             actor,
@@ -224,7 +220,7 @@ def _change_category(
             before=before,
             after=after,
         )
-        return based_on_version + 1
+        return version
 
 
 def update_category(
@@ -249,8 +245,7 @@ def delete_category(engine: Engine, actor: Actor, category_id: int, based_on_ver
         category = session.get(ViolationCategory, category_id)
         if category is None:
             raise NotFound(N_("No such category."))
-        if category.version != based_on_version:
-            raise _stale_category(category)
+        check_version(session, category, based_on_version, STALE_CATEGORY, entity_type="violation_category")
         used = session.execute(select(func.count()).where(ViolationCase.category_id == category_id)).scalar_one()
         if used:
             raise ServiceError(
@@ -478,16 +473,9 @@ def create_case(
         return case.id
 
 
-def _stale(case: ViolationCase) -> StaleVersion:
-    return StaleVersion(
-        N_(
-            "{who} changed case {case_no} at {when}, after you opened it. "
-            "Nothing was saved; reload the case and try again."
-        ),
-        who=case.updated_by or "?",
-        case_no=case.case_no,
-        when=fmt_datetime(case.updated_at),
-    )
+STALE_CASE = N_(
+    "{who} changed case {case_no} at {when}, after you opened it. Nothing was saved; reload the case and try again."
+)
 
 
 def _locked_case(session: Session, case_id: int, based_on_version: int, step: Transition) -> ViolationCase:
@@ -496,8 +484,7 @@ def _locked_case(session: Session, case_id: int, based_on_version: int, step: Tr
     if case is None:
         raise NotFound(N_("No such case."))
     ensure_year_open(session, case.year)
-    if case.version != based_on_version:
-        raise _stale(case)
+    check_version(session, case, based_on_version, STALE_CASE, entity_type="violation_case", case_no=case.case_no)
     if case.state not in step.from_states:
         raise ServiceError(step.wrong_state, case_no=case.case_no, state=state_label(case.state))
     return case
@@ -528,14 +515,7 @@ def _write(
 ) -> int:
     """The guarded UPDATE and its one audit event. Returns the new version."""
     before = {k: _jsonable(getattr(case, k)) for k in values}
-    result = session.execute(
-        update(ViolationCase)
-        .where(ViolationCase.id == case.id, ViolationCase.version == based_on_version)
-        .values(**values, version=ViolationCase.version + 1, updated_at=utcnow(), updated_by=actor.username)
-    )
-    if cast(CursorResult[Any], result).rowcount != 1:  # changed by someone else between our read and write
-        session.refresh(case)
-        raise _stale(case)
+    version = _guarded(session, case, based_on_version, actor, values)
     old, new = trail.diff(before, {k: _jsonable(v) for k, v in values.items()})
     trail.record(
         session,
@@ -548,7 +528,21 @@ def _write(
         after=new,
         details={"case_no": case.case_no, **(details or {})},
     )
-    return based_on_version + 1
+    return version
+
+
+def _guarded(session: Session, case: ViolationCase, based_on_version: int, actor: Actor, values: dict[str, Any]) -> int:
+    return guarded_update(
+        session,
+        ViolationCase,
+        case.id,
+        based_on_version,
+        actor,
+        values,
+        STALE_CASE,
+        entity_type="violation_case",
+        case_no=case.case_no,
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -705,14 +699,7 @@ def attach_pdf(engine: Engine, actor: Actor, case_id: int, based_on_version: int
             [{"case_id": case_id, **info, "uploaded_at": utcnow(), "uploaded_by": actor.username}],
         )
         shown = {k: info[k] for k in ("filename", "size", "sha256")}
-        result = session.execute(
-            update(ViolationCase)
-            .where(ViolationCase.id == case_id, ViolationCase.version == based_on_version)
-            .values(version=ViolationCase.version + 1, updated_at=utcnow(), updated_by=actor.username)
-        )
-        if cast(CursorResult[Any], result).rowcount != 1:
-            session.refresh(case)
-            raise _stale(case)
+        version = _guarded(session, case, based_on_version, actor, {})
         trail.record(
             session,
             actor,
@@ -724,7 +711,7 @@ def attach_pdf(engine: Engine, actor: Actor, case_id: int, based_on_version: int
             after=shown,
             details={"case_no": case.case_no},
         )
-        return based_on_version + 1
+        return version
 
 
 def get_attachment(engine: Engine, actor: Actor, case_id: int) -> tuple[str, bytes]:

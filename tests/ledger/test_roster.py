@@ -137,7 +137,8 @@ def test_stale_save_is_refused_with_who_and_when(unit, actors):
     roster.update_employee(unit, leader, employee.id, opened.version, {**opened.employee, "post": "甲"})
     with pytest.raises(StaleVersion) as err:
         roster.update_employee(unit, leader, employee.id, opened.version, {**opened.employee, "post": "乙"})
-    assert err.value.params["who"] == "leader"
+    assert err.value.params["who"] == leader.display_name  # the name people know, not the login
+    assert (err.value.entity_type, err.value.entity_id) == ("employee", employee.id)
     assert "保存了修改" in err.value.translated("zh_CN")
     assert _employee(unit, staff_no="T0004").post == "甲"
 
