@@ -58,3 +58,4 @@ class Distribution(SQLModel, table=True):
     signed: bool = Field(default=False)
     marked_at: datetime | None = None
     marked_by: str | None = Field(default=None, max_length=50)
+    version: int = Field(default=1)  # moves on with every change; a save of receipts names the one it saw

@@ -31,7 +31,8 @@ class TrainingSession(SQLModel, table=True):
 
 class Attendance(SQLModel, table=True):
     """One expected person at one session.  `made_up_in_id` / `made_up_from`
-    remember which make-up turned an absence into `made_up`, and what it was."""
+    remember which make-up turned an absence into `made_up`, and what it was;
+    `marked_at` / `marked_by` and `version` who changed the row last, when, and how often."""
 
     __tablename__ = "attendance"
     __table_args__ = (UniqueConstraint("session_id", "employee_id", name="uq_attendance_session_employee"),)
@@ -46,3 +47,4 @@ class Attendance(SQLModel, table=True):
     made_up_from: str | None = Field(default=None, max_length=10)  # absent | excused
     marked_at: datetime | None = None
     marked_by: str | None = Field(default=None, max_length=50)
+    version: int = Field(default=1)  # moves on with every change; a roll call names the one it saw

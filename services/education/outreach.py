@@ -34,6 +34,7 @@ from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.text import checked_text, column_length
+from services.core.versioning import RowsSaved, changed_since, check_version, guarded_update, row_conflicts
 from services.core.yearlock import ensure_year_open
 from services.education.training import (
     Audience,
@@ -79,13 +80,16 @@ TEXT_LIMITS = {"title": column_length(Leaflet.title), "notes": column_length(Lea
 
 @dataclass(frozen=True)
 class DistributionMark:
-    """One household's receipt.  `delivered_on=None` means not delivered (clears it)."""
+    """One household's receipt.  `delivered_on=None` means not delivered (clears it).
+    `based_on` is the distribution row's version it was made on (`version` in
+    `get_leaflet`'s frame): a row changed since is refused, not overwritten."""
 
     employee_id: int
     delivered_on: date | None
     method: str | None = None
     received_by: str | None = None
     signed: bool = False
+    based_on: int | None = None  # the row's version the mark was made on (None: not checked)
 
 
 def _leaflet_view(leaflet: Leaflet) -> dict[str, Any]:
@@ -176,36 +180,43 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
-        if leaflet.version != based_on_version:
-            raise ValidationError(N_("Someone saved this leaflet after you opened it; reload it and try again."))
+        check_version(session, leaflet, based_on_version, STALE_LEAFLET, entity_type="leaflet")
         ensure_year_open(session, leaflet.issued_on.year)
-        before = _leaflet_view(leaflet)
+        values: dict[str, Any] = {}
         if "title" in changes:
-            leaflet.title = checked_text(changes["title"], "title", TEXT_LIMITS["title"], required=True)
+            values["title"] = checked_text(changes["title"], "title", TEXT_LIMITS["title"], required=True)
         if "kind" in changes:
             if changes["kind"] not in set(Kind):
                 raise ValidationError(N_("Choose the kind of leaflet."), field="kind")
-            leaflet.kind = str(changes["kind"])
+            values["kind"] = str(changes["kind"])
         events: list[dict[str, Any]] = []
         if "issued_on" in changes and changes["issued_on"] != leaflet.issued_on:
             events = _move_leaflet(session, leaflet, changes["issued_on"])
+            values["issued_on"] = changes["issued_on"]
         if "copies" in changes:
-            leaflet.copies = _copies(changes["copies"])
+            values["copies"] = _copies(changes["copies"])
         if "notes" in changes:
-            leaflet.notes = checked_text(changes["notes"], "notes", TEXT_LIMITS["notes"])
-        old, new = trail.diff(before, _leaflet_view(leaflet))
+            values["notes"] = checked_text(changes["notes"], "notes", TEXT_LIMITS["notes"])
+        before = _leaflet_view(leaflet)
+        old, new = trail.diff(before, _leaflet_view(Leaflet(**{**leaflet.model_dump(), **values})))
         if not new:
             return leaflet.version
-        leaflet.version += 1
-        leaflet.updated_at, leaflet.updated_by = utcnow(), actor.username
+        version = guarded_update(
+            session, Leaflet, leaflet_id, based_on_version, actor, values, STALE_LEAFLET, entity_type="leaflet"
+        )
         trail.record(session, actor, "update", entity_type="leaflet", entity_id=leaflet_id, before=old, after=new)
         if events:
             trail.record_many(session, actor, events)
-        return leaflet.version
+        return version
+
+
+STALE_LEAFLET = N_(
+    "{who} saved this leaflet at {when}, after you opened it. Nothing was saved; reload it and try again."
+)
 
 
 def _move_leaflet(session: Session, leaflet: Leaflet, new_day: Any) -> list[dict[str, Any]]:
-    """Move `leaflet` to the issue date `new_day` and recompute its expected
+    """Prepare moving `leaflet` to the issue date `new_day` (the caller writes the day) and recompute its expected
     households among those not yet reached (as a study session does when it
     moves): staff no longer in post that day are taken off, staff who joined
     between the two dates (and fit the audience) are added.  Households already
@@ -253,7 +264,6 @@ def _move_leaflet(session: Session, leaflet: Leaflet, new_day: Any) -> list[dict
             insert(Distribution),
             [{"leaflet_id": leaflet.id, "employee_id": e, "expected": True, "signed": False} for e in added],
         )
-    leaflet.issued_on = new_day
     reason = {"leaflet": leaflet.id, "issued_on": new_day.isoformat()}
 
     def ev(e: int, before: Any, after: Any) -> dict[str, Any]:
@@ -332,6 +342,7 @@ _HOUSEHOLD_COLUMNS = [
     "signed",
     "marked_at",
     "marked_by",
+    "version",
 ]
 
 
@@ -349,6 +360,7 @@ def _households_select(leaflet_id: int, issued_on: date) -> Select[Any]:
             Distribution.signed,
             Distribution.marked_at,
             Distribution.marked_by,
+            Distribution.version,
         )
         .join(Employee, Employee.id == Distribution.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
@@ -450,14 +462,21 @@ def get_attachment(engine: Engine, actor: Actor, leaflet_id: int) -> tuple[str, 
 # ---------------------------------------------------------------- distribution
 
 
-def set_distribution_targets(engine: Engine, actor: Actor, leaflet_id: int, audience: Audience) -> dict[str, int]:
+def set_distribution_targets(
+    engine: Engine, actor: Actor, leaflet_id: int, audience: Audience, based_on_version: int | None = None
+) -> dict[str, int]:
     """Replace the expected households.  A household taken off that was already
-    reached keeps its receipt (expected = false); one not reached is removed."""
+    reached keeps its receipt (expected = false); one not reached is removed.
+    Refused if the leaflet changed since `based_on_version` (without one: since
+    this transaction read it)."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit leaflet households")
     with write_session(engine) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
+        if based_on_version is None:
+            based_on_version = leaflet.version
+        check_version(session, leaflet, based_on_version, STALE_LEAFLET, entity_type="leaflet")
         ensure_year_open(session, leaflet.issued_on.year)
         if audience.kind == "makeup":
             raise ValidationError(N_("Unknown audience."), field="audience")
@@ -487,7 +506,7 @@ def set_distribution_targets(engine: Engine, actor: Actor, leaflet_id: int, audi
                 session.execute(
                     update(Distribution)
                     .where(Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(ids))
-                    .values(expected=expected)
+                    .values(expected=expected, version=Distribution.version + 1)
                 )
         if off_pending:
             session.execute(
@@ -495,10 +514,16 @@ def set_distribution_targets(engine: Engine, actor: Actor, leaflet_id: int, audi
                     Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(off_pending)
                 )
             )
-        leaflet.audience = audience.kind
-        leaflet.audience_departments = ",".join(map(str, audience.department_ids)) or None
-        leaflet.version += 1
-        leaflet.updated_at, leaflet.updated_by = utcnow(), actor.username
+        guarded_update(
+            session,
+            Leaflet,
+            leaflet_id,
+            based_on_version,
+            actor,
+            {"audience": audience.kind, "audience_departments": ",".join(map(str, audience.department_ids)) or None},
+            STALE_LEAFLET,
+            entity_type="leaflet",
+        )
 
         def ev(e: int, before: Any, after: Any) -> dict[str, Any]:
             return {
@@ -559,9 +584,12 @@ def _dist_view(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
 
-def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: list[DistributionMark]) -> int:
+def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: list[DistributionMark]) -> RowsSaved:
     """Save receipts for many households at once: one transaction, one event per
-    household that changed.  Returns the number of changed households."""
+    household that changed.  A mark whose household row changed since the
+    version it names (`based_on`) is refused and listed (who, when); the others
+    are saved (`services.core.versioning`).  Returns the number of changed
+    households and the refused ones."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "record leaflet distribution")
     seen: set[int] = set()
     for m in marks:
@@ -592,11 +620,20 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
                     Distribution.id,
                     Distribution.employee_id,
                     Distribution.expected,
+                    Distribution.version,
+                    Distribution.marked_at,
+                    Distribution.marked_by,
+                    Employee.name,
                     *(getattr(Distribution, f) for f in fields),
-                ).where(Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(seen))
+                )
+                .join(Employee, Employee.id == Distribution.employee_id)
+                .where(Distribution.leaflet_id == leaflet_id, Distribution.employee_id.in_(seen))
+                .with_for_update(of=Distribution)  # the versions compared below stay so until we commit
             ).all()
         }
+        based_on = {m.employee_id: m.based_on for m in marks if m.based_on is not None}
         changes = []
+        refused = []
         for m in marks:
             name = people[m.employee_id].name
             row = current.get(m.employee_id)
@@ -607,14 +644,17 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
             values = _clean_mark(m, leaflet, today, name)
             before = {f: getattr(row, f) for f in fields}
             old, new = trail.diff(_dist_view(before), _dist_view(values))
-            if new:
+            if new and changed_since(current, based_on, [m.employee_id]):
+                refused.append(row)  # someone saved this household since the view the mark was made on
+            elif new:
                 changes.append((row, values, old, new))
+        conflicts = row_conflicts(session, refused)
         now = utcnow()
         for row, values, _, _ in changes:
             session.execute(
                 update(Distribution)
                 .where(Distribution.id == row.id)
-                .values(**values, marked_at=now, marked_by=actor.username)
+                .values(**values, marked_at=now, marked_by=actor.username, version=Distribution.version + 1)
             )
         trail.record_many(
             session,
@@ -632,7 +672,7 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
                 for row, _, old, new in changes
             ],
         )
-        return len(changes)
+        return RowsSaved(len(changes), conflicts)
 
 
 def delete_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_version: int) -> None:
@@ -643,8 +683,7 @@ def delete_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
-        if leaflet.version != based_on_version:
-            raise ValidationError(N_("Someone saved this leaflet after you opened it; reload it and try again."))
+        check_version(session, leaflet, based_on_version, STALE_LEAFLET, entity_type="leaflet")
         ensure_year_open(session, leaflet.issued_on.year)
         households, reached = session.execute(
             select(func.count(), func.coalesce(func.sum(case((Distribution.delivered_on.is_not(None), 1), else_=0)), 0))

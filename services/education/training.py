@@ -12,7 +12,7 @@ the day they left.  Every read is one query whatever the number of staff.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -38,6 +38,7 @@ from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.text import checked_text, column_length
+from services.core.versioning import RowsSaved, changed_since, check_version, guarded_update, row_conflicts
 from services.core.yearlock import ensure_year_open
 from services.ledger.roster import in_post_on
 from services.ledger.unit import UNIT_ID
@@ -318,39 +319,53 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))
-        if ts.version != based_on_version:
-            raise ValidationError(N_("Someone saved this session after you opened it; reload it and try again."))
+        check_version(session, ts, based_on_version, STALE_SESSION, entity_type="training_session")
         ensure_year_open(session, ts.held_on.year)
-        before = _session_view(ts)
+        values: dict[str, Any] = {}
         if "title" in changes:
-            ts.title = checked_text(changes["title"], "title", TEXT_LIMITS["title"], required=True)
+            values["title"] = checked_text(changes["title"], "title", TEXT_LIMITS["title"], required=True)
         if "form" in changes:
             if changes["form"] not in set(Form):
                 raise ValidationError(N_("Choose the form of the session."), field="form")
-            ts.form = str(changes["form"])
+            values["form"] = str(changes["form"])
         for name in ("content", "organiser", "place"):
             if name in changes:
-                setattr(ts, name, checked_text(changes[name], name, TEXT_LIMITS[name]))
+                values[name] = checked_text(changes[name], name, TEXT_LIMITS[name])
         if "hours" in changes:
-            ts.hours_tenths = parse_hours(changes["hours"])
+            values["hours_tenths"] = parse_hours(changes["hours"])
         events: list[dict[str, Any]] = []
         if "held_on" in changes and changes["held_on"] != ts.held_on:
             events = _move_session(session, ts, changes["held_on"])
-        old, new = trail.diff(before, _session_view(ts))
+            values["held_on"] = changes["held_on"]
+        before = _session_view(ts)
+        old, new = trail.diff(before, _session_view(TrainingSession(**{**ts.model_dump(), **values})))
         if not new:
             return ts.version
-        ts.version += 1
-        ts.updated_at, ts.updated_by = utcnow(), actor.username
+        version = guarded_update(
+            session,
+            TrainingSession,
+            session_id,
+            based_on_version,
+            actor,
+            values,
+            STALE_SESSION,
+            entity_type="training_session",
+        )
         trail.record(
             session, actor, "update", entity_type="training_session", entity_id=session_id, before=old, after=new
         )
         if events:
             trail.record_many(session, actor, events)
-        return ts.version
+        return version
+
+
+STALE_SESSION = N_(
+    "{who} saved this session at {when}, after you opened it. Nothing was saved; reload it and try again."
+)
 
 
 def _move_session(session: Session, ts: TrainingSession, new_day: Any) -> list[dict[str, Any]]:
-    """Move `ts` to `new_day` and recompute who is expected for the people not yet
+    """Prepare moving `ts` to `new_day` (the caller writes the day) and recompute who is expected for the people not yet
     marked: those no longer on the staff that day are taken off, those who joined
     between the two days (and fit the audience) are added.  Someone already marked
     who was not on the staff on the new day makes the move refused.  Returns the
@@ -412,7 +427,6 @@ def _move_session(session: Session, ts: TrainingSession, new_day: Any) -> list[d
             field="held_on",
             date=fmt_date(new_day),
         )
-    ts.held_on = new_day
     reason = {"session": ts.id, "moved_to": new_day.isoformat()}
     return [
         {
@@ -445,8 +459,7 @@ def delete_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))
-        if ts.version != based_on_version:
-            raise ValidationError(N_("Someone saved this session after you opened it; reload it and try again."))
+        check_version(session, ts, based_on_version, STALE_SESSION, entity_type="training_session")
         ensure_year_open(session, ts.held_on.year)
         counts = session.execute(
             select(func.count(), func.coalesce(func.sum(case((Attendance.status != "expected", 1), else_=0)), 0))
@@ -536,6 +549,7 @@ _ROSTER_COLUMNS = [
     "made_up_in_id",
     "marked_at",
     "marked_by",
+    "version",
 ]
 
 
@@ -551,6 +565,7 @@ def _roster_select(session_id: int, held_on: date) -> Select[Any]:
             Attendance.made_up_in_id,
             Attendance.marked_at,
             Attendance.marked_by,
+            Attendance.version,
         )
         .join(Employee, Employee.id == Attendance.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
@@ -643,7 +658,13 @@ def _take_back_makeups(session: Session, makeup_id: int, employee_ids: list[int]
             session.execute(
                 update(Attendance)
                 .where(Attendance.id.in_(ids))
-                .values(status=status, made_up_in_id=None, made_up_from=None, marked_at=now)
+                .values(
+                    status=status,
+                    made_up_in_id=None,
+                    made_up_from=None,
+                    marked_at=now,
+                    version=Attendance.version + 1,
+                )
             )
     return [
         {
@@ -663,12 +684,24 @@ def _take_back_makeups(session: Session, makeup_id: int, employee_ids: list[int]
 
 
 def record_roll_call(
-    engine: Engine, actor: Actor, session_id: int, marks: dict[int, str], *, others: str | None = None
-) -> int:
+    engine: Engine,
+    actor: Actor,
+    session_id: int,
+    marks: dict[int, str],
+    *,
+    others: str | None = None,
+    based_on: Mapping[int, int] | None = None,
+) -> RowsSaved:
     """Save a roll call: `marks` maps employee id -> present | absent | excused;
     `others`, when given, is the status of everyone expected not in `marks`
     ("all present").  One transaction, one audit event per attendance that
-    changed (make-up propagation included).  Returns the number of changes.
+    changed (make-up propagation included).
+
+    `based_on` maps employee id -> the attendance row's version the marks were
+    made on (`version` in `get_session`'s frame): a row someone changed since is
+    left as they saved it and listed in `refused` (who, when), the others are
+    saved (`services.core.versioning`).  Returns the number of changes and the
+    refused rows.
     """
     authorize(engine, actor, Permission.EDIT_RECORDS, "record roll call")
     for value in [*marks.values(), *([others] if others is not None else [])]:
@@ -695,11 +728,15 @@ def record_roll_call(
                     Attendance.employee_id,
                     Attendance.status,
                     Attendance.made_up_from,
+                    Attendance.version,
+                    Attendance.marked_at,
+                    Attendance.marked_by,
                     Employee.name,
                     in_post_on(ts.held_on).label("in_post"),
                 )
                 .join(Employee, Employee.id == Attendance.employee_id)
                 .where(Attendance.session_id == session_id)
+                .with_for_update(of=Attendance)  # the versions compared below stay so until we commit
             ).all()
         }
         not_expected = sorted(set(marks) - {e for e, r in rows.items() if r.in_post})
@@ -713,6 +750,11 @@ def record_roll_call(
             for e, r in rows.items():
                 if e not in wanted and r.in_post and r.status != Status.MADE_UP:
                     wanted[e] = others
+        # Rows changed since the view the marks were made on keep what was saved; the rest are saved.
+        refused = [e for e in changed_since(rows, based_on, wanted) if wanted[e] != rows[e].status]
+        for e in refused:
+            del wanted[e]
+        conflicts = row_conflicts(session, (rows[e] for e in refused))
         changes: dict[int, tuple[str, str]] = {}
         for e, status in wanted.items():
             current = rows[e].status
@@ -730,7 +772,7 @@ def record_roll_call(
                 )
             changes[e] = (current, status)
         if not changes:
-            return 0
+            return RowsSaved(0, conflicts)
         now = utcnow()
         # Absent or excused here, but already present at a make-up of this session: made up.
         owing_now = [e for e, (_, new) in changes.items() if new in OWING]
@@ -765,6 +807,7 @@ def record_roll_call(
                         made_up_from=None,
                         marked_at=now,
                         marked_by=actor.username,
+                        version=Attendance.version + 1,
                     )
                 )
         for makeup_id, source in {(m, made_up_from[e]) for e, m in made_up_in.items()}:
@@ -778,6 +821,7 @@ def record_roll_call(
                     made_up_from=source,
                     marked_at=now,
                     marked_by=actor.username,
+                    version=Attendance.version + 1,
                 )
             )
         events = [
@@ -795,7 +839,7 @@ def record_roll_call(
         if ts.makeup_of_id is not None:
             events += _propagate_makeup(session, actor, ts, changes, now)
         trail.record_many(session, actor, events)
-        return len(events)
+        return RowsSaved(len(events), conflicts)
 
 
 def _propagate_makeup(
@@ -826,6 +870,7 @@ def _propagate_makeup(
                         made_up_from=status,
                         marked_at=now,
                         marked_by=actor.username,
+                        version=Attendance.version + 1,
                     )
                 )
         events += [

@@ -13,12 +13,27 @@ from sqlalchemy import select
 from models import AuditEvent, Distribution, Employee, Leaflet, LeafletAttachment
 from services.audit import reading
 from services.core.db import read_session
-from services.core.errors import NotFound, PermissionDenied, ValidationError
+from services.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
 from services.core.permissions import Role
+from services.core.versioning import RowsSaved
 from services.education import outreach
 from services.education.outreach import DistributionMark as Mark
 from services.education.training import Audience
-from tests.factories import D1, PDF, TODAY, YEAR, admin_of, close_year, count, counting, leave, make_staff, new_leaflet
+from tests.factories import (
+    D1,
+    PDF,
+    TODAY,
+    YEAR,
+    admin_of,
+    close_year,
+    colleague,
+    count,
+    counting,
+    leave,
+    make_staff,
+    new_leaflet,
+    race,
+)
 
 
 def rows(engine, leaflet_id) -> dict[int, Distribution]:
@@ -143,13 +158,13 @@ def test_bulk_receipts_one_event_per_change(engine, leader):
             Mark(b, D1, "meeting", "本人", False),
             Mark(c, None),
         ],
-    )
+    ).changed
     assert changed == 2 and count(engine, AuditEvent) == before + 2
     got = rows(engine, lid)
     assert (got[a].delivered_on, got[a].method, got[a].received_by, got[a].signed) == (D1, "door", "配偶 张丽", True)
     assert got[c].delivered_on is None
     # The same save again changes nothing.
-    assert outreach.record_distributions(engine, leader, lid, [Mark(a, D1, "door", "配偶 张丽", True)]) == 0
+    assert outreach.record_distributions(engine, leader, lid, [Mark(a, D1, "door", "配偶 张丽", True)]) == RowsSaved(0)
     # A correction is one event with before and after.
     outreach.record_distributions(engine, leader, lid, [Mark(b, D1, "meeting", "本人", True)])
     with read_session(engine) as s:
@@ -253,7 +268,7 @@ def test_edit_leaflet(engine, leader):
     make_staff(engine, 1)
     lid = new_leaflet(engine, leader)
     assert outreach.update_leaflet(engine, leader, lid, 1, copies=80, kind="brochure") == 2
-    with pytest.raises(ValidationError, match="Someone saved"):
+    with pytest.raises(StaleVersion, match="after you opened it"):
         outreach.update_leaflet(engine, leader, lid, 1, copies=1)
     with pytest.raises(ValidationError):
         outreach.update_leaflet(engine, leader, lid, 2, copies="many")
@@ -271,7 +286,7 @@ def test_delete_leaflet_only_while_no_household_is_reached(engine, leader):
         outreach.delete_leaflet(engine, leader, reached, 1)
     with pytest.raises(PermissionDenied):
         outreach.delete_leaflet(engine, admin_of(engine), lid, 1)
-    with pytest.raises(ValidationError, match="Someone saved"):
+    with pytest.raises(StaleVersion, match="after you opened it"):
         outreach.delete_leaflet(engine, leader, lid, 9)
     before = snapshot(engine)
     outreach.delete_leaflet(engine, leader, lid, 1)
@@ -433,3 +448,66 @@ def test_moving_a_leaflet_checks_both_years_are_open(engine, actors, leader):
     with pytest.raises(YearLocked, match=f"{Y0 - 1} has been signed off"):  # out of one
         outreach.update_leaflet(engine, leader, old, 1, issued_on=date(Y0, 3, 1))
     assert snapshot(engine) == before
+
+
+# ---------------------------------------------------------------- receipts saved per row
+
+
+def _view_versions(engine, leader, lid) -> dict[int, int]:
+    _, view = outreach.get_leaflet(engine, leader, lid)
+    return {int(e): int(v) for e, v in zip(view["employee_id"], view["version"], strict=True)}
+
+
+def test_receipts_based_on_an_older_view_keep_the_rows_changed_since_and_save_the_others(engine, actors, leader):
+    a, b, c = make_staff(engine, 3)
+    lid = new_leaflet(engine, leader)
+    other = colleague(engine, actors)
+    view = _view_versions(engine, leader, lid)  # both open the receipts
+    first = outreach.record_distributions(
+        engine, other, lid, [Mark(a, D1, "door", "配偶 张丽", True, based_on=view[a])]
+    )
+    assert first == RowsSaved(1)
+    saved = outreach.record_distributions(
+        engine,
+        leader,
+        lid,
+        [Mark(a, D1, "meeting", "本人", False, based_on=view[a]), Mark(b, D1, "door", "本人", True, based_on=view[b])],
+    )
+    got = rows(engine, lid)
+    assert [(r.employee_id, r.who, r.when) for r in saved.refused] == [(a, "陈干事", got[a].marked_at)]
+    assert saved.changed == 1
+    assert (got[a].method, got[a].received_by, got[a].marked_by) == ("door", "配偶 张丽", "leader2")  # not overwritten
+    assert (got[b].method, got[b].marked_by, got[c].delivered_on) == ("door", "leader", None)
+    assert (got[a].version, got[b].version, got[c].version) == (2, 2, 1)
+
+
+def test_two_receipt_saves_racing_from_the_same_view_lose_no_receipt(engine, actors, leader, monkeypatch):
+    a, b, c = make_staff(engine, 3)
+    other = colleague(engine, actors)
+    for n in range(2):
+        lid = new_leaflet(engine, leader, title=f"第{n}份")
+        view = _view_versions(engine, leader, lid)
+        wants = {
+            leader.username: [Mark(a, D1, "door", "本人", True, view[a]), Mark(b, D1, "door", "本人", True, view[b])],
+            other.username: [
+                Mark(a, D1, "meeting", "配偶", False, view[a]),
+                Mark(c, D1, "door", "本人", True, view[c]),
+            ],
+        }
+        results = race(
+            engine,
+            [
+                lambda u=u, i=lid, w=wants: outreach.record_distributions(engine, u, i, w[u.username])
+                for u in (leader, other)
+            ],
+            meet=(outreach, "ensure_year_open"),
+            monkeypatch=monkeypatch,
+        )
+        assert all(isinstance(r, RowsSaved) for r in results), results
+        won = [i for i, r in enumerate(results) if not r.refused]
+        assert len(won) == 1, results
+        winner = (leader, other)[won[0]]
+        assert [(r.employee_id, r.who) for r in results[1 - won[0]].refused] == [(a, winner.display_name)]
+        got = rows(engine, lid)
+        assert got[a].method == wants[winner.username][0].method and got[a].marked_by == winner.username
+        assert got[b].delivered_on == D1 and got[c].delivered_on == D1

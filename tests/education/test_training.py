@@ -13,12 +13,26 @@ from sqlalchemy import func, select
 from models import Attendance, AuditEvent, Department, Employee, TrainingSession
 from services.audit import reading
 from services.core.db import read_session, write_session
-from services.core.errors import PermissionDenied, ValidationError
+from services.core.errors import PermissionDenied, StaleVersion, ValidationError
 from services.core.permissions import Role
+from services.core.versioning import RowsSaved
 from services.education import training
 from services.education.training import Audience
 from services.ledger.roster import search_staff, staff_in_post
-from tests.factories import D1, TODAY, YEAR, admin_of, close_year, count, counting, leave, make_staff, new_session
+from tests.factories import (
+    D1,
+    TODAY,
+    YEAR,
+    admin_of,
+    close_year,
+    colleague,
+    count,
+    counting,
+    leave,
+    make_staff,
+    new_session,
+    race,
+)
 
 
 def statuses(engine, session_id) -> dict[int, str]:
@@ -136,14 +150,14 @@ def test_roll_call_one_save_one_event_per_change(engine, leader):
     before = count(engine, AuditEvent)
     changed = training.record_roll_call(
         engine, leader, sid, {staff[0]: "absent", staff[1]: "excused"}, others="present"
-    )
+    ).changed
     assert changed == 5
     assert statuses(engine, sid) == {staff[0]: "absent", staff[1]: "excused", **{e: "present" for e in staff[2:]}}
     assert count(engine, AuditEvent) == before + 5
     # Saving the same again changes nothing and records nothing.
-    assert (
-        training.record_roll_call(engine, leader, sid, {staff[0]: "absent", staff[1]: "excused"}, others="present") == 0
-    )
+    assert training.record_roll_call(
+        engine, leader, sid, {staff[0]: "absent", staff[1]: "excused"}, others="present"
+    ) == RowsSaved(0)
     assert count(engine, AuditEvent) == before + 5
     training.record_roll_call(engine, leader, sid, {staff[0]: "present"})
     with read_session(engine) as s:
@@ -192,7 +206,7 @@ def test_makeup_turns_absence_into_made_up_and_back(engine, leader):
     assert set(training.owed_makeups(engine, leader, YEAR)["employee_id"]) == {staff[0], staff[1]}
 
     before = count(engine, AuditEvent)
-    changed = training.record_roll_call(engine, leader, makeup, {staff[0]: "present", staff[1]: "absent"})
+    changed = training.record_roll_call(engine, leader, makeup, {staff[0]: "present", staff[1]: "absent"}).changed
     assert changed == 3  # two at the make-up, one propagated to the original
     assert count(engine, AuditEvent) == before + 3
     assert statuses(engine, original)[staff[0]] == "made_up"
@@ -264,7 +278,7 @@ def test_roll_call_audit_is_bulk(engine, leader):
     make_staff(engine, 60)
     sid = new_session(engine, leader)
     with counting(engine) as statements:
-        assert training.record_roll_call(engine, leader, sid, {}, others="present") == 60
+        assert training.record_roll_call(engine, leader, sid, {}, others="present") == RowsSaved(60)
     assert len(statements) < 20
     assert reading.verify_chain(engine, admin_of(engine)).ok
 
@@ -302,7 +316,7 @@ def test_sign_in_sheet_opens_and_lists_the_expected(engine, leader):
         by_no[staff_nos[3]]: "absent",
         by_no[staff_nos[4]]: "absent",
     }
-    assert training.record_roll_call(engine, leader, sid, marks) == 5
+    assert training.record_roll_call(engine, leader, sid, marks) == RowsSaved(5)
     with pytest.raises(ValidationError):
         training.marks_from_sign_in_sheet(engine, leader, sid, b"not a workbook")
 
@@ -356,7 +370,7 @@ def test_list_and_edit_sessions(engine, leader):
     version = training.update_session(engine, leader, sid, 1, title="新标题", hours="2")
     assert version == 2
     assert training.update_session(engine, leader, sid, 2, title="新标题") == 2  # nothing changed
-    with pytest.raises(ValidationError, match="Someone saved"):
+    with pytest.raises(StaleVersion, match="after you opened it"):
         training.update_session(engine, leader, sid, 1, title="旧")
     with pytest.raises(ValidationError, match="cannot move into the future"):
         training.update_session(engine, leader, sid, 2, held_on=TODAY + timedelta(days=2))
@@ -413,7 +427,7 @@ def test_absent_at_the_original_after_attending_the_makeup_is_made_up(engine, le
     assert statuses(engine, original)[staff[0]] == "made_up"
     # The original's roll call is corrected afterwards: staff[1] was in fact absent.
     before = count(engine, AuditEvent)
-    assert training.record_roll_call(engine, leader, original, {staff[1]: "absent"}) == 1
+    assert training.record_roll_call(engine, leader, original, {staff[1]: "absent"}) == RowsSaved(1)
     assert statuses(engine, original)[staff[1]] == "made_up"
     with read_session(engine) as s:
         row = s.execute(
@@ -436,7 +450,7 @@ def test_delete_session_only_while_nothing_is_marked(engine, leader):
     before = count(engine, AuditEvent), count(engine, TrainingSession), count(engine, Attendance)
     with pytest.raises(ValidationError, match="already recorded for 1 people"):
         training.delete_session(engine, leader, other, 1)
-    with pytest.raises(ValidationError, match="Someone saved"):
+    with pytest.raises(StaleVersion, match="after you opened it"):
         training.delete_session(engine, leader, sid, 7)
     with pytest.raises(PermissionDenied):
         training.delete_session(engine, admin_of(engine), sid, 1)
@@ -543,3 +557,78 @@ def test_search_staff_in_post_takes_two_statements_whatever_the_size(engine, lea
         assert (len(page), total) == (min(n, 50), n)
         counts.append(len([s for s in statements if "employee" in s.lower()]))
     assert counts == [2, 2]
+
+
+# ---------------------------------------------------------------- roll calls saved per row
+
+
+def _view_versions(engine, leader, sid) -> dict[int, int]:
+    _, view = training.get_session(engine, leader, sid)
+    return {int(e): int(v) for e, v in zip(view["employee_id"], view["version"], strict=True)}
+
+
+def test_a_roll_call_based_on_an_older_view_keeps_the_rows_changed_since_and_saves_the_others(engine, actors, leader):
+    staff = make_staff(engine, 4)
+    sid = new_session(engine, leader)
+    other = colleague(engine, actors)
+    view = _view_versions(engine, leader, sid)  # both open the roll call
+    assert training.record_roll_call(
+        engine, other, sid, {staff[0]: "absent", staff[1]: "excused"}, based_on=view
+    ) == RowsSaved(2)
+    before = count(engine, AuditEvent)
+    saved = training.record_roll_call(
+        engine,
+        leader,
+        sid,
+        {staff[0]: "present", staff[1]: "excused", staff[2]: "excused", staff[3]: "present"},
+        based_on=view,
+    )
+    # staff[0]: changed since and marked otherwise: refused, naming who and when; staff[1]: the same mark, nothing lost.
+    with read_session(engine) as s:
+        marked_at = s.execute(
+            select(Attendance.marked_at).where(Attendance.session_id == sid, Attendance.employee_id == staff[0])
+        ).scalar_one()
+    assert [(c.employee_id, c.who, c.when) for c in saved.refused] == [(staff[0], "陈干事", marked_at)]
+    assert saved.refused[0].name and saved.refused[0].when_shown
+    assert saved.changed == 2 and count(engine, AuditEvent) == before + 2
+    assert statuses(engine, sid) == {staff[0]: "absent", staff[1]: "excused", staff[2]: "excused", staff[3]: "present"}
+    assert _view_versions(engine, leader, sid) == {staff[0]: 2, staff[1]: 2, staff[2]: 2, staff[3]: 2}
+    # Based on the current view, the same mark is saved.
+    again = training.record_roll_call(
+        engine, leader, sid, {staff[0]: "present"}, based_on=_view_versions(engine, leader, sid)
+    )
+    assert again == RowsSaved(1) and statuses(engine, sid)[staff[0]] == "present"
+
+
+def test_two_roll_calls_racing_from_the_same_view_lose_no_mark(engine, actors, leader, monkeypatch):
+    staff = make_staff(engine, 4)
+    other = colleague(engine, actors)
+    for _ in range(2):
+        sid = new_session(engine, leader)
+        view = _view_versions(engine, leader, sid)
+        wants = {
+            leader.username: {staff[0]: "absent", staff[1]: "present", staff[2]: "present"},
+            other.username: {staff[0]: "excused", staff[1]: "present", staff[3]: "absent"},
+        }
+        results = race(
+            engine,
+            [
+                lambda a=a, i=sid, w=wants, v=view: training.record_roll_call(engine, a, i, w[a.username], based_on=v)
+                for a in (leader, other)
+            ],
+            meet=(training, "ensure_year_open"),
+            monkeypatch=monkeypatch,
+        )
+        assert all(isinstance(r, RowsSaved) for r in results), results
+        won = [i for i, r in enumerate(results) if not r.refused]
+        assert len(won) == 1, results
+        winner, loser = (leader, other)[won[0]], (leader, other)[1 - won[0]]
+        refused = results[1 - won[0]].refused
+        assert [(c.employee_id, c.who) for c in refused] == [(staff[0], winner.display_name)]
+        assert statuses(engine, sid) == {
+            staff[0]: wants[winner.username][staff[0]],  # the winner's mark, not overwritten
+            staff[1]: "present",
+            staff[2]: "present",
+            staff[3]: "absent",  # each one's other marks saved
+        }
+        assert loser.username != winner.username
