@@ -739,3 +739,57 @@ def run_manage(args, url, *, env=None, stdin=None, cwd=None):
         start_new_session=True,
         stdin=None if stdin is not None else subprocess.DEVNULL,
     )
+
+
+# ---------------------------------------------------------------- races
+
+
+def colleague(engine, actors, role: Role = Role.LEADER, username: str = "leader2", name: str = "陈干事"):
+    """A second account with `role`, to race the first one."""
+    user = auth.create_user(engine, actors[Role.ADMIN], username, name, role, STRONG_PASSWORD)
+    return auth.actor_of(user)
+
+
+def race(engine, saves: list[Callable[[], object]], *, meet: tuple[object, str] | None = None, monkeypatch=None):
+    """Run `saves` at the same moment, one thread each; each one's result or exception, in order.
+
+    With `meet=(module, "function")` the threads also wait for one another when they first
+    call that function (inside their transaction, after reading the record and before
+    writing it), so on PostgreSQL every save has read the same version before any writes.
+    On SQLite the write transaction lets only one in at a time, so only the start is shared."""
+    import threading
+
+    if meet is not None and engine.dialect.name != "sqlite":
+        module, attr = meet
+        original = getattr(module, attr)
+        met = threading.Barrier(len(saves))
+        local = threading.local()
+
+        def meeting(*args, **kwargs):
+            if not getattr(local, "met", False):
+                local.met = True
+                try:
+                    met.wait(timeout=10)
+                except threading.BrokenBarrierError:
+                    pass
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, attr, meeting)
+    start = threading.Barrier(len(saves))
+    results: list[object] = [None] * len(saves)
+
+    def run(i: int) -> None:
+        start.wait(timeout=30)
+        try:
+            results[i] = saves[i]()
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(saves))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if meet is not None and engine.dialect.name != "sqlite":
+        monkeypatch.setattr(module, attr, original)
+    return results

@@ -20,6 +20,7 @@ from services.education import training
 from services.education.training import Audience
 from services.ledger.roster import search_staff, staff_in_post
 from tests.apptest import events, fill, open_page, submit, texts
+from tests.factories import colleague
 
 TODAY = local_today()
 
@@ -132,6 +133,34 @@ def test_roll_call_one_save_changes_statuses_and_writes_events(people, app_env):
     updates = [e for e in events(app_env, "update")[before:] if e.entity_type == "attendance"]
     assert len(updates) == len(ids)  # one event per change
     assert any(f"点名已保存：{len(ids)} 处变更。" in m for m in texts(at.success))
+
+
+def test_a_roll_call_saved_after_a_colleague_changed_a_row_keeps_theirs_and_shows_who(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader)
+    _, roster = training.get_session(app_env, leader, sid)
+    ids = [int(e) for e in roster["employee_id"]]
+    at = open_page(leader, "pages/session_record.py", id=sid)  # the view the marks are made on
+    other = colleague(app_env, people)
+    training.record_roll_call(app_env, other, sid, {ids[0]: "absent"})  # meanwhile, on another computer
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {0: {"status": "请假"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at = submit(at, "保存点名结果")
+    assert not at.exception and not texts(at.error), texts(at.error)
+    marks = statuses(app_env, sid)
+    assert marks[ids[0]] == "absent"  # the colleague's mark is not overwritten
+    assert all(marks[e] == "present" for e in ids[1:])  # the other rows are saved
+    assert any("部分考勤未保存" in m for m in texts(at.warning))
+    conflicts = next(d.value for d in at.dataframe if "修改人" in d.value.columns)
+    assert conflicts.to_dict("records") == [
+        {"姓名": roster["name"].iloc[0], "修改人": "陈干事", "修改时间": conflicts["修改时间"].iloc[0]}
+    ]
+    assert conflicts["修改时间"].iloc[0]
+    assert at.session_state[f"roll_preset_{sid}"][ids[0]] == "excused"  # the user's mark stays in the table
 
 
 def test_all_present_then_save(people, app_env):
