@@ -82,6 +82,7 @@ def flash(kind: str, message: str) -> None:
 
 VISIT_KEY = "visit"
 ARRIVED_KEY = "arrived"
+V = TypeVar("V")
 
 
 def note_visit(url_path: str, record_id: str | None) -> None:
@@ -91,8 +92,9 @@ def note_visit(url_path: str, record_id: str | None) -> None:
     st.session_state[VISIT_KEY] = visit
 
 
-def base_version(key: str, current: int) -> int:
-    """The record version the user's edits are based on.
+def base_version(key: str, current: V) -> V:
+    """The record version the user's edits are based on (or, for a table saved per row,
+    each row's version: a mapping).
 
     Taken afresh each time the user arrives at the record, then kept across
     reruns, so a save after someone else's change is refused instead of
@@ -101,6 +103,11 @@ def base_version(key: str, current: int) -> int:
     if st.session_state.get(ARRIVED_KEY, True) or key not in st.session_state:
         st.session_state[key] = current
     return st.session_state[key]
+
+
+def just_arrived() -> bool:
+    """Whether this run is the user's arrival at the page (or record), not a rerun on it."""
+    return bool(st.session_state.get(ARRIVED_KEY, True))
 
 
 def show_flashes() -> None:

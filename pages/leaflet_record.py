@@ -73,6 +73,14 @@ with tab_receipts:
     editor_round = st.session_state.get(f"dist_round_{leaflet_id}", 0)
     editor_key = f"dist_{leaflet_id}_{base_version}_{editor_round}"
     preset = st.session_state.get(f"dist_preset_{leaflet_id}", {})  # {employee_id: (date, method, received_by, signed)}
+    # Each row's version as this table first showed it: a save is based on it, row by row.
+    row_versions = ui.base_version(
+        f"{editor_key}_versions",
+        {int(e): int(v) for e, v in zip(households["employee_id"], households["version"], strict=True)},
+    )
+    conflicts_key = f"dist_conflicts_{leaflet_id}"
+    if ui.just_arrived():
+        st.session_state.pop(conflicts_key, None)
 
     if households.empty:
         st.info(t("No household is on this leaflet's list."))
@@ -106,6 +114,18 @@ with tab_receipts:
                     "Fill in the date, the method and who received it for each household reached, then save once. "
                     "Clearing the date takes a receipt back."
                 )
+            )
+        if st.session_state.get(conflicts_key):
+            st.warning(
+                t(
+                    "Some receipts were not saved: someone changed these households after you opened the "
+                    "table. Your entries are still in the table; compare them with the receipt list, then "
+                    "save again."
+                )
+            )
+            st.dataframe(
+                pd.DataFrame(st.session_state[conflicts_key], columns=[t("Name"), t("Changed by"), t("Changed at")]),
+                hide_index=True,
             )
         edited = st.data_editor(
             grid,
@@ -155,14 +175,25 @@ with tab_receipts:
                         method_codes.get(cell(r.method)),
                         received,
                         bool(r.signed),
+                        based_on=row_versions.get(int(r.employee_id)),
                     )
                     if (mark.delivered_on, mark.method, mark.received_by, mark.signed) != stored[mark.employee_id]:
                         marks.append(mark)
-                changed = ui.run_action(lambda: outreach.record_distributions(ui.engine(), actor, leaflet_id, marks))
-                if changed is not None:
-                    st.session_state.pop(f"dist_preset_{leaflet_id}", None)
+                saved = ui.run_action(lambda: outreach.record_distributions(ui.engine(), actor, leaflet_id, marks))
+                if saved is not None:
+                    if saved.refused:  # keep the user's entries, show who changed which household and when
+                        refused = {c.employee_id for c in saved.refused}
+                        st.session_state[f"dist_preset_{leaflet_id}"] = {
+                            m.employee_id: (m.delivered_on, methods.get(m.method or ""), m.received_by, m.signed)
+                            for m in marks
+                            if m.employee_id in refused
+                        }
+                        st.session_state[conflicts_key] = [(c.name, c.who, c.when_shown) for c in saved.refused]
+                    else:
+                        st.session_state.pop(f"dist_preset_{leaflet_id}", None)
+                        st.session_state.pop(conflicts_key, None)
                     st.session_state[f"dist_round_{leaflet_id}"] = editor_round + 1
-                    ui.flash("success", t("Receipts saved: {n} households changed.", n=changed))
+                    ui.flash("success", t("Receipts saved: {n} households changed.", n=saved.changed))
                     st.rerun()
 
             with st.expander(t("Fill in many households at once"), icon=":material/playlist_add_check:"):
@@ -329,7 +360,9 @@ with tab_households:
                 "departments": lambda: Audience.departments(chosen_departments),
                 "people": lambda: Audience.people(chosen_people),
             }[kind_of_audience]()
-            result = ui.run_action(lambda: outreach.set_distribution_targets(ui.engine(), actor, leaflet_id, audience))
+            result = ui.run_action(
+                lambda: outreach.set_distribution_targets(ui.engine(), actor, leaflet_id, audience, base_version)
+            )
             if result:
                 st.session_state.pop(version_key, None)
                 ui.forget_picker(prefix + "people")

@@ -78,6 +78,14 @@ with tab_roll:
     editor_round = st.session_state.get(f"roll_round_{session_id}", 0)
     editor_key = f"roll_{session_id}_{base_version}_{editor_round}"
     preset = st.session_state.get(f"roll_preset_{session_id}")  # {employee_id: status} from "all present" or a sheet
+    # Each row's version as this table first showed it: a save is based on it, row by row.
+    row_versions = ui.base_version(
+        f"{editor_key}_versions",
+        {int(e): int(v) for e, v in zip(roster["employee_id"], roster["version"], strict=True)},
+    )
+    conflicts_key = f"roll_conflicts_{session_id}"
+    if ui.just_arrived():
+        st.session_state.pop(conflicts_key, None)
 
     def initial_status(row: Any) -> str:  # a row of roster.itertuples()
         if row.status == Status.MADE_UP:
@@ -114,6 +122,18 @@ with tab_roll:
                     "Made up is set by attending a make-up session."
                 )
             )
+        if st.session_state.get(conflicts_key):
+            st.warning(
+                t(
+                    "Some marks were not saved: someone changed these people's attendance after you opened "
+                    "the roll call. Your marks are still in the table; compare them with the recorded "
+                    "attendance, then save again."
+                )
+            )
+            st.dataframe(
+                pd.DataFrame(st.session_state[conflicts_key], columns=[t("Name"), t("Changed by"), t("Changed at")]),
+                hide_index=True,
+            )
         edited = st.data_editor(
             grid,
             key=editor_key,
@@ -136,11 +156,18 @@ with tab_roll:
             c1, c2, c3 = st.columns([1, 1, 2])
             if c1.button(t("Save the roll call"), type="primary", icon=":material/save:"):
                 marks = {int(e): codes[s] for e, s in zip(edited["employee_id"], edited["status"], strict=True)}
-                changed = ui.run_action(lambda: training.record_roll_call(ui.engine(), actor, session_id, marks))
-                if changed is not None:
-                    st.session_state.pop(f"roll_preset_{session_id}", None)
+                saved = ui.run_action(
+                    lambda: training.record_roll_call(ui.engine(), actor, session_id, marks, based_on=row_versions)
+                )
+                if saved is not None:
+                    if saved.refused:  # keep the user's marks, show who changed which person and when
+                        st.session_state[f"roll_preset_{session_id}"] = marks
+                        st.session_state[conflicts_key] = [(c.name, c.who, c.when_shown) for c in saved.refused]
+                    else:
+                        st.session_state.pop(f"roll_preset_{session_id}", None)
+                        st.session_state.pop(conflicts_key, None)
                     st.session_state[f"roll_round_{session_id}"] = editor_round + 1
-                    ui.flash("success", t("Roll call saved: {n} changes.", n=changed))
+                    ui.flash("success", t("Roll call saved: {n} changes.", n=saved.changed))
                     st.rerun()
             if c2.button(t("All present"), icon=":material/done_all:"):
                 st.session_state[f"roll_preset_{session_id}"] = {
