@@ -19,6 +19,7 @@ from services.education import outreach
 from services.education.training import Audience
 from services.ledger import roster
 from tests.apptest import events, fill, open_page, signed_in, submit, texts
+from tests.factories import colleague
 
 TODAY = local_today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -108,6 +109,38 @@ def test_thirty_households_marked_in_one_save(people, app_env):
     assert any("签收记录已保存：30 户有变更。" in m for m in texts(at.success))
     cov = outreach.coverage(app_env, leader, TODAY.year, "leaflet").set_index("leaflet_id").loc[lid]
     assert (cov["expected"], cov["delivered"], cov["coverage"]) == (30, 30, 1.0)
+
+
+def test_receipts_saved_after_a_colleague_changed_a_household_keep_theirs_and_show_who(people, app_env):
+    leader = people[Role.LEADER]
+    lid, _ = thirty_households(app_env, leader)
+    _, households = outreach.get_leaflet(app_env, leader, lid)
+    first, second, third = (int(e) for e in households["employee_id"].iloc[:3])
+    # One household already reached, so the table's columns have their types before the colleague's save
+    # (a column of nothing but blanks changes type when filled, and the editor then starts afresh).
+    outreach.record_distributions(app_env, leader, lid, [outreach.DistributionMark(third, TODAY, "door", "本人")])
+    at = open_page(leader, "pages/leaflet_record.py", id=lid)  # the view the entries are made on
+    other = colleague(app_env, people)
+    outreach.record_distributions(app_env, other, lid, [outreach.DistributionMark(first, TODAY, "meeting", "本人")])
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {
+            0: {"delivered_on": TODAY.isoformat(), "method": "到户", "received_by": "张配偶"},
+            1: {"delivered_on": TODAY.isoformat(), "method": "到户", "received_by": "本人"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at = submit(at, "保存签收记录")
+    assert not at.exception and not texts(at.error), texts(at.error)
+    reached = delivered(app_env, lid)
+    assert (reached[first].method, reached[first].marked_by) == ("meeting", "leader2")  # the colleague's, kept
+    assert (reached[second].method, reached[second].marked_by) == ("door", "leader")  # the other row saved
+    assert any("部分签收未保存" in m for m in texts(at.warning))
+    conflicts = next(d.value for d in at.dataframe if "修改人" in d.value.columns)
+    assert list(conflicts["姓名"]) == [households["name"].iloc[0]] and list(conflicts["修改人"]) == ["陈干事"]
+    assert conflicts["修改时间"].iloc[0]
+    assert at.data_editor[0].value["received_by"].iloc[0] == "张配偶"  # the user's entry stays in the table
 
 
 def test_a_bad_receipt_is_refused_and_nothing_is_written(people, app_env):

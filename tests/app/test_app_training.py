@@ -160,7 +160,7 @@ def test_a_roll_call_saved_after_a_colleague_changed_a_row_keeps_theirs_and_show
         {"姓名": roster["name"].iloc[0], "修改人": "陈干事", "修改时间": conflicts["修改时间"].iloc[0]}
     ]
     assert conflicts["修改时间"].iloc[0]
-    assert at.session_state[f"roll_preset_{sid}"][ids[0]] == "excused"  # the user's mark stays in the table
+    assert at.data_editor[0].value["status"].iloc[0] == "请假"  # the user's mark stays in the table
 
 
 def test_all_present_then_save(people, app_env):
