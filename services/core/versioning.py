@@ -12,7 +12,7 @@ and checks that it changed exactly one row.  Otherwise someone saved since: it r
 The check is the UPDATE itself, so two saves racing on PostgreSQL cannot both pass it
 (the second waits for the first's row lock, then finds the version moved on).
 `check_version` is the same refusal for a record the service has just read, so nothing
-is worked out for a save that will be refused.
+is worked out for a save that will be refused; `guarded_delete` deletes on the same terms.
 
 Rows saved many at once (a roll call's attendance, a leaflet's receipts) carry a version
 each: the service locks the rows it reads (`FOR UPDATE` on PostgreSQL; SQLite's write
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -122,6 +122,28 @@ def guarded_update(
     if cast(CursorResult[Any], result).rowcount == 1:
         return based_on_version + 1
     # Someone saved (or deleted) it between our read and this write: say who and when.
+    now = session.execute(select(model.updated_by, model.updated_at).where(model.id == entity_id)).first()
+    if now is None:
+        raise NotFound(N_("No such record."))
+    raise stale(
+        session,
+        msgid,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        updated_by=now.updated_by,
+        updated_at=now.updated_at,
+        **params,
+    )
+
+
+def guarded_delete(
+    session: Session, model: Any, entity_id: int, based_on_version: int, msgid: str, *, entity_type: str, **params: Any
+) -> None:
+    """Delete the record only while it is at `based_on_version` (`DELETE … WHERE id AND version`),
+    so a delete racing a save never removes what the other person has just saved."""
+    result = session.execute(delete(model).where(model.id == entity_id, model.version == based_on_version))
+    if cast(CursorResult[Any], result).rowcount == 1:
+        return
     now = session.execute(select(model.updated_by, model.updated_at).where(model.id == entity_id)).first()
     if now is None:
         raise NotFound(N_("No such record."))

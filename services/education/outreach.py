@@ -34,7 +34,14 @@ from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.text import checked_text, column_length
-from services.core.versioning import RowsSaved, changed_since, check_version, guarded_update, row_conflicts
+from services.core.versioning import (
+    RowsSaved,
+    changed_since,
+    check_version,
+    guarded_delete,
+    guarded_update,
+    row_conflicts,
+)
 from services.core.yearlock import ensure_year_open
 from services.education.training import (
     Audience,
@@ -702,7 +709,7 @@ def delete_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
         before = _leaflet_view(leaflet)
         session.execute(delete(LeafletAttachment).where(LeafletAttachment.leaflet_id == leaflet_id))
         session.execute(delete(Distribution).where(Distribution.leaflet_id == leaflet_id))
-        session.execute(delete(Leaflet).where(Leaflet.id == leaflet_id))
+        guarded_delete(session, Leaflet, leaflet_id, based_on_version, STALE_LEAFLET, entity_type="leaflet")
         trail.record(
             session,
             actor,

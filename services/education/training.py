@@ -38,7 +38,14 @@ from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.text import checked_text, column_length
-from services.core.versioning import RowsSaved, changed_since, check_version, guarded_update, row_conflicts
+from services.core.versioning import (
+    RowsSaved,
+    changed_since,
+    check_version,
+    guarded_delete,
+    guarded_update,
+    row_conflicts,
+)
 from services.core.yearlock import ensure_year_open
 from services.ledger.roster import in_post_on
 from services.ledger.unit import UNIT_ID
@@ -478,7 +485,9 @@ def delete_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
             raise ValidationError(N_("This session has {n} make-up sessions; delete them first."), n=makeups)
         before = _session_view(ts)
         session.execute(delete(Attendance).where(Attendance.session_id == session_id))
-        session.execute(delete(TrainingSession).where(TrainingSession.id == session_id))
+        guarded_delete(
+            session, TrainingSession, session_id, based_on_version, STALE_SESSION, entity_type="training_session"
+        )
         trail.record(
             session,
             actor,

@@ -39,7 +39,7 @@ from services.core.errors import NotFound, ValidationError
 from services.core.formatting import local_today, mask_id_number
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
-from services.core.versioning import check_version, guarded_update
+from services.core.versioning import check_version, guarded_delete, guarded_update
 from services.ledger import eligibility, validation
 from services.ledger.idnumbers import normalise_id_number
 
@@ -574,7 +574,7 @@ def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_
     with write_session(engine) as session:
         member = _household_member(session, employee_id, member_id, based_on_version)
         before = _family_audit_view({k: getattr(member, k) for k in FAMILY_FIELDS})
-        session.delete(member)
+        guarded_delete(session, FamilyMember, member_id, based_on_version, STALE_RECORD, entity_type="family_member")
         trail.record(
             session,
             actor,

@@ -53,7 +53,7 @@ from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.text import TextMessages, checked_text, column_length, stripped
-from services.core.versioning import check_version, guarded_update
+from services.core.versioning import check_version, guarded_delete, guarded_update
 from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
 from services.sanctions.lifecycle import EDIT, TRANSITIONS, CaseState, Transition, state_label
@@ -254,7 +254,9 @@ def delete_category(engine: Engine, actor: Actor, category_id: int, based_on_ver
                 count=used,
             )
         before = _category_view(category)
-        session.delete(category)
+        guarded_delete(
+            session, ViolationCategory, category_id, based_on_version, STALE_CATEGORY, entity_type="violation_category"
+        )
         trail.record(session, actor, "delete", entity_type="violation_category", entity_id=category_id, before=before)
 
 

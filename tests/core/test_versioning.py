@@ -191,3 +191,52 @@ def test_guarded_update_names_who_and_when_in_local_time(engine, actors):
     assert training.get_session(engine, leader, sid)[0]["title"] == "新标题"  # the refused save changed nothing
     with write_session(engine) as s, pytest.raises(NotFound):
         guarded_update(s, TrainingSession, 999, 1, leader, {}, training.STALE_SESSION, entity_type="training_session")
+
+
+DELETABLE = [
+    (
+        "study session",
+        (training, "ensure_year_open"),
+        new_session,
+        training.get_session,
+        training.update_session,
+        training.delete_session,
+        {"title": "改过的标题"},
+    ),
+    (
+        "leaflet",
+        (outreach, "ensure_year_open"),
+        new_leaflet,
+        outreach.get_leaflet,
+        outreach.update_leaflet,
+        outreach.delete_leaflet,
+        {"notes": "改过的备注"},
+    ),
+]
+
+
+@pytest.mark.parametrize("name, meet, make, read, update, remove, change", DELETABLE, ids=[d[0] for d in DELETABLE])
+def test_a_delete_racing_a_save_of_the_same_version_never_removes_the_save(
+    engine, actors, monkeypatch, name, meet, make, read, update, remove, change
+):
+    first = actors[Role.LEADER]
+    second = colleague(engine, actors)
+    make_staff(engine, 2)
+    for _ in range(ROUNDS):
+        record = make(engine, first)
+        results = race(
+            engine,
+            [lambda r=record: update(engine, first, r, 1, **change), lambda r=record: remove(engine, second, r, 1)],
+            meet=meet,
+            monkeypatch=monkeypatch,
+        )
+        updated, removed = results
+        assert isinstance(updated, Exception) != isinstance(removed, Exception), results  # exactly one went through
+        if isinstance(removed, Exception):  # the save won: the record is there, with the save, and who saved it
+            assert isinstance(removed, StaleVersion) and removed.params["who"] == first.display_name
+            details, _ = read(engine, first, record)
+            assert all(details[k] == v for k, v in change.items())
+        else:  # the delete won: the save was refused, nothing was written after it
+            assert isinstance(updated, NotFound | StaleVersion)
+            with pytest.raises(NotFound):
+                read(engine, first, record)
