@@ -225,13 +225,7 @@ def _run_reader(data: bytes, filename: str, request: dict) -> SheetRows:
         BEYOND_LIMITS, field="file", filename=filename, memory=READ_MEMORY_MB, seconds=READ_CPU_SECONDS
     )
     try:
-        done = subprocess.run(
-            [sys.executable, "-P", str(READER), json.dumps(request)],
-            input=data,
-            capture_output=True,
-            timeout=READ_CPU_SECONDS * 2,
-            check=False,
-        )
+        done = _start_reader(data, request)
     except subprocess.TimeoutExpired:
         log.warning("reading %r took more than %s s; refused", filename, READ_CPU_SECONDS * 2)
         raise beyond from None
@@ -259,3 +253,15 @@ def _run_reader(data: bytes, filename: str, request: dict) -> SheetRows:
             max=f"{MAX_CELLS:,}",
         )
     raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename)
+
+
+def _start_reader(data: bytes, request: dict) -> subprocess.CompletedProcess[bytes]:
+    """Run READER on `data`: our own interpreter (without the script's folder on its
+    path), the file on stdin, the pickled result on stdout."""
+    return subprocess.run(
+        [sys.executable, "-P", str(READER), json.dumps(request)],
+        input=data,
+        capture_output=True,
+        timeout=READ_CPU_SECONDS * 2,
+        check=False,
+    )
