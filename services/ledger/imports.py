@@ -309,6 +309,9 @@ def _decode_csv(data: bytes, filename: str) -> str:
     raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename)
 
 
+_BLANK_ROW: list[str] = []
+
+
 def _csv_rows(text: str, keep: int) -> tuple[list[list[str]], int]:
     """The rows of a CSV file, read one at a time: the first `keep` that are not
     blank (and the blank ones among them), and how many are not blank."""
@@ -319,7 +322,7 @@ def _csv_rows(text: str, keep: int) -> tuple[list[list[str]], int]:
     for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
         if all(_blank(c) for c in row):
             if filled < keep:
-                rows.append(row)
+                rows.append(_BLANK_ROW)  # one shared empty row: a blank line costs a pointer
             continue
         filled += 1
         if filled <= keep:
