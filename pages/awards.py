@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
+from services.core import uploads
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_datetime, local_today
 from services.core.permissions import Permission
@@ -148,7 +149,12 @@ with st.form("awards_add", clear_on_submit=True):
 
 with st.expander(t("Import nominations from a sheet (columns: award name, staff no., name)")):
     upload_round = st.session_state.setdefault("awards_round", 0)
-    upload = st.file_uploader(t("Spreadsheet file"), type=["xlsx", "xls", "csv"], key=f"awards_file_{upload_round}")
+    upload = st.file_uploader(
+        t("Spreadsheet file"),
+        type=["xlsx", "xls", "csv"],
+        key=f"awards_file_{upload_round}",
+        max_upload_size=uploads.MAX_UPLOAD_MB,
+    )
     if upload is not None:
         data = upload.getvalue()
         if st.button(t("Check the file"), icon=":material/fact_check:", key="awards_check"):

@@ -10,6 +10,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.audit import trail
+from services.core import uploads
 from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
@@ -118,7 +119,9 @@ if creating:
         max_chars=cases.LIMITS["evidence_note"],
         help=t("What the evidence is and where it is kept."),
     )
-    upload = st.file_uploader(t("Evidence PDF (optional)"), type=["pdf"], key="new_case_pdf")
+    upload = st.file_uploader(
+        t("Evidence PDF (optional)"), type=["pdf"], key="new_case_pdf", max_upload_size=uploads.MAX_ATTACHMENT_MB
+    )
     if st.button(t("Save draft"), type="primary", icon=":material/save:"):
         attachment = (upload.name, upload.getvalue()) if upload is not None else None
         new_id = ui.run_action(
@@ -297,7 +300,7 @@ if "edit" in actions:
         if new_version:
             done(t("Saved."), new_version)
     with st.form(f"attach_{case_id}_{base_version}", clear_on_submit=True):
-        upload = st.file_uploader(t("Evidence PDF"), type=["pdf"])
+        upload = st.file_uploader(t("Evidence PDF"), type=["pdf"], max_upload_size=uploads.MAX_ATTACHMENT_MB)
         attach = st.form_submit_button(t("Attach PDF"))
     if attach:
         if upload is None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
+from services.core import uploads
 from services.core.errors import ServiceError
 from services.core.i18n import N_
 from services.core.permissions import Permission
@@ -46,7 +47,12 @@ ui.download_button(
 
 # A new key after each import empties the uploader for the next file.
 upload_round = st.session_state.setdefault("import_round", 0)
-upload = st.file_uploader(t("Spreadsheet file"), type=["xlsx", "xls", "csv"], key=f"import_file_{kind}_{upload_round}")
+upload = st.file_uploader(
+    t("Spreadsheet file"),
+    type=["xlsx", "xls", "csv"],
+    key=f"import_file_{kind}_{upload_round}",
+    max_upload_size=uploads.MAX_UPLOAD_MB,
+)
 if upload is None:
     st.session_state.pop("import_preview", None)
     st.stop()

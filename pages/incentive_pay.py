@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
+from services.core import uploads
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_money, local_today
 from services.core.permissions import Permission
@@ -70,7 +71,12 @@ if can_edit:
             )
         )
         upload_round = st.session_state.setdefault("pay_round", 0)
-        upload = st.file_uploader(t("Spreadsheet file"), type=["xlsx", "xls", "csv"], key=f"pay_file_{upload_round}")
+        upload = st.file_uploader(
+            t("Spreadsheet file"),
+            type=["xlsx", "xls", "csv"],
+            key=f"pay_file_{upload_round}",
+            max_upload_size=uploads.MAX_UPLOAD_MB,
+        )
         if upload is not None:
             data = upload.getvalue()
             sheet = None

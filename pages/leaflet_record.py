@@ -11,7 +11,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.audit import trail
-from services.core import files
+from services.core import files, uploads
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
@@ -289,6 +289,7 @@ with tab_details:
             t("Attach a PDF (at most {max} MB)", max=files.MAX_ATTACHMENT_BYTES // (1024 * 1024)),
             type=["pdf"],
             key=prefix + "pdf",
+            max_upload_size=uploads.MAX_ATTACHMENT_MB,
         )
         c1, c2 = st.columns(2)
         if upload is not None and c1.button(t("Attach the PDF"), icon=":material/attach_file:"):

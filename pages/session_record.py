@@ -10,6 +10,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.audit import trail
+from services.core import uploads
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
@@ -183,7 +184,12 @@ with tab_roll:
                         "The marks are put in the table above for you to check and save."
                     )
                 )
-                upload = st.file_uploader(t("Sign-in sheet (xlsx)"), type=["xlsx"], key=f"sheet_{session_id}")
+                upload = st.file_uploader(
+                    t("Sign-in sheet (xlsx)"),
+                    type=["xlsx"],
+                    key=f"sheet_{session_id}",
+                    max_upload_size=uploads.MAX_UPLOAD_MB,
+                )
                 if upload is not None and st.button(t("Read the sheet"), icon=":material/fact_check:"):
                     marks = ui.run_action(
                         lambda: training.marks_from_sign_in_sheet(ui.engine(), actor, session_id, upload.getvalue())

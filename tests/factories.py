@@ -112,7 +112,25 @@ def count(engine, model, *where) -> int:
         return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def pdf_bytes(pages: int = 1, version: str = "1.4") -> bytes:
+    """A real PDF of blank A4 pages (catalogue, page tree, cross-reference table),
+    small enough to write out by hand: what services.core.files.check_pdf accepts."""
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", f"<</Type/Pages/Kids[{kids}]/Count {pages}>>".encode()]
+    objects += [b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>"] * pages
+    out = f"%PDF-{version}\n".encode()
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj".encode() + body + b"endobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer<</Size {len(objects) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+PDF = pdf_bytes()
 
 
 def new_leaflet(engine, leader, *, issued_on=D1, audience=None, title="致全体教职工家庭的一封信"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import random
+import struct
+import zlib
+from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -102,3 +105,120 @@ def staff_rows(n: int, *, seed: int = 1, start: int = 1, prefix: str = "S") -> l
             ]
         )
     return rows
+
+
+# ---------------------------------------------------------------- workbooks written byte by byte
+
+_CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Default Extension="xml" ContentType="application/xml"/>'
+    b'<Override PartName="/xl/workbook.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    b'<Override PartName="/xl/worksheets/sheet1.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+)
+_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" '
+    b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    b'Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    b'<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    b'Target="worksheets/sheet1.xml"/></Relationships>'
+)
+SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b"<sheetData>"
+)
+SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def inline_row(number: int, cells: list[str]) -> bytes:
+    """One sheet row of inline strings, as `<row>` XML."""
+    columns = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = f'<row r="{number}">'
+    for i, text in enumerate(cells):
+        out += f'<c r="{columns[i]}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+    return (out + "</row>").encode()
+
+
+def _local_and_central(name: bytes, method: int, crc: int, packed: int, size: int, offset: int) -> tuple[bytes, bytes]:
+    stamp = (0, 33)  # 00:00, 1980-01-01
+    local = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, method, *stamp, crc, packed, size, len(name), 0) + name
+    central = (
+        struct.pack(
+            "<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, method, *stamp, crc, packed, size, len(name), 0, 0, 0, 0, 0, offset
+        )
+        + name
+    )
+    return local, central
+
+
+def write_xlsx(path: Path, sheet: Iterable[bytes], *, extra_parts: int = 0, stored: bool = False) -> Path:
+    """An .xlsx written by hand into `path`, its sheet XML the concatenation of `sheet`.
+
+    Each piece of the sheet is deflated on its own after a full flush, so a piece
+    repeated a million times is compressed once and written a million times: a
+    sheet that unpacks to a gigabyte takes a second and a few megabytes on disk.
+    `extra_parts` adds that many empty parts (to count entries); `stored` keeps the
+    sheet uncompressed."""
+    parts = [
+        (b"[Content_Types].xml", [_CONTENT_TYPES]),
+        (b"_rels/.rels", [_RELS]),
+        (b"xl/workbook.xml", [_WORKBOOK]),
+        (b"xl/_rels/workbook.xml.rels", [_WORKBOOK_RELS]),
+        (b"xl/worksheets/sheet1.xml", sheet),
+        *((f"docProps/extra{i}.xml".encode(), [b""]) for i in range(extra_parts)),
+    ]
+    central = b""
+    with path.open("wb") as out:
+        for name, pieces in parts:
+            offset = out.tell()
+            out.write(b"\x00" * (30 + len(name)))  # the local header, written once the sizes are known
+            crc = size = packed = 0
+            compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+            last: tuple[bytes, bytes] | None = None
+            for piece in pieces:
+                crc, size = zlib.crc32(piece, crc), size + len(piece)
+                if stored:
+                    chunk = piece
+                elif last is not None and last[0] is piece:
+                    chunk = last[1]  # the same piece after a full flush deflates to the same bytes
+                else:
+                    chunk = compressor.compress(piece) + compressor.flush(zlib.Z_FULL_FLUSH)
+                    last = (piece, chunk)
+                out.write(chunk)
+                packed += len(chunk)
+            if not stored:
+                tail = compressor.flush()
+                out.write(tail)
+                packed += len(tail)
+            end = out.tell()
+            local, entry = _local_and_central(name, 0 if stored else 8, crc, packed, size, offset)
+            out.seek(offset)
+            out.write(local)
+            out.seek(end)
+            central += entry
+        start = out.tell()
+        out.write(central)
+        count = len(parts)
+        out.write(struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, len(central), start, 0))
+    return path
+
+
+def bomb_xlsx(path: Path, unpacked: int, header: list[str] | None = None) -> Path:
+    """A staff list whose sheet unpacks to `unpacked` bytes: a header row, then the
+    same row of one cell over and over (the issue's probe: 1 GB in a few MB)."""
+    row = inline_row(2, ["T0001"]).replace(b' r="2"', b"").replace(b' r="A2"', b"")
+    piece = row * (1024 * 1024 // len(row))
+    head = SHEET_HEAD + inline_row(1, header or ["工号", "姓名", "身份证号"])
+    return write_xlsx(path, [head, *[piece] * (unpacked // len(piece)), SHEET_TAIL])

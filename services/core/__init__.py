@@ -1,2 +1,2 @@
 """What every domain uses: database sessions, errors, translation, formatting, roles and
-permissions, the year lock, checked text and files, spreadsheet and PDF writers."""
+permissions, the year lock, checked text, upload limits and files, spreadsheet and PDF writers."""

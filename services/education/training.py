@@ -11,7 +11,6 @@ the day they left.  Every read is one query whatever the number of staff.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,13 +30,14 @@ from models._common import utcnow
 from services.audit import reading, trail
 from services.audit.access import authorize
 from services.audit.trail import record_export
+from services.core import uploads
 from services.core.db import read_session, write_session
 from services.core.errors import NotFound, ValidationError
 from services.core.exports import PRINT_FORMATS, frames_to_xlsx
 from services.core.formatting import fmt_date, local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
-from services.core.text import checked_text, column_length
+from services.core.text import checked_text, column_length, text_of
 from services.core.versioning import (
     RowsSaved,
     changed_since,
@@ -912,18 +912,19 @@ def marks_from_sign_in_sheet(engine: Engine, actor: Actor, session_id: int, data
     signature column typed in): a signature or 出席 -> present, 请假 -> excused,
     缺席 or empty -> absent.  Returns marks for `record_roll_call`; writes nothing."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "import sign-in sheet")
-    import openpyxl
-
-    try:
-        sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    except Exception:
+    try:  # within the limits of every upload (services.core.uploads), the first sheet
+        read = uploads.read_workbook(data, "sign-in sheet.xlsx", keep=uploads.max_rows() + 10)
+    except ValidationError as exc:
+        if exc.msgid != uploads.NOT_A_SPREADSHEET:
+            raise
         raise ValidationError(N_("This file is not a sign-in sheet workbook (.xlsx)."), field="file") from None
+    rows = read.rows
     header_at = next(
         (i for i, r in enumerate(rows) if r and any(str(c).strip() in ("工号", "Staff no.") for c in r if c)), None
     )
     if header_at is None:
         raise ValidationError(N_("No header row with a staff no. column was found in the sheet."), field="file")
+    uploads.refuse_too_many_rows(read.filled - sum(1 for r in rows[: header_at + 1] if any(text_of(c) for c in r)))
     header = [str(c).strip() if c is not None else "" for c in rows[header_at]]
     no_col = next(i for i, h in enumerate(header) if h in ("工号", "Staff no."))
     sign_col = next((i for i, h in enumerate(header) if h in ("签名", "Signature")), len(header) - 1)
@@ -937,7 +938,7 @@ def marks_from_sign_in_sheet(engine: Engine, actor: Actor, session_id: int, data
         )
     marks: dict[int, str] = {}
     for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        staff_no = str(row[no_col]).strip() if no_col < len(row) and row[no_col] is not None else ""
+        staff_no = text_of(row[no_col]) if no_col < len(row) else ""  # calamine reads a typed number as a float
         if not staff_no:
             continue
         if staff_no not in expected:

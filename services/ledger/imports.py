@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import BindParameter, bindparam, insert, select, update
@@ -47,6 +47,7 @@ from models import Department, Employee, FamilyMember
 from models._common import utcnow
 from services.audit import trail
 from services.audit.access import authorize
+from services.core import uploads
 from services.core.db import read_session, write_session
 from services.core.errors import ValidationError
 from services.core.exports import frames_to_xlsx
@@ -64,10 +65,7 @@ from services.ledger.validation import (
     existing_conflicts,
 )
 
-if TYPE_CHECKING:
-    from python_calamine import CalamineWorkbook
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = uploads.MAX_UPLOAD_BYTES
 HEADER_SEARCH_ROWS = 10
 PROGRESS_EVERY = 200
 # How many staff numbers the single audit event of an import lists by name.
@@ -173,13 +171,13 @@ register_kind("family", FAMILY_COLUMNS, ("staff_no", "relation", "name"))
 
 # ---------------------------------------------------------------- messages
 
-FILE_TOO_BIG = N_("The file is larger than 20 MB. Split it into smaller files and import them one after the other.")
-FILE_EMPTY = N_("The file is empty.")
+# The refusals of the file itself are services.core.uploads' (one set of limits for every upload).
+FILE_TOO_BIG = uploads.FILE_TOO_BIG
+FILE_EMPTY = uploads.FILE_EMPTY
 SHEET_EMPTY = N_("The sheet “{sheet}” is empty.")
-NOT_A_SPREADSHEET = N_(
-    "“{filename}” is not a spreadsheet Taizhang can read. Save it from Excel or WPS as a workbook (.xlsx) or as CSV."
-)
-NO_SUCH_SHEET = N_("The workbook has no sheet named “{sheet}”. Its sheets are: {sheets}.")
+NOT_A_SPREADSHEET = uploads.NOT_A_SPREADSHEET
+NO_SUCH_SHEET = uploads.NO_SUCH_SHEET
+TOO_MANY_ROWS = uploads.TOO_MANY_ROWS
 NO_HEADER = N_("No header row found in the first 10 rows. One row must name the columns, for example: {expected}.")
 MISSING_COLUMNS = N_("The header row (row {row}) lacks the required column(s): {columns}.")
 DUPLICATE_COLUMN = N_("The columns “{first}” and “{second}” both mean {label}. Keep only one of them.")
@@ -276,38 +274,18 @@ def _blank(cell: Any) -> bool:
     )
 
 
-def _is_zip(data: bytes) -> bool:
-    return data[:4] == b"PK\x03\x04"
-
-
-def _is_ole(data: bytes) -> bool:
-    return data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 def _check_size(data: bytes, filename: str) -> None:
-    if len(data) > MAX_FILE_BYTES:
-        raise ValidationError(FILE_TOO_BIG, field="file")
-    if not data:
-        raise ValidationError(FILE_EMPTY, field="file")
-
-
-def _workbook(data: bytes, filename: str) -> CalamineWorkbook:
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    try:
-        return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except (CalamineError, ValueError, OSError) as exc:
-        raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename) from exc
+    uploads.check_size(data)
 
 
 def sheet_names(data: bytes, filename: str) -> list[str]:
     """Sheets of a workbook, in order; [] for a CSV file."""
     _check_size(data, filename)
-    if _is_zip(data) or _is_ole(data):
-        return list(_workbook(data, filename).sheet_names)
+    if uploads.is_zip(data) or uploads.is_ole(data):
+        return uploads.sheet_list(data, filename)
     if filename.lower().endswith(_WORKBOOK_SUFFIXES):
         raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename)
     return []
@@ -331,29 +309,39 @@ def _decode_csv(data: bytes, filename: str) -> str:
     raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename)
 
 
-def _csv_rows(text: str) -> list[list[str]]:
+_BLANK_ROW: list[str] = []
+
+
+def _csv_rows(text: str, keep: int) -> tuple[list[list[str]], int]:
+    """The rows of a CSV file, read one at a time: the first `keep` that are not
+    blank (and the blank ones among them), and how many are not blank."""
     sample = text[:8192].splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = max((",", "\t", ";"), key=lambda d: sum(line.count(d) for line in sample))
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows: list[list[str]] = []
+    filled = 0
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        if all(_blank(c) for c in row):
+            if filled < keep:
+                rows.append(_BLANK_ROW)  # one shared empty row: a blank line costs a pointer
+            continue
+        filled += 1
+        if filled <= keep:
+            rows.append(row)
+    return rows, filled
 
 
-def _raw_rows(data: bytes, filename: str, sheet: str | None) -> tuple[list[list[Any]], str | None, list[str]]:
-    if _is_zip(data) or _is_ole(data):
-        book = _workbook(data, filename)
-        names = list(book.sheet_names)
-        if sheet is not None and sheet not in names:
-            raise ValidationError(NO_SUCH_SHEET, field="sheet", sheet=sheet, sheets="、".join(names))
-        chosen = sheet if sheet is not None else (names[0] if names else None)
-        if chosen is None:
-            raise ValidationError(FILE_EMPTY, field="file")
-        try:
-            rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename) from exc
-        return rows, chosen, names
+def _raw_rows(
+    data: bytes, filename: str, sheet: str | None, keep: int
+) -> tuple[list[list[Any]], str | None, list[str], int]:
+    """The rows of the sheet or CSV file (the first `keep` not blank), the sheet read, the
+    workbook's sheets, and how many rows are not blank -- within services.core.uploads' limits."""
+    if uploads.is_zip(data) or uploads.is_ole(data):
+        read = uploads.read_workbook(data, filename, sheet, keep=keep)
+        return read.rows, read.sheet, read.sheets, read.filled
     if filename.lower().endswith(_WORKBOOK_SUFFIXES):
         raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename)
-    return _csv_rows(_decode_csv(data, filename)), None, []
+    rows, filled = _csv_rows(_decode_csv(data, filename), keep)
+    return rows, None, [], filled
 
 
 def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: str = "staff") -> Table:
@@ -367,8 +355,10 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: st
     """
     spec = _kind(kind)
     _check_size(data, filename)
-    rows, chosen, names = _raw_rows(data, filename, sheet)
-    if not any(not _blank(c) for row in rows for c in row):
+    # At most max_rows() data rows, and the title and header rows above them.
+    limit = uploads.max_rows()
+    rows, chosen, names, filled = _raw_rows(data, filename, sheet, limit + HEADER_SEARCH_ROWS)
+    if not filled:
         if chosen is not None:
             raise ValidationError(SHEET_EMPTY, field="file", sheet=chosen)
         raise ValidationError(FILE_EMPTY, field="file")
@@ -398,6 +388,7 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: st
     missing = [spec.columns[n][0] for n in spec.required if n not in positions]
     if missing:
         raise ValidationError(MISSING_COLUMNS, field="file", row=best_index + 1, columns="、".join(missing))
+    uploads.refuse_too_many_rows(filled - sum(1 for row in rows[: best_index + 1] if not all(_blank(c) for c in row)))
 
     width = len(header_cells)
     wanted = list(positions.items())

@@ -19,10 +19,9 @@ from services.education import outreach
 from services.education.training import Audience
 from services.ledger import roster
 from tests.apptest import events, fill, open_page, signed_in, submit, texts
-from tests.factories import colleague
+from tests.factories import PDF, colleague
 
 TODAY = local_today()
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
