@@ -2,9 +2,12 @@
 """Taizhang's command line for administrators: set up, accounts, demo, import, backup, report.
 
 Run `python manage.py --help`.  Every command first brings the database to the
-newest schema.  Whoever can run this has the database itself in hand, which is
-the administrator's position by definition, so no sign-in is asked; the audit
-trail records "manage.py" as the actor.
+newest schema, puts back missing audit guards (recorded) and writes the day's
+audit checkpoint (services.audit.guard.startup); `audit verify` only upgrades,
+so that it reports a missing guard instead of repairing it first.  Whoever can
+run this has the database itself in hand, which is the administrator's position
+by definition, so no sign-in is asked; the audit trail records "manage.py" as
+the actor.
 """
 
 from __future__ import annotations
@@ -111,6 +114,44 @@ def cmd_init(engine: Engine, args: argparse.Namespace) -> None:
             username=admin.username,
         )
     )
+    _print_key_advice(engine)
+
+
+def _print_key_advice(engine: Engine) -> None:
+    from services.audit import key
+
+    print(
+        t(
+            "The audit key is {where}. Back it up apart from the database backups: "
+            "without it the audit trail cannot be verified.",
+            where=key.key_source(engine.url),
+        )
+    )
+
+
+def cmd_audit(engine: Engine, args: argparse.Namespace) -> None:
+    from services.audit import checkpoint, reading
+    from services.core.formatting import fmt_datetime
+    from services.core.i18n import N_
+
+    if args.action == "checkpoint":
+        anchor = checkpoint.write(engine, checkpoint.MANUAL)
+        print(
+            t(
+                "Checkpoint written: {n} events, last hash {head} ({at}).",
+                n=anchor.event_count,
+                head=anchor.head_hash[:16],
+                at=fmt_datetime(anchor.at),
+            )
+        )
+        return
+    report = reading.verify_chain(engine, None, via=VIA, manifests=[Path(m) for m in args.manifest or []])
+    if report.ok:
+        print(report.message(LANG))
+        return
+    for problem in report.problems[1:]:
+        print(t("Also: {problem}", problem=problem.text(LANG)), file=sys.stderr)
+    _fail(N_("The audit trail failed its check: {problem}"), problem=report.problems[0].text(LANG))
 
 
 def cmd_create_user(engine: Engine, args: argparse.Namespace) -> None:
@@ -488,6 +529,27 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("year", type=int, metavar="YEAR", help=t("Assessment year, e.g. 2025."))
     report.add_argument("--out", required=True, metavar="DIR", help=t("Folder for the two files (created if missing)."))
     report.set_defaults(handler=cmd_report)
+
+    audit = command(
+        "audit",
+        t("Verify the audit trail, or checkpoint it now."),
+        t(
+            "verify: recompute the keyed hash chain, compare it with every checkpoint (the database's, the "
+            "checkpoint log beside the audit key, the backup manifests given) and check the database's guards; "
+            "the same check as the audit page. The first problem found is named. "
+            "checkpoint: write a signed checkpoint of the chain now (backups, sign-offs and the first start "
+            "or sign-in of each day write one anyway)."
+        ),
+        t("Exit status of verify: 0 when the trail is intact, 1 when a problem is found."),
+    )
+    audit.add_argument("action", choices=["verify", "checkpoint"], help=t("What to do: verify or checkpoint."))
+    audit.add_argument(
+        "--manifest",
+        action="append",
+        metavar="FILE",
+        help=t("A backup's manifest (.manifest.json) whose checkpoint the chain must agree with; may be repeated."),
+    )
+    audit.set_defaults(handler=cmd_audit)
     return parser
 
 
@@ -502,12 +564,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
+    from services.audit import guard
     from services.core.db import get_engine, upgrade_to_head
     from services.core.errors import ServiceError
 
     try:
         engine = get_engine()
-        upgrade_to_head(engine)
+        if args.command == "audit" and args.action == "verify":
+            upgrade_to_head(engine)
+        else:
+            guard.startup(engine, via=VIA)
         args.handler(engine, args)
     except ServiceError as err:
         print(t("Error: {message}", message=err.translated(LANG)), file=sys.stderr)

@@ -528,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--chromium", default=CHROMIUM, help=f"Chromium executable (default {CHROMIUM})")
     options = parser.parse_args(argv)
+    from bench import scale
+
+    scale.use_bench_audit_key()
 
     work = Path(tempfile.mkdtemp(prefix="taizhang-concurrency-"))
     try:

@@ -82,6 +82,16 @@ class ScaleDatabase:
 _DATABASES: dict[tuple[int, str], ScaleDatabase] = {}
 
 
+# Generated files are copied for every run, and a copy has no audit key beside
+# it (services.audit.key): the bench's databases, fictional data only, share one
+# key from the environment instead.
+BENCH_AUDIT_KEY = "taizhang-bench-audit-key-for-fictional-data-only"
+
+
+def use_bench_audit_key() -> None:
+    os.environ.setdefault("TAIZHANG_AUDIT_KEY", BENCH_AUDIT_KEY)
+
+
 def cache_key(staff: int) -> str:
     """What the generated file depends on: size, seed, schema, the generator's
     version, and the day (the generated year runs up to today)."""

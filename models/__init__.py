@@ -1,6 +1,6 @@
 """SQLModel tables.  Models declare data, not behaviour; the rules live in services/."""
 
-from models.audit import AuditEvent
+from models.audit import AuditCheckpoint, AuditEvent
 from models.awards import AwardNomination, BonusLine
 from models.cases import CaseAttachment, ViolationCase, ViolationCategory
 from models.closure import YearClosure
@@ -12,6 +12,7 @@ from models.user import User
 
 __all__ = [
     "Attendance",
+    "AuditCheckpoint",
     "AuditEvent",
     "AwardNomination",
     "BonusLine",

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 
 from models._common import utcnow
 from services.accounts import auth
+from services.audit import guard
 from services.audit.access import authorize
-from services.core.db import get_engine, upgrade_to_head
+from services.core.db import get_engine
 from services.core.errors import ServiceError
 from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from services.core.permissions import ROLE_LABELS, Actor, Permission
@@ -42,12 +43,14 @@ def t(msgid: str, **params: Any) -> str:
 @st.cache_resource(show_spinner=False)
 def _engine_at_head(url: str | None) -> Engine:
     engine = get_engine(url)
-    upgrade_to_head(engine)
+    # The newest schema, the audit guards in place (re-created and recorded if
+    # missing), today's checkpoint of the audit chain.
+    guard.startup(engine, via="app start")
     return engine
 
 
 def engine() -> Engine:
-    """The process's engine, with the schema brought to head once per process."""
+    """The process's engine, started once per process (services.audit.guard.startup)."""
     from services.core.db import database_url
 
     return _engine_at_head(database_url())

@@ -75,13 +75,7 @@ with c2:
         with st.spinner(t("Checking every event...")):
             report = reading.verify_chain(ui.engine(), actor)
         if report.ok:
-            st.success(t("The chain is intact: {n} events checked.", n=report.checked))
+            st.success(report.message(ui.lang()))
         else:
-            st.error(
-                t(
-                    "The chain is broken at event No. {id}: it was changed or removed after it was written. "
-                    "{n} events before it are intact.",
-                    id=report.first_broken_id,
-                    n=report.checked,
-                )
-            )
+            for problem in report.problems:
+                st.error(problem.text(ui.lang()))

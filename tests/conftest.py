@@ -75,14 +75,18 @@ def _fresh_sqlite_url(template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, sqlite_template, pg_template, tmp_path):
-    """A fresh migrated database URL, once per supported database."""
+def db_url(request, sqlite_template, pg_template, tmp_path, monkeypatch):
+    """A fresh migrated database URL, once per supported database.
+
+    A SQLite database's audit key and checkpoint log go beside its file; a
+    PostgreSQL test database's into the test's own folder (not data/)."""
     if request.param == "sqlite":
         yield _fresh_sqlite_url(sqlite_template, tmp_path)
         return
     url = os.environ.get(PG_URL_ENV)
     if not url:
         skip_or_fail(f"PostgreSQL not configured: set {PG_URL_ENV}")
+    monkeypatch.setenv("TAIZHANG_AUDIT_DIR", str(tmp_path / "audit"))
     name = f"tz_t_{uuid.uuid4().hex[:10]}"
     admin = sa_create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -60,7 +60,9 @@ def assert_clean_failure(proc, code=1):
 # ---------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("command", [[], ["init"], ["create-user"], ["reset-password"], ["demo"], ["backup"]])
+@pytest.mark.parametrize(
+    "command", [[], ["init"], ["create-user"], ["reset-password"], ["demo"], ["backup"], ["audit"]]
+)
 def test_help_of_every_command(command, url, tmp_path):
     proc = run_manage([*command, "--help"], url)
     assert proc.returncode == 0, proc.stderr
@@ -123,8 +125,9 @@ def test_init_create_user_demo_backup(url, tmp_path, engine_for):
     out = tmp_path / "my backups"
     proc = run_manage(["backup", "--out", str(out)], url)
     assert proc.returncode == 0, proc.stderr
-    written = [p for p in out.iterdir()]
+    written = [p for p in out.iterdir() if not p.name.endswith(".manifest.json")]
     assert len(written) == 1 and str(written[0]) in proc.stdout
+    assert written[0].with_name(written[0].name + ".manifest.json").exists()
 
     engine = engine_for()
     assert auth.authenticate(engine, "admin", STRONG_PASSWORD).role == "admin"
@@ -321,3 +324,82 @@ def test_reset_password_refusals_change_nothing(set_up, engine_for):
     assert_clean_failure(proc)
     with read_session(engine_for()) as s:
         assert s.execute(select(AuditEvent).where(AuditEvent.action == "reset_password")).first() is None
+
+
+# ---------------------------------------------------------------- the audit trail
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def test_init_creates_the_audit_key_and_says_where_to_back_it_up(url):
+    proc = run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD})
+    assert proc.returncode == 0, proc.stderr
+    key = _sqlite_path(url).with_name("taizhang.sqlite3.audit-key")
+    assert key.exists() and key.stat().st_mode & 0o777 == 0o600
+    assert str(key) in proc.stdout and "审计密钥" in proc.stdout and "另行备份" in proc.stdout
+
+
+def test_audit_verify_names_a_deleted_tail_in_chinese_and_start_up_restores_the_guards(url):
+    import sqlite3
+
+    assert run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
+    assert run_manage(["demo", "--staff", "5"], url).returncode == 0
+    proc = run_manage(["audit", "verify"], url)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("校验链完整")
+    assert run_manage(["audit", "checkpoint"], url).returncode == 0
+
+    # Someone with the database file, not the key, removes the newest events.
+    conn = sqlite3.connect(_sqlite_path(url))
+    with conn:
+        (last,) = conn.execute("SELECT max(id) FROM audit_event").fetchone()
+        conn.execute("DROP TRIGGER audit_event_no_delete")
+        conn.execute("DELETE FROM audit_event WHERE id > ?", (last - 3,))
+        conn.execute("DELETE FROM audit_checkpoint")
+    conn.close()
+    proc = run_manage(["audit", "verify"], url)
+    assert_clean_failure(proc)
+    first, *others = proc.stderr.strip().splitlines()[::-1]
+    assert (
+        "审计日志校验未通过" in first and f"止于第 {last - 3} 号记录" in first and "末尾至少 3 条记录被删除了" in first
+    )
+    assert any("另外" in line and "audit_event_no_delete" in line for line in others)
+    # verify repairs nothing; any other command's start-up puts the guard back and records it.
+    assert "audit_event_no_delete" in run_manage(["audit", "verify"], url).stderr
+    assert run_manage(["audit", "checkpoint"], url).returncode == 0
+    conn = sqlite3.connect(_sqlite_path(url))
+    try:
+        triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        repair = conn.execute(
+            "SELECT actor_name, details FROM audit_event WHERE action = 'repair_guards' ORDER BY id DESC"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert {"audit_event_no_update", "audit_event_no_delete"} <= triggers
+    assert repair == ("manage.py", '{"recreated":["audit_event_no_delete"]}')
+    proc = run_manage(["audit", "verify", "--lang", "en"], url)
+    assert_clean_failure(proc)
+    # The repair's event now follows the cut: at least 2 of the deleted events are still missing.
+    assert "at least 2 events at the end were deleted" in proc.stderr and "audit_event_no_delete" not in proc.stderr
+
+
+def test_audit_verify_compares_a_backup_manifest(url, tmp_path):
+    import sqlite3
+
+    assert run_manage(INIT_ARGS, url, env={"TAIZHANG_ADMIN_PASSWORD": STRONG_PASSWORD}).returncode == 0
+    out = tmp_path / "backups"
+    assert run_manage(["backup", "--out", str(out)], url).returncode == 0
+    [manifest] = out.glob("*.manifest.json")
+    assert run_manage(["audit", "verify", "--manifest", str(manifest)], url).returncode == 0
+    conn = sqlite3.connect(_sqlite_path(url))
+    with conn:
+        conn.execute("DROP TRIGGER audit_event_no_delete")
+        conn.execute("DELETE FROM audit_event WHERE id > 1")
+        conn.execute("DELETE FROM audit_checkpoint")
+    conn.close()
+    _sqlite_path(url).with_name("taizhang.sqlite3.audit-checkpoints").unlink()
+    proc = run_manage(["audit", "verify", "--manifest", str(manifest)], url)
+    assert_clean_failure(proc)
+    assert str(manifest) in proc.stderr and "被删除了" in proc.stderr

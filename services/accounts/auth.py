@@ -1,4 +1,7 @@
-"""Accounts: argon2id hashes, password policy, login with lock-out, idle sessions."""
+"""Accounts: argon2id hashes, password policy, login with lock-out, idle sessions.
+
+A refused sign-in tells nothing about the account (docs/architecture.md,
+"Sign-in"): see `authenticate`."""
 
 from __future__ import annotations
 
@@ -17,11 +20,10 @@ from sqlalchemy.orm import Session
 
 from models import User
 from models._common import utcnow
-from services.audit import trail
+from services.audit import checkpoint, trail
 from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import AuthError, NotFound, ValidationError
-from services.core.formatting import fmt_datetime
 from services.core.i18n import N_
 from services.core.permissions import Actor, Permission, Role
 
@@ -113,8 +115,30 @@ def create_user(engine: Engine, actor: Actor, username: str, display_name: str, 
         return add_user(session, actor, user)
 
 
+# One answer for every refused sign-in that does not prove the password: an
+# unknown name, a wrong password, a locked account (even with the right
+# password, which would otherwise tell a guesser they found it) and a disabled
+# account with a wrong password.  So the answer never tells whether a name is
+# an account, or whether it is locked; the rule is stated instead.
+SIGN_IN_REFUSED = N_(
+    "Wrong username or password. After {n} failed sign-ins in a row an account is locked for {minutes} minutes;"
+    " an administrator can unlock it at once."
+)
+
+
+def _refused() -> AuthError:
+    return AuthError(SIGN_IN_REFUSED, n=MAX_FAILED_LOGINS, minutes=int(LOCKOUT.total_seconds() // 60))
+
+
 def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None) -> Actor:
-    """Check a login; count failures, lock after five, record every attempt."""
+    """Check a login; count failures, lock after five, record every attempt.
+
+    Every refusal that does not prove the password gets the same message and
+    costs the same time (one argon2 verification, against a dummy hash for an
+    unknown name).  An unknown name is recorded only as a keyed short digest
+    ("未知账户 #1a2b3c4d": the same name gives the same digest), never as typed:
+    people type passwords into the name box.
+    """
     now = now or utcnow()
     username = (username or "").strip()
     # The password is checked before the write transaction: argon2 is slow on
@@ -122,6 +146,7 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
     with read_session(engine) as session:
         stored_hash = session.execute(select(User.password_hash).where(is_username(username))).scalar_one_or_none()
     verified = _verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    failure: AuthError | None
     with write_session(engine) as session:
         # FOR UPDATE: concurrent attempts on one account queue up on PostgreSQL
         # instead of overwriting each other's failure count (SQLite's write
@@ -129,61 +154,58 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
         user = session.execute(select(User).where(is_username(username)).with_for_update()).scalar_one_or_none()
         if user is None:
             trail.record(
-                session, None, "login_failed", actor_name=username[:50] or None, details={"reason": "unknown_user"}
-            )
-            failure = AuthError(N_("Wrong username or password."))
-        elif not user.active:
-            trail.record(
                 session,
-                actor_of(user),
+                None,
                 "login_failed",
-                entity_type="user",
-                entity_id=user.id,
-                details={"reason": "disabled"},
+                actor_name=trail.UNKNOWN_ACCOUNT + trail.pseudonym(session, "sign-in name:" + username.lower()),
+                details={"reason": "unknown_user"},
             )
-            failure = AuthError(N_("This account is disabled. Ask the administrator."))
-        elif user.locked_until and user.locked_until > now:
-            trail.record(
-                session,
-                actor_of(user),
-                "login_failed",
-                entity_type="user",
-                entity_id=user.id,
-                details={"reason": "locked"},
-            )
-            failure = AuthError(
-                N_("This account is locked after too many failed logins. Try again after {until}."),
-                until=fmt_datetime(user.locked_until),
-            )
-        elif not (verified if user.password_hash == stored_hash else _verify(user.password_hash, password)):
-            user.failed_logins += 1
-            details = {"reason": "wrong_password", "failed_logins": user.failed_logins}
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
-                details["locked_until"] = user.locked_until.isoformat()
-                failure = AuthError(
-                    N_("Too many failed logins: the account is locked until {until}."),
-                    until=fmt_datetime(user.locked_until),
-                )
-            else:
-                failure = AuthError(N_("Wrong username or password."))
-            session.add(user)
-            trail.record(
-                session, actor_of(user), "login_failed", entity_type="user", entity_id=user.id, details=details
-            )
+            failure = _refused()
         else:
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            user.failed_logins = 0
-            user.locked_until = None
-            user.last_login_at = now
-            session.add(user)
-            actor = actor_of(user)
-            trail.record(session, actor, "login", entity_type="user", entity_id=user.id)
-            return actor
+            right = verified if user.password_hash == stored_hash else _verify(user.password_hash, password)
+            failure = _refuse_known(session, user, right, now)
+            if failure is None:
+                if _hasher.check_needs_rehash(user.password_hash):
+                    user.password_hash = hash_password(password)
+                user.failed_logins = 0
+                user.locked_until = None
+                user.last_login_at = now
+                session.add(user)
+                trail.record(session, actor_of(user), "login", entity_type="user", entity_id=user.id)
+    if failure is None:
+        assert user is not None  # only an account's right password gets here
+        # The first sign-in of a day also checkpoints the audit chain (services.audit.checkpoint).
+        checkpoint.daily(engine)
+        return actor_of(user)
     # The failure is committed (counted, audited) before it is raised.
     raise failure
+
+
+def _refuse_known(session: Session, user: User, right_password: bool, now: datetime) -> AuthError | None:
+    """The refusal of a sign-in to an existing account (recorded), or None to let it in."""
+    actor = actor_of(user)
+    if not user.active:
+        trail.record(
+            session, actor, "login_failed", entity_type="user", entity_id=user.id, details={"reason": "disabled"}
+        )
+        # Whoever knows the password may learn the account is disabled; nobody else.
+        return AuthError(N_("This account is disabled. Ask the administrator.")) if right_password else _refused()
+    if user.locked_until and user.locked_until > now:
+        trail.record(
+            session, actor, "login_failed", entity_type="user", entity_id=user.id, details={"reason": "locked"}
+        )
+        return _refused()
+    if right_password:
+        return None
+    user.failed_logins += 1
+    details: dict[str, object] = {"reason": "wrong_password", "failed_logins": user.failed_logins}
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = now + LOCKOUT
+        user.failed_logins = 0
+        details["locked_until"] = user.locked_until.isoformat()
+    session.add(user)
+    trail.record(session, actor, "login_failed", entity_type="user", entity_id=user.id, details=details)
+    return _refused()
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -6,10 +6,19 @@ checked.  PostgreSQL is dumped with `pg_dump --format=custom` (restore with
 pg_restore).  The file is written under a temporary name and renamed only
 once complete and checked, so a file named like a backup is a usable backup.
 Backups hold personal information: files are created readable by the owner only.
+
+Every backup also checkpoints the audit chain (services.audit.checkpoint): in
+the database, in the checkpoint log beside the audit key, in the backup
+event's details, and, for a backup written to a folder, in a manifest beside
+the file (`<backup>.manifest.json`: the file's name, size and SHA-256 and the
+signed checkpoint), which `manage.py audit verify --manifest` compares with
+the chain.  The audit key is not in the backup: back it up separately.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -19,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, Engine
 
-from services.audit import trail
+from services.audit import checkpoint, trail
 from services.audit.access import authorize
 from services.core.db import PROJECT_ROOT, is_sqlite
 from services.core.errors import ServiceError
@@ -173,8 +182,44 @@ def _write(engine: Engine, out_dir: Path) -> Path:
     return target
 
 
-def _record(engine: Engine, actor: Actor | None, path: Path, via: str | None, download: bool = False) -> None:
-    details = {"file": path.name, "size": path.stat().st_size}
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+def manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + MANIFEST_SUFFIX)
+
+
+def _write_manifest(path: Path, anchor: checkpoint.Checkpoint) -> Path:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    manifest = {
+        "file": path.name,
+        "size": path.stat().st_size,
+        "sha256": digest.hexdigest(),
+        "checkpoint": anchor.record(),
+    }
+    target = manifest_path(path)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, ensure_ascii=False, indent=2, sort_keys=True)
+    return target
+
+
+def _record(
+    engine: Engine,
+    actor: Actor | None,
+    path: Path,
+    via: str | None,
+    anchor: checkpoint.Checkpoint,
+    download: bool = False,
+) -> None:
+    details: dict[str, object] = {
+        "file": path.name,
+        "size": path.stat().st_size,
+        "checkpoint": {"events": anchor.event_count, "head": anchor.head_hash},
+    }
     if download:
         details["download"] = True
     trail.record_standalone(
@@ -189,7 +234,9 @@ def backup(engine: Engine, actor: Actor | None, out_dir: Path, *, via: str | Non
     """
     _authorize(engine, actor, via)
     path = _write(engine, out_dir)
-    _record(engine, actor, path, via)
+    anchor = checkpoint.write(engine, checkpoint.BACKUP)
+    _write_manifest(path, anchor)
+    _record(engine, actor, path, via, anchor)
     return path
 
 
@@ -199,5 +246,6 @@ def backup_bytes(engine: Engine, actor: Actor | None, *, via: str | None = None)
     with tempfile.TemporaryDirectory(prefix="taizhang-backup-") as tmp:
         path = _write(engine, Path(tmp))
         data = path.read_bytes()
-        _record(engine, actor, path, via, download=True)
+        anchor = checkpoint.write(engine, checkpoint.BACKUP)
+        _record(engine, actor, path, via, anchor, download=True)
     return path.name, data

@@ -5,6 +5,12 @@ computed over its canonical content.  Appending takes a lock first (SQLite's
 write lock via BEGIN IMMEDIATE, a transaction-scoped advisory lock on
 PostgreSQL), so concurrent writers line up instead of forking the chain; the
 unique `prev_hash` makes a fork impossible even if that ever failed.
+
+The chain is keyed: an event's hash is HMAC-SHA-256 with the audit key
+(services.audit.key), which is kept outside the database, so whoever edits or
+deletes events cannot recompute a chain that verifies.  Events written before
+the database had a key carry hash_version 1 (plain SHA-256); the verifier
+accepts them only before the first keyed event.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent
 from models._common import utcnow
+from services.audit import key as audit_key
 from services.core.db import write_session
 from services.core.formatting import fmt_datetime
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor
 
 GENESIS_HASH = "0" * 64
+# How a failed sign-in under an unknown name is attributed: this prefix and a
+# keyed digest of the name (`pseudonym`), never the text typed.
+UNKNOWN_ACCOUNT = "未知账户 #"
 
 ACTION_LABELS = {
     "create": N_("Created"),
@@ -57,6 +67,7 @@ ACTION_LABELS = {
     "finalise": N_("Finalised"),
     "sign_off": N_("Year signed off"),
     "reopen": N_("Year reopened"),
+    "repair_guards": N_("Audit guards re-created"),
 }
 ENTITY_LABELS = {
     "year_closure": N_("Year sign-off"),
@@ -183,29 +194,39 @@ def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.Data
     return shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
 
 
-def event_hash(ev: AuditEvent) -> str:
-    payload = canonical_json(
-        {
-            "id": ev.id,
-            "at": ev.at.isoformat(timespec="microseconds"),
-            "actor_id": ev.actor_id,
-            "actor_name": ev.actor_name,
-            "action": ev.action,
-            "entity_type": ev.entity_type,
-            "entity_id": ev.entity_id,
-            "household_id": ev.household_id,
-            "before": ev.before,
-            "after": ev.after,
-            "details": ev.details,
-            "prev_hash": ev.prev_hash,
-        }
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+KEYED = 2
+UNKEYED = 1
+
+
+def event_hash(ev: AuditEvent, key: bytes | None) -> str:
+    """The hash an event must carry: over its canonical content and the previous
+    hash; HMAC-SHA-256 with `key` (hash_version 2), or for events from before the
+    database had a key plain SHA-256 (hash_version 1, `key` unused)."""
+    content = {
+        "id": ev.id,
+        "at": ev.at.isoformat(timespec="microseconds"),
+        "actor_id": ev.actor_id,
+        "actor_name": ev.actor_name,
+        "action": ev.action,
+        "entity_type": ev.entity_type,
+        "entity_id": ev.entity_id,
+        "household_id": ev.household_id,
+        "before": ev.before,
+        "after": ev.after,
+        "details": ev.details,
+        "prev_hash": ev.prev_hash,
+    }
+    if ev.hash_version == UNKEYED:
+        return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    if key is None:
+        raise ValueError("a keyed audit event needs the audit key")
+    return audit_key.sign(key, canonical_json(content | {"hash_version": ev.hash_version}))
 
 
 def _chained_event(
     prev_id: int,
     prev_hash: str,
+    key: bytes,
     actor: Actor | None,
     action: str,
     *,
@@ -235,17 +256,37 @@ def _chained_event(
         details=canonical_json(details),
         prev_hash=prev_hash,
         hash="",
+        hash_version=KEYED,
     )
-    ev.hash = event_hash(ev)
+    ev.hash = event_hash(ev, key)
     return ev
 
 
-def _chain_head(session: Session) -> tuple[int, str]:
+def chain_head(session: Session) -> tuple[int, str]:
     """Lock the chain for this transaction and return its last (id, hash)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
     last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     return (last.id, last.hash) if last else (0, GENESIS_HASH)
+
+
+def append_key(session: Session) -> bytes:
+    """The audit key for extending the chain; created when the chain has no keyed
+    event yet (first-run setup, or the first write after upgrading a database
+    from before keys).  A missing key once keyed events exist is an error."""
+    url = session.get_bind().engine.url
+    found = audit_key.load_key(url)
+    if found is not None:
+        return found
+    keyed = session.execute(select(AuditEvent.id).where(AuditEvent.hash_version >= KEYED).limit(1)).first()
+    if keyed is not None:
+        raise audit_key.missing_key_error(url)
+    return audit_key.create_key(url)
+
+
+def pseudonym(session: Session, text: str) -> str:
+    """A short keyed digest standing for `text` in the trail (an unknown sign-in name)."""
+    return audit_key.pseudonym(append_key(session), text)
 
 
 def record(session: Session, actor: Actor | None, action: str, **fields: Any) -> AuditEvent:
@@ -254,7 +295,8 @@ def record(session: Session, actor: Actor | None, action: str, **fields: Any) ->
     Fields: entity_type, entity_id, household_id, before, after, details, and
     actor_name (who acted when no account did: "setup", "manage.py"...).
     """
-    ev = _chained_event(*_chain_head(session), actor, action, **fields)
+    prev_id, prev_hash = chain_head(session)
+    ev = _chained_event(prev_id, prev_hash, append_key(session), actor, action, **fields)
     session.add(ev)
     session.flush()
     return ev
@@ -269,11 +311,12 @@ def record_many(session: Session, actor: Actor | None, events: list[dict[str, An
     (timezone-aware); otherwise every event is by `actor`, now."""
     if not events:
         return 0
-    prev_id, prev_hash = _chain_head(session)
+    prev_id, prev_hash = chain_head(session)
+    key = append_key(session)
     rows = []
     for spec in events:
         spec = dict(spec)
-        ev = _chained_event(prev_id, prev_hash, spec.pop("actor", actor), spec.pop("action"), **spec)
+        ev = _chained_event(prev_id, prev_hash, key, spec.pop("actor", actor), spec.pop("action"), **spec)
         rows.append({c: getattr(ev, c) for c in AuditEvent.model_fields})
         prev_id, prev_hash = ev.id, ev.hash
     session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)

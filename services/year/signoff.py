@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from models import YearClosure
 from models._common import utcnow
-from services.audit import trail
+from services.audit import checkpoint, trail
 from services.audit.access import authorize
 from services.core.db import read_session, write_session
 from services.core.errors import NotFound, ServiceError, ValidationError
@@ -154,6 +154,8 @@ def sign_off(
         )
         s.add(closure)
         s.flush()
+        # The chain head as the year closes, signed (services.audit.checkpoint), also kept in the sign-off's event.
+        anchor = checkpoint.take(s, checkpoint.SIGN_OFF)
         trail.record(
             s,
             actor,
@@ -161,7 +163,7 @@ def sign_off(
             entity_type="year_closure",
             entity_id=closure.id,
             after=_audit_view(closure),
-            details={"rows": report.rows},
+            details={"rows": report.rows, "checkpoint": anchor.record()},
         )
         return _version(tuple(getattr(closure, c.key) for c in _VERSION_COLUMNS))
 

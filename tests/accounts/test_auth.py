@@ -141,20 +141,18 @@ def test_successful_login_resets_the_failed_count(engine, actors):
 
 def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(engine, actors):
     last = _last_event_id(engine)
-    for i in range(4):
+    for i in range(5):
         with pytest.raises(AuthError) as info:
             auth.authenticate(engine, "leader", f"wrong-{i}", now=T0)
-        assert info.value.msgid == "Wrong username or password."
-    with pytest.raises(AuthError) as info:
-        auth.authenticate(engine, "leader", "wrong-4", now=T0)
-    assert info.value.msgid.startswith("Too many failed logins")
+        # The fifth answer is the same as the first four: it does not tell the name is an account.
+        assert info.value.msgid == auth.SIGN_IN_REFUSED
     assert _user(engine, "leader").locked_until == T0 + timedelta(minutes=15)
 
-    # Locked: the right password is refused, up to the last second.
+    # Locked: the right password is refused, up to the last second, with the same answer.
     for moment in (T0 + timedelta(seconds=1), T0 + timedelta(minutes=15) - timedelta(seconds=1)):
         with pytest.raises(AuthError) as info:
             auth.authenticate(engine, "leader", STRONG_PASSWORD, now=moment)
-        assert info.value.msgid.startswith("This account is locked")
+        assert info.value.msgid == auth.SIGN_IN_REFUSED
 
     actor = auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(minutes=15, seconds=1))
     assert actor.username == "leader"
@@ -168,12 +166,99 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(engine, actor
     reasons = [_details(e)["reason"] for e in failed]
     assert reasons == ["wrong_password"] * 5 + ["locked"] * 2
     assert [_details(e)["failed_logins"] for e in failed[:5]] == [1, 2, 3, 4, 5]
-    # The lock itself is on record, with its end.
+    # The lock itself is on record, with its end: the administrator sees it, the guesser does not.
     assert "locked_until" not in _details(failed[3])
     assert datetime.fromisoformat(_details(failed[4])["locked_until"]) == T0 + timedelta(minutes=15)
     assert events[-1].action == "login"
     # What was typed is never kept.
     assert not any("wrong-" in (e.details or "") for e in events)
+
+
+def _refusal(engine, username, password, now=T0):
+    with pytest.raises(AuthError) as info:
+        auth.authenticate(engine, username, password, now=now)
+    return info.value
+
+
+def test_a_refused_sign_in_never_tells_whether_the_name_is_an_account_or_locked(engine, actors):
+    """Probe: a known account said "locked until ..." on the 5th try, an unknown name never did."""
+    known = [_refusal(engine, "leader", f"guess-{i}") for i in range(5)]
+    unknown = [_refusal(engine, "no-such-person", f"guess-{i}") for i in range(5)]
+    locked_right_password = _refusal(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(minutes=1))
+    auth.set_active(engine, actors[Role.ADMIN], actors[Role.PRINCIPAL].id, False)
+    disabled_wrong_password = _refusal(engine, "principal", "guess-x")
+    answers = {
+        (e.msgid, tuple(sorted(e.params.items())), e.translated("zh_CN"), e.translated("en"))
+        for e in [*known, *unknown, locked_right_password, disabled_wrong_password]
+    }
+    assert len(answers) == 1, answers
+    [(_msgid, _params, chinese, english)] = answers
+    assert "用户名或密码错误" in chinese and "锁定" in chinese  # the rule is stated, not the state
+    assert "until" not in english and "2026" not in english
+    assert _user(engine, "leader").locked_until is not None  # the lock itself still works
+
+
+def test_refusals_take_the_same_time(engine, actors):
+    """Unknown name, wrong password, locked account: one argon2 verification
+    each.  Means over a few tries, compared with each other with a generous
+    factor (never a wall-clock limit)."""
+    import time
+
+    for i in range(5):
+        _refusal(engine, "principal", f"lock-it-{i}")  # principal is now locked
+
+    def mean(username, password) -> float:
+        took = []
+        for _ in range(4):
+            start = time.perf_counter()
+            _refusal(engine, username, password, now=T0 + timedelta(minutes=1))
+            took.append(time.perf_counter() - start)
+        return sum(took) / len(took)
+
+    unknown = mean("no-such-person", "whatever-1")
+    wrong = mean("leader", "whatever-2")  # four wrong tries: not yet locked
+    locked = mean("principal", STRONG_PASSWORD)
+    # One dummy verification of a hash made with the same parameters: a real one.
+    assert auth._hasher.check_needs_rehash(auth._DUMMY_HASH) is False
+    slowest, fastest = max(unknown, wrong, locked), min(unknown, wrong, locked)
+    assert slowest < 3 * fastest, (unknown, wrong, locked)
+
+
+def test_an_unknown_name_is_recorded_as_a_keyed_digest_never_as_typed(engine, actors):
+    """Probe: a password typed into the user-name box was stored as the actor's
+    name and offered in the audit page's filter."""
+    from services.audit import reading, trail
+
+    typed = "Quiet-Ledger-2026!"  # someone's password, in the name box
+    last = _last_event_id(engine)
+    _refusal(engine, typed, "x")
+    _refusal(engine, "  " + typed.upper() + " ", "y")  # names are compared without case or spaces
+    _refusal(engine, "another-name", "z")
+    events = _events_after(engine, last)
+    assert [e.action for e in events] == ["login_failed"] * 3
+    for e in events:
+        stored = " ".join(str(v) for v in (e.actor_name, e.details, e.before, e.after, e.entity_id))
+        assert typed.lower() not in stored.lower()
+        assert e.actor_id is None and _details(e) == {"reason": "unknown_user"}
+    names = [e.actor_name for e in events]
+    assert all(n.startswith(trail.UNKNOWN_ACCOUNT) and len(n) == len(trail.UNKNOWN_ACCOUNT) + 8 for n in names)
+    assert names[0] == names[1] != names[2]  # the same name is recognisable, without being readable
+    offered = reading.distinct_values(engine, actors[Role.ADMIN])["actor_name"]
+    assert not any(typed.lower() in n.lower() for n in offered)
+    assert names[0] in offered
+    frame, total = reading.list_events(engine, actors[Role.ADMIN], actor_name=names[0])
+    assert total == 2
+
+
+def test_raw_names_recorded_before_pseudonyms_are_not_offered_in_the_filter(engine, actors):
+    from services.audit import reading, trail
+    from services.core.db import write_session
+
+    with write_session(engine) as s:  # as the old sign-in recorded an unknown name
+        trail.record(s, None, "login_failed", actor_name="My-Secret-Pass-1", details={"reason": "unknown_user"})
+    offered = reading.distinct_values(engine, actors[Role.ADMIN])["actor_name"]
+    assert "My-Secret-Pass-1" not in offered
+    assert {"admin", "setup"} <= set(offered)
 
 
 def test_lock_is_per_account(engine, actors):
@@ -189,11 +274,12 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(engine, actors):
         auth.authenticate(engine, "nobody", STRONG_PASSWORD)
     with pytest.raises(AuthError) as wrong:
         auth.authenticate(engine, "leader", "not-the-password")
-    assert unknown.value.msgid == wrong.value.msgid == "Wrong username or password."
+    assert unknown.value.msgid == wrong.value.msgid == auth.SIGN_IN_REFUSED
     assert str(unknown.value) == str(wrong.value)
     assert unknown.value.translated("zh_CN") == wrong.value.translated("zh_CN")
     first = _events_after(engine, last)[0]
-    assert (first.action, first.actor_id, first.actor_name) == ("login_failed", None, "nobody")
+    assert (first.action, first.actor_id) == ("login_failed", None)
+    assert first.actor_name.startswith("未知账户 #") and "nobody" not in first.actor_name
     assert _details(first)["reason"] == "unknown_user"
 
 
@@ -203,8 +289,11 @@ def test_disabled_account_is_refused_even_with_the_right_password(engine, actors
     last = _last_event_id(engine)
     with pytest.raises(AuthError) as info:
         auth.authenticate(engine, "leader", STRONG_PASSWORD)
-    assert info.value.msgid.startswith("This account is disabled")
-    [event] = _events_after(engine, last)
+    assert info.value.msgid.startswith("This account is disabled")  # told only to whoever knows the password
+    with pytest.raises(AuthError) as info:
+        auth.authenticate(engine, "leader", "not-the-password")
+    assert info.value.msgid == auth.SIGN_IN_REFUSED
+    event, _wrong = _events_after(engine, last)
     assert event.action == "login_failed" and _details(event)["reason"] == "disabled"
     # A session opened before the account was disabled ends.
     assert auth.current_actor(engine, leader_id) is None
@@ -398,7 +487,7 @@ def test_concurrent_wrong_passwords_are_all_counted(engine, actors):
     assert _user(engine, "leader").locked_until == T0 + timedelta(minutes=15)
     with pytest.raises(AuthError) as info:
         auth.authenticate(engine, "leader", STRONG_PASSWORD, now=T0 + timedelta(minutes=1))
-    assert info.value.msgid.startswith("This account is locked")
+    assert info.value.msgid == auth.SIGN_IN_REFUSED
 
 
 def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors, monkeypatch):

@@ -1,5 +1,6 @@
 """Backups: complete (audit trail included), checked, administrators only, recorded."""
 
+import hashlib
 import json
 import os
 import re
@@ -62,7 +63,8 @@ def test_sqlite_backup_holds_ledger_and_audit_trail(filled, tmp_path):
     path = backup.backup(engine, actors[Role.ADMIN], out)
 
     assert path.parent == out and re.fullmatch(r"taizhang-\d{8}-\d{6}\.sqlite3", path.name)
-    assert list(out.iterdir()) == [path]  # no partial files left behind
+    # No partial files left behind: the backup and its manifest.
+    assert sorted(out.iterdir()) == [path, backup.manifest_path(path)]
     counts = _sqlite_counts(path)
     assert counts["employee"] == _count(engine, Employee) == 12
     assert counts["family_member"] > 0
@@ -87,7 +89,36 @@ def test_backup_is_recorded_after_the_file_is_written(filled, tmp_path):
     assert _count(engine, AuditEvent) == before + 1
     event = _last_event(engine)
     assert event.action == "backup" and event.actor_id == actors[Role.ADMIN].id
-    assert json.loads(event.details) == {"file": path.name, "size": path.stat().st_size}
+    details = json.loads(event.details)
+    assert details == {"file": path.name, "size": path.stat().st_size, "checkpoint": details["checkpoint"]}
+    # The chain's head as the backup was taken, signed: it counts every event before the backup's own.
+    assert details["checkpoint"]["events"] == before and details["checkpoint"]["head"] == _event(engine, before).hash
+
+
+def _event(engine, event_id):
+    with read_session(engine) as s:
+        return s.get(AuditEvent, event_id)
+
+
+def test_a_backup_has_a_manifest_with_the_signed_checkpoint(filled, tmp_path):
+    from services.audit import checkpoint
+    from services.audit import key as audit_key
+
+    engine, actors = filled
+    before = _count(engine, AuditEvent)
+    path = backup.backup(engine, actors[Role.ADMIN], tmp_path)
+    manifest_file = backup.manifest_path(path)
+    assert manifest_file.name == path.name + ".manifest.json"
+    assert os.stat(manifest_file).st_mode & 0o777 == 0o600
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    assert manifest["file"] == path.name and manifest["size"] == path.stat().st_size
+    assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    anchor = checkpoint.in_manifest(manifest_file)
+    assert (anchor.event_count, anchor.head_hash, anchor.reason) == (before, _event(engine, before).hash, "backup")
+    assert anchor.signed_by(audit_key.load_key(engine.url))
+    # The same checkpoint is in the database and in the log beside the key; the key is not in the backup.
+    assert checkpoint.in_log(engine.url)[1][-1] == anchor
+    assert audit_key.load_key(engine.url).hex().encode() not in path.read_bytes()
 
 
 def test_cli_backup_without_account_names_the_tool(filled, tmp_path):
@@ -130,6 +161,7 @@ def test_backup_bytes_for_the_download_button(filled, tmp_path):
     assert counts["employee"] == 12 and counts["audit_event"] == events_before
     event = _last_event(engine)
     assert event.action == "backup" and json.loads(event.details)["download"] is True
+    assert json.loads(event.details)["checkpoint"]["events"] == events_before
 
 
 def test_two_backups_in_the_same_second_do_not_overwrite(filled, tmp_path, monkeypatch):
