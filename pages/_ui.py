@@ -55,13 +55,19 @@ def t(msgid: str, **params: Any) -> str:
 # $ for LaTeX, : for directives, emoji and icons, | for tables, # - + for blocks).
 _MARKUP_CHARACTERS = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
+# GFM turns addresses in plain text into links (http://, www., e-mail addresses) after
+# escapes are read, so escaping alone leaves them links; an invisible word joiner
+# (U+2060) after "http(s):", "www" and "@" keeps them text.
+_AUTOLINKS = re.compile(r"(?<=\\:)(?=\\/\\/)|(?i:(?<=www)(?=\\\.))|(?<=\\@)")
+WORD_JOINER = "\u2060"
 
 
 def md(value: object) -> str:
     """`value` (text a person typed) to be shown literally by an element that renders
-    Markdown: every markup character backslash-escaped, line breaks made spaces
-    (so a value never starts a block of its own)."""
-    return _MARKUP_CHARACTERS.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    Markdown: every markup character backslash-escaped, addresses kept from becoming
+    links, line breaks made spaces (so a value never starts a block of its own)."""
+    escaped = _MARKUP_CHARACTERS.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    return _AUTOLINKS.sub(WORD_JOINER, escaped)
 
 
 def md_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ test_browser_markup.py looks at what Chromium makes of it."""
 
 from __future__ import annotations
 
-import ast
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from pages._ui import md
 from services.core.i18n import translate
 from services.core.permissions import Permission, Role
-from tests.apptest import APP, new_app, open_page
+from tests.apptest import APP, menu_pages, new_app, open_page
 from tests.factories import HOSTILE, HOSTILE_PARTS, HostileUnit, hostile_unit
 
 # Proto fields Streamlit renders as Markdown (the body of markdown, headings,
@@ -27,26 +26,6 @@ from tests.factories import HOSTILE, HOSTILE_PARTS, HostileUnit, hostile_unit
 MARKDOWN_FIELDS = {"body", "label", "help", "captions"}
 # Options are Markdown only in these (a selectbox or multiselect shows them as plain text).
 MARKDOWN_OPTIONS = {"Radio", "ButtonGroup"}
-
-
-def menu_pages() -> list[tuple[str, Permission]]:
-    """(page file, permission needed) of every entry in app.py's MENU, read from its source."""
-    tree = ast.parse(Path(APP).read_text())
-    menu = next(
-        node.value
-        for node in tree.body
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "MENU"
-    )
-    assert isinstance(menu, ast.Dict)
-    entries = []
-    for section in menu.values:
-        assert isinstance(section, ast.List)
-        for entry in section.elts:
-            assert isinstance(entry, ast.Tuple)
-            path, permission = entry.elts[0], entry.elts[-1]
-            assert isinstance(path, ast.Constant) and isinstance(permission, ast.Attribute)
-            entries.append((path.value, Permission[permission.attr]))
-    return entries
 
 
 def markdown_texts(proto, in_options: bool = False):
@@ -116,7 +95,7 @@ def record_params(unit: HostileUnit) -> dict[str, list[dict[str, int]]]:
 def walk_role(unit: HostileUnit, role: Role, walk: Walk) -> None:
     actor = unit.actors[role]
     records = record_params(unit)
-    for page, permission in menu_pages():
+    for page, _, permission in menu_pages():
         if not actor.can(permission):
             continue
         for params in records.get(page, [{}]):
@@ -160,6 +139,43 @@ def test_sign_in_page_shows_the_unit_name_as_text(unit):
 
 def test_menu_is_read_from_the_app():
     """The walk above covers what app.py's menu offers (so a new page is walked too)."""
-    pages = dict(menu_pages())
+    pages = {page: permission for page, _, permission in menu_pages()}
     assert len(pages) == len(list(Path(APP).parent.joinpath("pages").glob("[!_]*.py"))) - 2  # setup and login
     assert pages["pages/audit_trail.py"] == Permission.READ_AUDIT
+
+
+# ---------------------------------------------------------------- the helpers themselves
+
+
+def test_md_escapes_every_markup_character_and_keeps_the_text():
+    punctuation = "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum())
+    assert md(punctuation).replace("\u2060", "") == "".join("\\" + c for c in punctuation)
+    assert md("张三 Li 2026") == "张三 Li 2026"  # letters, digits, spaces and CJK untouched
+    assert md("第一行\n  第二行\r\n") == "第一行 第二行 "  # a value never starts a block of its own
+    assert md(12) == "12"
+
+
+def test_md_keeps_addresses_from_becoming_links():
+    # GFM links bare addresses after reading escapes; a word joiner (U+2060) stops it.
+    assert md("http://a.cn") == "http\\:\u2060\\/\\/a\\.cn"
+    assert md("WWW.a.cn") == "WWW\u2060\\.a\\.cn"
+    assert md("li@a.cn") == "li\\@\u2060a\\.cn"
+    assert "\u2060" not in md("08:50 1,234.50")  # times and amounts have none
+
+
+def test_tmd_escapes_the_values_not_the_sentence():
+    from pages._ui import error_text, tmd
+    from services.core.errors import FieldError, ValidationError
+    from services.core.i18n import N_
+
+    assert tmd("{year} is not signed off yet.", year=2026) == translate(
+        "zh_CN", "{year} is not signed off yet.", year=2026
+    )
+    shown = tmd("Account {username} created.", username="**b**")
+    assert "\\*\\*b\\*\\*" in shown and "**b**" not in shown
+    # A message id among the values is translated, not escaped (it is ours).
+    assert tmd("{x}", x=N_("Principal")) == zh("Principal")
+    err = ValidationError.from_problems(
+        [FieldError("name", "A category named {name} already exists.", {"name": HOSTILE}), FieldError("basis", "x")]
+    )
+    assert error_text(err) == [zh("A category named {name} already exists.").format(name=md(HOSTILE)), "x"]
