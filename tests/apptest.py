@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from sqlmodel import select
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from models import AuditEvent
 from models._common import utcnow
 from services.core.db import read_session
+from services.core.permissions import Permission
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -62,3 +64,25 @@ def open_page(actor, page, **params):
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def menu_pages() -> list[tuple[str, str, Permission]]:
+    """(page file, url path, permission needed) of every entry in app.py's MENU, read from its
+    source (importing app.py would run it), so a walk over every page covers a new one too."""
+    tree = ast.parse(Path(APP).read_text())
+    menu = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "MENU"
+    )
+    assert isinstance(menu, ast.Dict)
+    entries = []
+    for section in menu.values:
+        assert isinstance(section, ast.List)
+        for entry in section.elts:
+            assert isinstance(entry, ast.Tuple)
+            path, url_path, permission = entry.elts[0], entry.elts[1], entry.elts[-1]
+            assert isinstance(path, ast.Constant) and isinstance(url_path, ast.Constant)
+            assert isinstance(permission, ast.Attribute)
+            entries.append((path.value, url_path.value, Permission[permission.attr]))
+    return entries
