@@ -129,8 +129,8 @@ def sidebar(actor: Actor) -> None:
     with st.sidebar:
         profile = unit.get_unit(ui.engine())
         if profile:
-            st.caption(profile.name)
-        st.markdown(f"**{actor.display_name}** · {ui.role_label(actor.role)}")
+            st.caption(ui.md(profile.name))
+        st.markdown(f"**{ui.md(actor.display_name)}** · {ui.role_label(actor.role)}")
         ui.language_picker("sidebar_language")
         if st.button(t("Sign out"), icon=":material/logout:", key="sign_out"):
             ui.sign_out()
@@ -143,7 +143,7 @@ def main() -> None:
         engine = ui.engine()
         initialised = st.session_state.get("initialised") or unit.is_initialised(engine)
     except ServiceError as err:
-        st.error(err.translated(ui.lang()))
+        ui.show_error(err)
         st.stop()
     if not initialised:
         page = st.navigation(

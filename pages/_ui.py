@@ -6,6 +6,7 @@ module only adapts services to Streamlit (session state, caching, messages).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -21,7 +22,7 @@ from services.audit import guard
 from services.audit.access import authorize
 from services.core.db import get_engine
 from services.core.errors import ServiceError
-from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Msg, translate
 from services.core.permissions import ROLE_LABELS, Actor, Permission
 from services.ledger import roster
 
@@ -36,8 +37,57 @@ def lang() -> str:
 
 
 def t(msgid: str, **params: Any) -> str:
-    """The UI string for `msgid` in the user's language."""
+    """The UI string for `msgid` in the user's language (plain text: for widgets
+    that show text as it is -- option lists, tables, inputs -- or inside `tmd`)."""
     return translate(lang(), msgid, **params)
+
+
+# ---------------------------------------------------------------- user text is never markup
+#
+# Streamlit renders Markdown (CommonMark, GFM, $LaTeX$, :directives[...], :emoji:,
+# HTML) in st.markdown, st.write, st.caption, titles and headers, st.info & co.,
+# toasts, and in the labels of widgets, metrics, expanders, tabs and page links.
+# Text a person typed (a name, a title, a department) goes into those only
+# through `md` (or `tmd` for a translated sentence with such values in it);
+# tables, option lists and inputs show text as it is and take it unchanged.
+
+# Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and
+# together they start every construct (emphasis, links and images, code, HTML,
+# $ for LaTeX, : for directives, emoji and icons, | for tables, # - + for blocks).
+_MARKUP_CHARACTERS = re.compile(r"([!-/:-@\[-`{-~])")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
+# GFM turns addresses in plain text into links (http://, www., e-mail addresses) after
+# escapes are read, so escaping alone leaves them links; an invisible word joiner
+# (U+2060) after "http(s):", "www" and "@" keeps them text.
+_AUTOLINKS = re.compile(r"(?<=\\:)(?=\\/\\/)|(?i:(?<=www)(?=\\\.))|(?<=\\@)")
+WORD_JOINER = "\u2060"
+
+
+def md(value: object) -> str:
+    """`value` (text a person typed) to be shown literally by an element that renders
+    Markdown: every markup character backslash-escaped, addresses kept from becoming
+    links, line breaks made spaces (so a value never starts a block of its own)."""
+    escaped = _MARKUP_CHARACTERS.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    return _AUTOLINKS.sub(WORD_JOINER, escaped)
+
+
+def md_params(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` of a message with every text value made literal (`md`); message ids
+    (translated in the sentence) and numbers are left as they are."""
+    return {k: md(v) if isinstance(v, str) and not isinstance(v, Msg) else v for k, v in params.items()}
+
+
+def tmd(msgid: str, **params: Any) -> str:
+    """`t` for an element that renders Markdown: the translated sentence keeps its
+    own markup, the values put into it (names, titles...) are shown literally."""
+    return translate(lang(), msgid, **md_params(params))
+
+
+def error_text(err: ServiceError) -> list[str]:
+    """A refusal's reason in the user's language, one line per field problem, its
+    values (a name, a title quoted back) shown literally where Markdown renders."""
+    problems = getattr(err, "problems", None) or [err]
+    return [tmd(p.msgid, **p.params) for p in problems]
 
 
 @st.cache_resource(show_spinner=False)
@@ -135,16 +185,14 @@ def require(permission: Permission, what: str = "") -> Actor:
     try:
         authorize(engine(), actor, permission, what)
     except ServiceError as err:
-        st.error(err.translated(lang()))
+        show_error(err)
         st.stop()
     return actor
 
 
 def show_error(err: ServiceError) -> None:
     """The refusal's reason; every field problem when a form had several."""
-    problems = getattr(err, "all_translated", None)
-    messages = problems(lang()) if problems else [err.translated(lang())]
-    st.error("\n\n".join(messages))
+    st.error("\n\n".join(error_text(err)))
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from services.core.permissions import Permission
 
 actor = ui.require(Permission.READ_LEDGER)
 st.title(t("My account"))
-st.write(t("You are signed in as {name} ({role}).", name=actor.display_name, role=ui.role_label(actor.role)))
+st.write(ui.tmd("You are signed in as {name} ({role}).", name=actor.display_name, role=ui.role_label(actor.role)))
 
 st.subheader(t("Change password"))
 with st.form("change_password", clear_on_submit=True):

@@ -71,7 +71,7 @@ else:
     stale = frame[frame["finalised"] & ~frame["eligible"]]
     if not stale.empty:
         st.warning(
-            t(
+            ui.tmd(
                 "{n} finalised nominee(s) now have a case in force and are left out of the finalised list: {names}",
                 n=len(stale),
                 names="、".join(stale["name"]),
@@ -90,7 +90,7 @@ if can_edit and names:
             t("Not eligible, cannot be finalised:")
             + "\n\n"
             + "\n\n".join(
-                t("{name} ({staff_no}): {reason}", name=r.name, staff_no=r.staff_no, reason=r.reason)
+                ui.tmd("{name} ({staff_no}): {reason}", name=r.name, staff_no=r.staff_no, reason=r.reason)
                 for r in blocked.itertuples()
             )
         )

@@ -28,4 +28,4 @@ if st.button(t("Make a backup now"), type="primary", icon=":material/backup:"):
         st.session_state["backup_file"] = result
 if "backup_file" in st.session_state:
     name, data = st.session_state["backup_file"]
-    ui.download_button(t("Download {name}", name=name), data, name)
+    ui.download_button(ui.tmd("Download {name}", name=name), data, name)

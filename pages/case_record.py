@@ -182,11 +182,11 @@ def attempt(action: Callable[[], Any]) -> Any:
     return result
 
 
-st.title(t("Case {case_no}", case_no=case["case_no"]))
+st.title(ui.tmd("Case {case_no}", case_no=case["case_no"]))
 st.subheader(t(lifecycle.STATE_LABELS.get(case["state"], case["state"])))
 st.page_link(
     "pages/staff_record.py",
-    label=f"{case['staff_no']} · {case['name']}" + (f" · {case['department']}" if case["department"] else ""),
+    label=ui.md(f"{case['staff_no']} · {case['name']}" + (f" · {case['department']}" if case["department"] else "")),
     icon=":material/person:",
     query_params={"id": str(case["employee_id"])},
 )
@@ -237,7 +237,7 @@ st.text_area(t("Evidence"), value=case["evidence_note"] or "", disabled=True, ke
 if detail.attachment:
     try:
         name, data = cases.get_attachment(ui.engine(), actor, case_id)
-        ui.download_button(t("Download evidence PDF ({name})", name=name), data, name)
+        ui.download_button(ui.tmd("Download evidence PDF ({name})", name=name), data, name)
     except ServiceError as err:
         ui.show_error(err)
 
@@ -349,7 +349,7 @@ if decisions:
     if chosen in decisions:
         step = lifecycle.TRANSITIONS[chosen]
         with st.form(f"decision_{case_id}_{chosen}"):
-            st.warning(t(step.prompt, case_no=case["case_no"], name=case["name"]))
+            st.warning(ui.tmd(step.prompt, case_no=case["case_no"], name=case["name"]))
             reason = st.text_area(
                 t("Reason"), max_chars=cases.LIMITS["reason"], help=t("Optional when confirming; required otherwise.")
             )

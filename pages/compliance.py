@@ -393,7 +393,7 @@ c1.metric(t("Cases awaiting decision"), waiting.pending_total, border=True)
 c2.metric(t("Appeals awaiting decision"), waiting.appeals_total, border=True)
 if sign_off.locked:
     c3.success(
-        t(
+        ui.tmd(
             "{year} was signed off by {name} on {date} (version {version}); its records are read-only.",
             year=year,
             name=sign_off.signed_off_by,
@@ -403,7 +403,7 @@ if sign_off.locked:
     )
 elif sign_off.reopened_at is not None:
     c3.warning(
-        t(
+        ui.tmd(
             "{year} was reopened by {name} on {date}: {reason}. It is not signed off.",
             year=year,
             name=sign_off.reopened_by,

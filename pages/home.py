@@ -12,10 +12,10 @@ from services.sanctions import cases
 actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())
 
-st.title(profile.name if profile else t("Overview"))
+st.title(ui.md(profile.name) if profile else t("Overview"))
 if profile:
     st.caption(
-        t(
+        ui.tmd(
             "{district} · assessment year {year} · designated leader {leader} · principal {principal}",
             district=profile.district,
             year=profile.current_year,
@@ -42,7 +42,8 @@ if actor.can(Permission.DECIDE_CASE):
         for row in waiting.itertuples():
             what = t("Appeal") if row.state == "under_appeal" else t("Case to decide")
             since = fmt_datetime(row.waiting_since)
-            label = f"{what} · {row.case_no} · {row.staff_no} {row.name} · {row.category} · {since}"
+            who = f"{ui.md(row.staff_no)} {ui.md(row.name)}"
+            label = f"{what} · {ui.md(row.case_no)} · {who} · {ui.md(row.category)} · {since}"
             if not row.can_decide:
                 label += " · " + t("recorded by you: someone else decides it")
             st.page_link("pages/case_record.py", label=label, icon=":material/gavel:", query_params={"id": str(row.id)})
@@ -58,4 +59,4 @@ if counts.staff_total == 0:
     st.info(t("The ledger is empty. The designated leader imports the staff list or records staff one by one."))
 
 st.subheader(t("Your role"))
-st.write(t("You are signed in as {name} ({role}).", name=actor.display_name, role=ui.role_label(actor.role)))
+st.write(ui.tmd("You are signed in as {name} ({role}).", name=actor.display_name, role=ui.role_label(actor.role)))

@@ -117,9 +117,9 @@ c1.metric(t("Rows in the file"), preview.total_rows)
 c2.metric(t("To add"), preview.to_create)
 c3.metric(t("To update"), preview.to_update)
 c4.metric(t("Rows with errors"), preview.error_rows)
-st.caption(t("Sheet {sheet}, header on row {row}.", sheet=preview.sheet or "CSV", row=preview.header_row))
+st.caption(ui.tmd("Sheet {sheet}, header on row {row}.", sheet=preview.sheet or "CSV", row=preview.header_row))
 if preview.new_departments:
-    st.info(t("New departments will be created: {names}", names="、".join(preview.new_departments)))
+    st.info(ui.tmd("New departments will be created: {names}", names="、".join(preview.new_departments)))
 
 if preview.errors:
     st.error(

@@ -189,7 +189,7 @@ else:
             "\n\n".join(
                 [t("Withheld in {year}:", year=year)]
                 + [
-                    t(
+                    ui.tmd(
                         "{name} ({staff_no}): {amount} yuan withheld. {reason}",
                         name=r.name,
                         staff_no=r.staff_no,
@@ -249,7 +249,7 @@ else:
     )
     st.success(
         "\n\n".join(
-            t(
+            ui.tmd(
                 "{name} ({staff_no}): {amount} yuan to pay back (case {case_nos}).",
                 name=name,
                 staff_no=staff_no,

@@ -37,7 +37,7 @@ base_version = ui.base_version(version_key, details["version"])
 prefix = f"lf{leaflet_id}v{base_version}_"
 
 st.page_link("pages/leaflets.py", label=t("Back to the leaflets"), icon=":material/arrow_back:")
-st.title(details["title"])
+st.title(ui.md(details["title"]))
 st.caption(
     f"{t(outreach.KIND_LABELS.get(details['kind'], details['kind']))} · "
     + t("issued on {date}, {copies} copies", date=fmt_date(details["issued_on"]), copies=details["copies"])
@@ -279,7 +279,9 @@ with tab_details:
 
     st.subheader(t("PDF attachment"))
     if details["attachment"]:
-        st.caption(t("{name}, {size} KB", name=details["attachment"], size=round(details["attachment_size"] / 1024, 1)))
+        st.caption(
+            ui.tmd("{name}, {size} KB", name=details["attachment"], size=round(details["attachment_size"] / 1024, 1))
+        )
         filename, content = outreach.get_attachment(ui.engine(), actor, leaflet_id)
         ui.download_button(t("Download the PDF"), content, filename, icon=":material/picture_as_pdf:")
     else:

@@ -11,7 +11,7 @@ from services.ledger import unit
 profile = unit.get_unit(ui.engine())
 st.title(t("Taizhang · family-planning compliance ledger"))
 if profile:
-    st.caption(profile.name)
+    st.caption(ui.md(profile.name))
 
 left, _ = st.columns([2, 3])
 with left:

@@ -34,12 +34,14 @@ prefix = f"ses{session_id}v{base_version}_"
 held = details["held_on"] <= local_today()
 
 st.page_link("pages/sessions.py", label=t("Back to the study sessions"), icon=":material/arrow_back:")
-st.title(f"{details['title']} · {fmt_date(details['held_on'])}")
+st.title(f"{ui.md(details['title'])} · {fmt_date(details['held_on'])}")
 if details["makeup_of_id"]:
     try:
         original, _ = training.get_session(ui.engine(), actor, details["makeup_of_id"])
         c1, c2 = st.columns([3, 1])
-        c1.caption(t("A make-up of {title} ({date}).", title=original["title"], date=fmt_date(original["held_on"])))
+        c1.caption(
+            ui.tmd("A make-up of {title} ({date}).", title=original["title"], date=fmt_date(original["held_on"]))
+        )
         if c2.button(t("Open the original session"), icon=":material/undo:"):
             st.switch_page("pages/session_record.py", query_params={"id": str(details["makeup_of_id"])})
     except ServiceError:

@@ -76,7 +76,7 @@ if can_edit:
     ):
         if original:
             st.info(
-                t(
+                ui.tmd(
                     "A make-up of {title} ({date}): everyone absent or excused there is expected.",
                     title=original["title"],
                     date=fmt_date(original["held_on"]),

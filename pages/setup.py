@@ -60,7 +60,7 @@ if submitted:
         )
     )
     if admin:
-        ui.flash("success", t("Taizhang is set up. Sign in as {username}.", username=username.strip()))
+        ui.flash("success", ui.tmd("Taizhang is set up. Sign in as {username}.", username=username.strip()))
         if with_demo:
             from services.devdata import demo
 

@@ -104,7 +104,7 @@ else:
     if actor.can(Permission.REVEAL_ID) and c2.button(t("Show full ID number"), icon=":material/visibility:"):
         number = ui.run_action(lambda: roster.reveal_id_number(ui.engine(), actor, chosen))
         if number:
-            st.info(t("ID number of {who}: {number} (this view is recorded)", who=rows[chosen], number=number))
+            st.info(ui.tmd("ID number of {who}: {number} (this view is recorded)", who=rows[chosen], number=number))
 
 st.divider()
 c1, c2, _ = st.columns([1, 1, 2])

@@ -52,7 +52,7 @@ st.page_link("pages/staff.py", label=t("Back to the staff list"), icon=":materia
 if creating:
     st.title(t("New staff member"))
 else:
-    st.title(f"{record['name']} · {record['staff_no']}")
+    st.title(ui.md(f"{record['name']} · {record['staff_no']}"))
     profile = unit.get_unit(ui.engine())
     standing = eligibility.person_eligibility(
         ui.engine(), actor, employee_id, profile.current_year if profile else local_today().year
@@ -68,7 +68,7 @@ else:
     )
     if household.updated_at:
         st.caption(
-            t(
+            ui.tmd(
                 "Version {version}, last saved {when} by {who}",
                 version=household.version,
                 when=fmt_datetime(household.updated_at),
@@ -217,7 +217,7 @@ if actor.can(Permission.REVEAL_ID) and st.button(
 ):
     number = ui.run_action(lambda: roster.reveal_id_number(ui.engine(), actor, employee_id))
     if number:
-        st.info(t("ID number of {who}: {number} (this view is recorded)", who=record["name"], number=number))
+        st.info(ui.tmd("ID number of {who}: {number} (this view is recorded)", who=record["name"], number=number))
 
 # ---------------------------------------------------------------- family members
 st.subheader(t("Family members"))
@@ -306,7 +306,7 @@ if can_edit:
                 ui.flash("success", t("Saved."))
                 st.rerun()
             with st.form(f"family_remove_{member_id}"):
-                sure = st.checkbox(t("Yes, remove {name} from this household", name=member["name"]))
+                sure = st.checkbox(ui.tmd("Yes, remove {name} from this household", name=member["name"]))
                 if st.form_submit_button(t("Remove family member")):
                     if not sure:
                         st.warning(t("Tick the box to confirm."))
@@ -333,7 +333,7 @@ else:
         with st.container(border=True):
             st.page_link(
                 "pages/case_record.py",
-                label=t("Case {case_no}", case_no=block.case_no),
+                label=ui.tmd("Case {case_no}", case_no=block.case_no),
                 icon=":material/gavel:",
                 query_params={"id": str(block.case_id)},
             )
@@ -363,7 +363,7 @@ else:
             )
 if standing.pending_case_nos:
     st.warning(
-        t(
+        ui.tmd(
             "Awaiting the principal's decision: {cases}. "
             "A pending case does not withdraw anything until it is confirmed.",
             cases="、".join(standing.pending_case_nos),
@@ -377,7 +377,7 @@ if not own_cases.empty:
             state_label = t(lifecycle.STATE_LABELS.get(row.state, row.state))
             st.page_link(
                 "pages/case_record.py",
-                label=f"{row.case_no} · {state_label} · {row.category} · {fmt_date(row.occurred_on)}",
+                label=f"{ui.md(row.case_no)} · {state_label} · {ui.md(row.category)} · {fmt_date(row.occurred_on)}",
                 icon=":material/gavel:",
                 query_params={"id": str(row.id)},
             )

@@ -46,7 +46,7 @@ with tab_new:
     if submitted and ui.run_action(
         lambda: auth.create_user(ui.engine(), actor, username, display_name, role, password)
     ):
-        ui.flash("success", t("Account {username} created.", username=username.strip()))
+        ui.flash("success", ui.tmd("Account {username} created.", username=username.strip()))
         st.rerun()
 
 with tab_manage:
@@ -80,7 +80,7 @@ with tab_manage:
             ):
                 ui.flash(
                     "success",
-                    t("The password of {username} has been reset; tell them in person.", username=row["username"]),
+                    ui.tmd("The password of {username} has been reset; tell them in person.", username=row["username"]),
                 )
                 st.rerun()
 
@@ -88,15 +88,15 @@ with tab_manage:
         if row["active"]:
             with st.form("disable_user"):
                 st.caption(t("A disabled account cannot sign in; its history stays. It can be enabled again."))
-                confirmed = st.checkbox(t("Yes, disable {username}", username=row["username"]))
+                confirmed = st.checkbox(ui.tmd("Yes, disable {username}", username=row["username"]))
                 if st.form_submit_button(t("Disable account")):
                     if not confirmed:
                         st.warning(t("Tick the box to confirm."))
                     elif ui.run_action(lambda: auth.set_active(ui.engine(), actor, user_id, False)):
-                        ui.flash("success", t("Account {username} disabled.", username=row["username"]))
+                        ui.flash("success", ui.tmd("Account {username} disabled.", username=row["username"]))
                         st.rerun()
         elif st.button(t("Enable account")) and ui.run_action(
             lambda: auth.set_active(ui.engine(), actor, user_id, True)
         ):
-            ui.flash("success", t("Account {username} enabled.", username=row["username"]))
+            ui.flash("success", ui.tmd("Account {username} enabled.", username=row["username"]))
             st.rerun()

@@ -27,7 +27,7 @@ status = signoff.closure_status(engine, actor, year)
 current = status.current
 if status.locked:
     st.success(
-        t(
+        ui.tmd(
             "{year} is signed off (version {version}, by {name} on {when}). Its records are read-only.",
             year=year,
             version=current.version,
@@ -38,7 +38,7 @@ if status.locked:
     )
 elif current is not None:
     st.warning(
-        t(
+        ui.tmd(
             "{year} was reopened on {when} by {name}: {reason}. It is open for changes until it is signed off again.",
             year=year,
             when=fmt_datetime(current.reopened_at),
@@ -109,7 +109,7 @@ if actor.can(Permission.RUN_REPORTS):
     if status.versions:
         st.subheader(t("Signed versions"))
         for v in reversed(status.versions):
-            line = t(
+            line = ui.tmd(
                 "Version {version}: signed off by {name} on {when}, checksum {checksum}.",
                 version=v.version,
                 name=v.signed_off_by,
@@ -117,7 +117,7 @@ if actor.can(Permission.RUN_REPORTS):
                 checksum=v.checksum,
             )
             if v.reopened_at is not None:
-                line += " " + t(
+                line += " " + ui.tmd(
                     "Reopened on {when} by {name}: {reason}",
                     when=fmt_datetime(v.reopened_at),
                     name=v.reopened_by or "",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 from sqlmodel import select
@@ -10,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from models import AuditEvent
 from models._common import utcnow
 from services.core.db import read_session
+from services.core.permissions import Permission
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -31,8 +34,14 @@ def signed_in(actor, lang: str = "zh_CN") -> AppTest:
     return at.run().run()
 
 
+def read(markdown: str) -> str:
+    """What a person reads of a Markdown string whose values pages/_ui.md escaped: no
+    backslash before punctuation, no word joiner (tests compare this, not the source)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    return [read(e.value) if isinstance(e.value, str) else e.value for e in elements]
 
 
 def events(engine, action: str) -> list[AuditEvent]:
@@ -62,3 +71,25 @@ def open_page(actor, page, **params):
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def menu_pages() -> list[tuple[str, str, Permission]]:
+    """(page file, url path, permission needed) of every entry in app.py's MENU, read from its
+    source (importing app.py would run it), so a walk over every page covers a new one too."""
+    tree = ast.parse(Path(APP).read_text())
+    menu = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "MENU"
+    )
+    assert isinstance(menu, ast.Dict)
+    entries = []
+    for section in menu.values:
+        assert isinstance(section, ast.List)
+        for entry in section.elts:
+            assert isinstance(entry, ast.Tuple)
+            path, url_path, permission = entry.elts[0], entry.elts[1], entry.elts[-1]
+            assert isinstance(path, ast.Constant) and isinstance(url_path, ast.Constant)
+            assert isinstance(permission, ast.Attribute)
+            entries.append((path.value, url_path.value, Permission[permission.attr]))
+    return entries

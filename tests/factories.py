@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, update
 
 from models import (
     Attendance,
@@ -28,6 +28,7 @@ from models import (
     FamilyMember,
     Leaflet,
     TrainingSession,
+    Unit,
     ViolationCase,
     ViolationCategory,
     YearClosure,
@@ -811,3 +812,95 @@ def race(engine, saves: list[Callable[[], object]], *, meet: tuple[object, str] 
     if meet is not None and engine.dialect.name != "sqlite":
         monkeypatch.setattr(module, attr, original)
     return results
+# ---------------------------------------------------------------- hostile text (user text is never markup)
+
+# Markup a person might type into a name or a title: an image fetched from
+# outside, bold, LaTeX and an HTML tag.  Pages must show each one literally.
+HOSTILE_IMAGE = "![x](http://127.0.0.1:9/p.png)"
+HOSTILE_BOLD = "**b**"
+HOSTILE_LATEX = "$x$"
+HOSTILE_HTML = "<img src=x onerror=alert(1)>"
+HOSTILE_PARTS = (HOSTILE_IMAGE, HOSTILE_BOLD, HOSTILE_LATEX, HOSTILE_HTML)
+HOSTILE = " ".join(HOSTILE_PARTS)  # 69 characters, for the longer fields
+# For fields of at most 50 (display names, departments) and 30 (staff and family names) characters.
+HOSTILE_50 = (f"{HOSTILE_IMAGE} {HOSTILE_BOLD}", f"{HOSTILE_LATEX} {HOSTILE_HTML}")
+HOSTILE_30 = (HOSTILE_IMAGE, f"{HOSTILE_BOLD} {HOSTILE_LATEX} 张", HOSTILE_HTML)
+
+
+@dataclass(frozen=True)
+class HostileUnit:
+    actors: dict
+    staff: list[int]  # blocked by a confirmed case, with a pending one, with nothing
+    session_id: int
+    makeup_id: int
+    leaflet_id: int
+    confirmed_case_id: int
+    pending_case_id: int
+
+
+def hostile_unit(engine, year: int = YEAR) -> HostileUnit:
+    """A unit whose every name, title, department, display name, category, award,
+    case text and reason carries the HOSTILE markup; its current year is `year`."""
+    from services.ledger import unit
+    from services.sanctions import awards
+    from services.year import signoff
+
+    unit.initialise(
+        engine,
+        unit_name=HOSTILE,
+        district=HOSTILE,
+        leader_name=HOSTILE_50[0],
+        principal_name=HOSTILE_50[1],
+        admin_username="admin",
+        admin_display_name=f"{HOSTILE_HTML} {HOSTILE_LATEX}",
+        admin_password=STRONG_PASSWORD,
+    )
+    admin = auth.authenticate(engine, "admin", STRONG_PASSWORD)
+    actors = {Role.ADMIN: admin}
+    for role, username, name in [
+        (Role.LEADER, "leader", HOSTILE_50[0]),
+        (Role.PRINCIPAL, "principal", HOSTILE_50[1]),
+        (Role.AUDITOR, "auditor", f"{HOSTILE_BOLD} {HOSTILE_IMAGE}"),
+    ]:
+        actors[role] = auth.actor_of(auth.create_user(engine, admin, username, name, role, STRONG_PASSWORD))
+    leader, principal = actors[Role.LEADER], actors[Role.PRINCIPAL]
+
+    staff = make_staff(engine, 3, departments=HOSTILE_50)
+    with write_session(engine) as s:
+        for i, (employee_id, name) in enumerate(zip(staff, HOSTILE_30, strict=True)):
+            employee = s.get(Employee, employee_id)
+            employee.name = name
+            s.add(FamilyMember(employee_id=employee_id, relation="child", name=HOSTILE_30[(i + 1) % 3]))
+        s.execute(
+            insert(BonusLine),
+            [
+                {"year": year, "pay_month": f"{year}-01", "employee_id": e, "item": HOSTILE, "amount_fen": 10000}
+                for e in staff
+            ],
+        )
+        s.execute(update(Unit).values(current_year=year))
+
+    session_id = new_session(engine, leader, title=HOSTILE)
+    training.record_roll_call(engine, leader, session_id, {staff[0]: "absent"}, others="present")
+    makeup_id = new_session(engine, leader, title=HOSTILE, makeup_of=session_id, audience=Audience.owing())
+    leaflet_id = new_leaflet(engine, leader, title=HOSTILE)
+
+    category = cases.create_category(engine, admin, name=HOSTILE, basis=HOSTILE)
+    details = {"category_id": category, "occurred_on": date(year, 1, 1), "facts": HOSTILE, "year": year}
+    confirmed = cases.create_case(engine, leader, employee_id=staff[0], evidence_note=HOSTILE, **details)
+    version = cases.submit_case(engine, leader, confirmed, 1)
+    cases.confirm_case(engine, principal, confirmed, version, HOSTILE)
+    pending = cases.create_case(engine, leader, employee_id=staff[1], **details)
+    cases.submit_case(engine, leader, pending, 1)
+
+    for employee_id in staff:
+        with read_session(engine) as s:
+            staff_no = s.get(Employee, employee_id).staff_no
+        awards.add_nomination(engine, leader, year, HOSTILE, staff_no=staff_no)
+
+    # The year signed off, then reopened with a reason.
+    close_year(engine, principal, year)
+    with write_session(engine) as s:
+        s.execute(update(YearClosure).values(signed_off_by_name=principal.display_name))
+    signoff.reopen(engine, admin, year, HOSTILE)
+    return HostileUnit(actors, staff, session_id, makeup_id, leaflet_id, confirmed, pending)

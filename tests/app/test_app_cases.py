@@ -15,7 +15,7 @@ from models._common import utcnow
 from services.core.db import read_session
 from services.core.permissions import Role
 from services.sanctions import cases
-from tests.apptest import new_app, signed_in, texts
+from tests.apptest import new_app, read, signed_in, texts
 from tests.conftest import make_unit_and_users
 from tests.factories import make_staff
 
@@ -93,7 +93,7 @@ def labels(at) -> list[str]:
 
 
 def links(at) -> list[str]:
-    return [e.proto.label for e in at.get("page_link")]
+    return [read(e.proto.label) for e in at.get("page_link")]
 
 
 # ---------------------------------------------------------------- case record
