@@ -20,6 +20,7 @@ from sqlalchemy import event, func, insert, select, update
 
 from models import (
     Attendance,
+    AuditEvent,
     AwardNomination,
     BonusLine,
     Department,
@@ -34,6 +35,7 @@ from models import (
     YearClosure,
 )
 from services.accounts import auth
+from services.audit.access import REFUSAL_ACTIONS
 from services.core.db import read_session, write_session
 from services.core.formatting import local_today
 from services.core.permissions import Role
@@ -106,6 +108,11 @@ def leave(engine, employee_id, left_on, status="left"):
 def admin_of(engine):
     """The unit's administrator, signed in."""
     return auth.authenticate(engine, "admin", STRONG_PASSWORD)
+
+
+def change_events(engine) -> int:
+    """Audit events of writes that happened; refusals (which leave their own event) left out."""
+    return count(engine, AuditEvent, AuditEvent.action.not_in(list(REFUSAL_ACTIONS.values())))
 
 
 def count(engine, model, *where) -> int:
@@ -812,6 +819,8 @@ def race(engine, saves: list[Callable[[], object]], *, meet: tuple[object, str] 
     if meet is not None and engine.dialect.name != "sqlite":
         monkeypatch.setattr(module, attr, original)
     return results
+
+
 # ---------------------------------------------------------------- hostile text (user text is never markup)
 
 # Markup a person might type into a name or a title: an image fetched from

@@ -5,7 +5,7 @@ the database has an audit key are HMAC-SHA-256 (hash_version 2).  Adding the
 column fires no UPDATE trigger, so the append-only guards stay in place.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from models import User
 from models._common import utcnow
 from services.audit import checkpoint, trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.core.db import read_session, write_session
 from services.core.errors import AuthError, NotFound, ValidationError
 from services.core.i18n import N_
@@ -111,7 +111,7 @@ def add_user(session: Session, creator: Actor | None, user: User, via: str | Non
 def create_user(engine: Engine, actor: Actor, username: str, display_name: str, role: Role, password: str) -> User:
     authorize(engine, actor, Permission.ADMINISTER, "create user")
     user = new_user(username, display_name, role, password)
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         return add_user(session, actor, user)
 
 
@@ -231,7 +231,7 @@ def current_actor(engine: Engine, user_id: int) -> Actor | None:
 
 
 def change_own_password(engine: Engine, actor: Actor, old_password: str, new_password: str) -> None:
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         user = session.get(User, actor.id)
         if user is None or not _verify(user.password_hash, old_password):
             raise ValidationError(N_("The current password is wrong."), field="old_password")
@@ -245,7 +245,7 @@ def change_own_password(engine: Engine, actor: Actor, old_password: str, new_pas
 
 
 def set_own_language(engine: Engine, actor: Actor, language: str) -> None:
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         user = session.get(User, actor.id)
         if user is None or user.language == language:
             return
@@ -291,7 +291,7 @@ def _keep_another_active_admin(session: Session, user: User) -> None:
 
 def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None:
     authorize(engine, actor, Permission.ADMINISTER, "enable or disable user")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         user = _get_user(session, user_id)
         if user.id == actor.id and not active:
             raise ValidationError(N_("You cannot disable your own account."))
@@ -317,7 +317,7 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
 
 def reset_password(engine: Engine, actor: Actor, user_id: int, new_password: str) -> None:
     authorize(engine, actor, Permission.ADMINISTER, "reset password")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         _set_new_password(session, actor, _get_user(session, user_id), new_password)
 
 
@@ -349,7 +349,7 @@ def _set_new_password(
 def set_role(engine: Engine, actor: Actor, user_id: int, role: Role) -> None:
     authorize(engine, actor, Permission.ADMINISTER, "change role")
     role = Role(role)
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         user = _get_user(session, user_id)
         if user.role == role:
             return

@@ -47,6 +47,8 @@ ACTION_LABELS = {
     "login_failed": N_("Failed sign-in"),
     "logout": N_("Signed out"),
     "permission_denied": N_("Permission denied"),
+    "stale_refused": N_("Save refused: changed by someone else meanwhile"),
+    "year_locked_refused": N_("Change refused: the year is signed off"),
     "reveal_id": N_("Full ID number shown"),
     "export": N_("Exported"),
     "backup": N_("Backup"),

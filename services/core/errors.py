@@ -21,6 +21,8 @@ class ServiceError(Exception):
         super().__init__(msgid.format(**params) if params else msgid)
         self.msgid = msgid
         self.params = params
+        # Set once the refusal has its audit event (services.audit.access), so it is recorded once.
+        self.recorded = False
 
     def translated(self, lang: str) -> str:
         return translate(lang, self.msgid, **self.params)

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from models import Department, Employee, FamilyMember, Unit, User, ViolationCase
 from services.accounts import auth
 from services.audit import trail
-from services.audit.access import authorize
-from services.core.db import read_session, write_session
+from services.audit.access import authorize, write_as
+from services.core.db import read_session
 from services.core.errors import ValidationError
 from services.core.formatting import local_today
 from services.core.i18n import N_
@@ -654,7 +654,7 @@ def load_demo(
 
     by = actor.username if actor else via
     try:
-        with write_session(engine) as session:
+        with write_as(engine, actor) as session:
             _refuse_if_not_empty(session)
             wanted = [LEADERSHIP, *DEPARTMENTS]
             existing = set(session.execute(select(Department.name).where(Department.name.in_(wanted))).scalars())

@@ -24,9 +24,9 @@ from sqlalchemy.sql.elements import Label
 from models import Department, Distribution, Employee, Leaflet, LeafletAttachment, Unit
 from models._common import utcnow
 from services.audit import trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.audit.trail import record_export
-from services.core.db import read_session, write_session
+from services.core.db import read_session
 from services.core.errors import NotFound, ValidationError
 from services.core.exports import PRINT_FORMATS, frames_to_xlsx
 from services.core.files import check_pdf, safe_pdf_filename
@@ -154,7 +154,7 @@ def create_leaflet(
         "audience": audience.kind,
         "audience_departments": ",".join(map(str, audience.department_ids)) or None,
     }
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         ensure_year_open(session, issued_on.year)
         employee_ids = audience_employee_ids(session, audience, issued_on)
         if not employee_ids:
@@ -183,7 +183,7 @@ def update_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
     unknown = set(changes) - {"title", "kind", "issued_on", "copies", "notes"}
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
@@ -397,7 +397,7 @@ def attach_pdf(engine: Engine, actor: Actor, leaflet_id: int, filename: str, dat
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
@@ -434,7 +434,7 @@ def attach_pdf(engine: Engine, actor: Actor, leaflet_id: int, filename: str, dat
 
 def remove_attachment(engine: Engine, actor: Actor, leaflet_id: int) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "remove leaflet PDF")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
@@ -477,7 +477,7 @@ def set_distribution_targets(
     Refused if the leaflet changed since `based_on_version` (without one: since
     this transaction read it)."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit leaflet households")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
@@ -609,7 +609,7 @@ def record_distributions(engine: Engine, actor: Actor, leaflet_id: int, marks: l
         seen.add(m.employee_id)
     today = local_today()
     fields = ("delivered_on", "method", "received_by", "signed")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))
@@ -686,7 +686,7 @@ def delete_leaflet(engine: Engine, actor: Actor, leaflet_id: int, based_on_versi
     """Delete a leaflet (its household list and PDF with it) while no household
     has been reached (one transaction, one event naming what was deleted)."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "delete leaflet")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         leaflet = session.get(Leaflet, leaflet_id)
         if leaflet is None:
             raise NotFound(N_("No such leaflet."))

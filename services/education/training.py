@@ -28,10 +28,10 @@ from sqlalchemy.sql.elements import Label
 from models import Attendance, AuditEvent, Department, Employee, TrainingSession, Unit
 from models._common import utcnow
 from services.audit import reading, trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.audit.trail import record_export
 from services.core import uploads
-from services.core.db import read_session, write_session
+from services.core.db import read_session
 from services.core.errors import NotFound, ValidationError
 from services.core.exports import PRINT_FORMATS, frames_to_xlsx
 from services.core.formatting import fmt_date, local_today
@@ -274,7 +274,7 @@ def create_session(
         "audience": audience.kind,
         "audience_departments": ",".join(map(str, audience.department_ids)) or None,
     }
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         ensure_year_open(session, held_on.year)
         if makeup_of is not None:
             original = session.get(TrainingSession, makeup_of)
@@ -322,7 +322,7 @@ def update_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))
@@ -462,7 +462,7 @@ def delete_session(engine: Engine, actor: Actor, session_id: int, based_on_versi
     """Delete a session while nothing is marked at it and it has no make-up
     sessions (one transaction, one event naming what was deleted)."""
     authorize(engine, actor, Permission.EDIT_RECORDS, "delete study session")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))
@@ -591,7 +591,7 @@ def set_expected(engine: Engine, actor: Actor, session_id: int, employee_ids: It
     """
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit expected list")
     wanted = set(employee_ids)
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))
@@ -716,7 +716,7 @@ def record_roll_call(
     for value in [*marks.values(), *([others] if others is not None else [])]:
         if value not in MARKABLE and value != Status.MADE_UP:
             raise ValidationError(N_("Mark each person present, absent or excused."), field="status")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         ts = session.get(TrainingSession, session_id)
         if ts is None:
             raise NotFound(N_("No such study session."))

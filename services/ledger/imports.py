@@ -46,9 +46,9 @@ from sqlalchemy.orm import Session
 from models import Department, Employee, FamilyMember
 from models._common import utcnow
 from services.audit import trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.core import uploads
-from services.core.db import read_session, write_session
+from services.core.db import read_session
 from services.core.errors import ValidationError
 from services.core.exports import frames_to_xlsx
 from services.core.formatting import local_today
@@ -806,7 +806,7 @@ def _commit(
     now = utcnow()
     _tick(progress, 0, total)
     try:
-        with write_session(engine) as session:
+        with write_as(engine, actor) as session:
             written = write(session, rows, by, now, lambda done: _tick(progress, done, total))
             event = trail.record(
                 session,

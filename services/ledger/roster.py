@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent, Department, Employee, FamilyMember
 from services.audit import reading, trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.core import exports
-from services.core.db import read_session, write_session
+from services.core.db import read_session
 from services.core.errors import NotFound, ValidationError
 from services.core.formatting import local_today, mask_id_number
 from services.core.i18n import N_, translate
@@ -286,7 +286,7 @@ def get_household(engine: Engine, actor: Actor, employee_id: int) -> Household:
 def reveal_id_number(engine: Engine, actor: Actor, employee_id: int, family_member_id: int | None = None) -> str:
     """The full ID number, for roles that may see it; every reveal is recorded."""
     authorize(engine, actor, Permission.REVEAL_ID, "reveal ID number")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         if family_member_id is None:
             number = session.execute(select(Employee.id_number).where(Employee.id == employee_id)).scalar_one_or_none()
             entity_type, entity_id = "employee", employee_id
@@ -420,7 +420,7 @@ def create_employee(engine: Engine, actor: Actor, raw: dict[str, Any]) -> int:
     authorize(engine, actor, Permission.EDIT_RECORDS, "create staff member")
     cleaned, errors = clean_employee(raw, today=local_today())
     _raise_field_errors(errors)
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         _check_unique_employee(session, cleaned, None)
         department_ids = resolve_departments(session, {cleaned.get("department") or ""})
         values = _stored_values(cleaned, department_ids)
@@ -446,7 +446,7 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
     form shows it masked): then it is kept as stored.
     """
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit staff member")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         current = session.get(Employee, employee_id)
         if current is None:
             raise NotFound(N_("No such staff member."))
@@ -520,7 +520,7 @@ def _household_member(session: Session, employee_id: int, member_id: int, based_
 
 def add_family_member(engine: Engine, actor: Actor, employee_id: int, raw: dict[str, Any]) -> int:
     authorize(engine, actor, Permission.EDIT_RECORDS, "add family member")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         values = _family_values(session, employee_id, raw, None)
         member = FamilyMember(employee_id=employee_id, **values, updated_by=actor.username)
         session.add(member)
@@ -546,7 +546,7 @@ def update_family_member(
     engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int, raw: dict[str, Any]
 ) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "edit family member")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         member = _household_member(session, employee_id, member_id, based_on_version)
         values = _family_values(session, employee_id, raw, member.id_number)
         before, after = trail.diff(
@@ -571,7 +571,7 @@ def update_family_member(
 
 def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_id: int, based_on_version: int) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "remove family member")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         member = _household_member(session, employee_id, member_id, based_on_version)
         before = _family_audit_view({k: getattr(member, k) for k in FAMILY_FIELDS})
         guarded_delete(session, FamilyMember, member_id, based_on_version, STALE_RECORD, entity_type="family_member")

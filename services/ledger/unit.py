@@ -9,7 +9,7 @@ from models import Unit, User
 from models._common import utcnow
 from services.accounts.auth import add_user, new_user
 from services.audit import trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.core.db import read_session, write_session
 from services.core.errors import ValidationError
 from services.core.formatting import local_today
@@ -109,7 +109,7 @@ def update_unit(
         raise ValidationError(N_("The assessment year must be between 2000 and 2100."), field="current_year")
     if not 1 <= int(sanction_years) <= 5:
         raise ValidationError(N_("A case blocks between 1 and 5 years."), field="sanction_years")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         unit = session.get_one(Unit, UNIT_ID)  # set up before anyone can sign in to edit it
         wanted = {**profile, "current_year": int(current_year), "sanction_years": int(sanction_years)}
         before, after = trail.diff(trail.snapshot(unit, list(wanted)), wanted)

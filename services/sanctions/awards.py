@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from models import AwardNomination, Department, Employee
 from models._common import utcnow
 from services.audit import trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.audit.trail import record_export
-from services.core.db import read_session, write_session
+from services.core.db import read_session
 from services.core.errors import NotFound, ValidationError
 from services.core.exports import frames_to_xlsx
 from services.core.formatting import LOCAL_TZ
@@ -221,7 +221,7 @@ def add_nomination(
     if employee_id is None and not staff_no:
         raise ValidationError(STAFF_REQUIRED, field="staff_no")
     try:
-        with write_session(engine) as s:
+        with write_as(engine, actor) as s:
             ensure_year_open(s, year)
             query = select(Employee.id, Employee.staff_no, Employee.name)
             query = (
@@ -270,7 +270,7 @@ def add_nomination(
 
 def remove_nomination(engine: Engine, actor: Actor, nomination_id: int) -> None:
     authorize(engine, actor, Permission.EDIT_RECORDS, "remove a nomination")
-    with write_session(engine) as s:
+    with write_as(engine, actor) as s:
         row = s.get(AwardNomination, nomination_id)
         if row is None:
             raise NotFound(NOMINATION_UNKNOWN)
@@ -370,7 +370,7 @@ def commit_nominations(engine: Engine, actor: Actor, preview: imports.ImportPrev
     rows = imports.rows_to_write(preview, has_errors=FILE_HAS_ERRORS)
     now = utcnow()
     try:
-        with write_session(engine) as s:
+        with write_as(engine, actor) as s:
             ensure_year_open(s, year)
             ids = {pk for (pk,) in s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows})))}
             existing = _nominated(s, year)
@@ -440,7 +440,7 @@ def finalise(
     authorize(engine, actor, Permission.EDIT_RECORDS, "finalise nominations")
     award = _clean_award(award_name)
     now = utcnow()
-    with write_session(engine) as s:
+    with write_as(engine, actor) as s:
         ensure_year_open(s, year)
         query = (
             select(

@@ -34,9 +34,9 @@ from xlsxwriter.format import Format
 from models import BonusLine, Department, Employee, ViolationCase
 from models._common import utcnow
 from services.audit import trail
-from services.audit.access import authorize
+from services.audit.access import authorize, write_as
 from services.audit.trail import record_export
-from services.core.db import read_session, write_session
+from services.core.db import read_session
 from services.core.errors import NotFound, ServiceError, ValidationError
 from services.core.exports import (
     INT,
@@ -307,7 +307,7 @@ def commit_pay_sheet(engine: Engine, actor: Actor, preview: imports.ImportPrevie
     years = sorted({int(r.values["pay_month"][:4]) for r in rows})
     total_fen = sum(r.values["amount_fen"] for r in rows)
     try:
-        with write_session(engine) as s:
+        with write_as(engine, actor) as s:
             for year in years:
                 ensure_year_open(s, year)
             ids = set(s.execute(select(Employee.id).where(Employee.id.in_({r.employee_id for r in rows}))).scalars())

@@ -39,8 +39,8 @@ from models import (
 )
 from models._common import utcnow
 from services.audit import reading, trail
-from services.audit.access import authorize
-from services.core.db import read_session, write_session
+from services.audit.access import authorize, write_as
+from services.core.db import read_session
 from services.core.errors import (
     FieldError,
     NotFound,
@@ -172,7 +172,7 @@ def _name_taken(session: Session, name: str | None, own_id: int | None) -> None:
 def create_category(engine: Engine, actor: Actor, *, name: str, basis: str) -> int:
     authorize(engine, actor, Permission.ADMINISTER, "create violation category")
     values = _clean_category(name, basis)
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         _name_taken(session, values["name"], None)
         category = ViolationCategory(**values, active=True, updated_by=actor.username)
         session.add(category)
@@ -191,7 +191,7 @@ def create_category(engine: Engine, actor: Actor, *, name: str, basis: str) -> i
 def _change_category(
     engine: Engine, actor: Actor, category_id: int, based_on_version: int, values: dict[str, Any]
 ) -> int:
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         category = session.get(ViolationCategory, category_id)
         if category is None:
             raise NotFound(N_("No such category."))
@@ -241,7 +241,7 @@ def set_category_active(engine: Engine, actor: Actor, category_id: int, based_on
 def delete_category(engine: Engine, actor: Actor, category_id: int, based_on_version: int) -> None:
     """Only a category no case cites; otherwise deactivate it."""
     authorize(engine, actor, Permission.ADMINISTER, "delete violation category")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         category = session.get(ViolationCategory, category_id)
         if category is None:
             raise NotFound(N_("No such category."))
@@ -424,7 +424,7 @@ def create_case(
     authorize(engine, actor, Permission.RECORD_CASE, "record violation case")
     if attachment is not None:
         check_pdf(attachment[1])
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         raw = {
             "employee_id": employee_id,
             "family_member_id": family_member_id,
@@ -557,7 +557,7 @@ def update_draft(engine: Engine, actor: Actor, case_id: int, based_on_version: i
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         case = _locked_case(session, case_id, based_on_version, EDIT)
         raw = {k: getattr(case, k) for k in EDITABLE} | changes
         keep_category = "category_id" not in changes or changes["category_id"] == case.category_id
@@ -581,7 +581,7 @@ def transition(
     step = TRANSITIONS[action]
     authorize(engine, actor, step.permission, step.what)
     text = _clean_text(text, step.text_field, required=step.text_required) if step.text_field else None
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         case = _locked_case(session, case_id, based_on_version, step)
         if step.four_eyes:
             _refuse_recorder(case, actor, step)
@@ -686,7 +686,7 @@ def attach_pdf(engine: Engine, actor: Actor, case_id: int, based_on_version: int
     """Attach (or replace) a draft's PDF evidence.  One event; the case's version moves on."""
     authorize(engine, actor, EDIT.permission, "attach case PDF")
     check_pdf(data)
-    with write_session(engine) as session:
+    with write_as(engine, actor) as session:
         case = _locked_case(session, case_id, based_on_version, EDIT)
         info = _attachment_info(filename, data, case.case_no)
         old = session.execute(

@@ -27,8 +27,8 @@ from sqlalchemy.engine import Engine
 from models import YearClosure
 from models._common import utcnow
 from services.audit import checkpoint, trail
-from services.audit.access import authorize
-from services.core.db import read_session, write_session
+from services.audit.access import authorize, write_as
+from services.core.db import read_session
 from services.core.errors import NotFound, ServiceError, ValidationError
 from services.core.formatting import local_today
 from services.core.i18n import N_
@@ -123,7 +123,7 @@ def sign_off(
     authorize(engine, actor, Permission.SIGN_OFF, "sign off a year")
     if year > local_today().year:
         raise ValidationError(N_("The year {year} has not begun; it cannot be signed off."), field="year", year=year)
-    with write_session(engine) as s:
+    with write_as(engine, actor) as s:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("LOCK TABLE year_closure IN ACCESS EXCLUSIVE MODE"))
         if is_locked(s, year):
@@ -172,7 +172,7 @@ def reopen(engine: Engine, actor: Actor, year: int, reason: str) -> ClosureVersi
     """An administrator reopens a signed-off year (ADMINISTER), with a reason; audited."""
     authorize(engine, actor, Permission.ADMINISTER, "reopen a year")
     reason = checked_text(reason, "reason", MAX_REASON, required=True, messages=_REASON_TEXT)
-    with write_session(engine) as s:
+    with write_as(engine, actor) as s:
         closure = (
             s.execute(select(YearClosure).where(YearClosure.year == year).order_by(YearClosure.version.desc()).limit(1))
             .scalars()

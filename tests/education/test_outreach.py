@@ -25,6 +25,7 @@ from tests.factories import (
     TODAY,
     YEAR,
     admin_of,
+    change_events,
     close_year,
     colleague,
     count,
@@ -45,7 +46,7 @@ def rows(engine, leaflet_id) -> dict[int, Distribution]:
 
 
 def snapshot(engine):
-    return tuple(count(engine, m) for m in (AuditEvent, Leaflet, LeafletAttachment, Distribution))
+    return (change_events(engine), *(count(engine, m) for m in (Leaflet, LeafletAttachment, Distribution)))
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ def test_bad_attachment_is_refused(engine, leader, data, message):
 def test_bulk_receipts_one_event_per_change(engine, leader):
     a, b, c = make_staff(engine, 3)
     lid = new_leaflet(engine, leader)
-    before = count(engine, AuditEvent)
+    before = change_events(engine)
     changed = outreach.record_distributions(
         engine,
         leader,
@@ -159,7 +160,7 @@ def test_bulk_receipts_one_event_per_change(engine, leader):
             Mark(c, None),
         ],
     ).changed
-    assert changed == 2 and count(engine, AuditEvent) == before + 2
+    assert changed == 2 and change_events(engine) == before + 2
     got = rows(engine, lid)
     assert (got[a].delivered_on, got[a].method, got[a].received_by, got[a].signed) == (D1, "door", "配偶 张丽", True)
     assert got[c].delivered_on is None
@@ -328,6 +329,7 @@ def test_a_signed_off_year_refuses_every_leaflet_write(engine, actors, leader):
         with pytest.raises(YearLocked, match=f"{YEAR} has been signed off"):
             write()
     assert snapshot(engine) == before
+    assert count(engine, AuditEvent, AuditEvent.action == "year_locked_refused") == len(writes)
     assert not any(r.delivered_on for r in rows(engine, lid).values())
 
 

@@ -18,6 +18,7 @@ from models import (
     YearClosure,
 )
 from models._common import utcnow
+from services.accounts import auth
 from services.core.db import read_session, write_session
 from services.core.errors import (
     NotFound,
@@ -31,14 +32,26 @@ from services.core.permissions import Actor, Role
 from services.core.yearlock import YearLocked
 from services.ledger import roster
 from services.sanctions import cases, lifecycle
-from tests.factories import CASE_YEAR, OCCURRED, PDF, count, first_category, get_case, make_staff, new_case, to_state
+from tests.conftest import STRONG_PASSWORD
+from tests.factories import (
+    CASE_YEAR,
+    OCCURRED,
+    PDF,
+    change_events,
+    count,
+    first_category,
+    get_case,
+    make_staff,
+    new_case,
+    to_state,
+)
 
 
 def snapshot(engine):
     """What a refused action must leave untouched."""
     with read_session(engine) as s:
         rows = s.execute(select(ViolationCase.id, ViolationCase.state, ViolationCase.version)).all()
-    return sorted(rows), count(engine, AuditEvent), count(engine, CaseAttachment), count(engine, ViolationCategory)
+    return sorted(rows), change_events(engine), count(engine, CaseAttachment), count(engine, ViolationCategory)
 
 
 def case_events(engine, case_id) -> list[AuditEvent]:
@@ -392,14 +405,15 @@ def test_decision_of_a_draft_is_refused(engine, actors, leader, principal, staff
 def test_the_recorder_can_never_decide_even_holding_the_power(engine, actors, leader, staff):
     """An account with the recorder's id and the principal's role (a leader promoted, say) is refused
     every decision on the case: confirm, reject, uphold, overturn, revoke."""
-    recorder_as_principal = replace(leader, role=Role.PRINCIPAL)
-    assert recorder_as_principal.can(cases.Permission.DECIDE_CASE)
     pending = new_case(engine, leader, staff[0])
     v = to_state(engine, actors, pending, "pending")
     confirmed = new_case(engine, leader, staff[1])
     vc = to_state(engine, actors, confirmed, "confirmed")
     appealed = new_case(engine, leader, staff[2])
     va = to_state(engine, actors, appealed, "under_appeal")
+    auth.set_role(engine, actors[Role.ADMIN], leader.id, Role.PRINCIPAL)
+    recorder_as_principal = auth.authenticate(engine, leader.username, STRONG_PASSWORD)
+    assert recorder_as_principal.can(cases.Permission.DECIDE_CASE)
     before = snapshot(engine)
     attempts = [
         lambda: cases.confirm_case(engine, recorder_as_principal, pending, v),
@@ -418,7 +432,10 @@ def test_the_recorder_can_never_decide_even_holding_the_power(engine, actors, le
 
 def test_a_principal_who_recorded_a_case_by_hand_cannot_decide_it(engine, actors, principal, staff):
     # A case recorded under the principal's own account (e.g. an earlier role) is refused to them too.
-    case_id = new_case(engine, replace(principal, role=Role.LEADER), staff[0])
+    admin = actors[Role.ADMIN]
+    auth.set_role(engine, admin, principal.id, Role.LEADER)
+    case_id = new_case(engine, auth.authenticate(engine, principal.username, STRONG_PASSWORD), staff[0])
+    auth.set_role(engine, admin, principal.id, Role.PRINCIPAL)
     v = cases.submit_case(engine, actors[Role.LEADER], case_id, 1)
     with pytest.raises(PermissionDenied):
         cases.confirm_case(engine, principal, case_id, v)
