@@ -58,10 +58,11 @@ def authorize(engine: Engine, actor: Actor | None, permission: Permission, what:
 def ensure_current(session: Session, actor: Actor) -> None:
     """Refuse unless the account is still active and still has the role the session holds.
 
-    Read under a share lock (PostgreSQL; SQLite's write lock is already held), so
-    an administrator's change either happened before this write or waits for it.
+    A plain read, not a lock: a share lock on the actor's row would deadlock two
+    administrators acting on each other's accounts at once.  A write that read the account
+    before an administrator's change committed is ordered before that change.
     """
-    row = session.execute(select(User.active, User.role).where(User.id == actor.id).with_for_update(read=True)).first()
+    row = session.execute(select(User.active, User.role).where(User.id == actor.id)).first()
     if row is None or not row.active:
         raise PermissionDenied(N_("Your account has been disabled. Nothing was saved."))
     if row.role != actor.role.value:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from models import AuditEvent, User
 from services.accounts import auth
 from services.core.db import read_session
-from services.core.errors import AuthError, ValidationError
+from services.core.errors import AuthError, PermissionDenied, ValidationError
 from services.core.permissions import Role
 from tests.conftest import STRONG_PASSWORD
 
@@ -395,18 +395,17 @@ def test_admin_cannot_change_own_role_or_disable_self(engine, actors):
     assert _events_after(engine, last) == []
 
 
-def test_last_active_admin_cannot_be_disabled(engine, actors):
+def test_a_disabled_admin_cannot_disable_the_last_active_one(engine, actors):
     admin = actors[Role.ADMIN]
     second = auth.actor_of(auth.create_user(engine, admin, "admin2", "副管理员", Role.ADMIN, OTHER_PASSWORD))
     # With two active administrators one may disable the other ...
     auth.set_active(engine, second, admin.id, False)
-    # ... but not the last one (here asked by the other, still signed in).
+    # ... but the one disabled, still signed in, can no longer act at all.
     last = _last_event_id(engine)
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(PermissionDenied, match="disabled"):
         auth.set_active(engine, admin, second.id, False)
-    assert info.value.msgid == "The last active administrator cannot be disabled."
     assert _user(engine, "admin2").active is True
-    assert _events_after(engine, last) == []
+    assert [e.action for e in _events_after(engine, last)] == ["permission_denied"]
 
 
 def test_list_users_shows_accounts_without_hashes(engine, actors):
@@ -518,7 +517,7 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
         try:
             auth.set_active(engine, actor, target_id, False)
             outcomes.append("disabled")
-        except ValidationError as exc:
+        except (ValidationError, PermissionDenied) as exc:
             outcomes.append(exc.msgid)
         except BaseException as exc:
             outcomes.append(exc)
@@ -532,7 +531,13 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
     for t in threads:
         t.join(timeout=60)
     monkeypatch.undo()
-    assert sorted(map(str, outcomes)) == ["The last active administrator cannot be disabled.", "disabled"], outcomes
+    # The second request is refused either by the last-administrator rule (PostgreSQL: both
+    # checked before either committed) or because its own account was just disabled.
+    assert sorted(map(str, outcomes))[1] == "disabled", outcomes
+    assert sorted(map(str, outcomes))[0] in {
+        "The last active administrator cannot be disabled.",
+        "Your account has been disabled. Nothing was saved.",
+    }, outcomes
     with read_session(engine) as s:
         active_admins = s.execute(
             select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active)
@@ -541,7 +546,7 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active(engine, actors
 
 
 def test_last_active_admin_cannot_be_demoted(engine, actors):
-    """Reachable when the acting admin was disabled while their session was open."""
+    """Not even by an administrator disabled behind their own back while their session was open."""
     from services.core.db import write_session
 
     admin = actors[Role.ADMIN]
@@ -550,6 +555,6 @@ def test_last_active_admin_cannot_be_demoted(engine, actors):
     with write_session(engine) as s:  # the first admin is disabled behind their own back
         s.get(User, admin.id).active = False
         s.get(User, second.id).active = True
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied, match="disabled"):
         auth.set_role(engine, admin, second.id, Role.LEADER)
     assert auth.current_actor(engine, second.id).role == Role.ADMIN

@@ -90,15 +90,21 @@ MEASURE = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
     from services.core.errors import ValidationError
     from services.ledger import imports
+    def high_water_mb():
+        # VmHWM belongs to this process image; ru_maxrss can carry the peak of the process
+        # that forked it (a pytest worker holding hundreds of MB), which is not the upload's.
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
     data = open(sys.argv[1], "rb").read()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    before = high_water_mb()
     start = time.perf_counter()
     try:
         imports.read_table(data, sys.argv[2])
         outcome = "read"
     except ValidationError as exc:
         outcome = exc.msgid
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    own = high_water_mb()
     reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     print(json.dumps({"outcome": outcome[:40], "server_before_mb": before, "server_mb": own,
                       "reader_mb": reader, "seconds": round(time.perf_counter() - start, 2)}))
