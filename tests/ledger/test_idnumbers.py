@@ -214,7 +214,16 @@ def test_every_generated_number_survives_the_round_trip():
 
 @pytest.mark.parametrize(
     "value",
-    ["36042691010100", "3604269101010071", "360426910230007", "990426910101007", "36042691010100X", 360426910101007.5, True, None],
+    [
+        "36042691010100",
+        "3604269101010071",
+        "360426910230007",
+        "990426910101007",
+        "36042691010100X",
+        360426910101007.5,
+        True,
+        None,
+    ],
 )
 def test_what_is_not_a_convertible_fifteen_digit_number(value):
     from services.ledger.idnumbers import from_fifteen_digits

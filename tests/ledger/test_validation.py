@@ -344,9 +344,7 @@ ID_M_15 = ID_M[:6] + ID_M[8:17]  # 130803710907901: the same man's first-generat
 
 def test_a_form_refuses_a_fifteen_digit_number_and_offers_its_eighteen_digit_form():
     values, errors = staff(id_number=ID_M_15)
-    assert [(e.field, e.msgid, e.params) for e in errors] == [
-        ("id_number", v.ID_FIFTEEN_DIGITS, {"converted": ID_M})
-    ]
+    assert [(e.field, e.msgid, e.params) for e in errors] == [("id_number", v.ID_FIFTEEN_DIGITS, {"converted": ID_M})]
     assert ID_M in errors[0].translated("zh_CN") and "15位" in errors[0].translated("zh_CN")
     assert v.ID_AS_WRITTEN not in values
 
