@@ -23,7 +23,8 @@ actor = ui.require(Permission.EDIT_RECORDS)
 st.title(t("Import spreadsheets"))
 st.write(
     t(
-        "Import the staff list and family members from the old ledgers (.xlsx or .csv, UTF-8 or GBK). "
+        "Import the staff list and family members from the old ledgers (.xlsx, or .csv / .txt in UTF-8, GBK or "
+        "Excel's Unicode text). "
         "The file is checked completely first; nothing is written until every row is right."
     )
 )
@@ -49,7 +50,7 @@ ui.download_button(
 upload_round = st.session_state.setdefault("import_round", 0)
 upload = st.file_uploader(
     t("Spreadsheet file"),
-    type=["xlsx", "xls", "csv"],
+    type=["xlsx", "xls", "csv", "txt"],
     key=f"import_file_{kind}_{upload_round}",
     max_upload_size=uploads.MAX_UPLOAD_MB,
 )
@@ -120,6 +121,25 @@ c4.metric(t("Rows with errors"), preview.error_rows)
 st.caption(ui.tmd("Sheet {sheet}, header on row {row}.", sheet=preview.sheet or "CSV", row=preview.header_row))
 if preview.new_departments:
     st.info(ui.tmd("New departments will be created: {names}", names="、".join(preview.new_departments)))
+if preview.ignored_columns:
+    st.caption(ui.tmd("Columns the ledger does not keep, ignored: {names}", names="、".join(preview.ignored_columns)))
+if preview.converted_ids:
+    st.info(t("Old 15-digit ID numbers are imported in their 18-digit form:"))
+    st.dataframe(
+        pd.DataFrame(
+            [(c.sheet_row, c.as_written, c.converted) for c in preview.converted_ids],
+            columns=[t("Row"), t("ID number in the file"), t("18-digit ID number imported")],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+if preview.footers:
+    st.caption(t("Rows under the table that are not people, skipped:"))
+    st.dataframe(
+        pd.DataFrame([(f.sheet_row, f.text) for f in preview.footers], columns=[t("Row"), t("Content")]),
+        hide_index=True,
+        width="stretch",
+    )
 
 if preview.errors:
     st.error(

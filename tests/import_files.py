@@ -222,3 +222,41 @@ def bomb_xlsx(path: Path, unpacked: int, header: list[str] | None = None) -> Pat
     piece = row * (1024 * 1024 // len(row))
     head = SHEET_HEAD + inline_row(1, header or ["工号", "姓名", "身份证号"])
     return write_xlsx(path, [head, *[piece] * (unpacked // len(piece)), SHEET_TAIL])
+
+
+def fifteen_digits(number: str) -> str:
+    """The first-generation (pre-2004) 15-digit form of an 18-digit ID number of someone born in the 1900s."""
+    assert number[6:8] == "19", number
+    return number[:6] + number[8:17]
+
+
+# Footer rows as offices type them under the table, one list of cells each (any column count).
+FOOTERS = [
+    ["合计：{n}人"],
+    ["合  计", "", "{n}人"],
+    ["总计", "{n}"],
+    ["制表人：王丽", "", "审核人：张强", "", "2019年9月10日"],
+    ["填表人：", "李明", "", "填表日期：2019.9.10"],
+    ["审核 ", "校长签字："],
+    ["单位（盖章）："],
+    ["注：本表由各处室填报。"],
+    ["日期：", "2019-09-10"],
+    ["2019 年 9 月 10 日"],
+]
+
+
+def office_ledger(
+    rows: list[list], headers: list[str] = STAFF_HEADERS, *, subtotal_at: int | None = None
+) -> list[list]:
+    """A ledger as offices keep it: a title, 序号 and columns the ledger does not keep (民族, 政治面貌),
+    the rows, a 小计 row inside the table (after row `subtotal_at`), and FOOTERS under it."""
+    title = [["XX学校教职工花名册"], ["填报单位：XX学校", "", "", "2019年9月"]]
+    header = ["序号", *headers[:2], "民族", *headers[2:], "政治面貌"]
+    body: list[list] = []
+    for i, row in enumerate(rows, start=1):
+        body.append([str(i), *row[:2], "汉族", *row[2:], "群众"])
+        if subtotal_at == i:
+            body.append(["小计", "", "", f"{i}人"])
+    n = str(len(rows))
+    footers = [[cell.replace("{n}", n) for cell in footer] for footer in FOOTERS]
+    return [*title, header, *body, [], *footers]

@@ -1,8 +1,11 @@
 """Resident ID numbers (GB 11643, 18 digits): generation for demo data, the
-checks used by forms and imports (`check_id_number`), normalisation.
+checks used by forms and imports (`check_id_number`), normalisation, and the
+first-generation 15-digit numbers (`from_fifteen_digits`).
 
 Layout: 6-digit region code, birth date YYYYMMDD, 3-digit sequence whose last
-digit is odd for men and even for women, check digit (0-9 or X).
+digit is odd for men and even for women, check digit (0-9 or X).  A 15-digit
+number (issued until 2004) is the same without the century and the check digit:
+region, YYMMDD, sequence.
 """
 
 from __future__ import annotations
@@ -97,6 +100,13 @@ ID_PROVINCE = N_("The ID number does not start with a province code (the first t
 ID_BIRTH_INVALID = N_("The birth date inside the ID number (digits 7 to 14) is not a real date.")
 ID_BIRTH_FUTURE = N_("The birth date inside the ID number is in the future.")
 ID_BIRTH_TOO_EARLY = N_("The birth date inside the ID number is before 1900.")
+ID_FIFTEEN_DIGITS = N_(
+    "This is an old 15-digit ID number; its 18-digit form is {converted}. Enter the 18-digit number."
+)
+ID_FIFTEEN_INVALID = N_(
+    "This 15-digit ID number cannot be converted to 18 digits: its region code or its birth date "
+    "(digits 7 to 12) is not real."
+)
 ID_CHECKSUM = N_("The check digit of the ID number (its last character) is wrong. Compare it with the ID card.")
 
 # 1.30821197309288e+17, 1.10105E+17: Excel's scientific notation of an ID typed as a number.
@@ -156,3 +166,36 @@ def check_id_number(value: object, today: date | None = None) -> str | None:
     if ric.calc_check_digit(text) != text[17]:
         return ID_EXCEL_NUMBER if text.endswith("000") else ID_CHECKSUM
     return None
+
+
+_DIGITS15 = _re.compile(r"\d{15}")
+
+
+def fifteen_digits(value: object) -> str | None:
+    """The 15 digits of a first-generation ID number in `value`, else None.
+
+    Text after `normalise_id_number`, or a whole number: 15 digits fit in
+    Excel's 15 significant digits and no province code starts with 0, so an
+    old number Excel turned into a number is still exact.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if value != value or value != int(value):
+            return None
+        value = int(value)
+    text = str(value) if isinstance(value, int) else normalise_id_number(value)
+    return text if _DIGITS15.fullmatch(text) else None
+
+
+def from_fifteen_digits(value: object, today: date | None = None) -> str | None:
+    """The 18-digit form of a 15-digit ID number (GB 11643-1999: the century 19
+    inserted before the birth year, the ISO 7064 MOD 11-2 check digit appended),
+    or None when `value` is not 15 digits or its conversion is not a valid
+    number (`check_id_number`)."""
+    digits = fifteen_digits(value)
+    if digits is None:
+        return None
+    body = f"{digits[:6]}19{digits[6:]}"
+    number = body + ric.calc_check_digit(body + "0")
+    return number if check_id_number(number, today) is None else None

@@ -28,12 +28,14 @@ itself; the audit trail names the tool.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -60,6 +62,7 @@ from services.ledger.validation import (
     EMPLOYEE_FIELDS,
     FAMILY_FIELDS,
     FIELD_LABELS,
+    ID_AS_WRITTEN,
     clean_employee,
     clean_family_member,
     existing_conflicts,
@@ -224,6 +227,14 @@ class TableRow:
 
 
 @dataclass(frozen=True)
+class FooterRow:
+    """A row under the table that is not data (合计, 制表人, a date line): skipped."""
+
+    sheet_row: int
+    text: str  # its cells, as in the file
+
+
+@dataclass(frozen=True)
 class Table:
     kind: str  # a registered kind: "staff", "family", ...
     filename: str
@@ -234,6 +245,8 @@ class Table:
     rows: list[TableRow]  # blank rows left out
     sha256: str
     sheets: list[str] = field(default_factory=list)
+    footers: list[FooterRow] = field(default_factory=list)  # rows skipped as not data
+    ignored: list[str] = field(default_factory=list)  # headers of columns no field reads, in file order
 
 
 def _header_key(text: Any) -> str:
@@ -291,10 +304,29 @@ def sheet_names(data: bytes, filename: str) -> list[str]:
     return []
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """ "utf-16-le"/"utf-16-be" for UTF-16 without a BOM, told by its NUL bytes: text in
+    UTF-8 or GB18030 has none, UTF-16 has one in every ASCII character (digits, tabs,
+    line ends), all on the same side of the pair."""
+    head = data[:4096]
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd >= 4 and odd >= 4 * even:
+        return "utf-16-le"
+    if even >= 4 and even >= 4 * odd:
+        return "utf-16-be"
+    return None
+
+
 def _decode_csv(data: bytes, filename: str) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (what Excel on Chinese Windows writes)."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    """UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode text", tab-separated),
+    else GB18030 (what Excel on Chinese Windows writes)."""
+    utf16 = _utf16_without_bom(data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    elif data.startswith(b"\xef\xbb\xbf"):
         candidates = ["utf-8-sig"]
+    elif utf16:
+        candidates = [utf16]
     else:
         candidates = ["utf-8", "gb18030"]
     for encoding in candidates:
@@ -344,12 +376,59 @@ def _raw_rows(
     return rows, None, [], filled
 
 
+# What a footer row under the table starts with (its first filled cell, after NFKC,
+# without spaces): a total, a signature or a date line, a note.  A word must end
+# the cell or be followed by a colon, a number or 人 (合计：40人, 制表人：张三,
+# 审核 李四, 2019年9月10日), so a name that merely begins like one is still data.
+_FOOTER_START = re.compile(
+    r"(?:合计|总计|小计|共计|累计|总人数|人数合计|共(?=\d)"
+    r"|(?:制表|填表|填报|审核|审批|复核|统计|经办|核对|负责|联系)人?"
+    r"|(?:单位|部门|主管|分管|校)?(?:负责人|领导)|校长|单位\(?盖章\)?|盖章|签字|签名"
+    r"|(?:制表|填表|填报|报送|统计|打印)?(?:日期|时间)|注|说明|填表说明|备注说明)"
+    r"(?::|$|\d|人)"
+)
+_DATE_LINE = re.compile(r"\d{4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?")
+_ID_LIKE = re.compile(r"\d{15}|\d{17}[\dX]")
+
+
+def footer_text(row: list[Any]) -> str | None:
+    """The row's text when it is a footer under the table (a total, a signature
+    or a date line, a note), else None.
+
+    Decided by the row's first filled cell (a date only when it is the row's one
+    cell); a row holding something like an ID number is data whatever it starts with.
+    """
+    cells = [c for c in row if not _blank(c)]
+    if not cells:
+        return None
+    texts = [unicodedata.normalize("NFKC", str(c)).strip() for c in cells]
+    if any(_ID_LIKE.search("".join(t.split()).upper()) for t in texts):
+        return None
+    first = "".join(texts[0].split())
+    # A date line is a footer only on its own: a row that starts with a date and goes on
+    # is a person whose first column is a date.
+    lone_date = len(cells) == 1 and (isinstance(cells[0], date | datetime) or bool(_DATE_LINE.fullmatch(first)))
+    if _FOOTER_START.match(first) or lone_date:
+        return "  ".join(_cell_text(c) for c in cells)
+    return None
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell as the file shows it: a date cell as its date, not as midnight of it."""
+    if isinstance(cell, datetime) and cell == datetime(cell.year, cell.month, cell.day):
+        return cell.date().isoformat()
+    return str(cell).strip()
+
+
 def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: str = "staff") -> Table:
     """The rows of an .xlsx sheet (the first unless `sheet` names one) or a CSV
     file, with their sheet row numbers, keyed by field name.
 
     The header is the row among the first 10 that names the most known
-    columns; columns may come in any order, unknown columns are ignored.
+    columns; columns may come in any order, unknown columns are ignored (and
+    listed: `Table.ignored`).  Footer rows under the table (`footer_text`:
+    合计, 制表人, a date line) are not data: left out of the rows and listed
+    (`Table.footers`).
     Raises ValidationError for a file that is too big, empty, not a
     spreadsheet, without a recognisable header, or lacking a required column.
     """
@@ -389,13 +468,19 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: st
     if missing:
         raise ValidationError(MISSING_COLUMNS, field="file", row=best_index + 1, columns="、".join(missing))
     uploads.refuse_too_many_rows(filled - sum(1 for row in rows[: best_index + 1] if not all(_blank(c) for c in row)))
+    ignored = [cell for position, cell in enumerate(header_cells) if cell and position not in positions.values()]
 
     width = len(header_cells)
     wanted = list(positions.items())
     table_rows: list[TableRow] = []
+    footers: list[FooterRow] = []
     for index in range(best_index + 1, len(rows)):
         row = rows[index]
         if all(_blank(c) for c in row):
+            continue
+        footer = footer_text(row)
+        if footer is not None:
+            footers.append(FooterRow(index + 1, footer))
             continue
         if len(row) < width:
             row = [*row, *([""] * (width - len(row)))]
@@ -411,6 +496,8 @@ def read_table(data: bytes, filename: str, sheet: str | None = None, *, kind: st
         rows=table_rows,
         sha256=hashlib.sha256(data).hexdigest(),
         sheets=names,
+        footers=footers,
+        ignored=ignored,
     )
 
 
@@ -444,6 +531,20 @@ class PreviewRow:
 
 
 @dataclass(frozen=True)
+class ConvertedId:
+    """A first-generation 15-digit ID number and the 18-digit number imported instead."""
+
+    sheet_row: int
+    as_written: str
+    converted: str
+
+
+def _converted(sheet_row: int, values: Mapping[str, Any]) -> list[ConvertedId]:
+    old = values.get(ID_AS_WRITTEN)
+    return [ConvertedId(sheet_row, old, values["id_number"])] if old else []
+
+
+@dataclass(frozen=True)
 class ImportPreview:
     kind: str  # the table's kind
     filename: str
@@ -458,6 +559,9 @@ class ImportPreview:
     errors: list[RowError]  # sorted by sheet row
     rejected: list[TableRow]  # rows with at least one error, as in the file
     new_departments: list[str] = field(default_factory=list)
+    footers: list[FooterRow] = field(default_factory=list)  # rows under the table skipped as not data
+    ignored_columns: list[str] = field(default_factory=list)  # headers of the columns not imported
+    converted_ids: list[ConvertedId] = field(default_factory=list)  # 15-digit ID numbers, by sheet row
 
     @property
     def ok(self) -> bool:
@@ -534,6 +638,8 @@ def finish_preview(
         errors=errors,
         rejected=[r for r in table.rows if r.sheet_row in bad],
         new_departments=new_departments or [],
+        footers=table.footers,
+        ignored_columns=table.ignored,
     )
 
 
@@ -583,10 +689,12 @@ def preview_staff(
     total = len(table.rows)
     row_errors: dict[int, list[Problem]] = {}
     cleaned: list[tuple[int, dict]] = []
+    converted: list[ConvertedId] = []
     first_by_no: dict[str, int] = {}
     first_by_id: dict[str, int] = {}
     for done, row in enumerate(table.rows, start=1):
-        values, errors = clean_employee(row.values, today=today)
+        values, errors = clean_employee(row.values, today=today, convert_fifteen=True)
+        converted += _converted(row.sheet_row, values)
         bad_fields = set()
         if errors:
             row_errors[row.sheet_row] = [(e.field, e.msgid, e.params) for e in errors]
@@ -626,7 +734,8 @@ def preview_staff(
         if sheet_row not in row_errors:
             clean.append(PreviewRow(sheet_row, values, "update" if employee_id else "create", employee_id))
     new_departments = sorted({r.values["department"] for r in clean if r.values["department"]} - known)
-    return finish_preview(table, clean, row_errors, update_existing=update_existing, new_departments=new_departments)
+    preview = finish_preview(table, clean, row_errors, update_existing=update_existing, new_departments=new_departments)
+    return dataclasses.replace(preview, converted_ids=converted)
 
 
 def preview_family(
@@ -681,12 +790,16 @@ def preview_family(
 
     first_by_name: dict[tuple, int] = {}
     first_by_id: dict[tuple, int] = {}
+    converted: list[ConvertedId] = []
 
     def check(row: TableRow) -> RowOutcome:
         staff_no = text_of(row.values.get("staff_no"))
         household = households.get(staff_no)
         employee_birth = household[1] if household else pending.get(staff_no)
-        values, errors = clean_family_member(row.values, today=today, employee_birth_date=employee_birth)
+        values, errors = clean_family_member(
+            row.values, today=today, employee_birth_date=employee_birth, convert_fifteen=True
+        )
+        converted.extend(_converted(row.sheet_row, values))
         found = [(e.field, e.msgid, e.params) for e in errors]
         staff_no = values["staff_no"]
         if staff_no and household is None and staff_no not in pending:
@@ -712,7 +825,8 @@ def preview_family(
                 found.append(("id_number", FAMILY_EXISTS, {"staff_no": staff_no, "name": name}))
         return found, values, employee_id
 
-    return check_rows(table, check, progress=progress)
+    preview = check_rows(table, check, progress=progress)
+    return dataclasses.replace(preview, converted_ids=converted)
 
 
 # ---------------------------------------------------------------- commit

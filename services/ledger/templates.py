@@ -15,6 +15,7 @@ import xlsxwriter
 from services.core.exports import WORKBOOK_OPTIONS
 from services.core.i18n import N_, translate
 from services.ledger.imports import FAMILY_COLUMNS, REQUIRED, STAFF_COLUMNS
+from services.ledger.validation import relation_words
 
 # Rows formatted as text below the header (enough for a school, small file).
 TEXT_ROWS = 3000
@@ -30,7 +31,8 @@ RULES = {
     "gender": N_("男 or 女. May stay empty: it is taken from the ID number; if filled in it must match it."),
     "birth_date": N_("May stay empty: it is taken from the ID number; if filled in it must match it."),
     "id_number": N_(
-        "18 characters, the last may be X. The column is formatted as text: keep it so, or Excel destroys the number."
+        "18 characters, the last may be X. The column is formatted as text: keep it so, or Excel destroys the number. "
+        "An old 15-digit number is converted to its 18-digit form; the check shows both."
     ),
     "id_number_family": N_(
         "Optional. When filled in it is checked like a staff ID number and gives gender and birth date."
@@ -44,7 +46,10 @@ RULES = {
     "marital_status": N_("未婚, 已婚, 离异 or 丧偶."),
     "only_child_certificate_no": N_("Number of the only-child parents' certificate, if any."),
     "notes": N_("Free text, up to 500 characters."),
-    "relation": N_("配偶, 子女, 父母 or 其他 (丈夫, 妻子, 儿子, 女儿 are understood too)."),
+    "relation": N_(
+        "配偶, 子女, 父母 or 其他. Also understood: as 配偶 {spouse}; as 子女 {child}; as 父母 {parent}; "
+        "as 其他 {other}. In-laws (岳父, 岳母, 公公, 婆婆) are 其他: 父母 are the staff member's own parents."
+    ),
     "work_unit": N_("Employer, school or kindergarten."),
     "birth_registration_no": N_("Number of the birth registration, if any."),
     "child_dates": N_("A child must be born after the staff member, a parent before."),
@@ -60,10 +65,20 @@ GENERAL_NOTES = (
         "(except the required ones). Title rows above the header are allowed."
     ),
     N_(
+        "Columns the ledger does not keep (民族, 政治面貌, …) are ignored, and the check lists them. Rows under the "
+        "table such as 合计：40人, 制表人：…, 审核人：… or a date are not people: the check lists them as skipped."
+    ),
+    N_(
         "The whole file is checked first. If anything is wrong, nothing is imported and every problem is listed "
         "with its row and column."
     ),
 )
+
+
+def _relation_params() -> dict[str, str]:
+    """The relation words services.ledger.validation accepts, by code, beyond the code's own word."""
+    own = {"spouse": "配偶", "child": "子女", "parent": "父母", "other": "其他"}
+    return {code: "、".join(w for w in relation_words(code) if w != word) for code, word in own.items()}
 
 
 def _rule_text(kind: str, name: str, lang: str) -> str:
@@ -73,7 +88,8 @@ def _rule_text(kind: str, name: str, lang: str) -> str:
         parts.append(DATE_RULE)
     if kind == "family" and name == "birth_date":
         parts.append(RULES["child_dates"])
-    return " ".join(translate(lang, p) for p in parts)
+    params = _relation_params() if name == "relation" else {}
+    return " ".join(translate(lang, p, **params) for p in parts)
 
 
 def _template(kind: str, lang: str) -> bytes:

@@ -27,8 +27,12 @@ from services.core.errors import FieldError, ValidationError
 from services.core.i18n import N_, Msg
 from services.core.text import TextMessages, checked_text, column_length, text_of
 from services.ledger.idnumbers import (
+    ID_FIFTEEN_DIGITS,
+    ID_FIFTEEN_INVALID,
     birth_date_from_id,
     check_id_number,
+    fifteen_digits,
+    from_fifteen_digits,
     gender_from_id,
     normalise_id_number,
 )
@@ -98,52 +102,78 @@ MARITAL_VALUES = {
     "丧偶": "widowed",
     "widowed": "widowed",
 }
-RELATION_VALUES = {
-    "配偶": "spouse",
-    "丈夫": "spouse",
-    "妻子": "spouse",
-    "夫": "spouse",
-    "妻": "spouse",
-    "spouse": "spouse",
-    "子女": "child",
-    "儿子": "child",
-    "女儿": "child",
-    "子": "child",
-    "女": "child",
-    "长子": "child",
-    "长女": "child",
-    "次子": "child",
-    "次女": "child",
-    "child": "child",
-    "父母": "parent",
-    "父亲": "parent",
-    "母亲": "parent",
-    "父": "parent",
-    "母": "parent",
-    "parent": "parent",
-    "其他": "other",
-    "其它": "other",
-    "other": "other",
+# Relation words: (code, the sex the word names or None).  The four codes' own
+# words first, then the words old ledgers use.  Adopted children and stepchildren
+# are children of the household; in-laws (岳父, 岳母, 公公, 婆婆) are 其他, not
+# 父母: 父母 is the staff member's own parents, born before them.  Words that
+# mean more than one relation (媳妇: wife or daughter-in-law) are not accepted.
+RELATION_WORDS: dict[str, tuple[str, str | None]] = {
+    "配偶": ("spouse", None),
+    "子女": ("child", None),
+    "父母": ("parent", None),
+    "其他": ("other", None),
+    "spouse": ("spouse", None),
+    "child": ("child", None),
+    "parent": ("parent", None),
+    "other": ("other", None),
+    # spouse
+    "丈夫": ("spouse", "M"),
+    "妻子": ("spouse", "F"),
+    "夫": ("spouse", "M"),
+    "妻": ("spouse", "F"),
+    "爱人": ("spouse", None),
+    "老公": ("spouse", "M"),
+    "老婆": ("spouse", "F"),
+    "先生": ("spouse", "M"),
+    "太太": ("spouse", "F"),
+    "夫人": ("spouse", "F"),
+    # child
+    "儿子": ("child", "M"),
+    "女儿": ("child", "F"),
+    "子": ("child", "M"),
+    "女": ("child", "F"),
+    "独生子": ("child", "M"),
+    "独生女": ("child", "F"),
+    "长子": ("child", "M"),
+    "长女": ("child", "F"),
+    "次子": ("child", "M"),
+    "次女": ("child", "F"),
+    "二子": ("child", "M"),
+    "二女": ("child", "F"),
+    "三子": ("child", "M"),
+    "三女": ("child", "F"),
+    "四子": ("child", "M"),
+    "四女": ("child", "F"),
+    "幼子": ("child", "M"),
+    "幼女": ("child", "F"),
+    "养子": ("child", "M"),
+    "养女": ("child", "F"),
+    "继子": ("child", "M"),
+    "继女": ("child", "F"),
+    # parent
+    "父亲": ("parent", "M"),
+    "母亲": ("parent", "F"),
+    "父": ("parent", "M"),
+    "母": ("parent", "F"),
+    "爸爸": ("parent", "M"),
+    "妈妈": ("parent", "F"),
+    # other
+    "其它": ("other", None),
+    "岳父": ("other", "M"),
+    "岳母": ("other", "F"),
+    "公公": ("other", "M"),
+    "婆婆": ("other", "F"),
 }
+RELATION_VALUES = {word: code for word, (code, _) in RELATION_WORDS.items()}
 # A relation word that names a sex fills an empty gender when there is no ID number.
-RELATION_GENDER = {
-    "丈夫": "M",
-    "夫": "M",
-    "儿子": "M",
-    "长子": "M",
-    "次子": "M",
-    "子": "M",
-    "父亲": "M",
-    "父": "M",
-    "妻子": "F",
-    "妻": "F",
-    "女儿": "F",
-    "长女": "F",
-    "次女": "F",
-    "女": "F",
-    "母亲": "F",
-    "母": "F",
-}
+RELATION_GENDER = {word: sex for word, (_, sex) in RELATION_WORDS.items() if sex}
+
+
+def relation_words(code: str) -> list[str]:
+    """The Chinese words accepted for a relation code, in RELATION_WORDS' order
+    (the import templates' instructions list them)."""
+    return [w for w, (c, _) in RELATION_WORDS.items() if c == code and not w.isascii()]
+
 
 # Longest text per field: the size of the column it is stored in.  Staff and family
 # rows share `name` and `notes`, so those take the smaller of the two columns.
@@ -202,7 +232,10 @@ DATE_TOO_EARLY = N_("{field} {value} is before 1900.")
 HIRE_BEFORE_BIRTH = N_("Hire date {hire} is before the birth date {birth}.")
 STATUS_UNKNOWN = N_("Employment status must be 在职, 离职 or 退休, not “{value}”.")
 MARITAL_UNKNOWN = N_("Marital status must be 未婚, 已婚, 离异 or 丧偶, not “{value}”.")
-RELATION_UNKNOWN = N_("Relation must be 配偶, 子女, 父母 or 其他 (also 丈夫, 妻子, 儿子, 女儿), not “{value}”.")
+RELATION_UNKNOWN = N_(
+    "Relation must be 配偶, 子女, 父母 or 其他 (also 丈夫, 妻子, 爱人, 儿子, 女儿, 独生子, 父亲, 母亲, 岳父 …), "
+    "not “{value}”."
+)
 PHONE_INVALID = N_(
     "Phone “{value}” is neither an 11-digit mobile number nor a landline number with area code (like 0314-1234567)."
 )
@@ -382,10 +415,26 @@ def _choice_field(
     return code
 
 
+# The key of a cleaned row's values that keeps a 15-digit ID number as written
+# when it was converted (clean_employee / clean_family_member with convert_fifteen).
+ID_AS_WRITTEN = "id_number_as_written"
+
+
 def _person_fields(
-    raw: Mapping[str, Any], values: dict, errors: list[FieldError], today: date, *, id_required: bool
+    raw: Mapping[str, Any],
+    values: dict,
+    errors: list[FieldError],
+    today: date,
+    *,
+    id_required: bool,
+    convert_fifteen: bool = False,
 ) -> None:
-    """Gender, birth date and ID number, cross-checked: shared by staff and family."""
+    """Gender, birth date and ID number, cross-checked: shared by staff and family.
+
+    A first-generation 15-digit ID number is converted to 18 digits when
+    `convert_fifteen` (the import, which shows both numbers), else refused with
+    its 18-digit form in the message (the forms); either way the converted
+    number's birth date and sex are checked against the row like any other."""
     gender = _choice_field(raw, "gender", GENDER_VALUES, GENDER_UNKNOWN, values, errors)
     gender_bad = gender is None and bool(text_of(raw.get("gender")))
     n_before = len(errors)
@@ -393,6 +442,19 @@ def _person_fields(
     birth_bad = len(errors) > n_before
 
     raw_id = raw.get("id_number")
+    old = fifteen_digits(raw_id)
+    if old is not None:
+        converted = from_fifteen_digits(old, today)
+        if converted is None:
+            values["id_number"] = old
+            errors.append(FieldError("id_number", ID_FIFTEEN_INVALID, {}))
+            return
+        if not convert_fifteen:
+            values["id_number"] = old
+            errors.append(FieldError("id_number", ID_FIFTEEN_DIGITS, {"converted": converted}))
+            return
+        values[ID_AS_WRITTEN] = old
+        raw_id = converted
     id_number = normalise_id_number(raw_id)
     if not id_number:  # empty (an Excel number always has digits)
         values["id_number"] = None
@@ -428,18 +490,22 @@ def _person_fields(
 # ---------------------------------------------------------------- records
 
 
-def clean_employee(raw: Mapping[str, Any], *, today: date) -> tuple[dict, list[FieldError]]:
+def clean_employee(
+    raw: Mapping[str, Any], *, today: date, convert_fifteen: bool = False
+) -> tuple[dict, list[FieldError]]:
     """Values to store for one member of staff, and every rule the input breaks.
 
     Every key of EMPLOYEE_FIELDS is in the result (None when empty); gender and
     birth date are derived from a valid ID number when empty; status defaults
-    to active.  `department` stays a name (the caller resolves it).
+    to active.  `department` stays a name (the caller resolves it).  With
+    `convert_fifteen`, a 15-digit ID number is stored in its 18-digit form and
+    the number as written is kept under ID_AS_WRITTEN.
     """
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
     _text_field(raw, "staff_no", values, errors, required=True)
     _text_field(raw, "name", values, errors, required=True)
-    _person_fields(raw, values, errors, today, id_required=True)
+    _person_fields(raw, values, errors, today, id_required=True, convert_fifteen=convert_fifteen)
     _text_field(raw, "department", values, errors)
     _text_field(raw, "post", values, errors)
     _date_field(raw, "hire_date", values, errors, today)
@@ -465,12 +531,12 @@ def clean_employee(raw: Mapping[str, Any], *, today: date) -> tuple[dict, list[F
 
 
 def clean_family_member(
-    raw: Mapping[str, Any], *, today: date, employee_birth_date: date | None
+    raw: Mapping[str, Any], *, today: date, employee_birth_date: date | None, convert_fifteen: bool = False
 ) -> tuple[dict, list[FieldError]]:
     """Values to store for one family member (keyed by the employee's `staff_no`).
 
     ID number, gender and birth date are optional; when present they are
-    checked as for staff.  With the employee's birth date known, a child must
+    checked as for staff (`convert_fifteen` as there).  With the employee's birth date known, a child must
     be born after the employee and a parent before.
     """
     values: dict[str, Any] = {}
@@ -483,7 +549,7 @@ def clean_family_member(
     else:
         _choice_field(raw, "relation", RELATION_VALUES, RELATION_UNKNOWN, values, errors)
     _text_field(raw, "name", values, errors, required=True)
-    _person_fields(raw, values, errors, today, id_required=False)
+    _person_fields(raw, values, errors, today, id_required=False, convert_fifteen=convert_fifteen)
     if values.get("gender") is None and not text_of(raw.get("gender")) and values.get("id_number") is None:
         values["gender"] = RELATION_GENDER.get(_key(relation_text))
     _text_field(raw, "work_unit", values, errors)

@@ -91,3 +91,28 @@ def test_import_page_is_the_leaders(people):
     at = signed_in(people[Role.PRINCIPAL])
     with pytest.raises(ValueError):
         at.switch_page("pages/import_data.py")
+
+
+def test_an_office_ledger_shows_what_it_converted_skipped_and_ignored(people, app_env, tmp_path):
+    from tests.import_files import FOOTERS, fifteen_digits, office_ledger, staff_rows, xlsx
+
+    rows = staff_rows(3)
+    old = rows[0][4]
+    rows[0][4] = fifteen_digits(old)
+    path = tmp_path / "花名册.xlsx"
+    path.write_bytes(xlsx(office_ledger(rows)))
+    at = open_import(people[Role.LEADER])
+    at = upload(at, path, XLSX)
+    at = submit(at, "检查文件")
+    assert "所有行均无误。" in texts(at.success), texts(at.error)
+    assert "以下列台账不保存，已忽略：序号、民族、政治面貌" in texts(at.caption)
+    assert "旧的15位身份证号将按升级后的18位号码导入：" in texts(at.info)
+    tables = [d.value for d in at.dataframe]
+    converted = next(t for t in tables if "导入的18位身份证号" in t.columns)
+    assert converted.values.tolist() == [[4, fifteen_digits(old), old]]
+    footers = next(t for t in tables if "内容" in t.columns)
+    assert len(footers) == len(FOOTERS) and footers["内容"].iloc[0] == "合计：3人"
+    at = submit(at, "导入 3 行")
+    assert any(m.startswith("导入完成") for m in texts(at.success)), texts(at.error)
+    with read_session(app_env) as s:
+        assert s.exec(select(Employee.id_number).where(Employee.staff_no == rows[0][0])).one() == old

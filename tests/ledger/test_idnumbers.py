@@ -184,3 +184,49 @@ def test_generated_demo_numbers_pass_the_import_check():
         number = valid_id_number(rng, date(year, 6, 15), "F")
         assert check_id_number(number, TODAY) is None
         assert check_id_number(number.lower(), TODAY) is None
+
+
+# ---------------------------------------------------------------- first-generation 15-digit numbers
+
+
+def test_fifteen_digit_numbers_become_the_eighteen_digit_number_issued_since():
+    from services.ledger.idnumbers import from_fifteen_digits
+
+    # Documented pairs: the 18-digit number is the 15 with 19 before the year and a check digit after.
+    assert from_fifteen_digits("360426910101007") == "360426199101010071"
+    assert from_fifteen_digits("110105491231002") == "11010519491231002X"
+    # As typed: spaces, full-width digits, an apostrophe; and Excel's number (15 digits are exact).
+    assert from_fifteen_digits(" 3604 2691 0101 007 ") == "360426199101010071"
+    assert from_fifteen_digits("'３６０４２６９１０１０１００７") == "360426199101010071"
+    assert from_fifteen_digits(360426910101007) == "360426199101010071"
+    assert from_fifteen_digits(360426910101007.0) == "360426199101010071"
+
+
+def test_every_generated_number_survives_the_round_trip():
+    from services.ledger.idnumbers import from_fifteen_digits
+
+    rng = random.Random(15)
+    for _ in range(200):
+        born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 49))
+        number = valid_id_number(rng, born, rng.choice("MF"))
+        assert from_fifteen_digits(number[:6] + number[8:17]) == number
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "36042691010100",
+        "3604269101010071",
+        "360426910230007",
+        "990426910101007",
+        "36042691010100X",
+        360426910101007.5,
+        True,
+        None,
+    ],
+)
+def test_what_is_not_a_convertible_fifteen_digit_number(value):
+    from services.ledger.idnumbers import from_fifteen_digits
+
+    # 14 and 16 digits, 30 February, no such province, X in an old number, a float that is not whole digits.
+    assert from_fifteen_digits(value) is None

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import random
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -18,8 +18,8 @@ from models import AuditEvent, Department, Employee, FamilyMember
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ValidationError
 from services.core.permissions import Role
-from services.ledger import imports
-from services.ledger.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER
+from services.ledger import imports, validation
+from services.ledger.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER, valid_id_number
 from services.ledger.imports import (
     commit_family,
     commit_staff,
@@ -29,8 +29,17 @@ from services.ledger.imports import (
     rejected_rows_xlsx,
     sheet_names,
 )
-from services.ledger.validation import DATE_NOT_REAL, GENDER_MISMATCH
-from tests.import_files import STAFF_HEADERS, sample, samples_dir, staff_rows, xlsx
+from services.ledger.validation import BIRTH_MISMATCH, DATE_NOT_REAL, GENDER_MISMATCH
+from tests.import_files import (
+    FOOTERS,
+    STAFF_HEADERS,
+    fifteen_digits,
+    office_ledger,
+    sample,
+    samples_dir,
+    staff_rows,
+    xlsx,
+)
 
 
 @pytest.fixture
@@ -589,7 +598,7 @@ def test_family_rows_need_a_known_household_and_sensible_dates(engine, leader):
         (3, "工号", imports.STAFF_UNKNOWN),
         (4, "出生日期", "The child's birth date {child} is not after the staff member's birth date {parent}."),
         (5, "出生日期", "The parent's birth date {parent} is not before the staff member's birth date {child}."),
-        (6, "关系", "Relation must be 配偶, 子女, 父母 or 其他 (also 丈夫, 妻子, 儿子, 女儿), not “{value}”."),
+        (6, "关系", validation.RELATION_UNKNOWN),
         (7, "姓名", imports.FAMILY_DUPLICATE),
     ]
     assert "工号 NOPE 不存在" in preview.errors[0].message("zh_CN")
@@ -683,3 +692,106 @@ def test_commit_statement_count_does_not_grow_with_the_file(engine, leader):
         engine, lambda: preview_staff(engine, leader, staff_file(staff_rows(1000, prefix="D")), "b.xlsx")
     )
     assert again_small == again_big
+
+
+# ---------------------------------------------------------------- the spreadsheets offices really keep
+
+
+def test_an_office_ledger_imports_its_people_and_lists_what_it_left_out(engine, leader):
+    rows = staff_rows(6)
+    old = [row[4] for row in rows[:3]]
+    for row in rows[:3]:
+        row[4] = fifteen_digits(row[4])  # typed before 2004
+    rows[2][4] = int(rows[2][4])  # ... and Excel made one a number (15 digits stay exact)
+    table = office_ledger(rows, subtotal_at=3)
+    preview = preview_staff(engine, leader, xlsx(table), "花名册.xlsx")
+    assert preview.errors == [], [(e.sheet_row, e.column, e.msgid) for e in preview.errors]
+    assert (preview.header_row, preview.total_rows, preview.to_create) == (3, 6, 6)
+    # The 小计 row inside the table and every footer row under it: skipped, by sheet row, as written.
+    # Rows 1-2 title, 3 header, 4-6 people, 7 小计, 8-10 people, 11 blank, 12 on footers.
+    footer_rows = [7, *range(12, 12 + len(FOOTERS))]
+    assert [f.sheet_row for f in preview.footers] == footer_rows
+    assert [f.text for f in preview.footers][1:4] == [
+        "合计：6人",
+        "合  计  6人",
+        "总计  6",
+    ]
+    assert preview.footers[4].text == "制表人：王丽  审核人：张强  2019年9月10日"
+    assert preview.ignored_columns == ["序号", "民族", "政治面貌"]
+    assert [(c.sheet_row, c.as_written, c.converted) for c in preview.converted_ids] == [
+        (4, fifteen_digits(old[0]), old[0]),
+        (5, fifteen_digits(old[1]), old[1]),
+        (6, fifteen_digits(old[2]), old[2]),
+    ]
+    commit_staff(engine, leader, preview)
+    with read_session(engine) as s:
+        stored = dict(s.execute(select(Employee.staff_no, Employee.id_number)).all())
+    assert [stored[row[0]] for row in rows[:3]] == old
+
+
+def test_footers_in_a_gbk_csv_and_data_that_only_looks_like_one(engine, leader):
+    rows = staff_rows(2)
+    data = csv_bytes([STAFF_HEADERS, *rows, ["合计：2人"], ["制表人：王丽", "审核人：张强"]], encoding="gb18030")
+    preview = preview_staff(engine, leader, data, "s.csv")
+    assert (preview.errors, [f.sheet_row for f in preview.footers], preview.ignored_columns) == ([], [4, 5], [])
+    # A row with an ID number is data whatever its first cell says; a cell that merely begins like a
+    # footer word is data too.  Both are reported as rows with errors, never skipped silently.
+    for cells in (["合计", rows[0][4]], ["审核员"], ["日期不详", "张三"], ["说明文字"], ["1980-01-02", "张三"]):
+        assert imports.footer_text(cells) is None, cells
+    for cells in (["小 计", "", "3"], ["合计:40人"], ["共40人"], ["复核人：", "王五"], [date(2019, 9, 10)]):
+        assert imports.footer_text(cells) is not None, cells
+    assert imports.footer_text(["日期：", datetime(2019, 9, 10)]) == "日期：  2019-09-10"
+
+
+def test_a_fifteen_digit_id_and_its_eighteen_digit_form_are_one_person(engine, leader):
+    rows = staff_rows(2)
+    rows[1][2:5] = [*rows[0][2:4], fifteen_digits(rows[0][4])]
+    preview = preview_staff(engine, leader, xlsx([STAFF_HEADERS, *rows]), "s.xlsx")
+    assert [(e.sheet_row, e.msgid) for e in preview.errors] == [(3, imports.DUPLICATE_ID_NUMBER)]
+    # A birth date that does not match the old number is an error, as for 18 digits.
+    rows = staff_rows(1)
+    rows[0][3], rows[0][4] = "1950-01-01", fifteen_digits(rows[0][4])
+    preview = preview_staff(engine, leader, xlsx([STAFF_HEADERS, *rows]), "s.xlsx")
+    assert [(e.sheet_row, e.msgid) for e in preview.errors] == [(2, BIRTH_MISMATCH)]
+    assert preview.converted_ids and preview.converted_ids[0].sheet_row == 2
+
+
+@pytest.mark.parametrize("bom", [True, False])
+def test_excel_unicode_text_is_read(engine, leader, bom):
+    # Excel's "Unicode text" (Save as… 文本文件(制表符分隔)): UTF-16 LE, tab-separated, usually with a BOM.
+    rows = staff_rows(3)
+    text = "\r\n".join("\t".join(row) for row in [["花名册"], STAFF_HEADERS, *rows, ["合计：3人"]]) + "\r\n"
+    data = (codecs.BOM_UTF16_LE if bom else b"") + text.encode("utf-16-le")
+    preview = preview_staff(engine, leader, data, "花名册.txt")
+    assert (preview.errors, preview.total_rows, preview.header_row) == ([], 3, 2)
+    assert [f.text for f in preview.footers] == ["合计：3人"]
+    assert preview.rows[0].values["name"] == rows[0][1]
+
+
+def test_family_rows_with_the_words_people_write(engine, leader):
+    rows = staff_rows(1)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(rows), "s.xlsx"))
+    staff_no, born = rows[0][0], date.fromisoformat(rows[0][3])
+    child_id = valid_id_number(random.Random(3), date(born.year + 26, 5, 1), "F")
+    parent_id = valid_id_number(random.Random(4), date(born.year - 25, 5, 1), "M")
+    data = csv_bytes(
+        [
+            ["工号", "关系", "姓名", "民族", "身份证号"],
+            [staff_no, "爱 人", "高彬", "汉", ""],
+            [staff_no, "独生女", "小一", "汉", fifteen_digits(child_id) if born.year + 26 < 2000 else child_id],
+            [staff_no, "养子", "小二", "汉", ""],
+            [staff_no, "父亲", "老父", "汉", fifteen_digits(parent_id)],
+            [staff_no, "岳母", "老岳母", "汉", ""],
+            ["合计：5人"],
+        ],
+        encoding="gb18030",
+    )
+    preview = preview_family(engine, leader, data, "f.csv")
+    assert preview.errors == [], [(e.sheet_row, e.msgid) for e in preview.errors]
+    assert [r.values["relation"] for r in preview.rows] == ["spouse", "child", "child", "parent", "other"]
+    assert [r.values["gender"] for r in preview.rows] == [None, "F", "M", "M", "F"]
+    assert (preview.ignored_columns, [f.sheet_row for f in preview.footers]) == (["民族"], [7])
+    assert parent_id in [c.converted for c in preview.converted_ids]
+    commit_family(engine, leader, preview)
+    with read_session(engine) as s:
+        assert s.scalar(select(FamilyMember.id_number).where(FamilyMember.name == "老父")) == parent_id

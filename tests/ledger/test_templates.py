@@ -88,3 +88,25 @@ def test_a_filled_in_template_imports(engine, actors):
     assert preview.ok and preview.to_create == 1, [e.line("zh_CN") for e in preview.errors]
     assert preview.rows[0].values["id_number"] == "13080319710907901X"
     assert preview.rows[0].values["gender"] == "M"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_instructions_name_every_relation_word_the_import_accepts(lang):
+    from services.ledger.validation import RELATION_VALUES
+
+    help_sheet = _open(family_template_xlsx(lang)).worksheets[1]
+    described = {r[0]: r for r in help_sheet.iter_rows(min_row=2, values_only=True) if r[0]}
+    rule = described["关系"][2]
+    words = [w for w in RELATION_VALUES if not w.isascii()]
+    assert "爱人" in words and [w for w in words if w not in rule] == []
+    # In-laws are documented as 其他, next to the words taken as 其他.
+    other = rule[rule.index("其他" if lang == "en" else "按“其他”") :]
+    assert "岳父" in other and "公公" in other
+
+
+def test_the_instructions_explain_old_ids_footers_and_ignored_columns():
+    help_sheet = _open(staff_template_xlsx("zh_CN")).worksheets[1]
+    cells = [c for row in help_sheet.iter_rows(values_only=True) for c in row if c]
+    described = {r[0]: r for r in help_sheet.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert "15位" in described["身份证号"][2]
+    assert any("合计" in c and "民族" in c for c in cells)

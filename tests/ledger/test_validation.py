@@ -335,3 +335,98 @@ def test_existing_conflicts_one_query_each(engine):
     assert by_id == {"ID0000000000000002": "T0002"}
     assert by_no_many == {"T0002": ids["T0002"]}
     assert by_id_many == {"ID0000000000000000": "T0000"}
+
+
+# ---------------------------------------------------------------- the words and numbers old ledgers hold
+
+ID_M_15 = ID_M[:6] + ID_M[8:17]  # 130803710907901: the same man's first-generation number
+
+
+def test_a_form_refuses_a_fifteen_digit_number_and_offers_its_eighteen_digit_form():
+    values, errors = staff(id_number=ID_M_15)
+    assert [(e.field, e.msgid, e.params) for e in errors] == [("id_number", v.ID_FIFTEEN_DIGITS, {"converted": ID_M})]
+    assert ID_M in errors[0].translated("zh_CN") and "15位" in errors[0].translated("zh_CN")
+    assert v.ID_AS_WRITTEN not in values
+
+
+def test_the_import_converts_a_fifteen_digit_number_and_keeps_the_one_written():
+    values, errors = clean_employee(
+        {"staff_no": "T1", "name": "蔡晓", "id_number": f" {ID_M_15} "}, today=TODAY, convert_fifteen=True
+    )
+    assert errors == []
+    assert (values["id_number"], values[v.ID_AS_WRITTEN]) == (ID_M, ID_M_15)
+    assert (values["gender"], values["birth_date"]) == ("M", date(1971, 9, 7))
+    # Excel's number of an old ID is exact (15 digits): converted too.
+    values, errors = clean_employee(
+        {"staff_no": "T1", "name": "蔡晓", "id_number": float(ID_M_15)}, today=TODAY, convert_fifteen=True
+    )
+    assert (errors, values["id_number"]) == ([], ID_M)
+
+
+def test_a_converted_number_is_checked_against_the_row_like_any_other():
+    def check(**row):
+        raw = {"staff_no": "T1", "name": "蔡晓", "id_number": ID_M_15, **row}
+        return msgids(clean_employee(raw, today=TODAY, convert_fifteen=True)[1])
+
+    assert check(birth_date="1971-09-08") == [("birth_date", v.BIRTH_MISMATCH)]
+    assert check(birth_date="1971/9/7", gender="男") == []
+    assert check(gender="女") == [("gender", v.GENDER_MISMATCH)]
+    # Digits 7 to 12 not a date, or no province: refused, in the forms and in the import.
+    assert check(id_number="130803710230901") == [("id_number", v.ID_FIFTEEN_INVALID)]
+    assert msgids(staff(id_number="990803710907901")[1]) == [("id_number", v.ID_FIFTEEN_INVALID)]
+    # A family member's old number: converted as for staff, birth date checked against the household.
+    values, errors = clean_family_member(
+        {"staff_no": "T1", "relation": "子女", "name": "小明", "id_number": ID_M_15},
+        today=TODAY,
+        employee_birth_date=date(1975, 1, 1),
+        convert_fifteen=True,
+    )
+    assert values["id_number"] == ID_M and msgids(errors) == [("birth_date", v.CHILD_NOT_AFTER_PARENT)]
+
+
+@pytest.mark.parametrize(
+    "word,code,gender",
+    [
+        ("爱人", "spouse", None),
+        ("爱 人", "spouse", None),
+        (" 老公", "spouse", "M"),
+        ("老 婆", "spouse", "F"),
+        ("先生", "spouse", "M"),
+        ("太太", "spouse", "F"),
+        ("独生子", "child", "M"),
+        ("独生女", "child", "F"),
+        ("三子", "child", "M"),
+        ("三 女", "child", "F"),
+        ("养子", "child", "M"),
+        ("养女", "child", "F"),
+        ("继子", "child", "M"),
+        ("继女", "child", "F"),
+        ("父亲", "parent", "M"),
+        ("母 亲", "parent", "F"),
+        ("岳父", "other", "M"),
+        ("岳母", "other", "F"),
+        ("公公", "other", "M"),
+        ("婆婆", "other", "F"),
+    ],
+)
+def test_the_relation_words_people_write(word, code, gender):
+    values, errors = member(relation=word, employee_birth=None)
+    assert errors == []
+    assert (values["relation"], values["gender"]) == (code, gender)
+
+
+def test_in_laws_are_not_held_to_the_parents_birth_rule():
+    # An in-law is 其他: a mother-in-law younger than the staff member is unusual, not an error.
+    assert member(relation="岳母", birth_date="1975-01-01")[1] == []
+    assert msgids(member(relation="母亲", birth_date="1975-01-01")[1]) == [("birth_date", v.PARENT_NOT_BEFORE_CHILD)]
+
+
+@pytest.mark.parametrize("word", ["媳妇", "朋友", "亲戚"])
+def test_words_that_name_no_one_relation_are_refused(word):
+    assert msgids(member(relation=word)[1]) == [("relation", v.RELATION_UNKNOWN)]
+
+
+def test_relation_words_by_code_are_what_the_import_accepts():
+    every = [w for code in ("spouse", "child", "parent", "other") for w in v.relation_words(code)]
+    assert sorted(every) == sorted(w for w in v.RELATION_VALUES if not w.isascii())
+    assert "爱人" in v.relation_words("spouse") and "岳父" in v.relation_words("other")
