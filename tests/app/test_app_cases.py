@@ -56,7 +56,7 @@ def make_case(engine, actors, employee_id=1, state="draft", year=None) -> int:
     if state in ("pending", "confirmed", "under_appeal"):
         v = cases.submit_case(engine, actors[Role.LEADER], case_id, v)
     if state in ("confirmed", "under_appeal"):
-        v = cases.confirm_case(engine, actors[Role.PRINCIPAL], case_id, v)
+        v = cases.confirm_case(engine, actors[Role.PRINCIPAL], case_id, v, "事实清楚")
     if state == "under_appeal":
         cases.record_appeal(engine, actors[Role.LEADER], case_id, v, "当事人申诉")
     return case_id
