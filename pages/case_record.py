@@ -258,7 +258,7 @@ def asked_step(action: str) -> None:
     step = lifecycle.TRANSITIONS[action]
     asking = f"ask_{action}_{case_id}"
     if not st.session_state.get(asking):
-        if st.button(t(step.button), type="primary", icon=step.icon, key=f"choose_{action}"):
+        if st.button(t(step.button), type="primary", icon=step.icon, key=f"step_{action}"):
             st.session_state[asking] = True
             st.rerun()
         return
