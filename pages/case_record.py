@@ -258,10 +258,9 @@ def asked_step(action: str) -> None:
     step = lifecycle.TRANSITIONS[action]
     asking = f"ask_{action}_{case_id}"
     if not st.session_state.get(asking):
-        if st.button(t(step.button), type="primary", icon=step.icon, key=f"step_{action}"):
-            st.session_state[asking] = True
-            st.rerun()
-        return
+        if not st.button(t(step.button), type="primary", icon=step.icon, key=f"step_{action}"):
+            return
+        st.session_state[asking] = True  # the question follows in this same run
     st.warning(ui.tmd(step.ask, case_no=case["case_no"]))
     c1, c2 = st.columns(2)
     if c1.button(ui.tmd("Yes: {action}", action=t(step.button)), type="primary", key=f"yes_{action}"):
