@@ -86,8 +86,8 @@ def _consequence(case: dict[str, Any], years: list[int]) -> str:
     if case["decision"] != "confirmed":
         return "本案不予确认，不影响当事人的评优评先资格和奖励性工资。"
     return (
-        f"自本决定作出之日起，当事人{_years_text(years)}不具备评优评先资格，"
-        f"{_years_text(years)}的全部奖励性工资（激励性报酬）不予发放，不论金额与情节。"
+        f"当事人在{_years_text(years)}不具备评优评先资格，上述考核年度的全部奖励性工资（激励性报酬）"
+        "不予发放，不论金额与情节。"
         "上述后果由本决定直接产生，不另作处理；仅在本案经申诉撤销或被撤销后解除，"
         "届时扣发的奖励性工资列入补发名单。"
     )
