@@ -35,6 +35,7 @@ IN_FORCE = {"confirmed", "under_appeal"}
 # The lifecycle as the design states it: action -> (from states, to state).
 LIFECYCLE = {
     "submit": ({"draft"}, "pending"),
+    "withdraw": ({"pending"}, "draft"),
     "confirm": ({"pending"}, "confirmed"),
     "reject": ({"pending"}, "rejected"),
     "appeal": ({"confirmed"}, "under_appeal"),
@@ -129,6 +130,7 @@ def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
     model: list[ModelCase] = []
     call = {
         "submit": lambda c: cases.submit_case(engine, leader, c.id, c.version),
+        "withdraw": lambda c: cases.withdraw_case(engine, leader, c.id, c.version),
         "confirm": lambda c: cases.confirm_case(engine, principal, c.id, c.version, "事实清楚"),
         "reject": lambda c: cases.reject_case(engine, principal, c.id, c.version, "证据不足"),
         "appeal": lambda c: cases.record_appeal(engine, leader, c.id, c.version, "申诉理由"),

@@ -111,7 +111,7 @@ def test_admin_creates_edits_deactivates_and_deletes_a_category(engine, actors):
             .scalars()
             .all()
         )
-    assert actions == ["create", "update", "update", "delete"]
+    assert actions == ["create", "update", "stale_refused", "update", "delete"]  # a refused save leaves its trace
 
 
 @pytest.mark.parametrize("basis", ["", "   ", None])
@@ -253,7 +253,7 @@ def test_draft_is_edited_then_frozen_after_submit(engine, leader, staff):
     with pytest.raises(ServiceError, match="only a draft"):
         cases.update_draft(engine, leader, case_id, version, facts="提交后再改")
     assert snapshot(engine) == before
-    assert [e.action for e in case_events(engine, case_id)] == ["create", "update", "submit"]
+    assert [e.action for e in case_events(engine, case_id)] == ["create", "update", "stale_refused", "submit"]
 
 
 def test_pdf_attachment_checked_stored_and_served_back(engine, leader, principal, staff):
