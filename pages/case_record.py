@@ -1,5 +1,7 @@
-"""One violation case: record a new one, edit and submit a draft, record an appeal, decide
-(with a reason and a confirmation step), download the evidence, read the full history."""
+"""One violation case: record a new one, edit and submit a draft (after a question), withdraw
+it to draft until it is decided, record an appeal, decide (with a reason and a confirmation
+step), download the evidence, print the decision notice and the notice of rights, read the
+full history."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -15,7 +17,7 @@ from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
 from services.ledger import roster, unit
-from services.sanctions import cases, lifecycle
+from services.sanctions import cases, lifecycle, notices
 
 actor = ui.require(Permission.READ_LEDGER)
 EARLIEST = dt.date(1950, 1, 1)
@@ -250,6 +252,27 @@ if st.session_state.get(f"case_stale_{case_id}"):
 
 actions = cases.actions_for(actor, case)
 
+
+def asked_step(action: str) -> None:
+    """A leader's step (submit, withdraw) taken only after its question is answered yes."""
+    step = lifecycle.TRANSITIONS[action]
+    asking = f"ask_{action}_{case_id}"
+    if not st.session_state.get(asking):
+        if not st.button(t(step.button), type="primary", icon=step.icon, key=f"step_{action}"):
+            return
+        st.session_state[asking] = True  # the question follows in this same run
+    st.warning(ui.tmd(step.ask, case_no=case["case_no"]))
+    c1, c2 = st.columns(2)
+    if c1.button(ui.tmd("Yes: {action}", action=t(step.button)), type="primary", key=f"yes_{action}"):
+        st.session_state.pop(asking, None)
+        new_version = attempt(lambda: cases.transition(ui.engine(), actor, case_id, base_version, action))
+        if new_version:
+            done(t(step.done), new_version)
+    if c2.button(t("Cancel"), key=f"no_{action}"):
+        st.session_state.pop(asking, None)
+        st.rerun()
+
+
 # ---------------------------------------------------------------- leader: draft, submit, appeal
 if "edit" in actions:
     st.subheader(t("Edit the draft"))
@@ -312,11 +335,12 @@ if "edit" in actions:
             if new_version:
                 done(t("PDF attached."), new_version)
     st.info(t("Submitting sends the case to the principal for decision; it can no longer be changed."))
-    submit = lifecycle.TRANSITIONS["submit"]
-    if st.button(t(submit.button), type="primary", icon=submit.icon):
-        new_version = attempt(lambda: cases.submit_case(ui.engine(), actor, case_id, base_version))
-        if new_version:
-            done(t(submit.done), new_version)
+    asked_step("submit")
+
+if "withdraw" in actions:
+    st.subheader(t("Withdraw the case"))
+    st.caption(t("Until the principal decides it, the case can be taken back to draft, changed and submitted again."))
+    asked_step("withdraw")
 
 if "appeal" in actions:
     appeal = lifecycle.TRANSITIONS["appeal"]
@@ -351,7 +375,7 @@ if decisions:
         with st.form(f"decision_{case_id}_{chosen}"):
             st.warning(ui.tmd(step.prompt, case_no=case["case_no"], name=case["name"]))
             reason = st.text_area(
-                t("Reason"), max_chars=cases.LIMITS["reason"], help=t("Optional when confirming; required otherwise.")
+                t("Reason"), max_chars=cases.LIMITS["reason"], help=t("Required; the decision notice prints it.")
             )
             c1, c2 = st.columns(2)
             go = c1.form_submit_button(t("Yes, record this decision"), type="primary")
@@ -365,6 +389,34 @@ if decisions:
                 done(t(step.done), new_version)
 elif actor.can(Permission.DECIDE_CASE) and case["recorded_by_id"] == actor.id:
     st.info(t("You recorded this case, so someone else decides it."))
+
+# ---------------------------------------------------------------- the papers for the person concerned
+if case["decision"]:
+    st.subheader(t("Decision notice and notice of rights"))
+    st.caption(
+        t(
+            "Print them for the person concerned: the decision notice (facts, category and basis, decision, "
+            "consequence for awards and pay, how to appeal and by when) and the notice of their rights "
+            "about the automated consequence (PIPL Art. 24). Preparing them is recorded."
+        )
+    )
+    papers_key = f"notices_{case_id}_{base_version}"
+    if st.button(t("Prepare the notices"), icon=":material/print:", key=f"prepare_notices_{case_id}"):
+        papers = ui.run_action(lambda: notices.case_notices(ui.engine(), actor, case_id))
+        if papers:
+            st.session_state[papers_key] = papers
+    if papers_key in st.session_state:
+        papers = st.session_state[papers_key]
+        labels = {
+            "decision_docx": t("Decision notice (Word)"),
+            "decision_pdf": t("Decision notice (PDF)"),
+            "rights_docx": t("Notice of rights (Word)"),
+            "rights_pdf": t("Notice of rights (PDF)"),
+        }
+        columns = st.columns(len(labels))
+        for column, (key, label) in zip(columns, labels.items(), strict=True):
+            paper = papers[key]
+            ui.download_button(label, paper.data, paper.filename, where=column, key=f"download_{key}_{case_id}")
 
 # ---------------------------------------------------------------- history
 st.subheader(t("History of this case"))

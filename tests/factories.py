@@ -196,7 +196,7 @@ def to_state(engine, actors, case_id, state) -> int:
         if step == "submit":
             version = cases.submit_case(engine, leader, case_id, version)
         elif step == "confirm":
-            version = cases.confirm_case(engine, principal, case_id, version)
+            version = cases.confirm_case(engine, principal, case_id, version, "事实清楚，依据充分")
         elif step == "reject":
             version = cases.reject_case(engine, principal, case_id, version, "事实不清")
         elif step == "appeal":
@@ -254,7 +254,7 @@ def confirmed_case(engine, actors, employee_id: int, year: int = YEAR) -> tuple[
         year=year,
     )
     version = cases.submit_case(engine, leader, case_id, 1)
-    version = cases.confirm_case(engine, principal, case_id, version)
+    version = cases.confirm_case(engine, principal, case_id, version, "事实清楚，依据充分")
     return case_id, version
 
 

@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "generate": N_("Generated unit loaded"),
     "import": N_("Imported from a file"),
     "submit": N_("Submitted for decision"),
+    "withdraw": N_("Withdrawn to draft"),
     "confirm": N_("Confirmed"),
     "reject": N_("Rejected"),
     "appeal": N_("Appeal recorded"),

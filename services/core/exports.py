@@ -143,7 +143,8 @@ PDF_MARGIN = 12 * 72 / 25.4  # 12 mm, in points
 PDF_FRAME_PAD = 6.0  # reportlab's default padding inside the page's frame
 
 
-def _pdf_font() -> str:
+def pdf_font() -> str:
+    """The CJK font every PDF the program writes uses (registered once)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
@@ -152,7 +153,7 @@ def _pdf_font() -> str:
     return PDF_FONT
 
 
-def _pdf_markup(text: str) -> str:
+def pdf_markup(text: str) -> str:
     """User text as Paragraph markup that prints literally: `<b>`, `&` stay text;
     runs of spaces (that separate particulars) stay wide."""
     from xml.sax.saxutils import escape
@@ -195,7 +196,7 @@ def printable_pdf(
         Spacer,
     )
 
-    font = _pdf_font()
+    font = pdf_font()
     pagesize = turned(A4) if landscape else A4
     margin = PDF_MARGIN
     frame_width = pagesize[0] - 2 * (margin + PDF_FRAME_PAD)
@@ -219,7 +220,7 @@ def printable_pdf(
         if "\n" not in text and stringWidth(text, font, PDF_FONT_SIZES[0]) <= inner:
             return text, PDF_FONT_SIZES[0] * 1.2
         for size in PDF_FONT_SIZES:
-            para = Paragraph(_pdf_markup(text), cell_styles[size])
+            para = Paragraph(pdf_markup(text), cell_styles[size])
             _, height = para.wrap(inner, 1e6)
             if len(para.blPara.lines) <= 2 or size == PDF_FONT_SIZES[-1]:
                 return para, height
@@ -302,7 +303,7 @@ def printable_pdf(
             super().save()
 
     info_style = ParagraphStyle("info", fontName=font, fontSize=10.5, leading=15, wordWrap="CJK")
-    story = [Title(), *(Paragraph(_pdf_markup(line), info_style) for line in info_lines), Spacer(1, 6), table]
+    story = [Title(), *(Paragraph(pdf_markup(line), info_style) for line in info_lines), Spacer(1, 6), table]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,

@@ -1,7 +1,8 @@
 """Violation categories and cases (违规类别, 违规记录): the two-person workflow
 (docs/architecture.md, "Case lifecycle and the sanction rule").
 
-The designated leader records and submits a case; a principal decides it.
+The designated leader records and submits a case (and may withdraw it to draft
+until it is decided); a principal decides it, always with a reason.
 Whoever recorded a case can never decide it, its appeal or its revocation:
 that is checked here by user id, whatever the role.  The states, the
 transitions and who may take each are the table in `lifecycle`; every
@@ -600,6 +601,8 @@ def _changes(action: str, actor: Actor, text: str | None, now: datetime) -> dict
     match action:
         case "submit":
             return {"submitted_at": now}
+        case "withdraw":  # back to draft: it was never submitted, as far as the case's columns go
+            return {"submitted_at": None}
         case "confirm" | "reject":
             return {
                 "decision": "confirmed" if action == "confirm" else "rejected",
@@ -637,8 +640,14 @@ def submit_case(engine: Engine, actor: Actor, case_id: int, based_on_version: in
     return transition(engine, actor, case_id, based_on_version, "submit")
 
 
-def confirm_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str | None = None) -> int:
-    """Pending -> confirmed, by a principal who did not record it.  From now the case is in force."""
+def withdraw_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int) -> int:
+    """Pending -> draft: a leader takes a submitted case back before it is decided."""
+    return transition(engine, actor, case_id, based_on_version, "withdraw")
+
+
+def confirm_case(engine: Engine, actor: Actor, case_id: int, based_on_version: int, reason: str) -> int:
+    """Pending -> confirmed, by a principal who did not record it, with the reason (required).
+    From now the case is in force."""
     return transition(engine, actor, case_id, based_on_version, "confirm", reason)
 
 

@@ -1,8 +1,9 @@
 """The lifecycle of a violation case (docs/architecture.md, "Case lifecycle and the sanction rule") as one table.
 
 ```
-draft --submit--> pending --confirm (principal, not the recorder)--> confirmed
-                     \\--reject--> rejected
+draft --submit--> pending --confirm (principal, not the recorder, reason)--> confirmed
+  ^                  |  \\--reject (principal, not the recorder, reason)--> rejected
+  +----withdraw------+      (a leader, until the case is decided)
 confirmed --appeal--> under_appeal --uphold--> confirmed
                                    \\--overturn--> revoked
 confirmed --revoke (principal, reason)--> revoked
@@ -63,10 +64,12 @@ class Transition:
     text_field: str | None = None  # the free text it takes ("reason", "grounds"), if any
     text_required: bool = False
     # How the case page offers it: the button, the icon, the confirmation prompt (only the
-    # principal's decisions have one, {case_no} and {name} filled in) and the message once done.
+    # principal's decisions have one, {case_no} and {name} filled in), the question a leader's
+    # step asks before it is taken ({case_no} filled in) and the message once done.
     button: Msg | None = None
     icon: str | None = None
     prompt: Msg | None = None
+    ask: Msg | None = None
     done: Msg | None = None
 
     @property
@@ -102,7 +105,28 @@ TRANSITIONS: dict[str, Transition] = {
             wrong_state=N_("Case {case_no} is {state}; only a draft can be submitted."),
             button=N_("Submit for decision"),
             icon=":material/send:",
+            ask=N_(
+                "Submit case {case_no} to the principal for decision? From then on it can no longer be changed; "
+                "until the principal decides it, you can withdraw it back to draft."
+            ),
             done=N_("Case submitted for decision."),
+        ),
+        Transition(
+            action="withdraw",
+            from_states=frozenset({CaseState.PENDING}),
+            to_state=CaseState.DRAFT,
+            permission=Permission.RECORD_CASE,  # any leader, like submitting; the four-eyes rule is for decisions
+            four_eyes=False,
+            what="withdraw violation case",
+            label=N_("withdraw"),
+            wrong_state=N_("Case {case_no} is {state}; only a case awaiting decision can be withdrawn."),
+            button=N_("Withdraw to draft"),
+            icon=":material/undo:",
+            ask=N_(
+                "Withdraw case {case_no} from the principal? It goes back to draft and can be changed "
+                "and submitted again."
+            ),
+            done=N_("Case withdrawn; it is a draft again."),
         ),
         Transition(
             action="confirm",
@@ -114,11 +138,12 @@ TRANSITIONS: dict[str, Transition] = {
             label=N_("confirm"),
             wrong_state=N_("Case {case_no} is {state}; only a case awaiting decision can be confirmed."),
             text_field="reason",
+            text_required=True,
             button=N_("Confirm the case"),
             icon=":material/gavel:",
             prompt=N_(
                 "You are about to confirm case {case_no}. From then on {name} has no award eligibility "
-                "and no incentive pay for the assessment year(s) it covers."
+                "and no incentive pay for the assessment year(s) it covers. A reason is required."
             ),
             done=N_("Case confirmed."),
         ),

@@ -56,7 +56,7 @@ def make_case(engine, actors, employee_id=1, state="draft", year=None) -> int:
     if state in ("pending", "confirmed", "under_appeal"):
         v = cases.submit_case(engine, actors[Role.LEADER], case_id, v)
     if state in ("confirmed", "under_appeal"):
-        v = cases.confirm_case(engine, actors[Role.PRINCIPAL], case_id, v)
+        v = cases.confirm_case(engine, actors[Role.PRINCIPAL], case_id, v, "事实清楚")
     if state == "under_appeal":
         cases.record_appeal(engine, actors[Role.LEADER], case_id, v, "当事人申诉")
     return case_id
@@ -116,6 +116,9 @@ def test_leader_records_and_submits_then_principal_confirms(people, app_env):
     at = open_page(leader, "pages/case_record.py", id=created.id)
     assert "确认违规" not in labels(at)
     at = click(at, "提交确认")
+    assert any("确定将违规记录" in w for w in texts(at.warning))  # it asks first
+    assert case_row(app_env, created.id).state == "draft"
+    at = click(at, "确定：提交确认")
     assert "已提交校长确认。" in texts(at.success)
     assert case_row(app_env, created.id).state == "pending"
 
@@ -124,6 +127,10 @@ def test_leader_records_and_submits_then_principal_confirms(people, app_env):
     at.button(key="choose_confirm").click().run()
     assert any("您将确认违规记录" in w for w in texts(at.warning))
     assert case_row(app_env, created.id).state == "pending"  # nothing decided before the confirmation step
+    at = click(at, "确定，作出此决定")
+    assert texts(at.error) and "原因" in texts(at.error)[0]  # no confirmation without a reason
+    assert case_row(app_env, created.id).state == "pending"
+    at.text_area[-1].input("事实清楚，依据充分")
     at = click(at, "确定，作出此决定")
     assert "违规记录已确认。" in texts(at.success)
     row = case_row(app_env, created.id)
@@ -151,6 +158,38 @@ def test_reject_without_reason_is_refused_on_the_page(people, app_env):
     at.text_area[-1].input("证据不足，事实不清")
     at = click(at, "确定，作出此决定")
     assert case_row(app_env, case_id).state == "rejected"
+
+
+def test_leader_withdraws_a_pending_case_after_a_question(people, app_env):
+    case_id = make_case(app_env, people, state="pending")
+    at = open_page(people[Role.LEADER], "pages/case_record.py", id=case_id)
+    assert "提交确认" not in labels(at)
+    at = click(at, "撤回为草稿")
+    assert any("确定从校长处撤回" in w for w in texts(at.warning))
+    at = click(at, "取消")
+    assert case_row(app_env, case_id).state == "pending"
+    at = click(at, "撤回为草稿")
+    at = click(at, "确定：撤回为草稿")
+    assert "违规记录已撤回，恢复为草稿。" in texts(at.success)
+    row = case_row(app_env, case_id)
+    assert (row.state, row.submitted_at) == ("draft", None)
+    assert "提交确认" in labels(at)  # a draft again: it can be submitted again
+    assert list(at.dataframe[-1].value["事件"])[-1] == "撤回为草稿"
+    # The principal no longer has it to decide.
+    at = open_page(people[Role.PRINCIPAL], "pages/case_record.py", id=case_id)
+    assert not [b for b in at.button if (b.key or "").startswith("choose_")]
+
+
+def test_the_decision_notice_is_prepared_for_a_decided_case_only(people, app_env):
+    pending = make_case(app_env, people, state="pending")
+    at = open_page(people[Role.LEADER], "pages/case_record.py", id=pending)
+    assert "生成文书" not in labels(at)
+    confirmed = make_case(app_env, people, employee_id=2, state="confirmed")
+    at = open_page(people[Role.LEADER], "pages/case_record.py", id=confirmed)
+    at = click(at, "生成文书")
+    assert not texts(at.error), texts(at.error)
+    downloads = [read(d.proto.label) for d in at.get("download_button")]
+    assert downloads == ["处理决定书（Word）", "处理决定书（PDF）", "告知书（Word）", "告知书（PDF）"]
 
 
 def test_leader_records_an_appeal_and_principal_overturns_it(people, app_env):

@@ -1,6 +1,8 @@
-"""Issue 5's journey in a real browser: the leader records a case, the principal
-confirms it, the person drops out of the finalisable award list and their pay is
-withheld with the reason; the appeal is overturned and the back-pay list names them."""
+"""Issue 5's journey in a real browser: the leader records a case, submits it (after a
+question), withdraws it and submits it again; the principal confirms it with a reason and
+prints the decision notice, which LibreOffice converts (#14 §4); the person drops out of the
+finalisable award list and their pay is withheld with the reason; the appeal is overturned
+and the back-pay list names them."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from services.core.i18n import translate
 from services.core.permissions import Role
 from services.devdata import demo
 from services.ledger import unit
-from services.sanctions import awards
+from services.sanctions import awards, lifecycle
 from tests.browser.harness import (
     CHROMIUM_ARGS,
     commit_typing,
@@ -99,6 +101,50 @@ def _decide(page, action_label: str, reason: str | None, done: str):
     wait_idle(page)
 
 
+def _answer(page, action: str, done: str):
+    """Take a leader's step that asks first: its button, then yes."""
+    from playwright.sync_api import expect
+
+    step = lifecycle.TRANSITIONS[action]
+    page.get_by_role("button", name=L(step.button), exact=True).click()
+    yes = page.get_by_role("button", name=L("Yes: {action}", action=L(step.button)))
+    yes.wait_for()
+    wait_idle(page)
+    yes.click()
+    expect(page.get_by_text(L(done))).to_be_visible()
+    wait_idle(page)
+
+
+def _converted_text(download, tmp_path) -> str:
+    """The downloaded .docx converted to PDF by LibreOffice, read back as text."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    folder = tmp_path / "notice"
+    folder.mkdir(exist_ok=True)
+    source = folder / "notice.docx"
+    download.save_as(source)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    converted = folder / "notice.pdf"
+    assert converted.exists() and converted.stat().st_size > 0
+    return "".join(page.extract_text() for page in PdfReader(converted).pages).replace("\n", "").replace(" ", "")
+
+
 def _choose(page, label: str, option: str):
     page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").click()
     page.get_by_role("option", name=option, exact=True).click()
@@ -155,13 +201,42 @@ def test_case_confirmed_blocks_award_and_pay_and_overturn_brings_back_pay(chromi
             leader.get_by_role("heading", name=L("History of this case")).wait_for()
             wait_idle(leader)
             leader.wait_for_timeout(500)
+            # Submitting asks first; answering no leaves the draft as it was.
             leader.get_by_role("button", name=L("Submit for decision")).click()
-            expect(leader.get_by_text(L("Case submitted for decision."))).to_be_visible()
+            expect(
+                leader.get_by_text(
+                    L(
+                        "Submit case {case_no} to the principal for decision? From then on it "
+                        "can no longer be changed; until the principal decides it, you can withdraw "
+                        "it back to draft.",
+                        case_no=case_no,
+                    )
+                )
+            ).to_be_visible()
+            leader.get_by_role("button", name=L("Cancel"), exact=True).click()
+            expect(leader.get_by_role("button", name=L("Cancel"), exact=True)).to_have_count(0)
+            wait_idle(leader)
+            _answer(leader, "submit", "Case submitted for decision.")
             screenshot(leader, "cases-01-submitted")
 
-            # The principal confirms it.
+            # The leader takes it back (it is a draft again), then submits it once more.
+            _answer(leader, "withdraw", "Case withdrawn; it is a draft again.")
+            expect(leader.get_by_role("heading", name=L("Edit the draft"))).to_be_visible()
+            _answer(leader, "submit", "Case submitted for decision.")
+
+            # The principal confirms it, with the reason the notice prints.
             _open_case(principal, case_no)
-            _decide(principal, "Confirm the case", None, "Case confirmed.")
+            _decide(principal, "Confirm the case", "事实清楚，依据充分，予以确认。", "Case confirmed.")
+
+            # The decision notice downloads and LibreOffice opens it: the person's name and the appeal route.
+            principal.get_by_role("button", name=L("Prepare the notices")).click()
+            wait_idle(principal)
+            with principal.expect_download() as download:
+                principal.get_by_role("button", name=L("Decision notice (Word)")).click()
+            assert download.value.suggested_filename == f"处理决定书_{case_no}.docx"
+            text = _converted_text(download.value, tmp_path)
+            assert name in text and "申诉" in text and "事实清楚，依据充分，予以确认。" in text
+            screenshot(principal, "cases-01b-notices")
 
             # The nominee is out of the finalisable list, named with the reason instead.
             _menu(leader, "Award nominations")

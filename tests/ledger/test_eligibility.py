@@ -35,6 +35,7 @@ IN_FORCE = {"confirmed", "under_appeal"}
 # The lifecycle as the design states it: action -> (from states, to state).
 LIFECYCLE = {
     "submit": ({"draft"}, "pending"),
+    "withdraw": ({"pending"}, "draft"),
     "confirm": ({"pending"}, "confirmed"),
     "reject": ({"pending"}, "rejected"),
     "appeal": ({"confirmed"}, "under_appeal"),
@@ -129,7 +130,8 @@ def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
     model: list[ModelCase] = []
     call = {
         "submit": lambda c: cases.submit_case(engine, leader, c.id, c.version),
-        "confirm": lambda c: cases.confirm_case(engine, principal, c.id, c.version),
+        "withdraw": lambda c: cases.withdraw_case(engine, leader, c.id, c.version),
+        "confirm": lambda c: cases.confirm_case(engine, principal, c.id, c.version, "事实清楚"),
         "reject": lambda c: cases.reject_case(engine, principal, c.id, c.version, "证据不足"),
         "appeal": lambda c: cases.record_appeal(engine, leader, c.id, c.version, "申诉理由"),
         "uphold": lambda c: cases.uphold_case(engine, principal, c.id, c.version, "维持"),
@@ -146,13 +148,13 @@ def test_eligibility_equals_the_rule_for_any_history(engine, actors, n, ops):
         case = model[index % len(model)]
         if op == "recorder_decides":  # the four-eyes rule, whatever the state
             with pytest.raises(ServiceError):
-                cases.confirm_case(engine, recorder_as_principal, case.id, case.version)
+                cases.confirm_case(engine, recorder_as_principal, case.id, case.version, "理由")
             with pytest.raises(ServiceError):
                 cases.revoke_case(engine, recorder_as_principal, case.id, case.version, "理由")
             continue
         if op == "stale":  # a decision based on an older version never lands
             with pytest.raises(ServiceError):
-                cases.confirm_case(engine, principal, case.id, case.version - 1)
+                cases.confirm_case(engine, principal, case.id, case.version - 1, "理由")
             continue
         valid = [a for a, (starts, _) in LIFECYCLE.items() if case.state in starts]
         if op == "advance" and valid:

@@ -38,6 +38,7 @@ from tests.factories import (
     OCCURRED,
     PDF,
     change_events,
+    colleague,
     count,
     first_category,
     get_case,
@@ -110,7 +111,7 @@ def test_admin_creates_edits_deactivates_and_deletes_a_category(engine, actors):
             .scalars()
             .all()
         )
-    assert actions == ["create", "update", "stale_refused", "update", "delete"]
+    assert actions == ["create", "update", "stale_refused", "update", "delete"]  # a refused save leaves its trace
 
 
 @pytest.mark.parametrize("basis", ["", "   ", None])
@@ -282,7 +283,7 @@ def test_full_lifecycle_each_transition_one_event(engine, actors, leader, princi
     case_id = new_case(engine, leader, staff[0])
     v = cases.submit_case(engine, leader, case_id, 1)
     assert get_case(engine, case_id).state == "pending" and get_case(engine, case_id).submitted_at is not None
-    v = cases.confirm_case(engine, principal, case_id, v)
+    v = cases.confirm_case(engine, principal, case_id, v, "事实清楚")
     c = get_case(engine, case_id)
     assert (c.state, c.decision, c.decided_by_id, c.decided_by_name) == (
         "confirmed",
@@ -310,17 +311,61 @@ def test_full_lifecycle_each_transition_one_event(engine, actors, leader, princi
     assert list(history["action"]) == [e.action for e in events]
 
 
-def test_reject_needs_a_reason_and_confirm_may_have_one(engine, actors, leader, principal, staff):
+@pytest.mark.parametrize("action", ["confirm", "reject"])
+@pytest.mark.parametrize("reason", [None, "", "  "])
+def test_a_decision_needs_a_reason(engine, actors, leader, principal, staff, action, reason):
     case_id = new_case(engine, leader, staff[0])
     v = cases.submit_case(engine, leader, case_id, 1)
     before = snapshot(engine)
     with pytest.raises(ValidationError) as err:
-        cases.reject_case(engine, principal, case_id, v, "  ")
+        cases.transition(engine, principal, case_id, v, action, reason)
     assert err.value.field == "reason"
     assert snapshot(engine) == before
-    cases.reject_case(engine, principal, case_id, v, "证据不足")
+    cases.transition(engine, principal, case_id, v, action, "证据不足" if action == "reject" else "事实清楚")
     c = get_case(engine, case_id)
-    assert (c.state, c.decision, c.decision_reason) == ("rejected", "rejected", "证据不足")
+    expected = {"reject": ("rejected", "证据不足"), "confirm": ("confirmed", "事实清楚")}[action]
+    assert (c.state, c.decision, c.decision_reason) == (expected[0], expected[0], expected[1])
+
+
+def test_a_pending_case_is_withdrawn_to_draft_changed_and_submitted_again(engine, actors, leader, principal, staff):
+    case_id = new_case(engine, leader, staff[0])
+    v = cases.submit_case(engine, leader, case_id, 1)
+    v = cases.withdraw_case(engine, leader, case_id, v)
+    c = get_case(engine, case_id)
+    assert (c.state, c.submitted_at, c.decision) == ("draft", None, None)
+    assert cases.actions_for(leader, cases.get_case(engine, leader, case_id).case) == ["edit", "submit"]
+    v = cases.update_draft(engine, leader, case_id, v, facts="补充核实后的事实")
+    v = cases.submit_case(engine, leader, case_id, v)
+    cases.confirm_case(engine, principal, case_id, v, "事实清楚")
+    events = case_events(engine, case_id)
+    assert [e.action for e in events] == ["create", "submit", "withdraw", "update", "submit", "confirm"]
+    withdrawn = events[2]
+    assert withdrawn.actor_id == leader.id and withdrawn.household_id == staff[0]
+    assert json.loads(withdrawn.before)["state"] == "pending" and json.loads(withdrawn.after)["state"] == "draft"
+    assert "submitted_at" in json.loads(withdrawn.before)
+
+
+def test_withdraw_is_a_leaders_step_and_only_before_the_decision(engine, actors, leader, principal, staff):
+    case_id = new_case(engine, leader, staff[0])
+    v = cases.submit_case(engine, leader, case_id, 1)
+    assert "withdraw" in cases.actions_for(leader, cases.get_case(engine, leader, case_id).case)
+    assert "withdraw" not in cases.actions_for(principal, cases.get_case(engine, leader, case_id).case)
+    before = snapshot(engine)
+    for role in (Role.PRINCIPAL, Role.ADMIN, Role.AUDITOR):
+        with pytest.raises(PermissionDenied):
+            cases.withdraw_case(engine, actors[role], case_id, v)
+    assert snapshot(engine)[0] == before[0]
+    # Another leader may withdraw it too, as any leader may submit it: the four-eyes rule is for decisions.
+    other = colleague(engine, actors)
+    v = cases.withdraw_case(engine, other, case_id, v)
+    assert get_case(engine, case_id).state == "draft"
+    v = cases.submit_case(engine, leader, case_id, v)
+    v = cases.confirm_case(engine, principal, case_id, v, "事实清楚")
+    before = snapshot(engine)
+    with pytest.raises(ServiceError) as err:
+        cases.withdraw_case(engine, leader, case_id, v)
+    assert err.value.msgid == lifecycle.TRANSITIONS["withdraw"].wrong_state
+    assert snapshot(engine) == before
 
 
 def test_revoke_a_confirmed_case_with_a_reason(engine, actors, leader, principal, staff):
@@ -360,7 +405,8 @@ def test_transition_from_the_wrong_state_is_refused(engine, actors, leader, prin
     before = snapshot(engine)
     call = {
         "submit": lambda: cases.submit_case(engine, leader, case_id, v),
-        "confirm": lambda: cases.confirm_case(engine, principal, case_id, v),
+        "withdraw": lambda: cases.withdraw_case(engine, leader, case_id, v),
+        "confirm": lambda: cases.confirm_case(engine, principal, case_id, v, "事实清楚"),
         "reject": lambda: cases.reject_case(engine, principal, case_id, v, "理由"),
         "appeal": lambda: cases.record_appeal(engine, leader, case_id, v, "理由"),
         "uphold": lambda: cases.uphold_case(engine, principal, case_id, v, "理由"),
@@ -377,12 +423,12 @@ def test_transition_from_the_wrong_state_is_refused(engine, actors, leader, prin
 def test_confirmed_twice_is_refused(engine, actors, leader, principal, staff):
     case_id = new_case(engine, leader, staff[0])
     v = cases.submit_case(engine, leader, case_id, 1)
-    v2 = cases.confirm_case(engine, principal, case_id, v)
+    v2 = cases.confirm_case(engine, principal, case_id, v, "事实清楚")
     before = snapshot(engine)
     with pytest.raises(ServiceError, match="only a case awaiting decision"):
-        cases.confirm_case(engine, principal, case_id, v2)
+        cases.confirm_case(engine, principal, case_id, v2, "事实清楚")
     with pytest.raises(StaleVersion):  # a second principal who opened it before the first confirmed
-        cases.confirm_case(engine, principal, case_id, v)
+        cases.confirm_case(engine, principal, case_id, v, "事实清楚")
     assert snapshot(engine) == before
 
 
@@ -398,7 +444,7 @@ def test_appealed_while_not_confirmed_is_refused(engine, actors, leader, staff):
 def test_decision_of_a_draft_is_refused(engine, actors, leader, principal, staff):
     case_id = new_case(engine, leader, staff[0])
     with pytest.raises(ServiceError, match="awaiting decision"):
-        cases.confirm_case(engine, principal, case_id, 1)
+        cases.confirm_case(engine, principal, case_id, 1, "事实清楚")
     assert get_case(engine, case_id).state == "draft"
 
 
@@ -416,7 +462,7 @@ def test_the_recorder_can_never_decide_even_holding_the_power(engine, actors, le
     assert recorder_as_principal.can(cases.Permission.DECIDE_CASE)
     before = snapshot(engine)
     attempts = [
-        lambda: cases.confirm_case(engine, recorder_as_principal, pending, v),
+        lambda: cases.confirm_case(engine, recorder_as_principal, pending, v, "事实清楚"),
         lambda: cases.reject_case(engine, recorder_as_principal, pending, v, "理由"),
         lambda: cases.revoke_case(engine, recorder_as_principal, confirmed, vc, "理由"),
         lambda: cases.uphold_case(engine, recorder_as_principal, appealed, va, "理由"),
@@ -438,7 +484,7 @@ def test_a_principal_who_recorded_a_case_by_hand_cannot_decide_it(engine, actors
     auth.set_role(engine, admin, principal.id, Role.PRINCIPAL)
     v = cases.submit_case(engine, actors[Role.LEADER], case_id, 1)
     with pytest.raises(PermissionDenied):
-        cases.confirm_case(engine, principal, case_id, v)
+        cases.confirm_case(engine, principal, case_id, v, "事实清楚")
     other = Actor(id=principal.id + 1000, username="p2", display_name="副校长", role=Role.PRINCIPAL)
     assert cases.actions_for(other, cases.get_case(engine, principal, case_id).case) == ["confirm", "reject"]
 
@@ -448,7 +494,7 @@ def test_only_the_principal_decides(engine, actors, leader, staff):
     v = cases.submit_case(engine, leader, case_id, 1)
     for role in (Role.ADMIN, Role.LEADER, Role.AUDITOR):
         with pytest.raises(PermissionDenied):
-            cases.confirm_case(engine, actors[role], case_id, v)
+            cases.confirm_case(engine, actors[role], case_id, v, "事实清楚")
 
 
 def test_signed_off_year_refuses_every_case_write(engine, actors, leader, principal, staff):
@@ -476,7 +522,7 @@ def test_signed_off_year_refuses_every_case_write(engine, actors, leader, princi
         )
     before = snapshot(engine)
     with pytest.raises(YearLocked):
-        cases.confirm_case(engine, principal, case_id, v)
+        cases.confirm_case(engine, principal, case_id, v, "事实清楚")
     with pytest.raises(YearLocked):
         new_case(engine, leader, staff[1])
     assert snapshot(engine) == before
