@@ -1,5 +1,5 @@
 """The history views' one display: the readable table (services.audit.wording) and,
-for whoever checks the trail itself, the events as stored in a collapsed 技术详情."""
+for whoever checks the trail itself, the events as stored in a collapsed "Technical details"."""
 
 from __future__ import annotations
 
