@@ -188,7 +188,9 @@ def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.Data
     }
     if full:
         columns |= {"before": N_("Before"), "after": N_("After"), "details": N_("Details")}
-    return shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+    table = shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+    table.attrs = {}  # the names are in the cells now (and frames' attrs go to the browser as JSON)
+    return table
 
 
 def export_file_name(lang: str) -> str:
@@ -218,7 +220,9 @@ def raw_events(events: pd.DataFrame, lang: str) -> pd.DataFrame:
     }
     raw = events.assign(at=events["at"].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v))
     raw = raw.astype(object).where(raw.notna(), "")
-    return raw[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+    table = raw[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+    table.attrs = {}
+    return table
 
 
 KEYED = 2
