@@ -11,7 +11,7 @@ import services.sanctions.cases  # noqa: F401
 from pages import _history
 from pages import _ui as ui
 from pages._ui import t
-from services.audit import reading, trail
+from services.audit import reading, trail, wording
 from services.core import exports
 from services.core.formatting import local_today
 from services.core.permissions import Permission
@@ -33,7 +33,9 @@ with st.container(border=True):
     )
     who = dict(zip(choices["actor_name"], choices["actor_label"], strict=True))
     actor_name = c2.selectbox(
-        t("By"), [None, *choices["actor_name"]], format_func=lambda a: any_label if a is None else who.get(a, a)
+        t("By"),
+        [None, *choices["actor_name"]],
+        format_func=lambda a: any_label if a is None else t(wording.TOOLS[a]) if a in wording.TOOLS else who.get(a, a),
     )
     entity_type = c3.selectbox(
         t("Record type"),
