@@ -1,12 +1,17 @@
 """The audit trail: filter, page through, export, and verify the hash chain."""
 
-import datetime as dt
-
 import streamlit as st
 
+# The domains name their fields and codes for the trail when imported (services.audit.wording).
+import services.accounts.auth
+import services.education.outreach
+import services.education.training
+import services.ledger.roster
+import services.sanctions.cases  # noqa: F401
+from pages import _history
 from pages import _ui as ui
 from pages._ui import t
-from services.audit import reading, trail
+from services.audit import reading, trail, wording
 from services.core import exports
 from services.core.formatting import local_today
 from services.core.permissions import Permission
@@ -26,8 +31,11 @@ with st.container(border=True):
         [None, *choices["action"]],
         format_func=lambda a: any_label if a is None else t(trail.ACTION_LABELS.get(a, a)),
     )
+    who = dict(zip(choices["actor_name"], choices["actor_label"], strict=True))
     actor_name = c2.selectbox(
-        t("By"), [None, *choices["actor_name"]], format_func=lambda a: any_label if a is None else a
+        t("By"),
+        [None, *choices["actor_name"]],
+        format_func=lambda a: any_label if a is None else t(wording.TOOLS[a]) if a in wording.TOOLS else who.get(a, a),
     )
     entity_type = c3.selectbox(
         t("Record type"),
@@ -56,7 +64,7 @@ c2.caption(t("{total} events, page {page} of {pages}", total=total, page=page_no
 
 
 events, _ = reading.list_events(ui.engine(), actor, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **filters)
-st.dataframe(trail.events_table(events, ui.lang()), hide_index=True, width="stretch")
+_history.show(actor, events, drop=(), key="audit")
 
 c1, c2 = st.columns(2)
 with c1:
@@ -68,7 +76,7 @@ with c1:
         trail.record_export(ui.engine(), actor, "audit_event", count)
     if "audit_export" in st.session_state:
         ui.download_button(
-            t("Download audit trail"), st.session_state["audit_export"], f"audit-{dt.date.today():%Y%m%d}.xlsx"
+            t("Download audit trail"), st.session_state["audit_export"], trail.export_file_name(ui.lang())
         )
 with c2:
     if st.button(t("Verify the hash chain"), icon=":material/verified:"):

@@ -9,9 +9,9 @@ from typing import Any, NoReturn
 
 import streamlit as st
 
+from pages import _history
 from pages import _ui as ui
 from pages._ui import t
-from services.audit import trail
 from services.core import uploads
 from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
@@ -420,11 +420,4 @@ if case["decision"]:
 
 # ---------------------------------------------------------------- history
 st.subheader(t("History of this case"))
-if detail.history.empty:
-    st.caption(t("No recorded changes."))
-else:
-    st.dataframe(
-        trail.events_table(detail.history, ui.lang()).drop(columns=[t("No."), t("Record")]),
-        hide_index=True,
-        width="stretch",
-    )
+_history.show(actor, detail.history, drop=("No.", "Record"), key="case")

@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages import _history
 from pages import _ui as ui
 from pages._ui import t
-from services.audit import trail
 from services.core import files, uploads
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, fmt_datetime, local_today
@@ -380,11 +380,6 @@ with tab_households:
 
 # ---------------------------------------------------------------- history
 with tab_history:
-    timeline = outreach.leaflet_history(ui.engine(), actor, leaflet_id)
-    if timeline.empty:
-        st.caption(t("No recorded changes."))
-    else:
-        shown = trail.events_table(timeline, ui.lang()).drop(columns=[t("No.")])
-        st.dataframe(shown, hide_index=True, width="stretch")
+    _history.show(actor, outreach.leaflet_history(ui.engine(), actor, leaflet_id), key="leaflet")
     if households["marked_at"].notna().any():
         st.caption(t("Last receipt recorded {when}.", when=fmt_datetime(households["marked_at"].max())))

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages import _history
 from pages import _ui as ui
 from pages._ui import t
-from services.audit import trail
 from services.core import uploads
 from services.core.errors import ServiceError
 from services.core.formatting import fmt_date, fmt_datetime, local_today
@@ -324,8 +324,4 @@ with tab_expected:
 
 # ---------------------------------------------------------------- history
 with tab_history:
-    timeline = training.session_history(ui.engine(), actor, session_id)
-    if timeline.empty:
-        st.caption(t("No recorded changes."))
-    else:
-        st.dataframe(trail.events_table(timeline, ui.lang()).drop(columns=[t("No.")]), hide_index=True, width="stretch")
+    _history.show(actor, training.session_history(ui.engine(), actor, session_id), key="session")

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from pages import _history
 from pages import _ui as ui
 from pages._ui import t
-from services.audit import trail
 from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
@@ -386,9 +386,4 @@ if actor.can(Permission.RECORD_CASE) and st.button(t("Record a violation case fo
 
 # ---------------------------------------------------------------- history
 with st.expander(t("History of this household")):
-    timeline = roster.household_timeline(ui.engine(), actor, employee_id)
-    if timeline.empty:
-        st.caption(t("No recorded changes."))
-    else:
-        shown = trail.events_table(timeline, ui.lang()).drop(columns=[t("No."), t("Record")])
-        st.dataframe(shown, hide_index=True, width="stretch")
+    _history.show(actor, roster.household_timeline(ui.engine(), actor, employee_id), key="household")

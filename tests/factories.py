@@ -207,6 +207,61 @@ def to_state(engine, actors, case_id, state) -> int:
     return version
 
 
+@dataclass(frozen=True)
+class LivedHistory:
+    """The records `lived_history` touched, for the history views' tests."""
+
+    employee_id: int
+    other_id: int
+    member_id: int
+    session_id: int
+    leaflet_id: int
+    case_id: int
+
+
+def lived_history(engine, actors) -> LivedHistory:
+    """A realistic lifecycle through the services, leaving every history something to show:
+    a staff member created and edited, a child added, a session held (roll call, then
+    rescheduled and re-timed), a leaflet delivered, and a case submitted, confirmed and revoked."""
+    from services.ledger import roster
+
+    leader = actors[Role.LEADER]
+    other = make_staff(engine, 1)[0]
+    employee = roster.create_employee(
+        engine,
+        leader,
+        {
+            "staff_no": "N0001",
+            "name": "新同事",
+            "id_number": "110105199001010037",
+            "department": "新部门",
+            "status": "active",
+        },
+    )
+    household = roster.get_household(engine, leader, employee)
+    roster.update_employee(
+        engine,
+        leader,
+        employee,
+        household.version,
+        {**household.employee, "post": "教研组长", "marital_status": "已婚"},
+    )
+    member = roster.add_family_member(
+        engine, leader, employee, {"relation": "子女", "name": "小明", "birth_date": "2020-05-01"}
+    )
+    session_id = new_session(engine, leader)
+    training.record_roll_call(engine, leader, session_id, {employee: "present", other: "absent"})
+    held, _ = training.get_session(engine, leader, session_id)
+    training.update_session(engine, leader, session_id, held["version"], hours="2", held_on=date(YEAR, 1, 2))
+    leaflet_id = new_leaflet(engine, leader)
+    outreach.record_distributions(
+        engine, leader, leaflet_id, [outreach.DistributionMark(employee, date(YEAR, 1, 3), "door", "本人", True)]
+    )
+    case_id = new_case(engine, leader, employee)
+    to_state(engine, actors, case_id, "revoked")
+    return LivedHistory(employee, other, member, session_id, leaflet_id, case_id)
+
+
 def make_numbered_staff(engine, n: int) -> list[int]:
     """n staff members S0000.. named 员工0.. in 语文组; returns their ids."""
     with write_session(engine) as s:

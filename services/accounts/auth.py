@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import User
 from models._common import utcnow
-from services.audit import checkpoint, trail
+from services.audit import checkpoint, trail, wording
 from services.audit.access import authorize, write_as
 from services.core.db import read_session, write_session
 from services.core.errors import AuthError, NotFound, ValidationError
@@ -28,6 +28,21 @@ from services.core.i18n import N_
 from services.core.permissions import Actor, Permission, Role
 
 MAX_FAILED_LOGINS = 5
+# Why a sign-in was refused or a session ended, as the audit trail shows it.
+wording.register(
+    ["user"],
+    choices={
+        "reason": {
+            "unknown_user": N_("Unknown account"),
+            "wrong_password": N_("Wrong password"),
+            "locked": N_("Account locked"),
+            "disabled": N_("Account disabled"),
+            "logout": N_("Signed out"),
+            "idle_timeout": N_("Session timed out"),
+            "account_disabled": N_("Account disabled"),
+        }
+    },
+)
 LOCKOUT = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
 MIN_PASSWORD_LENGTH = 8

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
-from models import AuditEvent
-from services.audit import checkpoint, guard, trail
+from models import AuditEvent, User
+from services.audit import checkpoint, guard, trail, wording
 from services.audit import key as audit_key
 from services.audit.access import authorize
 from services.core.db import read_session
@@ -42,12 +42,16 @@ EVENT_COLUMNS = (
 def events_frame(
     session: Session, *conditions: Any, newest_first: bool = True, limit: int | None = None, offset: int = 0
 ) -> pd.DataFrame:
-    """The events matching `conditions` as one frame of EVENT_COLUMNS (one statement)."""
+    """The events matching `conditions` as one frame of EVENT_COLUMNS (one statement),
+    with the names of the people and records they mention in `frame.attrs["names"]`
+    (one more statement, none for no events) for `trail.events_table`."""
     order = AuditEvent.id.desc() if newest_first else AuditEvent.id
     stmt = select(*EVENT_COLUMNS).where(*conditions).order_by(order).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in EVENT_COLUMNS])
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in EVENT_COLUMNS])
+    frame.attrs["names"] = wording.lookup_names(session, frame)
+    return frame
 
 
 @dataclass(frozen=True)
@@ -387,4 +391,9 @@ def distinct_values(engine: Engine, actor: Actor) -> dict[str, list[str]]:
             .scalars()
             .all()
         )
-    return {"action": list(actions), "actor_name": list(names), "entity_type": list(types)}
+        shown = dict(
+            session.execute(select(User.username, User.display_name).where(User.username.in_(list(names)))).all()
+        )
+    # `actor_label`: who each name is, as the trail shows it (the display name of an account).
+    labels = [shown.get(n) or n for n in names]
+    return {"action": list(actions), "actor_name": list(names), "actor_label": labels, "entity_type": list(types)}

@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 from models import AuditEvent
 from models._common import utcnow
 from services.audit import key as audit_key
+from services.audit import wording
 from services.core.db import write_session
-from services.core.formatting import fmt_datetime
+from services.core.formatting import fmt_datetime, local_today
 from services.core.i18n import N_, translate
-from services.core.permissions import Actor
+from services.core.permissions import Actor, Role
 
 GENESIS_HASH = "0" * 64
 # How a failed sign-in under an unknown name is attributed: this prefix and a
@@ -92,6 +93,7 @@ ENTITY_LABELS = {
     "violation_category": N_("Violation category"),
     "violation_case": N_("Violation case"),
     "case_attachment": N_("Case attachment"),
+    "database": N_("Database"),
 }
 # Arbitrary constant naming Taizhang's audit lock among PostgreSQL advisory locks.
 _PG_AUDIT_LOCK = 7_303_2024
@@ -146,42 +148,35 @@ def diff(
     return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
 
 
-def summarize(before: str | None, after: str | None, details: str | None, limit: int = 300) -> str:
-    """One readable line for an event: `field: old → new; ...` then the details."""
-    # Missing values may arrive as None or as a DataFrame's NaN.
-    old = json.loads(before) if isinstance(before, str) and before else {}
-    new = json.loads(after) if isinstance(after, str) and after else {}
-    parts = []
-    for key in sorted(set(old) | set(new)):
-        if key in ("created_at", "updated_at", "password_changed_at"):
-            continue
-        if key in old and key in new:
-            parts.append(f"{key}: {old[key]} → {new[key]}")
-        elif key in new:
-            parts.append(f"{key}: {new[key]}")
-        else:
-            parts.append(f"{key}: {old[key]} → ∅")
-    if isinstance(details, str) and details:
-        parts.extend(f"{k}: {v}" for k, v in sorted(json.loads(details).items()))
-    text = "; ".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.DataFrame:
-    """Events as people read them; `full` keeps the raw before/after (exports)."""
+    """Events as people read them (services.audit.wording): local times, people and
+    records by name, one line of labelled, formatted changes per event.  The names
+    come with the frame (`reading.events_frame` looks them up in one statement);
+    `full` adds the raw before/after/details (exports, the technical view)."""
+    names = events.attrs.get("names") or wording.Names()
 
     def action_label(action: str) -> str:
         return translate(lang, ACTION_LABELS.get(action, action))
 
+    rows = list(
+        zip(
+            events["entity_type"],
+            events["entity_id"],
+            events["before"],
+            events["after"],
+            events["details"],
+            strict=True,
+        )
+    )
     shown = events.assign(
         at=events["at"].map(fmt_datetime),
+        actor_name=[wording.actor_text(a, lang, names) for a in events["actor_name"]],
         action=events["action"].map(action_label),
         entity_type=events["entity_type"].map(
             lambda e: translate(lang, ENTITY_LABELS.get(e, e)) if isinstance(e, str) else ""
         ),
-        summary=[
-            summarize(b, a, d) for b, a, d in zip(events["before"], events["after"], events["details"], strict=True)
-        ],
+        entity_id=[wording.record_text(e, i, b, a, names) for e, i, b, a, _ in rows],
+        summary=[wording.describe(e, b, a, d, lang, names) for e, _, b, a, d in rows],
     )
     columns = {
         "id": N_("No."),
@@ -194,7 +189,41 @@ def events_table(events: pd.DataFrame, lang: str, full: bool = False) -> pd.Data
     }
     if full:
         columns |= {"before": N_("Before"), "after": N_("After"), "details": N_("Details")}
-    return shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+    table = shown[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+    table.attrs = {}  # the names are in the cells now (and frames' attrs go to the browser as JSON)
+    return table
+
+
+def export_file_name(lang: str) -> str:
+    """The audit trail export's file name, dated with the unit's local day: 审计日志_2026-12-02.xlsx."""
+    return translate(lang, N_("audit-trail_{day}.xlsx"), day=local_today().isoformat())
+
+
+def may_see_raw(actor: Actor) -> bool:
+    """Whether the history views offer the events as stored (the 技术详情 view):
+    to the auditor and the administrator, who check the trail itself."""
+    return actor.role in (Role.AUDITOR, Role.ADMIN)
+
+
+def raw_events(events: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The events as stored, for the auditor's technical view: UTC times, account
+    names, record ids and the raw JSON of before/after/details."""
+    columns = {
+        "id": N_("No."),
+        "at": N_("Time (UTC)"),
+        "actor_name": N_("Account"),
+        "action": N_("Event"),
+        "entity_type": N_("Record type"),
+        "entity_id": N_("Record"),
+        "before": N_("Before"),
+        "after": N_("After"),
+        "details": N_("Details"),
+    }
+    raw = events.assign(at=events["at"].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v))
+    raw = raw.astype(object).where(raw.notna(), "")
+    table = raw[list(columns)].rename(columns={k: translate(lang, v) for k, v in columns.items()})
+    table.attrs = {}
+    return table
 
 
 KEYED = 2

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import Label
 
 from models import Department, Distribution, Employee, Leaflet, LeafletAttachment, Unit
 from models._common import utcnow
-from services.audit import trail
+from services.audit import trail, wording
 from services.audit.access import authorize, write_as
 from services.audit.trail import record_export
 from services.core.db import read_session
@@ -79,6 +79,20 @@ METHOD_LABELS = {
     Method.MEETING: N_("Handed out at a meeting"),
     Method.ELECTRONIC: N_("Electronic"),
 }
+
+# A leaflet's 变更记录 reads its events in these words.
+wording.register(
+    ["leaflet"],
+    choices={
+        "kind": KIND_LABELS,
+        "audience": {
+            "all": N_("All staff households"),
+            "departments": N_("Chosen departments"),
+            "people": N_("Chosen households"),
+        },
+    },
+)
+wording.register(["distribution"], choices={"method": METHOD_LABELS})
 
 MAX_COPIES = 100_000
 # The longest text each field of a leaflet holds: its column's size.

@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import Label
 
 from models import Attendance, AuditEvent, Department, Employee, TrainingSession, Unit
 from models._common import utcnow
-from services.audit import reading, trail
+from services.audit import reading, trail, wording
 from services.audit.access import authorize, write_as
 from services.audit.trail import record_export
 from services.core import uploads
@@ -84,6 +84,16 @@ STATUS_LABELS = {
 # What a roll call may set; `made_up` only ever comes from a make-up session.
 MARKABLE = {Status.PRESENT, Status.ABSENT, Status.EXCUSED}
 OWING = (Status.ABSENT.value, Status.EXCUSED.value)
+
+AUDIENCE_LABELS = {
+    "all": N_("All staff in post"),
+    "departments": N_("Chosen departments"),
+    "people": N_("Chosen people"),
+    "makeup": N_("Make-up session"),
+}
+# A session's 变更记录 reads its events in these words.
+wording.register(["training_session"], choices={"form": FORM_LABELS, "audience": AUDIENCE_LABELS})
+wording.register(["attendance"], choices={"status": STATUS_LABELS})
 
 MAX_HOURS = Decimal(24)
 # The longest text each field of a session holds: its column's size.

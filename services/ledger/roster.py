@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, Department, Employee, FamilyMember
-from services.audit import reading, trail
+from services.audit import reading, trail, wording
 from services.audit.access import authorize, write_as
 from services.core import exports
 from services.core.db import read_session
@@ -71,6 +71,18 @@ FP_STATUS_LABELS = {
 }
 
 EMPLOYEE_FIELDS = list(validation.EMPLOYEE_FIELDS)
+
+# The household timeline reads the events of these records in the form's words.
+wording.register(
+    ["employee"],
+    labels=FIELD_LABELS,
+    choices={"gender": GENDER_LABELS, "status": STATUS_LABELS, "marital_status": MARITAL_LABELS},
+)
+wording.register(
+    ["family_member"],
+    labels={k: v for k, v in FIELD_LABELS.items() if k != "status"},
+    choices={"gender": GENDER_LABELS, "relation": RELATION_LABELS},
+)
 FAMILY_FIELDS = [f for f in validation.FAMILY_FIELDS if f != "staff_no"]  # the household is known
 
 # Sortable columns of the staff list, by the name the page uses.

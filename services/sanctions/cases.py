@@ -39,7 +39,7 @@ from models import (
     ViolationCategory,
 )
 from models._common import utcnow
-from services.audit import reading, trail
+from services.audit import reading, trail, wording
 from services.audit.access import authorize, write_as
 from services.core.db import read_session
 from services.core.errors import (
@@ -57,7 +57,7 @@ from services.core.text import TextMessages, checked_text, column_length, stripp
 from services.core.versioning import check_version, guarded_delete, guarded_update
 from services.core.yearlock import ensure_year_open
 from services.ledger.unit import UNIT_ID
-from services.sanctions.lifecycle import EDIT, TRANSITIONS, CaseState, Transition, state_label
+from services.sanctions.lifecycle import EDIT, STATE_LABELS, TRANSITIONS, CaseState, Transition, state_label
 
 FIELD_LABELS = {
     "employee_id": N_("Staff member"),
@@ -72,6 +72,17 @@ FIELD_LABELS = {
     "grounds": N_("Grounds of appeal"),
     "name": N_("Name"),
 }
+# A case's history reads its events in the form's words and the lifecycle's states.
+wording.register(
+    ["violation_case", "case_attachment"],
+    labels=FIELD_LABELS,
+    choices={
+        "state": STATE_LABELS,
+        "decision": STATE_LABELS,
+        "appeal_result": {"upheld": N_("Upheld"), "overturned": N_("Overturned")},
+    },
+)
+wording.register(["violation_category"], labels={"name": N_("Name"), "basis": N_("Basis")})
 # The longest text per field: the size of the column it is stored in.  A category's basis
 # pre-fills its cases' basis, and a reason goes to the decision, appeal or revocation column,
 # so those take the smallest of their columns.

@@ -91,11 +91,3 @@ def test_filters(engine, actors):
     assert total == 1 and frame.iloc[0]["actor_name"] == "leader"
     frame, total = reading.list_events(engine, admin, actor_name="admin", action="create")
     assert total == 3
-
-
-def test_summary_reads_as_changes():
-    line = trail.summarize('{"name":"旧","updated_at":"x"}', '{"name":"新","updated_at":"y"}', '{"reason":"r"}')
-    assert line == "name: 旧 → 新; reason: r"
-    assert trail.summarize(None, '{"role":"leader"}', None) == "role: leader"
-    assert trail.summarize(float("nan"), None, None) == ""
-    assert trail.summarize(None, None, '{"x":"' + "长" * 400 + '"}').endswith("…")
