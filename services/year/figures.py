@@ -87,6 +87,10 @@ class YearFigures:
     work summary quotes (absences, appeals).  Amounts are integer fen."""
 
     year: int
+    # The day the figures are stated as of: the year's last day, or while the year runs the day they
+    # were worked out (sessions after it are not counted yet).  Staff in post are those on 31 Dec, as
+    # ../shared/spec/district-report.md defines 在职职工数, as the ledger stands on this day.
+    as_of: date
     staff_in_post: int
     family_members: int
     children_born: int
@@ -147,6 +151,7 @@ def year_figures(conn: Connection, year: int, *, today: date | None = None) -> Y
     """
     first, last = year_bounds(year)
     today = today or local_today()
+    as_of = min(today, last)
     in_post = in_post_on(last)
 
     staff_in_post = select(func.count()).select_from(Employee).where(in_post).scalar_subquery()
@@ -242,6 +247,7 @@ def year_figures(conn: Connection, year: int, *, today: date | None = None) -> Y
 
     return YearFigures(
         year=year,
+        as_of=as_of,
         staff_in_post=int(staff_row.staff),
         family_members=int(family_row.members),
         children_born=int(family_row.children),

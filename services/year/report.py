@@ -608,14 +608,14 @@ def summary_paragraphs(unit: UnitProfile, f: YearFigures, day: date) -> list[tup
     if f.cases_in_force == 0:
         result = "全年未发生经确认的违规情况，圆满完成了年度计划生育综合治理目标任务。"
     else:
-        result = f"全年违规确认{f.cases_in_force}件，均已依规严肃处理，年度计划生育综合治理目标任务基本完成。"
+        result = f"现有效违规案件{f.cases_in_force}件，均已依规严肃处理，年度计划生育综合治理目标任务基本完成。"
     years = f"（处理期{unit.sanction_years}年）" if unit.sanction_years > 1 else ""
     return [
         ("title", f"{unit.name}{f.year}年计划生育综合治理工作总结"),
         (
             "body",
             f"{f.year}年，我单位在{unit.district}的指导下，认真贯彻落实《中华人民共和国人口与计划生育法》及上级有关要求，"
-            f"扎实开展计划生育综合治理工作。截至{f.year}年12月31日，全单位在职职工{f.staff_in_post}人，家庭成员{f.family_members}人；"
+            f"扎实开展计划生育综合治理工作。截至{_cn_date(f.as_of)}，全单位在职职工{f.staff_in_post}人，家庭成员{f.family_members}人；"
             f"本年出生子女{f.children_born}人，其中男孩{f.boys_born}人、女孩{f.girls_born}人；"
             f"独生子女父母光荣证持证{f.certificate_holders}人。{result}现将全年工作总结如下。",
         ),
@@ -770,7 +770,7 @@ def summary_rows(unit: UnitProfile, f: YearFigures, generated: str, checksum: st
         ("违规确认件数", f.cases_in_force, INT),
         ("取消评优资格人数", f.staff_blocked, INT),
         ("扣发奖励性工资人数", f.staff_pay_withheld, INT),
-        ("扣发金额(元)", f.withheld_yuan, MONEY),
+        ("扣发金额合计(元)", f.withheld_yuan, MONEY),
         (GENERATED_LABEL, generated, TEXT),
         (CHECKSUM_LABEL, checksum, TEXT),
     ]

@@ -84,7 +84,7 @@ SPEC_SUMMARY = [
     "违规确认件数",
     "取消评优资格人数",
     "扣发奖励性工资人数",
-    "扣发金额(元)",
+    "扣发金额合计(元)",
     "报表生成时间",
     "校验码",
 ]
@@ -133,8 +133,8 @@ def test_workbook_follows_the_spec(engine, actors, built):
         "80.0%",
     )
     assert (s["违规确认件数"], s["取消评优资格人数"], s["扣发奖励性工资人数"]) == (2, 2, 2)
-    assert s["扣发金额(元)"] == pytest.approx(3300.50)
-    amount_cell = next(r for r in summary.iter_rows(min_row=2) if r[0].value == "扣发金额(元)")[1]
+    assert s["扣发金额合计(元)"] == pytest.approx(3300.50)
+    amount_cell = next(r for r in summary.iter_rows(min_row=2) if r[0].value == "扣发金额合计(元)")[1]
     assert amount_cell.data_type == "n" and amount_cell.number_format == "0.00"
     assert s["报表生成时间"] == "2026-01-15 09:30"
     assert s["校验码"] == report.checksum and re.fullmatch(r"[0-9a-f]{16}", report.checksum)
@@ -187,7 +187,7 @@ def test_workbook_follows_the_spec(engine, actors, built):
     assert awards[1][:7] == ["S002", "李四", 2, 2, 2500.5, 2500.5, 0]
     assert "2025-001" in awards[1][7]
     assert awards[2][:7] == ["S003", "王五", 0, 0, 800, 800, 0]
-    assert sum(r[5] for r in awards) == pytest.approx(s["扣发金额(元)"])
+    assert sum(r[5] for r in awards) == pytest.approx(s["扣发金额合计(元)"])
     assert book["奖惩执行"]["E2"].number_format == "0.00"
 
 
@@ -231,7 +231,7 @@ def test_work_summary_quotes_the_workbook_numbers(engine, actors, built):
         "已发放": s["已发放户数"],
         "签收": s["签收户数"],
         "现有效": s["违规确认件数"],
-        "全年违规确认": s["违规确认件数"],
+        "现有效违规案件": s["违规确认件数"],
         "取消评优资格": s["取消评优资格人数"],
         "扣发奖励性工资": s["扣发奖励性工资人数"],
     }
@@ -239,10 +239,20 @@ def test_work_summary_quotes_the_workbook_numbers(engine, actors, built):
         found = re.search(re.escape(phrase) + r"(\d+)", text)
         assert found and int(found.group(1)) == number, phrase
     assert f"参训率{s['参训率']}" in text and f"发放覆盖率{s['发放覆盖率']}" in text
-    assert f"扣发金额合计{s['扣发金额(元)']:.2f}元" in text
+    assert f"扣发金额合计{s['扣发金额合计(元)']:.2f}元" in text
+    # Y is over on Y_TODAY: the figures are stated as of its last day.
+    assert report.figures.as_of == date(Y, 12, 31) and f"截至{Y}年12月31日" in text
     # Section four: absentees and households not reached, from the same figures.
     assert f"仍有{report.figures.absences_not_made_up}人次" in text and "仍有1户" in text
     assert "李校长" in paragraphs[3] and "王分管" in paragraphs[3]
+
+
+def test_a_running_year_is_stated_as_of_the_day_it_was_worked_out(engine, actors):
+    build_year(engine, actors)
+    running = rpt.build_report(engine, actors[Role.LEADER], Y, now=NOW, today=date(Y, 12, 2))
+    text = "".join(t for _, t in rpt.summary_paragraphs(running.unit, running.figures, date(Y, 12, 2)))
+    assert running.figures.as_of == date(Y, 12, 2)
+    assert f"截至{Y}年12月2日" in text and "12月31日" not in text
 
 
 def test_empty_year_gives_header_rows_only(engine, actors, built):
