@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.core.formatting import fmt_datetime, local_today
+from services.core.formatting import fmt_datetime, fmt_money, local_today
 from services.core.permissions import Permission
 from services.ledger import unit
 from services.year import figures, report, signoff
@@ -77,7 +77,7 @@ if actor.can(Permission.RUN_REPORTS):
         st.dataframe(
             {
                 t("Indicator"): [label for label, _, _ in rows],
-                t("Value"): [f"{value:.2f}" if kind == report.MONEY else str(value) for _, value, kind in rows],
+                t("Value"): [fmt_money(value) if kind == report.MONEY else str(value) for _, value, kind in rows],
             },
             hide_index=True,
             width="stretch",

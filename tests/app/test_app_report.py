@@ -42,7 +42,7 @@ def test_leader_previews_and_generates_the_report(people, app_env):
     assert texts(at.title) == ["年度报表"]
     table = at.dataframe[0].value
     values = dict(zip(table.iloc[:, 0], table.iloc[:, 1], strict=True))
-    assert values["在职职工数"] == "2" and values["参训率"] == "60.0%" and values["扣发金额合计(元)"] == "3300.50"
+    assert values["在职职工数"] == "2" and values["参训率"] == "60.0%" and values["扣发金额合计(元)"] == "3,300.50"
     assert "校验码" not in values
     assert not downloads(at)
     assert "签署" not in " ".join(labels(at))  # the leader does not sign off
