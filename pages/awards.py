@@ -131,7 +131,9 @@ if st.button(
         st.session_state["awards_export_data"] = (year, data)
 export = st.session_state.get("awards_export_data")
 if export and export[0] == year:
-    ui.download_button(t("Download the finalised list"), export[1], f"awards-{year}.xlsx", key="awards_download")
+    ui.download_button(
+        t("Download the finalised list"), export[1], t("awards_{year}.xlsx", year=year), key="awards_download"
+    )
 
 if not can_edit:
     st.stop()

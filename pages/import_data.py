@@ -11,6 +11,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services.core import uploads
 from services.core.errors import ServiceError
+from services.core.files import safe_file_stem
 from services.core.i18n import N_
 from services.core.permissions import Permission
 from services.ledger import imports, templates
@@ -40,10 +41,10 @@ if kind == "family":
 
 c1, c2 = st.columns(2)
 ui.download_button(
-    t("Blank staff template (xlsx)"), templates.staff_template_xlsx(ui.lang()), "staff-template.xlsx", where=c1
+    t("Blank staff template (xlsx)"), templates.staff_template_xlsx(ui.lang()), t("staff-template.xlsx"), where=c1
 )
 ui.download_button(
-    t("Blank family template (xlsx)"), templates.family_template_xlsx(ui.lang()), "family-template.xlsx", where=c2
+    t("Blank family template (xlsx)"), templates.family_template_xlsx(ui.lang()), t("family-template.xlsx"), where=c2
 )
 
 # A new key after each import empties the uploader for the next file.
@@ -158,7 +159,7 @@ if preview.errors:
     ui.download_button(
         t("Download the rows with errors (xlsx, with a reason column)"),
         imports.rejected_rows_xlsx(preview, ui.lang()),
-        f"rejected-{upload.name.rsplit('.', 1)[0]}.xlsx",
+        t("rejected-rows_{name}.xlsx", name=safe_file_stem(upload.name.rsplit(".", 1)[0])),
     )
     clean_rows_only = st.checkbox(
         t("Import only the {n} correct rows and leave the others out", n=len(preview.rows)),

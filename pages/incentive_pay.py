@@ -126,7 +126,7 @@ if can_edit:
                         ui.download_button(
                             t("Download the rows with errors (xlsx, with a reason column)"),
                             imports.rejected_rows_xlsx(preview, ui.lang()),
-                            "pay-rejected.xlsx",
+                            t("incentive-pay_rejected-rows.xlsx"),
                             key="pay_rejected",
                         )
                     else:
@@ -227,7 +227,10 @@ else:
     export = st.session_state.get("pay_export_data")
     if export and export[0] == year:
         ui.download_button(
-            t("Download the outcome for finance"), export[1], f"incentive-pay-{year}.xlsx", key="pay_download"
+            t("Download the outcome for finance"),
+            export[1],
+            t("incentive-pay_{year}.xlsx", year=year),
+            key="pay_download",
         )
 
 # ---------------------------------------------------------------- back pay
@@ -272,4 +275,6 @@ else:
             st.session_state["back_pay_data"] = (year, data)
     held = st.session_state.get("back_pay_data")
     if held and held[0] == year:
-        ui.download_button(t("Download the back-pay list"), held[1], f"back-pay-{year}.xlsx", key="back_pay_download")
+        ui.download_button(
+            t("Download the back-pay list"), held[1], t("back-pay_{year}.xlsx", year=year), key="back_pay_download"
+        )

@@ -64,7 +64,11 @@ with tab_receipts:
             "pdf": t("Prepare the receipt list (PDF)"),
             "download": t("Download the receipt list"),
         },
-        f"receipts-{leaflet_id}",
+        t(
+            "receipt-list_{day}_{title}",
+            day=details["issued_on"].isoformat(),
+            title=files.safe_file_stem(details["title"]),
+        ),
         lambda fmt: outreach.receipt_list(ui.engine(), actor, leaflet_id, ui.lang(), fmt),
     )
 

@@ -236,4 +236,8 @@ else:
         if data:
             st.session_state["coverage_xlsx"] = (year, data)
     if st.session_state.get("coverage_xlsx", (None,))[0] == year:
-        ui.download_button(t("Download the coverage"), st.session_state["coverage_xlsx"][1], f"coverage-{year}.xlsx")
+        ui.download_button(
+            t("Download the coverage"),
+            st.session_state["coverage_xlsx"][1],
+            t("leaflet-coverage_{year}.xlsx", year=year),
+        )

@@ -12,6 +12,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services.core import uploads
 from services.core.errors import ServiceError
+from services.core.files import safe_file_stem
 from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
 from services.education import training
@@ -72,7 +73,7 @@ with tab_roll:
             "pdf": t("Prepare the sign-in sheet (PDF)"),
             "download": t("Download the sign-in sheet"),
         },
-        f"sign-in-{session_id}",
+        t("sign-in-sheet_{day}_{title}", day=details["held_on"].isoformat(), title=safe_file_stem(details["title"])),
         lambda fmt: training.sign_in_sheet(ui.engine(), actor, session_id, ui.lang(), fmt),
     )
 

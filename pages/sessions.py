@@ -374,4 +374,6 @@ else:
         if data:
             st.session_state["followup_xlsx"] = (year, data)
     if st.session_state.get("followup_xlsx", (None,))[0] == year:
-        ui.download_button(t("Download the follow-up"), st.session_state["followup_xlsx"][1], f"attendance-{year}.xlsx")
+        ui.download_button(
+            t("Download the follow-up"), st.session_state["followup_xlsx"][1], t("attendance_{year}.xlsx", year=year)
+        )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
+from services.core.formatting import local_today
 from services.core.permissions import Permission
 from services.ledger import roster, unit
 
@@ -115,4 +116,8 @@ if c2.button(t("Prepare export (xlsx)"), icon=":material/download:", disabled=to
     if result:
         st.session_state["staff_export"] = result[0]
 if "staff_export" in st.session_state:
-    ui.download_button(t("Download staff list"), st.session_state["staff_export"], "staff.xlsx")
+    ui.download_button(
+        t("Download staff list"),
+        st.session_state["staff_export"],
+        t("staff-list_{day}.xlsx", day=local_today().isoformat()),
+    )

@@ -66,10 +66,20 @@ def _page_count(data: bytes) -> int:
     return pages
 
 
+def _file_name_part(name: str | None) -> str:
+    """`name` without folders or characters file systems refuse."""
+    base = re.split(r"[\\/]", str(name or ""))[-1]
+    return re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base).strip(" .")
+
+
+def safe_file_stem(name: str | None, fallback: str = "") -> str:
+    """User text (a title) as part of a download's file name, at most 80 characters."""
+    return _file_name_part(name)[:80] or fallback
+
+
 def safe_pdf_filename(name: str | None, fallback: str) -> str:
     """`name` without folders or characters file systems refuse, ending in .pdf."""
-    base = re.split(r"[\\/]", str(name or ""))[-1]
-    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base).strip(" .") or fallback
+    base = _file_name_part(name) or fallback
     if not base.lower().endswith(".pdf"):
         base += ".pdf"
     return base[-200:]

@@ -172,13 +172,24 @@ def test_all_present_then_save(people, app_env):
     assert set(statuses(app_env, sid).values()) == {"present"}
 
 
-def test_sign_in_sheet_download_and_import(people, app_env):
+def test_sign_in_sheet_download_and_import(people, app_env, monkeypatch):
+    from pages import _ui
+
+    offered = []
+    real_download_button = _ui.download_button
+    monkeypatch.setattr(
+        _ui,
+        "download_button",
+        lambda label, data, name, **kw: offered.append(name) or real_download_button(label, data, name, **kw),
+    )
     leader = people[Role.LEADER]
     sid = fresh_session(app_env, leader)
-    _, roster = training.get_session(app_env, leader, sid)
+    details, roster = training.get_session(app_env, leader, sid)
     at = open_page(leader, "pages/session_record.py", id=sid)
     at = submit(at, "生成签到表（xlsx）")
     assert at.get("download_button")
+    # Named in Chinese, with the session's day and title, as an office files it.
+    assert offered[-1] == f"签到表_{details['held_on'].isoformat()}_{details['title']}.xlsx"
     data = at.session_state[f"sign_in_{sid}_xlsx"]
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book.worksheets[0]

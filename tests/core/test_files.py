@@ -83,3 +83,23 @@ def test_the_size_limit_is_the_uploads_one():
     assert files.MAX_ATTACHMENT_BYTES == uploads.MAX_ATTACHMENT_BYTES == uploads.MAX_ATTACHMENT_MB * 1024 * 1024
     err = refused(PDF + b" " * uploads.MAX_ATTACHMENT_BYTES)
     assert "10 MB" in err.translated("zh_CN")
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("学习《人口与计划生育法》", "学习《人口与计划生育法》"),
+        ("../../etc/passwd", "passwd"),
+        ('a:b*c?"d"<e>|f', "a_b_c__d__e__f"),
+        ("  .hidden. ", "hidden"),
+        ("", "fallback"),
+        ("长" * 100, "长" * 80),
+    ],
+)
+def test_user_text_in_a_download_name_cannot_leave_the_folder_or_break_it(name, expected):
+    assert files.safe_file_stem(name, "fallback") == expected
+
+
+def test_a_pdf_file_name_keeps_its_extension():
+    assert files.safe_pdf_filename("C:\\docs\\告知书", "x") == "告知书.pdf"
+    assert files.safe_pdf_filename(None, "附件") == "附件.pdf"
