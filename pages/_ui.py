@@ -462,3 +462,8 @@ def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: 
                     f"{file_stem}.{fmt}",
                     key=f"{key}_download_{fmt}",
                 )
+
+
+def conflicts_table(conflicts: list[Any]) -> None:
+    """The rows a many-row save refused: whose row, who changed it meanwhile, when."""
+    st.dataframe(pd.DataFrame(conflicts, columns=[t("Name"), t("Changed by"), t("Changed at")]), hide_index=True)

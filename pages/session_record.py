@@ -134,10 +134,7 @@ with tab_roll:
                     "attendance, then save again."
                 )
             )
-            st.dataframe(
-                pd.DataFrame(st.session_state[conflicts_key], columns=[t("Name"), t("Changed by"), t("Changed at")]),
-                hide_index=True,
-            )
+            ui.conflicts_table(st.session_state[conflicts_key])
         edited = st.data_editor(
             grid,
             key=editor_key,

@@ -122,10 +122,17 @@ def guarded_update(
     if cast(CursorResult[Any], result).rowcount == 1:
         return based_on_version + 1
     # Someone saved (or deleted) it between our read and this write: say who and when.
+    raise _missed(session, model, entity_id, msgid, entity_type, params)
+
+
+def _missed(
+    session: Session, model: Any, entity_id: int, msgid: str, entity_type: str, params: dict[str, Any]
+) -> StaleVersion | NotFound:
+    """Why a guarded statement touched no row: the record is gone, or someone saved it since."""
     now = session.execute(select(model.updated_by, model.updated_at).where(model.id == entity_id)).first()
     if now is None:
-        raise NotFound(N_("No such record."))
-    raise stale(
+        return NotFound(N_("No such record."))
+    return stale(
         session,
         msgid,
         entity_type=entity_type,
@@ -144,18 +151,7 @@ def guarded_delete(
     result = session.execute(delete(model).where(model.id == entity_id, model.version == based_on_version))
     if cast(CursorResult[Any], result).rowcount == 1:
         return
-    now = session.execute(select(model.updated_by, model.updated_at).where(model.id == entity_id)).first()
-    if now is None:
-        raise NotFound(N_("No such record."))
-    raise stale(
-        session,
-        msgid,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        updated_by=now.updated_by,
-        updated_at=now.updated_at,
-        **params,
-    )
+    raise _missed(session, model, entity_id, msgid, entity_type, params)
 
 
 # ---------------------------------------------------------------- rows saved many at once
