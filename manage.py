@@ -106,6 +106,7 @@ def cmd_init(engine: Engine, args: argparse.Namespace) -> None:
         admin_display_name=args.admin_display_name,
         admin_password=password,
         via=VIA,
+        kind=args.unit_kind,
     )
     print(
         t(
@@ -382,6 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument(
         "--admin-display-name", required=True, metavar="NAME", help=t("Full name of the first administrator.")
+    )
+    init.add_argument(
+        "--unit-kind",
+        choices=["school", "district"],  # services.core.permissions.UnitKind
+        default="school",
+        help=t(
+            "school: the unit keeps its own ledger (default); district: a district office that collects "
+            "the units' year-end workbooks and rolls them up."
+        ),
     )
     init.set_defaults(handler=cmd_init)
 

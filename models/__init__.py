@@ -4,6 +4,7 @@ from models.audit import AuditCheckpoint, AuditEvent
 from models.awards import AwardNomination, BonusLine
 from models.cases import CaseAttachment, ViolationCase, ViolationCategory
 from models.closure import YearClosure
+from models.district import DistrictFile, DistrictRoster
 from models.ledger import Department, Employee, FamilyMember
 from models.outreach import Distribution, Leaflet, LeafletAttachment
 from models.training import Attendance, TrainingSession
@@ -18,6 +19,8 @@ __all__ = [
     "BonusLine",
     "CaseAttachment",
     "Department",
+    "DistrictFile",
+    "DistrictRoster",
     "Distribution",
     "Employee",
     "FamilyMember",

@@ -18,4 +18,7 @@ class Unit(SQLModel, table=True):
     current_year: int
     # How many assessment years a case in force blocks (docs/architecture.md, "Case lifecycle and the sanction rule").
     sanction_years: int = Field(default=1)
+    # "school" (the ledger) or "district" (collects the schools' year-end workbooks);
+    # services.core.permissions.UnitKind.  Set at first-run setup, never changed.
+    kind: str = Field(default="school", max_length=20, sa_column_kwargs={"server_default": "school"})
     updated_at: datetime = Field(default_factory=utcnow)

@@ -18,14 +18,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import User
+from models import Unit, User
 from models._common import utcnow
 from services.audit import checkpoint, trail, wording
 from services.audit.access import authorize, write_as
 from services.core.db import read_session, write_session
 from services.core.errors import AuthError, NotFound, ValidationError
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission, Role
+from services.core.permissions import Actor, Permission, Role, UnitKind, roles_for
 
 MAX_FAILED_LOGINS = 5
 # Why a sign-in was refused or a session ended, as the audit trail shows it.
@@ -105,9 +105,22 @@ def new_user(username: str, display_name: str, role: Role, password: str) -> Use
     )
 
 
+ROLE_NOT_IN_UNIT = N_("The role {role} does not exist in this kind of unit; its roles are: {roles}.")
+
+
+def check_role_for_unit(session: Session, role: Role | str) -> None:
+    """Refuse a role that does not belong to the unit's kind (permissions.roles_for): a
+    school has no district officer, a district office no designated leader."""
+    kind = session.execute(select(Unit.kind).where(Unit.id == 1)).scalar_one_or_none() or UnitKind.SCHOOL
+    allowed = roles_for(kind)
+    if Role(role) not in allowed:
+        raise ValidationError(ROLE_NOT_IN_UNIT, field="role", role=Role(role).value, roles=", ".join(allowed))
+
+
 def add_user(session: Session, creator: Actor | None, user: User, via: str | None = None) -> User:
     """Insert an account in the caller's transaction. `via` names the tool when no
     account is acting (first-run setup, manage.py)."""
+    check_role_for_unit(session, user.role)
     if session.execute(select(User.id).where(is_username(user.username))).first():
         raise ValidationError(N_("The username {username} is already taken."), field="username", username=user.username)
     session.add(user)
@@ -370,6 +383,7 @@ def set_role(engine: Engine, actor: Actor, user_id: int, role: Role) -> None:
             return
         if user.id == actor.id:
             raise ValidationError(N_("You cannot change your own role."))
+        check_role_for_unit(session, role)
         if role != Role.ADMIN:
             _keep_another_active_admin(session, user)
         before = {"role": user.role}

@@ -14,7 +14,7 @@ from services.core.db import read_session, write_session
 from services.core.errors import ValidationError
 from services.core.formatting import local_today
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission, Role
+from services.core.permissions import Actor, Permission, Role, UnitKind
 
 UNIT_ID = 1
 
@@ -23,6 +23,13 @@ def get_unit(engine: Engine) -> Unit | None:
     """The unit profile; readable by every signed-in role and by the login page."""
     with read_session(engine) as session:
         return session.get(Unit, UNIT_ID)
+
+
+def unit_kind(engine: Engine) -> str:
+    """The unit's kind (permissions.UnitKind value); "school" while it is not set up."""
+    with read_session(engine) as session:
+        kind = session.execute(select(Unit.kind).where(Unit.id == UNIT_ID)).scalar_one_or_none()
+    return kind or UnitKind.SCHOOL.value
 
 
 def is_initialised(engine: Engine) -> bool:
@@ -63,20 +70,29 @@ def initialise(
     admin_display_name: str,
     admin_password: str,
     via: str = "setup",
+    kind: str = UnitKind.SCHOOL.value,
 ) -> User:
     """First run: the unit profile and the first administrator, in one transaction.
+
+    `kind` is "school" or "district" (permissions.UnitKind), fixed from then on; a district
+    office's profile names its district as both unit and district, and its head and officer
+    in the two name fields.
 
     Refused once any account exists, so the setup page cannot be replayed to take
     over an installed system.
     """
     profile = _clean_profile(unit_name, district, leader_name, principal_name)
+    try:
+        kind = UnitKind(kind).value
+    except ValueError:
+        raise ValidationError(N_("Unknown kind of unit: {kind}."), field="kind", kind=kind) from None
     admin = new_user(admin_username, admin_display_name, Role.ADMIN, admin_password)
     with write_session(engine) as session:
         if session.execute(select(User.id).limit(1)).first() is not None:
             raise ValidationError(N_("Taizhang is already set up; sign in instead."))
         unit = session.get(Unit, UNIT_ID)
         if unit is None:
-            unit = Unit(id=UNIT_ID, current_year=local_today().year, **profile)
+            unit = Unit(id=UNIT_ID, current_year=local_today().year, kind=kind, **profile)
             session.add(unit)
             session.flush()
             trail.record(

@@ -15,42 +15,57 @@ from sqlalchemy import func, select
 from models import AuditEvent, Unit, User
 from services.accounts import auth
 from services.core.db import read_session
-from services.core.errors import PermissionDenied
-from services.core.permissions import Actor, Permission, Role
+from services.core.errors import PermissionDenied, ValidationError
+from services.core.permissions import Actor, Permission, Role, UnitKind, roles_for
 from services.ledger import unit
 
 P = Permission
 Y, N = True, False
 
-#                              admin leader principal auditor
-DESIGN_MATRIX: dict[Permission, tuple[bool, bool, bool, bool]] = {
+#                              admin leader principal auditor d.officer d.head
+DESIGN_MATRIX: dict[Permission, tuple[bool, bool, bool, bool, bool, bool]] = {
     # read staff, families, sessions, leaflets (auditor: IDs masked)
-    P.READ_LEDGER: (Y, Y, Y, Y),
+    P.READ_LEDGER: (Y, Y, Y, Y, N, N),
     # see a full ID number (each reveal logged)
-    P.REVEAL_ID: (Y, Y, Y, N),
+    P.REVEAL_ID: (Y, Y, Y, N, N, N),
     # create / edit / import records
-    P.EDIT_RECORDS: (N, Y, N, N),
+    P.EDIT_RECORDS: (N, Y, N, N, N, N),
     # record a violation case, submit it
-    P.RECORD_CASE: (N, Y, N, N),
+    P.RECORD_CASE: (N, Y, N, N, N, N),
     # confirm / reject a case, decide an appeal (never a case they recorded)
-    P.DECIDE_CASE: (N, N, Y, N),
+    P.DECIDE_CASE: (N, N, Y, N, N, N),
     # run eligibility, bonus sheet, year-end report
-    P.RUN_REPORTS: (N, Y, Y, N),
+    P.RUN_REPORTS: (N, Y, Y, N, N, N),
     # sign off a year (locks it)
-    P.SIGN_OFF: (N, N, Y, N),
+    P.SIGN_OFF: (N, N, Y, N, N, N),
     # accounts, unit profile, categories, backup
-    P.ADMINISTER: (Y, N, N, N),
+    P.ADMINISTER: (Y, N, N, N, N, N),
     # read the audit trail
-    P.READ_AUDIT: (Y, N, Y, Y),
+    P.READ_AUDIT: (Y, N, Y, Y, N, N),
     # the compliance overview (issue 6: for principal, leader and auditor)
-    P.READ_COMPLIANCE: (N, Y, Y, Y),
+    P.READ_COMPLIANCE: (N, Y, Y, Y, N, N),
+    # issue 13: collect the schools' workbooks, build the roll-up files (the district's officer)
+    P.COLLECT_DISTRICT: (N, N, N, N, Y, N),
+    # issue 13: read the roll-up, open a unit, download the files (officer and head)
+    P.READ_DISTRICT: (N, N, N, N, Y, Y),
 }
-ROLES = (Role.ADMIN, Role.LEADER, Role.PRINCIPAL, Role.AUDITOR)
+ROLES = (Role.ADMIN, Role.LEADER, Role.PRINCIPAL, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.DISTRICT_HEAD)
+# issue 13: the roles of each kind of unit
+KIND_ROLES = {
+    UnitKind.SCHOOL: [Role.ADMIN, Role.LEADER, Role.PRINCIPAL, Role.AUDITOR],
+    UnitKind.DISTRICT: [Role.ADMIN, Role.DISTRICT_OFFICER, Role.DISTRICT_HEAD, Role.AUDITOR],
+}
 
 
 def test_matrix_covers_every_role_and_permission():
     assert set(DESIGN_MATRIX) == set(Permission), "a permission without a decision in the design matrix"
     assert set(ROLES) == set(Role)
+
+
+@pytest.mark.parametrize("kind", list(UnitKind))
+def test_roles_for_each_kind_of_unit(kind):
+    assert roles_for(kind) == KIND_ROLES[kind]
+    assert roles_for(kind.value) == KIND_ROLES[kind]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -180,3 +195,15 @@ def test_admin_may_call_them(engine, actors):
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission_denied")
         ).scalar_one()
     assert denials == 0
+
+
+def test_a_school_account_cannot_be_given_a_district_role(engine, actors):
+    """issue 13: accounts get only the roles of their unit's kind (permissions.roles_for)."""
+    admin = actors[Role.ADMIN]
+    for role in (Role.DISTRICT_OFFICER, Role.DISTRICT_HEAD):
+        with pytest.raises(ValidationError) as refused:
+            auth.create_user(engine, admin, "officer", "区专干", role, OTHER_PASSWORD)
+        assert refused.value.field == "role"
+    with pytest.raises(ValidationError):
+        auth.set_role(engine, admin, actors[Role.LEADER].id, Role.DISTRICT_OFFICER)
+    assert unit.unit_kind(engine) == "school"
