@@ -12,16 +12,26 @@ from pages._ui import t
 from services.accounts import auth
 from services.core.errors import ServiceError
 from services.core.i18n import N_
-from services.core.permissions import Actor, Permission
+from services.core.permissions import Actor, Permission, UnitKind
 from services.ledger import unit
 
 st.set_page_config(page_title="台账 Taizhang", page_icon=":material/menu_book:", layout="wide")
 
-# (file, url path, title, icon, permission needed to see it), grouped into menu sections.
-# Every url path differs from its file's name: with a `pages/` folder present,
+# (file, url path, title, icon, permission needed to see it -- None: every signed-in
+# account), grouped into menu sections.  Which of them a unit offers depends on its kind
+# (UNIT_KIND_PAGES).  Every url path differs from its file's name: with a `pages/` folder present,
 # Streamlit's first run in a process (and every AppTest run) also resolves URLs
 # by file name, which would run a page without this entry script around it.
-MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
+MENU: dict[str, list[tuple[str, str, str, str, Permission | None]]] = {
+    N_("District work"): [
+        (
+            "pages/district.py",
+            "district",
+            N_("District roll-up"),
+            ":material/account_tree:",
+            Permission.READ_DISTRICT,
+        ),
+    ],
     N_("Ledger"): [
         ("pages/home.py", "overview", N_("Overview"), ":material/dashboard:", Permission.READ_LEDGER),
         ("pages/staff.py", "people", N_("Staff"), ":material/groups:", Permission.READ_LEDGER),
@@ -70,10 +80,19 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission]]] = {
         ("pages/audit_trail.py", "audit", N_("Audit trail"), ":material/policy:", Permission.READ_AUDIT),
     ],
     N_("Me"): [
-        ("pages/account.py", "me", N_("My account"), ":material/account_circle:", Permission.READ_LEDGER),
+        ("pages/account.py", "me", N_("My account"), ":material/account_circle:", None),
     ],
 }
-DEFAULT_PAGE = "pages/home.py"
+# A school keeps its ledger; a district office keeps none: it collects the schools' year-end
+# workbooks and rolls them up (docs/architecture.md, "Unit kinds").  A page a unit does not
+# offer has no address in it: opening its URL lands on the default page.
+DISTRICT_PAGES = {"pages/district.py", "pages/users.py", "pages/backup.py", "pages/audit_trail.py", "pages/account.py"}
+UNIT_KIND_PAGES: dict[str, set[str]] = {
+    UnitKind.SCHOOL: {path for entries in MENU.values() for path, *_ in entries} - {"pages/district.py"},
+    UnitKind.DISTRICT: DISTRICT_PAGES,
+}
+DEFAULT_PAGE = "pages/home.py"  # a school's
+DISTRICT_DEFAULT_PAGE = "pages/district.py"
 # Reached from a list, not from the menu.
 HIDDEN_PAGES = {"pages/staff_record.py", "pages/session_record.py", "pages/leaflet_record.py", "pages/case_record.py"}
 # Setup and sign-in share one address, so moving from one to the other is not a
@@ -84,7 +103,10 @@ GATE_URL = "start"
 ACTOR_RECHECK_SECONDS = 60
 
 
-def menu_for(actor: Actor) -> dict[str, list[st.Page]]:
+def menu_for(actor: Actor, kind: str) -> dict[str, list[st.Page]]:
+    """The menu of `actor` in a unit of `kind`: the pages the unit offers and the role may open."""
+    offered = UNIT_KIND_PAGES[kind]
+    default = DISTRICT_DEFAULT_PAGE if kind == UnitKind.DISTRICT else DEFAULT_PAGE
     sections: dict[str, list[st.Page]] = {}
     for section, entries in MENU.items():
         pages = [
@@ -93,11 +115,11 @@ def menu_for(actor: Actor) -> dict[str, list[st.Page]]:
                 title=t(title),
                 icon=icon,
                 url_path=url_path,
-                default=path == DEFAULT_PAGE,
+                default=path == default,
                 visibility="hidden" if path in HIDDEN_PAGES else "visible",
             )
             for path, url_path, title, icon, permission in entries
-            if actor.can(permission)
+            if path in offered and (permission is None or actor.can(permission))
         ]
         if pages:
             sections[t(section)] = pages
@@ -162,7 +184,7 @@ def main() -> None:
             )
         else:
             sidebar(actor)
-            page = st.navigation(menu_for(actor))
+            page = st.navigation(menu_for(actor, unit.unit_kind(engine)))
     ui.note_visit(page.url_path, st.query_params.get("id"))
     ui.show_flashes()
     page.run()

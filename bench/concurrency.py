@@ -66,7 +66,7 @@ class MenuPage:
     file: str
     url_path: str
     title: str  # msgid
-    permission: str
+    permission: str  # "" for a page every signed-in account may open
     default: bool = False  # the default page lives at the app's root address
 
     @property
@@ -95,7 +95,8 @@ def menu_pages() -> tuple[list[MenuPage], set[str]]:
                 for entry in section.elts:
                     try:
                         file, url_path, title, _icon, permission = entry.elts
-                        pages.append(MenuPage(file.value, url_path.value, title.args[0].value, permission.attr))
+                        needs = "" if isinstance(permission, ast.Constant) else permission.attr  # None: everyone
+                        pages.append(MenuPage(file.value, url_path.value, title.args[0].value, needs))
                     except (
                         AttributeError,
                         ValueError,
@@ -117,7 +118,11 @@ def pages_to_visit(role: str = ROLE) -> list[MenuPage]:
     allowed = ROLE_PERMISSIONS[Role(role)]
     pages, hidden = menu_pages()
     found = [
-        p for p in pages if p.file not in hidden and (ROOT / p.file).exists() and Permission[p.permission] in allowed
+        p
+        for p in pages
+        if p.file not in hidden
+        and (ROOT / p.file).exists()
+        and (not p.permission or Permission[p.permission] in allowed)
     ]
     first = [p for f in (STAFF_PAGE, AUDIT_PAGE) for p in found if p.file == f]
     return first + [p for p in found if p not in first]

@@ -172,16 +172,22 @@ def role_label(role: str) -> str:
     return t(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
+def signed_in_actor() -> Actor:
+    """The guard of a page every account may open (its own account): stop unless signed in."""
+    actor = current_actor()
+    if actor is None:
+        st.error(t("Please sign in first."))
+        st.stop()
+    return actor
+
+
 def require(permission: Permission, what: str = "") -> Actor:
     """The page's guard: stop with a clear message unless the actor may do this.
 
     Navigation already hides pages a role may not open; this catches a page
     reached any other way, and records the denial like any refused service call.
     """
-    actor = current_actor()
-    if actor is None:
-        st.error(t("Please sign in first."))
-        st.stop()
+    actor = signed_in_actor()
     try:
         authorize(engine(), actor, permission, what)
     except ServiceError as err:

@@ -5,9 +5,8 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.accounts import auth
-from services.core.permissions import Permission
 
-actor = ui.require(Permission.READ_LEDGER)
+actor = ui.signed_in_actor()
 st.title(t("My account"))
 st.write(ui.tmd("You are signed in as {name} ({role}).", name=actor.display_name, role=ui.role_label(actor.role)))
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
+from services.core.permissions import UNIT_KIND_LABELS, UnitKind
 from services.ledger import unit
 
 st.title(t("Welcome to Taizhang"))
@@ -15,26 +16,54 @@ st.write(
 )
 ui.language_picker("setup_language")
 
+# Outside the form: the fields below follow the choice.
+kind = st.radio(
+    t("This installation serves"),
+    list(UnitKind),
+    format_func=lambda k: t(UNIT_KIND_LABELS[k]),
+    captions=[
+        t("Keeps the unit's own ledger and makes its year-end workbook for the district."),
+        t("Collects the year-end workbooks of the district's units and rolls them up."),
+    ],
+    horizontal=True,
+    key="setup_kind",
+)
+district_office = kind == UnitKind.DISTRICT
+
 with st.form("setup"):
     st.subheader(t("Unit"))
-    unit_name = st.text_input(t("Unit name"), placeholder=t("e.g. Chaoyang No. 1 Primary School"))
-    district = st.text_input(t("District"), placeholder=t("e.g. Chaoyang District"))
-    col1, col2 = st.columns(2)
-    leader_name = col1.text_input(t("Designated leader"))
-    principal_name = col2.text_input(t("Principal"))
+    if district_office:
+        # A district office is named by its district (the name the schools' workbooks carry).
+        district = st.text_input(t("District"), placeholder=t("e.g. Chaoyang District"))
+        unit_name, leader_name, principal_name = district, "", ""
+    else:
+        unit_name = st.text_input(t("Unit name"), placeholder=t("e.g. Chaoyang No. 1 Primary School"))
+        district = st.text_input(t("District"), placeholder=t("e.g. Chaoyang District"))
+        col1, col2 = st.columns(2)
+        leader_name = col1.text_input(t("Designated leader"))
+        principal_name = col2.text_input(t("Principal"))
     st.subheader(t("First administrator"))
-    st.caption(
-        t(
-            "The administrator manages accounts, the unit profile and backups. "
-            "There is no default password: choose one now (at least 8 characters)."
+    if district_office:
+        st.caption(
+            t(
+                "The administrator manages accounts and backups, and after signing in creates the accounts "
+                "of the district officer (collects the workbooks) and the district head (reads the roll-up). "
+                "There is no default password: choose one now (at least 8 characters)."
+            )
         )
-    )
+    else:
+        st.caption(
+            t(
+                "The administrator manages accounts, the unit profile and backups. "
+                "There is no default password: choose one now (at least 8 characters)."
+            )
+        )
     col1, col2 = st.columns(2)
     username = col1.text_input(t("Username"), value="admin")
     display_name = col2.text_input(t("Name"), value=t("System administrator"))
     password = col1.text_input(t("Password"), type="password")
     password2 = col2.text_input(t("Repeat password"), type="password")
-    with_demo = st.checkbox(
+    with_demo = not district_office and st.checkbox(
         t(
             "Also load a fictional demo unit (a few dozen staff with families, and demo accounts for each role) "
             "to try Taizhang"
@@ -57,6 +86,7 @@ if submitted:
             admin_username=username,
             admin_display_name=display_name,
             admin_password=password,
+            kind=kind.value,
         )
     )
     if admin:

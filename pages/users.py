@@ -6,7 +6,8 @@ from pages import _ui as ui
 from pages._ui import t
 from services.accounts import auth
 from services.core.formatting import fmt_datetime
-from services.core.permissions import Permission, Role
+from services.core.permissions import Permission, roles_for
+from services.ledger import unit
 
 actor = ui.require(Permission.ADMINISTER)
 st.title(t("Accounts"))
@@ -30,7 +31,8 @@ shown.columns = [
 ]
 st.dataframe(shown, hide_index=True, width="stretch")
 
-roles = [r.value for r in Role]
+# The roles of this kind of unit only (a school has no district officer, a district office no principal).
+roles = [r.value for r in roles_for(unit.unit_kind(ui.engine()))]
 
 tab_new, tab_manage = st.tabs([t("New account"), t("Manage an account")])
 with tab_new:

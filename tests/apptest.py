@@ -73,9 +73,10 @@ def open_page(actor, page, **params):
     return at
 
 
-def menu_pages() -> list[tuple[str, str, Permission]]:
-    """(page file, url path, permission needed) of every entry in app.py's MENU, read from its
-    source (importing app.py would run it), so a walk over every page covers a new one too."""
+def menu_pages() -> list[tuple[str, str, Permission | None]]:
+    """(page file, url path, permission needed -- None: every signed-in account) of every entry
+    in app.py's MENU, read from its source (importing app.py would run it), so a walk over every
+    page covers a new one too."""
     tree = ast.parse(Path(APP).read_text())
     menu = next(
         node.value
@@ -90,6 +91,14 @@ def menu_pages() -> list[tuple[str, str, Permission]]:
             assert isinstance(entry, ast.Tuple)
             path, url_path, permission = entry.elts[0], entry.elts[1], entry.elts[-1]
             assert isinstance(path, ast.Constant) and isinstance(url_path, ast.Constant)
+            if isinstance(permission, ast.Constant) and permission.value is None:
+                entries.append((path.value, url_path.value, None))
+                continue
             assert isinstance(permission, ast.Attribute)
             entries.append((path.value, url_path.value, Permission[permission.attr]))
     return entries
+
+
+def may_open(actor, permission: Permission | None) -> bool:
+    """Whether `actor` may open a menu page that needs `permission` (see `menu_pages`)."""
+    return permission is None or actor.can(permission)

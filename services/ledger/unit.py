@@ -37,7 +37,11 @@ def is_initialised(engine: Engine) -> bool:
         return session.get(Unit, UNIT_ID) is not None and session.execute(select(User.id).limit(1)).first() is not None
 
 
-def _clean_profile(name: str, district: str, leader_name: str, principal_name: str) -> dict[str, str]:
+def _clean_profile(
+    name: str, district: str, leader_name: str, principal_name: str, *, names_required: bool = True
+) -> dict[str, str]:
+    """The profile's fields stripped and checked; a district office (`names_required=False`)
+    has no designated leader or principal, so those two may stay empty."""
     values = {
         "name": (name or "").strip(),
         "district": (district or "").strip(),
@@ -52,7 +56,8 @@ def _clean_profile(name: str, district: str, leader_name: str, principal_name: s
     }
     for field, value in values.items():
         limit = 100 if field in ("name", "district") else 50
-        if not 1 <= len(value) <= limit:
+        least = 1 if names_required or field in ("name", "district") else 0
+        if not least <= len(value) <= limit:
             raise ValidationError(
                 N_("{label}: enter 1 to {limit} characters."), field=field, label=labels[field], limit=limit
             )
@@ -81,11 +86,13 @@ def initialise(
     Refused once any account exists, so the setup page cannot be replayed to take
     over an installed system.
     """
-    profile = _clean_profile(unit_name, district, leader_name, principal_name)
     try:
         kind = UnitKind(kind).value
     except ValueError:
         raise ValidationError(N_("Unknown kind of unit: {kind}."), field="kind", kind=kind) from None
+    profile = _clean_profile(
+        unit_name, district, leader_name, principal_name, names_required=kind == UnitKind.SCHOOL.value
+    )
     admin = new_user(admin_username, admin_display_name, Role.ADMIN, admin_password)
     with write_session(engine) as session:
         if session.execute(select(User.id).limit(1)).first() is not None:
