@@ -12,6 +12,12 @@ and python_calamine.
 
 Results: ("ok", sheets, sheet, rows, filled), ("no_such_sheet", sheets),
 ("no_sheets",), ("too_many_cells", sheet, height, width), ("not_a_spreadsheet",).
+
+Batch mode (`"sizes": [n1, n2, ...]`, the files one after the other on stdin): every
+sheet of each file, every row as it stands (blank rows too), one result per file:
+("ok", sheets, {sheet: rows}), ("too_many_cells", sheet, height, width),
+("too_many_rows", sheet, rows), ("not_a_spreadsheet",) -- each file's workbook is
+released before the next is opened.
 """
 
 from __future__ import annotations
@@ -80,11 +86,48 @@ def read(data: bytes, request: dict[str, Any]) -> tuple:
     return ("ok", names, chosen, rows, filled)
 
 
+def read_all(data: bytes, request: dict[str, Any]) -> tuple:
+    """Every sheet of one workbook, every row (for the district's collection)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = list(book.sheet_names)
+    except MemoryError:
+        raise
+    except Exception:
+        return ("not_a_spreadsheet",)
+    sheets: dict[str, list[list[Any]]] = {}
+    try:
+        for name in names:
+            grid = book.get_sheet_by_name(name)
+            height, width = grid.height, grid.width
+            if height * width > request["max_cells"]:
+                return ("too_many_cells", name, height, width)
+            if height > request["keep"]:
+                return ("too_many_rows", name, height)
+            sheets[name] = grid.to_python(skip_empty_area=False)
+            del grid
+    except MemoryError:
+        raise
+    except Exception:
+        return ("not_a_spreadsheet",)
+    del book
+    return ("ok", names, sheets)
+
+
 def main() -> None:
     request = json.loads(sys.argv[1])
     _cap(request["memory_bytes"], request["cpu_seconds"])
     data = sys.stdin.buffer.read()
-    result = read(data, request)
+    result: Any
+    if "sizes" in request:
+        result, at = [], 0
+        for size in request["sizes"]:
+            result.append(read_all(data[at : at + size], request))
+            at += size
+    else:
+        result = read(data, request)
     pickle.dump(result, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -211,6 +211,84 @@ def read_workbook(data: bytes, filename: str, sheet: str | None = None, *, keep:
     return _run_reader(data, filename, {"sheet": sheet, "keep": keep})
 
 
+# A batch of workbooks read by one child process (the district's collection): at most this
+# many files and this many bytes of them, so the child's results stay small.
+BATCH_FILES = 10
+BATCH_BYTES = 8 * MB
+
+
+def read_workbooks(files: list[tuple[str, bytes]], *, keep: int) -> list[dict[str, list[list[Cell]]] | ValidationError]:
+    """Every sheet of each workbook (all rows, blank ones too, each sheet at most `keep`
+    rows), within the same limits as `read_workbook`: each file's zip directory checked
+    first, then the files read one after the other in a child process capped in memory
+    and CPU time.  One result per file, in order: its sheets by name (workbook order),
+    or the ValidationError that refused it.  When the child does not finish (a file
+    beyond the limits), each file of the batch is read again on its own, so only that
+    file is refused.  Callers pass at most BATCH_FILES files / BATCH_BYTES at a time."""
+    results: list[dict[str, list[list[Cell]]] | ValidationError | None] = [None] * len(files)
+    readable: list[int] = []
+    for i, (name, data) in enumerate(files):
+        try:
+            check_workbook(data, name)
+            if not (is_zip(data) or is_ole(data)):
+                raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=name)
+            readable.append(i)
+        except ValidationError as exc:
+            results[i] = exc
+    if readable:
+        for i, outcome in zip(readable, _read_batch([files[i] for i in readable], keep), strict=True):
+            results[i] = outcome
+    return [r if r is not None else ValidationError(NOT_A_SPREADSHEET, field="file") for r in results]
+
+
+def _read_batch(files: list[tuple[str, bytes]], keep: int) -> list[dict[str, list[list[Cell]]] | ValidationError]:
+    request = {
+        "max_cells": MAX_CELLS,
+        "memory_bytes": READ_MEMORY_MB * MB,
+        "cpu_seconds": READ_CPU_SECONDS,
+        "keep": keep,
+        "sizes": [len(data) for _, data in files],
+    }
+    try:
+        done = _start_reader(b"".join(data for _, data in files), request)
+        failed = done.returncode != 0
+    except subprocess.TimeoutExpired:
+        failed = True
+    if failed:
+        if len(files) > 1:
+            return [outcome for item in files for outcome in _read_batch([item], keep)]
+        log.warning("reading %r went beyond the limits; refused", files[0][0])
+        return [
+            ValidationError(
+                BEYOND_LIMITS, field="file", filename=files[0][0], memory=READ_MEMORY_MB, seconds=READ_CPU_SECONDS
+            )
+        ]
+    # Our own script (READER), run by our own interpreter, wrote it.
+    outcomes = pickle.loads(done.stdout)
+    results: list[dict[str, list[list[Cell]]] | ValidationError] = []
+    for (name, _), outcome in zip(files, outcomes, strict=True):
+        if outcome[0] == "ok":
+            _, names, sheets = outcome
+            results.append({n: sheets[n] for n in names})
+        elif outcome[0] == "too_many_cells":
+            _, chosen, height, width = outcome
+            results.append(
+                ValidationError(
+                    TOO_MANY_CELLS,
+                    field="file",
+                    sheet=chosen,
+                    rows=f"{height:,}",
+                    columns=f"{width:,}",
+                    max=f"{MAX_CELLS:,}",
+                )
+            )
+        elif outcome[0] == "too_many_rows":
+            results.append(ValidationError(TOO_MANY_ROWS, field="file", count=f"{outcome[2]:,}", max=f"{keep:,}"))
+        else:
+            results.append(ValidationError(NOT_A_SPREADSHEET, field="file", filename=name))
+    return results
+
+
 def _run_reader(data: bytes, filename: str, request: dict) -> SheetRows:
     check_workbook(data, filename)
     if not (is_zip(data) or is_ole(data)):

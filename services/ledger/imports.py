@@ -376,6 +376,14 @@ def _raw_rows(
     return rows, None, [], filled
 
 
+def read_rows(
+    data: bytes, filename: str, sheet: str | None = None, *, keep: int
+) -> tuple[list[list[Any]], str | None, list[str], int]:
+    """`_raw_rows` for other packages (the district's roster): a workbook's sheet, or a CSV
+    file in UTF-8 or GBK, read within services.core.uploads' limits."""
+    return _raw_rows(data, filename, sheet, keep)
+
+
 # What a footer row under the table starts with (its first filled cell, after NFKC,
 # without spaces): a total, a signature or a date line, a note.  A word must end
 # the cell or be followed by a colon, a number or 人 (合计：40人, 制表人：张三,

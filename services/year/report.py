@@ -26,7 +26,7 @@ import functools
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -232,45 +232,49 @@ class _Digest:
         return self._h.hexdigest()[:16]
 
 
-_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+Rows = Iterable[Sequence[Any]]
 
 
-def _unescape(text: str) -> str:
-    """Undo the file format's `_xHHHH_` escapes (control characters, and `_x005F_` for `_`)."""
-    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+def checksum_of(workbook: bytes | Iterable[tuple[str, Rows]]) -> str:
+    """Recompute the 校验码 of a report workbook: the one function for both ends
+    (the school's own checks, and the district's collection, which reads the sheets in
+    a bounded child process and passes their cell values here).
 
-
-def checksum_of(workbook: bytes) -> str:
-    """Recompute the 校验码 of a report workbook from the file alone.
+    `workbook` is the file itself, or its sheets as (name, rows of cell values) in
+    workbook order, as python-calamine reads them.
 
     Canonical serialisation: for every sheet except 汇总, in workbook order,
     the byte 0x1D then the sheet name; then for every row (header row
-    included, all columns up to the sheet's last column) the byte 0x1E and the
+    included, all columns up to the header row's last column) the byte 0x1E and the
     row's cells joined by 0x1F.  A cell is: empty -> ``""``; text -> itself;
     a date -> ``YYYY-MM-DD``; a number -> the shortest decimal form of its
     value without trailing zeros (``3300.5``, ``2``, ``1.5``), whatever its
     display format.  Text is taken as the cell holds it once the file
-    format's `_xHHHH_` escapes are undone.  Everything is UTF-8; the 校验码 is the first 16 hex digits
-    (lower case) of the SHA-256 of those bytes.
+    format's `_xHHHH_` escapes are undone (calamine undoes them).  Everything is UTF-8; the
+    校验码 is the first 16 hex digits (lower case) of the SHA-256 of those bytes.
+    The writer (`generate`) feeds the same `_Digest` row by row as it writes.
     """
-    import openpyxl
+    sheets = _calamine_sheets(workbook) if isinstance(workbook, bytes | bytearray) else workbook
+    digest = _Digest()
+    for name, rows in sheets:
+        if name == SUMMARY_SHEET:
+            continue
+        digest.sheet(name)
+        width: int | None = None
+        for row in rows:
+            if width is None:
+                width = len(row)
+            cells = list(row[:width])
+            digest.row(cells + [None] * (width - len(cells)))
+    return digest.value()
 
-    book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
-    try:
-        digest = _Digest()
-        for ws in book.worksheets:
-            if ws.title == SUMMARY_SHEET:
-                continue
-            digest.sheet(ws.title)
-            width = None
-            for row in ws.iter_rows(values_only=True):
-                if width is None:
-                    width = len(row)
-                cells = [_unescape(c) if isinstance(c, str) else c for c in row] + [None] * (width - len(row))
-                digest.row(cells[:width])
-        return digest.value()
-    finally:
-        book.close()
+
+def _calamine_sheets(workbook: bytes) -> Iterator[tuple[str, Rows]]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(workbook))
+    for name in book.sheet_names:
+        yield name, book.get_sheet_by_name(name).iter_rows()
 
 
 # ---------------------------------------------------------------- workbook writing
@@ -656,6 +660,14 @@ def summary_paragraphs(unit: UnitProfile, f: YearFigures, day: date) -> list[tup
 
 def work_summary_docx(unit: UnitProfile, f: YearFigures, now: datetime) -> bytes:
     """The work summary as a .docx draft (python-docx), A4, Song typeface."""
+    return summary_docx_bytes(
+        summary_paragraphs(unit, f, now.date()), f"{unit.name}{f.year}年计划生育综合治理工作总结", unit.name, now
+    )
+
+
+def summary_docx_bytes(paragraphs: list[tuple[str, str]], title: str, author: str, now: datetime) -> bytes:
+    """A work summary's (style, text) paragraphs as a .docx draft: A4, Song typeface, the
+    official layout (the school's summary and the district's roll-up summary share it)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
@@ -672,7 +684,7 @@ def work_summary_docx(unit: UnitProfile, f: YearFigures, now: datetime) -> bytes
     normal.font.size = Pt(14)
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
 
-    for style, text in summary_paragraphs(unit, f, now.date()):
+    for style, text in paragraphs:
         para = doc.add_paragraph()
         run = para.add_run(text)
         if style == "title":
@@ -688,14 +700,14 @@ def work_summary_docx(unit: UnitProfile, f: YearFigures, now: datetime) -> bytes
         else:
             para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         para.paragraph_format.line_spacing = Pt(28)
-    doc.core_properties.title = f"{unit.name}{f.year}年计划生育综合治理工作总结"
-    doc.core_properties.author = unit.name
+    doc.core_properties.title = title
+    doc.core_properties.author = author
     # python-docx stamps the core properties with the current time; fix them to the
     # report's own time so the same report gives the same bytes.
     stamp = now.astimezone(LOCAL_TZ).replace(tzinfo=None)
     doc.core_properties.created = stamp
     doc.core_properties.modified = stamp
-    doc.core_properties.last_modified_by = unit.name
+    doc.core_properties.last_modified_by = author
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -744,36 +756,68 @@ def file_names(unit_name: str, year: int) -> tuple[str, str]:
     return f"{safe}_{year}年计划生育综合治理年报.xlsx", f"{safe}_{year}年计划生育综合治理工作总结.docx"
 
 
+# The 汇总 sheet's 指标, in the spec's order (the district's collection checks them).
+SUMMARY_LABELS = [
+    "单位名称",
+    "所属区",
+    "考核年度",
+    "分管领导",
+    "单位负责人",
+    "在职职工数",
+    "家庭成员数",
+    "本年出生子女数",
+    "其中男孩",
+    "其中女孩",
+    "独生子女父母光荣证持证人数",
+    "学习培训场次",
+    "应参训人次",
+    "实参训人次",
+    "参训率",
+    "宣传资料种类",
+    "应发放户数",
+    "已发放户数",
+    "签收户数",
+    "发放覆盖率",
+    "违规确认件数",
+    "取消评优资格人数",
+    "扣发奖励性工资人数",
+    "扣发金额合计(元)",
+    GENERATED_LABEL,
+    CHECKSUM_LABEL,
+]
+
+
 def summary_rows(unit: UnitProfile, f: YearFigures, generated: str, checksum: str) -> list[tuple[str, Any, str]]:
-    """The 汇总 sheet: (指标, 数值, kind) in the spec's order."""
-    return [
-        ("单位名称", unit.name, TEXT),
-        ("所属区", unit.district, TEXT),
-        ("考核年度", f.year, INT),
-        ("分管领导", unit.leader_name, TEXT),
-        ("单位负责人", unit.principal_name, TEXT),
-        ("在职职工数", f.staff_in_post, INT),
-        ("家庭成员数", f.family_members, INT),
-        ("本年出生子女数", f.children_born, INT),
-        ("其中男孩", f.boys_born, INT),
-        ("其中女孩", f.girls_born, INT),
-        ("独生子女父母光荣证持证人数", f.certificate_holders, INT),
-        ("学习培训场次", f.sessions_held, INT),
-        ("应参训人次", f.expected_attendance, INT),
-        ("实参训人次", f.attended, INT),
-        ("参训率", f.attendance_rate_text, TEXT),
-        ("宣传资料种类", f.leaflets_issued, INT),
-        ("应发放户数", f.households_expected, INT),
-        ("已发放户数", f.households_delivered, INT),
-        ("签收户数", f.households_signed, INT),
-        ("发放覆盖率", f.coverage_text, TEXT),
-        ("违规确认件数", f.cases_in_force, INT),
-        ("取消评优资格人数", f.staff_blocked, INT),
-        ("扣发奖励性工资人数", f.staff_pay_withheld, INT),
-        ("扣发金额合计(元)", f.withheld_yuan, MONEY),
-        (GENERATED_LABEL, generated, TEXT),
-        (CHECKSUM_LABEL, checksum, TEXT),
+    """The 汇总 sheet: (指标, 数值, kind) in the spec's order (SUMMARY_LABELS)."""
+    values: list[tuple[Any, str]] = [
+        (unit.name, TEXT),
+        (unit.district, TEXT),
+        (f.year, INT),
+        (unit.leader_name, TEXT),
+        (unit.principal_name, TEXT),
+        (f.staff_in_post, INT),
+        (f.family_members, INT),
+        (f.children_born, INT),
+        (f.boys_born, INT),
+        (f.girls_born, INT),
+        (f.certificate_holders, INT),
+        (f.sessions_held, INT),
+        (f.expected_attendance, INT),
+        (f.attended, INT),
+        (f.attendance_rate_text, TEXT),
+        (f.leaflets_issued, INT),
+        (f.households_expected, INT),
+        (f.households_delivered, INT),
+        (f.households_signed, INT),
+        (f.coverage_text, TEXT),
+        (f.cases_in_force, INT),
+        (f.staff_blocked, INT),
+        (f.staff_pay_withheld, INT),
+        (f.withheld_yuan, MONEY),
+        (generated, TEXT),
+        (checksum, TEXT),
     ]
+    return [(label, value, kind) for label, (value, kind) in zip(SUMMARY_LABELS, values, strict=True)]
 
 
 def _unit_profile(conn: Connection) -> UnitProfile:
