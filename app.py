@@ -26,7 +26,7 @@ MENU: dict[str, list[tuple[str, str, str, str, Permission | None]]] = {
     N_("District work"): [
         (
             "pages/district.py",
-            "district",
+            "roll-up",
             N_("District roll-up"),
             ":material/account_tree:",
             Permission.READ_DISTRICT,

@@ -135,13 +135,9 @@ if actor.can(Permission.COLLECT_DISTRICT):
 with ui.reporting_errors():
     r = ui.cached_read(rollup.rollup, ttl=60)(actor, year)
     st.caption(ui.tmd("{district} · assessment year {year}", district=r.district, year=year))
-    # RollUp.counts holds 应报, 已报, 未报, 退回 in this order.
-    for column, label, count in zip(
-        st.columns(4),
-        [t("Must report"), t("Reported"), t("Not reported"), t("Refused")],
-        r.counts.values(),
-        strict=True,
-    ):
+    # RollUp.counts holds 应报, 已报, 未报, 退回 and 名单外, in this order.
+    labels = [t("Must report"), t("Reported"), t("Not reported"), t("Refused"), t("Not on the roster")]
+    for column, label, count in zip(st.columns(len(labels)), labels, r.counts.values(), strict=False):
         column.metric(label, count)
 
     if r.units.empty:
