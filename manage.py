@@ -308,6 +308,75 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> None:
     print(t("Checksum: {checksum}", checksum=result.checksum))
 
 
+def _workbook_files(folder: Path) -> list[Path]:
+    """The workbooks of a folder, by name (Excel's ~$ lock files and hidden files left out)."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".xlsx", ".xls") and not p.name.startswith(("~$", "."))
+    )
+
+
+def cmd_district(engine: Engine, args: argparse.Namespace) -> int:
+    """Collect a folder of school workbooks and write the district's two files."""
+    from services.core.i18n import N_
+    from services.district import collect, rollup
+    from services.ledger.unit import get_unit
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        _fail(N_("{path} is not a folder."), path=str(folder))
+    paths = _workbook_files(folder)
+    files = [(p.name, p.read_bytes()) for p in paths]
+    if not files:
+        print(t("No workbook (.xlsx) in {path}; nothing was collected.", path=str(folder)), file=sys.stderr)
+        return 1
+    roster = None
+    if args.roster:
+        roster_path = Path(args.roster)
+        roster = collect.read_roster(roster_path.name, roster_path.read_bytes())
+    if get_unit(engine) is None:
+        district = collect.district_of(files)
+        if district is None:
+            _fail(
+                N_(
+                    "Taizhang is not set up yet and no workbook names its district (所属区). Run first: "
+                    "python manage.py init --unit-kind district --help"
+                )
+            )
+        collect.setup_district(engine, district, args.year, via=VIA)
+        print(
+            t(
+                "Taizhang is set up as the district office of {district}. Add its administrator with: "
+                "python manage.py init --unit-kind district ...",
+                district=district,
+            )
+        )
+    result = collect.collect(engine, None, files, args.year, roster=roster, via=VIA)
+    for line in collect.problem_lines(result.checks, LANG):
+        print(line)
+    read = [c for c in result.checks if c.status != collect.Status.BAD_FORMAT or c.unit_name is not None]
+    r, workbook, docx = rollup.build_rollup_files(engine, None, args.year, via=VIA)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in zip(rollup.rollup_file_names(r.district, r.year), (workbook, docx), strict=True):
+        (out / name).write_bytes(data)
+        print(t("Written: {path}", path=str(out / name)))
+    print(
+        t(
+            "{files} files: {reported} units counted, {missing} not reported, {refused} refused.",
+            files=len(files),
+            reported=r.counts["已报"],
+            missing=r.counts["未报"],
+            refused=r.counts["退回"],
+        )
+    )
+    if not read:
+        print(t("No file could be read as a workbook."), file=sys.stderr)
+        return 1
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -540,6 +609,33 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, metavar="DIR", help=t("Folder for the two files (created if missing)."))
     report.set_defaults(handler=cmd_report)
 
+    district = command(
+        "district",
+        t("District office: collect the units' year-end workbooks and roll them up."),
+        t(
+            "collect: check every workbook (.xlsx) in DIR for the assessment year (format, year, checksum, the "
+            "summary's figures, duplicates, the roster), store each with its status, and write the district's "
+            "roll-up workbook and draft work summary into OUTDIR. One line is printed per file with a problem. "
+            "On a database not set up yet, it is set up as a district office named after the workbooks' district."
+        ),
+        t(
+            "Exit status: 0 when every file was read and checked (even if some were refused), "
+            "1 when no file could be read."
+        ),
+    )
+    district.add_argument("action", choices=["collect"], help=t("What to do: collect."))
+    district.add_argument("dir", metavar="DIR", help=t("Folder holding the units' workbooks."))
+    district.add_argument("--year", type=int, required=True, metavar="YEAR", help=t("Assessment year, e.g. 2025."))
+    district.add_argument(
+        "--roster",
+        metavar="FILE",
+        help=t("The roster of units that must report (.xlsx or .csv, a column 单位名称)."),
+    )
+    district.add_argument(
+        "--out", required=True, metavar="OUTDIR", help=t("Folder for the two files (created if missing).")
+    )
+    district.set_defaults(handler=cmd_district)
+
     audit = command(
         "audit",
         t("Verify the audit trail, or checkpoint it now."),
@@ -578,13 +674,14 @@ def main(argv: list[str] | None = None) -> int:
     from services.core.db import get_engine, upgrade_to_head
     from services.core.errors import ServiceError
 
+    code: int | None = 0
     try:
         engine = get_engine()
         if args.command == "audit" and args.action == "verify":
             upgrade_to_head(engine)
         else:
             guard.startup(engine, via=VIA)
-        args.handler(engine, args)
+        code = args.handler(engine, args)
     except ServiceError as err:
         print(t("Error: {message}", message=err.translated(LANG)), file=sys.stderr)
         return 1
@@ -598,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -42,14 +42,14 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from models import DistrictFile, DistrictRoster
+from models import DistrictFile, DistrictRoster, Unit
 from services.audit import trail, wording
 from services.audit.access import authorize, write_as
 from services.core import uploads
 from services.core.errors import PermissionDenied, ValidationError
 from services.core.i18n import N_, translate
 from services.core.permissions import PERMISSION_LABELS, Actor, Permission, UnitKind
-from services.ledger.unit import unit_kind
+from services.ledger.unit import UNIT_ID, unit_kind
 from services.year import report as rpt
 from services.year.figures import percent_text
 
@@ -341,8 +341,8 @@ def check_sheets(
 
 
 def ensure_district(engine: Engine, actor: Actor | None, permission: Permission, what: str) -> None:
-    """The district services' own check: refused (and recorded) in a school unit.
-    A district unit not set up yet (manage.py's first collection) passes."""
+    """The district services' own check: refused (and recorded) in a school unit, or in an
+    installation not set up yet (manage.py sets one up first: `setup_district`)."""
     if unit_kind(engine) == UnitKind.DISTRICT.value:
         return
     trail.record_standalone(
@@ -354,6 +354,45 @@ def ensure_district(engine: Engine, actor: Actor | None, permission: Permission,
     )
     denied.recorded = True
     raise denied
+
+
+def district_of(files: Iterable[tuple[str, bytes]]) -> str | None:
+    """The 所属区 written in the first of `files` whose 汇总 can be read (for setting up)."""
+    for name, data in files:
+        try:
+            rows = uploads.read_workbook(data, name, rpt.SUMMARY_SHEET, keep=len(rpt.SUMMARY_LABELS) + 1).rows
+        except ValidationError:
+            continue
+        for row in rows:
+            if len(row) > 1 and row[0] == "所属区" and isinstance(row[1], str) and row[1].strip():
+                return row[1].strip()
+    return None
+
+
+def setup_district(engine: Engine, district: str, year: int, *, via: str) -> None:
+    """Set an installation that is not set up yet up as the district office of `district`
+    (manage.py's first collection): the unit profile only, recorded; `manage.py init`
+    then adds the first administrator to it."""
+    district = (district or "").strip()[:100]
+    if not district:
+        raise ValidationError(N_("District: enter 1 to {limit} characters."), field="district", limit=100)
+    with write_as(engine, None) as session:
+        if session.get(Unit, UNIT_ID) is not None:
+            raise ValidationError(N_("Taizhang is already set up; sign in instead."))
+        unit = Unit(
+            id=UNIT_ID,
+            name=district,
+            district=district,
+            leader_name="—",
+            principal_name="—",
+            current_year=int(year),
+            kind=UnitKind.DISTRICT.value,
+        )
+        session.add(unit)
+        session.flush()
+        trail.record(
+            session, None, "create", entity_type="unit", entity_id=UNIT_ID, after=trail.snapshot(unit), actor_name=via
+        )
 
 
 def _batches(files: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
