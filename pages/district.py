@@ -17,6 +17,7 @@ import streamlit as st
 from pages import _ui as ui
 from pages._ui import t
 from services.core import uploads
+from services.core.errors import ServiceError
 from services.core.formatting import fmt_datetime, fmt_money, local_today
 from services.core.permissions import Permission
 from services.district import collect, rollup
@@ -64,11 +65,21 @@ def summary_table(rows: list[tuple[str, Any]]) -> None:
     )
 
 
+# ---------------------------------------------------------------- where the district stands
+
+read_rollup = ui.cached_read(rollup.rollup, ttl=60)
+try:
+    r = read_rollup(actor, year)
+except ServiceError as err:
+    ui.show_error(err)
+    st.stop()
+nothing_yet = r.units.empty
+
 # ---------------------------------------------------------------- collecting (the officer)
 
 if actor.can(Permission.COLLECT_DISTRICT):
-    with st.container(border=True):
-        st.subheader(t("Collect workbooks"))
+    # Open until the first file of the year is in; then folded away above the roll-up.
+    with st.expander(t("Collect workbooks"), expanded=nothing_yet, icon=":material/upload_file:"):
         with st.form("district_collect", clear_on_submit=True):
             files = st.file_uploader(
                 t("The units' year-end workbooks (xlsx; many at once)"),
@@ -130,17 +141,14 @@ if actor.can(Permission.COLLECT_DISTRICT):
         else:
             st.warning(t("Choose the workbooks to collect first."))
 
-# ---------------------------------------------------------------- where the district stands
-
 with ui.reporting_errors():
-    r = ui.cached_read(rollup.rollup, ttl=60)(actor, year)
     st.caption(ui.tmd("{district} · assessment year {year}", district=r.district, year=year))
     # RollUp.counts holds 应报, 已报, 未报, 退回 and 名单外, in this order.
     labels = [t("Must report"), t("Reported"), t("Not reported"), t("Refused"), t("Not on the roster")]
     for column, label, count in zip(st.columns(len(labels)), labels, r.counts.values(), strict=False):
         column.metric(label, count)
 
-    if r.units.empty:
+    if nothing_yet:
         st.info(t("No workbook has been collected for {year} yet.", year=year))
         st.stop()
 
@@ -149,6 +157,8 @@ with ui.reporting_errors():
     shown = r.units.copy()
     unit_column = shown.columns[0]  # the unit's name
     frame = r.chart_frame.set_axis(CHART_COLUMNS, axis=1)
+    # Numbers (NaN where a unit is not counted), whatever the service's column types.
+    frame = frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in CHART_COLUMNS[1:]})
     rates = frame.set_index("unit")
     for column, rate in zip(collect.RATE_FIGURES, ("attendance", "coverage"), strict=True):
         # Numbers (percent) so the column sorts by value; empty where nothing counts.
@@ -160,6 +170,7 @@ with ui.reporting_errors():
         on_select="rerun",
         selection_mode="single-row",
         key=f"district_units_{year}",
+        placeholder="—",  # the figures of a unit not counted
         column_config={c: st.column_config.NumberColumn(c, format="%.1f%%") for c in collect.RATE_FIGURES},
     )
     st.caption(t("Click a row to open the unit: its summary, its problems and every file received from it."))
@@ -216,7 +227,7 @@ with ui.reporting_errors():
                 alt.Y("unit:N", title=None, sort="x"),
                 tooltip=[alt.Tooltip("unit:N", title=t("Unit")), alt.Tooltip("percent:Q", title=title, format=".1f")],
             )
-            .properties(height=24 * len(data) + 30)
+            .properties(height=alt.Step(26))  # one band per unit, however many
         )
         st.altair_chart(chart, width="stretch")
         if len(frame[column].dropna()) > CHART_UNITS:
@@ -244,11 +255,11 @@ with ui.reporting_errors():
                     alt.Y("unit:N", title=None, sort="-x"),
                     tooltip=[alt.Tooltip("unit:N", title=t("Unit")), alt.Tooltip("cases:Q", title=title)],
                 )
-                .properties(height=24 * len(cases) + 30)
+                .properties(height=alt.Step(26))
             )
             st.altair_chart(chart, width="stretch")
     with c2:
-        st.markdown(f"**{t('Births by sex')}**")
+        st.markdown("**" + t("Births by sex") + "**")
         births = pd.DataFrame(
             {
                 "sex": [t("Boys"), t("Girls")],
@@ -261,10 +272,14 @@ with ui.reporting_errors():
             .encode(
                 alt.X("births:Q", title=None, axis=alt.Axis(tickMinStep=1)),
                 alt.Y("sex:N", title=None, sort=None),
-                alt.Color("sex:N", legend=None, scale=alt.Scale(range=["#3b6ea8", "#c0587e"])),
+                alt.Color(
+                    "sex:N",
+                    legend=None,
+                    scale=alt.Scale(domain=[t("Boys"), t("Girls")], range=["#3b6ea8", "#c0587e"]),
+                ),
                 tooltip=[alt.Tooltip("sex:N", title=t("Sex")), alt.Tooltip("births:Q", title=t("Births"))],
             )
-            .properties(height=110)
+            .properties(height=alt.Step(34))
         )
         st.altair_chart(chart, width="stretch")
         st.metric(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import pytest
 
+from pages._ui import md
 from services.accounts import auth
 from services.core.errors import PermissionDenied
 from services.core.formatting import LOCAL_TZ, local_today
@@ -22,6 +23,7 @@ from services.district import collect
 from services.ledger import unit
 from tests.apptest import fill, new_app, open_page, signed_in, submit, texts
 from tests.conftest import STRONG_PASSWORD, make_unit_and_users
+from tests.factories import HOSTILE, HOSTILE_BOLD, HOSTILE_IMAGE
 
 Y = local_today().year
 NOW = datetime(Y, 12, 20, 9, 30, tzinfo=LOCAL_TZ)
@@ -198,3 +200,23 @@ def test_an_empty_year_says_nothing_was_collected(app_env):
     at = on_roll_up(actors[Role.DISTRICT_HEAD])
     assert not at.exception, at.exception
     assert f"{Y} 年度尚未收到任何报表。" in texts(at.info)
+
+
+def test_a_hostile_unit_name_is_shown_as_text(app_env, tmp_path):
+    """A school's name (text a person typed, carried by its workbook) never becomes markup:
+    the unit's heading, the problems table (st.table renders Markdown) and its problems."""
+    actors = district_unit(app_env)
+    officer = actors[Role.DISTRICT_OFFICER]
+    school = demo_school(tmp_path / "s.sqlite3", 8, seed=8)
+    name, data = school_workbook(school, HOSTILE, Y, now=NOW)
+    school.dispose()
+    collect.collect(app_env, officer, [(name, edited(data))], Y)
+    at = on_roll_up(officer)
+    at.session_state[f"district_units_{Y}"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert md(HOSTILE) in [h.value for h in at.subheader]
+    cells = set(at.get("table")[0].value.to_numpy().ravel())
+    assert md(HOSTILE) in cells and HOSTILE not in cells
+    for element in [*at.markdown, *at.caption, *at.subheader]:
+        assert HOSTILE_IMAGE not in element.value and HOSTILE_BOLD not in element.value, element.value

@@ -74,15 +74,14 @@ def _setup(url: str, folder) -> list:
     return paths
 
 
-def _converted_text(download, folder) -> str:
-    """The downloaded file converted to PDF by LibreOffice, read back as text."""
+def _converted_text(source) -> str:
+    """The downloaded file at `source` converted to PDF by LibreOffice, read back as text."""
     from pypdf import PdfReader
 
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         skip_or_fail("LibreOffice (soffice) is not installed (Debian libreoffice-calc-nogui libreoffice-writer-nogui)")
-    source = folder / download.suggested_filename
-    download.save_as(source)
+    folder = source.parent
     subprocess.run(
         [
             soffice,
@@ -143,7 +142,7 @@ def test_district_officer_collects_reads_opens_a_unit_and_downloads(chromium_pat
             [str(p) for p in paths]
         )
         for path in paths:
-            expect(page.get_by_text(path.name)).to_be_visible()
+            expect(page.get_by_role("button", name=f"Remove {path.name}")).to_be_attached()
         wait_idle(page)
         page.get_by_role("button", name="校验并收取").click()
         expect(page.get_by_text("已校验 3 个文件：计入 2 个，退回 1 个，重复 0 个。")).to_be_visible(timeout=120_000)
@@ -169,6 +168,10 @@ def test_district_officer_collects_reads_opens_a_unit_and_downloads(chromium_pat
         expect(page.get_by_text("没有问题。")).to_be_visible()
         wait_idle(page)
         screenshot(page, "district-02-unit-opened")
+        page.get_by_role("heading", name="图表").scroll_into_view_if_needed()
+        expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(4)
+        wait_idle(page)
+        screenshot(page, "district-03-charts")
 
         # Both files, built with a progress bar, named by the district and year.
         page.get_by_role("button", name="生成汇总文件").click()
@@ -179,13 +182,17 @@ def test_district_officer_collects_reads_opens_a_unit_and_downloads(chromium_pat
             workbook_button.click()
         workbook = got.value
         assert workbook.suggested_filename == f"{DISTRICT}_{Y}年计划生育综合治理汇总.xlsx"
+        workbook_path = out / workbook.suggested_filename
+        workbook.save_as(workbook_path)
         with page.expect_download() as got:
             page.get_by_role("button", name="工作汇总初稿（docx）").click()
         summary = got.value
         assert summary.suggested_filename == f"{DISTRICT}_{Y}年计划生育综合治理工作汇总.docx"
-        screenshot(page, "district-03-files-built")
+        summary_path = out / summary.suggested_filename
+        summary.save_as(summary_path)
+        screenshot(page, "district-04-files-built")
 
-    sheet_text = _converted_text(workbook, out)
+    sheet_text = _converted_text(workbook_path)
     assert DISTRICT in sheet_text and "乙小学" in sheet_text
-    summary_text = _converted_text(summary, out)
+    summary_text = _converted_text(summary_path)
     assert DISTRICT in summary_text and "出生人口性别比" in summary_text
