@@ -377,7 +377,9 @@ def setup_district(engine: Engine, district: str, year: int, *, via: str) -> Non
     then adds the first administrator to it."""
     district = (district or "").strip()[:100]
     if not district:
-        raise ValidationError(N_("District: enter 1 to {limit} characters."), field="district", limit=100)
+        raise ValidationError(
+            N_("{label}: enter 1 to {limit} characters."), field="district", label=N_("District"), limit=100
+        )
     with write_as(engine, None) as session:
         if session.get(Unit, UNIT_ID) is not None:
             raise ValidationError(N_("Taizhang is already set up; sign in instead."))
