@@ -10,6 +10,7 @@ import sys
 
 from bench import (
     compliance_bench,  # noqa: F401 - registers the compliance page workloads
+    district_bench,  # noqa: F401 - registers the district's collection of school workbooks
     eligibility_bench,  # noqa: F401 - registers eligibility for all staff
     report_bench,  # noqa: F401 - registers the year-end report workload
     scale,  # registers the district-scale workloads; holds the bench's audit key

@@ -197,7 +197,7 @@ with ui.reporting_errors():
                 st.dataframe(detail.files.map(cell_text), hide_index=True, width="stretch")
 
     # ------------------------------------------------------------ 问题清单
-    st.subheader(t("Problems"))
+    st.subheader(t("Problem list"))
     if r.problems.empty:
         st.success(t("No problems: every file received was counted."))
     else:

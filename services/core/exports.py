@@ -352,7 +352,10 @@ def streamed_workbook(buffer: io.BytesIO) -> Iterator[tuple[xlsxwriter.Workbook,
 
 def number_text(value: float | int | Decimal) -> str:
     """A number as the checksum sees it: the shortest decimal of its double, no trailing zeros."""
-    text = format(Decimal(repr(float(value))).normalize(), "f")
+    number = float(value)
+    if number.is_integer() and abs(number) < 2**53:  # the common case, without Decimal (same text)
+        return str(int(number))
+    text = format(Decimal(repr(number)).normalize(), "f")
     return "0" if text in ("-0", "0") else text
 
 

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -53,6 +54,7 @@ from services.ledger.unit import UNIT_ID, unit_kind
 from services.year import report as rpt
 from services.year.figures import percent_text
 
+READ_AHEAD = 2  # batches read at once, ahead of the checks
 LANG = "zh_CN"  # problems are the district's sentences, whatever the UI language
 
 
@@ -375,7 +377,9 @@ def setup_district(engine: Engine, district: str, year: int, *, via: str) -> Non
     then adds the first administrator to it."""
     district = (district or "").strip()[:100]
     if not district:
-        raise ValidationError(N_("District: enter 1 to {limit} characters."), field="district", limit=100)
+        raise ValidationError(
+            N_("{label}: enter 1 to {limit} characters."), field="district", label=N_("District"), limit=100
+        )
     with write_as(engine, None) as session:
         if session.get(Unit, UNIT_ID) is not None:
             raise ValidationError(N_("Taizhang is already set up; sign in instead."))
@@ -456,17 +460,20 @@ def collect(
     checks: list[FileCheck] = []
     keep = uploads.max_rows()
     batches = list(_batches(items))
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        # The next batch is read (in its child process) while this one is checked.
-        pending = reader.submit(uploads.read_workbooks, batches[0], keep=keep) if batches else None
-        for index, batch in enumerate(batches):
-            assert pending is not None
-            read = pending.result()
-            pending = (
-                reader.submit(uploads.read_workbooks, batches[index + 1], keep=keep)
-                if index + 1 < len(batches)
-                else None
-            )
+    # Two batches are read ahead (each in its own bounded child process) while the parent
+    # checks the one at hand: the reading and the checking overlap.
+    ahead: deque[Future[list[dict[str, list[list[Any]]] | ValidationError]]] = deque()
+    with ThreadPoolExecutor(max_workers=READ_AHEAD) as reader:
+        queued = iter(batches)
+        for batch in queued:
+            ahead.append(reader.submit(uploads.read_workbooks, batch, keep=keep))
+            if len(ahead) == READ_AHEAD:
+                break
+        for batch in batches:
+            read = ahead.popleft().result()
+            following = next(queued, None)
+            if following is not None:
+                ahead.append(reader.submit(uploads.read_workbooks, following, keep=keep))
             for (name, data), outcome in zip(batch, read, strict=True):
                 checks.append(check_sheets(name, hashlib.sha256(data).hexdigest(), outcome, year))
             if progress is not None:

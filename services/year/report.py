@@ -223,7 +223,7 @@ class _Digest:
         self._h.update(b"\x1d" + name.encode("utf-8"))
 
     def row(self, cells: Iterable[Any]) -> None:
-        self.row_text("\x1f".join(canonical(c) for c in cells))
+        self.row_text("\x1f".join([c if type(c) is str else canonical(c) for c in cells]))
 
     def row_text(self, joined: str) -> None:
         self._h.update(b"\x1e" + joined.encode("utf-8"))
