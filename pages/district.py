@@ -37,7 +37,7 @@ year = st.selectbox(t("Assessment year"), years, index=years.index(default_year)
 CHART_UNITS = 20
 # The columns of RollUp.chart_frame, in the interface's order, by the names the charts use.
 CHART_COLUMNS = ["unit", "attendance", "coverage", "cases", "boys", "girls"]
-SEX_RATIO_ROW = 11  # 出生人口性别比, the 12th row of the 汇总 sheet (district-rollup.md, "Output 1")
+SEX_RATIO_ROW = 11  # the sex ratio at birth: the 12th row of the summary sheet (district-rollup.md, "Output 1")
 
 
 def value_text(value: Any) -> str:

@@ -220,3 +220,15 @@ def test_a_hostile_unit_name_is_shown_as_text(app_env, tmp_path):
     assert md(HOSTILE) in cells and HOSTILE not in cells
     for element in [*at.markdown, *at.caption, *at.subheader]:
         assert HOSTILE_IMAGE not in element.value and HOSTILE_BOLD not in element.value, element.value
+
+
+def test_the_roll_up_page_speaks_english(collected, monkeypatch):
+    """Its interface in English (the spec's sheet columns and the schools' names stay Chinese: data)."""
+    monkeypatch.setattr("pages._ui.DEFAULT_LANGUAGE", "en")
+    at = signed_in(collected[Role.DISTRICT_OFFICER], lang="en")
+    assert not at.exception, at.exception
+    interface = [*texts(at.title), *texts(at.subheader), *(m.label for m in at.metric), *(b.label for b in at.button)]
+    interface += [e.label for e in at.expander]
+    assert "District roll-up" in interface and "Must report" in interface
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    assert [text for text in interface if cjk.search(text)] == []
