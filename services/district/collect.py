@@ -71,6 +71,7 @@ class Status(StrEnum):
 
 
 REFUSED = frozenset({Status.BAD_FORMAT, Status.WRONG_YEAR, Status.CHECK_FAILED})
+COUNTED = frozenset({Status.REPORTED, Status.OFF_ROSTER})
 
 wording.register(
     ["district_file"],
@@ -432,6 +433,25 @@ def _mark_duplicates(checks: list[FileCheck]) -> None:
             ]
 
 
+OFF_ROSTER_PROBLEM = "该单位不在应报单位名单内，已计入汇总。"
+
+
+def _mark_off_roster(engine: Engine, year: int, roster: list[str] | None, checks: list[FileCheck]) -> None:
+    """A counted file whose unit is not on the year's roster (the one given, else the one stored)
+    is 名单外 in this collection's result; it is stored as 已报 (it is counted), and the roll-up
+    decides 名单外 again from the roster as it stands then."""
+    if roster is None:
+        with engine.connect() as conn:
+            roster = list(conn.execute(select(DistrictRoster.unit_name).where(DistrictRoster.year == year)).scalars())
+    names = {name.strip() for name in roster}
+    if not names:
+        return
+    for check in checks:
+        if check.status == Status.REPORTED and check.unit_name not in names:
+            check.status = Status.OFF_ROSTER
+            check.problems = [OFF_ROSTER_PROBLEM]
+
+
 def _key(unit_name: str | None, file_name: str) -> tuple[str, str]:
     return ("unit", unit_name) if unit_name else ("file", file_name)
 
@@ -479,6 +499,7 @@ def collect(
             if progress is not None:
                 progress(len(checks), len(items))
     _mark_duplicates(checks)
+    _mark_off_roster(engine, year, roster, checks)
     stored, superseded = _store(engine, actor, year, items, checks, via)
     return CollectResult(year=year, checks=checks, stored=stored, superseded=superseded)
 
@@ -504,8 +525,8 @@ def _store(
             "district": c.district,
             "file_name": c.file_name[:255],
             "sha256": c.sha256,
-            "status": c.status.value,
-            "problems": c.problems,
+            "status": Status.REPORTED.value if c.status == Status.OFF_ROSTER else c.status.value,
+            "problems": [] if c.status == Status.OFF_ROSTER else c.problems,
             "figures": c.figures,
             "generated_at": c.generated_at[:20] if c.generated_at else None,
             "checksum": c.checksum[:64] if c.checksum else None,
@@ -531,7 +552,7 @@ def _store(
         refused: dict[tuple[str, str], int] = {}
         for new_id, c in zip(ids, checks, strict=True):
             key = _key(c.unit_name, c.file_name)
-            if c.status == Status.REPORTED:
+            if c.status in COUNTED:
                 counted[key] = new_id
             elif c.status in REFUSED:
                 refused[key] = new_id
@@ -561,7 +582,7 @@ def _store(
                         "year": year,
                         "file_name": c.file_name,
                         "sha256": c.sha256,
-                        "status": c.status.value,
+                        "status": c.status.value,  # 名单外 here: as the collection reported it
                         "unit_name": c.unit_name,
                         "problems": c.problems,
                     },

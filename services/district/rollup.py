@@ -34,8 +34,9 @@ from services.audit import trail
 from services.audit.access import authorize
 from services.core.exports import INT, MONEY, TEXT, SheetWriter, streamed_workbook
 from services.core.formatting import LOCAL_TZ, local_now
+from services.core.i18n import N_
 from services.core.permissions import Actor, Permission
-from services.district.collect import MONEY_FIGURE, REFUSED, Status, ensure_district
+from services.district.collect import MONEY_FIGURE, OFF_ROSTER_PROBLEM, REFUSED, Status, ensure_district
 from services.ledger.unit import UNIT_ID
 from services.year.figures import NO_RATE, percent_text
 from services.year.report import summary_docx_bytes
@@ -276,9 +277,7 @@ def _compose(year: int, profile: str | None, roster: list[str], files: Sequence[
                 for problem in f.problems or ["—"]:
                     problem_rows.append([name or "", f.file_name, f.status, problem])
         if name in off_roster:
-            problem_rows.append(
-                [name, counted[name].file_name, Status.OFF_ROSTER.value, "该单位不在应报单位名单内，已计入汇总。"]
-            )
+            problem_rows.append([name, counted[name].file_name, Status.OFF_ROSTER.value, OFF_ROSTER_PROBLEM])
         if name is not None and name in missing:
             reason = "报送的文件均被退回，未计入汇总。" if name in latest else "未收到该单位的年报文件。"
             problem_rows.append([name, "", Status.MISSING.value, reason])
@@ -428,6 +427,15 @@ def summary_docx(r: RollUp, now: datetime) -> bytes:
     )
 
 
+# The steps `build_rollup_files` reports to `progress(fraction, msgid)`, as the school report does.
+ROLLUP_STEPS = [
+    N_("Adding up the units' figures"),
+    N_("Writing the roll-up workbook"),
+    N_("Writing the work summary"),
+    N_("Roll-up ready"),
+]
+
+
 def build_rollup_files(
     engine: Engine,
     actor: Actor | None,
@@ -443,13 +451,13 @@ def build_rollup_files(
         authorize(engine, actor, Permission.READ_DISTRICT, "district roll-up files")
     now = (now or local_now()).astimezone(LOCAL_TZ)
     if progress is not None:
-        progress(0.0, "汇总")
+        progress(0.0, ROLLUP_STEPS[0])
     r = rollup(engine, actor, year, via=via, now=now)
     if progress is not None:
-        progress(0.4, UNITS_SHEET)
+        progress(0.4, ROLLUP_STEPS[1])
     workbook = rollup_workbook(r)
     if progress is not None:
-        progress(0.8, "工作汇总")
+        progress(0.8, ROLLUP_STEPS[2])
     docx = summary_docx(r, now)
     trail.record_standalone(
         engine,
@@ -461,7 +469,7 @@ def build_rollup_files(
         details={"year": r.year, "counts": r.counts, "files": list(rollup_file_names(r.district, r.year))},
     )
     if progress is not None:
-        progress(1.0, "完成")
+        progress(1.0, ROLLUP_STEPS[3])
     return r, workbook, docx
 
 

@@ -252,3 +252,44 @@ def test_the_sign_in_sheet_is_held_to_the_row_cap(engine, actors, monkeypatch):
     assert err.msgid == uploads.TOO_MANY_ROWS and err.params["count"] == "3"
     monkeypatch.setenv(uploads.MAX_ROWS_ENV, "3")
     assert len(training.marks_from_sign_in_sheet(engine, leader, sid, sheet)) == 3
+
+
+# ---------------------------------------------------------------- many workbooks (the district's collection)
+
+
+def _book(**sheets):
+    import pandas as pd
+
+    from services.core.exports import frames_to_xlsx
+
+    return frames_to_xlsx({name: pd.DataFrame(rows[1:], columns=rows[0]) for name, rows in sheets.items()})
+
+
+def test_read_workbooks_gives_every_sheet_of_each_file_or_its_refusal():
+    first = _book(甲=[["a", "b"], ["x", 1], ["", ""], ["y", 2]], 乙=[["c"], ["z"]])
+    second = _book(丙=[["d"], [3]])
+    results = uploads.read_workbooks([("1.xlsx", first), ("2.txt", b"plain text"), ("3.xlsx", second)], keep=100)
+    assert list(results[0]) == ["甲", "乙"]
+    assert results[0]["甲"][0] == ["a", "b"] and len(results[0]["甲"]) == 4  # the blank row kept
+    assert isinstance(results[1], ValidationError) and results[1].params["filename"] == "2.txt"
+    assert results[2]["丙"] == [["d"], [3.0]]
+    too_long = uploads.read_workbooks([("1.xlsx", first)], keep=2)[0]
+    assert isinstance(too_long, ValidationError) and too_long.msgid == uploads.TOO_MANY_ROWS
+
+
+def test_a_file_that_ends_the_batch_reader_is_refused_alone(monkeypatch):
+    """When the batch's child does not finish, each file is read again on its own: only the
+    file beyond the limits is refused."""
+    real = uploads._start_reader
+    bad = _book(甲=[["boom"], [1]])
+    good = _book(乙=[["ok"], [2]])
+
+    def start(data, request):
+        if bad in data:  # stands for a file that takes the child beyond its limits
+            return subprocess.CompletedProcess([], -9, b"", b"killed")
+        return real(data, request)
+
+    monkeypatch.setattr(uploads, "_start_reader", start)
+    results = uploads.read_workbooks([("good.xlsx", good), ("bad.xlsx", bad), ("good2.xlsx", good)], keep=10)
+    assert results[0]["乙"] == [["ok"], [2.0]] and results[2]["乙"] == [["ok"], [2.0]]
+    assert isinstance(results[1], ValidationError) and results[1].msgid == uploads.BEYOND_LIMITS

@@ -88,14 +88,15 @@ def test_collect_stores_every_file_with_its_status_and_an_audit_event(district, 
         "校验失败",
         "年度不符",
         "格式错误",
-        "已报",
+        "名单外",
     ]
     assert "以报表生成时间较晚的文件" in result.checks[2].problems[0]
     assert seen[-1] == (len(ALL), len(ALL))
     assert result.stored == len(ALL) and result.superseded == 0
     with read_session(engine) as s:
         rows = s.execute(select(DistrictFile).order_by(DistrictFile.id)).scalars().all()
-        assert [r.status for r in rows] == [c.status.value for c in result.checks]
+        # 名单外 is decided against the roster: the file is stored as 已报 (it is counted)
+        assert [r.status for r in rows] == [c.status.value for c in result.checks][:-1] + ["已报"]
         assert [r.sha256 for r in rows] == [hashlib.sha256(school_files[x][1]).hexdigest() for x in ALL]
         assert rows[0].content == school_files["甲"][1] and rows[0].received_by == "officer"
         assert all(r.superseded_by_id is None for r in rows)

@@ -58,10 +58,12 @@ def test_collect_on_a_fresh_database_sets_up_the_district_and_writes_both_files(
     assert [c.value for c in book["各单位"][1]][:2] == ["单位名称", "报送状态"]
     sheet = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
     assert (sheet["应报单位数"], sheet["已报单位数"], sheet["未报单位数"], sheet["退回单位数"]) == (7, 4, 4, 3)
-    # one line per problem file: the duplicate, the two edited files, the other year, the non-workbook
+    # one line per problem file: the duplicate, the two edited files, the other year, the non-workbook,
+    # the unit off the roster
     problem_lines = [line for line in proc.stdout.splitlines() if re.match(r"^\d\d_.*\.xlsx[:：] ?", line)]
-    assert len(problem_lines) == 5, proc.stdout
+    assert len(problem_lines) == 6, proc.stdout
     assert any("说明.xlsx" in line and "格式错误" in line for line in problem_lines)
+    assert any("庚小学" in line and "名单外" in line for line in problem_lines)
 
     # the administrator is added with init afterwards; the unit stays a district office
     init = run_manage(
