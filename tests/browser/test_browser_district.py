@@ -133,7 +133,8 @@ def test_district_officer_collects_reads_opens_a_unit_and_downloads(chromium_pat
         expect(page.get_by_role("heading", name="区级汇总")).to_be_visible()
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_text("区级汇总")).to_be_visible()
-        expect(sidebar.get_by_text("职工台账")).to_have_count(0)
+        expect(sidebar.get_by_text("教职工")).to_have_count(0)
+        expect(page.get_by_role("heading", name="教职工")).to_have_count(0)
         expect(page.get_by_text(f"{Y} 年度尚未收到任何报表。")).to_be_visible()
         wait_idle(page)
 
