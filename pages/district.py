@@ -132,7 +132,7 @@ if actor.can(Permission.COLLECT_DISTRICT):
                     t(
                         "{n} file(s) checked: {counted} counted, {refused} refused, {duplicates} duplicate(s).",
                         n=len(result.checks),
-                        counted=sum(1 for c in result.checks if c.status == collect.Status.REPORTED),
+                        counted=sum(1 for c in result.checks if c.status in collect.COUNTED),
                         refused=refused,
                         duplicates=sum(1 for c in result.checks if c.status == collect.Status.DUPLICATE),
                     ),
