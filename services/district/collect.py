@@ -13,8 +13,9 @@ status that applies (its problems list every problem found at that step):
 4. 已报.
 
 Across the files of one collection the same 单位名称 twice makes the one with the later
-报表生成时间 count and the other 重复.  Against the roster, 未报 and 名单外 are decided
-by the roll-up (`services.district.rollup`), from what is stored.
+报表生成时间 count and the other 重复.  A counted file whose unit is not on the roster is
+reported 名单外 by the collection (and stored as 已报: it is counted); 未报 and 名单外 are
+decided again by the roll-up (`services.district.rollup`) from the roster as it stands.
 
 The files are read in batches by one bounded child process per batch
 (`services.core.uploads.read_workbooks`: each file's zip directory checked, memory and
