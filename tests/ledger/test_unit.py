@@ -177,3 +177,24 @@ def test_invalid_update_changes_nothing(engine, actors):
         assert info.value.field == field, changes
     assert unit.get_unit(engine) == profile
     assert len(_events(engine)) == count
+
+
+def test_a_district_office_is_set_up_without_leader_or_principal(engine):
+    """A district office names its district only; a school still needs both names."""
+    setup = dict(
+        unit_name="演示区",
+        district="演示区",
+        leader_name="",
+        principal_name="",
+        admin_username="admin",
+        admin_display_name="系统管理员",
+        admin_password=STRONG_PASSWORD,
+    )
+    with pytest.raises(ValidationError) as refused:
+        unit.initialise(engine, **setup)
+    assert refused.value.field == "leader_name"
+    assert unit.unit_kind(engine) == "school" and not unit.is_initialised(engine)
+    unit.initialise(engine, **setup, kind="district")
+    assert unit.unit_kind(engine) == "district"
+    profile = unit.get_unit(engine)
+    assert (profile.name, profile.leader_name, profile.principal_name) == ("演示区", "", "")
