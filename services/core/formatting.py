@@ -1,4 +1,4 @@
-"""How values are shown: dates, times, money, masked ID numbers (docs/architecture.md, "Conventions")."""
+"""How values are shown: dates, times, money, masked ID numbers and phone numbers (docs/architecture.md, "Conventions")."""
 
 from __future__ import annotations
 
@@ -47,3 +47,13 @@ def mask_id_number(id_number: str | None) -> str:
     if len(id_number) <= 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """`13812341234` -> `138****1234`: the first three and the last four characters
+    (a landline keeps the start of its area code); a short number is all stars."""
+    if not isinstance(phone, str) or not phone:
+        return ""
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

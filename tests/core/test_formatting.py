@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from services.core.formatting import fmt_date, fmt_money
+from services.core.formatting import fmt_date, fmt_money, mask_phone
 
 
 def test_money_has_two_decimals_and_thousands_separators():
@@ -19,3 +19,10 @@ def test_money_has_two_decimals_and_thousands_separators():
 def test_dates_read_as_iso():
     assert fmt_date(date(2026, 6, 4)) == "2026-06-04"
     assert fmt_date(None) == ""
+
+
+def test_phones_mask_all_but_the_first_three_and_last_four():
+    assert mask_phone("13812341234") == "138****1234"
+    assert mask_phone("0314-1234567") == "031*****4567"
+    assert mask_phone("1234567") == "*******"
+    assert mask_phone(None) == mask_phone("") == ""
