@@ -1,4 +1,4 @@
-"""How values are shown: dates, times, money, masked ID numbers and phone numbers (docs/architecture.md, "Conventions")."""
+"""How values are shown: dates, times, money, masked ID and phone numbers (docs/architecture.md, "Conventions")."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def fmt_datetime(value: datetime | None) -> str:
 def fmt_money(value: Decimal | int | None) -> str:
     """Yuan as an office writes them on screen: 911,697.50 (exports keep numbers)."""
     return "" if value is None else f"{Decimal(value):,.2f}"
+
+
+def fmt_fen(fen: int | None) -> str:
+    """An amount kept in integer fen, written as `fmt_money` writes yuan (exact: no float)."""
+    return "" if fen is None or fen != fen else fmt_money(Decimal(int(fen)).scaleb(-2))
 
 
 def mask_id_number(id_number: str | None) -> str:

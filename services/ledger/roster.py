@@ -104,10 +104,28 @@ class LedgerCounts:
     departments: int
 
 
+# The overview's counts, each with one name and one definition (issue 14, §6):
+# the year's figures (services.year.figures) count family members *of the staff
+# in post on 31 December*, under another name (在职职工家庭成员, 家庭成员数).
+LEDGER_COUNT_LABELS = {
+    "staff_in_post": N_("Staff in post"),
+    "staff_total": N_("Staff on the ledger"),
+    "family_members": N_("Family members on the ledger"),
+    "departments": N_("Departments"),
+}
+LEDGER_COUNT_HELP = {
+    "staff_in_post": N_("Staff in post today: hired by today and not left."),
+    "staff_total": N_("Everyone on the ledger, in post, left or retired."),
+    "family_members": N_("Every family member recorded, in the households of everyone on the ledger."),
+    "departments": N_("Departments on the ledger."),
+}
+
+
 def ledger_counts(engine: Engine, actor: Actor) -> LedgerCounts:
-    """Headline counts in one round trip of scalar subqueries."""
+    """Headline counts in one round trip of scalar subqueries (`LEDGER_COUNT_HELP`
+    says what each counts; in post as `in_post_on` decides, today)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read ledger counts")
-    in_post = select(func.count()).select_from(Employee).where(Employee.status == "active").scalar_subquery()
+    in_post = select(func.count()).select_from(Employee).where(in_post_on(local_today())).scalar_subquery()
     total = select(func.count()).select_from(Employee).scalar_subquery()
     family = select(func.count()).select_from(FamilyMember).scalar_subquery()
     departments = select(func.count()).select_from(Department).scalar_subquery()

@@ -26,3 +26,13 @@ def test_phones_mask_all_but_the_first_three_and_last_four():
     assert mask_phone("0314-1234567") == "031*****4567"
     assert mask_phone("1234567") == "*******"
     assert mask_phone(None) == mask_phone("") == ""
+
+
+def test_fen_are_written_as_yuan_exactly():
+    from services.core.formatting import fmt_fen
+
+    assert fmt_fen(8500050) == "85,000.50"
+    assert fmt_fen(-199) == "-1.99"
+    assert fmt_fen(0) == "0.00"
+    assert fmt_fen(None) == ""
+    assert fmt_fen(123456789012345678) == "1,234,567,890,123,456.78"  # no float on the way
