@@ -204,12 +204,46 @@ def reporting_errors() -> Iterator[None]:
         show_error(err)
 
 
-def run_action(action: Callable[[], Any], success: str | None = None) -> Any | None:
-    """Run a write; on success clear cached reads and show `success`."""
+class FieldSlots:
+    """Places right under a page's widgets where a refusal's field problems appear
+    (beside their field, not under the whole form): call `slot(field)` just after
+    drawing the widget, then pass the slots to `run_action(..., fields=slots)`.
+    A problem with no slot is shown as `show_error` shows it."""
+
+    def __init__(self) -> None:
+        self._slots: dict[str, Any] = {}
+
+    def slot(self, *fields: str) -> None:
+        place = st.empty()
+        for field in fields:
+            self._slots[field] = place
+
+    def error(self, field: str, text: str) -> None:
+        """A page's own check (two passwords differ) shown under its field."""
+        self._slots[field].error(text)
+
+    def show(self, err: ServiceError) -> None:
+        by_place: dict[int, tuple[Any, list[str]]] = {}
+        rest = []
+        for problem in getattr(err, "problems", None) or [err]:
+            place = self._slots.get(getattr(problem, "field", None) or "")
+            if place is None:
+                rest.append(tmd(problem.msgid, **problem.params))
+            else:
+                by_place.setdefault(id(place), (place, []))[1].append(tmd(problem.msgid, **problem.params))
+        for place, texts in by_place.values():
+            place.error("\n\n".join(texts))
+        if rest:
+            st.error("\n\n".join(rest))
+
+
+def run_action(action: Callable[[], Any], success: str | None = None, fields: FieldSlots | None = None) -> Any | None:
+    """Run a write; on success clear cached reads and show `success`; a refusal is
+    shown beside its fields when the page gave `fields`."""
     try:
         result = action()
     except ServiceError as err:
-        show_error(err)
+        (fields.show if fields else show_error)(err)
         return None
     st.cache_data.clear()
     if success:
