@@ -501,3 +501,45 @@ def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: 
 def conflicts_table(conflicts: list[Any]) -> None:
     """The rows a many-row save refused: whose row, who changed it meanwhile, when."""
     st.dataframe(pd.DataFrame(conflicts, columns=[t("Name"), t("Changed by"), t("Changed at")]), hide_index=True)
+
+
+def fields_text(pairs: list[tuple[str, Any]], columns: int = 3) -> None:
+    """A record shown read-only, as text (not a greyed form with a disabled Save button):
+    each label small above its value, `columns` to a row; an empty value reads `—`.
+    Values are user text: each line shown literally, line breaks kept."""
+    for start in range(0, len(pairs), columns):
+        for column, (label, value) in zip(st.columns(columns), pairs[start : start + columns], strict=False):
+            with column:
+                st.caption(md(label))
+                text = "" if value is None else str(value).strip()
+                st.markdown("  \n".join(md(line) for line in text.splitlines()) if text else "—")
+
+
+# Streamlit (1.67) has no setting for its file uploader's own words ("Upload",
+# "20MB per file • PDF"): in Chinese a fixed style (no user data) hides them and
+# shows Chinese in their place; the widget itself is unchanged.  (Its help icon's
+# "Help for …" is an aria-label only, never shown.)
+_DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+_UPLOAD_WORDS = {
+    "zh_CN": (
+        "上传",
+        "将文件拖放到此处，或点击“上传”选择文件",
+    ),
+}
+
+
+def widget_words() -> None:
+    """Once per run, from app.py: Streamlit's own widget words in the interface language."""
+    words = _UPLOAD_WORDS.get(lang())
+    if words is None:
+        return
+    button, hint = words
+    label = f'{_DROPZONE} [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p'
+    instructions = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    st.html(
+        "<style>"
+        f"{label}, {instructions} {{font-size: 0;}}"
+        f'{label}::after {{content: "{button}"; font-size: 0.875rem;}}'
+        f'{instructions}::after {{content: "{hint}"; font-size: 0.875rem;}}'
+        "</style>"
+    )

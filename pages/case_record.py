@@ -246,9 +246,9 @@ if case["revoked_at"]:
         (t("Revoked"), f"{case['revoked_by_name']} · {fmt_datetime(case['revoked_at'])} · {case['revoke_reason']}")
     )
 st.dataframe({t("Item"): [m[0] for m in meta], t("Content"): [m[1] for m in meta]}, hide_index=True, width="stretch")
-st.text_area(t("Facts"), value=case["facts"], disabled=True, key=f"show_facts_{case_id}")
-st.text_area(t("Basis"), value=case["basis"], disabled=True, key=f"show_basis_{case_id}")
-st.text_area(t("Evidence"), value=case["evidence_note"] or "", disabled=True, key=f"show_evidence_{case_id}")
+ui.fields_text(
+    [(t("Facts"), case["facts"]), (t("Basis"), case["basis"]), (t("Evidence"), case["evidence_note"])], columns=1
+)
 if detail.attachment:
     try:
         name, data = cases.get_attachment(ui.engine(), actor, case_id)
