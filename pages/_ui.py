@@ -6,6 +6,7 @@ module only adapts services to Streamlit (session state, caching, messages).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -520,26 +521,21 @@ def fields_text(pairs: list[tuple[str, Any]], columns: int = 3) -> None:
 # shows Chinese in their place; the widget itself is unchanged.  (Its help icon's
 # "Help for …" is an aria-label only, never shown.)
 _DROPZONE = '[data-testid="stFileUploaderDropzone"]'
-_UPLOAD_WORDS = {
-    "zh_CN": (
-        "上传",
-        "将文件拖放到此处，或点击“上传”选择文件",
-    ),
-}
 
 
 def widget_words() -> None:
     """Once per run, from app.py: Streamlit's own widget words in the interface language."""
-    words = _UPLOAD_WORDS.get(lang())
-    if words is None:
-        return
-    button, hint = words
+    if lang() == "en":
+        return  # Streamlit's own words
+    # CSS strings, quoted and escaped (translations, never user data).
+    button = json.dumps(t("Upload"), ensure_ascii=False)
+    hint = json.dumps(t("Drop a file here, or click Upload to choose one"), ensure_ascii=False)
     label = f'{_DROPZONE} [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p'
     instructions = '[data-testid="stFileUploaderDropzoneInstructions"] span'
     st.html(
         "<style>"
         f"{label}, {instructions} {{font-size: 0;}}"
-        f'{label}::after {{content: "{button}"; font-size: 0.875rem;}}'
-        f'{instructions}::after {{content: "{hint}"; font-size: 0.875rem;}}'
+        f"{label}::after {{content: {button}; font-size: 0.875rem;}}"
+        f"{instructions}::after {{content: {hint}; font-size: 0.875rem;}}"
         "</style>"
     )

@@ -11,6 +11,7 @@ number, masked for the auditor.  Taking the file out is recorded as an export.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,8 @@ def household_file_pdf(engine: Engine, actor: Actor, employee_id: int, year: int
     household = roster.get_household(engine, actor, employee_id)  # phone masked for the auditor
     whole_ids = actor.can(Permission.REVEAL_ID)
     first, last = year_bounds(year)
+    own_id: str | None = None
+    family_ids: dict[int, str | None] = {}
     with engine.connect() as conn:
         if whole_ids:
             own_id = conn.execute(select(Employee.id_number).where(Employee.id == employee_id)).scalar_one()
@@ -112,7 +115,7 @@ def household_file_pdf(engine: Engine, actor: Actor, employee_id: int, year: int
     def tr(msgid: str, **params: Any) -> str:
         return translate(lang, msgid, **params)
 
-    def label(labels: dict[Any, str], code: Any) -> str:
+    def label(labels: Mapping[Any, str], code: Any) -> str:
         return tr(labels[code]) if code in labels else (code or "")
 
     e = household.employee
