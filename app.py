@@ -186,6 +186,7 @@ def main() -> None:
             sidebar(actor)
             page = st.navigation(menu_for(actor, unit.unit_kind(engine)))
     ui.note_visit(page.url_path, st.query_params.get("id"))
+    ui.widget_words()
     ui.show_flashes()
     page.run()
 

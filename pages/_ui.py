@@ -6,6 +6,7 @@ module only adapts services to Streamlit (session state, caching, messages).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -210,12 +211,46 @@ def reporting_errors() -> Iterator[None]:
         show_error(err)
 
 
-def run_action(action: Callable[[], Any], success: str | None = None) -> Any | None:
-    """Run a write; on success clear cached reads and show `success`."""
+class FieldSlots:
+    """Places right under a page's widgets where a refusal's field problems appear
+    (beside their field, not under the whole form): call `slot(field)` just after
+    drawing the widget, then pass the slots to `run_action(..., fields=slots)`.
+    A problem with no slot is shown as `show_error` shows it."""
+
+    def __init__(self) -> None:
+        self._slots: dict[str, Any] = {}
+
+    def slot(self, *fields: str) -> None:
+        place = st.empty()
+        for field in fields:
+            self._slots[field] = place
+
+    def error(self, field: str, text: str) -> None:
+        """A page's own check (two passwords differ) shown under its field."""
+        self._slots[field].error(text)
+
+    def show(self, err: ServiceError) -> None:
+        by_place: dict[int, tuple[Any, list[str]]] = {}
+        rest = []
+        for problem in getattr(err, "problems", None) or [err]:
+            place = self._slots.get(getattr(problem, "field", None) or "")
+            if place is None:
+                rest.append(tmd(problem.msgid, **problem.params))
+            else:
+                by_place.setdefault(id(place), (place, []))[1].append(tmd(problem.msgid, **problem.params))
+        for place, texts in by_place.values():
+            place.error("\n\n".join(texts))
+        if rest:
+            st.error("\n\n".join(rest))
+
+
+def run_action(action: Callable[[], Any], success: str | None = None, fields: FieldSlots | None = None) -> Any | None:
+    """Run a write; on success clear cached reads and show `success`; a refusal is
+    shown beside its fields when the page gave `fields`."""
     try:
         result = action()
     except ServiceError as err:
-        show_error(err)
+        (fields.show if fields else show_error)(err)
         return None
     st.cache_data.clear()
     if success:
@@ -473,3 +508,40 @@ def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: 
 def conflicts_table(conflicts: list[Any]) -> None:
     """The rows a many-row save refused: whose row, who changed it meanwhile, when."""
     st.dataframe(pd.DataFrame(conflicts, columns=[t("Name"), t("Changed by"), t("Changed at")]), hide_index=True)
+
+
+def fields_text(pairs: list[tuple[str, Any]], columns: int = 3) -> None:
+    """A record shown read-only, as text (not a greyed form with a disabled Save button):
+    each label small above its value, `columns` to a row; an empty value reads `—`.
+    Values are user text: each line shown literally, line breaks kept."""
+    for start in range(0, len(pairs), columns):
+        for column, (label, value) in zip(st.columns(columns), pairs[start : start + columns], strict=False):
+            with column:
+                st.caption(md(label))
+                text = "" if value is None else str(value).strip()
+                st.markdown("  \n".join(md(line) for line in text.splitlines()) if text else "—")
+
+
+# Streamlit (1.67) has no setting for its file uploader's own words ("Upload",
+# "20MB per file • PDF"): in Chinese a fixed style (no user data) hides them and
+# shows Chinese in their place; the widget itself is unchanged.  (Its help icon's
+# "Help for …" is an aria-label only, never shown.)
+_DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+
+
+def widget_words() -> None:
+    """Once per run, from app.py: Streamlit's own widget words in the interface language."""
+    if lang() == "en":
+        return  # Streamlit's own words
+    # CSS strings, quoted and escaped (translations, never user data).
+    button = json.dumps(t("Upload"), ensure_ascii=False)
+    hint = json.dumps(t("Drop a file here, or click Upload to choose one"), ensure_ascii=False)
+    label = f'{_DROPZONE} [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p'
+    instructions = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    st.html(
+        "<style>"
+        f"{label}, {instructions} {{font-size: 0;}}"
+        f"{label}::after {{content: {button}; font-size: 0.875rem;}}"
+        f"{instructions}::after {{content: {hint}; font-size: 0.875rem;}}"
+        "</style>"
+    )

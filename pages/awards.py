@@ -105,6 +105,7 @@ if can_edit and names:
                 default=list(labels),
                 format_func=labels.get,
                 key=f"awards_chosen_{year}_{award}",
+                placeholder=t("Choose one or more"),
             )
             sure = st.checkbox(t("Yes, finalise the chosen nominees for this award"), key="awards_finalise_sure")
             if st.form_submit_button(t("Finalise"), type="primary", icon=":material/verified:"):

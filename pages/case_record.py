@@ -74,6 +74,7 @@ if creating:
             for row in found.itertuples()
         }
     )
+    fields = ui.FieldSlots()  # each refusal appears under its field
     employee_id = st.selectbox(
         t("Staff member"),
         list(staff),
@@ -82,6 +83,7 @@ if creating:
         placeholder=t("Type a name or staff no. above"),
         key=f"new_case_employee_{search.strip()}",
     )
+    fields.slot("employee_id")
     family = family_options(employee_id) if employee_id else {None: t("(none: the staff member)")}
     family_member_id = st.selectbox(
         t("Family member concerned (optional)"),
@@ -89,10 +91,12 @@ if creating:
         format_func=family.get,
         key=f"new_case_member_{employee_id}",
     )
+    fields.slot("family_member_id")
     categories = category_options()
     category_id = st.selectbox(
         t("Category"), list(categories), format_func=lambda c: categories[c][0], key="new_case_category"
     )
+    fields.slot("category_id")
     profile = unit.get_unit(ui.engine())
     c1, c2 = st.columns(2)
     occurred_on = c1.date_input(
@@ -106,7 +110,12 @@ if creating:
         value=profile.current_year if profile else local_today().year,
         key="new_case_year",
     )
+    with c1:
+        fields.slot("occurred_on")
+    with c2:
+        fields.slot("year")
     facts = st.text_area(t("Facts"), key="new_case_facts", max_chars=cases.LIMITS["facts"])
+    fields.slot("facts")
     # Pre-filled from the category; a new key per category so choosing another one refills it.
     basis = st.text_area(
         t("Basis"),
@@ -115,15 +124,18 @@ if creating:
         max_chars=cases.LIMITS["basis"],
         help=t("The law, regulation or unit rule and article the case relies on. Required."),
     )
+    fields.slot("basis")
     evidence = st.text_area(
         t("Evidence"),
         key="new_case_evidence",
         max_chars=cases.LIMITS["evidence_note"],
         help=t("What the evidence is and where it is kept."),
     )
+    fields.slot("evidence_note")
     upload = st.file_uploader(
         t("Evidence PDF (optional)"), type=["pdf"], key="new_case_pdf", max_upload_size=uploads.MAX_ATTACHMENT_MB
     )
+    fields.slot("attachment")
     if st.button(t("Save draft"), type="primary", icon=":material/save:"):
         attachment = (upload.name, upload.getvalue()) if upload is not None else None
         new_id = ui.run_action(
@@ -139,7 +151,8 @@ if creating:
                 year=int(year),
                 family_member_id=family_member_id,
                 attachment=attachment,
-            )
+            ),
+            fields=fields,
         )
         if new_id:
             ui.flash("success", t("Draft saved. Check it, then submit it for decision."))
@@ -233,9 +246,9 @@ if case["revoked_at"]:
         (t("Revoked"), f"{case['revoked_by_name']} · {fmt_datetime(case['revoked_at'])} · {case['revoke_reason']}")
     )
 st.dataframe({t("Item"): [m[0] for m in meta], t("Content"): [m[1] for m in meta]}, hide_index=True, width="stretch")
-st.text_area(t("Facts"), value=case["facts"], disabled=True, key=f"show_facts_{case_id}")
-st.text_area(t("Basis"), value=case["basis"], disabled=True, key=f"show_basis_{case_id}")
-st.text_area(t("Evidence"), value=case["evidence_note"] or "", disabled=True, key=f"show_evidence_{case_id}")
+ui.fields_text(
+    [(t("Facts"), case["facts"]), (t("Basis"), case["basis"]), (t("Evidence"), case["evidence_note"])], columns=1
+)
 if detail.attachment:
     try:
         name, data = cases.get_attachment(ui.engine(), actor, case_id)

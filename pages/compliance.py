@@ -20,7 +20,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services.core.db import database_url
 from services.core.errors import ServiceError
-from services.core.formatting import fmt_date, fmt_datetime, fmt_money, local_today
+from services.core.formatting import fmt_date, fmt_datetime, fmt_fen, local_today
 from services.core.i18n import N_
 from services.core.permissions import Permission
 from services.ledger import eligibility, unit
@@ -88,7 +88,7 @@ def _shown(key: str, value: int | Decimal | None) -> str:
     if key in ("attendance_rate", "coverage"):
         return f"{value}%"
     if key == "withheld_fen":
-        return fmt_money(Decimal(value) / 100)
+        return fmt_fen(value)
     return f"{value:,}"
 
 
@@ -99,7 +99,7 @@ def _delta(key: str) -> str | None:
     if key in ("attendance_rate", "coverage"):
         return t("{points} percentage points", points=f"{change:+}")
     if key == "withheld_fen":
-        return f"{'-' if change < 0 else '+'}{fmt_money(abs(Decimal(change)) / 100)}"
+        return f"{'-' if change < 0 else '+'}{fmt_fen(abs(change))}"
     return f"{change:+,}"
 
 
@@ -372,7 +372,7 @@ else:
         if column in table:
             table[column] = table[column].map(fmt_date)
     if kind == "blocked":
-        table["withheld"] = table["withheld_fen"].map(lambda f: fmt_money(Decimal(int(f)) / 100))
+        table["withheld"] = table["withheld_fen"].map(fmt_fen)
         table["reason"] = table["blocks"].map(_reason)
     shown = [c for c in COLUMN_LABELS if c in table]
     st.dataframe(table[shown].rename(columns={c: t(COLUMN_LABELS[c]) for c in shown}), hide_index=True, width="stretch")

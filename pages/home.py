@@ -49,11 +49,8 @@ if actor.can(Permission.DECIDE_CASE):
             st.page_link("pages/case_record.py", label=label, icon=":material/gavel:", query_params={"id": str(row.id)})
 
 counts = roster.ledger_counts(ui.engine(), actor)
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(t("Staff in post"), counts.staff_in_post)
-c2.metric(t("Staff on the ledger"), counts.staff_total)
-c3.metric(t("Family members"), counts.family_members)
-c4.metric(t("Departments"), counts.departments)
+for column, key in zip(st.columns(4), roster.LEDGER_COUNT_LABELS, strict=True):
+    column.metric(t(roster.LEDGER_COUNT_LABELS[key]), getattr(counts, key), help=t(roster.LEDGER_COUNT_HELP[key]))
 
 if counts.staff_total == 0:
     st.info(t("The ledger is empty. The designated leader imports the staff list or records staff one by one."))

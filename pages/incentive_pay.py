@@ -11,7 +11,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services.core import uploads
 from services.core.errors import ServiceError
-from services.core.formatting import fmt_money, local_today
+from services.core.formatting import fmt_fen, fmt_money, local_today
 from services.core.permissions import Permission
 from services.ledger import imports, unit
 from services.sanctions import bonus
@@ -55,7 +55,7 @@ def money_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     for c in columns:
         fen = f"{c}_fen"
         if fen in out:
-            out[c] = (out[fen] // 100).map("{:,}".format) + "." + (out[fen] % 100).astype(str).str.zfill(2)
+            out[c] = out[fen].map(fmt_fen)
         else:
             out[c] = out[c].map(fmt_money)
     return out

@@ -350,6 +350,7 @@ with tab_households:
                 default=[d for d in current_departments if d in departments],
                 format_func=departments.get,
                 key=prefix + "departments",
+                placeholder=t("Choose one or more"),
             )
         elif kind_of_audience == "people":
             chosen_people = ui.people_picker(

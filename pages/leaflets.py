@@ -67,7 +67,11 @@ if can_edit:
         if kind_of_audience == "departments":
             departments = dict(roster.departments(ui.engine(), actor))
             chosen_departments = st.multiselect(
-                t("Which departments"), list(departments), format_func=departments.get, key="new_leaflet_departments"
+                t("Which departments"),
+                list(departments),
+                format_func=departments.get,
+                key="new_leaflet_departments",
+                placeholder=t("Choose one or more"),
             )
         elif kind_of_audience == "people":
             chosen_people = ui.people_picker(t("Which households"), "new_leaflet_people", in_post)

@@ -107,7 +107,11 @@ if can_edit:
             if kind == "departments":
                 departments = dict(roster.departments(ui.engine(), actor))
                 chosen_departments = st.multiselect(
-                    t("Which departments"), list(departments), format_func=departments.get, key=prefix + "departments"
+                    t("Which departments"),
+                    list(departments),
+                    format_func=departments.get,
+                    key=prefix + "departments",
+                    placeholder=t("Choose one or more"),
                 )
             elif kind == "people":
                 chosen_people = ui.people_picker(

@@ -30,18 +30,26 @@ kind = st.radio(
 )
 district_office = kind == UnitKind.DISTRICT
 
+fields = ui.FieldSlots()  # each refusal appears under its field
 with st.form("setup"):
     st.subheader(t("Unit"))
     if district_office:
         # A district office is named by its district (the name the schools' workbooks carry).
         district = st.text_input(t("District"), placeholder=t("e.g. Chaoyang District"))
+        fields.slot("district", "name")
         unit_name, leader_name, principal_name = district, "", ""
     else:
         unit_name = st.text_input(t("Unit name"), placeholder=t("e.g. Chaoyang No. 1 Primary School"))
+        fields.slot("name")
         district = st.text_input(t("District"), placeholder=t("e.g. Chaoyang District"))
+        fields.slot("district")
         col1, col2 = st.columns(2)
         leader_name = col1.text_input(t("Designated leader"))
+        with col1:
+            fields.slot("leader_name")
         principal_name = col2.text_input(t("Principal"))
+        with col2:
+            fields.slot("principal_name")
     st.subheader(t("First administrator"))
     if district_office:
         st.caption(
@@ -60,9 +68,17 @@ with st.form("setup"):
         )
     col1, col2 = st.columns(2)
     username = col1.text_input(t("Username"), value="admin")
+    with col1:
+        fields.slot("username")
     display_name = col2.text_input(t("Name"), value=t("System administrator"))
+    with col2:
+        fields.slot("display_name")
     password = col1.text_input(t("Password"), type="password")
+    with col1:
+        fields.slot("password")
     password2 = col2.text_input(t("Repeat password"), type="password")
+    with col2:
+        fields.slot("password2")
     with_demo = not district_office and st.checkbox(
         t(
             "Also load a fictional demo unit (a few dozen staff with families, and demo accounts for each role) "
@@ -74,7 +90,7 @@ with st.form("setup"):
 
 if submitted:
     if password != password2:
-        st.error(t("The two passwords differ."))
+        fields.error("password2", t("The two passwords differ."))
         st.stop()
     admin = ui.run_action(
         lambda: unit.initialise(
@@ -87,7 +103,8 @@ if submitted:
             admin_display_name=display_name,
             admin_password=password,
             kind=kind.value,
-        )
+        ),
+        fields=fields,
     )
     if admin:
         ui.flash("success", ui.tmd("Taizhang is set up. Sign in as {username}.", username=username.strip()))

@@ -15,6 +15,7 @@ from services.core.formatting import fmt_date, fmt_datetime, local_today
 from services.core.permissions import Permission
 from services.ledger import eligibility, roster, unit
 from services.sanctions import cases, lifecycle
+from services.year import household_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -100,86 +101,102 @@ def choice(
 
 departments = [name for _, name in roster.departments(ui.engine(), actor)]
 
-with st.form("employee"):
-    c1, c2, c3 = st.columns(3)
-    raw = {}
-    raw["staff_no"] = c1.text_input(
-        t("Staff no."), value=record["staff_no"] or "", key=prefix + "staff_no", disabled=not can_edit
+
+def coded(labels: Mapping[str, str], code: str | None) -> str | None:
+    return t(labels[code]) if code in labels else code
+
+
+if not can_edit:
+    # Who cannot edit reads the record as text (phone and ID masked as the service gives them).
+    saved = False
+    ui.fields_text(
+        [
+            (t("Staff no."), record["staff_no"]),
+            (t("Name"), record["name"]),
+            (t("ID number"), record["id_number"]),
+            (t("Gender"), coded(roster.GENDER_LABELS, record["gender"])),
+            (t("Birth date"), fmt_date(record["birth_date"])),
+            (t("Marital status"), coded(roster.MARITAL_LABELS, record["marital_status"])),
+            (t("Department"), record["department"]),
+            (t("Post"), record["post"]),
+            (t("Hire date"), fmt_date(record["hire_date"])),
+            (t("Employment status"), coded(roster.STATUS_LABELS, record["status"])),
+            (t("Left or retired on"), fmt_date(record["left_on"])),
+            (t("Phone"), record["phone"]),
+            (t("Only-child certificate no."), record["only_child_certificate_no"]),
+            (t("Notes"), record["notes"]),
+        ]
     )
-    raw["name"] = c2.text_input(t("Name"), value=record["name"] or "", key=prefix + "name", disabled=not can_edit)
-    with c3:
-        raw["id_number"] = st.text_input(
-            t("ID number"),
-            value=record["id_number"] or "",
-            key=prefix + "id_number",
-            disabled=not can_edit,
-            help=t("18 characters; a lowercase x is accepted. Shown masked; reveal it below to change it."),
+else:
+    with st.form("employee"):
+        c1, c2, c3 = st.columns(3)
+        raw = {}
+        raw["staff_no"] = c1.text_input(t("Staff no."), value=record["staff_no"] or "", key=prefix + "staff_no")
+        raw["name"] = c2.text_input(t("Name"), value=record["name"] or "", key=prefix + "name")
+        with c3:
+            raw["id_number"] = st.text_input(
+                t("ID number"),
+                value=record["id_number"] or "",
+                key=prefix + "id_number",
+                help=t("18 characters; a lowercase x is accepted. Shown masked; reveal it below to change it."),
+            )
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            raw["gender"] = choice(
+                t("Gender"),
+                roster.GENDER_LABELS,
+                record["gender"],
+                "gender",
+                allow_empty=creating,
+                empty_label=t("From the ID number"),
+            )
+        raw["birth_date"] = c2.date_input(
+            t("Birth date"),
+            value=record["birth_date"],
+            min_value=EARLIEST,
+            key=prefix + "birth_date",
+            help=t("Left empty, it is taken from the ID number."),
         )
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        raw["gender"] = choice(
-            t("Gender"),
-            roster.GENDER_LABELS,
-            record["gender"],
-            "gender",
-            allow_empty=creating,
-            empty_label=t("From the ID number"),
-            disabled=not can_edit,
+        with c3:
+            raw["marital_status"] = choice(
+                t("Marital status"),
+                roster.MARITAL_LABELS,
+                record["marital_status"],
+                "marital",
+                allow_empty=True,
+                empty_label="—",
+            )
+        c1, c2, c3 = st.columns(3)
+        raw["department"] = c1.selectbox(
+            t("Department"),
+            departments,
+            index=departments.index(record["department"]) if record["department"] in departments else None,
+            accept_new_options=True,
+            placeholder=t("Choose or type a new one"),
+            key=prefix + "department",
         )
-    raw["birth_date"] = c2.date_input(
-        t("Birth date"),
-        value=record["birth_date"],
-        min_value=EARLIEST,
-        key=prefix + "birth_date",
-        disabled=not can_edit,
-        help=t("Left empty, it is taken from the ID number."),
-    )
-    with c3:
-        raw["marital_status"] = choice(
-            t("Marital status"),
-            roster.MARITAL_LABELS,
-            record["marital_status"],
-            "marital",
-            allow_empty=True,
-            empty_label="—",
-            disabled=not can_edit,
+        raw["post"] = c2.text_input(t("Post"), value=record["post"] or "", key=prefix + "post")
+        raw["hire_date"] = c3.date_input(
+            t("Hire date"), value=record["hire_date"], min_value=EARLIEST, key=prefix + "hire_date"
         )
-    c1, c2, c3 = st.columns(3)
-    raw["department"] = c1.selectbox(
-        t("Department"),
-        departments,
-        index=departments.index(record["department"]) if record["department"] in departments else None,
-        accept_new_options=True,
-        placeholder=t("Choose or type a new one"),
-        key=prefix + "department",
-        disabled=not can_edit,
-    )
-    raw["post"] = c2.text_input(t("Post"), value=record["post"] or "", key=prefix + "post", disabled=not can_edit)
-    raw["hire_date"] = c3.date_input(
-        t("Hire date"), value=record["hire_date"], min_value=EARLIEST, key=prefix + "hire_date", disabled=not can_edit
-    )
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        raw["status"] = choice(
-            t("Employment status"), roster.STATUS_LABELS, record["status"] or "active", "status", disabled=not can_edit
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            raw["status"] = choice(t("Employment status"), roster.STATUS_LABELS, record["status"] or "active", "status")
+        raw["left_on"] = c2.date_input(
+            t("Left or retired on"),
+            value=record["left_on"],
+            min_value=EARLIEST,
+            key=prefix + "left_on",
         )
-    raw["left_on"] = c2.date_input(
-        t("Left or retired on"),
-        value=record["left_on"],
-        min_value=EARLIEST,
-        key=prefix + "left_on",
-        disabled=not can_edit,
-    )
-    raw["phone"] = c3.text_input(t("Phone"), value=record["phone"] or "", key=prefix + "phone", disabled=not can_edit)
-    c1, c2 = st.columns([1, 2])
-    raw["only_child_certificate_no"] = c1.text_input(
-        t("Only-child certificate no."),
-        value=record["only_child_certificate_no"] or "",
-        key=prefix + "certificate",
-        disabled=not can_edit,
-    )
-    raw["notes"] = c2.text_input(t("Notes"), value=record["notes"] or "", key=prefix + "notes", disabled=not can_edit)
-    saved = st.form_submit_button(t("Save"), type="primary", disabled=not can_edit)
+        raw["phone"] = c3.text_input(t("Phone"), value=record["phone"] or "", key=prefix + "phone")
+        c1, c2 = st.columns([1, 2])
+        raw["only_child_certificate_no"] = c1.text_input(
+            t("Only-child certificate no."),
+            value=record["only_child_certificate_no"] or "",
+            key=prefix + "certificate",
+        )
+        raw["notes"] = c2.text_input(t("Notes"), value=record["notes"] or "", key=prefix + "notes")
+        saved = st.form_submit_button(t("Save"), type="primary")
 
 if saved:
     try:
@@ -383,6 +400,32 @@ if not own_cases.empty:
             )
 if actor.can(Permission.RECORD_CASE) and st.button(t("Record a violation case for this person"), icon=":material/add:"):
     st.switch_page("pages/case_record.py", query_params={"id": "new", "employee": str(employee_id)})
+
+# ---------------------------------------------------------------- household file (一户一档)
+st.subheader(t("Household file"))
+c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+file_year = int(
+    c1.number_input(
+        t("Year"),
+        min_value=2000,
+        max_value=2100,
+        step=1,
+        value=profile.current_year if profile else local_today().year,
+        key=f"household_file_year_{employee_id}",
+    )
+)
+# Quick to build: one click, the PDF made when the button is pressed (on Streamlit's
+# download thread, so the engine and language are taken here).
+_engine, _lang = ui.engine(), ui.lang()
+c2.download_button(
+    t("Print the household file (PDF)"),
+    data=lambda: household_file.household_file_pdf(_engine, actor, employee_id, file_year, _lang).data,
+    file_name=household_file.file_name(record["name"], employee_id, file_year, _lang),
+    mime="application/pdf",
+    icon=":material/print:",
+    on_click="ignore",
+    key=f"household_file_{employee_id}",
+)
 
 # ---------------------------------------------------------------- history
 with st.expander(t("History of this household")):

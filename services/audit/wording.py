@@ -18,7 +18,6 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -35,7 +34,7 @@ from models import (
     ViolationCase,
     ViolationCategory,
 )
-from services.core.formatting import fmt_datetime, fmt_money
+from services.core.formatting import fmt_datetime, fmt_fen
 from services.core.i18n import N_, Msg, translate
 from services.core.permissions import PERMISSION_LABELS, ROLE_LABELS
 
@@ -371,7 +370,7 @@ def value_text(entity: str | None, name: str, value: Any, lang: str, names: Name
             if k not in HIDDEN
         )
     if name.endswith("_fen") and isinstance(value, int):
-        return fmt_money(Decimal(value) / 100)
+        return fmt_fen(value)
     if isinstance(value, str) and _is_datetime(name):
         try:
             return fmt_datetime(datetime.fromisoformat(value))

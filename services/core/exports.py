@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -34,12 +35,44 @@ WORKBOOK_OPTIONS = {
 # Characters that make a spreadsheet treat a cell as a formula (OWASP's list).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
+# Column widths, in Excel's units (about one Latin character; a Chinese one takes two).
+COLUMN_PAD = 2  # room either side of the longest value
+COLUMN_MIN = 6
+COLUMN_CAP = 50  # a longer value wraps or is cut on paper rather than widen the sheet
+KIND_WIDTHS = {"date": 10, "datetime": 16}  # yyyy-mm-dd, yyyy-mm-dd hh:mm
+
+
+def text_width(text: str) -> int:
+    """How many columns `text` takes on screen and paper: a CJK (wide or
+    full-width) character counts 2, any other 1."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def column_width(longest: int) -> int:
+    """The width of a column whose longest value (or header) takes `longest` columns."""
+    return max(COLUMN_MIN, min(COLUMN_CAP, longest + COLUMN_PAD))
+
+
+def print_as_offices_do(sheet: Worksheet, header_row: int = 0) -> None:
+    """The print settings of every data sheet the program writes
+    (docs/architecture.md, "Where each rule lives"): A4 landscape, as wide as
+    the paper (as many pages down as needed), the header row repeated on every
+    page, "n / N" at the foot."""
+    sheet.set_paper(9)  # A4
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(header_row)
+    sheet.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    sheet.set_footer("&C&P / &N")
+
 
 def write_sheet(workbook: xlsxwriter.Workbook, name: str, frame: pd.DataFrame, formats: dict[str, Format]) -> None:
     sheet = workbook.add_worksheet(name)
     for col, header in enumerate(frame.columns):
         sheet.write_string(0, col, str(header), formats["header"])
-    widths = [max(6, min(40, len(str(h)) * 2 + 2)) for h in frame.columns]
+    longest = [text_width(str(h)) for h in frame.columns]
     for row_no, row in enumerate(frame.itertuples(index=False, name=None), start=1):
         for col, value in enumerate(row):
             if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
@@ -48,21 +81,26 @@ def write_sheet(workbook: xlsxwriter.Workbook, name: str, frame: pd.DataFrame, f
                 if value.tzinfo is not None:
                     value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
                 sheet.write_datetime(row_no, col, value, formats["datetime"])
+                longest[col] = max(longest[col], KIND_WIDTHS["datetime"])
             elif isinstance(value, date):
                 sheet.write_datetime(row_no, col, datetime.combine(value, datetime.min.time()), formats["date"])
+                longest[col] = max(longest[col], KIND_WIDTHS["date"])
             elif isinstance(value, bool):
                 sheet.write_boolean(row_no, col, value)
             elif isinstance(value, Decimal):
                 sheet.write_number(row_no, col, float(value), formats["money"])
+                longest[col] = max(longest[col], len(f"{value:.2f}"))
             elif isinstance(value, int | float):
                 sheet.write_number(row_no, col, value)
+                longest[col] = max(longest[col], len(str(value)))
             else:
                 text = str(value)
                 sheet.write_string(row_no, col, text)
-                widths[col] = max(widths[col], min(60, len(text) * 2))
-    for col, width in enumerate(widths):
-        sheet.set_column(col, col, width)
+                longest[col] = max(longest[col], text_width(text))
+    for col, width in enumerate(longest):
+        sheet.set_column(col, col, column_width(width))
     sheet.freeze_panes(1, 0)
+    print_as_offices_do(sheet)
 
 
 def frames_to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
@@ -329,6 +367,8 @@ PRINT_FORMATS = {"xlsx": printable_sheet, "pdf": printable_pdf}
 # Column kinds of a streamed sheet: how a cell is written (and, for the year
 # report, how it enters the checksum).
 TEXT, INT, DATE, MONEY, HOURS = "text", "int", "date", "money", "hours"
+# How much wider a number is shown than its checksum text ("85000.5" shows as 85000.50).
+SHOWN_EXTRA = {MONEY: 3, HOURS: 2}
 
 
 @contextmanager
@@ -382,12 +422,17 @@ class SheetWriter:
         self.row_no = 0
         self.rows = 0
         headers = [h for h, _ in columns]
-        for col, (header, kind) in enumerate(columns):
-            width = {DATE: 12, MONEY: 14, HOURS: 8, INT: 10}.get(kind, max(10, len(header) * 2 + 4))
-            sheet.set_column(col, col, (widths or {}).get(col, width))
+        # Columns fit their longest value (header included), growing as rows come;
+        # `widths` fixes a column instead.
+        self.fixed = dict(widths or {})
+        self.longest = [text_width(h) for h in headers]
+        self.applied: list[int | None] = [None] * len(headers)
+        for col in range(len(headers)):
+            self._fit(col)
         for col, header in enumerate(headers):
             sheet.write_string(0, col, header, formats["header"])
         sheet.freeze_panes(1, 0)
+        print_as_offices_do(sheet)
         if digest is not None:
             digest.row(headers)
 
@@ -401,8 +446,22 @@ class SheetWriter:
             "" if value is None or value == "" else write(row, col, value)
             for col, (write, value) in enumerate(zip(writers, values, strict=True))
         ]
+        longest = self.longest
+        for col, (text, kind) in enumerate(zip(canon, kinds or self.kinds, strict=True)):
+            # Cheap test first: a value cannot be wider than twice its length.
+            if 2 * len(text) + 3 > longest[col]:
+                width = text_width(text) + SHOWN_EXTRA.get(kind, 0)
+                if width > longest[col]:
+                    longest[col] = width
+                    self._fit(col)
         if self.digest is not None:
             self.digest.row_text("\x1f".join(canon))
+
+    def _fit(self, col: int) -> None:
+        width = self.fixed.get(col) or column_width(self.longest[col])
+        if width != self.applied[col]:
+            self.sheet.set_column(col, col, width)
+            self.applied[col] = width
 
     def _cell_writers(self, kinds: list[str] | None = None) -> list[Callable[[int, int, Any], str]]:
         """Per column: write the value with its kind's type and format, return its checksum text

@@ -1,4 +1,4 @@
-"""How values are shown: dates, times, money, masked ID numbers (docs/architecture.md, "Conventions")."""
+"""How values are shown: dates, times, money, masked ID and phone numbers (docs/architecture.md, "Conventions")."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ def fmt_money(value: Decimal | int | None) -> str:
     return "" if value is None else f"{Decimal(value):,.2f}"
 
 
+def fmt_fen(fen: int | None) -> str:
+    """An amount kept in integer fen, written as `fmt_money` writes yuan (exact: no float)."""
+    return "" if fen is None or fen != fen else fmt_money(Decimal(int(fen)).scaleb(-2))
+
+
 def mask_id_number(id_number: str | None) -> str:
     """`110105198001010023` -> `110105********0023`: region and last four digits."""
     if not isinstance(id_number, str) or not id_number:
@@ -47,3 +52,13 @@ def mask_id_number(id_number: str | None) -> str:
     if len(id_number) <= 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """`13812341234` -> `138****1234`: the first three and the last four characters
+    (a landline keeps the start of its area code); a short number is all stars."""
+    if not isinstance(phone, str) or not phone:
+        return ""
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

@@ -42,7 +42,9 @@ from services.sanctions.lifecycle import CaseState
 
 MAX_STAFF = 500
 
-# (username, role, display name) of the accounts a visitor signs in with.
+# (username, role, display name) of the accounts a visitor signs in with; the
+# leader and the principal take the names the unit profile gives them
+# (`demo_accounts`), so every screen and report names the same people.
 DEMO_ACCOUNTS: list[tuple[str, Role, str]] = [
     ("demo_leader", Role.LEADER, "王建国"),
     ("demo_principal", Role.PRINCIPAL, "李文华"),
@@ -616,6 +618,13 @@ def random_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
 
 
+def demo_accounts(profile: Unit | None) -> list[tuple[str, Role, str]]:
+    """The demo accounts, the leader and the principal named as in the unit profile
+    (the defaults when the profile leaves a name empty)."""
+    named = {Role.LEADER: profile.leader_name, Role.PRINCIPAL: profile.principal_name} if profile else {}
+    return [(username, role, (named.get(role) or "").strip() or name) for username, role, name in DEMO_ACCOUNTS]
+
+
 def _has_staff(session: Session) -> bool:
     return session.execute(select(Employee.id).limit(1)).first() is not None
 
@@ -646,9 +655,11 @@ def load_demo(
     people = plan(seed, staff)
     with read_session(engine) as session:
         _refuse_if_not_empty(session)
+        accounts_wanted = demo_accounts(session.get(Unit, UNIT_ID))
+    leader_name = next(name for _, role, name in accounts_wanted if role == Role.LEADER)
     # Hash the passwords before taking the write lock (argon2 is slow on purpose).
     candidates = []
-    for username, role, display_name in DEMO_ACCOUNTS:
+    for username, role, display_name in accounts_wanted:
         password = random_password()
         candidates.append((auth.new_user(username, display_name, role, password), password))
 
@@ -695,7 +706,7 @@ def load_demo(
                 auth.add_user(session, actor, user, via=None if actor else via)
                 accounts.append((user.username, user.role, password))
 
-            activity = load_demo_activity(session, seed=seed, today=local_today(), by=by)
+            activity = load_demo_activity(session, seed=seed, today=local_today(), by=by, organiser=leader_name)
             activity |= load_demo_sanctions(session, seed=seed, today=local_today(), by=by)
             cases = [dict(row) for row in session.execute(select(ViolationCase.__table__)).mappings()]
             record_case_histories(session, cases, via=by)

@@ -52,8 +52,11 @@ def _in_post(e: Any, day: date) -> bool:
     return e.status == "active"
 
 
-def load_demo_activity(session: Session, *, seed: int, today: date, by: str) -> dict[str, int]:
-    """Sessions, roll calls, make-ups, leaflets and receipts for the demo unit."""
+def load_demo_activity(
+    session: Session, *, seed: int, today: date, by: str, organiser: str = "王建国"
+) -> dict[str, int]:
+    """Sessions, roll calls, make-ups, leaflets and receipts for the demo unit;
+    the sessions are organised by `organiser` (the unit's designated leader)."""
     rng = random.Random(seed * 7 + 1)
     year = today.year
     staff = session.execute(
@@ -92,7 +95,7 @@ def load_demo_activity(session: Session, *, seed: int, today: date, by: str) -> 
             "title": title,
             "form": form,
             "content": content,
-            "organiser": "王建国",
+            "organiser": organiser,
             "place": "学校会议室" if form != "lecture" else "学校报告厅",
             "hours_tenths": tenths,
             "audience": audience,

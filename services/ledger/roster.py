@@ -36,7 +36,7 @@ from services.audit.access import authorize, write_as
 from services.core import exports
 from services.core.db import read_session
 from services.core.errors import NotFound, ValidationError
-from services.core.formatting import local_today, mask_id_number
+from services.core.formatting import local_today, mask_id_number, mask_phone
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.versioning import check_version, guarded_delete, guarded_update
@@ -104,10 +104,28 @@ class LedgerCounts:
     departments: int
 
 
+# The overview's counts, each with one name and one definition (issue 14, §6):
+# the year's figures (services.year.figures) count family members *of the staff
+# in post on 31 December*, under another name (在职职工家庭成员, 家庭成员数).
+LEDGER_COUNT_LABELS = {
+    "staff_in_post": N_("Staff in post"),
+    "staff_total": N_("Staff on the ledger"),
+    "family_members": N_("Family members on the ledger"),
+    "departments": N_("Departments"),
+}
+LEDGER_COUNT_HELP = {
+    "staff_in_post": N_("Staff in post today: hired by today and not left."),
+    "staff_total": N_("Everyone on the ledger, in post, left or retired."),
+    "family_members": N_("Every family member recorded, in the households of everyone on the ledger."),
+    "departments": N_("Departments on the ledger."),
+}
+
+
 def ledger_counts(engine: Engine, actor: Actor) -> LedgerCounts:
-    """Headline counts in one round trip of scalar subqueries."""
+    """Headline counts in one round trip of scalar subqueries (`LEDGER_COUNT_HELP`
+    says what each counts; in post as `in_post_on` decides, today)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read ledger counts")
-    in_post = select(func.count()).select_from(Employee).where(Employee.status == "active").scalar_subquery()
+    in_post = select(func.count()).select_from(Employee).where(in_post_on(local_today())).scalar_subquery()
     total = select(func.count()).select_from(Employee).scalar_subquery()
     family = select(func.count()).select_from(FamilyMember).scalar_subquery()
     departments = select(func.count()).select_from(Department).scalar_subquery()
@@ -212,7 +230,16 @@ def list_staff(
     # (Rows as plain tuples: pandas reads SQLAlchemy Row objects one cell at a time.)
     frame = pd.DataFrame([tuple(r) for r in rows], columns=list(stmt.selected_columns.keys()), dtype=object)
     frame["id_number"] = frame["id_number"].map(mask_id_number)
+    if not sees_phones(actor):
+        frame["phone"] = frame["phone"].map(mask_phone)
     return frame, total
+
+
+def sees_phones(actor: Actor) -> bool:
+    """Phone numbers show in full to whoever may see a full ID number (the
+    leader who rings people up, the principal, the administrator); the auditor
+    reads them masked, everywhere: list, household record, exports."""
+    return actor.can(Permission.REVEAL_ID)
 
 
 def departments(engine: Engine, actor: Actor) -> list[tuple[int, str]]:
@@ -286,6 +313,8 @@ def get_household(engine: Engine, actor: Actor, employee_id: int) -> Household:
         )
     values = _employee_dict(employee, department)
     values["id_number"] = mask_id_number(values["id_number"])
+    if not sees_phones(actor):
+        values["phone"] = mask_phone(values["phone"])
     family = pd.DataFrame(
         [{"id": m.id, "version": m.version, **{f: getattr(m, f) for f in FAMILY_FIELDS}} for m in members],
         columns=["id", "version", *FAMILY_FIELDS],
@@ -423,9 +452,15 @@ def _stored_values(cleaned: dict[str, Any], department_ids: dict[str, int]) -> d
 def _audit_view(values: dict[str, Any], department: str | None) -> dict[str, Any]:
     shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if k != "department_id"}
     shown["department"] = department
-    if shown.get("id_number"):
-        shown["id_number"] = mask_id_number(shown["id_number"])
     return shown
+
+
+def _masked(shown: dict[str, Any]) -> dict[str, Any]:
+    """An audit view as the trail keeps it: ID and phone numbers masked (the
+    auditor reads the trail).  Applied after `trail.diff`, so a change of the
+    hidden digits alone is still a change."""
+    masks = {"id_number": mask_id_number, "phone": mask_phone}
+    return {k: (masks[k](v) if k in masks and v else v) for k, v in shown.items()}
 
 
 def create_employee(engine: Engine, actor: Actor, raw: dict[str, Any]) -> int:
@@ -446,7 +481,7 @@ def create_employee(engine: Engine, actor: Actor, raw: dict[str, Any]) -> int:
             entity_type="employee",
             entity_id=employee.id,
             household_id=employee.id,
-            after=_audit_view(values, cleaned.get("department")),
+            after=_masked(_audit_view(values, cleaned.get("department"))),
         )
         return employee.id
 
@@ -466,6 +501,8 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
         raw = dict(raw)
         if "*" in str(raw.get("id_number") or ""):
             raw["id_number"] = current.id_number
+        if "*" in str(raw.get("phone") or ""):  # shown masked: kept as stored
+            raw["phone"] = current.phone
         cleaned, errors = clean_employee(raw, today=local_today())
         _raise_field_errors(errors)
         _check_unique_employee(session, cleaned, employee_id)
@@ -478,6 +515,7 @@ def update_employee(engine: Engine, actor: Actor, employee_id: int, based_on_ver
         before, after = trail.diff(before, after)
         if not after:
             return current.version
+        before, after = _masked(before), _masked(after)
         version = guarded_update(
             session, Employee, employee_id, based_on_version, actor, values, STALE_RECORD, entity_type="employee"
         )

@@ -12,7 +12,7 @@ import io
 
 import xlsxwriter
 
-from services.core.exports import WORKBOOK_OPTIONS
+from services.core.exports import WORKBOOK_OPTIONS, column_width, print_as_offices_do, text_width
 from services.core.i18n import N_, translate
 from services.ledger.imports import FAMILY_COLUMNS, REQUIRED, STAFF_COLUMNS
 from services.ledger.validation import relation_words
@@ -105,7 +105,7 @@ def _template(kind: str, lang: str) -> bytes:
     sheet = book.add_worksheet(translate(lang, STAFF_SHEET if kind == "staff" else FAMILY_SHEET))
     for col, (name, (title, _aliases)) in enumerate(columns.items()):
         sheet.write_string(0, col, title, required_header if name in REQUIRED[kind] else header)
-        width = 20 if name in ("id_number", "work_unit", "notes") else 14
+        width = max(20 if name in ("id_number", "work_unit", "notes") else 14, column_width(text_width(title)))
         if name in TEXT_FIELDS:
             sheet.set_column(col, col, width, text)
             # Column formats alone are lost by some editors: format the cells too.
@@ -116,6 +116,7 @@ def _template(kind: str, lang: str) -> bytes:
         else:
             sheet.set_column(col, col, width)
     sheet.freeze_panes(1, 0)
+    print_as_offices_do(sheet)
 
     help_sheet = book.add_worksheet(translate(lang, HELP_SHEET))
     for col, title in enumerate(HELP_HEADERS):
@@ -133,6 +134,7 @@ def _template(kind: str, lang: str) -> bytes:
     help_sheet.set_column(1, 1, 8)
     help_sheet.set_column(2, 2, 70)
     help_sheet.set_column(3, 3, 30)
+    print_as_offices_do(help_sheet)
     book.close()
     return buffer.getvalue()
 

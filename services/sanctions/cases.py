@@ -309,7 +309,9 @@ def _clean_case(session: Session, raw: dict[str, Any], *, require_active_categor
             employee = session.get(Employee, int(employee_id))
         except (TypeError, ValueError):
             employee = None
-    if employee is None:
+    if employee_id is None:
+        problems.append(FieldError("employee_id", N_("Choose a staff member.")))
+    elif employee is None:
         problems.append(FieldError("employee_id", N_("Choose a staff member on the ledger; this person is not on it.")))
     else:
         values["employee_id"] = employee.id

@@ -67,7 +67,7 @@ HEADLINE_KEYS = (
 )
 HEADLINE_LABELS = {
     "staff_in_post": N_("Staff in post"),
-    "family_members": N_("Family members"),
+    "family_members": N_("Family members of staff in post"),
     "attendance_rate": N_("Attendance rate"),
     "coverage": N_("Leaflet coverage"),
     "cases_in_force": N_("Cases in force"),
@@ -76,7 +76,7 @@ HEADLINE_LABELS = {
 }
 HEADLINE_HELP = {
     "staff_in_post": N_("Staff in post on 31 December of the year."),
-    "family_members": N_("Family members in the households of the staff in post."),
+    "family_members": N_("Family members in the households of the staff in post on 31 December."),
     "attendance_rate": N_("(Present + made up) / expected, over the year's study sessions."),
     "coverage": N_("Households reached / households expected, over the year's leaflets."),
     "cases_in_force": N_("Violation cases of the assessment year that are confirmed or under appeal."),

@@ -889,8 +889,6 @@ def generate(
         checksum = digest.value()
         generated = now.strftime("%Y-%m-%d %H:%M")
         summary = SheetWriter(summary_sheet, [(SUMMARY_HEADERS[0], TEXT), (SUMMARY_HEADERS[1], TEXT)], formats)
-        summary_sheet.set_column(0, 0, 30)
-        summary_sheet.set_column(1, 1, 24)
         for label, value, kind in summary_rows(unit, figures, generated, checksum):
             summary.append([label, value], kinds=[TEXT, kind])  # the 数值 column holds text, counts and the amount
     workbook = buffer.getvalue()

@@ -139,6 +139,25 @@ def test_leader_records_and_submits_then_principal_confirms(people, app_env):
     assert list(history["事件"]) == ["新增", "提交确认", "已确认"]
 
 
+def test_an_empty_new_case_says_what_to_choose_beside_each_field(people, app_env):
+    at = open_page(people[Role.LEADER], "pages/case_record.py", id="new")
+    at = click(at, "保存草稿")
+    shown = {}
+
+    def walk(node, previous=None):
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "type", None) == "error":
+                shown[getattr(previous, "label", None)] = read(child.value)
+            walk(child)
+            previous = child if getattr(child, "label", None) is not None else previous
+
+    walk(at.main)
+    # Each problem under its own field; no staff member chosen is not "not on the ledger".
+    assert shown == {"教职工": "请选择教职工。", "违规日期": "请填写违规日期。", "违规事实": "违规事实：此项必填。"}
+    with read_session(app_env) as s:
+        assert s.execute(select(ViolationCase)).first() is None
+
+
 def test_the_recorder_sees_no_decision_buttons(people, app_env):
     case_id = make_case(app_env, people, state="pending")
     recorder_as_principal = replace(people[Role.LEADER], role=Role.PRINCIPAL)

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from models import Employee
 from services.core.db import read_session
+from services.core.formatting import mask_phone
 from services.core.permissions import Role
 from services.devdata import demo
 from services.ledger import roster
@@ -144,11 +145,18 @@ def test_family_member_added_and_removed_with_confirmation(people, app_env):
     assert len(roster.get_household(app_env, people[Role.LEADER], target.id).family) == before
 
 
-def test_read_only_roles_see_a_disabled_form(people, app_env):
+def test_read_only_roles_read_the_record_as_text_with_phone_and_id_masked(people, app_env):
     target = employee(app_env, "T0002")
-    at = open_record(people[Role.AUDITOR], target.id)
-    assert all(w.disabled for w in at.text_input)
-    assert not [b for b in at.button if b.label == "添加家庭成员"]
+    for role in (Role.AUDITOR, Role.PRINCIPAL):
+        at = open_record(people[role], target.id)
+        # No greyed form: no inputs of the record, no disabled 保存.
+        assert [w.label for w in at.text_input] == [] and "保存" not in [b.label for b in at.button]
+        assert not [b for b in at.button if b.label == "添加家庭成员"]
+        shown = texts(at.markdown)
+        assert target.name in shown
+        assert mask_phone(target.phone) in shown if role is Role.AUDITOR else target.phone in shown
+        assert target.id_number not in " ".join(shown)
+        assert "一户一档" in texts(at.subheader)
 
 
 def test_new_staff_member_from_the_page(people, app_env):

@@ -76,17 +76,34 @@ def test_empty_database_opens_on_setup_then_login(app_env):
     assert len(events(app_env, "login")) == 1
 
 
-def test_setup_refuses_bad_input_and_writes_nothing(app_env):
+def errors_beside(at) -> list[tuple[str, str]]:
+    """(label of the widget just above, text) of every error shown: where it appears."""
+    found = []
+
+    def walk(node):
+        previous = None
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "type", None) == "error":
+                found.append((getattr(previous, "label", None), texts([child])[0]))
+            walk(child)
+            # An st.empty slot is a block of its own holding the error.
+            previous = child if getattr(child, "label", None) is not None else previous
+
+    walk(at.main)
+    return found
+
+
+def test_setup_refuses_bad_input_beside_the_field_and_writes_nothing(app_env):
     at = new_app().run()
     fill(at, {**SETUP, "再次输入密码": "something-else-123"})
     at = submit(at, "完成设置")
-    assert texts(at.error) == ["两次输入的密码不一致。"]
+    assert errors_beside(at) == [("再次输入密码", "两次输入的密码不一致。")]
     fill(at, {**SETUP, "密码": "12345678", "再次输入密码": "12345678"})
     at = submit(at, "完成设置")
-    assert texts(at.error) == ["该密码过于常见，请换一个。"]
+    assert errors_beside(at) == [("密码", "该密码过于常见，请换一个。")]
     fill(at, {**SETUP, "单位名称": "  "})
     at = submit(at, "完成设置")
-    assert texts(at.error) == ["单位名称：请输入 1 至 100 个字符。"]
+    assert errors_beside(at) == [("单位名称", "单位名称：请输入 1 至 100 个字符。")]
     with read_session(app_env) as s:
         assert s.exec(select(User)).all() == []
 

@@ -347,3 +347,36 @@ def test_plan_handles_small_and_large_units(staff):
     assert len(people) == staff
     assert people[0]["department"] == "校领导" and people[0]["employee"]["post"] == "校长"
     assert len({p["employee"]["id_number"] for p in people}) == staff
+
+
+def test_demo_leader_and_principal_carry_the_unit_profiles_names(sqlite_engine):
+    """Cases, sessions, notices and reports name the same two people (issue 14, §8)."""
+    from models import TrainingSession
+
+    unit.initialise(
+        sqlite_engine,
+        unit_name="演示实验小学",
+        district="朝阳区",
+        leader_name="王老师",
+        principal_name="李校长",
+        admin_username="admin",
+        admin_display_name="系统管理员",
+        admin_password=STRONG_PASSWORD,
+    )
+    demo.load_demo(sqlite_engine, staff=30)
+    with read_session(sqlite_engine) as s:
+        names = dict(s.execute(select(User.username, User.display_name)).all())
+        recorders = set(
+            s.execute(select(User.display_name).join(ViolationCase, ViolationCase.recorded_by_id == User.id)).scalars()
+        )
+        deciders = set(
+            s.execute(select(User.display_name).join(ViolationCase, ViolationCase.decided_by_id == User.id)).scalars()
+        )
+        organisers = set(s.execute(select(TrainingSession.organiser)).scalars())
+    assert names["demo_leader"] == "王老师" and names["demo_principal"] == "李校长"
+    assert recorders == {"王老师"} and deciders == {"李校长"}
+    assert organisers == {"王老师"}
+
+
+def test_demo_accounts_keep_their_default_names_when_the_profile_has_none():
+    assert demo.demo_accounts(None) == demo.DEMO_ACCOUNTS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import openpyxl
@@ -18,6 +19,7 @@ from services.core.errors import (
     StaleVersion,
     ValidationError,
 )
+from services.core.formatting import mask_phone
 from services.core.permissions import Role
 from services.devdata import demo
 from services.ledger import roster
@@ -267,3 +269,52 @@ def test_export_is_masked_formula_safe_and_recorded(unit, actors):
     assert first["性别"].value in ("男", "女")
     assert first["出生日期"].is_date
     assert _events(unit, "export")[-1].entity_type == "employee"
+
+
+# ---------------------------------------------------------------- phone numbers (issue 14, §8)
+
+MASKED_MOBILE = r"^1\d\d\*{4}\d{4}$"
+
+
+def test_phones_are_masked_for_the_auditor_in_the_list_the_household_and_the_export(unit, actors):
+    auditor, leader = actors[Role.AUDITOR], actors[Role.LEADER]
+    seen, _ = roster.list_staff(unit, auditor, roster.StaffQuery(), limit=None)
+    full, _ = roster.list_staff(unit, leader, roster.StaffQuery(), limit=None)
+    phones = [p for p in full["phone"] if p]
+    assert phones and all(len(p) == 11 and p.isdigit() for p in phones)
+    assert [p for p in seen["phone"] if p] == [p[:3] + "****" + p[-4:] for p in phones]
+    for role in (Role.PRINCIPAL, Role.ADMIN):
+        shown, _ = roster.list_staff(unit, actors[role], roster.StaffQuery(), limit=None)
+        assert list(shown["phone"]) == list(full["phone"])
+
+    employee = _employee(unit, staff_no="T0002")
+    assert employee.phone
+    assert roster.get_household(unit, auditor, employee.id).employee["phone"] == mask_phone(employee.phone)
+    assert roster.get_household(unit, leader, employee.id).employee["phone"] == employee.phone
+
+    data, _ = roster.export_staff(unit, auditor, roster.StaffQuery(), "zh_CN")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    column = [c.value for c in sheet[1]].index("联系电话")
+    exported = [r[column].value for r in sheet.iter_rows(min_row=2) if r[column].value]
+    assert exported and all(re.match(MASKED_MOBILE, p) for p in exported)
+
+
+def test_the_trail_keeps_phones_masked_and_a_change_of_hidden_digits_is_saved(unit, actors):
+    leader = actors[Role.LEADER]
+    employee = _employee(unit, staff_no="T0005")
+    household = roster.get_household(unit, leader, employee.id)
+    new_phone = employee.phone[:3] + ("0000" if employee.phone[3:7] != "0000" else "1111") + employee.phone[7:]
+    roster.update_employee(unit, leader, employee.id, household.version, {**household.employee, "phone": new_phone})
+    assert _employee(unit, staff_no="T0005").phone == new_phone
+    last = _events(unit, "update")[-1]
+    assert new_phone not in last.after and employee.phone not in last.before
+    assert mask_phone(new_phone) in last.after
+
+
+def test_a_masked_phone_sent_back_keeps_the_stored_number(unit, actors):
+    leader = actors[Role.LEADER]
+    employee = _employee(unit, staff_no="T0006")
+    household = roster.get_household(unit, leader, employee.id)
+    form = {**household.employee, "phone": mask_phone(employee.phone), "post": "教务员"}
+    roster.update_employee(unit, leader, employee.id, household.version, form)
+    assert _employee(unit, staff_no="T0006").phone == employee.phone
