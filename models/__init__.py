@@ -6,6 +6,7 @@ from models.cases import CaseAttachment, ViolationCase, ViolationCategory
 from models.closure import YearClosure
 from models.ledger import Department, Employee, FamilyMember
 from models.outreach import Distribution, Leaflet, LeafletAttachment
+from models.session import UserSession
 from models.training import Attendance, TrainingSession
 from models.unit import Unit
 from models.user import User
@@ -26,6 +27,7 @@ __all__ = [
     "TrainingSession",
     "Unit",
     "User",
+    "UserSession",
     "ViolationCase",
     "ViolationCategory",
     "YearClosure",
