@@ -116,6 +116,13 @@ SESSION_ENDED = {
 SIGNED_OUT_ELSEWHERE = N_("You were signed out in another tab, another browser or by the administrator.")
 
 
+def signed_out(reason: str) -> None:
+    """Sign this tab out (its session ends, if it had not) and say why on the next run."""
+    ui.sign_out(reason)
+    kind, message = SESSION_ENDED.get(reason, ("info", SIGNED_OUT_ELSEWHERE))
+    ui.flash(kind, t(message))
+
+
 def check_session(engine: Engine) -> None:
     """End the session after 30 idle minutes, or when the account was disabled."""
     now = utcnow()
@@ -126,24 +133,20 @@ def check_session(engine: Engine) -> None:
         # The server's record, shared by every tab of the browser, decides (every run).
         result = sessions.check(engine, token, now)
         if result.actor is None:
-            ui.sign_out(result.reason or "revoked")
-            kind, message = SESSION_ENDED.get(result.reason or "", ("info", SIGNED_OUT_ELSEWHERE))
-            ui.flash(kind, t(message))
+            signed_out(result.reason or "revoked")
             return
         st.session_state[ui.ACTOR_KEY] = result.actor
         st.session_state[ui.LAST_ACTIVITY_KEY] = now
         return
     # A tab holding an actor without a session record (page tests set one directly).
     if auth.session_expired(st.session_state.get(ui.LAST_ACTIVITY_KEY), now):
-        ui.sign_out("idle_timeout")
-        ui.flash("info", t("Your session ended after 30 minutes without activity. Please sign in again."))
+        signed_out("idle_timeout")
         return
     checked = st.session_state.get("actor_checked_at")
     if checked is None or (now - checked).total_seconds() > ACTOR_RECHECK_SECONDS:
         fresh = auth.current_actor(engine, actor.id)
         if fresh is None:
-            ui.sign_out("account_disabled")
-            ui.flash("warning", t("This account is disabled. Ask the administrator."))
+            signed_out("account_disabled")
             return
         st.session_state[ui.ACTOR_KEY] = fresh
         st.session_state["actor_checked_at"] = now

@@ -39,9 +39,6 @@ wording.register(
             "wrong_password": N_("Wrong password"),
             "locked": N_("Account locked"),
             "disabled": N_("Account disabled"),
-            "logout": N_("Signed out"),
-            "idle_timeout": N_("Session timed out"),
-            "account_disabled": N_("Account disabled"),
             **sessions.END_REASONS,
         }
     },

@@ -19,10 +19,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
 from models import User, UserSession
@@ -42,6 +43,9 @@ TOUCH_EVERY = timedelta(minutes=1)
 IDLE_TIMEOUT = timedelta(minutes=30)
 # Why a session ended, beside auth's sign-out reasons (the audit trail shows them).
 END_REASONS = {
+    "logout": N_("Signed out"),
+    "idle_timeout": N_("Session timed out"),
+    "account_disabled": N_("Account disabled"),
     "session_expired": N_("Session reached its time limit"),
     "role_changed": N_("Role changed"),
     "password_changed": N_("Password was changed"),
@@ -49,7 +53,21 @@ END_REASONS = {
     "everywhere": N_("Signed out everywhere"),
     "revoked": N_("Session ended elsewhere"),
 }
-wording.register(["user"], labels={"browser": N_("Browser"), "sessions": N_("Sessions ended")})
+wording.register(
+    ["user"], labels={"browser": N_("Browser"), "session": N_("Session no."), "sessions": N_("Sessions ended")}
+)
+wording.register(
+    ["user_session"],
+    labels={
+        "token_hash": N_("Token digest"),
+        "user_id": N_("Account"),
+        "last_active_at": N_("Last active"),
+        "expires_at": N_("Ends at the latest"),
+        "browser": N_("Browser"),
+        "revoked_reason": N_("Why it ended"),
+    },
+    choices={"revoked_reason": END_REASONS},
+)
 
 
 def _actor_of(user: User) -> Actor:
@@ -227,11 +245,12 @@ def end_all(
     change, an account disabled, a role changed, sign out everywhere); recorded
     when there was any.  Returns how many."""
     now = now or utcnow()
-    ended = session.execute(
+    result = session.execute(
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
-    ).rowcount
+    )
+    ended = cast(CursorResult[Any], result).rowcount
     if ended:
         trail.record(
             session,

@@ -122,7 +122,8 @@ def test_the_administrators_changes_end_every_session(engine, actors, change, re
     assert all(row.revoked_reason == reason for row in _rows(engine, leader.id))
     assert sessions.check(engine, keeps).actor == actors[Role.PRINCIPAL]
     (ended,) = _events(engine, "end_sessions")
-    assert ended.actor_id == admin.id and ended.entity_id == str(leader.id) and json.loads(ended.details)["sessions"] == 2
+    assert ended.actor_id == admin.id and ended.entity_id == str(leader.id)
+    assert json.loads(ended.details)["sessions"] == 2
 
 
 def test_own_password_change_ends_every_session(engine, actors):
