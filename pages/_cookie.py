@@ -21,7 +21,7 @@ from pages import _ui as ui
 from services.accounts import sessions
 
 _JS = """
-export default function ({ data }) {
+export default function ({ data, parentElement }) {
   const { name, token, clear, maxAge } = data || {};
   const secure = window.location.protocol === "https:" ? "; Secure" : "";
   const now = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
@@ -32,11 +32,10 @@ export default function ({ data }) {
     // Only the token this tab knows ended: another tab may have signed in since.
     document.cookie = `${name}=; Path=/; Max-Age=0; SameSite=Strict${secure}`;
   }
+  if (parentElement && parentElement.host) parentElement.host.style.display = "none";
 }
 """
-# Not isolated, so the rule reaches the element's own container: it takes no room on the page.
-_CSS = ".st-key-taizhang_session_cookie { display: none; }"
-_cookie_writer = st.components.v2.component("taizhang_session_cookie", js=_JS, css=_CSS, isolate_styles=False)
+_cookie_writer = st.components.v2.component("taizhang_session_cookie", js=_JS)
 
 
 def try_resume() -> bool:

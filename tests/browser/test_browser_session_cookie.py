@@ -49,6 +49,8 @@ def test_the_session_survives_reload_bookmark_and_tabs_until_sign_out(chromium_p
             page.set_default_timeout(30_000)
             sign_in(page, base, "demo_leader", passwords["demo_leader"])
             wait_idle(page)
+            # The component's script writes the cookie once it has loaded, just after the run.
+            page.wait_for_function(f"document.cookie.includes('{COOKIE}=')")
             (cookie,) = [c for c in context.cookies() if c["name"] == COOKIE]
             assert cookie["sameSite"] == "Strict" and cookie["path"] == "/" and not cookie["httpOnly"]
             assert cookie["expires"] > 0  # ends with the session's absolute limit, not with the browser
@@ -89,6 +91,7 @@ def test_the_session_survives_reload_bookmark_and_tabs_until_sign_out(chromium_p
             _signed_in(page).click()
             expect(page.get_by_text("您已退出登录。")).to_be_visible()
             wait_idle(page)
+            page.wait_for_function(f"!document.cookie.includes('{COOKIE}=')")
             assert not [c for c in context.cookies() if c["name"] == COOKIE]
             wait_idle(second)
             second.get_by_test_id("stSidebar").get_by_text("总览").click()
