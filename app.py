@@ -7,9 +7,10 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from models._common import utcnow
+from pages import _cookie as cookie
 from pages import _ui as ui
 from pages._ui import t
-from services.accounts import auth
+from services.accounts import auth, sessions
 from services.core.errors import ServiceError
 from services.core.i18n import N_
 from services.core.permissions import Actor, Permission, UnitKind
@@ -126,25 +127,63 @@ def menu_for(actor: Actor, kind: str) -> dict[str, list[st.Page]]:
     return sections
 
 
+# What a tab says when its session ended on the server (services.accounts.sessions).
+SESSION_ENDED = {
+    "idle_timeout": ("info", N_("Your session ended after 30 minutes without activity. Please sign in again.")),
+    "account_disabled": ("warning", N_("This account is disabled. Ask the administrator.")),
+    "session_expired": ("info", N_("Your session reached its time limit. Please sign in again.")),
+    "role_changed": ("info", N_("Your role was changed. Please sign in again.")),
+    "password_changed": ("info", N_("The password of this account was changed. Please sign in again.")),
+}
+SIGNED_OUT_ELSEWHERE = N_("You were signed out in another tab, another browser or by the administrator.")
+
+
+def signed_out(reason: str) -> None:
+    """Sign this tab out (its session ends, if it had not) and say why on the next run."""
+    ui.sign_out(reason)
+    kind, message = SESSION_ENDED.get(reason, ("info", SIGNED_OUT_ELSEWHERE))
+    ui.flash(kind, t(message))
+
+
 def check_session(engine: Engine) -> None:
     """End the session after 30 idle minutes, or when the account was disabled."""
     now = utcnow()
     actor = ui.current_actor()
     assert actor is not None  # main() checks the session of a signed-in user only
+    token = st.session_state.get(ui.SESSION_TOKEN_KEY)
+    if token is not None:
+        # The server's record, shared by every tab of the browser, decides (every run).
+        result = sessions.check(engine, token, now)
+        if result.actor is None:
+            signed_out(result.reason or "revoked")
+            return
+        st.session_state[ui.ACTOR_KEY] = result.actor
+        st.session_state[ui.LAST_ACTIVITY_KEY] = now
+        return
+    # A tab holding an actor without a session record (page tests set one directly).
     if auth.session_expired(st.session_state.get(ui.LAST_ACTIVITY_KEY), now):
-        ui.sign_out("idle_timeout")
-        ui.flash("info", t("Your session ended after 30 minutes without activity. Please sign in again."))
+        signed_out("idle_timeout")
         return
     checked = st.session_state.get("actor_checked_at")
     if checked is None or (now - checked).total_seconds() > ACTOR_RECHECK_SECONDS:
         fresh = auth.current_actor(engine, actor.id)
         if fresh is None:
-            ui.sign_out("account_disabled")
-            ui.flash("warning", t("This account is disabled. Ask the administrator."))
+            signed_out("account_disabled")
             return
         st.session_state[ui.ACTOR_KEY] = fresh
         st.session_state["actor_checked_at"] = now
     st.session_state[ui.LAST_ACTIVITY_KEY] = now
+
+
+def login_pages() -> list[st.Page]:
+    """The sign-in form at its own address, and at every page's: a bookmark or a link
+    (`/household?id=3`) keeps its address while the user signs in, and lands there."""
+    title, icon = t("Sign in"), ":material/login:"
+    return [st.Page("pages/login.py", title=title, icon=icon, url_path=GATE_URL, default=True)] + [
+        st.Page("pages/login.py", title=title, icon=icon, url_path=url_path)
+        for entries in MENU.values()
+        for _path, url_path, *_ in entries
+    ]
 
 
 def sidebar(actor: Actor) -> None:
@@ -176,18 +215,18 @@ def main() -> None:
         st.session_state["initialised"] = True
         if ui.current_actor() is not None:
             check_session(engine)
+        elif cookie.try_resume():
+            pass  # signed in again from the browser's cookie: a reload, a bookmark, a second tab
         actor = ui.current_actor()
         if actor is None:
-            page = st.navigation(
-                [st.Page("pages/login.py", title=t("Sign in"), icon=":material/login:", url_path=GATE_URL)],
-                position="hidden",
-            )
+            page = st.navigation(login_pages(), position="hidden")
         else:
             sidebar(actor)
             page = st.navigation(menu_for(actor, unit.unit_kind(engine)))
     ui.note_visit(page.url_path, st.query_params.get("id"))
     ui.widget_words()
     ui.show_flashes()
+    cookie.write()
     page.run()
 
 

@@ -7,6 +7,7 @@ from models.closure import YearClosure
 from models.district import DistrictFile, DistrictRoster
 from models.ledger import Department, Employee, FamilyMember
 from models.outreach import Distribution, Leaflet, LeafletAttachment
+from models.session import UserSession
 from models.training import Attendance, TrainingSession
 from models.unit import Unit
 from models.user import User
@@ -29,6 +30,7 @@ __all__ = [
     "TrainingSession",
     "Unit",
     "User",
+    "UserSession",
     "ViolationCase",
     "ViolationCategory",
     "YearClosure",

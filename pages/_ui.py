@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
@@ -18,7 +18,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from models._common import utcnow
-from services.accounts import auth
+from services.accounts import auth, sessions
 from services.audit import guard
 from services.audit.access import authorize
 from services.core.db import get_engine
@@ -31,6 +31,11 @@ ACTOR_KEY = "actor"
 LANG_KEY = "lang"
 LAST_ACTIVITY_KEY = "last_activity"
 FLASH_KEY = "flash"
+# This tab's session (services.accounts.sessions; the cookie: pages/_cookie.py), when it
+# ends, and the last token this tab saw ended (not tried again; cleared from the cookie).
+SESSION_TOKEN_KEY = "session_token"
+SESSION_EXPIRES_KEY = "session_expires_at"
+SESSION_ENDED_KEY = "session_token_ended"
 
 
 def lang() -> str:
@@ -111,21 +116,36 @@ def current_actor() -> Actor | None:
     return st.session_state.get(ACTOR_KEY)
 
 
-def sign_in(actor: Actor) -> None:
+def sign_in(actor: Actor, token: str | None = None, expires_at: datetime | None = None) -> None:
+    """`actor` signed in, in a session of their own (`token` None: a new one is opened)."""
+    now = utcnow()
+    if token is None:
+        agent = st.context.headers.get("User-Agent")
+        token = sessions.open_session(engine(), actor, agent if isinstance(agent, str) else None, now)
+        expires_at = now + sessions.max_age()
     st.session_state[ACTOR_KEY] = actor
-    st.session_state[LAST_ACTIVITY_KEY] = utcnow()
+    st.session_state[LAST_ACTIVITY_KEY] = now
+    st.session_state[SESSION_TOKEN_KEY] = token
+    st.session_state[SESSION_EXPIRES_KEY] = expires_at
+    st.session_state.pop(SESSION_ENDED_KEY, None)
     st.session_state[LANG_KEY] = auth.user_language(engine(), actor.id)
 
 
 def sign_out(reason: str = "logout") -> None:
     actor = current_actor()
-    if actor is not None:
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    if token is not None:
+        # Ends the session for every tab that shares it (recorded, unless it had ended already).
+        sessions.end(engine(), token, reason)
+    elif actor is not None:
         auth.logout(engine(), actor, reason)
     # Forget everything of this user's session except the language choice.
     # (Keys are deleted one by one: clear() would also drop Streamlit's own.)
     for key in list(st.session_state.keys()):
         if key != LANG_KEY:
             del st.session_state[key]
+    if token is not None:
+        st.session_state[SESSION_ENDED_KEY] = token
     st.cache_data.clear()
 
 

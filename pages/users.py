@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages import _ui as ui
 from pages._ui import t
-from services.accounts import auth
+from services.accounts import auth, sessions
 from services.core.formatting import fmt_datetime
 from services.core.permissions import Permission, roles_for
 from services.ledger import unit
@@ -85,6 +85,18 @@ with tab_manage:
                     ui.tmd("The password of {username} has been reset; tell them in person.", username=row["username"]),
                 )
                 st.rerun()
+
+        st.markdown("**" + t("Signed-in browsers") + "**")
+        open_count = len(sessions.user_sessions(ui.engine(), actor, user_id))
+        with st.form("end_sessions"):
+            st.caption(t("Open sessions (signed-in browsers): {n}", n=open_count))
+            end_confirmed = st.checkbox(ui.tmd("Yes, sign {username} out in every browser", username=row["username"]))
+            if st.form_submit_button(t("End sessions"), disabled=open_count == 0):
+                if not end_confirmed:
+                    st.warning(t("Tick the box to confirm."))
+                elif ui.run_action(lambda: sessions.end_user_sessions(ui.engine(), actor, user_id) >= 0):
+                    ui.flash("success", ui.tmd("{username} has been signed out everywhere.", username=row["username"]))
+                    st.rerun()
 
         st.markdown("**" + t("Status") + "**")
         if row["active"]:

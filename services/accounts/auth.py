@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from models import Unit, User
 from models._common import utcnow
+from services.accounts import sessions
+from services.accounts.sessions import IDLE_TIMEOUT
 from services.audit import checkpoint, trail, wording
 from services.audit.access import authorize, write_as
 from services.core.db import read_session, write_session
@@ -37,14 +39,11 @@ wording.register(
             "wrong_password": N_("Wrong password"),
             "locked": N_("Account locked"),
             "disabled": N_("Account disabled"),
-            "logout": N_("Signed out"),
-            "idle_timeout": N_("Session timed out"),
-            "account_disabled": N_("Account disabled"),
+            **sessions.END_REASONS,
         }
     },
 )
 LOCKOUT = timedelta(minutes=15)
-IDLE_TIMEOUT = timedelta(minutes=30)
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{3,50}$")
 
@@ -270,6 +269,7 @@ def change_own_password(engine: Engine, actor: Actor, old_password: str, new_pas
         user.password_changed_at = utcnow()
         session.add(user)
         trail.record(session, actor, "change_password", entity_type="user", entity_id=user.id)
+        sessions.end_all(session, actor, user.id, "password_changed", user.password_changed_at)
 
 
 def set_own_language(engine: Engine, actor: Actor, language: str) -> None:
@@ -341,6 +341,8 @@ def set_active(engine: Engine, actor: Actor, user_id: int, active: bool) -> None
             before={"active": not active},
             after={"active": active},
         )
+        if not active:
+            sessions.end_all(session, actor, user.id, "account_disabled")
 
 
 def reset_password(engine: Engine, actor: Actor, user_id: int, new_password: str) -> None:
@@ -372,6 +374,7 @@ def _set_new_password(
     user.locked_until = None
     session.add(user)
     trail.record(session, actor, "reset_password", entity_type="user", entity_id=user.id, actor_name=via)
+    sessions.end_all(session, actor, user.id, "password_changed", user.password_changed_at, actor_name=via)
 
 
 def set_role(engine: Engine, actor: Actor, user_id: int, role: Role) -> None:
@@ -392,6 +395,7 @@ def set_role(engine: Engine, actor: Actor, user_id: int, role: Role) -> None:
         trail.record(
             session, actor, "update", entity_type="user", entity_id=user.id, before=before, after={"role": role.value}
         )
+        sessions.end_all(session, actor, user.id, "role_changed")
 
 
 def list_users(engine: Engine, actor: Actor) -> pd.DataFrame:

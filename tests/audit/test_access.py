@@ -113,6 +113,9 @@ def test_an_input_error_is_not_a_recorded_refusal(engine, actors):
 NO_ACTOR_WRITES = {
     ("services/accounts/auth.py", "authenticate"),
     ("services/accounts/auth.py", "reset_password_via"),
+    # A browser's session is checked, touched and ended whether or not its account may still act.
+    ("services/accounts/sessions.py", "check"),
+    ("services/accounts/sessions.py", "end"),
     ("services/audit/checkpoint.py", "write"),
     ("services/audit/checkpoint.py", "daily"),
     ("services/audit/guard.py", "repair_guards"),
