@@ -93,3 +93,14 @@ def menu_pages() -> list[tuple[str, str, Permission]]:
             assert isinstance(permission, ast.Attribute)
             entries.append((path.value, url_path.value, Permission[permission.attr]))
     return entries
+
+
+def table(at: AppTest, key_prefix: str):
+    """The st.dataframe whose key starts with `key_prefix` (a selectable table: its key changes per round)."""
+    return next(d for d in at.dataframe if (d.key or "").startswith(key_prefix))
+
+
+def select_rows(at: AppTest, key_prefix: str, rows: list[int]) -> AppTest:
+    """Select these rows (positions as shown) of the selectable table `key_prefix`, as a click in the browser would."""
+    at.session_state[table(at, key_prefix).key] = {"selection": {"rows": list(rows), "columns": [], "cells": []}}
+    return at.run()
