@@ -491,8 +491,9 @@ def selected_ids(rows: Any, ids: list[Any]) -> list[Any]:
     return [ids[int(r)] for r in rows or [] if 0 <= int(r) < len(ids)]
 
 
-def table_selection(frame: pd.DataFrame, config: dict, *, key: str, mode: str) -> list[int]:
-    """`show_table`, with rows the user selects (`mode` "single-row" or "multi-row"): the selected positions."""
+def table_selection(frame: pd.DataFrame, config: dict, *, key: str, mode: str | list[str]) -> list[int]:
+    """`show_table`, with rows the user selects (`mode` "multi-row", or "single-row" with "single-cell"
+    so a click on any cell counts as one on its row): the selected row positions."""
     labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
     event = st.dataframe(
         frame[list(config)].rename(columns=labels),
@@ -503,13 +504,14 @@ def table_selection(frame: pd.DataFrame, config: dict, *, key: str, mode: str) -
         on_select="rerun",
         selection_mode=mode,  # type: ignore[arg-type]
     )
-    return [int(r) for r in event.selection.rows]
+    cells = getattr(event.selection, "cells", None) or []  # (row, column) of a clicked cell
+    return [int(r) for r in event.selection.rows] + [int(cell[0]) for cell in cells]
 
 
 def row_link_table(frame: pd.DataFrame, config: dict, *, key: str, page: str, id_column: str = "id") -> None:
     """A table whose row, when clicked, opens its record on `page` (`?id=`): no choose-then-open."""
     st.caption(t("Click a row to open it."))
-    rows = table_selection(frame, config, key=key, mode="single-row")
+    rows = table_selection(frame, config, key=key, mode=["single-row", "single-cell"])
     target = opened_record(rows, [int(i) for i in frame[id_column]])
     if target is not None:
         st.switch_page(page, query_params={"id": str(target)})
@@ -606,3 +608,20 @@ def filters_from_link(presets: dict[str, tuple[str, Callable[[str], Any]]]) -> N
         except (ValueError, KeyError):
             pass
         del st.query_params[param]
+
+
+# st.dataframe wraps a cell's text in rows taller than 4rem (64 px); a click on a cell shows it whole.
+WRAP_ROW_HEIGHT = 72
+
+
+def wrapped_table(frame: pd.DataFrame, wide: list[str], *, key: str | None = None) -> None:
+    """`frame` (headers already in the user's language) with long text shown in full:
+    the `wide` columns get the room, and rows are tall enough for their text to wrap."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        row_height=WRAP_ROW_HEIGHT,
+        column_config={c: st.column_config.TextColumn(c, width="large") for c in wide},
+        key=key,
+    )

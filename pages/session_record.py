@@ -143,6 +143,7 @@ with tab_roll:
             t("Find people"), placeholder=t("Staff no., name or department"), key=f"roll_search_{session_id}"
         )
         only_owing = c2.toggle(t("Only absent or excused"), key=f"roll_only_owing_{session_id}")
+        grid["unsaved"] = (grid["status"] != grid["recorded"]).map({True: "✓", False: ""})
         shown = grid.loc[ui.frame_search(grid)(search, len(grid))[0].index]
         if only_owing:
             shown = shown[shown["status"].isin([labels[Status.ABSENT], labels[Status.EXCUSED]])]
@@ -152,6 +153,7 @@ with tab_roll:
             "name": t("Name"),
             "status": t("Attendance"),
             "recorded": t("As recorded"),
+            "unsaved": t("Not saved yet"),
         }
         if shown.empty:
             st.caption(t("Nobody here matches."))
