@@ -206,7 +206,7 @@ else:
     else:
         cols = ["staff_no", "name", "department", "pay_month", "item", *amounts, "reason"]
     pay_table = bonus.labelled(money_columns(outcome.rows, amounts), ui.lang(), cols)
-    ui.wrapped_table(pay_table, [t(bonus.COLUMN_LABELS["reason"])], key="pay_table")
+    ui.wrapped_table(pay_table, [pay_table.columns[-1]], key="pay_table")  # the last column: the reason
     pages = max(1, -(-outcome.total_rows // PAGE_SIZE))
     if page_no > pages:  # the year or the lines changed under a later page
         st.session_state[f"pay_page_{view}"] = pages

@@ -161,6 +161,6 @@ def test_import_clean_staff_then_family_in_the_browser(chromium_path, tmp_path):
 
             page.get_by_test_id("stSidebar").get_by_text("教职工").click()
             page.get_by_role("heading", name="教职工").wait_for()
-            expect(page.get_by_text(re.compile(r"共 \d+ 人"))).to_be_visible()
+            expect(page.get_by_text(re.compile(r"共 \d+ 条"))).to_be_visible()
         finally:
             browser.close()
