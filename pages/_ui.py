@@ -565,3 +565,161 @@ def widget_words() -> None:
         f"{instructions}::after {{content: {hint}; font-size: 0.875rem;}}"
         "</style>"
     )
+
+
+# ---------------------------------------------------------------- tables an office uses: click a row, pages of 50
+
+PAGE_SIZE = 50
+PAGE_BUTTONS = 7  # page numbers shown around the current one
+
+
+def opened_record(rows: Any, ids: list[Any]) -> Any | None:
+    """The record a click on a table row opens: the id of the (first) selected row, or None.
+
+    `rows` are the selected row positions of the table as shown (a dataframe
+    selection's `.selection.rows`), `ids` the shown rows' record ids in order."""
+    for row in rows or []:
+        if 0 <= int(row) < len(ids):
+            return ids[int(row)]
+    return None
+
+
+def selected_ids(rows: Any, ids: list[Any]) -> list[Any]:
+    """The record ids of every selected row (positions into `ids`, as `opened_record`)."""
+    return [ids[int(r)] for r in rows or [] if 0 <= int(r) < len(ids)]
+
+
+def table_selection(frame: pd.DataFrame, config: dict, *, key: str, mode: str | list[str]) -> list[int]:
+    """`show_table`, with rows the user selects (`mode` "multi-row", or "single-row" with "single-cell"
+    so a click on any cell counts as one on its row): the selected row positions."""
+    labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
+    event = st.dataframe(
+        frame[list(config)].rename(columns=labels),
+        hide_index=True,
+        width="stretch",
+        column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)},
+        key=key,
+        on_select="rerun",
+        selection_mode=mode,  # type: ignore[arg-type]
+    )
+    cells = getattr(event.selection, "cells", None) or []  # (row, column) of a clicked cell
+    return [int(r) for r in event.selection.rows] + [int(cell[0]) for cell in cells]
+
+
+def row_link_table(frame: pd.DataFrame, config: dict, *, key: str, page: str, id_column: str = "id") -> None:
+    """A table whose row, when clicked, opens its record on `page` (`?id=`): no choose-then-open."""
+    st.caption(t("Click a row to open it."))
+    rows = table_selection(frame, config, key=key, mode=["single-row", "single-cell"])
+    target = opened_record(rows, [int(i) for i in frame[id_column]])
+    if target is not None:
+        st.switch_page(page, query_params={"id": str(target)})
+
+
+def page_count(total: int, size: int | None = None) -> int:
+    return max(1, -(-int(total) // (size or PAGE_SIZE)))
+
+
+def current_page(key: str) -> int:
+    """The page (from 1) the pager `key` shows; its offset is `(page - 1) * PAGE_SIZE`."""
+    return int(st.session_state.get(key, 1))
+
+
+def page_offset(key: str, size: int | None = None) -> int:
+    return (current_page(key) - 1) * (size or PAGE_SIZE)
+
+
+def page_numbers(page: int, pages: int, shown: int = PAGE_BUTTONS) -> list[int]:
+    """The page numbers to offer as buttons: a window of `shown` around `page`, within 1..pages."""
+    first = max(1, min(page - shown // 2, pages - shown + 1))
+    return list(range(first, min(pages, first + shown - 1) + 1))
+
+
+def _go_to(key: str, page: int) -> None:
+    st.session_state[key] = page
+
+
+def pager(key: str, total: int, size: int | None = None) -> None:
+    """The total and the page buttons (previous, numbers, next) of a list shown `size` rows at a time.
+
+    Read the page with `current_page(key)` / `page_offset(key)` before loading
+    it; a filter that leaves fewer pages brings the list back to its last page."""
+    size = size or PAGE_SIZE
+    pages = page_count(total, size)
+    page = current_page(key)
+    if page > pages:  # the filter shrank the list
+        st.session_state[key] = pages
+        st.rerun()
+    if total <= size:
+        st.caption(t("{total} in all", total=total))
+        return
+    numbers = page_numbers(page, pages)
+    columns = st.columns([1.2, *([0.5] * (len(numbers) + 2)), 4], vertical_alignment="center")
+    columns[0].caption(t("{total} in all · page {page} of {pages}", total=total, page=page, pages=pages))
+    columns[1].button(
+        "",
+        icon=":material/chevron_left:",
+        key=f"{key}_prev",
+        disabled=page == 1,
+        help=t("Previous page"),
+        on_click=_go_to,
+        args=(key, page - 1),
+    )
+    for column, number in zip(columns[2:], numbers, strict=False):
+        column.button(
+            str(number),
+            key=f"{key}_to_{number}",
+            type="primary" if number == page else "secondary",
+            on_click=_go_to,
+            args=(key, number),
+        )
+    columns[len(numbers) + 2].button(
+        "",
+        icon=":material/chevron_right:",
+        key=f"{key}_next",
+        disabled=page == pages,
+        help=t("Next page"),
+        on_click=_go_to,
+        args=(key, page + 1),
+    )
+
+
+def page_of(frame: pd.DataFrame, key: str, size: int | None = None) -> pd.DataFrame:
+    """The rows of an already filtered `frame` on the current page of pager `key` (show `pager` after it)."""
+    size = size or PAGE_SIZE
+    pages = page_count(len(frame), size)
+    offset = (min(current_page(key), pages) - 1) * size
+    return frame.iloc[offset : offset + size]
+
+
+def filters_from_link(presets: dict[str, tuple[str, Callable[[str], Any]]]) -> None:
+    """Set a page's filter widgets from the link that opened it (say the workbench's `?state=draft`).
+
+    `presets` maps a query parameter to (the widget's key, a parser raising
+    ValueError or KeyError on a value it does not accept).  Each parameter is
+    applied once and then taken out of the address, so the user's own choices rule after."""
+    for param, (key, parse) in presets.items():
+        raw = st.query_params.get(param)
+        if raw is None:
+            continue
+        try:
+            st.session_state[key] = parse(raw)
+        except (ValueError, KeyError):
+            pass
+        del st.query_params[param]
+
+
+# st.dataframe wraps a cell's text in rows taller than 4rem (64 px); a click on a cell shows it whole.
+WRAP_ROW_HEIGHT = 72
+
+
+def wrapped_table(frame: pd.DataFrame, wide: list[str], *, key: str | None = None) -> None:
+    """`frame` (headers already in the user's language) with long text shown in full:
+    the `wide` columns get the room, and rows are tall enough for their text to wrap."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        row_height=WRAP_ROW_HEIGHT,
+        column_config={c: st.column_config.TextColumn(c, width="large") for c in wide},
+        key=key,
+    )

@@ -28,10 +28,14 @@ with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 2])
     search = c1.text_input(t("Search"), placeholder=t("Name, staff no. or case no."), key="cases_search")
     year_options = [None, *(range(current_year + 1, current_year - 5, -1) if current_year else [])]
+    # The 工作台's links: ?state=draft (drafts of any year), ?state=confirmed ...
+    st.session_state.setdefault("cases_year", current_year)
+    if st.query_params.get("state"):
+        st.session_state["cases_year"] = None
+    ui.filters_from_link({"state": ("cases_state", lambda v: lifecycle.CaseState(v))})
     year = c2.selectbox(
         t("Assessment year"),
         year_options,
-        index=year_options.index(current_year),
         format_func=lambda y: any_label if y is None else str(y),
         key="cases_year",
     )
@@ -62,20 +66,18 @@ query = cases.CaseQuery(
     year=year, state=state, category_id=category_id, search=search, sort=sort, descending=descending
 )
 frame = cases.list_cases(ui.engine(), actor, query)
-st.caption(t("{total} cases match", total=len(frame)))
 if frame.empty:
     st.info(t("No case matches these filters."))
 else:
-    st.dataframe(cases.cases_table(frame, ui.lang()), hide_index=True, width="stretch")
-    rows = {
-        row.id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(lifecycle.STATE_LABELS.get(row.state, row.state))}"
-        for row in frame.itertuples()
-    }
-    c1, c2 = st.columns([3, 1])
-    chosen = c1.selectbox(t("Case"), list(rows), format_func=rows.get, key="cases_chosen")
-    c2.write("")
-    if c2.button(t("Open case"), icon=":material/folder_open:", type="primary"):
-        st.switch_page("pages/case_record.py", query_params={"id": str(chosen)})
+    page = ui.page_of(frame, "cases_page")
+    table = cases.cases_table(page, ui.lang())
+    ui.row_link_table(
+        table.assign(id=page["id"].to_numpy()),
+        {c: c for c in table.columns},
+        key=f"cases_table_{ui.current_page('cases_page')}",
+        page="pages/case_record.py",
+    )
+ui.pager("cases_page", len(frame))
 
 if actor.can(Permission.RECORD_CASE):
     st.divider()

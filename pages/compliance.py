@@ -386,7 +386,8 @@ else:
 # ---------------------------------------------------------------- attention
 
 waiting = read(attention, year)
-st.subheader(t("Needs your attention"))
+# "Needs your attention" only for who decides; the others read the same figures as a state of affairs.
+st.subheader(t("Needs your attention") if actor.can(Permission.DECIDE_CASE) else t("Awaiting a decision"))
 sign_off = waiting.sign_off
 c1, c2, c3 = st.columns(3)
 c1.metric(t("Cases awaiting decision"), waiting.pending_total, border=True)

@@ -155,7 +155,7 @@ if preview.errors:
         [(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
         columns=[t("Row"), t("Column"), t("Problem")],
     )
-    st.dataframe(errors, hide_index=True, width="stretch")
+    ui.wrapped_table(errors, [t("Problem")])
     ui.download_button(
         t("Download the rows with errors (xlsx, with a reason column)"),
         imports.rejected_rows_xlsx(preview, ui.lang()),

@@ -114,13 +114,12 @@ if can_edit:
                                 rows=preview.error_rows,
                             )
                         )
-                        st.dataframe(
+                        ui.wrapped_table(
                             pd.DataFrame(
                                 [(e.sheet_row, e.column, e.message(ui.lang())) for e in preview.errors],
                                 columns=[t("Row"), t("Column"), t("Problem")],
                             ),
-                            hide_index=True,
-                            width="stretch",
+                            [t("Problem")],
                             key="pay_errors",
                         )
                         ui.download_button(
@@ -206,12 +205,8 @@ else:
         cols = ["staff_no", "name", "department", "lines", *amounts, "reason"]
     else:
         cols = ["staff_no", "name", "department", "pay_month", "item", *amounts, "reason"]
-    st.dataframe(
-        bonus.labelled(money_columns(outcome.rows, amounts), ui.lang(), cols),
-        hide_index=True,
-        width="stretch",
-        key="pay_table",
-    )
+    pay_table = bonus.labelled(money_columns(outcome.rows, amounts), ui.lang(), cols)
+    ui.wrapped_table(pay_table, [pay_table.columns[-1]], key="pay_table")  # the last column: the reason
     pages = max(1, -(-outcome.total_rows // PAGE_SIZE))
     if page_no > pages:  # the year or the lines changed under a later page
         st.session_state[f"pay_page_{view}"] = pages

@@ -75,11 +75,11 @@ with tab_receipts:
     methods = {code: t(label) for code, label in outreach.METHOD_LABELS.items()}
     method_codes = {label: code for code, label in methods.items()}
     editor_round = st.session_state.get(f"dist_round_{leaflet_id}", 0)
-    editor_key = f"dist_{leaflet_id}_{base_version}_{editor_round}"
+    saves = st.session_state.get(f"dist_saves_{leaflet_id}", 0)  # a save starts the rows' versions afresh
     preset = st.session_state.get(f"dist_preset_{leaflet_id}", {})  # {employee_id: (date, method, received_by, signed)}
     # Each row's version as this table first showed it: a save is based on it, row by row.
     row_versions = ui.base_version(
-        f"{editor_key}_versions",
+        f"dist_{leaflet_id}_{base_version}_{saves}_versions",
         {int(e): int(v) for e, v in zip(households["employee_id"], households["version"], strict=True)},
     )
     conflicts_key = f"dist_conflicts_{leaflet_id}"
@@ -115,8 +115,9 @@ with tab_receipts:
         if can_edit:
             st.caption(
                 t(
-                    "Fill in the date, the method and who received it for each household reached, then save once. "
-                    "Clearing the date takes a receipt back."
+                    "Tick the households reached (find them with the search), fill in the date, the method "
+                    "and who received it under the table and mark them, then save once. "
+                    "Taking a receipt back clears it."
                 )
             )
         if st.session_state.get(conflicts_key):
@@ -128,24 +129,58 @@ with tab_receipts:
                 )
             )
             ui.conflicts_table(st.session_state[conflicts_key])
-        edited = st.data_editor(
-            grid,
-            key=editor_key,
-            hide_index=True,
-            width="stretch",
-            num_rows="fixed",
-            disabled=not can_edit,
-            column_order=["department", "staff_no", "name", "delivered_on", "method", "received_by", "signed"],
-            column_config={
-                "department": st.column_config.TextColumn(t("Department"), disabled=True),
-                "staff_no": st.column_config.TextColumn(t("Staff no."), disabled=True),
-                "name": st.column_config.TextColumn(t("Name"), disabled=True),
-                "delivered_on": st.column_config.DateColumn(t("Delivered on"), format="YYYY-MM-DD", max_value=today),
-                "method": st.column_config.SelectboxColumn(t("Method"), options=list(methods.values())),
-                "received_by": st.column_config.TextColumn(t("Received by"), max_chars=30),
-                "signed": st.column_config.CheckboxColumn(t("Signed")),
-            },
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        search = c1.text_input(
+            t("Find people"), placeholder=t("Staff no., name or department"), key=f"dist_search_{leaflet_id}"
         )
+        only_open = c2.toggle(t("Only not signed for"), key=f"dist_only_open_{leaflet_id}")
+        shown = grid.loc[ui.frame_search(grid)(search, len(grid))[0].index]
+        if only_open:
+            shown = shown[shown["delivered_on"].isna() | ~shown["signed"].astype(bool)]
+        shown = shown.assign(unsaved=shown["employee_id"].map(lambda e: "✓" if e in preset else ""))
+        config = {
+            "department": t("Department"),
+            "staff_no": t("Staff no."),
+            "name": t("Name"),
+            "delivered_on": st.column_config.DateColumn(t("Delivered on"), format="YYYY-MM-DD"),
+            "method": t("Method"),
+            "received_by": t("Received by"),
+            "signed": st.column_config.CheckboxColumn(t("Signed")),
+            "unsaved": t("Not saved yet"),
+        }
+        if shown.empty:
+            st.caption(t("No household here matches."))
+        elif can_edit:
+            picked = ui.table_selection(shown, config, key=f"dist_table_{leaflet_id}_{editor_round}", mode="multi-row")
+            chosen = ui.selected_ids(picked, [int(e) for e in shown["employee_id"]])
+            st.caption(
+                t(
+                    "{n} selected of {shown} shown ({total} households).",
+                    n=len(chosen),
+                    shown=len(shown),
+                    total=len(grid),
+                )
+            )
+            c1, c2, c3, c4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+            mark_day = c1.date_input(t("Delivered on"), value=today, max_value=today, key=prefix + "mark_day")
+            mark_method = c2.selectbox(t("Method"), list(methods), format_func=methods.get, key=prefix + "mark_method")
+            mark_by = c3.text_input(
+                t("Received by"), placeholder=t("The staff member"), max_chars=30, key=prefix + "mark_by"
+            )
+            mark_signed = c4.checkbox(t("Signed"), value=True, key=prefix + "mark_signed")
+            c1, c2, _ = st.columns([1, 1, 1])
+            names = dict(zip(grid["employee_id"], grid["name"], strict=True))
+            marked = None
+            if c1.button(t("Mark the selected as delivered"), icon=":material/task_alt:", disabled=not chosen):
+                marked = {e: (mark_day, methods[mark_method], mark_by.strip() or names[e], mark_signed) for e in chosen}
+            if c2.button(t("Take the selected receipts back"), icon=":material/undo:", disabled=not chosen):
+                marked = dict.fromkeys(chosen, (None, None, None, False))
+            if marked:
+                st.session_state[f"dist_preset_{leaflet_id}"] = preset | marked
+                st.session_state[f"dist_round_{leaflet_id}"] = editor_round + 1
+                st.rerun()
+        else:
+            ui.show_table(shown, config)
         if can_edit:
             if st.button(t("Save the receipts"), type="primary", icon=":material/save:"):
 
@@ -168,7 +203,7 @@ with tab_receipts:
                     for r in households.itertuples()
                 }
                 marks = []
-                for r in edited.itertuples():
+                for r in grid.itertuples():
                     received = (cell(r.received_by) or "").strip() or None
                     mark = DistributionMark(
                         int(r.employee_id),
@@ -194,6 +229,7 @@ with tab_receipts:
                         st.session_state.pop(f"dist_preset_{leaflet_id}", None)
                         st.session_state.pop(conflicts_key, None)
                     st.session_state[f"dist_round_{leaflet_id}"] = editor_round + 1
+                    st.session_state[f"dist_saves_{leaflet_id}"] = saves + 1
                     ui.flash("success", t("Receipts saved: {n} households changed.", n=saved.changed))
                     st.rerun()
 

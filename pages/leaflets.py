@@ -31,6 +31,13 @@ year_unreached = ui.cached_read(outreach.unreached_households, ttl=TTL)
 st.title(t("Leaflets"))
 
 years = list(range(today.year, today.year - 6, -1))
+# The 工作台's link: ?year=2026&view=coverage (households not reached).
+ui.filters_from_link(
+    {
+        "year": ("leaflets_year", lambda v: years[years.index(int(v))]),
+        "view": ("leaflets_view", lambda v: {"list": "list", "coverage": "coverage"}[v]),
+    }
+)
 year = st.selectbox(t("Year"), years, key="leaflets_year")
 COVERAGE = st.column_config.NumberColumn(t("Coverage"), format="percent")
 COUNTS = {
@@ -140,17 +147,19 @@ if view == "list":
     elif shown.empty:
         st.info(t("No leaflets match the search."))
     else:
+        page = ui.page_of(shown, "leaflets_page")
         table = pd.DataFrame(
             {
-                "issued_on": shown["issued_on"].map(fmt_date),
-                "title": shown["title"],
-                "kind": shown["kind"].map(kind_label),
-                "copies": shown["copies"],
-                **{c: shown[c] for c in COUNTS},
-                "attachment": shown["attachment"].map(lambda v: "PDF" if isinstance(v, str) else ""),
+                "id": page["id"],
+                "issued_on": page["issued_on"].map(fmt_date),
+                "title": page["title"],
+                "kind": page["kind"].map(kind_label),
+                "copies": page["copies"],
+                **{c: page[c] for c in COUNTS},
+                "attachment": page["attachment"].map(lambda v: "PDF" if isinstance(v, str) else ""),
             }
         )
-        ui.show_table(
+        ui.row_link_table(
             table,
             {
                 "issued_on": t("Issued on"),
@@ -160,13 +169,10 @@ if view == "list":
                 **COUNTS,
                 "attachment": t("Attachment"),
             },
+            key=f"leaflets_table_{ui.current_page('leaflets_page')}",
+            page="pages/leaflet_record.py",
         )
-        choices = {row.id: f"{fmt_date(row.issued_on)} · {row.title}" for row in shown.itertuples()}
-        c1, c2 = st.columns([3, 1])
-        chosen = c1.selectbox(t("Leaflet"), list(choices), format_func=choices.get, key="leaflets_chosen")
-        c2.write("")
-        if c2.button(t("Open leaflet"), icon=":material/folder_open:", type="primary"):
-            st.switch_page("pages/leaflet_record.py", query_params={"id": str(chosen)})
+        ui.pager("leaflets_page", len(shown))
 
 # ---------------------------------------------------------------- coverage
 else:

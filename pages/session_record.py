@@ -80,11 +80,13 @@ with tab_roll:
     labels = {s: t(training.STATUS_LABELS[s]) for s in (Status.PRESENT, Status.ABSENT, Status.EXCUSED, Status.MADE_UP)}
     codes = {label: code for code, label in labels.items()}
     editor_round = st.session_state.get(f"roll_round_{session_id}", 0)
-    editor_key = f"roll_{session_id}_{base_version}_{editor_round}"
-    preset = st.session_state.get(f"roll_preset_{session_id}")  # {employee_id: status} from "all present" or a sheet
+    preset_key = f"roll_preset_{session_id}"
+    saves = st.session_state.get(f"roll_saves_{session_id}", 0)  # a save starts the rows' versions afresh
+    # The user's marks not saved yet {employee_id: status}: from "mark the selected as", "all present" or a sheet.
+    preset = st.session_state.get(preset_key) or {}
     # Each row's version as this table first showed it: a save is based on it, row by row.
     row_versions = ui.base_version(
-        f"{editor_key}_versions",
+        f"roll_{session_id}_{base_version}_{saves}_versions",
         {int(e): int(v) for e, v in zip(roster["employee_id"], roster["version"], strict=True)},
     )
     conflicts_key = f"roll_conflicts_{session_id}"
@@ -94,7 +96,7 @@ with tab_roll:
     def initial_status(row: Any) -> str:  # a row of roster.itertuples()
         if row.status == Status.MADE_UP:
             return labels[Status.MADE_UP]
-        if preset is not None and row.employee_id in preset:
+        if row.employee_id in preset:
             return labels[Status(preset[row.employee_id])]
         return labels[Status(row.status)] if row.status != Status.EXPECTED else labels[Status.PRESENT]
 
@@ -122,7 +124,8 @@ with tab_roll:
         elif can_edit:
             st.caption(
                 t(
-                    "Everyone starts as present: change those absent or excused, then save once. "
+                    "Everyone starts as present: tick those absent or excused (find them with the search), "
+                    "mark them with the buttons under the table, then save once. "
                     "Made up is set by attending a make-up session."
                 )
             )
@@ -135,43 +138,62 @@ with tab_roll:
                 )
             )
             ui.conflicts_table(st.session_state[conflicts_key])
-        edited = st.data_editor(
-            grid,
-            key=editor_key,
-            hide_index=True,
-            width="stretch",
-            num_rows="fixed",
-            disabled=not editable,
-            column_order=["department", "staff_no", "name", "status", "recorded"],
-            column_config={
-                "department": st.column_config.TextColumn(t("Department"), disabled=True),
-                "staff_no": st.column_config.TextColumn(t("Staff no."), disabled=True),
-                "name": st.column_config.TextColumn(t("Name"), disabled=True),
-                "status": st.column_config.SelectboxColumn(
-                    t("Attendance"), options=list(labels.values()), required=True
-                ),
-                "recorded": st.column_config.TextColumn(t("As recorded"), disabled=True),
-            },
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        search = c1.text_input(
+            t("Find people"), placeholder=t("Staff no., name or department"), key=f"roll_search_{session_id}"
         )
+        only_owing = c2.toggle(t("Only absent or excused"), key=f"roll_only_owing_{session_id}")
+        grid["unsaved"] = (grid["status"] != grid["recorded"]).map({True: "✓", False: ""})
+        shown = grid.loc[ui.frame_search(grid)(search, len(grid))[0].index]
+        if only_owing:
+            shown = shown[shown["status"].isin([labels[Status.ABSENT], labels[Status.EXCUSED]])]
+        config = {
+            "department": t("Department"),
+            "staff_no": t("Staff no."),
+            "name": t("Name"),
+            "status": t("Attendance"),
+            "recorded": t("As recorded"),
+            "unsaved": t("Not saved yet"),
+        }
+        if shown.empty:
+            st.caption(t("Nobody here matches."))
+        elif editable:
+            rows = ui.table_selection(shown, config, key=f"roll_table_{session_id}_{editor_round}", mode="multi-row")
+            chosen = ui.selected_ids(rows, [int(e) for e in shown["employee_id"]])
+            st.caption(
+                t("{n} selected of {shown} shown ({total} expected).", n=len(chosen), shown=len(shown), total=len(grid))
+            )
+            cols = st.columns([1.4, 1, 1, 1, 2], vertical_alignment="center")
+            cols[0].markdown(f"**{t('Mark the selected as:')}**")
+            for column, status in zip(cols[1:], (Status.PRESENT, Status.ABSENT, Status.EXCUSED), strict=False):
+                if column.button(labels[status], key=f"roll_mark_{status}", disabled=not chosen):
+                    current = {int(r.employee_id): codes[r.status] for r in grid.itertuples()}
+                    made_up = {int(r.employee_id) for r in roster.itertuples() if r.status == Status.MADE_UP}
+                    st.session_state[preset_key] = current | {e: status.value for e in chosen if e not in made_up}
+                    st.session_state[f"roll_round_{session_id}"] = editor_round + 1
+                    st.rerun()
+        else:
+            ui.show_table(shown, config)
         if editable:
             c1, c2, c3 = st.columns([1, 1, 2])
             if c1.button(t("Save the roll call"), type="primary", icon=":material/save:"):
-                marks = {int(e): codes[s] for e, s in zip(edited["employee_id"], edited["status"], strict=True)}
+                marks = {int(e): codes[s] for e, s in zip(grid["employee_id"], grid["status"], strict=True)}
                 saved = ui.run_action(
                     lambda: training.record_roll_call(ui.engine(), actor, session_id, marks, based_on=row_versions)
                 )
                 if saved is not None:
                     if saved.refused:  # keep the user's marks, show who changed which person and when
-                        st.session_state[f"roll_preset_{session_id}"] = marks
+                        st.session_state[preset_key] = marks
                         st.session_state[conflicts_key] = [(c.name, c.who, c.when_shown) for c in saved.refused]
                     else:
-                        st.session_state.pop(f"roll_preset_{session_id}", None)
+                        st.session_state.pop(preset_key, None)
                         st.session_state.pop(conflicts_key, None)
                     st.session_state[f"roll_round_{session_id}"] = editor_round + 1
+                    st.session_state[f"roll_saves_{session_id}"] = saves + 1
                     ui.flash("success", t("Roll call saved: {n} changes.", n=saved.changed))
                     st.rerun()
             if c2.button(t("All present"), icon=":material/done_all:"):
-                st.session_state[f"roll_preset_{session_id}"] = {
+                st.session_state[preset_key] = {
                     int(r.employee_id): Status.PRESENT.value for r in roster.itertuples() if r.status != Status.MADE_UP
                 }
                 st.session_state[f"roll_round_{session_id}"] = editor_round + 1
@@ -195,7 +217,7 @@ with tab_roll:
                         lambda: training.marks_from_sign_in_sheet(ui.engine(), actor, session_id, upload.getvalue())
                     )
                     if marks:
-                        st.session_state[f"roll_preset_{session_id}"] = marks
+                        st.session_state[preset_key] = marks
                         st.session_state[f"roll_round_{session_id}"] = editor_round + 1
                         ui.flash(
                             "info",

@@ -34,6 +34,14 @@ year_owed = ui.cached_read(training.owed_makeups, ttl=TTL)
 st.title(t("Study sessions"))
 
 years = list(range(today.year, today.year - 6, -1))
+# The 工作台's links: ?year=2026&view=follow (owed make-ups), ?unmarked=1 (sessions without a roll call).
+ui.filters_from_link(
+    {
+        "year": ("sessions_year", lambda v: years[years.index(int(v))]),
+        "view": ("sessions_view", lambda v: {"list": "list", "follow": "follow"}[v]),
+        "unmarked": ("sessions_unmarked", lambda v: v == "1"),
+    }
+)
 year = st.selectbox(t("Year"), years, key="sessions_year")
 RATE = st.column_config.NumberColumn(t("Attendance rate"), format="percent")
 COUNT_LABELS = {
@@ -201,8 +209,9 @@ view = st.radio(
 # ---------------------------------------------------------------- the year's sessions
 if view == "list":
     sessions = year_sessions(actor, year)
-    c1, c2, c3 = st.columns([2, 1, 1])
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     search = c1.text_input(t("Search"), placeholder=t("Title, organiser or place"), key="sessions_search")
+    unmarked_only = c4.toggle(t("Only without a complete roll call"), key="sessions_unmarked")
     sort_columns = {
         "held_on": t("Date"),
         "title": t("Title"),
@@ -219,23 +228,27 @@ if view == "list":
             shown["title"].fillna("") + " " + shown["organiser"].fillna("") + " " + shown["place"].fillna("")
         ).str.lower()
         shown = shown[text.str.contains(needle, regex=False)]
+    if unmarked_only:  # held, and someone on the list not yet marked
+        shown = shown[(shown["unmarked"] > 0) & (shown["held_on"] <= today)]
     shown = shown.sort_values([sort, "id"], ascending=not descending, na_position="last")
     if sessions.empty:
         st.info(t("No study sessions recorded for {year}.", year=year))
     elif shown.empty:
         st.info(t("No sessions match the search."))
     else:
+        page = ui.page_of(shown, "sessions_page")
         table = pd.DataFrame(
             {
-                "held_on": shown["held_on"].map(fmt_date),
-                "title": shown["title"],
-                "form": shown["form"].map(form_label),
-                "makeup": shown["makeup_of_id"].map(lambda v: t("Make-up") if pd.notna(v) else ""),
-                "hours": shown["hours"].astype(float),
-                **{c: shown[c] for c in [*COUNT_LABELS, "rate"]},
+                "id": page["id"],
+                "held_on": page["held_on"].map(fmt_date),
+                "title": page["title"],
+                "form": page["form"].map(form_label),
+                "makeup": page["makeup_of_id"].map(lambda v: t("Make-up") if pd.notna(v) else ""),
+                "hours": page["hours"].astype(float),
+                **{c: page[c] for c in [*COUNT_LABELS, "rate"]},
             }
         )
-        ui.show_table(
+        ui.row_link_table(
             table,
             {
                 "held_on": t("Date"),
@@ -245,13 +258,10 @@ if view == "list":
                 "hours": st.column_config.NumberColumn(t("Hours"), format="%.1f"),
                 **counts_config(),
             },
+            key=f"sessions_table_{ui.current_page('sessions_page')}",
+            page="pages/session_record.py",
         )
-        choices = {row.id: f"{fmt_date(row.held_on)} · {row.title}" for row in shown.itertuples()}
-        c1, c2 = st.columns([3, 1])
-        chosen = c1.selectbox(t("Session"), list(choices), format_func=choices.get, key="sessions_chosen")
-        c2.write("")
-        if c2.button(t("Open session"), icon=":material/folder_open:", type="primary"):
-            st.switch_page("pages/session_record.py", query_params={"id": str(chosen)})
+        ui.pager("sessions_page", len(shown))
 
 # ---------------------------------------------------------------- follow-up
 else:

@@ -15,8 +15,6 @@ from services.ledger import roster, unit
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-PAGE_SIZE = 50
-
 actor = ui.require(Permission.READ_LEDGER)
 profile = unit.get_unit(ui.engine())
 st.title(t("Staff"))
@@ -77,35 +75,21 @@ query = roster.StaffQuery(
     sort=sort,
     descending=descending,
 )
-total_pages_key = "staff_page"
-frame, total = roster.list_staff(
-    ui.engine(), actor, query, limit=PAGE_SIZE, offset=(st.session_state.get(total_pages_key, 1) - 1) * PAGE_SIZE
-)
-pages = max(1, -(-total // PAGE_SIZE))
-if st.session_state.get(total_pages_key, 1) > pages:  # the filter shrank the list
-    st.session_state[total_pages_key] = 1
-    st.rerun()
-
-c1, c2, c3 = st.columns([1, 2, 2])
-page_no = c1.number_input(t("Page"), min_value=1, max_value=pages, step=1, key=total_pages_key)
-c2.write("")
-c2.caption(t("{total} staff match, page {page} of {pages}", total=total, page=page_no, pages=pages))
+page_key = "staff_page"
+frame, total = roster.list_staff(ui.engine(), actor, query, limit=ui.PAGE_SIZE, offset=ui.page_offset(page_key))
 
 if total == 0:
     st.info(t("No staff match these filters."))
+    frame = frame.iloc[:0]
 else:
-    st.dataframe(roster.staff_table(frame, ui.lang()), hide_index=True, width="stretch")
-
-    st.subheader(t("Household"))
-    rows = {row.id: f"{row.staff_no} · {row.name}" for row in frame.itertuples()}
-    chosen = st.selectbox(t("Staff member on this page"), list(rows), format_func=rows.get, key="staff_chosen")
-    c1, c2, _ = st.columns([1, 1, 2])
-    if c1.button(t("Open record"), icon=":material/folder_open:", type="primary"):
-        st.switch_page("pages/staff_record.py", query_params={"id": str(chosen)})
-    if actor.can(Permission.REVEAL_ID) and c2.button(t("Show full ID number"), icon=":material/visibility:"):
-        number = ui.run_action(lambda: roster.reveal_id_number(ui.engine(), actor, chosen))
-        if number:
-            st.info(ui.tmd("ID number of {who}: {number} (this view is recorded)", who=rows[chosen], number=number))
+    table = roster.staff_table(frame, ui.lang())
+    ui.row_link_table(
+        table.assign(id=frame["id"]),
+        {c: c for c in table.columns},
+        key=f"staff_table_{ui.current_page(page_key)}",
+        page="pages/staff_record.py",
+    )
+ui.pager(page_key, total)
 
 st.divider()
 c1, c2, _ = st.columns([1, 1, 2])

@@ -102,3 +102,14 @@ def menu_pages() -> list[tuple[str, str, Permission | None]]:
 def may_open(actor, permission: Permission | None) -> bool:
     """Whether `actor` may open a menu page that needs `permission` (see `menu_pages`)."""
     return permission is None or actor.can(permission)
+
+
+def table(at: AppTest, key_prefix: str):
+    """The st.dataframe whose key starts with `key_prefix` (a selectable table: its key changes per round)."""
+    return next(d for d in at.dataframe if (d.key or "").startswith(key_prefix))
+
+
+def select_rows(at: AppTest, key_prefix: str, rows: list[int]) -> AppTest:
+    """Select these rows (positions as shown) of the selectable table `key_prefix`, as a click in the browser would."""
+    at.session_state[table(at, key_prefix).key] = {"selection": {"rows": list(rows), "columns": [], "cells": []}}
+    return at.run()

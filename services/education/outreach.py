@@ -790,6 +790,14 @@ def coverage(engine: Engine, actor: Actor, year: int, by: str = "leaflet") -> pd
 def unreached_households(engine: Engine, actor: Actor, year: int, leaflet_id: int | None = None) -> pd.DataFrame:
     """Expected households not yet reached, for the year's leaflets or one leaflet (one query)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read unreached households")
+    stmt = unreached_select(year, leaflet_id)
+    with read_session(engine) as session:
+        rows = session.execute(stmt).all()
+    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+
+
+def unreached_select(year: int, leaflet_id: int | None = None) -> Select[Any]:
+    """The statement behind `unreached_households` (one row per leaflet and household), for counts built on it."""
     stmt = (
         select(
             Leaflet.id.label("leaflet_id"),
@@ -816,9 +824,7 @@ def unreached_households(engine: Engine, actor: Actor, year: int, leaflet_id: in
     )
     if leaflet_id is not None:
         stmt = stmt.where(Leaflet.id == leaflet_id)
-    with read_session(engine) as session:
-        rows = session.execute(stmt).all()
-    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    return stmt
 
 
 def receipt_list(engine: Engine, actor: Actor, leaflet_id: int, lang: str, fmt: str = "xlsx") -> bytes:

@@ -1077,7 +1077,15 @@ def owed_makeups(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
     """Who still owes a make-up: absent or excused at a session of `year`, not
     made up, and still on the staff (one query)."""
     authorize(engine, actor, Permission.READ_LEDGER, "read owed make-ups")
-    stmt = (
+    stmt = owed_makeups_select(year)
+    with read_session(engine) as session:
+        rows = session.execute(stmt).all()
+    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+
+
+def owed_makeups_select(year: int) -> Select[Any]:
+    """The statement behind `owed_makeups` (one row per absence or leave owed), for counts built on it."""
+    return (
         select(
             TrainingSession.id.label("session_id"),
             TrainingSession.held_on,
@@ -1100,9 +1108,6 @@ def owed_makeups(engine: Engine, actor: Actor, year: int) -> pd.DataFrame:
         )
         .order_by(TrainingSession.held_on, TrainingSession.id, Department.name, Employee.staff_no)
     )
-    with read_session(engine) as session:
-        rows = session.execute(stmt).all()
-    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
 
 
 def followup_xlsx(engine: Engine, actor: Actor, year: int, lang: str) -> bytes:

@@ -636,21 +636,22 @@ def remove_family_member(engine: Engine, actor: Actor, employee_id: int, member_
         )
 
 
+# What an office looks for first comes first: who, their family-planning status, where they work.
 _LIST_COLUMNS = [
     "staff_no",
     "name",
-    "gender",
-    "birth_date",
-    "id_number",
+    "fp_status",
     "department",
     "post",
     "status",
+    "gender",
+    "birth_date",
     "marital_status",
     "children",
-    "only_child_certificate_no",
+    "id_number",
     "phone",
+    "only_child_certificate_no",
     "hire_date",
-    "fp_status",
 ]
 STAFF_COLUMN_LABELS = {
     c: FIELD_LABELS.get(c) or {"children": N_("Children"), "fp_status": N_("Family-planning status")}[c]

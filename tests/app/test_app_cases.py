@@ -15,7 +15,7 @@ from models._common import utcnow
 from services.core.db import read_session
 from services.core.permissions import Role
 from services.sanctions import cases
-from tests.apptest import new_app, read, signed_in, texts
+from tests.apptest import new_app, read, select_rows, signed_in, texts
 from tests.conftest import make_unit_and_users
 from tests.factories import make_staff
 
@@ -247,7 +247,8 @@ def test_cases_list_filters_counts_and_opens_a_case(people, app_env):
     at.text_input(key="cases_search").input("S0001").run()
     assert list(at.dataframe[0].value["工号"]) == ["S0001"]
     at.selectbox(key="cases_year").set_value(None).run()
-    at = click(at, "打开记录")
+    assert not [s for s in at.selectbox if s.key == "cases_chosen"]  # a click on the row opens it
+    at = select_rows(at, "cases_table_", [0])
     assert texts(at.title) == [f"违规记录 {case_row(app_env, 2).case_no}"]
 
 
@@ -287,14 +288,30 @@ def test_principal_sees_the_queue_after_login(people, app_env):
     assert len(queued) == 2
     assert any(case_row(app_env, pending).case_no in q for q in queued)
     assert any(case_row(app_env, appealed).case_no in q and q.startswith("申诉") for q in queued)
-    assert any("有 1 条违规记录和 1 件申诉" in w for w in texts(at.warning))
+    assert "待您处理" in texts(at.subheader)
+    assert {"1 条违规记录待您确认", "1 件申诉待您决定"} <= set(links(at))  # the 工作台's counts
     leader_home = signed_in(people[Role.LEADER])
     assert not [label for label in links(leader_home) if label.startswith("待确认")]
+    assert "1 条违规记录草稿尚未提交" in links(leader_home)
+    auditor_home = signed_in(people[Role.AUDITOR])
+    assert "待您处理" not in texts(auditor_home.subheader)  # the auditor acts on none of it
+    assert not [label for label in links(auditor_home) if "待您" in label or "尚未" in label]
+
+
+def test_a_workbench_link_opens_the_cases_filtered(people, app_env):
+    draft = make_case(app_env, people, employee_id=3, state="draft")
+    make_case(app_env, people, employee_id=1, state="pending")
+    at = open_page(people[Role.LEADER], "pages/cases.py", state="draft")
+    assert at.selectbox(key="cases_state").value == "draft" and at.selectbox(key="cases_year").value is None
+    assert list(at.dataframe[0].value["违规记录编号"]) == [case_row(app_env, draft).case_no]
+    assert "state" not in at.query_params  # applied once: the user's own choice rules after
+    at.selectbox(key="cases_state").set_value(None).run()
+    assert len(at.dataframe[0].value) == 2
 
 
 def test_empty_queue_says_so(people):
     at = signed_in(people[Role.PRINCIPAL])
-    assert "目前没有待您确认的违规记录或申诉。" in texts(at.success)
+    assert "目前没有待您处理的事项。" in texts(at.success)
 
 
 # ---------------------------------------------------------------- staff record and list

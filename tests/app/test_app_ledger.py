@@ -11,7 +11,7 @@ from services.core.formatting import mask_phone
 from services.core.permissions import Role
 from services.devdata import demo
 from services.ledger import roster
-from tests.apptest import events, fill, signed_in, submit, texts
+from tests.apptest import events, fill, select_rows, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 
 
@@ -63,10 +63,40 @@ def test_staff_list_sorts_on_the_server(people):
     assert at.dataframe[0].value["工号"].iloc[0] == "T0040"
 
 
-def test_leader_reveals_an_id_and_it_is_recorded(people, app_env):
+def test_a_click_on_a_staff_row_opens_the_household_record(people, app_env):
     at = open_staff(people[Role.LEADER])
+    assert not [s for s in at.selectbox if s.key == "staff_chosen"]  # no choose-then-open
+    columns = list(at.dataframe[0].value.columns)
+    assert columns[:3] == ["工号", "姓名", "计生状态"]  # what an office looks for first
+    row = list(at.dataframe[0].value["工号"]).index("T0007")
+    at = select_rows(at, "staff_table_", [row])
+    assert not at.exception, at.exception
+    target = employee(app_env, "T0007")
+    assert texts(at.title) == [f"{target.name} · T0007"]
+
+
+def test_staff_list_pages_with_buttons_and_the_total(people, monkeypatch):
+    from pages import _ui
+
+    monkeypatch.setattr(_ui, "PAGE_SIZE", 15)
+    at = open_staff(people[Role.AUDITOR])
+    assert list(at.dataframe[0].value["工号"])[:2] == ["T0001", "T0002"] and len(at.dataframe[0].value) == 15
+    assert any("共 40 条 · 第 1/3 页" in c for c in texts(at.caption)), texts(at.caption)
+    assert [b.label for b in at.button if (b.key or "").startswith("staff_page_to_")] == ["1", "2", "3"]
+    assert at.button(key="staff_page_prev").disabled
+    at.button(key="staff_page_to_3").click().run()
+    assert list(at.dataframe[0].value["工号"]) == [f"T{n:04d}" for n in range(31, 41)]
+    assert at.button(key="staff_page_next").disabled
+    at.button(key="staff_page_prev").click().run()
+    assert at.dataframe[0].value["工号"].iloc[0] == "T0016"
+    at.text_input(key="staff_search").input("T0012").run()  # a filter with one page left: back to it
+    assert list(at.dataframe[0].value["工号"]) == ["T0012"]
+    assert any("共 1 条" in c for c in texts(at.caption))
+
+
+def test_leader_reveals_an_id_and_it_is_recorded(people, app_env):
     target = employee(app_env, "T0001")
-    at.selectbox(key="staff_chosen").set_value(target.id).run()
+    at = open_record(people[Role.LEADER], target.id)
     at = submit(at, "显示完整身份证号")
     assert any(target.id_number in m for m in texts(at.info))
     assert events(app_env, "reveal_id")[-1].household_id == target.id

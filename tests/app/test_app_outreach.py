@@ -18,7 +18,7 @@ from services.devdata import demo
 from services.education import outreach
 from services.education.training import Audience
 from services.ledger import roster
-from tests.apptest import events, fill, open_page, signed_in, submit, texts
+from tests.apptest import events, fill, open_page, select_rows, signed_in, submit, table, texts
 from tests.factories import PDF, colleague
 
 TODAY = local_today()
@@ -65,8 +65,9 @@ def test_every_reader_sees_both_pages(people, app_env, role):
     lid = int(outreach.list_leaflets(app_env, people[role], TODAY.year)["id"].iloc[0])
     at = open_page(people[role], "pages/leaflet_record.py", id=lid)
     assert not texts(at.error)
-    assert bool([d for d in at.data_editor if not d.proto.disabled]) == (role == Role.LEADER)
+    assert not at.data_editor  # no cell to double-click: visible controls only
     assert ("保存签收记录" in [b.label for b in at.button]) == (role == Role.LEADER)
+    assert ("将所选标记为已送达" in [b.label for b in at.button]) == (role == Role.LEADER)
 
 
 def test_leader_creates_a_leaflet_from_the_form(people, app_env):
@@ -91,17 +92,19 @@ def test_thirty_households_marked_in_one_save(people, app_env):
     at = open_page(leader, "pages/leaflet_record.py", id=lid)
     at = submit(at, "填入表格")  # everyone not yet reached: today, delivered to the home, received by the staff member
     assert not at.exception, at.exception
-    # One cell changed by hand as well: the first household's spouse received it.
-    editor = at.data_editor[0]
-    at.session_state[editor.key] = {"edited_rows": {0: {"received_by": "张配偶"}}, "added_rows": [], "deleted_rows": []}
-    at.run()
+    # One household changed by hand as well: the first household's spouse received it.
+    at = select_rows(at, "dist_table_", [0])
+    next(w for w in at.text_input if w.label == "签收人").input("张配偶")
+    at = submit(at, "将所选标记为已送达")
+    assert table(at, "dist_table_").value["签收人"].iloc[0] == "张配偶"
+    assert set(table(at, "dist_table_").value["待保存"]) == {"✓"}
     before = len(events(app_env, "update"))
     at = submit(at, "保存签收记录")
     assert not at.exception and not texts(at.error), texts(at.error)
     reached = delivered(app_env, lid)
     assert set(reached) == set(staff)
     assert all(d.delivered_on == TODAY and d.method == "door" and d.signed for d in reached.values())
-    first = at.data_editor[0].value["employee_id"].iloc[0]
+    first = outreach.get_leaflet(app_env, leader, lid)[1]["employee_id"].iloc[0]
     assert reached[int(first)].received_by == "张配偶"
     updates = [e for e in events(app_env, "update")[before:] if e.entity_type == "distribution"]
     assert len(updates) == 30
@@ -121,15 +124,9 @@ def test_receipts_saved_after_a_colleague_changed_a_household_keep_theirs_and_sh
     at = open_page(leader, "pages/leaflet_record.py", id=lid)  # the view the entries are made on
     other = colleague(app_env, people)
     outreach.record_distributions(app_env, other, lid, [outreach.DistributionMark(first, TODAY, "meeting", "本人")])
-    at.session_state[at.data_editor[0].key] = {
-        "edited_rows": {
-            0: {"delivered_on": TODAY.isoformat(), "method": "到户", "received_by": "张配偶"},
-            1: {"delivered_on": TODAY.isoformat(), "method": "到户", "received_by": "本人"},
-        },
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
+    at = select_rows(at, "dist_table_", [0, 1])
+    next(w for w in at.text_input if w.label == "签收人").input("张配偶")
+    at = submit(at, "将所选标记为已送达")  # the first method offered: delivered to the home
     at = submit(at, "保存签收记录")
     assert not at.exception and not texts(at.error), texts(at.error)
     reached = delivered(app_env, lid)
@@ -139,28 +136,35 @@ def test_receipts_saved_after_a_colleague_changed_a_household_keep_theirs_and_sh
     conflicts = next(d.value for d in at.dataframe if "修改人" in d.value.columns)
     assert list(conflicts["姓名"]) == [households["name"].iloc[0]] and list(conflicts["修改人"]) == ["陈干事"]
     assert conflicts["修改时间"].iloc[0]
-    assert at.data_editor[0].value["received_by"].iloc[0] == "张配偶"  # the user's entry stays in the table
+    assert table(at, "dist_table_").value["签收人"].iloc[0] == "张配偶"  # the user's entry stays in the table
 
 
-def test_a_bad_receipt_is_refused_and_nothing_is_written(people, app_env):
+def test_only_not_signed_for_then_a_receipt_taken_back(people, app_env):
     leader = people[Role.LEADER]
     lid, _ = thirty_households(app_env, leader)
+    _, households = outreach.get_leaflet(app_env, leader, lid)
+    first, second = (int(e) for e in households["employee_id"].iloc[:2])
+    outreach.record_distributions(
+        app_env,
+        leader,
+        lid,
+        [
+            outreach.DistributionMark(first, TODAY, "door", "本人", signed=True),
+            outreach.DistributionMark(second, TODAY, "door", "本人", signed=False),
+        ],
+    )
     at = open_page(leader, "pages/leaflet_record.py", id=lid)
-    editor = at.data_editor[0]
-    # A date but no method and nobody who received it.
-    at.session_state[editor.key] = {
-        "edited_rows": {
-            0: {"delivered_on": TODAY.isoformat()},
-            1: {"delivered_on": TODAY.isoformat(), "method": "到户", "received_by": "本人"},
-        },
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
+    at.toggle(key=f"dist_only_open_{lid}").set_value(True).run()
+    shown = table(at, "dist_table_").value
+    assert len(shown) == 29 and households["name"].iloc[0] not in list(shown["姓名"])  # signed for: left out
+    at.toggle(key=f"dist_only_open_{lid}").set_value(False).run()
+    at.text_input(key=f"dist_search_{lid}").input(households["staff_no"].iloc[0]).run()
+    assert len(table(at, "dist_table_").value) == 1
+    at = select_rows(at, "dist_table_", [0])
+    at = submit(at, "撤回所选回执")
     at = submit(at, "保存签收记录")
-    first = at.data_editor[0].value["name"].iloc[0]
-    assert texts(at.error) and first in texts(at.error)[0]
-    assert delivered(app_env, lid) == {}
+    assert not texts(at.error), texts(at.error)
+    assert set(delivered(app_env, lid)) == {second}
 
 
 def test_receipt_list_and_coverage_workbooks(people, app_env):
@@ -221,7 +225,7 @@ def test_auditor_sees_no_edit_controls_and_the_service_refuses(people, app_env):
     labels = {b.label for b in at.button}
     assert not labels & {"保存签收记录", "填入表格", "上传附件", "删除宣传资料", "保存发放对象"}
     assert all(b.disabled for b in at.button if b.label == "保存")
-    assert all(d.proto.disabled for d in at.data_editor)
+    assert not at.data_editor and not any((d.key or "").startswith("dist_table_") for d in at.dataframe)
     at = open_page(auditor, "pages/leaflets.py")
     assert not any("新建宣传资料" in e.label for e in at.expander)
     with pytest.raises(PermissionDenied):
@@ -286,3 +290,12 @@ def test_households_to_reach_start_from_the_list_and_one_is_taken_off(people, ap
     _, households = outreach.get_leaflet(app_env, leader, lid)
     expected = set(households.loc[households["expected"].astype(bool), "employee_id"])
     assert expected == set(staff[1:])
+
+
+def test_a_click_on_a_leaflet_row_opens_it(people, app_env):
+    at = open_page(people[Role.PRINCIPAL], "pages/leaflets.py")
+    assert not [s for s in at.selectbox if s.key == "leaflets_chosen"]  # no choose-then-open
+    title = table(at, "leaflets_table_").value["标题"].iloc[0]
+    at = select_rows(at, "leaflets_table_", [0])
+    assert not at.exception, at.exception
+    assert texts(at.title) == [title]

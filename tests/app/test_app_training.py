@@ -19,7 +19,7 @@ from services.devdata import demo
 from services.education import training
 from services.education.training import Audience
 from services.ledger.roster import search_staff, staff_in_post
-from tests.apptest import events, fill, open_page, submit, texts
+from tests.apptest import events, fill, open_page, select_rows, submit, table, texts
 from tests.factories import colleague
 
 TODAY = local_today()
@@ -79,10 +79,10 @@ def test_every_reader_sees_both_pages(people, app_env, role):
     at = open_page(people[role], "pages/session_record.py", id=sid)
     assert not texts(at.error)
     assert at.title[0].value.startswith(training.get_session(app_env, people[role], sid)[0]["title"])
-    editable = [d for d in at.data_editor if not d.proto.disabled]
-    assert bool(editable) == (role == Role.LEADER)
+    assert not at.data_editor  # no cell to double-click: visible controls only
     labels = [b.label for b in at.button]
     assert ("保存点名结果" in labels) == (role == Role.LEADER)
+    assert ({"出席", "缺席", "请假"} <= set(labels)) == (role == Role.LEADER)  # "mark the selected as"
     assert ("全部出席" in labels) == (role == Role.LEADER)
 
 
@@ -116,14 +116,12 @@ def test_roll_call_one_save_changes_statuses_and_writes_events(people, app_env):
     _, roster = training.get_session(app_env, leader, sid)
     ids = list(roster["employee_id"])
     at = open_page(leader, "pages/session_record.py", id=sid)
-    editor = at.data_editor[0]
-    # Two rows changed in the table, everyone else left at the default (present); one save.
-    at.session_state[editor.key] = {
-        "edited_rows": {0: {"status": "缺席"}, 1: {"status": "请假"}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
+    # Two rows marked with the buttons under the table, everyone else left at the default (present); one save.
+    at = select_rows(at, "roll_table_", [0])
+    at = submit(at, "缺席")
+    at = select_rows(at, "roll_table_", [1])
+    at = submit(at, "请假")
+    assert list(table(at, "roll_table_").value["出勤"].iloc[:3]) == ["缺席", "请假", "出席"]
     before = len(events(app_env, "update"))
     at = submit(at, "保存点名结果")
     assert not at.exception and not texts(at.error), texts(at.error)
@@ -143,12 +141,8 @@ def test_a_roll_call_saved_after_a_colleague_changed_a_row_keeps_theirs_and_show
     at = open_page(leader, "pages/session_record.py", id=sid)  # the view the marks are made on
     other = colleague(app_env, people)
     training.record_roll_call(app_env, other, sid, {ids[0]: "absent"})  # meanwhile, on another computer
-    at.session_state[at.data_editor[0].key] = {
-        "edited_rows": {0: {"status": "请假"}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
+    at = select_rows(at, "roll_table_", [0])
+    at = submit(at, "请假")
     at = submit(at, "保存点名结果")
     assert not at.exception and not texts(at.error), texts(at.error)
     marks = statuses(app_env, sid)
@@ -160,7 +154,7 @@ def test_a_roll_call_saved_after_a_colleague_changed_a_row_keeps_theirs_and_show
         {"姓名": roster["name"].iloc[0], "修改人": "陈干事", "修改时间": conflicts["修改时间"].iloc[0]}
     ]
     assert conflicts["修改时间"].iloc[0]
-    assert at.data_editor[0].value["status"].iloc[0] == "请假"  # the user's mark stays in the table
+    assert table(at, "roll_table_").value["出勤"].iloc[0] == "请假"  # the user's mark stays in the table
 
 
 def test_all_present_then_save(people, app_env):
@@ -305,9 +299,9 @@ def test_auditor_sees_no_edit_controls_and_the_service_refuses(people, app_env):
     labels = {b.label for b in at.button}
     assert not labels & {"保存点名结果", "全部出席", "安排补学", "删除学习培训"}
     assert all(b.disabled for b in at.button if b.label == "保存")
-    assert all(d.proto.disabled for d in at.data_editor)
+    assert not at.data_editor and not any((d.key or "").startswith("roll_table_") for d in at.dataframe)
     assert not at.file_uploader
-    assert all(w.disabled for w in at.text_input)
+    assert all(w.disabled for w in at.text_input if not (w.key or "").startswith("roll_search_"))  # search reads
     with pytest.raises(PermissionDenied):
         training.record_roll_call(app_env, auditor, sid, {}, others="present")
     with read_session(app_env) as s:
@@ -439,3 +433,52 @@ def test_a_long_expected_list_is_searched_to_take_people_off(people, app_env, mo
     at = submit(at, "保存应到名单")
     assert not texts(at.error), texts(at.error)
     assert set(statuses(app_env, sid)) == set(roster["employee_id"]) - {int(target.employee_id)}
+
+
+def test_a_click_on_a_session_row_opens_it(people, app_env):
+    leader = people[Role.LEADER]
+    at = open_page(leader, "pages/sessions.py")
+    assert not [s for s in at.selectbox if s.key == "sessions_chosen"]  # no choose-then-open
+    shown = table(at, "sessions_table_").value
+    at = select_rows(at, "sessions_table_", [1])
+    assert not at.exception, at.exception
+    title = shown["标题"].iloc[1]
+    assert at.title[0].value.startswith(title)  # the session record, for that row
+
+
+def test_roll_call_filtered_to_the_absent_then_marked_present_from_the_selection(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader)
+    _, roster = training.get_session(app_env, leader, sid)
+    ids = [int(e) for e in roster["employee_id"]]
+    training.record_roll_call(app_env, leader, sid, {ids[0]: "absent", ids[1]: "excused", ids[2]: "absent"})
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    at.toggle(key=f"roll_only_owing_{sid}").set_value(True).run()
+    shown = table(at, "roll_table_").value
+    assert list(shown["姓名"]) == list(roster["name"].iloc[:3])  # only the absent and excused
+    assert set(shown["出勤"]) == {"缺席", "请假"}
+    assert button(at, "出席").disabled  # nothing selected yet
+    at = select_rows(at, "roll_table_", [0, 2])
+    assert any("已选 2 人" in c for c in texts(at.caption)), texts(at.caption)
+    at = submit(at, "出席")
+    assert list(table(at, "roll_table_").value["姓名"]) == [roster["name"].iloc[1]]  # still excused
+    at = submit(at, "保存点名结果")
+    assert not texts(at.error), texts(at.error)
+    marks = statuses(app_env, sid)
+    assert (marks[ids[0]], marks[ids[1]], marks[ids[2]]) == ("present", "excused", "present")
+
+
+def test_roll_call_search_finds_a_person_to_mark(people, app_env):
+    leader = people[Role.LEADER]
+    sid = fresh_session(app_env, leader)
+    _, roster = training.get_session(app_env, leader, sid)
+    target = roster.iloc[5]
+    at = open_page(leader, "pages/session_record.py", id=sid)
+    at.text_input(key=f"roll_search_{sid}").input(target["staff_no"]).run()
+    assert list(table(at, "roll_table_").value["工号"]) == [target["staff_no"]]
+    at = select_rows(at, "roll_table_", [0])
+    at = submit(at, "缺席")
+    at = submit(at, "保存点名结果")
+    marks = statuses(app_env, sid)
+    assert marks[int(target["employee_id"])] == "absent"
+    assert sum(v == "present" for v in marks.values()) == len(roster) - 1

@@ -212,3 +212,28 @@ def sign_in(page, base: str, username: str, password: str) -> None:
     commit_typing(page)
     page.get_by_role("button", name="登录").click()
     page.get_by_role("heading", name=DEMO_UNIT_NAME).wait_for()
+
+
+ROW_PX = 35  # the height of a header and of a row in st.dataframe's grid
+
+
+def _grid_box(page, table: int):
+    grid = page.get_by_test_id("stDataFrame").nth(table)
+    grid.locator("canvas").first.wait_for()
+    page.wait_for_timeout(500)
+    return grid.bounding_box()
+
+
+def click_row(page, row: int = 0, *, table: int = 0, x: float = 110) -> None:
+    """Click a cell of row `row` (from 0) of the `table`-th table on the page, as a person opens a record."""
+    wait_idle(page)
+    box = _grid_box(page, table)
+    page.mouse.click(box["x"] + x, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
+
+
+def tick_row(page, row: int = 0, *, table: int = 0) -> None:
+    """Tick the selection box at the start of row `row` of a table whose rows are selected to act on."""
+    wait_idle(page)
+    box = _grid_box(page, table)
+    page.mouse.click(box["x"] + 15, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
+    wait_idle(page)

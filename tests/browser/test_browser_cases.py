@@ -15,6 +15,7 @@ from services.ledger import unit
 from services.sanctions import awards, lifecycle
 from tests.browser.harness import (
     CHROMIUM_ARGS,
+    click_row,
     commit_typing,
     screenshot,
     sign_in,
@@ -83,7 +84,7 @@ def _open_case(page, case_no: str):
     page.get_by_label(L("Search")).fill(case_no)
     page.get_by_label(L("Search")).press("Enter")
     wait_idle(page)
-    page.get_by_role("button", name=L("Open case")).click()
+    click_row(page, 0)
     page.get_by_role("heading", name=L("Case {case_no}", case_no=case_no)).wait_for()
     wait_idle(page)
 

@@ -10,6 +10,7 @@ from datetime import date
 
 from tests.browser.harness import (
     CHROMIUM_ARGS,
+    click_row,
     commit_typing,
     demo_unit,
     open_tab,
@@ -98,7 +99,7 @@ def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, 
             sign_in(leader, base, "demo_leader", passwords["demo_leader"])
             leader.get_by_test_id("stSidebar").get_by_text("学习培训").click()
             wait_idle(leader)
-            leader.get_by_role("button", name="打开场次").click()
+            click_row(leader, 0)
             wait_idle(leader)
             title = leader.get_by_label("标题")
             open_tab(leader, "详情", title)

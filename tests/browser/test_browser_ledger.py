@@ -9,6 +9,7 @@ from services.core import db
 from services.ledger import unit
 from tests.browser.harness import (
     CHROMIUM_ARGS,
+    click_row,
     commit_typing,
     demo_unit,
     screenshot,
@@ -26,8 +27,8 @@ def _open_record(page, staff_no):
     page.get_by_label("搜索").fill(staff_no)
     page.get_by_label("搜索").press("Enter")
     wait_idle(page)
-    page.get_by_text("共 1 人").wait_for()
-    page.get_by_role("button", name="打开档案").click()
+    page.get_by_text("共 1 条").wait_for()
+    click_row(page, 0)
     page.get_by_text("返回教职工名单").wait_for()
     wait_idle(page)
 
@@ -160,6 +161,6 @@ def test_import_clean_staff_then_family_in_the_browser(chromium_path, tmp_path):
 
             page.get_by_test_id("stSidebar").get_by_text("教职工").click()
             page.get_by_role("heading", name="教职工").wait_for()
-            expect(page.get_by_text(re.compile(r"共 \d+ 人"))).to_be_visible()
+            expect(page.get_by_text(re.compile(r"共 \d+ 条"))).to_be_visible()
         finally:
             browser.close()

@@ -10,6 +10,7 @@ import openpyxl
 
 from tests.browser.harness import (
     CHROMIUM_ARGS,
+    click_row,
     click_until,
     commit_typing,
     demo_unit,
@@ -168,7 +169,7 @@ def test_session_journey(chromium_path, tmp_path):
             _menu(page, "宣传资料", "宣传资料")
             _table_drawn(page)
             screenshot(page, "leaflets-01-list")
-            page.get_by_role("button", name="打开宣传资料").click()
+            click_row(page, 0)
             page.get_by_text("返回宣传资料").wait_for()
             _table_drawn(page)
             screenshot(page, "leaflets-02-record")
