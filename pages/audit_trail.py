@@ -4,6 +4,7 @@ import streamlit as st
 
 # The domains name their fields and codes for the trail when imported (services.audit.wording).
 import services.accounts.auth
+import services.district.collect
 import services.education.outreach
 import services.education.training
 import services.ledger.roster

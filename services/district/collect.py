@@ -83,8 +83,12 @@ wording.register(
         "problems": N_("Problems"),
         "unit_name": N_("Unit name"),
         "superseded_by_id": N_("Superseded by file"),
+        "figures": N_("Summary figures"),
+        "generated_at": N_("Report generated at"),
+        "received_at": N_("Received at"),
     },
 )
+wording.register(["district_roster"], labels={"unit_name": N_("Unit name"), "position": N_("Order on the roster")})
 
 
 @dataclass

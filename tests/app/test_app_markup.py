@@ -103,7 +103,7 @@ def walk_role(unit: HostileUnit, role: Role, walk: Walk) -> None:
             where = f"{role.value} {page} {params or ''}".strip()
             walk.check(at, where)
             # What a click shows: an ID number revealed names its owner; a decision prompt names the case.
-            if page in ("pages/staff.py", "pages/staff_record.py") and actor.can(Permission.REVEAL_ID):
+            if page == "pages/staff_record.py" and actor.can(Permission.REVEAL_ID):
                 button = next(b for b in at.button if b.label == zh("Show full ID number"))
                 walk.check(button.click().run(), f"{where} (ID number shown)")
             if page == "pages/case_record.py" and params["id"] == unit.pending_case_id and role == Role.PRINCIPAL:

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 # The domains register their labels when imported, as the pages import them.
 import services.accounts.auth
+import services.district.collect
 import services.education.outreach
 import services.ledger.roster
 import services.sanctions.cases
