@@ -12,6 +12,7 @@ from pages import _ui as ui
 from pages._ui import t
 from services.core.errors import ServiceError, StaleVersion
 from services.core.formatting import fmt_date, fmt_datetime, local_today
+from services.core.i18n import Msg
 from services.core.permissions import Permission
 from services.ledger import eligibility, roster, unit
 from services.sanctions import cases, lifecycle
@@ -73,7 +74,9 @@ else:
                 "Version {version}, last saved {when} by {who}",
                 version=household.version,
                 when=fmt_datetime(household.updated_at),
-                who=household.updated_by or "-",
+                who=t(household.updated_by_name)
+                if isinstance(household.updated_by_name, Msg)
+                else household.updated_by_name,
             )
         )
 

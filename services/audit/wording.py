@@ -37,6 +37,7 @@ from models import (
 from services.core.formatting import fmt_datetime, fmt_fen
 from services.core.i18n import N_, Msg, translate
 from services.core.permissions import PERMISSION_LABELS, ROLE_LABELS
+from services.core.versioning import TOOLS
 
 EMPTY = "—"
 
@@ -147,6 +148,21 @@ COMMON_LABELS: dict[str, Msg] = {
     "document": N_("Document"),
     "download": N_("Downloaded"),
     "events": N_("Events"),
+    "loaded_by": N_("Loaded by"),
+    # The counts a demo or generated unit's load records (services.devdata).
+    "employees": N_("Staff"),
+    "family_members": N_("Family members"),
+    "departments": N_("Departments"),
+    "seed": N_("Random seed"),
+    "years": N_("Years covered"),
+    "accounts": N_("Accounts"),
+    "sessions": N_("Study sessions"),
+    "attendance": N_("Attendance records"),
+    "leaflets": N_("Leaflets"),
+    "distributions": N_("Leaflet deliveries"),
+    "cases": N_("Violation cases"),
+    "nominations": N_("Award nominations"),
+    "pay_lines": N_("Incentive pay lines"),
 }
 COMMON_CHOICES: dict[str, Mapping[Any, Msg]] = {
     "role": ROLE_LABELS,
@@ -192,9 +208,8 @@ REFERENCES = {
 # Fields holding comma-separated ids.
 LIST_REFERENCES = {"audience_departments": "department"}
 # Fields holding a user name.
-USERNAME_FIELDS = {"uploaded_by", "finalised_by", "imported_by", "marked_by", "created_by"}
-# Who acted without an account.
-TOOLS: dict[str, Msg] = {"setup": N_("First-run setup")}
+USERNAME_FIELDS = {"uploaded_by", "finalised_by", "imported_by", "marked_by", "created_by", "loaded_by", "accounts"}
+# Who acted without an account: TOOLS (services.core.versioning).
 
 _labels: dict[tuple[str | None, str], Msg] = {}
 _choices: dict[tuple[str | None, str], Mapping[Any, Msg]] = {}
@@ -308,6 +323,8 @@ def _wanted(events: pd.DataFrame) -> dict[str, set[str]]:
                     wanted[kind].add(str(value))
                 elif name in USERNAME_FIELDS and isinstance(value, str):
                     wanted["username"].add(value)
+                elif name in USERNAME_FIELDS and isinstance(value, list):
+                    wanted["username"].update(v for v in value if isinstance(v, str))
     return wanted
 
 
@@ -355,6 +372,8 @@ def value_text(entity: str | None, name: str, value: Any, lang: str, names: Name
     if kind is not None:
         return names.get(kind, value) or EMPTY
     if name in USERNAME_FIELDS and isinstance(value, str):
+        if value in TOOLS:
+            return translate(lang, TOOLS[value])
         return names.get("username", value) or value
     if isinstance(value, list):
         return "、".join(value_text(entity, name, v, lang, names) for v in value)

@@ -36,8 +36,16 @@ from models import User
 from models._common import utcnow
 from services.core.errors import NotFound, StaleVersion
 from services.core.formatting import fmt_datetime
-from services.core.i18n import N_
+from services.core.i18n import N_, Msg
 from services.core.permissions import Actor
+
+# Who saved or acted without an account: a tool (services.devdata loads the demo and
+# generated units when no administrator does it).  Shown by these names, translated.
+TOOLS: dict[str, Msg] = {
+    "setup": N_("First-run setup"),
+    "demo": N_("Demo data loader"),
+    "generate": N_("Test data generator"),
+}
 
 
 def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
@@ -50,9 +58,12 @@ def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str
 
 
 def saved_by(session: Session, username: str | None) -> str:
-    """Who saved, as people know them: the display name, else the stored name (a tool's, say)."""
+    """Who saved, as people know them: the display name, a tool's name (a `Msg`, translated
+    where shown), else the stored name."""
     if not username:
         return "?"
+    if username in TOOLS:
+        return TOOLS[username]
     return display_names(session, [username]).get(username, username)
 
 

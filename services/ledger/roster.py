@@ -39,7 +39,7 @@ from services.core.errors import NotFound, ValidationError
 from services.core.formatting import local_today, mask_id_number, mask_phone
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
-from services.core.versioning import check_version, guarded_delete, guarded_update
+from services.core.versioning import check_version, guarded_delete, guarded_update, saved_by
 from services.ledger import eligibility, validation
 from services.ledger.idnumbers import normalise_id_number
 
@@ -283,6 +283,7 @@ class Household:
     version: int
     updated_at: datetime | None
     updated_by: str | None
+    updated_by_name: str  # who saved, as people know them (versioning.saved_by)
 
 
 def _employee_dict(employee: Employee, department: str | None) -> dict[str, Any]:
@@ -311,6 +312,7 @@ def get_household(engine: Engine, actor: Actor, employee_id: int) -> Household:
             .scalars()
             .all()
         )
+        who = saved_by(session, employee.updated_by)
     values = _employee_dict(employee, department)
     values["id_number"] = mask_id_number(values["id_number"])
     if not sees_phones(actor):
@@ -321,7 +323,7 @@ def get_household(engine: Engine, actor: Actor, employee_id: int) -> Household:
         dtype=object,  # keep None as None (pandas would turn it into NaN in text columns)
     )
     family["id_number"] = family["id_number"].map(mask_id_number)
-    return Household(values, family, employee.version, employee.updated_at, employee.updated_by)
+    return Household(values, family, employee.version, employee.updated_at, employee.updated_by, who)
 
 
 def reveal_id_number(engine: Engine, actor: Actor, employee_id: int, family_member_id: int | None = None) -> str:

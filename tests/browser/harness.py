@@ -175,6 +175,43 @@ def open_tab(page, name: str, shows) -> None:
     click_until(page, page.get_by_role("tab", name=name), shows)
 
 
+# Go to `path` inside the running app, as the browser's back and forward buttons do
+# (a page load would start a new session, signed out).
+GO = """(path) => {
+    history.pushState({}, '', path);
+    window.dispatchEvent(new PopStateEvent('popstate'));
+}"""
+
+
+class Frames:
+    """Counts the messages the server sends the page: a page's run is over when
+    some came after the switch and then none for a while."""
+
+    def __init__(self, page) -> None:
+        self.count = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._received))
+
+    def _received(self, _frame) -> None:
+        self.count += 1
+
+    def go(self, page, path: str) -> None:
+        before = self.count
+        page.evaluate(GO, path)
+        for _ in range(600):  # at most 30 s for the server to answer
+            page.wait_for_timeout(50)
+            if self.count > before:
+                break
+        else:
+            raise AssertionError(f"{path}: the server sent nothing")
+        while True:
+            seen = self.count
+            page.wait_for_timeout(400)
+            if self.count == seen:
+                break
+        wait_idle(page)
+        page.locator('[data-stale="true"]').first.wait_for(state="detached", timeout=30_000)
+
+
 DEMO_UNIT_NAME = "阳光实验小学"
 
 

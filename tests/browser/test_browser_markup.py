@@ -10,7 +10,7 @@ from __future__ import annotations
 from services.core import db
 from services.core.permissions import Role, UnitKind, roles_for
 from tests.apptest import may_open, menu_pages
-from tests.browser.harness import CHROMIUM_ARGS, commit_typing, screenshot, streamlit_server, wait_idle
+from tests.browser.harness import CHROMIUM_ARGS, Frames, commit_typing, screenshot, streamlit_server, wait_idle
 from tests.conftest import STRONG_PASSWORD
 from tests.factories import HOSTILE, HOSTILE_PARTS, hostile_unit
 
@@ -30,43 +30,7 @@ MARKUP_MADE = """() => {
     };
 }"""
 
-# Go to `path` inside the running app, as the browser's back and forward buttons do
-# (a page load would start a new session, signed out).
-GO = """(path) => {
-    history.pushState({}, '', path);
-    window.dispatchEvent(new PopStateEvent('popstate'));
-}"""
-
 SCHOOL_ROLES = roles_for(UnitKind.SCHOOL)
-
-
-class Frames:
-    """Counts the messages the server sends the page: a page's run is over when
-    some came after the switch and then none for a while."""
-
-    def __init__(self, page) -> None:
-        self.count = 0
-        page.on("websocket", lambda ws: ws.on("framereceived", self._received))
-
-    def _received(self, _frame) -> None:
-        self.count += 1
-
-    def go(self, page, path: str) -> None:
-        before = self.count
-        page.evaluate(GO, path)
-        for _ in range(600):  # at most 30 s for the server to answer
-            page.wait_for_timeout(50)
-            if self.count > before:
-                break
-        else:
-            raise AssertionError(f"{path}: the server sent nothing")
-        while True:
-            seen = self.count
-            page.wait_for_timeout(400)
-            if self.count == seen:
-                break
-        wait_idle(page)
-        page.locator('[data-stale="true"]').first.wait_for(state="detached", timeout=30_000)
 
 
 def check(page, where: str, problems: list[str], literal: dict[str, int]) -> None:
