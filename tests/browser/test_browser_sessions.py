@@ -11,7 +11,6 @@ import openpyxl
 from tests.browser.harness import (
     CHROMIUM_ARGS,
     click_row,
-    click_until,
     commit_typing,
     demo_unit,
     screenshot,
@@ -93,10 +92,14 @@ def test_session_journey(chromium_path, tmp_path):
             wait_idle(page)
 
             # The sign-in sheet, as printed.
-            download = page.get_by_role("button", name="下载签到表")
-            click_until(page, page.get_by_role("button", name="生成签到表（xlsx）"), download)
+            # One click: the file is built when the button is pressed, and named in Chinese.
+            download = page.get_by_role("button", name="下载签到表 (XLSX)")
+            download.wait_for()
             with page.expect_download() as info:
                 download.click()
+            assert info.value.suggested_filename.startswith("签到表_") and info.value.suggested_filename.endswith(
+                ".xlsx"
+            )
             sheet_path = tmp_path / "sign-in.xlsx"
             info.value.save_as(sheet_path)
             book = openpyxl.load_workbook(sheet_path)
@@ -161,7 +164,7 @@ def test_session_journey(chromium_path, tmp_path):
             page.wait_for_timeout(1000)  # the charts draw after the run
             page.set_viewport_size({"width": 1280, "height": 2000})
             _charts_drawn(page, 2)
-            page.get_by_role("button", name="生成跟进表（xlsx）").wait_for()
+            page.get_by_role("button", name="下载跟进表").wait_for()
             screenshot(page, "sessions-05-follow-up")
             page.set_viewport_size({"width": 1280, "height": 1000})
 
