@@ -489,40 +489,54 @@ MIME_TYPES = {
 
 def download_button(
     label: str,
-    data: bytes,
+    data: bytes | Callable[[], bytes],
     file_name: str,
     *,
     where: Any = st,
     key: str | None = None,
     icon: str = ":material/download:",
+    disabled: bool = False,
 ) -> None:
-    """A download button whose type follows the file name.  Downloading changes
-    nothing, so the click does not rerun the page (on_click="ignore")."""
+    """The one download button of the app: one click (#14 §8), a type that follows the file name,
+    and no rerun (downloading changes nothing: on_click="ignore").
+
+    `data` is the bytes, or - for a file the service builds (and records as exported) - a function
+    building them, run only when the button is clicked.  Streamlit runs that function in a worker
+    thread outside this session's script run: it must not read st.session_state (so no `t()`,
+    `lang()`, `engine()` inside) - resolve the engine, the actor and the language on the run and
+    capture them, as `export(...)` does.  A failure shows Streamlit's "failed to generate" notice
+    and is logged."""
     mime = MIME_TYPES.get(file_name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
-    where.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=icon, on_click="ignore")
+    where.download_button(
+        label, data, file_name=file_name, mime=mime, key=key, icon=icon, on_click="ignore", disabled=disabled
+    )
 
 
-def printable_downloads(key: str, labels: dict[str, str], file_stem: str, make: Callable[[str], bytes]) -> None:
-    """Prepare-then-download buttons for a list to print (sign-in sheet, receipt list), as xlsx and as PDF.
+def export(
+    build: Callable[..., Any], *args: Any, pick: Callable[[Any], bytes] = lambda data: data
+) -> Callable[[], bytes]:
+    """A download's builder: `build(engine, actor, *args)` called on click with this run's engine
+    and actor (and whatever else is passed, the language included), `pick` taking the bytes
+    from its result."""
+    engine_now, actor_now = engine(), current_actor()
+    return lambda: pick(build(engine_now, actor_now, *args))
 
-    `labels` has "xlsx" and "pdf" (the prepare buttons) and "download"; `make(fmt)`
-    builds the file (the service checks permission and records the export)."""
+
+def printable_downloads(label: str, file_stem: str, build: Callable[..., bytes], *args: Any, key: str) -> None:
+    """One-click downloads of a list to print (sign-in sheet, receipt list), as xlsx and as PDF.
+
+    `build(engine, actor, *args, fmt)` builds the file when its button is clicked (the service
+    checks permission and records the export)."""
     formats = ("xlsx", "pdf")
-    columns = st.columns(len(formats) + 1)
-    for column, fmt in zip(columns, formats, strict=False):
-        if column.button(labels[fmt], icon=":material/print:", key=f"{key}_prepare_{fmt}"):
-            data = run_action(lambda fmt=fmt: make(fmt))
-            if data:
-                st.session_state[f"{key}_{fmt}"] = data
-    with columns[-1]:
-        for fmt in formats:
-            if f"{key}_{fmt}" in st.session_state:
-                download_button(
-                    f"{labels['download']} ({fmt.upper()})",
-                    st.session_state[f"{key}_{fmt}"],
-                    f"{file_stem}.{fmt}",
-                    key=f"{key}_download_{fmt}",
-                )
+    for column, fmt in zip(st.columns(len(formats) + 2), formats, strict=False):
+        download_button(
+            f"{label} ({fmt.upper()})",
+            export(build, *args, fmt),
+            f"{file_stem}.{fmt}",
+            where=column,
+            key=f"{key}_download_{fmt}",
+            icon=":material/print:",
+        )
 
 
 def conflicts_table(conflicts: list[Any]) -> None:

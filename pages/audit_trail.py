@@ -1,6 +1,7 @@
 """The audit trail: filter, page through, export, and verify the hash chain."""
 
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 # The domains name their fields and codes for the trail when imported (services.audit.wording).
 import services.accounts.auth
@@ -15,7 +16,7 @@ from pages._ui import t
 from services.audit import reading, trail, wording
 from services.core import exports
 from services.core.formatting import local_today
-from services.core.permissions import Permission
+from services.core.permissions import Actor, Permission
 
 PAGE_SIZE = 50
 
@@ -69,16 +70,18 @@ _history.show(actor, events, drop=(), key="audit")
 
 c1, c2 = st.columns(2)
 with c1:
-    if st.button(t("Prepare export (xlsx)"), icon=":material/download:"):
-        everything, count = reading.list_events(ui.engine(), actor, limit=None, **filters)
-        st.session_state["audit_export"] = exports.frames_to_xlsx(
-            {t("Audit trail"): trail.events_table(everything, ui.lang(), full=True)}
-        )
-        trail.record_export(ui.engine(), actor, "audit_event", count)
-    if "audit_export" in st.session_state:
-        ui.download_button(
-            t("Download audit trail"), st.session_state["audit_export"], trail.export_file_name(ui.lang())
-        )
+    # Built on click, outside this run (ui.download_button): the language and sheet name resolved now.
+    def audit_workbook(engine: Engine, actor: Actor, lang: str, sheet: str) -> bytes:
+        everything, count = reading.list_events(engine, actor, limit=None, **filters)
+        data = exports.frames_to_xlsx({sheet: trail.events_table(everything, lang, full=True)})
+        trail.record_export(engine, actor, "audit_event", count)
+        return data
+
+    ui.download_button(
+        t("Download audit trail"),
+        ui.export(audit_workbook, ui.lang(), t("Audit trail")),
+        trail.export_file_name(ui.lang()),
+    )
 with c2:
     if st.button(t("Verify the hash chain"), icon=":material/verified:"):
         with st.spinner(t("Checking every event...")):

@@ -121,20 +121,13 @@ if can_edit and names:
 
 # ---------------------------------------------------------------- export
 st.subheader(t("Finalised list"))
-if st.button(
-    t("Prepare export (xlsx)"),
-    icon=":material/download:",
-    key="awards_export",
+ui.download_button(
+    t("Download the finalised list"),
+    ui.export(awards.finalised_xlsx, year, ui.lang()),
+    t("awards_{year}.xlsx", year=year),
+    key="awards_download",
     disabled=not bool((frame["finalised"] & frame["eligible"]).any()),
-):
-    data = ui.run_action(lambda: awards.finalised_xlsx(ui.engine(), actor, year, ui.lang()))
-    if data:
-        st.session_state["awards_export_data"] = (year, data)
-export = st.session_state.get("awards_export_data")
-if export and export[0] == year:
-    ui.download_button(
-        t("Download the finalised list"), export[1], t("awards_{year}.xlsx", year=year), key="awards_download"
-    )
+)
 
 if not can_edit:
     st.stop()

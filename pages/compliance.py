@@ -375,13 +375,13 @@ else:
         table["withheld"] = table["withheld_fen"].map(fmt_fen)
         table["reason"] = table["blocks"].map(_reason)
     shown = [c for c in COLUMN_LABELS if c in table]
-    st.dataframe(table[shown].rename(columns={c: t(COLUMN_LABELS[c]) for c in shown}), hide_index=True, width="stretch")
-    choices = {row.employee_id: f"{row.staff_no} · {row.name}" for row in people.itertuples()}
-    c1, c2 = st.columns([2, 1])
-    chosen = c1.selectbox(t("Staff member on this page"), list(choices), format_func=choices.get, key="cmp_person")
-    c2.write("")
-    if c2.button(t("Open record"), icon=":material/folder_open:", type="primary", key="cmp_open"):
-        st.switch_page("pages/staff_record.py", query_params={"id": str(chosen)})
+    ui.row_link_table(
+        table,
+        {c: t(COLUMN_LABELS[c]) for c in shown},
+        key=f"cmp_people_{year}_{kind}_{department}_{leaflet_id}_{page_no}",
+        page="pages/staff_record.py",
+        id_column="employee_id",
+    )
 
 # ---------------------------------------------------------------- attention
 
@@ -424,32 +424,19 @@ CASE_COLUMNS = {
     "recorded_by": N_("Recorded by"),
     "since": N_("Waiting since"),
 }
-for title, frame, count in (
-    (t("Cases awaiting decision"), waiting.pending, waiting.pending_total),
-    (t("Appeals awaiting decision"), waiting.appeals, waiting.appeals_total),
+for which, title, frame, count in (
+    ("pending", t("Cases awaiting decision"), waiting.pending, waiting.pending_total),
+    ("appeals", t("Appeals awaiting decision"), waiting.appeals, waiting.appeals_total),
 ):
     if count:
         st.markdown(f"**{title}**")
         table = frame.assign(since=frame["since"].map(fmt_datetime), year=frame["year"].astype(str))
-        st.dataframe(
-            table[list(CASE_COLUMNS)].rename(columns={c: t(v) for c, v in CASE_COLUMNS.items()}),
-            hide_index=True,
-            width="stretch",
+        ui.row_link_table(
+            table,
+            {c: t(v) for c, v in CASE_COLUMNS.items()},
+            key=f"cmp_cases_{which}",
+            page="pages/case_record.py",
+            id_column="case_id",
         )
         if count > len(frame):
             st.caption(t("The {n} waiting longest of {total}.", n=len(frame), total=count))
-
-if waiting.pending_total or waiting.appeals_total:
-    waiting_cases = {
-        row.case_id: f"{row.case_no} · {row.staff_no} · {row.name} · {t(label)}"
-        for frame, label in (
-            (waiting.pending, compliance.CASE_STATE_LABELS["pending"]),
-            (waiting.appeals, compliance.CASE_STATE_LABELS["under_appeal"]),
-        )
-        for row in frame.itertuples()
-    }
-    c1, c2 = st.columns([3, 1])
-    chosen_case = c1.selectbox(t("Case"), list(waiting_cases), format_func=waiting_cases.get, key="cmp_case")
-    c2.write("")
-    if c2.button(t("Open case"), icon=":material/gavel:", type="primary", key="cmp_open_case"):
-        st.switch_page("pages/case_record.py", query_params={"id": str(chosen_case)})

@@ -215,18 +215,12 @@ else:
         st.number_input(
             t("Page (of {pages})", pages=pages), min_value=1, max_value=pages, step=1, key=f"pay_page_{view}"
         )
-    if st.button(t("Prepare export (xlsx)"), icon=":material/download:", key="pay_export"):
-        data = ui.run_action(lambda: bonus.pay_outcome_xlsx(ui.engine(), actor, year, ui.lang()))
-        if data:
-            st.session_state["pay_export_data"] = (year, data)
-    export = st.session_state.get("pay_export_data")
-    if export and export[0] == year:
-        ui.download_button(
-            t("Download the outcome for finance"),
-            export[1],
-            t("incentive-pay_{year}.xlsx", year=year),
-            key="pay_download",
-        )
+    ui.download_button(
+        t("Download the outcome for finance"),
+        ui.export(bonus.pay_outcome_xlsx, year, ui.lang()),
+        t("incentive-pay_{year}.xlsx", year=year),
+        key="pay_download",
+    )
 
 # ---------------------------------------------------------------- back pay
 st.subheader(t("Back-pay list"))
@@ -264,12 +258,9 @@ else:
         width="stretch",
         key="back_pay_table",
     )
-    if st.button(t("Prepare the back-pay list (xlsx)"), icon=":material/download:", key="back_pay_export"):
-        data = ui.run_action(lambda: bonus.back_pay_xlsx(ui.engine(), actor, year, ui.lang()))
-        if data:
-            st.session_state["back_pay_data"] = (year, data)
-    held = st.session_state.get("back_pay_data")
-    if held and held[0] == year:
-        ui.download_button(
-            t("Download the back-pay list"), held[1], t("back-pay_{year}.xlsx", year=year), key="back_pay_download"
-        )
+    ui.download_button(
+        t("Download the back-pay list"),
+        ui.export(bonus.back_pay_xlsx, year, ui.lang()),
+        t("back-pay_{year}.xlsx", year=year),
+        key="back_pay_download",
+    )

@@ -58,18 +58,16 @@ tab_receipts, tab_details, tab_households, tab_history = st.tabs(
 # ---------------------------------------------------------------- receipts
 with tab_receipts:
     ui.printable_downloads(
-        f"receipts_{leaflet_id}",
-        {
-            "xlsx": t("Prepare the receipt list (xlsx)"),
-            "pdf": t("Prepare the receipt list (PDF)"),
-            "download": t("Download the receipt list"),
-        },
+        t("Download the receipt list"),
         t(
             "receipt-list_{day}_{title}",
             day=details["issued_on"].isoformat(),
             title=files.safe_file_stem(details["title"]),
         ),
-        lambda fmt: outreach.receipt_list(ui.engine(), actor, leaflet_id, ui.lang(), fmt),
+        outreach.receipt_list,
+        leaflet_id,
+        ui.lang(),
+        key=f"receipts_{leaflet_id}",
     )
 
     methods = {code: t(label) for code, label in outreach.METHOD_LABELS.items()}

@@ -241,13 +241,9 @@ else:
             )
 
     st.divider()
-    if st.button(t("Prepare the coverage workbook (xlsx)"), icon=":material/download:", disabled=by_leaflet.empty):
-        data = ui.run_action(lambda: outreach.coverage_xlsx(ui.engine(), actor, year, ui.lang()))
-        if data:
-            st.session_state["coverage_xlsx"] = (year, data)
-    if st.session_state.get("coverage_xlsx", (None,))[0] == year:
-        ui.download_button(
-            t("Download the coverage"),
-            st.session_state["coverage_xlsx"][1],
-            t("leaflet-coverage_{year}.xlsx", year=year),
-        )
+    ui.download_button(
+        t("Download the coverage"),
+        ui.export(outreach.coverage_xlsx, year, ui.lang()),
+        t("leaflet-coverage_{year}.xlsx", year=year),
+        disabled=by_leaflet.empty,
+    )

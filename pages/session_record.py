@@ -67,14 +67,12 @@ tab_roll, tab_details, tab_expected, tab_history = st.tabs(
 # ---------------------------------------------------------------- roll call
 with tab_roll:
     ui.printable_downloads(
-        f"sign_in_{session_id}",
-        {
-            "xlsx": t("Prepare the sign-in sheet (xlsx)"),
-            "pdf": t("Prepare the sign-in sheet (PDF)"),
-            "download": t("Download the sign-in sheet"),
-        },
+        t("Download the sign-in sheet"),
         t("sign-in-sheet_{day}_{title}", day=details["held_on"].isoformat(), title=safe_file_stem(details["title"])),
-        lambda fmt: training.sign_in_sheet(ui.engine(), actor, session_id, ui.lang(), fmt),
+        training.sign_in_sheet,
+        session_id,
+        ui.lang(),
+        key=f"sign_in_{session_id}",
     )
 
     labels = {s: t(training.STATUS_LABELS[s]) for s in (Status.PRESENT, Status.ABSENT, Status.EXCUSED, Status.MADE_UP)}

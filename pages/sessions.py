@@ -383,11 +383,8 @@ else:
                 st.rerun()
 
     st.divider()
-    if st.button(t("Prepare the follow-up workbook (xlsx)"), icon=":material/download:"):
-        data = ui.run_action(lambda: training.followup_xlsx(ui.engine(), actor, year, ui.lang()))
-        if data:
-            st.session_state["followup_xlsx"] = (year, data)
-    if st.session_state.get("followup_xlsx", (None,))[0] == year:
-        ui.download_button(
-            t("Download the follow-up"), st.session_state["followup_xlsx"][1], t("attendance_{year}.xlsx", year=year)
-        )
+    ui.download_button(
+        t("Download the follow-up"),
+        ui.export(training.followup_xlsx, year, ui.lang()),
+        t("attendance_{year}.xlsx", year=year),
+    )

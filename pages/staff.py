@@ -95,13 +95,10 @@ st.divider()
 c1, c2, _ = st.columns([1, 1, 2])
 if actor.can(Permission.EDIT_RECORDS) and c1.button(t("New staff member"), icon=":material/person_add:"):
     st.switch_page("pages/staff_record.py", query_params={"id": "new"})
-if c2.button(t("Prepare export (xlsx)"), icon=":material/download:", disabled=total == 0):
-    result = ui.run_action(lambda: roster.export_staff(ui.engine(), actor, query, ui.lang()))
-    if result:
-        st.session_state["staff_export"] = result[0]
-if "staff_export" in st.session_state:
-    ui.download_button(
-        t("Download staff list"),
-        st.session_state["staff_export"],
-        t("staff-list_{day}.xlsx", day=local_today().isoformat()),
-    )
+ui.download_button(
+    t("Download staff list"),
+    ui.export(roster.export_staff, query, ui.lang(), pick=lambda result: result[0]),
+    t("staff-list_{day}.xlsx", day=local_today().isoformat()),
+    where=c2,
+    disabled=total == 0,
+)

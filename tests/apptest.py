@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import select
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from models import AuditEvent
@@ -47,6 +49,21 @@ def texts(elements) -> list[str]:
 def events(engine, action: str) -> list[AuditEvent]:
     with read_session(engine) as s:
         return s.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
+
+
+def downloads(monkeypatch) -> dict[str, Callable[[], bytes]]:
+    """The one-click downloads the next runs offer, {file name: builder} (pages/_ui.download_button
+    with a builder: Streamlit keeps it and calls it when the button is clicked, in a worker thread
+    outside the script run).  Calling a builder after the run, outside it too, is the click."""
+    offered: dict[str, Callable[[], bytes]] = {}
+    real = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        offered[file_name] = data_callable
+        return real(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return offered
 
 
 def fill(at: AppTest, values: dict[str, str]) -> None:

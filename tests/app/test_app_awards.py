@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -13,7 +15,7 @@ from services.core.db import read_session
 from services.core.formatting import local_today
 from services.core.permissions import Role
 from services.sanctions import awards
-from tests.apptest import PAGES, TIMEOUT, events, signed_in, submit, texts
+from tests.apptest import PAGES, TIMEOUT, downloads, events, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 
 YEAR = local_today().year
@@ -41,7 +43,8 @@ def count(engine, model, *where) -> int:
         return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
-def test_nominations_show_eligibility_and_blocked_cannot_be_finalised(people, app_env):
+def test_nominations_show_eligibility_and_blocked_cannot_be_finalised(people, app_env, monkeypatch):
+    offered = downloads(monkeypatch)
     leader = people[Role.LEADER]
     frame = awards.list_nominations(app_env, leader, YEAR)
     blocked = frame[~frame["eligible"]].iloc[0]
@@ -68,8 +71,12 @@ def test_nominations_show_eligibility_and_blocked_cannot_be_finalised(people, ap
     assert count(app_env, AwardNomination, AwardNomination.award_name == award, AwardNomination.finalised) == eligible
     assert not awards.list_nominations(app_env, leader, YEAR).set_index("id").loc[int(blocked["id"]), "finalised"]
 
-    at = submit(at, "准备导出（xlsx）")
-    assert at.get("download_button")
+    # One click: the button is there, named in Chinese; the list is built (and its export
+    # recorded) only when it is clicked.
+    assert "下载确定名单" in [b.proto.label for b in at.get("download_button")]
+    exported = len(events(app_env, "export"))
+    assert openpyxl.load_workbook(io.BytesIO(offered[f"评优评先名单_{YEAR}.xlsx"]())).worksheets
+    assert len(events(app_env, "export")) == exported + 1
     assert events(app_env, "export")[-1].entity_type == "award_nomination"
 
 
@@ -98,7 +105,8 @@ def test_principal_reads_but_does_not_edit_and_auditor_is_refused(people, app_en
     assert texts(at.error) and texts(at.error)[0].startswith("您的角色无权")
 
 
-def test_incentive_pay_shows_withheld_lines_with_the_reason_and_back_pay(people, app_env):
+def test_incentive_pay_shows_withheld_lines_with_the_reason_and_back_pay(people, app_env, monkeypatch):
+    offered = downloads(monkeypatch)
     at = open_page(people[Role.PRINCIPAL], "pages/incentive_pay.py")
     assert texts(at.title) == ["奖励性工资"]
     metrics = {m.label: Decimal(m.value.replace(",", "")) for m in at.metric}
@@ -110,7 +118,8 @@ def test_incentive_pay_shows_withheld_lines_with_the_reason_and_back_pay(people,
     assert len(lines) >= 1 and all(lines["扣发原因"]) and set(lines["实发"]) == {"0.00"}
     back = next(d for d in at.dataframe if "补发金额" in d.value.columns).value
     assert len(back) >= 1
-    at = submit(at, "准备导出（xlsx）")
+    assert {f"奖励性工资发放结果_{YEAR}.xlsx", f"补发名单_{YEAR}.xlsx"} <= set(offered)
+    offered[f"奖励性工资发放结果_{YEAR}.xlsx"]()
     assert events(app_env, "export")[-1].entity_type == "bonus_line"
 
 

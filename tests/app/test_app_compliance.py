@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.core.permissions import Role
-from tests.apptest import signed_in, texts
+from tests.apptest import select_rows, signed_in, table, texts
 from tests.conftest import make_unit_and_users
 from tests.factories import ID_NUMBERS, Y
 
@@ -76,8 +76,10 @@ def test_drill_down_from_attendance_to_absentees_and_their_record(compliance_peo
     at.selectbox(key="cmp_dept").set_value("数学组").run()
     assert any("名单为空" in m for m in texts(at.info))
     at.selectbox(key="cmp_dept").set_value("语文组").run()
-    at.selectbox(key="cmp_person").set_value(ids["e2"]).run()
-    next(b for b in at.button if b.key == "cmp_open").click().run()
+    # A click on 王二's row opens the record (no choose-then-open).
+    assert not [s for s in at.selectbox if s.key == "cmp_person"]
+    row = list(at.dataframe[0].value["工号"]).index("T002")
+    at = select_rows(at, "cmp_people", [row])
     assert not at.exception, at.exception
     assert at.query_params.get("id") in (str(ids["e2"]), [str(ids["e2"])])
     assert "王二" in texts(at.markdown)  # the household record is open (read-only: as text)
@@ -96,12 +98,9 @@ def test_an_earlier_year_shows_its_own_figures_and_sign_off(compliance_people):
 def test_a_waiting_case_opens_from_the_attention_list(compliance_people):
     actors, ids = compliance_people
     at = open_page(actors[Role.PRINCIPAL])
-    assert set(at.selectbox(key="cmp_case").options) == {
-        "2025-003 · T002 · 王二 · 待确认",
-        "2025-002 · T001 · 王一 · 申诉中",
-    }
-    at.selectbox(key="cmp_case").set_value(ids["K3"]).run()
-    next(b for b in at.button if b.key == "cmp_open_case").click().run()
+    pending, appeals = (table(at, f"cmp_cases_{which}").value for which in ("pending", "appeals"))
+    assert [list(pending["违规记录编号"]), list(appeals["违规记录编号"])] == [["2025-003"], ["2025-002"]]
+    at = select_rows(at, "cmp_cases_pending", [0])  # a click on its row opens the case
     assert not at.exception, at.exception
     assert at.query_params.get("id") in (str(ids["K3"]), [str(ids["K3"])])
     assert any("2025-003" in x for x in texts(at.title) + texts(at.header) + texts(at.subheader) + texts(at.markdown))

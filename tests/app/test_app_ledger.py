@@ -7,11 +7,11 @@ from sqlmodel import select
 
 from models import Employee
 from services.core.db import read_session
-from services.core.formatting import mask_phone
+from services.core.formatting import local_today, mask_phone
 from services.core.permissions import Role
 from services.devdata import demo
 from services.ledger import roster
-from tests.apptest import events, fill, select_rows, signed_in, submit, texts
+from tests.apptest import downloads, events, fill, select_rows, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 
 
@@ -102,10 +102,14 @@ def test_leader_reveals_an_id_and_it_is_recorded(people, app_env):
     assert events(app_env, "reveal_id")[-1].household_id == target.id
 
 
-def test_export_offers_a_download_and_is_recorded(people, app_env):
-    at = open_staff(people[Role.PRINCIPAL])
-    at = submit(at, "准备导出（xlsx）")
-    assert at.get("download_button")
+def test_export_is_one_click_and_is_recorded_when_clicked(people, app_env, monkeypatch):
+    offered = downloads(monkeypatch)
+    exported = len(events(app_env, "export"))
+    open_staff(people[Role.PRINCIPAL])
+    assert len(events(app_env, "export")) == exported  # showing the button builds nothing
+    name = f"教职工名单_{local_today().isoformat()}.xlsx"
+    assert list(offered) == [name]
+    assert offered[name]().startswith(b"PK")  # the click: an xlsx, recorded
     assert events(app_env, "export")[-1].entity_type == "employee"
 
 

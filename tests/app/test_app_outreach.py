@@ -18,7 +18,7 @@ from services.devdata import demo
 from services.education import outreach
 from services.education.training import Audience
 from services.ledger import roster
-from tests.apptest import events, fill, open_page, select_rows, signed_in, submit, table, texts
+from tests.apptest import downloads, events, fill, open_page, select_rows, signed_in, submit, table, texts
 from tests.factories import PDF, colleague
 
 TODAY = local_today()
@@ -167,23 +167,22 @@ def test_only_not_signed_for_then_a_receipt_taken_back(people, app_env):
     assert set(delivered(app_env, lid)) == {second}
 
 
-def test_receipt_list_and_coverage_workbooks(people, app_env):
+def test_receipt_list_and_coverage_workbooks(people, app_env, monkeypatch):
+    offered = downloads(monkeypatch)
     leader = people[Role.LEADER]
     lid, staff = thirty_households(app_env, leader)
     at = open_page(leader, "pages/leaflet_record.py", id=lid)
-    at = submit(at, "生成签收表（xlsx）")
-    assert at.get("download_button")
-    rows = list(
-        openpyxl.load_workbook(io.BytesIO(at.session_state[f"receipts_{lid}_xlsx"]))
-        .worksheets[0]
-        .iter_rows(values_only=True)
-    )
+    assert sorted(b.label for b in at.get("download_button") if "签收" in b.label) == [
+        "下载签收表 (PDF)",
+        "下载签收表 (XLSX)",
+    ]
+    (xlsx,) = (name for name in offered if name.startswith("签收单_") and name.endswith(".xlsx"))
+    rows = list(openpyxl.load_workbook(io.BytesIO(offered[xlsx]())).worksheets[0].iter_rows(values_only=True))
     assert "签收表" in rows[0][0]
     header_at = next(i for i, r in enumerate(rows) if "工号" in r)
     assert len(rows) - header_at - 1 == 30
     assert events(app_env, "export")[-1].entity_type == "leaflet"
-    at = submit(at, "生成签收表（PDF）")
-    assert at.session_state[f"receipts_{lid}_pdf"].startswith(b"%PDF")
+    assert offered[xlsx.removesuffix(".xlsx") + ".pdf"]().startswith(b"%PDF")
     exports = [json.loads(e.details) for e in events(app_env, "export")[-2:]]
     assert exports[1] == {**exports[0], "format": "pdf"}
 
@@ -195,8 +194,7 @@ def test_receipt_list_and_coverage_workbooks(people, app_env):
     assert (spec["encoding"]["x"]["title"], spec["encoding"]["y"]["title"]) == ("发放覆盖率", "部门")
     unreached = [d.value for d in at.dataframe if "姓名" in d.value.columns]
     assert unreached and len(unreached[0]) >= 30  # the new leaflet's 30 households at least
-    at = submit(at, "生成发放覆盖情况表（xlsx）")
-    book = openpyxl.load_workbook(io.BytesIO(at.session_state["coverage_xlsx"][1]))
+    book = openpyxl.load_workbook(io.BytesIO(offered[f"宣传资料发放覆盖_{TODAY.year}.xlsx"]()))
     assert len(book.sheetnames) == 3
     assert events(app_env, "export")[-1].entity_type == "distribution"
 

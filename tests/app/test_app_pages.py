@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
@@ -11,10 +13,12 @@ from streamlit.testing.v1 import AppTest
 from models import User
 from models._common import utcnow
 from services.core.db import read_session
+from services.core.formatting import local_today
 from services.core.permissions import Role, UnitKind, roles_for
 from tests.apptest import (
     PAGES,
     TIMEOUT,
+    downloads,
     events,
     fill,
     new_app,
@@ -245,10 +249,17 @@ def test_admin_edits_unit_profile(people, app_env):
     assert events(app_env, "update")[-1].entity_type == "unit"
 
 
-def test_audit_page_lists_filters_and_verifies(people):
+def test_audit_page_lists_filters_and_verifies(people, app_env, monkeypatch):
+    offered = downloads(monkeypatch)
     at = signed_in(people[Role.AUDITOR])
     at.switch_page("pages/audit_trail.py").run()
     assert len(at.dataframe[0].value) > 0
+    # The export is one click: built (and recorded) when clicked, outside the run, in Chinese.
+    name = f"审计日志_{local_today().isoformat()}.xlsx"
+    assert name in offered and "下载审计日志" in [b.proto.label for b in at.get("download_button")]
+    exported = len(events(app_env, "export"))
+    assert openpyxl.load_workbook(io.BytesIO(offered[name]())).sheetnames == ["审计日志"]
+    assert len(events(app_env, "export")) == exported + 1
     at = submit(at, "校验日志完整性")
     assert texts(at.success)[0].startswith("校验链完整")
     event = next(s for s in at.selectbox if s.label == "事件")

@@ -19,7 +19,7 @@ from services.devdata import demo
 from services.education import training
 from services.education.training import Audience
 from services.ledger.roster import search_staff, staff_in_post
-from tests.apptest import events, fill, open_page, select_rows, submit, table, texts
+from tests.apptest import downloads, events, fill, open_page, select_rows, submit, table, texts
 from tests.factories import colleague
 
 TODAY = local_today()
@@ -167,24 +167,16 @@ def test_all_present_then_save(people, app_env):
 
 
 def test_sign_in_sheet_download_and_import(people, app_env, monkeypatch):
-    from pages import _ui
-
-    offered = []
-    real_download_button = _ui.download_button
-    monkeypatch.setattr(
-        _ui,
-        "download_button",
-        lambda label, data, name, **kw: offered.append(name) or real_download_button(label, data, name, **kw),
-    )
+    offered = downloads(monkeypatch)
     leader = people[Role.LEADER]
     sid = fresh_session(app_env, leader)
     details, roster = training.get_session(app_env, leader, sid)
     at = open_page(leader, "pages/session_record.py", id=sid)
-    at = submit(at, "生成签到表（xlsx）")
-    assert at.get("download_button")
-    # Named in Chinese, with the session's day and title, as an office files it.
-    assert offered[-1] == f"签到表_{details['held_on'].isoformat()}_{details['title']}.xlsx"
-    data = at.session_state[f"sign_in_{sid}_xlsx"]
+    # One click each, named in Chinese with the session's day and title, as an office files it.
+    assert sorted(b.label for b in at.get("download_button")) == ["下载签到表 (PDF)", "下载签到表 (XLSX)"]
+    stem = f"签到表_{details['held_on'].isoformat()}_{details['title']}"
+    assert set(offered) == {f"{stem}.xlsx", f"{stem}.pdf"}
+    data = offered[f"{stem}.xlsx"]()  # the click builds it (outside the run) and records it
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book.worksheets[0]
     cells = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
@@ -192,10 +184,8 @@ def test_sign_in_sheet_download_and_import(people, app_env, monkeypatch):
     header_at = next(i for i, r in enumerate(cells) if "工号" in r)
     assert len(cells) - header_at - 1 == len(roster)
     assert events(app_env, "export")[-1].entity_type == "training_session"
-    at = submit(at, "生成签到表（PDF）")
-    pdf = at.session_state[f"sign_in_{sid}_pdf"]
+    pdf = offered[f"{stem}.pdf"]()
     assert pdf.startswith(b"%PDF")
-    assert sorted(b.label for b in at.get("download_button")) == ["下载签到表 (PDF)", "下载签到表 (XLSX)"]
     assert json.loads(events(app_env, "export")[-1].details)["format"] == "pdf"
     # Fill it in: everyone signs except the first (absent) and the second (请假).
     sign = cells[header_at].index("签名")
@@ -262,7 +252,8 @@ def test_new_session_form_can_make_up_an_earlier_session(people, app_env):
     assert set(statuses(app_env, makeup)) == set(owing)
 
 
-def test_follow_up_views_chart_and_workbook(people, app_env):
+def test_follow_up_views_chart_and_workbook(people, app_env, monkeypatch):
+    offered = downloads(monkeypatch)
     at = open_page(people[Role.PRINCIPAL], "pages/sessions.py")
     assert not at.get("arrow_vega_lite_chart") and not at.radio(key="sessions_view").value == "follow"
     at.radio(key="sessions_view").set_value("follow").run()
@@ -286,8 +277,7 @@ def test_follow_up_views_chart_and_workbook(people, app_env):
         )
         assert not {"name", "staff_no", "employee_id"} & set(data.columns)
         assert len(data) <= 12 or "department" in data.columns
-    at = submit(at, "生成跟进表（xlsx）")
-    book = openpyxl.load_workbook(io.BytesIO(at.session_state["followup_xlsx"][1]))
+    book = openpyxl.load_workbook(io.BytesIO(offered[f"学习培训参训情况_{TODAY.year}.xlsx"]()))
     assert book.sheetnames == ["按人员", "按部门", "按场次", "待补学"]
     assert events(app_env, "export")[-1].entity_type == "attendance"
 

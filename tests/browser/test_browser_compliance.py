@@ -51,24 +51,19 @@ def test_principal_reads_the_year_and_drills_down_to_an_absentee(chromium_path, 
             page.get_by_text("未补学场次").first.wait_for(state="attached")  # the absentees' table (a canvas grid)
             screenshot(page, "compliance-02-absentees")
 
-            person = page.get_by_test_id("stSelectbox").filter(has_text="本页教职工")
-            shown = " ".join(
-                [
-                    person.inner_text(),
-                    *(i.input_value() for i in person.locator("input").all()),
-                    *(i.get_attribute("aria-label") or "" for i in person.locator("input").all()),
-                ]
-            )
-            found = re.search(r"(T\d+) · (\S+)", shown)
-            assert found, shown
-            staff_no, name = found.groups()
-            page.get_by_role("button", name="打开档案").click()
-            page.get_by_text("返回教职工名单").wait_for()
+            # A click on the first absentee's row opens their record (no choose-then-open).
+            back = page.get_by_text("返回教职工名单")
+            for _ in range(3):  # a click landing while the grid still draws is lost
+                click_row(page, 0)
+                try:
+                    back.wait_for(timeout=10_000)
+                    break
+                except Exception:
+                    screenshot(page, "compliance-02b-after-click")
+            back.wait_for()
             wait_idle(page)
-            # The principal reads the record as text (who cannot edit gets no greyed form).
-            main = page.get_by_test_id("stMain")
-            expect(main.get_by_text(staff_no, exact=True)).to_be_visible()
-            expect(main.get_by_text(name, exact=True).first).to_be_visible()
+            # The record, read-only as text for the principal: a staff no. under its label.
+            expect(page.get_by_text(re.compile(r"^T\d+$")).first).to_be_visible()
             screenshot(page, "compliance-03-record")
             expect(page.get_by_test_id("stException")).to_have_count(0)
 

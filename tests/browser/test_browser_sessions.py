@@ -11,7 +11,6 @@ import openpyxl
 from tests.browser.harness import (
     CHROMIUM_ARGS,
     click_row,
-    click_until,
     commit_typing,
     demo_unit,
     screenshot,
@@ -93,10 +92,14 @@ def test_session_journey(chromium_path, tmp_path):
             wait_idle(page)
 
             # The sign-in sheet, as printed.
-            download = page.get_by_role("button", name="下载签到表")
-            click_until(page, page.get_by_role("button", name="生成签到表（xlsx）"), download)
+            # One click: the file is built when the button is pressed, and named in Chinese.
+            download = page.get_by_role("button", name="下载签到表 (XLSX)")
+            download.wait_for()
             with page.expect_download() as info:
                 download.click()
+            assert info.value.suggested_filename.startswith("签到表_") and info.value.suggested_filename.endswith(
+                ".xlsx"
+            )
             sheet_path = tmp_path / "sign-in.xlsx"
             info.value.save_as(sheet_path)
             book = openpyxl.load_workbook(sheet_path)
@@ -113,9 +116,16 @@ def test_session_journey(chromium_path, tmp_path):
                 row[sign].value = {0: None, 1: None, 2: "请假"}.get(n, "已签")
             filled = tmp_path / "signed.xlsx"
             book.save(filled)
+            # The download does not rerun the page: wait until it is idle before opening the expander.
+            wait_idle(page)
             page.get_by_text("导入已签到的签到表").click()
+            page.get_by_test_id("stFileUploaderDropzone").last.wait_for()
             _upload(page, filled)
-            page.get_by_role("button", name="读取签到表").click()
+            read_sheet = page.get_by_role("button", name="读取签到表")
+            wait_idle(page)
+            if not read_sheet.is_visible():  # seen after the one-click download: the upload's run closed it
+                page.get_by_text("导入已签到的签到表").click()
+            read_sheet.click()
             expect(page.get_by_text(f"已从签到表读取了 {expected} 人的考勤")).to_be_visible()
             wait_idle(page)
             screenshot(page, "sessions-02-roll-call")
@@ -161,7 +171,7 @@ def test_session_journey(chromium_path, tmp_path):
             page.wait_for_timeout(1000)  # the charts draw after the run
             page.set_viewport_size({"width": 1280, "height": 2000})
             _charts_drawn(page, 2)
-            page.get_by_role("button", name="生成跟进表（xlsx）").wait_for()
+            page.get_by_role("button", name="下载跟进表").wait_for()
             screenshot(page, "sessions-05-follow-up")
             page.set_viewport_size({"width": 1280, "height": 1000})
 
