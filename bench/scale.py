@@ -74,7 +74,8 @@ class ScaleDatabase:
         from services.core.permissions import ROLE_PERMISSIONS, Permission, Role
 
         for role in ("principal", "leader", "admin", "auditor"):
-            if role in self.actors and Permission[permission] in ROLE_PERMISSIONS[Role(role)]:
+            # An empty permission: a page every signed-in account may open (My account).
+            if role in self.actors and (not permission or Permission[permission] in ROLE_PERMISSIONS[Role(role)]):
                 return self.actors[role]
         return self.actor
 
@@ -378,6 +379,9 @@ def ledger_counts(options: argparse.Namespace) -> list[Measurement]:
 
 # ---------------------------------------------------------------- pages (informational)
 
+# The bench's database is a school: a district office's pages are not offered there
+# (the district's collection is timed by bench/district_bench.py).
+DISTRICT_OFFICE_PAGES = {"pages/district.py"}
 RECORD_PAGE = "pages/staff_record.py"  # a hidden page, opened with ?id= of a member of staff
 
 
@@ -390,7 +394,9 @@ def menu_page_workloads() -> dict[str, tuple[str, str | None, str]]:
     return {
         f"page_{Path(p.file).stem}": (p.file, "employee" if p.file == RECORD_PAGE else None, p.permission)
         for p in pages
-        if (ROOT / p.file).exists() and (p.file not in hidden or p.file == RECORD_PAGE)
+        if (ROOT / p.file).exists()
+        and (p.file not in hidden or p.file == RECORD_PAGE)
+        and p.file not in DISTRICT_OFFICE_PAGES
     }
 
 
