@@ -222,7 +222,9 @@ def main() -> None:
             page = st.navigation(login_pages(), position="hidden")
         else:
             sidebar(actor)
-            page = st.navigation(menu_for(actor, unit.unit_kind(engine)))
+            # A unit's kind is fixed at setup: read once per browser session, not on every rerun.
+            kind = st.session_state.get("unit_kind") or st.session_state.setdefault("unit_kind", unit.unit_kind(engine))
+            page = st.navigation(menu_for(actor, kind))
     ui.note_visit(page.url_path, st.query_params.get("id"))
     ui.widget_words()
     ui.show_flashes()

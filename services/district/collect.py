@@ -114,26 +114,18 @@ class CollectResult:
 
 # ---------------------------------------------------------------- one file
 
-COUNT_FIGURES = [
-    "在职职工数",
-    "家庭成员数",
-    "本年出生子女数",
-    "其中男孩",
-    "其中女孩",
-    "独生子女父母光荣证持证人数",
-    "学习培训场次",
-    "应参训人次",
-    "实参训人次",
-    "宣传资料种类",
-    "应发放户数",
-    "已发放户数",
-    "签收户数",
-    "违规确认件数",
-    "取消评优资格人数",
-    "扣发奖励性工资人数",
-]
 MONEY_FIGURE = "扣发金额合计(元)"
 RATE_FIGURES = {"参训率": ("实参训人次", "应参训人次"), "发放覆盖率": ("已发放户数", "应发放户数")}
+# The 汇总 rows that are not figures: who the unit is, and the file's own stamp.
+PROFILE_LABELS = frozenset(
+    {"单位名称", "所属区", "考核年度", "分管领导", "单位负责人", rpt.GENERATED_LABEL, rpt.CHECKSUM_LABEL}
+)
+# The counts, in the 汇总's order: every 汇总 row that is not profile, a rate or the amount.
+COUNT_FIGURES = [
+    label
+    for label in rpt.SUMMARY_LABELS
+    if label not in PROFILE_LABELS and label not in RATE_FIGURES and label != MONEY_FIGURE
+]
 _GENERATED = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 _CENT = Decimal("0.01")
 

@@ -36,7 +36,7 @@ from services.core.exports import INT, MONEY, TEXT, SheetWriter, streamed_workbo
 from services.core.formatting import LOCAL_TZ, local_now
 from services.core.i18n import N_
 from services.core.permissions import Actor, Permission
-from services.district.collect import MONEY_FIGURE, OFF_ROSTER_PROBLEM, REFUSED, Status, ensure_district
+from services.district.collect import COUNT_FIGURES, MONEY_FIGURE, OFF_ROSTER_PROBLEM, REFUSED, Status, ensure_district
 from services.ledger.unit import UNIT_ID
 from services.year.figures import NO_RATE, percent_text
 from services.year.report import summary_docx_bytes
@@ -63,23 +63,8 @@ UNIT_COLUMNS: list[tuple[str, str]] = [
 ]
 PROBLEM_COLUMNS: list[tuple[str, str]] = [("单位名称", TEXT), ("文件名", TEXT), ("报送状态", TEXT), ("问题", TEXT)]
 # The roll-up's own figures (the 汇总 sheet), in the spec's order.
-SUMMED = [
-    "在职职工数",
-    "家庭成员数",
-    "本年出生子女数",
-    "其中男孩",
-    "其中女孩",
-    "学习培训场次",
-    "应参训人次",
-    "实参训人次",
-    "宣传资料种类",
-    "应发放户数",
-    "已发放户数",
-    "签收户数",
-    "违规确认件数",
-    "取消评优资格人数",
-    "扣发奖励性工资人数",
-]
+# The roll-up's 汇总 sums every count of the schools' 汇总 but the 光荣证 holders (not in its spec).
+SUMMED = [label for label in COUNT_FIGURES if label != "独生子女父母光荣证持证人数"]
 NORMAL_SEX_RATIO = (103, 107)
 # Below this many births in the district a sex ratio says little (one birth moves it by
 # tens of points): the summary says so rather than over-read it.  The national statistics
