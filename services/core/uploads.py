@@ -28,6 +28,7 @@ Rows per import are capped by `max_rows()` (`TAIZHANG_IMPORT_MAX_ROWS`, default
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -40,6 +41,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from services.core.errors import ValidationError
 from services.core.i18n import N_
@@ -213,7 +215,7 @@ def read_workbook(data: bytes, filename: str, sheet: str | None = None, *, keep:
 
 # A batch of workbooks read by one child process (the district's collection): at most this
 # many files and this many bytes of them, so the child's results stay small.
-BATCH_FILES = 10
+BATCH_FILES = 20
 BATCH_BYTES = 8 * MB
 
 
@@ -263,8 +265,7 @@ def _read_batch(files: list[tuple[str, bytes]], keep: int) -> list[dict[str, lis
                 BEYOND_LIMITS, field="file", filename=files[0][0], memory=READ_MEMORY_MB, seconds=READ_CPU_SECONDS
             )
         ]
-    # Our own script (READER), run by our own interpreter, wrote it.
-    outcomes = pickle.loads(done.stdout)
+    outcomes = _unpickled(done.stdout)
     results: list[dict[str, list[list[Cell]]] | ValidationError] = []
     for (name, _), outcome in zip(files, outcomes, strict=True):
         if outcome[0] == "ok":
@@ -310,8 +311,7 @@ def _run_reader(data: bytes, filename: str, request: dict) -> SheetRows:
     if done.returncode != 0:
         log.warning("reading %r ended with %s; refused: %s", filename, done.returncode, done.stderr.decode()[-500:])
         raise beyond
-    # Our own script (READER), run by our own interpreter, wrote it.
-    result = pickle.loads(done.stdout)
+    result = _unpickled(done.stdout)
     outcome = result[0]
     if outcome == "ok":
         _, names, chosen, rows, filled = result
@@ -331,6 +331,21 @@ def _run_reader(data: bytes, filename: str, request: dict) -> SheetRows:
             max=f"{MAX_CELLS:,}",
         )
     raise ValidationError(NOT_A_SPREADSHEET, field="file", filename=filename)
+
+
+def _unpickled(data: bytes) -> Any:
+    """The reader's pickled result, loaded with the cyclic garbage collector paused: the
+    rows are hundreds of thousands of new lists, and every few hundred of them would start
+    a collection that walks the whole server's heap (measured: 0.15 s → 0.02 s for 30
+    workbooks).  Lists of cells hold no cycles, so nothing is left for it to find."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        # Our own script (READER), run by our own interpreter, wrote it.
+        return pickle.loads(data)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _start_reader(data: bytes, request: dict) -> subprocess.CompletedProcess[bytes]:
