@@ -178,16 +178,15 @@ def app_env(sqlite_url, sqlite_engine, monkeypatch):
     return sqlite_engine
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Browser tests share one xdist worker (with `--dist loadgroup`, which test.sh
     passes): two Streamlit servers and two Chromiums at once on a two-core machine
     slow pages past the tests' waits.  The other worker runs everything else.
 
-    A browser journey that fails is run once more (pytest-rerunfailures, reported
-    as "rerun" in the summary), as Streamlit's own browser tests are: on a loaded
-    two-core machine a click can still land in a page being redrawn.  A journey
-    that fails twice fails the run."""
+    `tryfirst`: xdist turns the marker into the group (a `@browser` suffix on the node
+    id) in its own hook of this name, which must see the marker already there.  That
+    the group forms is itself tested (tests/test_suite_setup.py)."""
     for item in items:
         if item.path.name.startswith("test_browser_"):
             item.add_marker(pytest.mark.xdist_group("browser"))
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
