@@ -35,9 +35,8 @@ year = st.selectbox(t("Assessment year"), years, index=years.index(default_year)
 
 # How many units a chart shows at most (a district has a few hundred): the lowest ones.
 CHART_UNITS = 20
-# The columns of RollUp.chart_frame, in the interface's order, by the names the charts use.
-CHART_COLUMNS = ["unit", "attendance", "coverage", "cases", "boys", "girls"]
-SEX_RATIO_ROW = 11  # the sex ratio at birth: the 12th row of the summary sheet (district-rollup.md, "Output 1")
+# The columns of RollUp.chart_frame by the names the charts use (rollup.CHART_FIGURES' keys).
+CHART_COLUMNS = list(rollup.CHART_FIGURES)
 
 
 def value_text(value: Any) -> str:
@@ -155,8 +154,8 @@ with ui.reporting_errors():
     # ------------------------------------------------------------ one row per unit
     st.subheader(t("Units"))
     shown = r.units.copy()
-    unit_column = shown.columns[0]  # the unit's name
-    frame = r.chart_frame.set_axis(CHART_COLUMNS, axis=1)
+    unit_column = rollup.UNIT_NAME
+    frame = r.chart_frame.rename(columns={figure: name for name, figure in rollup.CHART_FIGURES.items()})[CHART_COLUMNS]
     # Numbers (NaN where a unit is not counted), whatever the service's column types.
     frame = frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in CHART_COLUMNS[1:]})
     rates = frame.set_index("unit")
@@ -284,7 +283,7 @@ with ui.reporting_errors():
         st.altair_chart(chart, width="stretch")
         st.metric(
             t("Sex ratio at birth (boys per 100 girls)"),
-            value_text(r.summary[SEX_RATIO_ROW][1]),
+            value_text(r.value(rollup.SEX_RATIO)),
             help=t("The normal range is 103–107. With few births the ratio says little."),
         )
 

@@ -43,8 +43,9 @@ from services.year.report import summary_docx_bytes
 
 SUMMARY_SHEET, UNITS_SHEET, PROBLEMS_SHEET = "汇总", "各单位", "问题清单"
 SUMMARY_HEADERS = ["指标", "数值"]
+UNIT_NAME = "单位名称"  # the column naming the unit, in every table of the roll-up
 UNIT_COLUMNS: list[tuple[str, str]] = [
-    ("单位名称", TEXT),
+    (UNIT_NAME, TEXT),
     ("报送状态", TEXT),
     ("在职职工数", INT),
     ("家庭成员数", INT),
@@ -61,11 +62,21 @@ UNIT_COLUMNS: list[tuple[str, str]] = [
     ("校验码", TEXT),
     ("文件名", TEXT),
 ]
-PROBLEM_COLUMNS: list[tuple[str, str]] = [("单位名称", TEXT), ("文件名", TEXT), ("报送状态", TEXT), ("问题", TEXT)]
+PROBLEM_COLUMNS: list[tuple[str, str]] = [(UNIT_NAME, TEXT), ("文件名", TEXT), ("报送状态", TEXT), ("问题", TEXT)]
 # The roll-up's own figures (the 汇总 sheet), in the spec's order.
 # The roll-up's 汇总 sums every count of the schools' 汇总 but the 光荣证 holders (not in its spec).
 SUMMED = [label for label in COUNT_FIGURES if label != "独生子女父母光荣证持证人数"]
 NORMAL_SEX_RATIO = (103, 107)
+SEX_RATIO = "出生人口性别比"  # its label in the 汇总 sheet (boys per 100 girls, text)
+# RollUp.chart_frame's columns: the name a page uses for each (key) and the figure it holds.
+CHART_FIGURES = {
+    "unit": UNIT_NAME,
+    "attendance": "参训率",
+    "coverage": "发放覆盖率",
+    "cases": "违规确认件数",
+    "boys": "本年出生男孩",
+    "girls": "本年出生女孩",
+}
 # Below this many births in the district a sex ratio says little (one birth moves it by
 # tens of points): the summary says so rather than over-read it.  The national statistics
 # office reads the ratio of a county-sized population over several years for the same reason.
@@ -83,7 +94,7 @@ class RollUp:
     units: pd.DataFrame  # the 各单位 sheet's columns (UNIT_COLUMNS)
     problems: pd.DataFrame  # 问题清单 (PROBLEM_COLUMNS)
     counts: dict[str, int]  # 应报, 已报, 未报, 退回, 名单外
-    chart_frame: pd.DataFrame  # 单位名称, 参训率, 发放覆盖率, 违规确认件数, 本年出生男孩, 本年出生女孩
+    chart_frame: pd.DataFrame  # CHART_FIGURES' values, one row per unit
     generated_at: str = ""  # 汇总生成时间, local YYYY-MM-DD HH:MM
     totals: dict[str, Any] = field(default_factory=dict)  # the summed figures (int; the amount a Decimal)
     missing: list[str] = field(default_factory=list)  # roster units with no counted file, roster order
@@ -202,7 +213,7 @@ def _compose(year: int, profile: str | None, roster: list[str], files: Sequence[
         ("本年出生子女数", t["本年出生子女数"]),
         ("其中男孩", t["其中男孩"]),
         ("其中女孩", t["其中女孩"]),
-        ("出生人口性别比", _ratio_text(t["其中男孩"], t["其中女孩"])),
+        (SEX_RATIO, _ratio_text(t["其中男孩"], t["其中女孩"])),
         ("学习培训场次", t["学习培训场次"]),
         ("应参训人次", t["应参训人次"]),
         ("实参训人次", t["实参训人次"]),
@@ -267,9 +278,7 @@ def _compose(year: int, profile: str | None, roster: list[str], files: Sequence[
             reason = "报送的文件均被退回，未计入汇总。" if name in latest else "未收到该单位的年报文件。"
             problem_rows.append([name, "", Status.MISSING.value, reason])
     problems = pd.DataFrame(problem_rows, columns=[h for h, _ in PROBLEM_COLUMNS])
-    chart = pd.DataFrame(
-        chart_rows, columns=["单位名称", "参训率", "发放覆盖率", "违规确认件数", "本年出生男孩", "本年出生女孩"]
-    )
+    chart = pd.DataFrame(chart_rows, columns=list(CHART_FIGURES.values()))
     return RollUp(
         district=district,
         year=year,
@@ -320,7 +329,7 @@ def _cn_date(day: Any) -> str:
 
 def _lowest(r: RollUp, column: str) -> list[tuple[str, str]]:
     """The LOWEST counted units by a rate (lowest first), as (unit, its percent text)."""
-    frame = r.chart_frame.dropna(subset=[column]).sort_values([column, "单位名称"]).head(LOWEST)
+    frame = r.chart_frame.dropna(subset=[column]).sort_values([column, UNIT_NAME]).head(LOWEST)
     text_column = {"参训率": "参训率", "发放覆盖率": "发放覆盖率"}[column]
     shown = dict(zip(r.units["单位名称"], r.units[text_column], strict=True))
     return [(u, shown[u]) for u in frame["单位名称"]]
