@@ -52,11 +52,8 @@ def _session_with_absentees(url: str, password: str) -> tuple[int, list[int]]:
 def _statuses(url: str, session_id: int) -> dict[int, str]:
     engine = db.get_engine(url)
     with db.read_session(engine) as s:
-        found = dict(
-            s.execute(select(Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id))
-            .tuples()
-            .all()
-        )
+        rows = s.execute(select(Attendance.employee_id, Attendance.status).where(Attendance.session_id == session_id))
+        found = {employee_id: status for employee_id, status in rows}
     engine.dispose()
     db.get_engine.cache_clear()
     return found
