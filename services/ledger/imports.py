@@ -12,7 +12,9 @@ Two steps, so a page can show what would happen before anything is written:
 2. `commit_staff` / `commit_family` write all of it in ONE transaction, or
    nothing: a preview with errors is refused unless `clean_rows_only=True`,
    and uniqueness is checked again inside the transaction, since someone may
-   have changed the ledger in between.
+   have changed the ledger in between; so is the version of every employee
+   the file updates (an employee saved since the check is named, and the
+   import refused, rather than the colleague's save overwritten).
 
 Other sheets use the same pipeline through its public API, never its tables:
 `register_kind` (once, at import: columns, required columns, labels),
@@ -57,6 +59,7 @@ from services.core.formatting import local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
 from services.core.text import text_of
+from services.core.versioning import changed_since
 from services.ledger.roster import resolve_departments
 from services.ledger.validation import (
     EMPLOYEE_FIELDS,
@@ -65,6 +68,7 @@ from services.ledger.validation import (
     ID_AS_WRITTEN,
     clean_employee,
     clean_family_member,
+    employee_versions,
     existing_conflicts,
 )
 
@@ -536,6 +540,7 @@ class PreviewRow:
     values: dict[str, Any]  # cleaned: codes, dates; `department` is a name
     action: str  # "create" | "update"
     employee_id: int | None = None  # the employee updated (staff) or the household (family)
+    based_on_version: int | None = None  # the updated employee's version when the file was checked
 
 
 @dataclass(frozen=True)
@@ -727,6 +732,7 @@ def preview_staff(
         by_no, by_id = existing_conflicts(session, first_by_no, first_by_id)
         departments = {v["department"] for _, v in cleaned if v["department"]}
         known = set(session.execute(select(Department.name)).scalars()) if departments else set()
+        versions = employee_versions(session, by_no.values()) if update_existing else {}
 
     clean: list[PreviewRow] = []
     for sheet_row, values in cleaned:
@@ -740,7 +746,8 @@ def preview_staff(
         if owner is not None and owner != staff_no:
             row_errors.setdefault(sheet_row, []).append(("id_number", ID_NUMBER_TAKEN, {"staff_no": owner}))
         if sheet_row not in row_errors:
-            clean.append(PreviewRow(sheet_row, values, "update" if employee_id else "create", employee_id))
+            based_on = versions[employee_id].version if employee_id in versions else None
+            clean.append(PreviewRow(sheet_row, values, "update" if employee_id else "create", employee_id, based_on))
     new_departments = sorted({r.values["department"] for r in clean if r.values["department"]} - known)
     preview = finish_preview(table, clean, row_errors, update_existing=update_existing, new_departments=new_departments)
     return dataclasses.replace(preview, converted_ids=converted)
@@ -971,7 +978,9 @@ def commit_staff(
     one event per record: a large import would otherwise add tens of
     thousands of events while the file's checksum already identifies exactly
     what was imported.  Updated employees get version + 1, so a form opened
-    before the import refuses to overwrite the imported values.
+    before the import refuses to overwrite the imported values; and an
+    employee saved after the file was checked (its version moved on since
+    the preview) refuses the import, so the file never overwrites that save.
     """
     present = set(preview.columns)
     # Columns absent from the file are left alone on update; gender, birth
@@ -998,6 +1007,11 @@ def commit_staff(
             owner = by_id.get(r.values["id_number"])
             if owner is not None and owner != staff_no:
                 conflicts.append(staff_no)
+        # An employee someone saved after the file was checked is not overwritten with the file's values.
+        updated = {r.employee_id: r for r in rows if r.action == "update" and r.employee_id is not None}
+        saved_now = employee_versions(session, updated, lock=True)
+        based_on = {i: r.based_on_version for i, r in updated.items() if r.based_on_version is not None}
+        conflicts += [updated[i].values["staff_no"] for i in changed_since(saved_now, based_on, updated)]
         if conflicts:
             raise _changed(conflicts)
 

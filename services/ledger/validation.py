@@ -608,3 +608,20 @@ def existing_conflicts(
             query = query.where(Employee.id_number.in_(wanted_ids))
         by_id = {idn: no for idn, no in session.execute(query) if idn in wanted_ids}
     return by_no, by_id
+
+
+def employee_versions(session: Session, employee_ids: Iterable[int], *, lock: bool = False) -> dict[int, Any]:
+    """The version of each of these employees, with who saved it last and when
+    ({id: row with id, staff_no, version, updated_by, updated_at}); one query.
+    `lock` holds the rows until the transaction ends (`FOR UPDATE` on PostgreSQL;
+    SQLite's write transaction already holds the lock), so a bulk update that
+    compared them cannot race an edit."""
+    wanted = set(employee_ids)
+    if not wanted:
+        return {}
+    query = select(Employee.id, Employee.staff_no, Employee.version, Employee.updated_by, Employee.updated_at)
+    if len(wanted) <= _IN_LIST_LIMIT:
+        query = query.where(Employee.id.in_(wanted))
+    if lock:
+        query = query.with_for_update()
+    return {row.id: row for row in session.execute(query) if row.id in wanted}

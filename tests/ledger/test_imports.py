@@ -18,7 +18,7 @@ from models import AuditEvent, Department, Employee, FamilyMember
 from services.core.db import read_session, write_session
 from services.core.errors import PermissionDenied, ValidationError
 from services.core.permissions import Role
-from services.ledger import imports, validation
+from services.ledger import imports, roster, validation
 from services.ledger.idnumbers import ID_CHECKSUM, ID_EXCEL_NUMBER, valid_id_number
 from services.ledger.imports import (
     commit_family,
@@ -553,6 +553,40 @@ def test_ledger_changed_between_preview_and_commit_is_refused_cleanly(engine, le
     assert info.value.msgid == imports.CHANGED_MEANWHILE
     assert rows[1][0] in info.value.translated("zh_CN")
     assert counts(engine) == (1, 0, 0)
+
+
+def test_an_employee_saved_after_the_check_is_not_overwritten_by_the_import(engine, leader):
+    rows = staff_rows(3)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(rows), "first.xlsx"))
+    changed = [list(r) for r in rows]
+    for row in changed:
+        row[6] = "教研组长"
+    preview = preview_staff(engine, leader, staff_file(changed), "second.xlsx", update_existing=True)
+    assert preview.ok and preview.to_update == 3
+    # Meanwhile a colleague corrects the second employee's phone in the staff form.
+    with read_session(engine) as s:
+        second = s.execute(select(Employee).where(Employee.staff_no == rows[1][0])).scalar_one()
+    opened = roster.get_household(engine, leader, second.id)
+    roster.update_employee(engine, leader, second.id, opened.version, {**opened.employee, "phone": "13900001111"})
+    events_before = len(import_events(engine))
+
+    with pytest.raises(ValidationError) as info:
+        commit_staff(engine, leader, preview)
+    assert info.value.msgid == imports.CHANGED_MEANWHILE
+    message = info.value.translated("zh_CN")
+    assert rows[1][0] in message and rows[0][0] not in message
+    with read_session(engine) as s:
+        saved = {e.staff_no: e for e in s.execute(select(Employee)).scalars()}
+    # Nothing was imported: the colleague's phone stays, no other row took the file's post.
+    assert saved[rows[1][0]].phone == "13900001111" and saved[rows[1][0]].version == 2
+    assert {e.post for e in saved.values()} == {"教师"}
+    assert len(import_events(engine)) == events_before
+
+    # Checked again, the file is based on the colleague's save and goes in.
+    again = preview_staff(engine, leader, staff_file(changed), "second.xlsx", update_existing=True)
+    assert commit_staff(engine, leader, again).updated == 3
+    with read_session(engine) as s:
+        assert set(s.execute(select(Employee.post)).scalars()) == {"教研组长"}
 
 
 def test_progress_is_reported(engine, leader):
