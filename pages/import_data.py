@@ -134,6 +134,25 @@ if preview.converted_ids:
         hide_index=True,
         width="stretch",
     )
+if preview.identity_changes:
+    st.warning(
+        t(
+            "{n} staff members already on the ledger change their name or ID number with this file. "
+            "Check that each row is the same person before importing:",
+            n=len(preview.identity_changes),
+        )
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                (c.sheet_row, c.staff_no, c.name_before, c.name_after, t("Yes") if c.id_number_changes else t("No"))
+                for c in preview.identity_changes
+            ],
+            columns=[t("Row"), t("Staff no."), t("Name on the ledger"), t("Name in the file"), t("ID number changes")],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 if preview.footers:
     st.caption(t("Rows under the table that are not people, skipped:"))
     st.dataframe(

@@ -76,6 +76,12 @@ def text_of(value: Any) -> str:
     return text.strip()
 
 
+def same_name(a: Any, b: Any) -> bool:
+    """Whether two written names are the same name: compared as cells are read
+    (NFKC, trimmed), spaces inside left out (王 芳 and 王芳 are one person)."""
+    return "".join(text_of(a).split()) == "".join(text_of(b).split())
+
+
 @overload
 def checked_text(
     value: Any,

@@ -58,7 +58,7 @@ from services.core.exports import frames_to_xlsx
 from services.core.formatting import local_today
 from services.core.i18n import N_, translate
 from services.core.permissions import Actor, Permission
-from services.core.text import text_of
+from services.core.text import same_name, text_of
 from services.core.versioning import changed_since
 from services.ledger.roster import resolve_departments
 from services.ledger.validation import (
@@ -105,6 +105,8 @@ STAFF_COLUMNS: Columns = {
 }
 FAMILY_COLUMNS: Columns = {
     "staff_no": ("工号", ("职工编号", "职工工号", "员工编号", "staff_no")),
+    # Not stored: checked against the ledger, so a wrong staff no. cannot file the row under someone else.
+    "employee_name": ("职工姓名", ("教职工姓名", "职工", "户主姓名", "employee_name")),
     "relation": ("关系", ("与职工关系", "与本人关系", "家庭关系", "relation")),
     "name": ("姓名", ("成员姓名", "家庭成员姓名", "name")),
     "gender": ("性别", ("gender",)),
@@ -174,7 +176,7 @@ def register_kind(
 
 
 register_kind("staff", STAFF_COLUMNS, ("staff_no", "name", "id_number"))
-register_kind("family", FAMILY_COLUMNS, ("staff_no", "relation", "name"))
+register_kind("family", FAMILY_COLUMNS, ("staff_no", "relation", "name"), {"employee_name": N_("Staff member's name")})
 
 # ---------------------------------------------------------------- messages
 
@@ -198,6 +200,13 @@ STAFF_NO_EXISTS = N_(
 UPDATE_OPTION = N_("Update staff already on the ledger (matched by staff no.)")
 ID_NUMBER_TAKEN = N_("This ID number already belongs to staff no. {staff_no} in the ledger.")
 STAFF_UNKNOWN = N_("Staff no. {staff_no} does not exist in the ledger. Import the staff list first.")
+EMPLOYEE_NAME_MISMATCH = N_(
+    "Staff no. {staff_no} is {name} in the ledger, not the staff member named in this row. Check the staff no."
+)
+NOT_THE_SAME_PERSON = N_(
+    "Staff no. {staff_no} is {name} in the ledger, with another ID number: this row is a different person. "
+    "A staff no. is not reused; give this person their own staff no."
+)
 FAMILY_DUPLICATE = N_("This family member appears twice: row {first_row} has the same staff no., relation and name.")
 FAMILY_DUPLICATE_ID = N_("Duplicate ID number within the household: row {first_row} already has it.")
 FAMILY_EXISTS = N_(
@@ -558,6 +567,17 @@ def _converted(sheet_row: int, values: Mapping[str, Any]) -> list[ConvertedId]:
 
 
 @dataclass(frozen=True)
+class IdentityChange:
+    """A row that updates an employee's name or ID number (not both: that is another person)."""
+
+    sheet_row: int
+    staff_no: str
+    name_before: str
+    name_after: str
+    id_number_changes: bool
+
+
+@dataclass(frozen=True)
 class ImportPreview:
     kind: str  # the table's kind
     filename: str
@@ -575,6 +595,7 @@ class ImportPreview:
     footers: list[FooterRow] = field(default_factory=list)  # rows under the table skipped as not data
     ignored_columns: list[str] = field(default_factory=list)  # headers of the columns not imported
     converted_ids: list[ConvertedId] = field(default_factory=list)  # 15-digit ID numbers, by sheet row
+    identity_changes: list[IdentityChange] = field(default_factory=list)  # updates of a name or an ID number
 
     @property
     def ok(self) -> bool:
@@ -735,6 +756,7 @@ def preview_staff(
         versions = employee_versions(session, by_no.values()) if update_existing else {}
 
     clean: list[PreviewRow] = []
+    identity_changes: list[IdentityChange] = []
     for sheet_row, values in cleaned:
         staff_no, id_number = values["staff_no"], values["id_number"]
         employee_id = by_no.get(staff_no) if staff_no else None
@@ -742,6 +764,18 @@ def preview_staff(
             row_errors.setdefault(sheet_row, []).append(
                 ("staff_no", STAFF_NO_EXISTS, {"staff_no": staff_no, "option": UPDATE_OPTION})
             )
+        stored = versions.get(employee_id) if employee_id is not None else None
+        if stored is not None and id_number and values["name"]:
+            # Matched by staff no. only: a row whose name AND ID number both differ is someone else
+            # (another school's list, a renumbered file) and would take over this person's record.
+            new_name = not same_name(values["name"], stored.name)
+            new_id = id_number != stored.id_number
+            if new_name and new_id:
+                row_errors.setdefault(sheet_row, []).append(
+                    ("staff_no", NOT_THE_SAME_PERSON, {"staff_no": staff_no, "name": stored.name})
+                )
+            elif new_name or new_id:
+                identity_changes.append(IdentityChange(sheet_row, staff_no, stored.name, values["name"], new_id))
         owner = by_id.get(id_number) if id_number else None
         if owner is not None and owner != staff_no:
             row_errors.setdefault(sheet_row, []).append(("id_number", ID_NUMBER_TAKEN, {"staff_no": owner}))
@@ -750,7 +784,10 @@ def preview_staff(
             clean.append(PreviewRow(sheet_row, values, "update" if employee_id else "create", employee_id, based_on))
     new_departments = sorted({r.values["department"] for r in clean if r.values["department"]} - known)
     preview = finish_preview(table, clean, row_errors, update_existing=update_existing, new_departments=new_departments)
-    return dataclasses.replace(preview, converted_ids=converted)
+    kept = {r.sheet_row for r in preview.rows}
+    return dataclasses.replace(
+        preview, converted_ids=converted, identity_changes=[c for c in identity_changes if c.sheet_row in kept]
+    )
 
 
 def preview_family(
@@ -782,9 +819,11 @@ def preview_family(
     with read_session(engine) as session:
         households = (
             {
-                no: (pk, born)
-                for no, pk, born in session.execute(
-                    select(Employee.staff_no, Employee.id, Employee.birth_date).where(Employee.staff_no.in_(staff_nos))
+                no: (pk, born, name)
+                for no, pk, born, name in session.execute(
+                    select(Employee.staff_no, Employee.id, Employee.birth_date, Employee.name).where(
+                        Employee.staff_no.in_(staff_nos)
+                    )
                 )
             }
             if staff_nos
@@ -794,12 +833,13 @@ def preview_family(
             session.execute(
                 select(
                     FamilyMember.employee_id, FamilyMember.relation, FamilyMember.name, FamilyMember.id_number
-                ).where(FamilyMember.employee_id.in_([pk for pk, _ in households.values()]))
+                ).where(FamilyMember.employee_id.in_([pk for pk, _, _ in households.values()]))
             ).all()
             if households
             else []
         )
     pending = {r.values["staff_no"]: r.values["birth_date"] for r in with_staff.rows} if with_staff else {}
+    pending_names = {r.values["staff_no"]: r.values["name"] for r in with_staff.rows} if with_staff else {}
     existing_ids = {(m.employee_id, m.id_number) for m in members if m.id_number}
     existing_names = {(m.employee_id, m.relation, m.name) for m in members}
 
@@ -819,6 +859,10 @@ def preview_family(
         staff_no = values["staff_no"]
         if staff_no and household is None and staff_no not in pending:
             found.append(("staff_no", STAFF_UNKNOWN, {"staff_no": staff_no}))
+        known_name = pending_names.get(staff_no) or (household[2] if household else None)
+        written_name = text_of(row.values.get("employee_name"))
+        if known_name and written_name and not same_name(written_name, known_name):
+            found.append(("employee_name", EMPLOYEE_NAME_MISMATCH, {"staff_no": staff_no, "name": known_name}))
         employee_id = household[0] if household else None
         name, relation, id_number = values["name"], values["relation"], values["id_number"]
         bad_fields = {f for f, _, _ in found}

@@ -27,6 +27,10 @@ DATE_RULE = N_("A date: 2024-01-05, 2024/1/5, 2024.1.5, 2024年1月5日 or 20240
 RULES = {
     "staff_no": N_("Unique in the unit and in the file."),
     "staff_no_family": N_("The staff no. of the staff member this person belongs to; must already be in the ledger."),
+    "employee_name": N_(
+        "Optional, not stored. When filled in it must be the name of the staff member with this staff no., "
+        "so a wrong staff no. is caught."
+    ),
     "name": N_("1 to 30 characters."),
     "gender": N_("男 or 女. May stay empty: it is taken from the ID number; if filled in it must match it."),
     "birth_date": N_("May stay empty: it is taken from the ID number; if filled in it must match it."),

@@ -611,15 +611,24 @@ def existing_conflicts(
 
 
 def employee_versions(session: Session, employee_ids: Iterable[int], *, lock: bool = False) -> dict[int, Any]:
-    """The version of each of these employees, with who saved it last and when
-    ({id: row with id, staff_no, version, updated_by, updated_at}); one query.
+    """The version of each of these employees, with who saved it last and when, and
+    who they are ({id: row with id, staff_no, name, id_number, version, updated_by,
+    updated_at}); one query.
     `lock` holds the rows until the transaction ends (`FOR UPDATE` on PostgreSQL;
     SQLite's write transaction already holds the lock), so a bulk update that
     compared them cannot race an edit."""
     wanted = set(employee_ids)
     if not wanted:
         return {}
-    query = select(Employee.id, Employee.staff_no, Employee.version, Employee.updated_by, Employee.updated_at)
+    query = select(
+        Employee.id,
+        Employee.staff_no,
+        Employee.name,
+        Employee.id_number,
+        Employee.version,
+        Employee.updated_by,
+        Employee.updated_at,
+    )
     if len(wanted) <= _IN_LIST_LIMIT:
         query = query.where(Employee.id.in_(wanted))
     if lock:

@@ -116,3 +116,34 @@ def test_an_office_ledger_shows_what_it_converted_skipped_and_ignored(people, ap
     assert any(m.startswith("导入完成") for m in texts(at.success)), texts(at.error)
     with read_session(app_env) as s:
         assert s.exec(select(Employee.id_number).where(Employee.staff_no == rows[0][0])).one() == old
+
+
+def test_an_update_that_renames_or_replaces_a_person_is_shown_or_refused(people, app_env, tmp_path):
+    from tests.import_files import STAFF_HEADERS, staff_rows, xlsx
+
+    def staff_file(rows):
+        return xlsx([STAFF_HEADERS, *rows])
+
+    rows = staff_rows(3)
+    first = tmp_path / "staff.xlsx"
+    first.write_bytes(staff_file(rows))
+    at = open_import(people[Role.LEADER])
+    at = upload(at, first, XLSX)
+    at = submit(at, "检查文件")
+    at = submit(at, next(b.label for b in at.button if b.label.startswith("导入 ")))
+    assert count(app_env, Employee) == 3
+
+    changed = [list(r) for r in rows]
+    changed[0][1] = "王新名"  # the same ID number: a corrected name
+    changed[1][1], changed[1][4] = "余红浩", staff_rows(1, seed=7, start=9)[0][4]  # another person
+    second = tmp_path / "update.xlsx"
+    second.write_bytes(staff_file(changed))
+    at = upload(at, second, XLSX)
+    at.checkbox(key="import_update").check().run()
+    at = submit(at, "检查文件")
+    assert any("将更改台账中 1 名教职工的姓名或身份证号" in w for w in texts(at.warning)), texts(at.warning)
+    shown = [frame.value for frame in at.dataframe]
+    renamed = next(f for f in shown if "文件中的姓名" in f.columns)
+    assert list(renamed["文件中的姓名"]) == ["王新名"] and list(renamed["台账中的姓名"]) == [rows[0][1]]
+    problems = " ".join(next(f for f in shown if "问题" in f.columns)["问题"])
+    assert f"工号 {rows[1][0]} 在台账中是 {rows[1][1]}" in problems and "另一个人" in problems

@@ -589,6 +589,32 @@ def test_an_employee_saved_after_the_check_is_not_overwritten_by_the_import(engi
         assert set(s.execute(select(Employee.post)).scalars()) == {"教研组长"}
 
 
+def test_a_row_that_is_another_person_does_not_take_over_a_staff_no(engine, leader):
+    """Matched by staff no. only, another school's list (same numbers, other people) would
+    rename and re-identify every employee and hand them someone else's cases and family."""
+    ours = staff_rows(3)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(ours), "ours.xlsx"))
+    theirs = staff_rows(3, seed=99)  # the same staff nos., other ID numbers
+    theirs[0][1] = "余红浩"  # and another name: another person
+    renamed = [list(r) for r in ours]
+    renamed[1][1] = "王 新名"  # a name corrected (stored without the space), same ID number: the same person
+    rows = [theirs[0], renamed[1], ours[2]]
+    preview = preview_staff(engine, leader, staff_file(rows), "theirs.xlsx", update_existing=True)
+    [error] = preview.errors
+    assert (error.sheet_row, error.column, error.msgid) == (2, "工号", imports.NOT_THE_SAME_PERSON)
+    message = error.message("zh_CN")
+    assert ours[0][0] in message and ours[0][1] in message and "另一个人" in message
+    assert [
+        (c.sheet_row, c.staff_no, c.name_before, c.name_after, c.id_number_changes) for c in preview.identity_changes
+    ] == [(3, ours[1][0], ours[1][1], "王新名", False)]
+    with pytest.raises(ValidationError):
+        commit_staff(engine, leader, preview)
+    commit_staff(engine, leader, preview, clean_rows_only=True)
+    with read_session(engine) as s:
+        names = dict(s.execute(select(Employee.staff_no, Employee.name)).all())
+    assert names == {ours[0][0]: ours[0][1], ours[1][0]: "王新名", ours[2][0]: ours[2][1]}
+
+
 def test_progress_is_reported(engine, leader):
     calls = []
     preview = preview_staff(
@@ -644,6 +670,28 @@ def test_family_rows_need_a_known_household_and_sensible_dates(engine, leader):
 
     again = preview_family(engine, leader, data, "f.csv")
     assert (again.errors[0].sheet_row, again.errors[0].msgid) == (2, imports.FAMILY_EXISTS)
+
+
+def test_the_staff_members_name_in_a_family_row_must_match_the_staff_no(engine, leader):
+    rows = staff_rows(2)
+    commit_staff(engine, leader, preview_staff(engine, leader, staff_file(rows), "s.xlsx"))
+    (first, first_name), (second, second_name) = (rows[0][0], rows[0][1]), (rows[1][0], rows[1][1])
+    headers = ["工号", "职工姓名", "关系", "姓名"]
+    data = xlsx(
+        [
+            headers,
+            [first, first_name, "配偶", "甲"],
+            [second, first_name, "配偶", "乙"],  # the wrong staff no. for this person
+            [second, f" {second_name[0]} {second_name[1:]} ", "子女", "丙"],  # spaces are not another name
+            [second, "", "子女", "丁"],  # the column may stay empty
+        ]
+    )
+    preview = preview_family(engine, leader, data, "f.xlsx")
+    assert "职工姓名" not in preview.ignored_columns
+    [error] = preview.errors
+    assert (error.sheet_row, error.column, error.msgid) == (3, "职工姓名", imports.EMPLOYEE_NAME_MISMATCH)
+    assert f"工号 {second} 在台账中是 {second_name}" in error.message("zh_CN")
+    assert [r.sheet_row for r in preview.rows] == [2, 4, 5]
 
 
 def test_family_file_checked_against_a_staff_file_not_yet_imported(engine, leader):
