@@ -133,9 +133,15 @@ with tab_receipts:
         )
         only_open = c2.toggle(t("Only not signed for"), key=f"dist_only_open_{leaflet_id}")
         shown = grid.loc[ui.frame_search(grid)(search, len(grid))[0].index]
-        if only_open:
-            shown = shown[shown["delivered_on"].isna() | ~shown["signed"].astype(bool)]
+        if only_open:  # a row marked but not saved yet stays in view, so the mark can be checked
+            shown = shown[
+                shown["delivered_on"].isna() | ~shown["signed"].astype(bool) | shown["employee_id"].isin(list(preset))
+            ]
         shown = shown.assign(unsaved=shown["employee_id"].map(lambda e: "✓" if e in preset else ""))
+        if can_edit and preset:
+            st.warning(
+                t("{n} households are marked but not saved yet: save the receipts before leaving.", n=len(preset))
+            )
         config = {
             "department": t("Department"),
             "staff_no": t("Staff no."),

@@ -143,8 +143,19 @@ with tab_roll:
         only_owing = c2.toggle(t("Only absent or excused"), key=f"roll_only_owing_{session_id}")
         grid["unsaved"] = (grid["status"] != grid["recorded"]).map({True: "✓", False: ""})
         shown = grid.loc[ui.frame_search(grid)(search, len(grid))[0].index]
-        if only_owing:
-            shown = shown[shown["status"].isin([labels[Status.ABSENT], labels[Status.EXCUSED]])]
+        saved_codes = {int(r.employee_id): Status(r.status).value for r in roster.itertuples()}
+        # Marked by the user away from how the table opened (the unmarked open as present) ...
+        opened_as = {
+            e: Status.PRESENT.value if code == Status.EXPECTED.value else code for e, code in saved_codes.items()
+        }
+        touched = [e for e, code in preset.items() if code != opened_as.get(e)]
+        if only_owing:  # ... stay in view until saved, so the marks can be checked
+            owing = shown["status"].isin([labels[Status.ABSENT], labels[Status.EXCUSED]])
+            shown = shown[owing | shown["employee_id"].isin(touched)]
+        # Once the user has marked anyone, every row not as saved (待保存) waits for the one save.
+        unsaved = int((grid["unsaved"] != "").sum()) if preset else 0
+        if editable and unsaved:
+            st.warning(t("{n} people's attendance is not saved yet: save the roll call before leaving.", n=unsaved))
         config = {
             "department": t("Department"),
             "staff_no": t("Staff no."),

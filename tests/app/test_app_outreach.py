@@ -157,6 +157,15 @@ def test_only_not_signed_for_then_a_receipt_taken_back(people, app_env):
     at.toggle(key=f"dist_only_open_{lid}").set_value(True).run()
     shown = table(at, "dist_table_").value
     assert len(shown) == 29 and households["name"].iloc[0] not in list(shown["姓名"])  # signed for: left out
+    # A household marked but not saved stays in the view, flagged, until the receipts are saved.
+    third = households["name"].iloc[2]
+    at = select_rows(at, "dist_table_", [list(shown["姓名"]).index(third)])
+    at = submit(at, "将所选标记为已送达")
+    shown = table(at, "dist_table_").value.set_index("姓名")
+    assert len(shown) == 29 and shown.loc[third, "待保存"] == "✓"
+    assert any("有 1 户已标记但尚未保存" in w for w in texts(at.warning)), texts(at.warning)
+    at = submit(at, "保存签收记录")
+    assert len(table(at, "dist_table_").value) == 28 and not any("尚未保存" in w for w in texts(at.warning))
     at.toggle(key=f"dist_only_open_{lid}").set_value(False).run()
     at.text_input(key=f"dist_search_{lid}").input(households["staff_no"].iloc[0]).run()
     assert len(table(at, "dist_table_").value) == 1
@@ -164,7 +173,7 @@ def test_only_not_signed_for_then_a_receipt_taken_back(people, app_env):
     at = submit(at, "撤回所选回执")
     at = submit(at, "保存签收记录")
     assert not texts(at.error), texts(at.error)
-    assert set(delivered(app_env, lid)) == {second}
+    assert set(delivered(app_env, lid)) == {second, int(households["employee_id"].iloc[2])}
 
 
 def test_receipt_list_and_coverage_workbooks(people, app_env, monkeypatch):

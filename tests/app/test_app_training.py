@@ -161,9 +161,13 @@ def test_all_present_then_save(people, app_env):
     leader = people[Role.LEADER]
     sid = fresh_session(app_env, leader)
     at = open_page(leader, "pages/session_record.py", id=sid)
+    assert not any("尚未保存" in w for w in texts(at.warning))  # nothing done yet
     at = submit(at, "全部出席")
+    expected = len(statuses(app_env, sid))
+    assert any(f"有 {expected} 人的出席情况尚未保存" in w for w in texts(at.warning)), texts(at.warning)
     at = submit(at, "保存点名结果")
     assert set(statuses(app_env, sid).values()) == {"present"}
+    assert not any("尚未保存" in w for w in texts(at.warning))
 
 
 def test_sign_in_sheet_download_and_import(people, app_env, monkeypatch):
@@ -451,11 +455,18 @@ def test_roll_call_filtered_to_the_absent_then_marked_present_from_the_selection
     at = select_rows(at, "roll_table_", [0, 2])
     assert any("已选 2 人" in c for c in texts(at.caption)), texts(at.caption)
     at = submit(at, "出席")
-    assert list(table(at, "roll_table_").value["姓名"]) == [roster["name"].iloc[1]]  # still excused
+    # Marked but not saved: they stay in the filtered view, flagged, so the marks can be checked.
+    shown = table(at, "roll_table_").value
+    assert list(shown["姓名"]) == list(roster["name"].iloc[:3])
+    assert list(shown["出勤"]) == ["出席", "请假", "出席"] and list(shown["待保存"]) == ["✓", "", "✓"]
+    # Everyone but the excused (as saved) waits for the save: the two marked and the unmarked.
+    assert any(f"有 {len(ids) - 1} 人的出席情况尚未保存" in w for w in texts(at.warning)), texts(at.warning)
     at = submit(at, "保存点名结果")
     assert not texts(at.error), texts(at.error)
     marks = statuses(app_env, sid)
     assert (marks[ids[0]], marks[ids[1]], marks[ids[2]]) == ("present", "excused", "present")
+    assert list(table(at, "roll_table_").value["姓名"]) == [roster["name"].iloc[1]]  # saved: only the excused
+    assert not any("尚未保存" in w for w in texts(at.warning))
 
 
 def test_roll_call_search_finds_a_person_to_mark(people, app_env):
