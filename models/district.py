@@ -14,7 +14,9 @@ class DistrictFile(SQLModel, table=True):
 
     Kept for good: a unit's later file sets `superseded_by_id` on its earlier ones (and a
     duplicate that lost to a later 报表生成时间 is stored with status 重复), so the roll-up
-    reads the rows with `superseded_by_id IS NULL` and the history stays."""
+    reads the rows with `superseded_by_id IS NULL` and the history stays.  A file byte for
+    byte identical (same `sha256`) to one stored for the year is not stored again: its
+    resend is an audit event on the stored one (services.district.collect)."""
 
     __tablename__ = "district_file"
 

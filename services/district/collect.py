@@ -13,7 +13,12 @@ status that applies (its problems list every problem found at that step):
 4. 已报.
 
 Across the files of one collection the same 单位名称 twice makes the one with the later
-报表生成时间 count and the other 重复.  A counted file whose unit is not on the roster is
+报表生成时间 count and the other 重复.  A file byte for byte identical (the same SHA-256) to
+one already received for the year, in an earlier collection or earlier in this one, is the
+same unit's report twice with the same 报表生成时间: it is 重复, named in the result as
+already received (`FileCheck.already_received`), and not stored a second time; the file
+received first stays as it was (counted or not), and the resend leaves a `collect` event
+on that file (its `details` say what came in again).  A counted file whose unit is not on the roster is
 reported 名单外 by the collection (and stored as 已报: it is counted); 未报 and 名单外 are
 decided again by the roll-up (`services.district.rollup`) from the roster as it stands.
 
@@ -41,7 +46,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from models import DistrictFile, DistrictRoster, Unit
@@ -49,6 +54,7 @@ from services.audit import trail, wording
 from services.audit.access import authorize, write_as
 from services.core import uploads
 from services.core.errors import PermissionDenied, ValidationError
+from services.core.formatting import fmt_datetime
 from services.core.i18n import N_, translate
 from services.core.permissions import PERMISSION_LABELS, Actor, Permission, UnitKind
 from services.ledger.unit import UNIT_ID, unit_kind
@@ -102,6 +108,9 @@ class FileCheck:
     checksum: str | None = None
     figures: dict[str, Any] = field(default_factory=dict)  # the 汇总 rows: numbers as numbers
     problems: list[str] = field(default_factory=list)
+    # The file name of the identical file received before (same SHA-256), when this one
+    # is a resend of it: not stored again (see the module's docstring).
+    already_received: str | None = None
 
 
 @dataclass
@@ -110,6 +119,11 @@ class CollectResult:
     checks: list[FileCheck]  # one per file, in the order given
     stored: int  # file records written
     superseded: int  # earlier records superseded
+
+    @property
+    def already_received(self) -> list[FileCheck]:
+        """The files that had come in before, byte for byte (not stored again)."""
+        return [c for c in self.checks if c.already_received is not None]
 
 
 # ---------------------------------------------------------------- one file
@@ -410,6 +424,29 @@ def _batches(files: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, byt
         yield batch
 
 
+def _identical_problem(file_name: str, when: str | None, status: str, counted: bool) -> str:
+    """Why a resend of `file_name` (same SHA-256) is not stored again."""
+    received = f"已收到的文件“{file_name}”（{when}收到）" if when else f"本次收取的文件“{file_name}”"
+    outcome = "该文件已计入汇总，" if counted else f"该文件的报送状态为“{status}”，"
+    return f"与{received}内容完全相同（SHA-256 一致），{outcome}本文件不再重复收取、不计入汇总。"
+
+
+def _mark_identical(checks: list[FileCheck]) -> dict[int, int]:
+    """A file identical (same SHA-256) to one given earlier in this collection is 重复, already
+    received; {its index: the index of the earlier one}.  Marked before the other duplicates,
+    so a copy never competes with its original."""
+    first: dict[str, int] = {}
+    same: dict[int, int] = {}
+    for i, check in enumerate(checks):
+        j = first.setdefault(check.sha256, i)
+        if j != i:
+            earlier = checks[j]
+            check.status = Status.DUPLICATE  # its problem is written when stored (`_store`)
+            check.already_received = earlier.file_name
+            same[i] = j
+    return same
+
+
 def _mark_duplicates(checks: list[FileCheck]) -> None:
     """The same 单位名称 twice among counted files: the later 报表生成时间 counts (on a tie,
     the file given later)."""
@@ -495,9 +532,10 @@ def collect(
                 checks.append(check_sheets(name, hashlib.sha256(data).hexdigest(), outcome, year))
             if progress is not None:
                 progress(len(checks), len(items))
+    same = _mark_identical(checks)
     _mark_duplicates(checks)
     _mark_off_roster(engine, year, roster, checks)
-    stored, superseded = _store(engine, actor, year, items, checks, via)
+    stored, superseded = _store(engine, actor, year, items, checks, same, via)
     return CollectResult(year=year, checks=checks, stored=stored, superseded=superseded)
 
 
@@ -507,52 +545,103 @@ def _store(
     year: int,
     items: list[tuple[str, bytes]],
     checks: list[FileCheck],
+    same: dict[int, int],
     via: str | None,
 ) -> tuple[int, int]:
-    """Every file's record, what it supersedes and its audit event: one transaction, a fixed
-    number of statements (one INSERT of the files, one SELECT of the year's current files,
-    one UPDATE executemany, one INSERT of the events)."""
+    """Every new file's record, what it supersedes and its audit event: one transaction, a
+    fixed number of statements (one SELECT of the year's current files and of those identical
+    to a file given, one INSERT of the files, one UPDATE executemany, one INSERT of the events).
+
+    A file identical to one stored for the year (`same`: identical to one given earlier in
+    this collection) is marked already received and not stored; its event is on that file."""
     if not checks:
         return 0, 0
     received_by = actor.username if actor is not None else (via or "")
-    rows = [
-        {
-            "year": year,
-            "unit_name": c.unit_name,
-            "district": c.district,
-            "file_name": c.file_name[:255],
-            "sha256": c.sha256,
-            "status": Status.REPORTED.value if c.status == Status.OFF_ROSTER else c.status.value,
-            "problems": [] if c.status == Status.OFF_ROSTER else c.problems,
-            "figures": c.figures,
-            "generated_at": c.generated_at[:20] if c.generated_at else None,
-            "checksum": c.checksum[:64] if c.checksum else None,
-            "content": data,
-            "received_by": received_by[:50],
-            "superseded_by_id": None,
-        }
-        for c, (_, data) in zip(checks, items, strict=True)
-    ]
+    shas = sorted({c.sha256 for c in checks})
     with write_as(engine, actor) as session:
-        earlier = session.execute(
-            select(DistrictFile.id, DistrictFile.unit_name, DistrictFile.file_name, DistrictFile.status).where(
-                DistrictFile.year == year, DistrictFile.superseded_by_id.is_(None)
+        known = session.execute(
+            select(
+                DistrictFile.id,
+                DistrictFile.unit_name,
+                DistrictFile.file_name,
+                DistrictFile.status,
+                DistrictFile.sha256,
+                DistrictFile.received_at,
+                DistrictFile.superseded_by_id,
             )
+            .where(
+                DistrictFile.year == year,
+                or_(DistrictFile.superseded_by_id.is_(None), DistrictFile.sha256.in_(shas)),
+            )
+            .order_by(DistrictFile.id)
         ).all()
-        ids = list(
-            session.execute(
-                insert(DistrictFile).returning(DistrictFile.id, sort_by_parameter_order=True), rows
-            ).scalars()
+        earlier = [old for old in known if old.superseded_by_id is None]
+        stored_as: dict[str, Any] = {}
+        for old in known:  # the first file stored with each SHA-256 (a current one if there is one)
+            if old.sha256 not in stored_as or (old.superseded_by_id is None and stored_as[old.sha256].superseded_by_id):
+                stored_as[old.sha256] = old
+        resent: dict[int, int] = {}  # index of a file given -> id of the identical file stored
+        for i, c in enumerate(checks):
+            first = stored_as.get(c.sha256)
+            if first is not None:
+                resent[i] = first.id
+                c.status = Status.DUPLICATE
+                c.already_received = first.file_name
+                c.problems = [
+                    _identical_problem(
+                        first.file_name,
+                        fmt_datetime(first.received_at),
+                        first.status,
+                        first.superseded_by_id is None and first.status == Status.REPORTED.value,
+                    )
+                ]
+            elif i in same:  # identical to one given earlier in this collection, as that one ends up
+                original = checks[same[i]]
+                c.problems = [
+                    _identical_problem(original.file_name, None, original.status.value, original.status in COUNTED)
+                ]
+        new = [i for i in range(len(checks)) if i not in resent and i not in same]
+        rows = [
+            {
+                "year": year,
+                "unit_name": c.unit_name,
+                "district": c.district,
+                "file_name": c.file_name[:255],
+                "sha256": c.sha256,
+                "status": Status.REPORTED.value if c.status == Status.OFF_ROSTER else c.status.value,
+                "problems": [] if c.status == Status.OFF_ROSTER else c.problems,
+                "figures": c.figures,
+                "generated_at": c.generated_at[:20] if c.generated_at else None,
+                "checksum": c.checksum[:64] if c.checksum else None,
+                "content": items[i][1],
+                "received_by": received_by[:50],
+                "superseded_by_id": None,
+            }
+            for i in new
+            for c in (checks[i],)
+        ]
+        ids: list[int] = (
+            list(
+                session.execute(
+                    insert(DistrictFile).returning(DistrictFile.id, sort_by_parameter_order=True), rows
+                ).scalars()
+            )
+            if rows
+            else []
         )
+        id_of = dict(zip(new, ids, strict=True)) | resent
+        for i, j in same.items():
+            id_of[i] = id_of[j]
         # The newest file of each key in this collection decides what it supersedes.
         counted: dict[tuple[str, str], int] = {}
         refused: dict[tuple[str, str], int] = {}
-        for new_id, c in zip(ids, checks, strict=True):
+        for i in new:
+            c = checks[i]
             key = _key(c.unit_name, c.file_name)
             if c.status in COUNTED:
-                counted[key] = new_id
+                counted[key] = id_of[i]
             elif c.status in REFUSED:
-                refused[key] = new_id
+                refused[key] = id_of[i]
         moves = []
         for old in earlier:
             key = _key(old.unit_name, old.file_name)
@@ -566,38 +655,48 @@ def _store(
                 update(table).where(table.c.id == bindparam("old")).values(superseded_by_id=bindparam("new")),
                 moves,
             )
-        trail.record_many(
-            session,
-            actor,
-            [
-                {
-                    "action": "collect",
-                    "entity_type": "district_file",
-                    "entity_id": new_id,
-                    "actor_name": via,
-                    "after": {
-                        "year": year,
-                        "file_name": c.file_name,
-                        "sha256": c.sha256,
-                        "status": c.status.value,  # 名单外 here: as the collection reported it
-                        "unit_name": c.unit_name,
-                        "problems": c.problems,
-                    },
-                }
-                for new_id, c in zip(ids, checks, strict=True)
-            ]
-            + [
-                {
-                    "action": "update",
-                    "entity_type": "district_file",
-                    "entity_id": m["old"],
-                    "actor_name": via,
-                    "before": {"superseded_by_id": None},
-                    "after": {"superseded_by_id": m["new"]},
-                }
-                for m in moves
-            ],
-        )
+        events: list[dict[str, Any]] = []
+        for i, c in enumerate(checks):
+            received = {
+                "year": year,
+                "file_name": c.file_name,
+                "sha256": c.sha256,
+                "status": c.status.value,  # 名单外 here: as the collection reported it
+                "unit_name": c.unit_name,
+                "problems": c.problems,
+            }
+            if i in id_of and i not in resent and i not in same:
+                events.append(
+                    {
+                        "action": "collect",
+                        "entity_type": "district_file",
+                        "entity_id": id_of[i],
+                        "actor_name": via,
+                        "after": received,
+                    }
+                )
+            else:  # a resend: the trace is on the file received first, which it leaves as it is
+                events.append(
+                    {
+                        "action": "collect",
+                        "entity_type": "district_file",
+                        "entity_id": id_of[i],
+                        "actor_name": via,
+                        "details": {"already_received": True, **received},
+                    }
+                )
+        events += [
+            {
+                "action": "update",
+                "entity_type": "district_file",
+                "entity_id": m["old"],
+                "actor_name": via,
+                "before": {"superseded_by_id": None},
+                "after": {"superseded_by_id": m["new"]},
+            }
+            for m in moves
+        ]
+        trail.record_many(session, actor, events)
     return len(ids), len(moves)
 
 

@@ -5,7 +5,7 @@ The set (year Y = the demo's year):
 - 甲小学 (8 staff), 乙小学 (15), 丙小学 (25): valid;
 - 丙小学 again, generated an hour later: a duplicate (the later one counts);
 - 丁小学: valid, then one cell of 职工台账 edited by hand (校验失败);
-- 戊小学: 汇总's 应参训人次 doctored (校验失败 naming it);
+- 戊小学: 汇总's 应参训人次 doctored (校验失败 naming it), and doctored otherwise in a resend;
 - 己小学: the workbook of year Y - 1 (年度不符);
 - 说明.xlsx: not a workbook (格式错误);
 - 庚小学: valid, not on the roster (名单外); the roster also names 辛小学, which never reports (未报).
@@ -77,6 +77,7 @@ def school_files(tmp_path_factory) -> dict[str, tuple[str, bytes]]:
     name, data = school_workbook(large, "戊小学", Y, now=NOW)
     expected = int(cell_number(data, 1, "B14"))  # 汇总 row 14: 应参训人次
     files["戊"] = (name, set_cell(data, 1, "B14", expected + 1))
+    files["戊-again"] = (name, set_cell(data, 1, "B14", expected + 2))  # refused again, other bytes
     files["说明"] = ("说明.xlsx", "这不是工作簿".encode())
     for engine in (small, medium, large):
         engine.dispose()

@@ -142,10 +142,70 @@ def test_a_refused_resend_supersedes_only_earlier_refusals(district, school_file
     engine, actors = district
     officer = actors[Role.DISTRICT_OFFICER]
     col.collect(engine, officer, [school_files["戊"]], Y)
-    col.collect(engine, officer, [school_files["戊"]], Y)
+    col.collect(engine, officer, [school_files["戊-again"]], Y)
     with read_session(engine) as s:
         rows = s.execute(select(DistrictFile.id, DistrictFile.superseded_by_id).order_by(DistrictFile.id)).all()
     assert rows[0].superseded_by_id == rows[1].id and rows[1].superseded_by_id is None
+
+
+def _files(engine):
+    with read_session(engine) as s:
+        return s.execute(
+            select(DistrictFile.id, DistrictFile.status, DistrictFile.superseded_by_id).order_by(DistrictFile.id)
+        ).all()
+
+
+def test_a_byte_identical_resend_is_already_received_not_a_second_file(district, school_files):
+    """The same workbook again (same SHA-256) is 重复, named as already received; the file
+    received first stays the one counted, nothing is stored twice, and the resend is recorded."""
+    engine, actors = district
+    officer = actors[Role.DISTRICT_OFFICER]
+    first = col.collect(engine, officer, [school_files["甲"]], Y)
+    assert first.stored == 1 and first.already_received == []
+    again = col.collect(engine, officer, [school_files["甲"], school_files["乙"]], Y)
+    resend, other = again.checks
+    assert resend.status == col.Status.DUPLICATE and other.status == col.Status.REPORTED
+    assert resend.already_received == school_files["甲"][0] and again.already_received == [resend]
+    assert len(resend.problems) == 1
+    assert resend.problems[0].startswith(f"与已收到的文件“{school_files['甲'][0]}”（")
+    assert "内容完全相同" in resend.problems[0]
+    assert "已计入汇总" in resend.problems[0]
+    assert again.stored == 1 and again.superseded == 0
+    rows = _files(engine)
+    assert [(r.status, r.superseded_by_id) for r in rows] == [("已报", None), ("已报", None)]  # 甲, 乙
+    with read_session(engine) as s:
+        events = (
+            s.execute(select(AuditEvent).where(AuditEvent.action == "collect").order_by(AuditEvent.id)).scalars().all()
+        )
+    assert [int(e.entity_id) for e in events] == [rows[0].id, rows[0].id, rows[1].id]
+    assert "already_received" in events[1].details and "重复" in events[1].details
+    assert events[1].after is None  # the file received first is left as it was
+    (line,) = col.problem_lines(again.checks)  # what manage.py prints
+    assert line.startswith(school_files["甲"][0]) and "重复" in line and resend.problems[0] in line
+
+
+def test_the_same_file_twice_in_one_collection_is_stored_once(district, school_files):
+    engine, actors = district
+    officer = actors[Role.DISTRICT_OFFICER]
+    result = col.collect(engine, officer, [school_files["甲"], school_files["甲"]], Y)
+    assert [c.status for c in result.checks] == ["已报", "重复"]
+    assert result.checks[1].already_received == school_files["甲"][0]
+    assert "本次收取的文件" in result.checks[1].problems[0] and "已计入汇总" in result.checks[1].problems[0]
+    assert result.stored == 1 and len(_files(engine)) == 1
+
+
+def test_a_resend_of_a_superseded_or_refused_file_changes_nothing(district, school_files):
+    engine, actors = district
+    officer = actors[Role.DISTRICT_OFFICER]
+    col.collect(engine, officer, [school_files["丙-early"], school_files["戊"]], Y)
+    col.collect(engine, officer, [school_files["丙"]], Y)  # the later file replaces the early one
+    before = _files(engine)
+    result = col.collect(engine, officer, [school_files["丙-early"], school_files["戊"]], Y)
+    assert [c.status for c in result.checks] == ["重复", "重复"]
+    assert "报送状态为“已报”" in result.checks[0].problems[0]  # received, but no longer the one counted
+    assert "报送状态为“校验失败”" in result.checks[1].problems[0]
+    assert result.stored == 0 and result.superseded == 0
+    assert _files(engine) == before  # 丙's later file still counts, 戊's refusal stays
 
 
 def test_only_the_officer_collects_and_a_school_unit_refuses(district, school_files, engine):
