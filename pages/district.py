@@ -136,6 +136,15 @@ if actor.can(Permission.COLLECT_DISTRICT):
                         duplicates=sum(1 for c in result.checks if c.status == collect.Status.DUPLICATE),
                     ),
                 )
+                if result.already_received:  # the same file again: the one received before stays
+                    ui.flash(
+                        "info",
+                        ui.tmd(
+                            "Already received, byte for byte, and not counted again "
+                            "(the file received before stays as it is): {files}",
+                            files=", ".join(dict.fromkeys(c.file_name for c in result.already_received)),
+                        ),
+                    )
                 st.rerun()
         else:
             st.warning(t("Choose the workbooks to collect first."))
@@ -192,8 +201,16 @@ with ui.reporting_errors():
                     st.markdown("\n".join(f"- {ui.md(p)}" for p in detail.problems))
                 else:
                     st.success(t("No problems."))
-                st.markdown("**" + t("Files received") + "**")
-                st.dataframe(detail.files.map(cell_text), hide_index=True, width="stretch")
+            # The whole width: the times shown whole, the file counted plain to see.
+            st.markdown("**" + t("Files received") + "**")
+            st.dataframe(
+                detail.files.map(cell_text),
+                hide_index=True,
+                width="stretch",
+                row_height=ui.WRAP_ROW_HEIGHT,
+                column_config={c: st.column_config.TextColumn(c, width="medium") for c in rollup.TIME_COLUMNS}
+                | {rollup.PROBLEM_COLUMN: st.column_config.TextColumn(rollup.PROBLEM_COLUMN, width="large")},
+            )
 
     # ------------------------------------------------------------ 问题清单
     st.subheader(t("Problem list"))

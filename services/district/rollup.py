@@ -83,6 +83,21 @@ CHART_FIGURES = {
 FEW_BIRTHS = 100
 LOWEST = 5  # the summary names the five lowest units by attendance and by coverage
 
+# UnitDetail.files' columns.  计入汇总: the file the roll-up counts for the unit (at most one);
+# 当前: not superseded by a later file (a refused or 重复 file can be current and not counted).
+COUNTED_COLUMN, CURRENT_COLUMN, PROBLEM_COLUMN = "计入汇总", "当前", "问题"
+TIME_COLUMNS = ("报表生成时间", "接收时间")  # the times (YYYY-MM-DD HH:MM), to be shown whole
+RECEIVED_COLUMNS = [
+    "文件名",
+    "报送状态",
+    COUNTED_COLUMN,
+    TIME_COLUMNS[0],
+    TIME_COLUMNS[1],
+    "接收人",
+    CURRENT_COLUMN,
+    PROBLEM_COLUMN,
+]
+
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -110,7 +125,7 @@ class UnitDetail:
     status: str
     summary: list[tuple[str, Any]]  # its 汇总 rows (the counted file's), empty when none counts
     problems: list[str]
-    files: pd.DataFrame  # every file received from it: 文件名, 报送状态, 报表生成时间, 接收时间, 接收人, 当前, 问题
+    files: pd.DataFrame  # every file received from it (RECEIVED_COLUMNS)
 
 
 def rollup_file_names(district: str, year: int) -> tuple[str, str]:
@@ -484,17 +499,18 @@ def unit_detail(engine: Engine, actor: Actor | None, year: int, unit_name: str) 
     status = Status.REPORTED.value if counted else (current[-1].status if current else Status.MISSING.value)
     files = pd.DataFrame(
         [
-            {
-                "文件名": f.file_name,
-                "报送状态": f.status,
-                "报表生成时间": f.generated_at,
-                "接收时间": f.received_at,
-                "接收人": f.received_by,
-                "当前": f.superseded_by_id is None,
-                "问题": "；".join(f.problems),
-            }
+            [
+                f.file_name,
+                f.status,
+                counted is not None and f.id == counted.id,
+                f.generated_at,
+                f.received_at,
+                f.received_by,
+                f.superseded_by_id is None,
+                "；".join(f.problems),
+            ]
             for f in rows
         ],
-        columns=["文件名", "报送状态", "报表生成时间", "接收时间", "接收人", "当前", "问题"],
+        columns=RECEIVED_COLUMNS,
     )
     return UnitDetail(unit_name=unit_name, status=status, summary=summary, problems=problems, files=files)

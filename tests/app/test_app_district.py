@@ -7,6 +7,7 @@ page's form does) and the page is read afterwards; the browser journey uploads f
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from datetime import datetime
@@ -235,3 +236,24 @@ def test_the_roll_up_page_speaks_english(collected, monkeypatch):
     assert "District roll-up" in interface and "Must report" in interface
     cjk = re.compile(r"[\u3400-\u9fff]")
     assert [text for text in interface if cjk.search(text)] == []
+
+
+def test_a_unit_lists_each_file_once_and_shows_the_counted_one(collected, app_env, workbooks):
+    """Collecting 甲小学's workbook again, byte for byte, adds no second 已报 row; the file
+    list shows which file counts, and its times are given room to be read whole."""
+    officer = collected[Role.DISTRICT_OFFICER]
+    again = collect.collect(app_env, officer, workbooks[:1], Y)
+    assert [c.status for c in again.checks] == ["重复"] and again.stored == 0
+    at = on_roll_up(officer)
+    assert metrics(at)["已报"] == "2"
+    row = list(at.dataframe[0].value.iloc[:, 0]).index("甲小学")
+    at.session_state[f"district_units_{Y}"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    (table,) = [d for d in at.dataframe if "接收人" in d.value.columns]  # the files received
+    files = table.value
+    assert len(files) == 1
+    assert dict(zip(files.columns, files.iloc[0], strict=True))["计入汇总"] == "是"
+    assert list(files.columns[:4]) == ["文件名", "报送状态", "计入汇总", "报表生成时间"]
+    config = json.loads(table.proto.columns)
+    assert config["报表生成时间"]["width"] == "medium" and config["接收时间"]["width"] == "medium"

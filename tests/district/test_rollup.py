@@ -145,6 +145,9 @@ def test_unit_detail_lists_every_file(collected, school_files):
     d = ru.unit_detail(engine, actors[Role.DISTRICT_HEAD], Y, "丙小学")
     assert d.status == "已报" and dict(d.summary)["单位名称"] == "丙小学"
     assert list(d.files["报送状态"]) == ["重复", "已报"] and d.problems and "重复" not in d.problems[0]
+    # both are current (neither superseded); the one counted is marked
+    assert list(d.files["当前"]) == [True, True] and list(d.files["计入汇总"]) == [False, True]
+    assert list(d.files.columns) == ru.RECEIVED_COLUMNS
     assert ru.unit_detail(engine, actors[Role.DISTRICT_HEAD], Y, "辛小学").status == "未报"
 
 
