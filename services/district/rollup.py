@@ -81,7 +81,13 @@ CHART_FIGURES = {
 # tens of points): the summary says so rather than over-read it.  The national statistics
 # office reads the ratio of a county-sized population over several years for the same reason.
 FEW_BIRTHS = 100
-LOWEST = 5  # the summary names the five lowest units by attendance and by coverage
+# The summary names a unit's rate as low only when it is below the district's own rate (the
+# one recomputed from the sums, compared as both are shown: one decimal), and names at most the
+# five lowest of those (spec: "the five lowest units by attendance and by coverage"), lowest
+# first; section 五 repeats the three lowest.  Every sentence says the rule it applies.
+LOWEST = 5
+LOWEST_IN_ISSUES = 3
+LEAD_LABELS = ("分管领导", "单位负责人")
 
 # UnitDetail.files' columns.  计入汇总: the file the roll-up counts for the unit (at most one);
 # 当前: not superseded by a later file (a refused or 重复 file can be current and not counted).
@@ -114,6 +120,8 @@ class RollUp:
     totals: dict[str, Any] = field(default_factory=dict)  # the summed figures (int; the amount a Decimal)
     missing: list[str] = field(default_factory=list)  # roster units with no counted file, roster order
     refused: dict[str, str] = field(default_factory=dict)  # unit -> its status, units with only refused files
+    # Counted units whose 汇总 leaves 分管领导 or 单位负责人 blank (the summary says who named them)
+    unnamed_leads: list[str] = field(default_factory=list)
 
     def value(self, label: str) -> Any:
         return dict(self.summary)[label]
@@ -294,6 +302,11 @@ def _compose(year: int, profile: str | None, roster: list[str], files: Sequence[
             problem_rows.append([name, "", Status.MISSING.value, reason])
     problems = pd.DataFrame(problem_rows, columns=[h for h, _ in PROBLEM_COLUMNS])
     chart = pd.DataFrame(chart_rows, columns=list(CHART_FIGURES.values()))
+    unnamed_leads = [
+        u
+        for u in order
+        if u in counted and any(str(counted[u].figures.get(label) or "").strip() in ("", "—") for label in LEAD_LABELS)
+    ]
     return RollUp(
         district=district,
         year=year,
@@ -306,6 +319,7 @@ def _compose(year: int, profile: str | None, roster: list[str], files: Sequence[
         totals=totals,
         missing=missing,
         refused=refused,
+        unnamed_leads=unnamed_leads,
     )
 
 
@@ -342,77 +356,216 @@ def _cn_date(day: Any) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _lowest(r: RollUp, column: str) -> list[tuple[str, str]]:
-    """The LOWEST counted units by a rate (lowest first), as (unit, its percent text)."""
-    frame = r.chart_frame.dropna(subset=[column]).sort_values([column, UNIT_NAME]).head(LOWEST)
-    text_column = {"参训率": "参训率", "发放覆盖率": "发放覆盖率"}[column]
-    shown = dict(zip(r.units["单位名称"], r.units[text_column], strict=True))
-    return [(u, shown[u]) for u in frame["单位名称"]]
+def _percent(text: Any) -> Decimal | None:
+    """`"96.4%"` -> Decimal("96.4"); None for `—` or anything else."""
+    if not isinstance(text, str) or not text.endswith("%"):
+        return None
+    try:
+        return Decimal(text[:-1])
+    except ArithmeticError:
+        return None
+
+
+def _below_district(r: RollUp, column: str) -> list[tuple[str, str]]:
+    """The counted units whose rate (`参训率` or `发放覆盖率`) is below the district's, lowest
+    first, as (unit, its percent text): compared at one decimal, as both are written, so a
+    unit shown at the district's own figure is never called lower."""
+    district = _percent(r.value(column))
+    if district is None:
+        return []
+    shown = dict(zip(r.units[UNIT_NAME], r.units[column], strict=True))
+    frame = r.chart_frame.dropna(subset=[column]).sort_values([column, UNIT_NAME])
+    below = []
+    for u in frame[UNIT_NAME]:
+        rate = _percent(shown.get(u))
+        if rate is not None and rate < district:
+            below.append((u, str(shown[u])))
+    return below
+
+
+def _without_rate(r: RollUp, column: str) -> list[str]:
+    """The counted units with nothing to count for a rate (its `—`), in the units' order."""
+    rates = dict(zip(r.chart_frame[UNIT_NAME], r.chart_frame[column], strict=True))
+    return [u for u in r.units[UNIT_NAME] if u in rates and rates[u] != rates[u]]
 
 
 def _listing(items: list[tuple[str, str]]) -> str:
     return "、".join(f"{u}（{rate}）" for u, rate in items)
 
 
+def _below_sentence(what: str, district_rate: str, below: list[tuple[str, str]], shown: int) -> str:
+    """`参训率低于全区参训率（96.4%）的单位2个：…` naming at most `shown`, lowest first."""
+    head = f"{what}低于全区{what}（{district_rate}）的单位{len(below)}个"
+    if len(below) == 1:
+        return f"{head}：{_listing(below)}"
+    if len(below) <= shown:
+        return f"{head}，由低到高为：{_listing(below)}"
+    return f"{head}，其中最低的{shown}个为：{_listing(below[:shown])}"
+
+
 def summary_paragraphs(r: RollUp, day: Any) -> list[tuple[str, str]]:
-    """The draft district work summary as (style, text), every number from `r`."""
+    """The draft district work summary as (style, text), every number from `r`.
+
+    Every sentence follows from the figures: the units named as low are below the district's
+    own rate (and the sentence says so); that units named their leaders and reported is said
+    only when every unit due reported and none was refused; the totals are said to be the
+    reporting units' when some did not report; a sex ratio of few births is not judged."""
     v = r.value
     c = r.counts
-    refused_units = "、".join(f"{u}（{status}）" for u, status in r.refused.items())
-    on_time = f"已报{c['已报']}个" + (f"（其中名单外{c['名单外']}个）" if c["名单外"] else "")
-    org = (
-        f"全区应报单位{c['应报']}个，{on_time}，未报{c['未报']}个，退回{c['退回']}个。"
-        + (
-            f"退回的单位及原因：{refused_units}，退回原因详见汇总表“问题清单”。"
-            if r.refused
-            else "报送的文件均通过校验。"
+    reported = c["已报"]
+    complete = not r.missing  # every unit due has a counted file
+    # Whose figures the totals are: the district's only when every unit due is in them.
+    scope = "全区各单位" if complete else f"已报的{reported}个单位"
+    unreadable = sorted(
+        set(
+            r.problems.loc[
+                (r.problems[UNIT_NAME] == "") & r.problems["报送状态"].isin([s.value for s in REFUSED]), "文件名"
+            ]
         )
-        + "各单位均明确了分管领导和具体经办人员，按要求报送了年度台账。"
     )
-    low_attendance, low_coverage = _lowest(r, "参训率"), _lowest(r, "发放覆盖率")
-    education = (
-        f"全区各单位共组织政策学习培训{v('学习培训场次')}场次，应参训{v('应参训人次')}人次，实参训{v('实参训人次')}人次，"
-        f"参训率{v('参训率')}；发放宣传资料{v('宣传资料种类')}种，应发放{v('应发放户数')}户，已发放{v('已发放户数')}户，"
-        f"签收{v('签收户数')}户，发放覆盖率{v('发放覆盖率')}。"
+    refused_units = "、".join(f"{u}（{status}）" for u, status in r.refused.items())
+    refused_missing = [u for u in r.missing if u in r.refused]
+    refused_off_roster = [u for u in r.refused if u not in r.missing]
+    off_roster = [u for u, status in zip(r.units[UNIT_NAME], r.units["报送状态"], strict=True) if status == "名单外"]
+
+    # 一、组织领导
+    org = f"全区应报单位{c['应报']}个，已报{reported}个" + (
+        f"（其中名单外{c['名单外']}个：{'、'.join(off_roster)}，已计入汇总）" if c["名单外"] else ""
     )
-    if low_attendance:
-        education += f"参训率最低的单位：{_listing(low_attendance)}。"
-    if low_coverage:
-        education += f"发放覆盖率最低的单位：{_listing(low_coverage)}。"
-    sanctions = (
-        f"全区经确认的违规案件{v('违规确认件数')}件，依规取消评优资格{v('取消评优资格人数')}人，"
-        f"扣发奖励性工资{v('扣发奖励性工资人数')}人，扣发金额合计{v('扣发金额合计(元)')}元。"
-    )
-    births, boys, girls, ratio = v("本年出生子女数"), v("其中男孩"), v("其中女孩"), v("出生人口性别比")
-    low, high = NORMAL_SEX_RATIO
-    sex_ratio = f"全区在职职工本年出生子女{births}人，其中男孩{boys}人、女孩{girls}人，"
-    if ratio == NO_RATE:
-        sex_ratio += f"本年无女孩出生，出生人口性别比无法计算（记为“{NO_RATE}”）。"
+    org += f"，未报{c['未报']}个，退回{c['退回']}个。"
+    if complete and not r.refused and not unreadable:
+        org += "应报单位均已报送年度台账，报送的文件均通过校验。"
+        if reported and not r.unnamed_leads:
+            org += "各单位年报均载明了分管领导和单位负责人。"
     else:
-        sex_ratio += f"出生人口性别比为{ratio}（女孩为100），正常范围为{low}–{high}。"
-        if births < FEW_BIRTHS:
-            sex_ratio += f"本年出生人数不足{FEW_BIRTHS}人，数量过少，性别比易受个别出生影响，不宜据此判断偏高或偏低。"
-        elif Decimal(ratio) > high:
-            sex_ratio += "性别比高于正常范围，须继续严厉打击“两非”行为。"
-        elif Decimal(ratio) < low:
-            sex_ratio += "性别比低于正常范围。"
+        if r.missing:
+            org += (
+                f"应报的{c['应报']}个单位中，{c['应报'] - c['未报']}个已报送并通过校验，"
+                f"{c['未报']}个未报：{'、'.join(r.missing)}"
+                + (f"（其中{'、'.join(refused_missing)}报送的文件被退回）" if refused_missing else "")
+                + "。"
+            )
+        if r.refused:
+            org += f"退回的单位及原因：{refused_units}，退回原因详见汇总表“问题清单”。"
+        if unreadable:
+            org += f"另有{len(unreadable)}个文件无法识别报送单位，已退回（{'、'.join(unreadable)}），详见“问题清单”。"
+    if r.unnamed_leads:
+        org += f"以下已报单位的年报未载明分管领导或单位负责人：{'、'.join(r.unnamed_leads)}。"
+
+    # 二、宣传教育
+    attendance, coverage = v("参训率"), v("发放覆盖率")
+    low_attendance, low_coverage = _below_district(r, "参训率"), _below_district(r, "发放覆盖率")
+    no_attendance, no_coverage = _without_rate(r, "参训率"), _without_rate(r, "发放覆盖率")
+    if not reported:
+        education = "尚无单位的年报计入汇总，本项无数据。"
+    else:
+        if v("学习培训场次"):
+            education = (
+                f"{scope}共组织政策学习培训{v('学习培训场次')}场次，应参训{v('应参训人次')}人次，"
+                f"实参训{v('实参训人次')}人次，"
+                + (f"参训率{attendance}；" if attendance != NO_RATE else "无应参训人次，参训率无法计算；")
+            )
         else:
-            sex_ratio += "性别比处于正常范围。"
+            education = f"{scope}本年均未记录政策学习培训；"
+        if v("宣传资料种类"):
+            education += (
+                f"发放宣传资料{v('宣传资料种类')}种，应发放{v('应发放户数')}户，已发放{v('已发放户数')}户，"
+                f"签收{v('签收户数')}户，"
+                + (f"发放覆盖率{coverage}。" if coverage != NO_RATE else "无应发放户数，发放覆盖率无法计算。")
+            )
+        else:
+            education += "本年均未记录宣传资料发放。"
+        for what, rate, below, without, nothing in (
+            ("参训率", attendance, low_attendance, no_attendance, "未记录学习培训参训人次的单位"),
+            ("发放覆盖率", coverage, low_coverage, no_coverage, "未记录宣传资料发放户数的单位"),
+        ):
+            if rate == NO_RATE:
+                continue
+            if below:
+                education += _below_sentence(what, rate, below, LOWEST) + "。"
+            else:
+                education += f"计入汇总的单位{what}均不低于全区{what}（{rate}）。"
+            if without:
+                education += f"{nothing}：{'、'.join(without)}。"
+
+    # 三、奖惩执行
+    if not reported:
+        sanctions = "尚无单位的年报计入汇总，本项无数据。"
+    else:
+        sanctions = (
+            f"{scope}经确认的违规案件{v('违规确认件数')}件，取消评优资格{v('取消评优资格人数')}人，"
+            f"扣发奖励性工资{v('扣发奖励性工资人数')}人，扣发金额合计{v('扣发金额合计(元)')}元。"
+        )
+
+    # 四、出生人口性别比
+    births, boys, girls, ratio = v("本年出生子女数"), v("其中男孩"), v("其中女孩"), v(SEX_RATIO)
+    low, high = NORMAL_SEX_RATIO
+    if not reported:
+        sex_ratio = f"尚无单位的年报计入汇总，出生人口性别比无法计算（记为“{NO_RATE}”）。"
+    elif not births:
+        sex_ratio = f"{scope}在职职工本年无出生子女，出生人口性别比无法计算（记为“{NO_RATE}”）。"
+    else:
+        sex_ratio = f"{scope}在职职工本年出生子女{births}人，其中男孩{boys}人、女孩{girls}人，"
+        if ratio == NO_RATE:
+            sex_ratio += f"本年无女孩出生，出生人口性别比无法计算（记为“{NO_RATE}”）。"
+        else:
+            sex_ratio += f"出生人口性别比为{ratio}（女孩为100），正常范围为{low}–{high}。"
+            if births < FEW_BIRTHS:
+                sex_ratio += (
+                    f"本年出生人数不足{FEW_BIRTHS}人，数量过少，性别比易受个别出生影响，不宜据此判断偏高或偏低。"
+                )
+            elif Decimal(ratio) > high:
+                sex_ratio += "性别比高于正常范围，须继续严厉打击“两非”行为。"
+            elif Decimal(ratio) < low:
+                sex_ratio += "性别比低于正常范围。"
+            else:
+                sex_ratio += "性别比处于正常范围。"
+
+    # 五、存在问题及下一步打算
     issues = []
     if r.missing:
-        issues.append(f"未报单位{len(r.missing)}个：{'、'.join(r.missing)}")
+        issues.append(
+            f"未报单位{len(r.missing)}个：{'、'.join(r.missing)}"
+            + (f"（其中{len(refused_missing)}个报送的文件被退回）" if refused_missing else "")
+        )
+    if refused_off_roster:
+        issues.append(f"名单外单位报送的文件被退回：{'、'.join(refused_off_roster)}")
+    if unreadable:
+        issues.append(f"无法识别报送单位的文件{len(unreadable)}个")
     if low_attendance:
-        issues.append(f"参训率偏低的单位：{_listing(low_attendance[:3])}")
+        issues.append(_below_sentence("参训率", attendance, low_attendance, LOWEST_IN_ISSUES))
     if low_coverage:
-        issues.append(f"发放覆盖率偏低的单位：{_listing(low_coverage[:3])}")
-    problems = "；".join(issues) + "。" if issues else "各单位均按时报送，未发现突出问题。"
+        issues.append(_below_sentence("发放覆盖率", coverage, low_coverage, LOWEST_IN_ISSUES))
+    if reported and (no_attendance or no_coverage):
+        issues.append("未记录学习培训或宣传资料发放的单位：" + "、".join(dict.fromkeys([*no_attendance, *no_coverage])))
+    if issues:
+        problems = "；".join(issues) + "。"
+    else:
+        problems = "应报单位均已报送并通过校验" + (
+            "，各单位参训率、发放覆盖率均不低于全区水平。" if NO_RATE not in (attendance, coverage) else "。"
+        )
+    plans = []
+    if [u for u in r.missing if u not in r.refused]:
+        plans.append("督促未报的单位及时报送")
+    if r.refused or unreadable:
+        plans.append("督促文件被退回的单位更正后重新报送")
+    if low_attendance or low_coverage:
+        plans.append("对参训率、发放覆盖率低于全区水平的单位加强指导")
+    if reported and (no_attendance or no_coverage):
+        plans.append("督促未记录学习培训或宣传资料发放的单位补齐工作和台账")
+    plan = "下一步，将" + "，".join(plans) + "。" if plans else "下一步，将继续做好计划生育综合治理工作。"
     return [
         ("title", f"{r.district}{r.year}年计划生育综合治理工作汇总"),
         (
             "body",
-            f"{r.year}年，全区各单位认真贯彻落实《中华人民共和国人口与计划生育法》，扎实开展计划生育综合治理工作。"
-            f"全区应报单位{c['应报']}个，已报{c['已报']}个，汇总在职职工{v('在职职工数')}人、家庭成员{v('家庭成员数')}人。"
-            "现将全区工作汇总如下。",
+            f"{r.year}年，全区贯彻落实《中华人民共和国人口与计划生育法》，开展计划生育综合治理工作。"
+            f"全区应报单位{c['应报']}个，已报{reported}个"
+            + (
+                f"，{scope}汇总在职职工{v('在职职工数')}人、家庭成员{v('家庭成员数')}人。"
+                if reported
+                else "，尚无单位的年报计入汇总。"
+            )
+            + "现将全区工作汇总如下。",
         ),
         ("heading", "一、组织领导"),
         ("body", org),
@@ -423,7 +576,7 @@ def summary_paragraphs(r: RollUp, day: Any) -> list[tuple[str, str]]:
         ("heading", "四、出生人口性别比"),
         ("body", sex_ratio),
         ("heading", "五、存在问题及下一步打算"),
-        ("body", problems + "下一步，将督促未报和退回的单位及时补报、更正，对参训率和发放覆盖率偏低的单位加强指导。"),
+        ("body", problems + plan),
         ("closing", r.district),
         ("closing", _cn_date(day)),
     ]
