@@ -20,7 +20,7 @@ def show(actor: Actor, events: pd.DataFrame, *, drop: Sequence[str] = ("No.",), 
         st.caption(t("No recorded changes."))
         return
     shown = trail.events_table(events, ui.lang()).drop(columns=[t(c) for c in drop])
-    st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_history")
+    ui.wrapped_table(shown, [t("Content")], key=f"{key}_history")  # what changed, whole
     if trail.may_see_raw(actor):
         with st.expander(t("Technical details"), icon=":material/data_object:"):
             st.caption(t("The events as stored: times in UTC, account names, record ids, the raw changes."))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -23,6 +23,7 @@ from services.audit import guard
 from services.audit.access import authorize
 from services.core.db import get_engine
 from services.core.errors import ServiceError
+from services.core.exports import text_width
 from services.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Msg, translate
 from services.core.permissions import ROLE_LABELS, Actor, Permission
 from services.ledger import roster
@@ -603,15 +604,22 @@ def selected_ids(rows: Any, ids: list[Any]) -> list[Any]:
     return [ids[int(r)] for r in rows or [] if 0 <= int(r) < len(ids)]
 
 
-def table_selection(frame: pd.DataFrame, config: dict, *, key: str, mode: str | list[str]) -> list[int]:
+def table_selection(
+    frame: pd.DataFrame, config: dict, *, key: str, mode: str | list[str], wrap: Sequence[str] = ()
+) -> list[int]:
     """`show_table`, with rows the user selects (`mode` "multi-row", or "single-row" with "single-cell"
-    so a click on any cell counts as one on its row): the selected row positions."""
+    so a click on any cell counts as one on its row): the selected row positions.
+    The `wrap` columns (codes in `config`) show their text in full, as in `wrapped_table`."""
     labels = {c: v if isinstance(v, str) else v["label"] for c, v in config.items()}
+    shown = frame[list(config)].rename(columns=labels)
+    wide = [labels[c] for c in wrap]
     event = st.dataframe(
-        frame[list(config)].rename(columns=labels),
+        shown,
         hide_index=True,
         width="stretch",
-        column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)},
+        row_height=wrap_row_height(shown, wide) if wide else None,
+        column_config={labels[c]: v for c, v in config.items() if not isinstance(v, str)}
+        | {c: st.column_config.TextColumn(c, width=WRAP_COLUMN_WIDTH) for c in wide},
         key=key,
         on_select="rerun",
         selection_mode=mode,  # type: ignore[arg-type]
@@ -620,10 +628,13 @@ def table_selection(frame: pd.DataFrame, config: dict, *, key: str, mode: str | 
     return [int(r) for r in event.selection.rows] + [int(cell[0]) for cell in cells]
 
 
-def row_link_table(frame: pd.DataFrame, config: dict, *, key: str, page: str, id_column: str = "id") -> None:
-    """A table whose row, when clicked, opens its record on `page` (`?id=`): no choose-then-open."""
+def row_link_table(
+    frame: pd.DataFrame, config: dict, *, key: str, page: str, id_column: str = "id", wrap: Sequence[str] = ()
+) -> None:
+    """A table whose row, when clicked, opens its record on `page` (`?id=`): no choose-then-open.
+    The `wrap` columns (codes in `config`) show their text in full (a reason, a basis)."""
     st.caption(t("Click a row to open it."))
-    rows = table_selection(frame, config, key=key, mode=["single-row", "single-cell"])
+    rows = table_selection(frame, config, key=key, mode=["single-row", "single-cell"], wrap=wrap)
     target = opened_record(rows, [int(i) for i in frame[id_column]])
     if target is not None:
         st.switch_page(page, query_params={"id": str(target)})
@@ -722,18 +733,37 @@ def filters_from_link(presets: dict[str, tuple[str, Callable[[str], Any]]]) -> N
         del st.query_params[param]
 
 
-# st.dataframe wraps a cell's text in rows taller than 4rem (64 px); a click on a cell shows it whole.
-WRAP_ROW_HEIGHT = 72
+# st.dataframe wraps a cell's text only in rows taller than 4rem (64 px), and every row of a table
+# has one height: a table whose text must show in full (a reason, a basis, an event's content)
+# gets rows as tall as its longest such text needs in a column of WRAP_COLUMN_WIDTH pixels.
+WRAP_ROW_HEIGHT = 72  # three lines, the least at which a cell wraps
+WRAP_COLUMN_WIDTH = 480  # px
+WRAP_LINE_HEIGHT = 22  # px per line of the table's 14 px text, with room
+WRAP_LINE_UNITS = 56  # text_width units per line of a wrapped column (a CJK character is 2, about 15 px)
+WRAP_MAX_LINES = 24  # a row no taller than a screen (a click on a plain table's cell shows any text whole)
+
+
+def wrap_lines(text: object) -> int:
+    """How many lines `text` takes in a wrapped column (its own line breaks kept)."""
+    if text is None or (isinstance(text, float) and text != text):
+        return 1
+    return sum(max(1, -(-text_width(line) // WRAP_LINE_UNITS)) for line in str(text).splitlines() or [""])
+
+
+def wrap_row_height(frame: pd.DataFrame, wide: Sequence[str]) -> int:
+    """The row height at which every cell of `frame`'s `wide` columns shows its text in full."""
+    lines = max((wrap_lines(v) for c in wide for v in frame[c]), default=1)
+    return max(WRAP_ROW_HEIGHT, min(lines, WRAP_MAX_LINES) * WRAP_LINE_HEIGHT + 12)
 
 
 def wrapped_table(frame: pd.DataFrame, wide: list[str], *, key: str | None = None) -> None:
     """`frame` (headers already in the user's language) with long text shown in full:
-    the `wide` columns get the room, and rows are tall enough for their text to wrap."""
+    the `wide` columns get the room, and rows are tall enough for their text to wrap whole."""
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
-        row_height=WRAP_ROW_HEIGHT,
-        column_config={c: st.column_config.TextColumn(c, width="large") for c in wide},
+        row_height=wrap_row_height(frame, wide),
+        column_config={c: st.column_config.TextColumn(c, width=WRAP_COLUMN_WIDTH) for c in wide},
         key=key,
     )

@@ -67,7 +67,7 @@ else:
             t("Finalised on"): shown["finalised_at"].map(lambda v: fmt_datetime(v)[:10] if v is not None else ""),
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", key="awards_table")
+    ui.wrapped_table(table, [t("Reason")], key="awards_table")  # a block's reason, whole
     stale = frame[frame["finalised"] & ~frame["eligible"]]
     if not stale.empty:
         st.warning(

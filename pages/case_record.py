@@ -221,8 +221,10 @@ meta = [
     (t("Recorded by"), f"{case['recorded_by_name']} · {fmt_datetime(case['recorded_at'])}"),
     (t("Submitted"), fmt_datetime(case["submitted_at"]) or "—"),
 ]
+# The decision, appeal and revocation lines carry a reason: shown whole, each on a line of its own.
+outcome: list[tuple[str, str]] = []
 if case["decided_at"]:
-    meta.append(
+    outcome.append(
         (
             t("Decision"),
             f"{t(lifecycle.STATE_LABELS.get(case['decision'], case['decision']))} · {case['decided_by_name']} · "
@@ -231,10 +233,10 @@ if case["decided_at"]:
         )
     )
 if case["appealed_at"]:
-    meta.append((t("Appeal"), f"{fmt_datetime(case['appealed_at'])} · {case['appeal_grounds']}"))
+    outcome.append((t("Appeal"), f"{fmt_datetime(case['appealed_at'])} · {case['appeal_grounds']}"))
 if case["appeal_decided_at"]:
     result = t("Appeal dismissed") if case["appeal_result"] == "upheld" else t("Overturned on appeal")
-    meta.append(
+    outcome.append(
         (
             t("Appeal decision"),
             f"{result} · {case['appeal_decided_by_name']} · {fmt_datetime(case['appeal_decided_at'])}"
@@ -242,12 +244,13 @@ if case["appeal_decided_at"]:
         )
     )
 if case["revoked_at"]:
-    meta.append(
+    outcome.append(
         (t("Revoked"), f"{case['revoked_by_name']} · {fmt_datetime(case['revoked_at'])} · {case['revoke_reason']}")
     )
-st.dataframe({t("Item"): [m[0] for m in meta], t("Content"): [m[1] for m in meta]}, hide_index=True, width="stretch")
+ui.fields_text(meta, columns=4)
 ui.fields_text(
-    [(t("Facts"), case["facts"]), (t("Basis"), case["basis"]), (t("Evidence"), case["evidence_note"])], columns=1
+    [*outcome, (t("Facts"), case["facts"]), (t("Basis"), case["basis"]), (t("Evidence"), case["evidence_note"])],
+    columns=1,
 )
 if detail.attachment:
     try:

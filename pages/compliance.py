@@ -381,6 +381,7 @@ else:
         key=f"cmp_people_{year}_{kind}_{department}_{leaflet_id}_{page_no}",
         page="pages/staff_record.py",
         id_column="employee_id",
+        wrap=["reason"] if "reason" in shown else [],  # every block shows its reason in full
     )
 
 # ---------------------------------------------------------------- attention

@@ -357,29 +357,17 @@ else:
                 icon=":material/gavel:",
                 query_params={"id": str(block.case_id)},
             )
-            st.dataframe(
-                {
-                    t("Item"): [
-                        t("Category"),
-                        t("Basis"),
-                        t("State"),
-                        t("Assessment year"),
-                        t("Recorded by"),
-                        t("Confirmed by"),
-                        t("Confirmed on"),
-                    ],
-                    t("Content"): [
-                        block.category,
-                        block.basis,
-                        t(lifecycle.STATE_LABELS.get(block.state, block.state)),
-                        str(block.case_year),
-                        block.recorded_by,
-                        block.confirmed_by or "",
-                        fmt_datetime(block.confirmed_at)[:10],
-                    ],
-                },
-                hide_index=True,
-                width="stretch",
+            # The reason in full (PIPL Art. 24): category and basis each on a line of their own.
+            ui.fields_text([(t("Category"), block.category), (t("Basis"), block.basis)], columns=1)
+            ui.fields_text(
+                [
+                    (t("State"), t(lifecycle.STATE_LABELS.get(block.state, block.state))),
+                    (t("Assessment year"), str(block.case_year)),
+                    (t("Recorded by"), block.recorded_by),
+                    (t("Confirmed by"), block.confirmed_by or ""),
+                    (t("Confirmed on"), fmt_datetime(block.confirmed_at)[:10]),
+                ],
+                columns=5,
             )
 if standing.pending_case_nos:
     st.warning(

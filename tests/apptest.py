@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -130,3 +131,32 @@ def select_rows(at: AppTest, key_prefix: str, rows: list[int]) -> AppTest:
     """Select these rows (positions as shown) of the selectable table `key_prefix`, as a click in the browser would."""
     at.session_state[table(at, key_prefix).key] = {"selection": {"rows": list(rows), "columns": [], "cells": []}}
     return at.run()
+
+
+def shows_in_full(element, column: str) -> bool:
+    """Whether the st.dataframe `element` shows every text of `column` whole (pages/_ui.wrapped_table,
+    `row_link_table(wrap=)`): the column has the wrapped width, the rows the height its longest text needs."""
+    from pages import _ui as ui
+
+    config = json.loads(element.proto.columns).get(column, {})
+    needed = ui.wrap_row_height(element.value, [column])
+    return config.get("width") == ui.WRAP_COLUMN_WIDTH and element.proto.row_height >= needed
+
+
+def shown_fields(at: AppTest) -> list[tuple[str, str]]:
+    """What pages/_ui.fields_text shows, in page order: (label, value as read), each a caption and the text under it."""
+    from streamlit.testing.v1.element_tree import Block
+
+    fields: list[tuple[str, str]] = []
+    label: str | None = None
+    for node in at.main:
+        if isinstance(node, Block):
+            continue
+        if node.type == "caption":
+            label = read(node.value)
+        elif node.type == "markdown" and label is not None:
+            fields.append((label, read(node.value).replace("  \n", "\n")))
+            label = None
+        else:
+            label = None
+    return fields

@@ -15,7 +15,7 @@ from services.core.db import read_session
 from services.core.formatting import local_today
 from services.core.permissions import Role
 from services.sanctions import awards
-from tests.apptest import PAGES, TIMEOUT, downloads, events, signed_in, submit, texts
+from tests.apptest import PAGES, TIMEOUT, downloads, events, shows_in_full, signed_in, submit, texts
 from tests.conftest import make_unit_and_users
 
 YEAR = local_today().year
@@ -55,6 +55,7 @@ def test_nominations_show_eligibility_and_blocked_cannot_be_finalised(people, ap
     table = at.dataframe[0].value
     row = table[table["工号"] == blocked["staff_no"]].iloc[0]
     assert row["有资格"] == "否" and row["原因"] == blocked["reason"] and f"{YEAR}-" in row["原因"]
+    assert shows_in_full(at.dataframe[0], "原因")  # the reason whole, wrapped, not cut off
 
     at.selectbox(key="awards_finalise_award").set_value(award).run()
     assert any(blocked["name"] in e and "不能确定" in e for e in texts(at.error))

@@ -15,7 +15,7 @@ from models._common import utcnow
 from services.core.db import read_session
 from services.core.permissions import Role
 from services.sanctions import cases
-from tests.apptest import new_app, read, select_rows, signed_in, texts
+from tests.apptest import new_app, read, select_rows, shown_fields, signed_in, texts
 from tests.conftest import make_unit_and_users
 from tests.factories import make_staff
 
@@ -199,6 +199,16 @@ def test_leader_withdraws_a_pending_case_after_a_question(people, app_env):
     assert not [b for b in at.button if (b.key or "").startswith("choose_")]
 
 
+def test_a_decided_case_shows_its_decision_and_reason_whole(people, app_env):
+    case_id = make_case(app_env, people, state="pending")
+    reason = "经核实，区妇幼保健院复函确认当事人提交的出生医学证明系伪造，" * 4 + "事实清楚，证据确凿。"
+    cases.confirm_case(app_env, people[Role.PRINCIPAL], case_id, case_row(app_env, case_id).version, reason)
+    at = open_page(people[Role.AUDITOR], "pages/case_record.py", id=case_id)
+    decision = dict(shown_fields(at))["处理决定"]
+    assert decision.startswith(f"已确认 · {people[Role.PRINCIPAL].display_name} · ") and decision.endswith(reason)
+    assert dict(shown_fields(at))["登记人"].startswith(people[Role.LEADER].display_name)
+
+
 def test_the_decision_notice_is_prepared_for_a_decided_case_only(people, app_env):
     pending = make_case(app_env, people, state="pending")
     at = open_page(people[Role.LEADER], "pages/case_record.py", id=pending)
@@ -322,8 +332,7 @@ def test_staff_record_explains_eligibility_and_pending_cases(people, app_env):
     pending = make_case(app_env, people, employee_id=1, state="pending")
     at = open_page(people[Role.AUDITOR], "pages/staff_record.py", id=1)
     assert any("不具备评优评先资格" in e for e in texts(at.error))
-    explanation = next(d.value for d in at.dataframe if "项目" in d.value.columns)
-    content = dict(zip(explanation["项目"], explanation["内容"], strict=True))
+    content = dict(shown_fields(at))  # the reason as text, whole (not cut off in a table cell)
     assert content["依据"] == category(app_env).basis and content["违规类别"] == category(app_env).name
     assert content["登记人"] == people[Role.LEADER].display_name
     assert content["确认人"] == people[Role.PRINCIPAL].display_name and content["确认日期"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.core.permissions import Role
-from tests.apptest import select_rows, signed_in, table, texts
+from tests.apptest import select_rows, shows_in_full, signed_in, table, texts
 from tests.conftest import make_unit_and_users
 from tests.factories import ID_NUMBERS, Y
 
@@ -67,6 +67,7 @@ def test_drill_down_from_attendance_to_absentees_and_their_record(compliance_peo
     at.selectbox(key="cmp_drill").set_value("blocked").run()
     assert list(at.dataframe[0].value["工号"]) == ["T003", "T001"]
     assert "依据" in at.dataframe[0].value["原因"].iloc[0]
+    assert shows_in_full(at.dataframe[0], "原因")  # every block shows its reason whole, the row still opens it
     next(b for b in at.button if b.key == "cmp_go_attendance_rate").click().run()  # 缺席未补学人员 under the rate
     assert at.selectbox(key="cmp_drill").value == "absentees"
     table = at.dataframe[0].value

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from services.core.permissions import Role
-from tests.apptest import signed_in
+from tests.apptest import shows_in_full, signed_in
 from tests.conftest import make_unit_and_users
 from tests.factories import lived_history
 
@@ -71,6 +71,9 @@ def test_each_history_reads_as_sentences(lived, view):
     assert len(shown) == 1 and not shown[0].empty
     assert raw_bits(shown[0]) == []
     assert "王分管" in set(shown[0]["操作人"])
+    # What changed is shown whole, wrapped, never cut off at the cell's edge.
+    (table,) = [d for d in at.dataframe if "内容" in d.value.columns and "操作人" in d.value.columns]
+    assert shows_in_full(table, "内容")
     # The leader works with the readable history only.
     assert technical(at) == []
 

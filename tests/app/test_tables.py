@@ -40,3 +40,19 @@ def test_pages_of_fifty(total, pages):
 )
 def test_page_buttons_around_the_current_page(page, pages, numbers):
     assert ui.page_numbers(page, pages) == numbers
+
+
+def test_a_wrapped_table_is_as_tall_as_its_longest_text_needs():
+    import pandas as pd
+
+    assert ui.wrap_lines("短") == 1 and ui.wrap_lines(None) == 1 and ui.wrap_lines(float("nan")) == 1
+    per_line = ui.WRAP_LINE_UNITS // 2  # CJK characters on a line
+    assert ui.wrap_lines("字" * per_line) == 1 and ui.wrap_lines("字" * (per_line + 1)) == 2
+    assert ui.wrap_lines("a" * ui.WRAP_LINE_UNITS) == 1  # a Latin character counts half
+    assert ui.wrap_lines("第一行\n第二行") == 2  # its own line breaks kept
+    short = pd.DataFrame({"原因": ["短", "也短"]})
+    assert ui.wrap_row_height(short, ["原因"]) == ui.WRAP_ROW_HEIGHT  # the least at which a cell wraps
+    long = pd.DataFrame({"原因": ["短", "依据" * 100]})  # 200 characters: 8 lines
+    assert ui.wrap_row_height(long, ["原因"]) == 8 * ui.WRAP_LINE_HEIGHT + 12
+    endless = pd.DataFrame({"原因": ["字" * 10_000]})
+    assert ui.wrap_row_height(endless, ["原因"]) == ui.WRAP_MAX_LINES * ui.WRAP_LINE_HEIGHT + 12
