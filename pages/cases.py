@@ -21,34 +21,42 @@ st.caption(
 )
 
 any_label = t("(all)")
+ALL_YEARS = 0
 categories = cases.list_categories(ui.engine(), actor)
 category_names = dict(zip(categories["id"], categories["name"], strict=True))
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 2])
     search = c1.text_input(t("Search"), placeholder=t("Name, staff no. or case no."), key="cases_search")
-    year_options = [None, *(range(current_year + 1, current_year - 5, -1) if current_year else [])]
+    # "(all)" years is 0, not None: a selectbox whose state is set to None shows no option at all
+    # (Streamlit's own "Choose an option"), even when None is one of its options.
+    year_options = [ALL_YEARS, *(range(current_year + 1, current_year - 5, -1) if current_year else [])]
     # The 工作台's links: ?state=draft (drafts of any year), ?state=confirmed ...
-    st.session_state.setdefault("cases_year", current_year)
+    st.session_state.setdefault("cases_year", current_year or ALL_YEARS)
     if st.query_params.get("state"):
-        st.session_state["cases_year"] = None
+        st.session_state["cases_year"] = ALL_YEARS
     ui.filters_from_link({"state": ("cases_state", lambda v: lifecycle.CaseState(v))})
-    year = c2.selectbox(
-        t("Assessment year"),
-        year_options,
-        format_func=lambda y: any_label if y is None else str(y),
-        key="cases_year",
+    year = (
+        c2.selectbox(
+            t("Assessment year"),
+            year_options,
+            format_func=lambda y: any_label if y == ALL_YEARS else str(y),
+            key="cases_year",
+        )
+        or None
     )
     state = c3.selectbox(
         t("State"),
         [None, *lifecycle.STATE_LABELS],
         format_func=lambda s: any_label if s is None else t(lifecycle.STATE_LABELS[s]),
+        placeholder=any_label,  # should its state ever be None: "(all)", never Streamlit's English
         key="cases_state",
     )
     category_id = c4.selectbox(
         t("Category"),
         [None, *category_names],
         format_func=lambda c: any_label if c is None else category_names[c],
+        placeholder=any_label,
         key="cases_category",
     )
     c1, c2, _ = st.columns([1, 1, 2])

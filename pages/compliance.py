@@ -322,7 +322,11 @@ kind = c1.selectbox(
     t("List"), list(compliance.DRILL_DOWNS), format_func=lambda k: t(compliance.DRILL_DOWNS[k]), key="cmp_drill"
 )
 department = c2.selectbox(
-    t("Department"), [None, *departments], format_func=lambda d: any_label if d is None else d, key="cmp_dept"
+    t("Department"),
+    [None, *departments],
+    format_func=lambda d: any_label if d is None else d,
+    placeholder=any_label,  # should its state ever be None: "(all)", never Streamlit's English
+    key="cmp_dept",
 )
 leaflet_id = None
 if kind == "unreached":
@@ -330,6 +334,7 @@ if kind == "unreached":
         t("Leaflet"),
         [None, *leaflets],
         format_func=lambda i: any_label if i is None else leaflets[i],
+        placeholder=any_label,
         key="cmp_leaflet",
     )
 

@@ -249,6 +249,7 @@ with tab_receipts:
                         t("Department"),
                         [None, *departments],
                         format_func=lambda d: t("(all)") if d is None else d,
+                        placeholder=t("(all)"),
                         key=prefix + "fill_department",
                     )
                     fill_signed = st.checkbox(t("Signed by the staff member"), value=True, key=prefix + "fill_signed")

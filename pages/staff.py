@@ -36,12 +36,14 @@ with st.container(border=True):
         t("Department"),
         [None, *department_choices],
         format_func=lambda d: any_label if d is None else department_choices[d],
+        placeholder=any_label,
         key="staff_dept",
     )
     status = c3.selectbox(
         t("Employment status"),
         [None, *roster.STATUS_LABELS],
         format_func=labelled(roster.STATUS_LABELS),
+        placeholder=any_label,
         key="staff_status",
     )
     c1, c2, c3, c4 = st.columns(4)
@@ -49,12 +51,14 @@ with st.container(border=True):
         t("Marital status"),
         [None, *roster.MARITAL_LABELS],
         format_func=labelled(roster.MARITAL_LABELS),
+        placeholder=any_label,
         key="staff_marital",
     )
     fp_status = c2.selectbox(
         t("Family-planning status"),
         [None, *roster.FP_STATUS_LABELS],
         format_func=labelled(roster.FP_STATUS_LABELS),
+        placeholder=any_label,
         key="staff_fp",
     )
     sort = c3.selectbox(

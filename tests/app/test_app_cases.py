@@ -20,6 +20,7 @@ from tests.conftest import make_unit_and_users
 from tests.factories import make_staff
 
 OCCURRED = date(2025, 3, 10)
+ALL_YEARS = 0  # pages/cases.py: the assessment-year filter's "(all)"
 
 
 @pytest.fixture
@@ -256,7 +257,7 @@ def test_cases_list_filters_counts_and_opens_a_case(people, app_env):
     at.selectbox(key="cases_state").set_value(None).run()
     at.text_input(key="cases_search").input("S0001").run()
     assert list(at.dataframe[0].value["工号"]) == ["S0001"]
-    at.selectbox(key="cases_year").set_value(None).run()
+    at.selectbox(key="cases_year").set_value(ALL_YEARS).run()
     assert not [s for s in at.selectbox if s.key == "cases_chosen"]  # a click on the row opens it
     at = select_rows(at, "cases_table_", [0])
     assert texts(at.title) == [f"违规记录 {case_row(app_env, 2).case_no}"]
@@ -312,11 +313,25 @@ def test_a_workbench_link_opens_the_cases_filtered(people, app_env):
     draft = make_case(app_env, people, employee_id=3, state="draft")
     make_case(app_env, people, employee_id=1, state="pending")
     at = open_page(people[Role.LEADER], "pages/cases.py", state="draft")
-    assert at.selectbox(key="cases_state").value == "draft" and at.selectbox(key="cases_year").value is None
+    assert at.selectbox(key="cases_state").value == "draft"
+    year = at.selectbox(key="cases_year")  # drafts of every year, and it says so
+    assert year.index == 0 and year.options[0] == "（全部）" and year.value == ALL_YEARS
+    assert "Choose an option" not in [s.proto.placeholder for s in at.selectbox]
     assert list(at.dataframe[0].value["违规记录编号"]) == [case_row(app_env, draft).case_no]
     assert "state" not in at.query_params  # applied once: the user's own choice rules after
     at.selectbox(key="cases_state").set_value(None).run()
     assert len(at.dataframe[0].value) == 2
+
+
+def test_every_all_filter_reads_all_even_when_cleared(people, app_env):
+    """A filter whose state is None (no option chosen) shows "(all)", not Streamlit's English placeholder."""
+    at = open_page(people[Role.LEADER], "pages/cases.py")
+    for key in ("cases_state", "cases_category"):
+        at.selectbox(key=key).set_value(None).run()
+        assert at.selectbox(key=key).proto.placeholder == "（全部）"
+    at = open_page(people[Role.LEADER], "pages/staff.py")
+    for key in ("staff_dept", "staff_status", "staff_marital", "staff_fp"):
+        assert at.selectbox(key=key).proto.placeholder == "（全部）"
 
 
 def test_empty_queue_says_so(people):
