@@ -260,6 +260,14 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> None:
         preview = imports.preview_family(engine, None, data, path.name, sheet=args.sheet, via=VIA)
     for error in preview.errors:
         print(error.line(LANG))
+    if any(error.msgid == imports.STAFF_NO_EXISTS for error in preview.errors):
+        # The message names the import page's checkbox; here the option is a flag.
+        print(
+            t(
+                "Staff nos. already on the ledger: to update those staff from this file, "
+                "run the import again with --update-existing."
+            )
+        )
     print(
         t(
             "{file}: {total} rows, {create} to create, {update} to update, {bad} with errors.",

@@ -240,6 +240,7 @@ def test_import_staff_then_family(set_up, engine_for):
     proc = run_manage(["import", "staff", str(samples / "staff_clean.xlsx")], set_up)
     assert_clean_failure(proc)
     assert "第 4 行，工号：工号已存在" in proc.stdout and "没有导入任何数据" in proc.stderr
+    assert proc.stdout.count("请加 --update-existing 重新导入") == 1  # the command line's own hint, once
     proc = run_manage(["import", "staff", str(samples / "staff_clean.xlsx"), "--update-existing"], set_up)
     assert proc.returncode == 0, proc.stderr
     assert "更新 40 条" in proc.stdout

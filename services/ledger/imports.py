@@ -193,8 +193,7 @@ DUPLICATE_COLUMN = N_("The columns “{first}” and “{second}” both mean {l
 DUPLICATE_STAFF_NO = N_("Duplicate staff no. {staff_no}: row {first_row} already has it.")
 DUPLICATE_ID_NUMBER = N_("Duplicate ID number: row {first_row} already has it.")
 STAFF_NO_EXISTS = N_(
-    "Staff no. {staff_no} already exists in the ledger. To update existing staff from this file, "
-    "tick “{option}” (manage.py: --update-existing)."
+    "Staff no. {staff_no} already exists in the ledger. To update existing staff from this file, tick “{option}”."
 )
 # The import page's checkbox label, named by the message above.
 UPDATE_OPTION = N_("Update staff already on the ledger (matched by staff no.)")

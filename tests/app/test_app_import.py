@@ -62,6 +62,21 @@ def test_clean_staff_then_gbk_family_import(people, app_env):
     assert count(app_env, FamilyMember) > 0
 
 
+def test_staff_already_on_the_ledger_are_told_to_tick_the_box_not_a_command_line_flag(people, app_env):
+    at = open_import(people[Role.LEADER])
+    at = upload(at, SAMPLES / "staff_clean.xlsx", XLSX)
+    at = submit(at, "检查文件")
+    at = submit(at, next(b.label for b in at.button if b.label.startswith("导入 ")))
+    at = upload(at, SAMPLES / "staff_clean.xlsx", XLSX)  # the same file again
+    at = submit(at, "检查文件")
+    problems = " ".join(at.dataframe[0].value["问题"])
+    assert "工号已存在" in problems and "请勾选“更新台账中已有的教职工（按工号匹配）”" in problems
+    assert "--update-existing" not in problems and "命令行" not in problems
+    at.checkbox(key="import_update").check().run()
+    at = submit(at, "检查文件")
+    assert "所有行均无误。" in texts(at.success), texts(at.error)
+
+
 def test_messy_staff_file_is_refused_with_its_errors(people, app_env):
     expected = json.loads((SAMPLES / "staff_messy.expected.json").read_text(encoding="utf-8"))["errors_by_sheet_row"]
     at = open_import(people[Role.LEADER])

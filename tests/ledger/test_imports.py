@@ -489,6 +489,7 @@ def test_existing_staff_no_needs_update_existing(engine, leader):
     ]
     message = preview.errors[0].message("zh_CN")
     assert "工号已存在" in message and "请勾选“更新台账中已有的教职工（按工号匹配）”" in message
+    assert "--update-existing" not in message and "命令行" not in message  # the page's words; manage.py adds its own
     with pytest.raises(ValidationError):
         commit_staff(engine, leader, preview)
 
