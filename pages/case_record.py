@@ -350,7 +350,14 @@ if "edit" in actions:
             )
             if new_version:
                 done(t("PDF attached."), new_version)
-    st.info(t("Submitting sends the case to the principal for decision; it can no longer be changed."))
+    # The same words as the question on submitting (lifecycle "submit"): withdrawing undoes it until decided.
+    st.info(
+        t(
+            "Submitting sends the case to the principal for decision. While it waits for the decision it "
+            "cannot be changed; until the principal decides it, you can withdraw it back to draft, change it "
+            "and submit it again."
+        )
+    )
     asked_step("submit")
 
 if "withdraw" in actions:

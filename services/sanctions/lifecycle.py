@@ -106,8 +106,9 @@ TRANSITIONS: dict[str, Transition] = {
             button=N_("Submit for decision"),
             icon=":material/send:",
             ask=N_(
-                "Submit case {case_no} to the principal for decision? From then on it can no longer be changed; "
-                "until the principal decides it, you can withdraw it back to draft."
+                "Submit case {case_no} to the principal for decision? While it waits for the decision it cannot "
+                "be changed; until the principal decides it, you can withdraw it back to draft, change it and "
+                "submit it again."
             ),
             done=N_("Case submitted for decision."),
         ),

@@ -116,8 +116,11 @@ def test_leader_records_and_submits_then_principal_confirms(people, app_env):
 
     at = open_page(leader, "pages/case_record.py", id=created.id)
     assert "确认违规" not in labels(at)
+    # The draft's note and the question on submitting say the same: withdrawn until decided, it can be changed.
+    withdrawable = "等待确认期间不能修改；校长作出决定前，可以撤回为草稿，修改后再提交。"
+    assert any(i.endswith(withdrawable) for i in texts(at.info)) and not any("不能再修改" in i for i in texts(at.info))
     at = click(at, "提交确认")
-    assert any("确定将违规记录" in w for w in texts(at.warning))  # it asks first
+    assert any("确定将违规记录" in w and w.endswith(withdrawable) for w in texts(at.warning))  # it asks first
     assert case_row(app_env, created.id).state == "draft"
     at = click(at, "确定：提交确认")
     assert "已提交校长确认。" in texts(at.success)

@@ -207,9 +207,9 @@ def test_case_confirmed_blocks_award_and_pay_and_overturn_brings_back_pay(chromi
             expect(
                 leader.get_by_text(
                     L(
-                        "Submit case {case_no} to the principal for decision? From then on it "
-                        "can no longer be changed; until the principal decides it, you can withdraw "
-                        "it back to draft.",
+                        "Submit case {case_no} to the principal for decision? While it waits for the "
+                        "decision it cannot be changed; until the principal decides it, you can withdraw "
+                        "it back to draft, change it and submit it again.",
                         case_no=case_no,
                     )
                 )
