@@ -14,6 +14,7 @@ from models import AuditEvent, Distribution, Employee, Leaflet, LeafletAttachmen
 from services.audit import reading
 from services.core.db import read_session
 from services.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationError
+from services.core.formatting import local_today
 from services.core.permissions import Role, UnitKind, roles_for
 from services.core.versioning import RowsSaved
 from services.education import outreach
@@ -22,7 +23,6 @@ from services.education.training import Audience
 from tests.factories import (
     D1,
     PDF,
-    TODAY,
     YEAR,
     admin_of,
     change_events,
@@ -188,7 +188,8 @@ def test_bad_receipts_are_refused_and_write_nothing(engine, leader):
         ([Mark(b, D1, "door", "本人"), Mark(b, D1, "meeting", "本人")], "listed twice"),
         ([Mark(b, D1, "door", "本人"), Mark(999_999, D1, "door", "本人")], "no household"),
         ([Mark(c, D1, "door", "本人")], "not on this leaflet's list"),
-        ([Mark(b, TODAY + timedelta(days=1), "door", "本人")], "in the future"),
+        # Tomorrow as of now, not of the import: a run that crosses midnight (Beijing) would make it today.
+        ([Mark(b, local_today() + timedelta(days=1), "door", "本人")], "in the future"),
         ([Mark(b, D1 - timedelta(days=1), "door", "本人")], "before the leaflet was issued"),
         ([Mark(b, D1, "pigeon", "本人")], "choose how"),
         ([Mark(b, D1, "door", "  ")], "who received"),

@@ -200,7 +200,7 @@ def test_case_for_a_household_family_member(engine, leader, staff):
         ({"basis": "   "}, "basis"),
         ({"employee_id": 999_999}, "employee_id"),
         ({"facts": " "}, "facts"),
-        ({"occurred_on": local_today() + timedelta(days=1)}, "occurred_on"),
+        ({"occurred_on": "tomorrow"}, "occurred_on"),
         ({"occurred_on": None}, "occurred_on"),
         ({"category_id": 999_999}, "category_id"),
         ({"year": 1999}, "year"),
@@ -208,6 +208,8 @@ def test_case_for_a_household_family_member(engine, leader, staff):
     ],
 )
 def test_bad_case_input_is_refused_and_nothing_written(engine, leader, staff, change, field):
+    if change.get("occurred_on") == "tomorrow":  # as of now: a run crossing midnight (Beijing) must not make it today
+        change = {"occurred_on": local_today() + timedelta(days=1)}
     before = snapshot(engine)
     with pytest.raises(ValidationError) as err:
         new_case(engine, leader, **({"employee_id": staff[0]} | change))
