@@ -247,7 +247,7 @@ def sign_in(page, base: str, username: str, password: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     commit_typing(page)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     page.get_by_role("heading", name=DEMO_UNIT_NAME).wait_for()
 
 

@@ -129,7 +129,7 @@ def test_district_officer_collects_reads_opens_a_unit_and_downloads(chromium_pat
         page.get_by_label("用户名").fill("officer")
         page.get_by_label("密码", exact=True).fill(STRONG_PASSWORD)
         commit_typing(page)
-        page.get_by_role("button", name="登录").click()
+        page.get_by_role("button", name="登录", exact=True).click()
         expect(page.get_by_role("heading", name="区级汇总")).to_be_visible()
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_text("区级汇总")).to_be_visible()

@@ -49,7 +49,7 @@ def sign_in(page, base: str, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码", exact=True).fill(STRONG_PASSWORD)
     commit_typing(page)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     page.get_by_role("button", name="退出登录").wait_for()
     wait_idle(page)
 
@@ -89,7 +89,7 @@ def test_hostile_text_reads_as_text_on_every_page(chromium_path, tmp_path):
                 if role is None:  # before anyone signs in
                     page.goto(base)
                     wait_idle(page)
-                    page.get_by_role("button", name="登录").wait_for()
+                    page.get_by_role("button", name="登录", exact=True).wait_for()
                     check(page, "sign-in page", problems, literal)
                     context.close()
                     continue

@@ -95,24 +95,24 @@ def test_the_session_survives_reload_bookmark_and_tabs_until_sign_out(chromium_p
             assert not [c for c in context.cookies() if c["name"] == COOKIE]
             wait_idle(second)
             second.get_by_test_id("stSidebar").get_by_text("总览").click()
-            expect(second.get_by_role("button", name="登录")).to_be_visible()
+            expect(second.get_by_role("button", name="登录", exact=True)).to_be_visible()
             expect(second.get_by_text("您已在其他标签页、其他浏览器中或被管理员退出登录。")).to_be_visible()
 
             # ...and is refused once it has ended, in a fresh browser too.
             thief.reload()
-            expect(thief.get_by_role("button", name="登录")).to_be_visible()
+            expect(thief.get_by_role("button", name="登录", exact=True)).to_be_visible()
             fresh = browser.new_context(locale="zh-CN")
             fresh.add_cookies([cookie])
             late = fresh.new_page()
             late.set_default_timeout(30_000)
             late.goto(f"{base}/household?id={employee_id}")
-            expect(late.get_by_role("button", name="登录")).to_be_visible()
+            expect(late.get_by_role("button", name="登录", exact=True)).to_be_visible()
 
             # A bookmark opened signed out: sign in, and land on the bookmarked record.
             late.get_by_label("用户名").fill("demo_leader")
             late.get_by_label("密码", exact=True).fill(passwords["demo_leader"])
             commit_typing(late)
-            late.get_by_role("button", name="登录").click()
+            late.get_by_role("button", name="登录", exact=True).click()
             expect(late.get_by_role("heading", name=heading)).to_be_visible()
             assert late.url.endswith(f"/household?id={employee_id}")
             screenshot(late, "session-02-bookmark-after-sign-in")
