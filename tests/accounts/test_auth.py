@@ -200,24 +200,29 @@ def test_a_refused_sign_in_never_tells_whether_the_name_is_an_account_or_locked(
 
 def test_refusals_take_the_same_time(engine, actors):
     """Unknown name, wrong password, locked account: one argon2 verification
-    each.  Means over a few tries, compared with each other with a generous
-    factor (never a wall-clock limit)."""
+    each.  The fastest of a few tries of each, compared with each other with a
+    generous factor (never a wall-clock limit)."""
     import time
 
     for i in range(5):
         _refusal(engine, "principal", f"lock-it-{i}")  # principal is now locked
 
-    def mean(username, password) -> float:
-        took = []
-        for _ in range(4):
+    # The kinds take turns and each is its fastest try: the suite's other worker (a browser
+    # journey) loads the two cores in bursts, which a mean of tries made one after another
+    # charged to whichever kind it fell on (0.35 s against 0.12 s once); a real difference
+    # in the work done shows in every try, so in the fastest too.
+    kinds = {
+        "unknown": ("no-such-person", "whatever-1"),
+        "wrong": ("leader", "whatever-2"),  # four wrong tries: not yet locked
+        "locked": ("principal", STRONG_PASSWORD),
+    }
+    took: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for _ in range(4):
+        for kind, (username, password) in kinds.items():
             start = time.perf_counter()
             _refusal(engine, username, password, now=T0 + timedelta(minutes=1))
-            took.append(time.perf_counter() - start)
-        return sum(took) / len(took)
-
-    unknown = mean("no-such-person", "whatever-1")
-    wrong = mean("leader", "whatever-2")  # four wrong tries: not yet locked
-    locked = mean("principal", STRONG_PASSWORD)
+            took[kind].append(time.perf_counter() - start)
+    unknown, wrong, locked = (min(took[kind]) for kind in kinds)
     # One dummy verification of a hash made with the same parameters: a real one.
     assert auth._hasher.check_needs_rehash(auth._DUMMY_HASH) is False
     slowest, fastest = max(unknown, wrong, locked), min(unknown, wrong, locked)
