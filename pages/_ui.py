@@ -186,8 +186,11 @@ def just_arrived() -> bool:
 
 
 def show_flashes() -> None:
-    for kind, message in st.session_state.pop(FLASH_KEY, []):
-        getattr(st, kind)(message)
+    # One container whether or not there is a message: the page's elements keep their places,
+    # so an expander the user opened is not drawn anew (closed) on the run after a message.
+    with st.container():
+        for kind, message in st.session_state.pop(FLASH_KEY, []):
+            getattr(st, kind)(message)
 
 
 def role_label(role: str) -> str:
